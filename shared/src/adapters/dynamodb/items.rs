@@ -1,0 +1,113 @@
+//! The single-table item layout: keys and the serde_dynamo shapes of each item kind.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::domain::{FailureLog, Order, Reference};
+use crate::ports::StoreError;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+pub const PK: &str = "PK";
+pub const SK: &str = "SK";
+pub const TTL: &str = "ttl";
+pub const VERSION: &str = "version";
+/// Failure-log attributes are one per minute bucket: `m<minute since epoch>`.
+pub const MINUTE_PREFIX: &str = "m";
+
+pub fn key(pk: String, sk: &str) -> Item {
+    HashMap::from([
+        (PK.to_string(), AttributeValue::S(pk)),
+        (SK.to_string(), AttributeValue::S(sk.to_string())),
+    ])
+}
+
+pub fn order_key(reference: &Reference) -> Item {
+    key(format!("ORDER#{reference}"), "ORDER")
+}
+
+pub fn counter_key(name: &str) -> Item {
+    key(format!("COUNTER#{name}"), "COUNTER")
+}
+
+pub fn reference_failures_key(reference: &Reference) -> Item {
+    key(format!("LOOKUP#REF#{reference}"), "FAILURES")
+}
+
+pub fn client_failures_key(client: &str) -> Item {
+    key(format!("LOOKUP#CLIENT#{client}"), "FAILURES")
+}
+
+/// `ORDER#<ref>` / `ORDER`; GSI1 lists a customer's orders by creation time.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct OrderItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    #[serde(rename = "GSI1PK")]
+    pub gsi1pk: String,
+    #[serde(rename = "GSI1SK")]
+    pub gsi1sk: String,
+    pub version: u64,
+    pub order: Order,
+}
+
+/// Customers are keyed by a digest of their normalised email, not the email itself.
+pub fn customer_id(email: &str) -> String {
+    let digest = Sha256::digest(email.trim().to_lowercase().as_bytes());
+    let hex: String = digest[..10].iter().map(|b| format!("{b:02x}")).collect();
+    format!("cus_{hex}")
+}
+
+pub fn order_item(order: &Order, version: u64) -> Result<Item, StoreError> {
+    let created = order
+        .created_at
+        .format(&time::format_description::well_known::Rfc3339)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let item = OrderItem {
+        pk: format!("ORDER#{}", order.reference),
+        sk: "ORDER".into(),
+        gsi1pk: format!("CUSTOMER#{}", customer_id(&order.customer.email)),
+        gsi1sk: format!("ORDER#{created}#{}", order.reference),
+        version,
+        order: order.clone(),
+    };
+    serde_dynamo::to_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+pub fn parse_order_item(item: Item) -> Result<(Order, u64), StoreError> {
+    let parsed: OrderItem =
+        serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok((parsed.order, parsed.version))
+}
+
+pub fn parse_counter(item: Option<&Item>) -> Result<u64, StoreError> {
+    match item.and_then(|i| i.get("value")) {
+        None => Ok(0),
+        Some(AttributeValue::N(n)) => n
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("counter value {n:?}"))),
+        Some(other) => Err(StoreError::Corrupt(format!("counter value {other:?}"))),
+    }
+}
+
+pub fn parse_failure_log(item: Option<&Item>) -> FailureLog {
+    let mut log = FailureLog::default();
+    for (name, value) in item.into_iter().flatten() {
+        let minute = name
+            .strip_prefix(MINUTE_PREFIX)
+            .and_then(|m| m.parse::<i64>().ok());
+        let count = match value {
+            AttributeValue::N(n) => n.parse::<u32>().ok(),
+            _ => None,
+        };
+        if let (Some(minute), Some(count)) = (minute, count) {
+            log.per_minute.insert(minute, count);
+        }
+    }
+    log
+}

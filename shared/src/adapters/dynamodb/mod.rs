@@ -1,0 +1,274 @@
+//! The DynamoDB store: one table, items keyed `PK`/`SK`, every change conditional.
+
+mod errors;
+pub mod items;
+pub mod request_counter;
+pub mod schema;
+pub mod transact;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::Client;
+use time::OffsetDateTime;
+
+use self::errors::store_error;
+use self::items::*;
+pub use self::request_counter::RequestCounter;
+use crate::domain::throttle::minute_of;
+use crate::domain::{FailureLog, Order, Reference};
+use crate::ports::{
+    LookupKeys, LookupSnapshot, LookupStore, OrderStore, StoreError, Versioned, Write,
+};
+
+/// How many times BatchGetItem's unprocessed keys are retried before giving up.
+const BATCH_GET_ATTEMPTS: u32 = 5;
+
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+/// Builds a DynamoDB client from the environment (`AWS_ENDPOINT_URL` reaches an emulator), with
+/// an optional request counter. Call once at init and share the client.
+pub async fn client_from_env(counter: Option<RequestCounter>) -> Client {
+    let sdk_config = aws_config::load_from_env().await;
+    let mut builder = aws_sdk_dynamodb::config::Builder::from(&sdk_config);
+    if let Some(counter) = counter {
+        builder = builder.interceptor(counter);
+    }
+    Client::from_conf(builder.build())
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Opens the connection (TLS, credentials) at init so the first request does not pay for it.
+    /// A GetItem on a key that never exists needs no permission beyond the function's own.
+    pub async fn warm_up(&self) -> Result<(), StoreError> {
+        self.client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key("WARMUP".into(), "WARMUP")))
+            .send()
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(store_error)?;
+        Ok(out.item)
+    }
+
+    /// One BatchGetItem for a handful of keys; unprocessed keys (throttling) are retried.
+    async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+        let mut pending = keys;
+        let mut found = Vec::new();
+        for attempt in 0..BATCH_GET_ATTEMPTS {
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(pending))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .send()
+                .await
+                .map_err(store_error)?;
+            if let Some(mut responses) = out.responses {
+                found.extend(responses.remove(&self.table).unwrap_or_default());
+            }
+            pending = out
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(&self.table))
+                .map(|k| k.keys)
+                .unwrap_or_default();
+            if pending.is_empty() {
+                return Ok(found);
+            }
+            tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
+        }
+        Err(StoreError::Throttled)
+    }
+
+    /// ADD one failure to this minute's bucket, drop buckets seen stale, push the TTL out.
+    async fn record_failure(
+        &self,
+        key: Item,
+        seen: &FailureLog,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let mut names = HashMap::from([
+            ("#now".to_string(), format!("{MINUTE_PREFIX}{}", minute_of(now))),
+            ("#ttl".to_string(), TTL.to_string()),
+        ]);
+        let mut expression = "ADD #now :one SET #ttl = :ttl".to_string();
+        let stale = seen.stale_minutes(now);
+        if !stale.is_empty() {
+            let removals: Vec<String> = stale
+                .iter()
+                .enumerate()
+                .map(|(i, minute)| {
+                    names.insert(format!("#s{i}"), format!("{MINUTE_PREFIX}{minute}"));
+                    format!("#s{i}")
+                })
+                .collect();
+            expression.push_str(" REMOVE ");
+            expression.push_str(&removals.join(", "));
+        }
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .update_expression(expression)
+            .set_expression_attribute_names(Some(names))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(
+                ":ttl",
+                AttributeValue::N(FailureLog::expires_at(now).to_string()),
+            )
+            .send()
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+}
+
+fn pk_of(item: &Item) -> Option<&str> {
+    match item.get(PK) {
+        Some(AttributeValue::S(s)) => Some(s.as_str()),
+        _ => None,
+    }
+}
+
+#[async_trait]
+impl OrderStore for DynamoStore {
+    async fn get_order(&self, reference: &Reference) -> Result<Option<Versioned<Order>>, StoreError> {
+        self.get(order_key(reference))
+            .await?
+            .map(|item| parse_order_item(item).map(|(value, version)| Versioned { value, version }))
+            .transpose()
+    }
+
+    async fn read_counter(&self, name: &str) -> Result<u64, StoreError> {
+        parse_counter(self.get(counter_key(name)).await?.as_ref())
+    }
+
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        transact::transact_write(&self.client, &self.table, &writes).await
+    }
+
+    async fn insert_order(&self, order: &Order) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(order_item(order, 1)?))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if matches!(e.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_))) => {
+                Err(StoreError::AlreadyExists(format!("order {}", order.reference)))
+            }
+            Err(e) => Err(store_error(e)),
+        }
+    }
+
+    async fn update_order(&self, order: &Order, expected_version: u64) -> Result<u64, StoreError> {
+        let next = expected_version + 1;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(order_item(order, next)?))
+            .condition_expression("#v = :expected")
+            .expression_attribute_names("#v", VERSION)
+            .expression_attribute_values(":expected", AttributeValue::N(expected_version.to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(next),
+            Err(e) if matches!(e.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_))) => {
+                Err(StoreError::VersionConflict(format!("order {}", order.reference)))
+            }
+            Err(e) => Err(store_error(e)),
+        }
+    }
+}
+
+#[async_trait]
+impl LookupStore for DynamoStore {
+    async fn load_lookup(&self, keys: &LookupKeys) -> Result<LookupSnapshot, StoreError> {
+        let order_pk = format!("ORDER#{}", keys.reference);
+        let reference_pk = format!("LOOKUP#REF#{}", keys.reference);
+        let client_pk = format!("LOOKUP#CLIENT#{}", keys.client);
+        let items = self
+            .batch_get(vec![
+                order_key(&keys.reference),
+                reference_failures_key(&keys.reference),
+                client_failures_key(&keys.client),
+            ])
+            .await?;
+        let mut snapshot = LookupSnapshot::default();
+        for item in items {
+            match pk_of(&item) {
+                Some(pk) if pk == order_pk => {
+                    let (value, version) = parse_order_item(item)?;
+                    snapshot.order = Some(Versioned { value, version });
+                }
+                Some(pk) if pk == reference_pk => {
+                    snapshot.reference_failures = parse_failure_log(Some(&item))
+                }
+                Some(pk) if pk == client_pk => {
+                    snapshot.client_failures = parse_failure_log(Some(&item))
+                }
+                _ => {}
+            }
+        }
+        Ok(snapshot)
+    }
+
+    async fn record_failed_lookup(
+        &self,
+        keys: &LookupKeys,
+        seen: &LookupSnapshot,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let (by_reference, by_client) = tokio::join!(
+            self.record_failure(reference_failures_key(&keys.reference), &seen.reference_failures, now),
+            self.record_failure(client_failures_key(&keys.client), &seen.client_failures, now),
+        );
+        by_reference.and(by_client)
+    }
+}

@@ -1,0 +1,167 @@
+//! TransactWriteItems for domain writes: builds each item's conditional operation and maps the
+//! per-item cancellation reasons back to domain errors.
+
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::Client;
+
+use super::errors::store_error;
+use super::items::{counter_key, order_item, PK, VERSION};
+use crate::ports::{StoreError, Write};
+
+fn build_error(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(format!("building request: {e}"))
+}
+
+/// The DynamoDB operation for one domain write, conditional as the write demands.
+pub fn transact_item(table: &str, write: &Write) -> Result<TransactWriteItem, StoreError> {
+    let item = match write {
+        Write::InsertOrder(order) => {
+            let put = Put::builder()
+                .table_name(table)
+                .set_item(Some(order_item(order, 1)?))
+                .condition_expression("attribute_not_exists(#pk)")
+                .expression_attribute_names("#pk", PK)
+                .build()
+                .map_err(build_error)?;
+            TransactWriteItem::builder().put(put).build()
+        }
+        Write::UpdateOrder {
+            order,
+            expected_version,
+        } => {
+            let put = Put::builder()
+                .table_name(table)
+                .set_item(Some(order_item(order, expected_version + 1)?))
+                .condition_expression("#v = :expected")
+                .expression_attribute_names("#v", VERSION)
+                .expression_attribute_values(
+                    ":expected",
+                    AttributeValue::N(expected_version.to_string()),
+                )
+                .build()
+                .map_err(build_error)?;
+            TransactWriteItem::builder().put(put).build()
+        }
+        Write::AdvanceCounter { name, from, to } => {
+            let mut update = Update::builder()
+                .table_name(table)
+                .set_key(Some(counter_key(name)))
+                .update_expression("SET #value = :to")
+                .expression_attribute_names("#value", "value")
+                .expression_attribute_values(":to", AttributeValue::N(to.to_string()));
+            update = if *from == 0 {
+                update
+                    .condition_expression("attribute_not_exists(#pk)")
+                    .expression_attribute_names("#pk", PK)
+            } else {
+                update
+                    .condition_expression("#value = :from")
+                    .expression_attribute_values(":from", AttributeValue::N(from.to_string()))
+            };
+            TransactWriteItem::builder()
+                .update(update.build().map_err(build_error)?)
+                .build()
+        }
+    };
+    Ok(item)
+}
+
+/// What a failed condition on this write means to the caller.
+pub fn condition_failed(write: &Write) -> StoreError {
+    match write {
+        Write::InsertOrder(_) => StoreError::AlreadyExists(write.describe()),
+        Write::UpdateOrder { .. } | Write::AdvanceCounter { .. } => {
+            StoreError::VersionConflict(write.describe())
+        }
+    }
+}
+
+/// Maps DynamoDB's per-item cancellation reasons (same order as the request) to the first
+/// domain error that explains the cancellation.
+pub fn cancellation_error(writes: &[Write], reason_codes: &[Option<&str>]) -> StoreError {
+    let mut fallback = StoreError::Contention;
+    for (write, code) in writes.iter().zip(reason_codes) {
+        match code.unwrap_or("None") {
+            "None" => {}
+            "ConditionalCheckFailed" => return condition_failed(write),
+            "TransactionConflict" => fallback = StoreError::Contention,
+            "ThrottlingError" | "ProvisionedThroughputExceeded" | "RequestLimitExceeded" => {
+                fallback = StoreError::Throttled
+            }
+            other => fallback = StoreError::Unavailable(format!("transaction item: {other}")),
+        }
+    }
+    fallback
+}
+
+pub async fn transact_write(
+    client: &Client,
+    table: &str,
+    writes: &[Write],
+) -> Result<(), StoreError> {
+    if writes.is_empty() {
+        return Ok(());
+    }
+    let items = writes
+        .iter()
+        .map(|w| transact_item(table, w))
+        .collect::<Result<Vec<_>, _>>()?;
+    let result = client
+        .transact_write_items()
+        .set_transact_items(Some(items))
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(err) => match err.as_service_error() {
+            Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
+                let codes: Vec<Option<&str>> = cancelled
+                    .cancellation_reasons()
+                    .iter()
+                    .map(|r| r.code())
+                    .collect();
+                Err(cancellation_error(writes, &codes))
+            }
+            Some(e) if e.code() == Some("TransactionConflictException") => {
+                Err(StoreError::Contention)
+            }
+            _ => Err(store_error(err)),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cancellation_reasons_name_the_failed_write() {
+        let order = crate::domain::order::tests::sample_order("ORD-1");
+        let writes = vec![
+            Write::AdvanceCounter {
+                name: "c".into(),
+                from: 1,
+                to: 2,
+            },
+            Write::InsertOrder(order),
+        ];
+        assert_eq!(
+            cancellation_error(&writes, &[Some("None"), Some("ConditionalCheckFailed")]),
+            StoreError::AlreadyExists("order ORD-1".into())
+        );
+        assert_eq!(
+            cancellation_error(&writes, &[Some("ConditionalCheckFailed"), None]),
+            StoreError::VersionConflict("counter c".into())
+        );
+        assert_eq!(
+            cancellation_error(&writes, &[Some("ThrottlingError"), Some("None")]),
+            StoreError::Throttled
+        );
+        assert_eq!(
+            cancellation_error(&writes, &[Some("TransactionConflict"), Some("None")]),
+            StoreError::Contention
+        );
+    }
+}

@@ -1,0 +1,4 @@
+//! Implementations of the ports: DynamoDB for AWS, memory for the devserver and fast tests.
+
+pub mod dynamodb;
+pub mod memory;

@@ -1,0 +1,318 @@
+//! Back office: turn a seller's quote into an order the shopper can pay.
+
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::domain::order::parse_iso_date;
+use crate::domain::{
+    Address, Currency, Customer, FieldError, Locale, Order, OrderLine, OrderStatus, Postcode,
+    Reference, Shipping,
+};
+use crate::ports::{Store, StoreError, Write};
+
+const MAX_LINES: usize = 200;
+const MAX_QUANTITY: u32 = 1_000_000;
+const REFERENCE_COUNTER: &str = "order-reference";
+const MAX_REFERENCE_ATTEMPTS: u32 = 10;
+
+/// The request body of `POST /v1/admin/orders`, as the seller sends it. Amounts stay strings
+/// until validated against the currency.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrderCommand {
+    #[serde(default)]
+    pub reference: Option<String>,
+    pub customer: CustomerInput,
+    pub currency: String,
+    pub lines: Vec<LineInput>,
+    pub shipping: ShippingInput,
+    #[serde(default)]
+    pub event_date: Option<String>,
+    #[serde(default)]
+    pub expires_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerInput {
+    pub email: String,
+    pub name: String,
+    #[serde(default)]
+    pub company: Option<String>,
+    #[serde(default)]
+    pub locale: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineInput {
+    pub sku: String,
+    pub description: String,
+    pub quantity: u32,
+    pub unit_price: String,
+    pub tax_rate: String,
+    /// Optional; when present it must be the order's currency.
+    #[serde(default)]
+    pub currency: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShippingInput {
+    pub method: String,
+    pub amount: String,
+    pub tax_rate: String,
+    #[serde(default)]
+    pub currency: Option<String>,
+    pub address: AddressInput,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddressInput {
+    pub name: String,
+    pub line1: String,
+    #[serde(default)]
+    pub line2: Option<String>,
+    pub postcode: String,
+    pub city: String,
+    pub country: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateOrderError {
+    #[error("invalid input: {0}")]
+    Invalid(#[from] FieldError),
+    #[error("reference {0} is already taken")]
+    ReferenceTaken(Reference),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn text(field: &str, value: &str, max: usize) -> Result<String, FieldError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(FieldError::new(field, "must not be empty"));
+    }
+    if value.chars().count() > max {
+        return Err(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(FieldError::new(field, "must not contain control characters"));
+    }
+    Ok(value.to_string())
+}
+
+fn optional_text(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, FieldError> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => text(field, v, max).map(Some),
+    }
+}
+
+fn email(field: &str, value: &str) -> Result<String, FieldError> {
+    let value = text(field, value, 254)?;
+    let valid = match value.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !value.chars().any(char::is_whitespace)
+                && !domain.contains('@')
+        }
+        None => false,
+    };
+    if !valid {
+        return Err(FieldError::new(field, "must be an email address"));
+    }
+    Ok(value)
+}
+
+fn amount(field: &str, currency: Currency, value: &str) -> Result<Decimal, FieldError> {
+    currency
+        .parse_amount(value)
+        .map_err(|e| FieldError::new(field, e.to_string()))
+}
+
+fn tax_rate(field: &str, value: &str) -> Result<Decimal, FieldError> {
+    let reason = "must be a percentage between 0 and 100 as a decimal string, such as \"20\" or \"5.5\"";
+    let bytes_ok = !value.is_empty()
+        && value.len() <= 8
+        && value.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && !value.starts_with('.')
+        && !value.ends_with('.');
+    let rate: Decimal = if bytes_ok {
+        value.parse().map_err(|_| FieldError::new(field, reason))?
+    } else {
+        return Err(FieldError::new(field, reason));
+    };
+    if rate > Decimal::ONE_HUNDRED || rate.normalize().scale() > 3 {
+        return Err(FieldError::new(field, reason));
+    }
+    Ok(rate)
+}
+
+fn same_currency(field: &str, order: Currency, given: Option<&str>) -> Result<(), FieldError> {
+    match given {
+        Some(code) if code != order.code() => Err(FieldError::new(
+            field,
+            format!("must be the order's currency, {}", order.code()),
+        )),
+        _ => Ok(()),
+    }
+}
+
+impl CreateOrderCommand {
+    /// Checks every field and builds the order (reference still to be assigned when absent).
+    pub fn validate(self, now: OffsetDateTime) -> Result<(Option<Reference>, Order), FieldError> {
+        let reference = self
+            .reference
+            .as_deref()
+            .map(Reference::parse)
+            .transpose()?;
+        let currency =
+            Currency::from_code(&self.currency).map_err(|e| FieldError::new("currency", e.to_string()))?;
+        let locale = match self.customer.locale.as_deref() {
+            None | Some("fr") => Locale::Fr,
+            Some("en") => Locale::En,
+            Some(_) => return Err(FieldError::new("customer.locale", "must be \"fr\" or \"en\"")),
+        };
+        let customer = Customer {
+            email: email("customer.email", &self.customer.email)?,
+            name: text("customer.name", &self.customer.name, 200)?,
+            company: optional_text("customer.company", self.customer.company.as_deref(), 200)?,
+            locale,
+        };
+        if self.lines.is_empty() || self.lines.len() > MAX_LINES {
+            return Err(FieldError::new(
+                "lines",
+                format!("must hold 1 to {MAX_LINES} lines"),
+            ));
+        }
+        let mut lines = Vec::with_capacity(self.lines.len());
+        for (i, line) in self.lines.iter().enumerate() {
+            let at = |name: &str| format!("lines[{i}].{name}");
+            same_currency(&at("currency"), currency, line.currency.as_deref())?;
+            if line.quantity == 0 || line.quantity > MAX_QUANTITY {
+                return Err(FieldError::new(
+                    at("quantity"),
+                    format!("must be between 1 and {MAX_QUANTITY}"),
+                ));
+            }
+            lines.push(OrderLine {
+                sku: text(&at("sku"), &line.sku, 64)?,
+                description: text(&at("description"), &line.description, 500)?,
+                quantity: line.quantity,
+                unit_price: amount(&at("unit_price"), currency, &line.unit_price)?,
+                tax_rate: tax_rate(&at("tax_rate"), &line.tax_rate)?,
+            });
+        }
+        let s = &self.shipping;
+        same_currency("shipping.currency", currency, s.currency.as_deref())?;
+        let a = &s.address;
+        let postcode_field = "shipping.address.postcode";
+        Postcode::parse_field(&a.postcode, postcode_field)?;
+        let country = a.country.trim();
+        if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(FieldError::new(
+                "shipping.address.country",
+                "must be an ISO 3166-1 alpha-2 code such as FR",
+            ));
+        }
+        let shipping = Shipping {
+            method: text("shipping.method", &s.method, 64)?,
+            amount: amount("shipping.amount", currency, &s.amount)?,
+            tax_rate: tax_rate("shipping.tax_rate", &s.tax_rate)?,
+            address: Address {
+                name: text("shipping.address.name", &a.name, 200)?,
+                line1: text("shipping.address.line1", &a.line1, 200)?,
+                line2: optional_text("shipping.address.line2", a.line2.as_deref(), 200)?,
+                postcode: text(postcode_field, &a.postcode, 32)?,
+                city: text("shipping.address.city", &a.city, 100)?,
+                country: country.to_string(),
+            },
+        };
+        let event_date = self
+            .event_date
+            .as_deref()
+            .map(|d| parse_iso_date(d).map_err(|_| FieldError::new("event_date", "must be a date such as 2026-12-24")))
+            .transpose()?;
+        let expires_at = self
+            .expires_at
+            .as_deref()
+            .map(|t| {
+                OffsetDateTime::parse(t, &Rfc3339)
+                    .map_err(|_| FieldError::new("expires_at", "must be an RFC 3339 time"))
+            })
+            .transpose()?;
+        if expires_at.is_some_and(|t| t <= now) {
+            return Err(FieldError::new("expires_at", "must be in the future"));
+        }
+        let order = Order {
+            // Placeholder until a reference is assigned; never stored as is.
+            reference: reference.clone().unwrap_or_else(|| Reference::generated(0)),
+            status: OrderStatus::AwaitingPayment,
+            currency,
+            customer,
+            lines,
+            shipping,
+            amount_settled: Decimal::ZERO,
+            event_date,
+            expires_at,
+            created_at: now,
+        };
+        if order.totals().gross <= Decimal::ZERO {
+            return Err(FieldError::new("lines", "the order total must be above zero"));
+        }
+        Ok((reference, order))
+    }
+}
+
+/// Stores the order under the seller's reference, or under the next `ORD-<n>` from a counter
+/// advanced in the same transaction as the insert (no gaps, no duplicates).
+pub async fn create_order(
+    store: &dyn Store,
+    command: CreateOrderCommand,
+    now: OffsetDateTime,
+) -> Result<Order, CreateOrderError> {
+    let (reference, mut order) = command.validate(now)?;
+    if let Some(reference) = reference {
+        order.reference = reference.clone();
+        return match store.insert_order(&order).await {
+            Ok(()) => Ok(order),
+            Err(StoreError::AlreadyExists(_)) => Err(CreateOrderError::ReferenceTaken(reference)),
+            Err(e) => Err(e.into()),
+        };
+    }
+    let mut current = store.read_counter(REFERENCE_COUNTER).await?;
+    let mut next = current + 1;
+    for _ in 0..MAX_REFERENCE_ATTEMPTS {
+        order.reference = Reference::generated(next);
+        let writes = vec![
+            Write::AdvanceCounter {
+                name: REFERENCE_COUNTER.into(),
+                from: current,
+                to: next,
+            },
+            Write::InsertOrder(order.clone()),
+        ];
+        match store.transact(writes).await {
+            Ok(()) => return Ok(order),
+            // A seller chose this reference by hand: skip it.
+            Err(StoreError::AlreadyExists(_)) => next += 1,
+            // Another order took the number first: start again from the counter.
+            Err(StoreError::VersionConflict(_) | StoreError::Contention) => {
+                current = store.read_counter(REFERENCE_COUNTER).await?;
+                next = current + 1;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(StoreError::Contention.into())
+}

@@ -1,0 +1,142 @@
+//! "Pay now": the shopper finds an order by its reference and shipping postcode.
+//!
+//! An unknown reference and a wrong postcode are indistinguishable (same answer, same store
+//! traffic, constant-time comparison), and failures are counted per reference and per client
+//! address so neither can be brute-forced.
+
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use time::OffsetDateTime;
+
+use super::{AccessTokens, TokenError};
+use crate::domain::throttle::{MAX_FAILURES_PER_CLIENT, MAX_FAILURES_PER_REFERENCE};
+use crate::domain::{FieldError, Order, OrderStatus, Postcode, Reference};
+use crate::ports::{Clock, LookupKeys, Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LookupGranted {
+    pub order: Order,
+    pub access_token: String,
+    pub expires_at: OffsetDateTime,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LookupError {
+    #[error("invalid input: {0}")]
+    Invalid(#[from] FieldError),
+    #[error("order not found")]
+    NotFound,
+    #[error("too many failed attempts; retry after {retry_after_seconds} s")]
+    TooManyAttempts { retry_after_seconds: u64 },
+    #[error("missing or invalid access token")]
+    Unauthorized(Option<TokenError>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Clone)]
+pub struct OrderLookup {
+    store: Arc<dyn Store>,
+    tokens: AccessTokens,
+    clock: Arc<dyn Clock>,
+}
+
+/// Postcodes are hashed before the constant-time comparison so their lengths leak nothing.
+fn postcode_digest(postcode: &str) -> [u8; 32] {
+    Sha256::digest(postcode.as_bytes()).into()
+}
+
+/// We count failures per client address without keeping the address itself.
+pub fn client_key(client_ip: &str) -> String {
+    let digest = Sha256::digest(format!("encaisse-lookup-client:{client_ip}").as_bytes());
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl OrderLookup {
+    pub fn new(store: Arc<dyn Store>, tokens: AccessTokens, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store,
+            tokens,
+            clock,
+        }
+    }
+
+    pub async fn lookup(
+        &self,
+        reference: &str,
+        postcode: &str,
+        client_ip: &str,
+    ) -> Result<LookupGranted, LookupError> {
+        let reference = Reference::parse(reference)?;
+        let postcode = Postcode::parse(postcode)?;
+        let keys = LookupKeys {
+            reference,
+            client: client_key(client_ip),
+        };
+        let now = self.clock.now();
+        let snapshot = self.store.load_lookup(&keys).await?;
+
+        let wait = [
+            snapshot
+                .reference_failures
+                .retry_after(now, MAX_FAILURES_PER_REFERENCE),
+            snapshot
+                .client_failures
+                .retry_after(now, MAX_FAILURES_PER_CLIENT),
+        ]
+        .into_iter()
+        .flatten()
+        .max();
+        if let Some(retry_after_seconds) = wait {
+            return Err(LookupError::TooManyAttempts {
+                retry_after_seconds,
+            });
+        }
+
+        let candidate = postcode_digest(postcode.as_str());
+        let found = snapshot
+            .order
+            .as_ref()
+            .filter(|o| o.value.status != OrderStatus::Deleted);
+        // Compare against a dummy when there is no order, so both failures cost the same.
+        let stored = found
+            .and_then(|o| Postcode::parse(&o.value.shipping.address.postcode).ok())
+            .map(|p| postcode_digest(p.as_str()))
+            .unwrap_or_else(|| postcode_digest("\u{0}no-order"));
+        let matches: bool = stored.ct_eq(&candidate).into();
+
+        match found {
+            Some(order) if matches => {
+                let (access_token, expires_at) = self.tokens.issue(&keys.reference, now);
+                Ok(LookupGranted {
+                    order: order.value.clone(),
+                    access_token,
+                    expires_at,
+                })
+            }
+            _ => {
+                self.store
+                    .record_failed_lookup(&keys, &snapshot, now)
+                    .await?;
+                tracing::info!(reference = %keys.reference, "order lookup failed");
+                Err(LookupError::NotFound)
+            }
+        }
+    }
+
+    /// The order behind a shopper's access token.
+    pub async fn view(&self, reference: &str, token: Option<&str>) -> Result<Order, LookupError> {
+        let token = token.ok_or(LookupError::Unauthorized(None))?;
+        let reference =
+            Reference::parse(reference).map_err(|_| LookupError::Unauthorized(None))?;
+        self.tokens
+            .verify(token, &reference, self.clock.now())
+            .map_err(|e| LookupError::Unauthorized(Some(e)))?;
+        match self.store.get_order(&reference).await? {
+            Some(order) if order.value.status != OrderStatus::Deleted => Ok(order.value),
+            _ => Err(LookupError::NotFound),
+        }
+    }
+}

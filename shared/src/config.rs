@@ -1,0 +1,34 @@
+//! Configuration read from the environment at init, with errors that name the variable.
+
+use std::env;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is not set")]
+    Missing(&'static str),
+    #[error("environment variable {0} is invalid: {1}")]
+    Invalid(&'static str, String),
+}
+
+pub fn require(name: &'static str) -> Result<String, ConfigError> {
+    match env::var(name) {
+        Ok(v) if !v.trim().is_empty() => Ok(v),
+        _ => Err(ConfigError::Missing(name)),
+    }
+}
+
+/// The secret that signs shoppers' order access tokens: at least 32 bytes.
+pub fn access_token_secret() -> Result<Vec<u8>, ConfigError> {
+    let secret = require("ACCESS_TOKEN_SECRET")?;
+    if secret.len() < 32 {
+        return Err(ConfigError::Invalid(
+            "ACCESS_TOKEN_SECRET",
+            "must be at least 32 bytes".into(),
+        ));
+    }
+    Ok(secret.into_bytes())
+}
+
+pub fn table_name() -> Result<String, ConfigError> {
+    require("TABLE_NAME")
+}

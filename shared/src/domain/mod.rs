@@ -1,0 +1,18 @@
+//! Pure domain: money, orders, identifiers, the order state machine and lookup throttling.
+//! Nothing here knows about AWS or HTTP.
+
+pub mod field_error;
+pub mod money;
+pub mod order;
+pub mod order_state;
+pub mod postcode;
+pub mod reference;
+pub mod throttle;
+
+pub use field_error::FieldError;
+pub use money::{Currency, Money, MoneyError};
+pub use order::{Address, Customer, Locale, Order, OrderLine, Shipping, Totals};
+pub use order_state::{OrderEvent, OrderStatus, Transition, TransitionError};
+pub use postcode::Postcode;
+pub use reference::Reference;
+pub use throttle::FailureLog;

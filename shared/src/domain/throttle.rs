@@ -1,0 +1,117 @@
+//! Failed lookups per key (a reference, or a client address) in one-minute buckets.
+//!
+//! A key is blocked while the failures in the last 15 minutes reach the limit. Buckets are whole
+//! minutes, so the window covered is 15 to 16 minutes: it errs on the side of blocking, never of
+//! forgetting a failure early.
+
+use std::collections::BTreeMap;
+
+use time::OffsetDateTime;
+
+pub const WINDOW_MINUTES: i64 = 15;
+pub const MAX_FAILURES_PER_REFERENCE: u32 = 5;
+pub const MAX_FAILURES_PER_CLIENT: u32 = 20;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FailureLog {
+    /// minute since the Unix epoch → failures recorded in that minute
+    pub per_minute: BTreeMap<i64, u32>,
+}
+
+pub fn minute_of(now: OffsetDateTime) -> i64 {
+    now.unix_timestamp().div_euclid(60)
+}
+
+impl FailureLog {
+    fn is_live(minute: i64, now_minute: i64) -> bool {
+        minute >= now_minute - WINDOW_MINUTES
+    }
+
+    pub fn recent_failures(&self, now: OffsetDateTime) -> u32 {
+        let now_minute = minute_of(now);
+        self.per_minute
+            .iter()
+            .filter(|(m, _)| Self::is_live(**m, now_minute))
+            .map(|(_, n)| *n)
+            .sum()
+    }
+
+    /// Seconds until the failures in the window fall below `limit` again, or None if they are
+    /// already below it.
+    pub fn retry_after(&self, now: OffsetDateTime, limit: u32) -> Option<u64> {
+        let mut live = self.recent_failures(now);
+        if live < limit {
+            return None;
+        }
+        let now_minute = minute_of(now);
+        for (minute, count) in self
+            .per_minute
+            .iter()
+            .filter(|(m, _)| Self::is_live(**m, now_minute))
+        {
+            live -= count;
+            if live < limit {
+                // This bucket stops counting once the clock passes minute + WINDOW + 1.
+                let free_at = (minute + WINDOW_MINUTES + 1) * 60;
+                return Some((free_at - now.unix_timestamp()).max(1) as u64);
+            }
+        }
+        Some(1)
+    }
+
+    /// Buckets too old to matter, which a writer may delete.
+    pub fn stale_minutes(&self, now: OffsetDateTime) -> Vec<i64> {
+        let now_minute = minute_of(now);
+        self.per_minute
+            .keys()
+            .copied()
+            .filter(|m| !Self::is_live(*m, now_minute))
+            .collect()
+    }
+
+    /// When the whole record may expire (DynamoDB TTL): after the newest bucket leaves the window.
+    pub fn expires_at(now: OffsetDateTime) -> i64 {
+        (minute_of(now) + WINDOW_MINUTES + 2) * 60
+    }
+
+    pub fn record(&mut self, now: OffsetDateTime) {
+        *self.per_minute.entry(minute_of(now)).or_default() += 1;
+        for stale in self.stale_minutes(now) {
+            self.per_minute.remove(&stale);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::Duration;
+
+    fn t(secs: i64) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(1_800_000_000 + secs).unwrap()
+    }
+
+    #[test]
+    fn blocks_at_the_limit_and_frees_after_the_window() {
+        let mut log = FailureLog::default();
+        for i in 0..5 {
+            log.record(t(i * 30));
+        }
+        let now = t(150);
+        assert_eq!(log.recent_failures(now), 5);
+        let wait = log.retry_after(now, 5).unwrap();
+        assert!(wait > 14 * 60 && wait <= 16 * 60, "{wait}");
+        let later = now + Duration::seconds(wait as i64);
+        assert_eq!(log.retry_after(later, 5), None);
+        assert_eq!(log.retry_after(now, 6), None);
+    }
+
+    #[test]
+    fn failures_fifteen_minutes_old_still_count() {
+        let mut log = FailureLog::default();
+        log.record(t(0));
+        assert_eq!(log.recent_failures(t(15 * 60)), 1);
+        assert_eq!(log.recent_failures(t(17 * 60)), 0);
+        assert_eq!(log.stale_minutes(t(17 * 60)).len(), 1);
+    }
+}

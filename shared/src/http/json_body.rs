@@ -1,0 +1,139 @@
+//! `StrictJson<T>`: the only way request bodies are read. Enforces the 64 KiB limit, the JSON
+//! content type, and turns every serde failure into a problem that names the field.
+
+use axum::body::Body;
+use axum::extract::{FromRequest, Request};
+use axum::http::header;
+use serde::de::DeserializeOwned;
+
+use super::{Problem, MAX_BODY_BYTES};
+use crate::domain::FieldError;
+
+pub struct StrictJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for StrictJson<T> {
+    type Rejection = Problem;
+
+    async fn from_request(request: Request, _state: &S) -> Result<Self, Problem> {
+        let headers = request.headers();
+        let declared_length = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared_length.is_some_and(|n| n > MAX_BODY_BYTES) {
+            return Err(Problem::payload_too_large(MAX_BODY_BYTES));
+        }
+        let is_json = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                let mime = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                mime == "application/json" || mime.ends_with("+json")
+            })
+            .unwrap_or(false);
+        if !is_json {
+            return Err(Problem::unsupported_media_type());
+        }
+        let bytes = read_limited(request.into_body()).await?;
+        parse_json(&bytes).map(StrictJson)
+    }
+}
+
+async fn read_limited(body: Body) -> Result<axum::body::Bytes, Problem> {
+    axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| Problem::payload_too_large(MAX_BODY_BYTES))
+}
+
+/// serde_json's messages end with " at line 1 column 42"; the field path says more.
+fn without_position(message: &str) -> &str {
+    message
+        .rfind(" at line ")
+        .map(|i| &message[..i])
+        .unwrap_or(message)
+}
+
+/// The name between the first pair of backticks in a serde message.
+fn quoted_name(message: &str) -> Option<&str> {
+    let start = message.find('`')? + 1;
+    let end = start + message[start..].find('`')?;
+    Some(&message[start..end])
+}
+
+fn join_path(parent: &str, child: &str) -> String {
+    if parent.is_empty() || parent == "." {
+        child.to_string()
+    } else {
+        format!("{parent}.{child}")
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        let message = inner.to_string();
+        let message = without_position(&message);
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                if message.starts_with("unknown field") {
+                    // The path already ends at the unknown key.
+                    let field = match quoted_name(message) {
+                        Some(name) if !path.ends_with(name) => join_path(&path, name),
+                        _ => path,
+                    };
+                    Problem::unknown_field(field)
+                } else if message.starts_with("missing field") {
+                    let name = quoted_name(message).unwrap_or("");
+                    Problem::invalid_field(FieldError::new(join_path(&path, name), "is required"))
+                } else {
+                    let field = if path == "." { String::new() } else { path };
+                    Problem::invalid_field(FieldError::new(field, message.to_string()))
+                }
+            }
+            _ => Problem::malformed_json(format!("The body is not valid JSON: {message}.")),
+        }
+    })?;
+    deserializer
+        .end()
+        .map_err(|_| Problem::malformed_json("The body has trailing characters after the JSON value."))?;
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        name: String,
+        lines: Vec<Inner>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        quantity: u32,
+    }
+
+    #[test]
+    fn names_the_field() {
+        let p = parse_json::<Outer>(br#"{"name":"a","lines":[{"quantity":-1}]}"#).unwrap_err();
+        assert_eq!((p.status, p.field.as_deref()), (422, Some("lines[0].quantity")));
+        let p = parse_json::<Outer>(br#"{"name":"a","lines":[{"quantity":1,"x":2}]}"#).unwrap_err();
+        assert_eq!((p.status, p.field.as_deref()), (400, Some("lines[0].x")));
+        let p = parse_json::<Outer>(br#"{"lines":[]}"#).unwrap_err();
+        assert_eq!((p.status, p.field.as_deref()), (422, Some("name")));
+        let p = parse_json::<Outer>(br#"{"name":"a","lines":[{}]}"#).unwrap_err();
+        assert_eq!((p.status, p.field.as_deref()), (422, Some("lines[0].quantity")));
+        let p = parse_json::<Outer>(br#"{"name": "#).unwrap_err();
+        assert_eq!(p.status, 400);
+        let p = parse_json::<Outer>(br#"{"name":"a","lines":[]} x"#).unwrap_err();
+        assert_eq!(p.status, 400);
+    }
+}

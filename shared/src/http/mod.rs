@@ -1,0 +1,23 @@
+//! HTTP: axum routers per function, shared by the Lambdas (through lambda_http) and the
+//! devserver, and the problem+json errors they answer with.
+
+pub mod back_office;
+pub mod client_ip;
+pub mod json_body;
+pub mod order_lookup;
+pub mod problem;
+pub mod views;
+
+pub use back_office::{back_office_router, AdminAuth};
+pub use order_lookup::order_lookup_router;
+pub use problem::Problem;
+
+/// Requests larger than this are refused with 413 before they are parsed.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Answers for paths and methods no router knows, as problem+json like every other error.
+pub fn with_fallbacks(router: axum::Router) -> axum::Router {
+    router
+        .fallback(|| async { Problem::route_not_found() })
+        .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
+}

@@ -1,0 +1,99 @@
+//! Router of the `order-lookup` function: `POST /v1/order-lookups`, `GET /v1/orders/{reference}`.
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use super::client_ip::ClientIp;
+use super::json_body::StrictJson;
+use super::views::{Audience, OrderView};
+use super::{with_fallbacks, Problem};
+use crate::app::{LookupError, OrderLookup};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LookupRequest {
+    pub reference: String,
+    pub postcode: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LookupResponse {
+    pub order: OrderView,
+    pub access_token: String,
+    pub expires_at: String,
+}
+
+impl From<LookupError> for Problem {
+    fn from(error: LookupError) -> Self {
+        match error {
+            LookupError::Invalid(e) => Problem::invalid_field(e),
+            LookupError::NotFound => Problem::order_not_found(),
+            LookupError::TooManyAttempts {
+                retry_after_seconds,
+            } => Problem::too_many_attempts(retry_after_seconds),
+            LookupError::Unauthorized(_) => {
+                Problem::unauthorized("A valid order access token is required.")
+            }
+            LookupError::Store(e) => Problem::from_store(&e),
+        }
+    }
+}
+
+/// Shopper answers carry an access token or personal data: never cache them.
+fn private(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn look_up_order(
+    State(lookup): State<OrderLookup>,
+    ClientIp(client_ip): ClientIp,
+    StrictJson(request): StrictJson<LookupRequest>,
+) -> Result<Response, Problem> {
+    let granted = lookup
+        .lookup(&request.reference, &request.postcode, &client_ip)
+        .await?;
+    let body = LookupResponse {
+        order: OrderView::new(&granted.order, Audience::Shopper),
+        access_token: granted.access_token,
+        expires_at: granted
+            .expires_at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+    };
+    Ok(private(Json(body).into_response()))
+}
+
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+}
+
+async fn view_order(
+    State(lookup): State<OrderLookup>,
+    Path(reference): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let order = lookup.view(&reference, bearer_token(&headers)).await?;
+    Ok(private(
+        Json(OrderView::new(&order, Audience::Shopper)).into_response(),
+    ))
+}
+
+pub fn order_lookup_router(lookup: OrderLookup) -> Router {
+    with_fallbacks(
+        Router::new()
+            .route("/v1/order-lookups", post(look_up_order))
+            .route("/v1/orders/{reference}", get(view_order))
+            .with_state(lookup),
+    )
+}

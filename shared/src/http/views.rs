@@ -1,0 +1,159 @@
+//! The JSON shapes of an order: the full back-office view and the shopper's view, which shows
+//! the shipping address only as initials, postcode, city and country.
+
+use serde::Serialize;
+
+use crate::domain::{Address, Currency, Customer, Order};
+
+#[derive(Debug, Serialize)]
+pub struct OrderView {
+    pub reference: String,
+    pub status: &'static str,
+    pub currency: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer: Option<Customer>,
+    pub lines: Vec<LineView>,
+    pub shipping: ShippingView,
+    pub totals: TotalsView,
+    pub amount_due: String,
+    pub event_date: Option<String>,
+    pub expires_at: Option<String>,
+    pub created_at: String,
+    /// Payment attempts; none exist until payments are built.
+    pub payments: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LineView {
+    pub sku: String,
+    pub description: String,
+    pub quantity: u32,
+    pub unit_price: String,
+    pub tax_rate: String,
+    pub total: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ShippingView {
+    pub method: String,
+    pub amount: String,
+    pub tax_rate: String,
+    pub address: AddressView,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum AddressView {
+    Full(Address),
+    Redacted {
+        name: String,
+        postcode: String,
+        city: String,
+        country: String,
+    },
+}
+
+#[derive(Debug, Serialize)]
+pub struct TotalsView {
+    pub net: String,
+    pub tax: String,
+    pub gross: String,
+}
+
+/// "Jeanne Martin" → "J. M."
+pub fn initials(name: &str) -> String {
+    name.split_whitespace()
+        .filter_map(|word| word.chars().next())
+        .take(4)
+        .map(|c| format!("{}.", c.to_uppercase()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+fn rate(r: rust_decimal::Decimal) -> String {
+    r.normalize().to_string()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    Shopper,
+    BackOffice,
+}
+
+impl OrderView {
+    pub fn new(order: &Order, audience: Audience) -> Self {
+        let c: Currency = order.currency;
+        let totals = order.totals();
+        let address = &order.shipping.address;
+        let address = match audience {
+            Audience::BackOffice => AddressView::Full(address.clone()),
+            Audience::Shopper => AddressView::Redacted {
+                name: initials(&address.name),
+                postcode: address.postcode.clone(),
+                city: address.city.clone(),
+                country: address.country.clone(),
+            },
+        };
+        Self {
+            reference: order.reference.to_string(),
+            status: order.status.as_str(),
+            currency: c.code(),
+            customer: (audience == Audience::BackOffice).then(|| order.customer.clone()),
+            lines: order
+                .lines
+                .iter()
+                .map(|l| LineView {
+                    sku: l.sku.clone(),
+                    description: l.description.clone(),
+                    quantity: l.quantity,
+                    unit_price: c.format(l.unit_price),
+                    tax_rate: rate(l.tax_rate),
+                    total: c.format(l.total()),
+                })
+                .collect(),
+            shipping: ShippingView {
+                method: order.shipping.method.clone(),
+                amount: c.format(order.shipping.amount),
+                tax_rate: rate(order.shipping.tax_rate),
+                address,
+            },
+            totals: TotalsView {
+                net: c.format(totals.net),
+                tax: c.format(totals.tax),
+                gross: c.format(totals.gross),
+            },
+            amount_due: c.format(order.amount_due()),
+            event_date: order.event_date.map(|d| d.to_string()),
+            expires_at: order.expires_at.map(rfc3339),
+            created_at: rfc3339(order.created_at),
+            payments: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shopper_sees_initials_and_no_street() {
+        let order = crate::domain::order::tests::sample_order("ORD-10042");
+        let view = serde_json::to_value(OrderView::new(&order, Audience::Shopper)).unwrap();
+        assert_eq!(
+            view["shipping"]["address"],
+            serde_json::json!({"name": "J. M.", "postcode": "83000", "city": "Toulon", "country": "FR"})
+        );
+        assert!(view.get("customer").is_none());
+        assert_eq!(view["totals"]["gross"], "2922.00");
+        assert_eq!(view["lines"][0]["total"], "2400.00");
+        assert_eq!(view["lines"][0]["tax_rate"], "20");
+        let full = serde_json::to_value(OrderView::new(&order, Audience::BackOffice)).unwrap();
+        assert_eq!(full["shipping"]["address"]["line1"], "9 rue d'Antrechaus");
+        assert_eq!(full["customer"]["email"], "buyer@example.fr");
+    }
+}

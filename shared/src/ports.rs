@@ -1,0 +1,117 @@
+//! What the application needs from the outside world, as traits. Adapters implement them:
+//! `adapters::dynamodb` in AWS, `adapters::memory` for the devserver and fast tests; both pass
+//! the same contract suite (`contract`).
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::domain::{FailureLog, Order, Reference};
+
+/// A stored value with the version its next conditional write must name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Versioned<T> {
+    pub value: T,
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} already exists")]
+    AlreadyExists(String),
+    #[error("{0} was changed by someone else (version conflict)")]
+    VersionConflict(String),
+    #[error("{0} does not exist")]
+    Missing(String),
+    /// Another transaction touched the same items; safe to retry.
+    #[error("transaction conflict")]
+    Contention,
+    #[error("throttled by the store")]
+    Throttled,
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    #[error("stored item is unreadable: {0}")]
+    Corrupt(String),
+}
+
+/// One item change inside a transaction; all of a transaction's writes happen or none do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Write {
+    /// Creates the order; fails with `AlreadyExists` if the reference is taken.
+    InsertOrder(Order),
+    /// Replaces the order if it is still at `expected_version`; stores `expected_version + 1`.
+    UpdateOrder { order: Order, expected_version: u64 },
+    /// Moves a named counter from `from` (0 when it has never been written) to `to`.
+    AdvanceCounter { name: String, from: u64, to: u64 },
+}
+
+impl Write {
+    /// The item the write touches, as named in errors.
+    pub fn describe(&self) -> String {
+        match self {
+            Write::InsertOrder(o) | Write::UpdateOrder { order: o, .. } => {
+                format!("order {}", o.reference)
+            }
+            Write::AdvanceCounter { name, .. } => format!("counter {name}"),
+        }
+    }
+}
+
+#[async_trait]
+pub trait OrderStore: Send + Sync {
+    async fn get_order(&self, reference: &Reference) -> Result<Option<Versioned<Order>>, StoreError>;
+    /// Reads a counter's value (0 when never written).
+    async fn read_counter(&self, name: &str) -> Result<u64, StoreError>;
+    /// Applies every write or none (DynamoDB TransactWriteItems). A failed condition reports the
+    /// first offending write as `AlreadyExists` / `VersionConflict`.
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError>;
+
+    async fn insert_order(&self, order: &Order) -> Result<(), StoreError>;
+    async fn update_order(&self, order: &Order, expected_version: u64) -> Result<u64, StoreError>;
+}
+
+/// Who a failed lookup is counted against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LookupKeys {
+    pub reference: Reference,
+    /// An opaque key for the client address (hashed; we do not keep raw IPs).
+    pub client: String,
+}
+
+/// Everything a lookup needs, fetched in one round trip.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LookupSnapshot {
+    pub order: Option<Versioned<Order>>,
+    pub reference_failures: FailureLog,
+    pub client_failures: FailureLog,
+}
+
+#[async_trait]
+pub trait LookupStore: Send + Sync {
+    /// Reads the order and both failure logs in one request (BatchGetItem on DynamoDB).
+    async fn load_lookup(&self, keys: &LookupKeys) -> Result<LookupSnapshot, StoreError>;
+    /// Counts one failed attempt against both keys, atomically per key, and forgets buckets the
+    /// snapshot showed to be stale.
+    async fn record_failed_lookup(
+        &self,
+        keys: &LookupKeys,
+        seen: &LookupSnapshot,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+}
+
+/// The whole persistence port, as handed to the routers.
+pub trait Store: OrderStore + LookupStore {}
+impl<T: OrderStore + LookupStore> Store for T {}
+
+pub trait Clock: Send + Sync {
+    fn now(&self) -> OffsetDateTime;
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
