@@ -1,1 +1,22 @@
-fn main(){}
+//! order-lookup: `POST /v1/order-lookups`, `GET /v1/orders/{reference}`. Wiring only.
+
+use std::sync::Arc;
+
+use encaisse::adapters::dynamodb::{client_from_env, DynamoStore};
+use encaisse::app::{AccessTokens, OrderLookup};
+use encaisse::config;
+use encaisse::http::{order_lookup_router, with_fallbacks};
+use encaisse::ports::SystemClock;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let table = config::table_name()?;
+    let tokens = AccessTokens::new(config::access_token_secret()?);
+    let store = DynamoStore::new(client_from_env(None).await, table);
+    if let Err(error) = store.warm_up().await {
+        lambda_http::tracing::warn!(%error, "DynamoDB warm-up failed; first request pays for it");
+    }
+    let lookup = OrderLookup::new(Arc::new(store), tokens, Arc::new(SystemClock));
+    lambda_http::run(with_fallbacks(order_lookup_router(lookup))).await
+}

@@ -16,7 +16,7 @@ use subtle::ConstantTimeEq;
 use super::client_ip::has_iam_identity;
 use super::json_body::StrictJson;
 use super::views::{Audience, OrderView};
-use super::{with_fallbacks, Problem};
+use super::Problem;
 use crate::app::{create_order, CreateOrderCommand, CreateOrderError};
 use crate::domain::Reference;
 use crate::ports::{Clock, Store};
@@ -112,11 +112,9 @@ async fn show(
 
 pub fn back_office_router(office: BackOffice) -> Router {
     let auth = office.auth.clone();
-    with_fallbacks(
-        Router::new()
-            .route("/v1/admin/orders", post(create))
-            .route("/v1/admin/orders/{reference}", get(show))
-            .with_state(office)
-            .route_layer(middleware::from_fn_with_state(auth, require_admin)),
-    )
+    Router::new()
+        .route("/v1/admin/orders", post(create))
+        .route("/v1/admin/orders/{reference}", get(show))
+        .with_state(office)
+        .route_layer(middleware::from_fn_with_state(auth, require_admin))
 }

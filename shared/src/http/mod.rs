@@ -8,7 +8,7 @@ pub mod order_lookup;
 pub mod problem;
 pub mod views;
 
-pub use back_office::{back_office_router, AdminAuth};
+pub use back_office::{back_office_router, AdminAuth, BackOffice};
 pub use order_lookup::order_lookup_router;
 pub use problem::Problem;
 
@@ -16,6 +16,7 @@ pub use problem::Problem;
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Answers for paths and methods no router knows, as problem+json like every other error.
+/// Applied once to the outermost router (a Lambda's, or the devserver's merged one).
 pub fn with_fallbacks(router: axum::Router) -> axum::Router {
     router
         .fallback(|| async { Problem::route_not_found() })

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::client_ip::ClientIp;
 use super::json_body::StrictJson;
 use super::views::{Audience, OrderView};
-use super::{with_fallbacks, Problem};
+use super::Problem;
 use crate::app::{LookupError, OrderLookup};
 
 #[derive(Debug, Deserialize)]
@@ -90,10 +90,8 @@ async fn view_order(
 }
 
 pub fn order_lookup_router(lookup: OrderLookup) -> Router {
-    with_fallbacks(
-        Router::new()
-            .route("/v1/order-lookups", post(look_up_order))
-            .route("/v1/orders/{reference}", get(view_order))
-            .with_state(lookup),
-    )
+    Router::new()
+        .route("/v1/order-lookups", post(look_up_order))
+        .route("/v1/orders/{reference}", get(view_order))
+        .with_state(lookup)
 }

@@ -1,1 +1,65 @@
-fn main(){}
+//! `encaisse-dev`: the whole API on 127.0.0.1:3000 (or `ENCAISSE_LISTEN`). Ctrl-C stops it.
+
+use std::net::SocketAddr;
+
+use encaisse_dev::{build, seed_demo_orders, Options};
+use tracing_subscriber::EnvFilter;
+
+fn random_secret() -> String {
+    format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .init();
+
+    let listen = std::env::var("ENCAISSE_LISTEN").unwrap_or_else(|_| "127.0.0.1:3000".into());
+    let admin_api_key = std::env::var("ADMIN_API_KEY").unwrap_or_else(|_| random_secret());
+    let access_token_secret = std::env::var("ACCESS_TOKEN_SECRET")
+        .unwrap_or_else(|_| random_secret())
+        .into_bytes();
+    let dynamodb_table = std::env::var("AWS_ENDPOINT_URL")
+        .ok()
+        .map(|_| std::env::var("TABLE_NAME").unwrap_or_else(|_| "encaisse-dev".into()));
+
+    let app = build(Options {
+        admin_api_key: admin_api_key.clone(),
+        access_token_secret,
+        dynamodb_table,
+    })
+    .await?;
+    let demos = seed_demo_orders(app.store.as_ref()).await?;
+
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e} (set ENCAISSE_LISTEN to another address)"))?;
+    let base = format!("http://{}", listener.local_addr()?);
+
+    println!("\nEncaisse devserver on {base} ({})", app.store_name);
+    println!("Admin API key: {admin_api_key}   (Authorization: Bearer <key> on /v1/admin/*)");
+    println!("Demo quotes (reference / shipping postcode / total):");
+    for d in &demos {
+        println!("  {:<10} {:<7} {} EUR", d.reference, d.postcode, d.gross);
+    }
+    if let Some(first) = demos.first() {
+        println!(
+            "\nTry:\n  curl -s {base}/v1/order-lookups -H 'content-type: application/json' \\\n    -d '{{\"reference\":\"{}\",\"postcode\":\"{}\"}}'",
+            first.reference, first.postcode
+        );
+        println!("  curl -s {base}/v1/admin/orders/{} -H 'authorization: Bearer {admin_api_key}'", first.reference);
+    }
+    println!("\nCtrl-C stops the server.\n");
+
+    axum::serve(
+        listener,
+        app.router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+        println!("\nStopping the devserver.");
+    })
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,291 @@
+//! The store contract: one suite, run against every adapter (memory in this crate's tests,
+//! DynamoDB on moto server in the integration package). `store_contract_tests!` expands to one
+//! test per check, given an async expression that yields a fresh, empty store.
+
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+use time::{Duration, OffsetDateTime};
+
+use crate::domain::order::{Address, Customer, Locale, OrderLine, Shipping};
+use crate::domain::{Currency, Order, OrderStatus, Reference};
+use crate::ports::{LookupKeys, Store, StoreError, Write};
+
+pub fn order(reference: &str) -> Order {
+    Order {
+        reference: Reference::parse(reference).expect("valid reference"),
+        status: OrderStatus::AwaitingPayment,
+        currency: Currency::EUR,
+        customer: Customer {
+            email: "buyer@example.fr".into(),
+            name: "Jeanne Martin".into(),
+            company: None,
+            locale: Locale::Fr,
+        },
+        lines: vec![OrderLine {
+            sku: "FUS-40".into(),
+            description: "Fusion laser 40 W — « édition » 🚀".into(),
+            quantity: 3,
+            unit_price: Decimal::new(123450, 2),
+            tax_rate: Decimal::new(55, 1),
+        }],
+        shipping: Shipping {
+            method: "carrier".into(),
+            amount: Decimal::new(510, 2),
+            tax_rate: Decimal::from(20),
+            address: Address {
+                name: "Jeanne Martin".into(),
+                line1: "9 rue d'Antrechaus".into(),
+                line2: None,
+                postcode: "83 000".into(),
+                city: "Toulon".into(),
+                country: "FR".into(),
+            },
+        },
+        amount_settled: Decimal::ZERO,
+        event_date: None,
+        expires_at: Some(OffsetDateTime::from_unix_timestamp(1_900_000_000).expect("time")),
+        created_at: OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("time"),
+    }
+}
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("time")
+}
+
+pub async fn insert_then_get_round_trips_exactly(store: Arc<dyn Store>) {
+    let o = order("ORD-1");
+    store.insert_order(&o).await.unwrap();
+    let got = store.get_order(&o.reference).await.unwrap().unwrap();
+    assert_eq!(got.version, 1);
+    assert_eq!(got.value, o);
+    // "5.10" must come back as a value equal to 5.10, whatever the store does to the text.
+    assert_eq!(got.value.shipping.amount, Decimal::new(51, 1));
+    assert_eq!(got.value.totals(), o.totals());
+    assert!(store
+        .get_order(&Reference::parse("ORD-404").unwrap())
+        .await
+        .unwrap()
+        .is_none());
+}
+
+pub async fn inserting_a_taken_reference_fails(store: Arc<dyn Store>) {
+    let o = order("ORD-2");
+    store.insert_order(&o).await.unwrap();
+    let mut other = o.clone();
+    other.customer.name = "Someone Else".into();
+    assert!(matches!(
+        store.insert_order(&other).await,
+        Err(StoreError::AlreadyExists(_))
+    ));
+    let kept = store.get_order(&o.reference).await.unwrap().unwrap();
+    assert_eq!(kept.value.customer.name, "Jeanne Martin");
+}
+
+pub async fn updates_are_conditional_on_version(store: Arc<dyn Store>) {
+    let mut o = order("ORD-3");
+    store.insert_order(&o).await.unwrap();
+    o.status = OrderStatus::PaymentPending;
+    assert_eq!(store.update_order(&o, 1).await.unwrap(), 2);
+    let mut stale = o.clone();
+    stale.status = OrderStatus::Cancelled;
+    assert!(matches!(
+        store.update_order(&stale, 1).await,
+        Err(StoreError::VersionConflict(_))
+    ));
+    let got = store.get_order(&o.reference).await.unwrap().unwrap();
+    assert_eq!((got.version, got.value.status), (2, OrderStatus::PaymentPending));
+    let ghost = order("ORD-GHOST");
+    assert!(matches!(
+        store.update_order(&ghost, 1).await,
+        Err(StoreError::VersionConflict(_))
+    ));
+}
+
+pub async fn concurrent_updates_have_one_winner(store: Arc<dyn Store>) {
+    let o = order("ORD-4");
+    store.insert_order(&o).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..10u32 {
+        let store = store.clone();
+        let mut candidate = o.clone();
+        candidate.lines[0].quantity = 100 + i;
+        tasks.push(tokio::spawn(
+            async move { store.update_order(&candidate, 1).await },
+        ));
+    }
+    let mut winners = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(2) => winners += 1,
+            Err(StoreError::VersionConflict(_)) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(winners, 1);
+    assert_eq!(store.get_order(&o.reference).await.unwrap().unwrap().version, 2);
+}
+
+pub async fn transactions_are_all_or_nothing(store: Arc<dyn Store>) {
+    let taken = order("ORD-5");
+    store.insert_order(&taken).await.unwrap();
+    assert_eq!(store.read_counter("seq").await.unwrap(), 0);
+    // The counter would advance, but the insert fails: neither happens.
+    let result = store
+        .transact(vec![
+            Write::AdvanceCounter {
+                name: "seq".into(),
+                from: 0,
+                to: 1,
+            },
+            Write::InsertOrder(taken.clone()),
+        ])
+        .await;
+    assert_eq!(
+        result,
+        Err(StoreError::AlreadyExists("order ORD-5".into()))
+    );
+    assert_eq!(store.read_counter("seq").await.unwrap(), 0);
+
+    let fresh = order("ORD-6");
+    store
+        .transact(vec![
+            Write::AdvanceCounter {
+                name: "seq".into(),
+                from: 0,
+                to: 1,
+            },
+            Write::InsertOrder(fresh.clone()),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(store.read_counter("seq").await.unwrap(), 1);
+    assert!(store.get_order(&fresh.reference).await.unwrap().is_some());
+
+    // A stale counter names the counter.
+    let result = store
+        .transact(vec![
+            Write::AdvanceCounter {
+                name: "seq".into(),
+                from: 0,
+                to: 1,
+            },
+            Write::InsertOrder(order("ORD-7")),
+        ])
+        .await;
+    assert_eq!(result, Err(StoreError::VersionConflict("counter seq".into())));
+    assert!(store
+        .get_order(&Reference::parse("ORD-7").unwrap())
+        .await
+        .unwrap()
+        .is_none());
+
+    // Updates inside a transaction are version-checked too.
+    let mut moved = fresh.clone();
+    moved.status = OrderStatus::PaymentPending;
+    store
+        .transact(vec![Write::UpdateOrder {
+            order: moved.clone(),
+            expected_version: 1,
+        }])
+        .await
+        .unwrap();
+    let result = store
+        .transact(vec![Write::UpdateOrder {
+            order: moved,
+            expected_version: 1,
+        }])
+        .await;
+    assert_eq!(result, Err(StoreError::VersionConflict("order ORD-6".into())));
+}
+
+fn keys(reference: &str, client: &str) -> LookupKeys {
+    LookupKeys {
+        reference: Reference::parse(reference).unwrap(),
+        client: client.into(),
+    }
+}
+
+pub async fn lookup_snapshot_reads_order_and_failures(store: Arc<dyn Store>) {
+    let o = order("ORD-8");
+    store.insert_order(&o).await.unwrap();
+    let k = keys("ORD-8", "client-a");
+    let empty = store.load_lookup(&k).await.unwrap();
+    assert_eq!(empty.order.as_ref().map(|v| &v.value), Some(&o));
+    assert_eq!(empty.reference_failures.recent_failures(now()), 0);
+    assert_eq!(empty.client_failures.recent_failures(now()), 0);
+
+    store.record_failed_lookup(&k, &empty, now()).await.unwrap();
+    let seen = store.load_lookup(&k).await.unwrap();
+    store.record_failed_lookup(&k, &seen, now()).await.unwrap();
+    // Another reference from the same client counts for the client only.
+    let other = keys("ORD-UNKNOWN", "client-a");
+    let seen_other = store.load_lookup(&other).await.unwrap();
+    assert!(seen_other.order.is_none());
+    store
+        .record_failed_lookup(&other, &seen_other, now())
+        .await
+        .unwrap();
+
+    let after = store.load_lookup(&k).await.unwrap();
+    assert_eq!(after.reference_failures.recent_failures(now()), 2);
+    assert_eq!(after.client_failures.recent_failures(now()), 3);
+    let unknown = store.load_lookup(&other).await.unwrap();
+    assert_eq!(unknown.reference_failures.recent_failures(now()), 1);
+}
+
+pub async fn failures_are_counted_exactly_under_concurrency_and_pruned(store: Arc<dyn Store>) {
+    let k = keys("ORD-9", "client-b");
+    let seen = store.load_lookup(&k).await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let (store, k, seen) = (store.clone(), k.clone(), seen.clone());
+        tasks.push(tokio::spawn(async move {
+            store.record_failed_lookup(&k, &seen, now()).await
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let counted = store.load_lookup(&k).await.unwrap();
+    assert_eq!(counted.reference_failures.recent_failures(now()), 10);
+    assert_eq!(counted.client_failures.recent_failures(now()), 10);
+
+    // Half an hour later the old bucket is stale and the next write drops it.
+    let later = now() + Duration::minutes(30);
+    store.record_failed_lookup(&k, &counted, later).await.unwrap();
+    let pruned = store.load_lookup(&k).await.unwrap();
+    assert_eq!(pruned.reference_failures.per_minute.len(), 1);
+    assert_eq!(pruned.reference_failures.recent_failures(later), 1);
+}
+
+#[macro_export]
+macro_rules! store_contract_tests {
+    ($make_store:expr) => {
+        $crate::store_contract_tests!(@each $make_store;
+            insert_then_get_round_trips_exactly,
+            inserting_a_taken_reference_fails,
+            updates_are_conditional_on_version,
+            concurrent_updates_have_one_winner,
+            transactions_are_all_or_nothing,
+            lookup_snapshot_reads_order_and_failures,
+            failures_are_counted_exactly_under_concurrency_and_pruned);
+    };
+    (@each $make_store:expr; $($check:ident),*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                let store: ::std::sync::Arc<dyn $crate::ports::Store> = $make_store.await;
+                $crate::contract::$check(store).await;
+            }
+        )*
+    };
+}
+
+#[cfg(test)]
+mod memory {
+    async fn fresh() -> std::sync::Arc<dyn crate::ports::Store> {
+        std::sync::Arc::new(crate::adapters::memory::MemoryStore::new())
+    }
+    crate::store_contract_tests!(fresh());
+}
