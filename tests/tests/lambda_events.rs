@@ -1,0 +1,154 @@
+//! The sample events in events/ fed through lambda_http into each function's router, with the
+//! DynamoDB store on moto server: what API Gateway would hand the deployed functions.
+
+use std::sync::Arc;
+
+use axum::Router;
+use encaisse::adapters::dynamodb::{DynamoStore, RequestCounter};
+use encaisse::app::{AccessTokens, OrderLookup};
+use encaisse::http::{back_office_router, order_lookup_router, with_fallbacks, AdminAuth, BackOffice};
+use encaisse::ports::{OrderStore, SystemClock};
+use integration::{event, fresh_dynamo_store, invoke};
+
+struct Functions {
+    order_lookup: Router,
+    back_office: Router,
+    store: Arc<DynamoStore>,
+    counter: RequestCounter,
+}
+
+/// Both functions wired as their main.rs does, on one fresh table.
+async fn functions() -> Functions {
+    let (store, counter) = fresh_dynamo_store().await;
+    let store = Arc::new(store);
+    let lookup = OrderLookup::new(
+        store.clone(),
+        AccessTokens::new(b"integration-test-secret-32-bytes!!".to_vec()),
+        Arc::new(SystemClock),
+    );
+    let office = BackOffice {
+        store: store.clone(),
+        clock: Arc::new(SystemClock),
+        auth: AdminAuth::ApiGatewayIam,
+    };
+    Functions {
+        order_lookup: with_fallbacks(order_lookup_router(lookup)),
+        back_office: with_fallbacks(back_office_router(office)),
+        store,
+        counter,
+    }
+}
+
+async fn create_sample_order(f: &Functions) {
+    let created = invoke(&f.back_office, &event("back-office/create-order.json")).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+}
+
+#[tokio::test]
+async fn back_office_creates_and_shows_an_order() {
+    let f = functions().await;
+    let created = invoke(&f.back_office, &event("back-office/create-order.json")).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.body["reference"], "ORD-10042");
+    assert_eq!(created.body["totals"]["gross"], "2922.00");
+    assert_eq!(created.body["customer"]["email"], "buyer@example.fr");
+    assert_eq!(
+        created.headers["location"].to_str().unwrap(),
+        "/v1/admin/orders/ORD-10042"
+    );
+
+    let shown = invoke(&f.back_office, &event("back-office/get-order.json")).await;
+    assert_eq!(shown.status, 200);
+    assert_eq!(shown.body["shipping"]["address"]["line1"], "9 rue d'Antrechaus");
+    assert_eq!(shown.body, created.body);
+
+    // Same reference again: 409, the first order untouched.
+    let again = invoke(&f.back_office, &event("back-office/create-order.json")).await;
+    assert_eq!(again.status, 409);
+    assert_eq!(again.body["field"], "reference");
+}
+
+#[tokio::test]
+async fn back_office_refuses_calls_that_api_gateway_did_not_authenticate() {
+    let f = functions().await;
+    let mut unsigned = event("back-office/create-order.json");
+    unsigned["requestContext"]
+        .as_object_mut()
+        .unwrap()
+        .remove("authorizer");
+    let answer = invoke(&f.back_office, &unsigned).await;
+    assert_eq!(answer.status, 401);
+    assert_eq!(
+        answer.headers["content-type"].to_str().unwrap(),
+        "application/problem+json"
+    );
+    let reference = encaisse::domain::Reference::parse("ORD-10042").unwrap();
+    assert!(f.store.get_order(&reference).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_bad_amount_is_refused_with_its_field_and_nothing_is_written() {
+    let f = functions().await;
+    let answer = invoke(&f.back_office, &event("back-office/create-order-bad-amount.json")).await;
+    assert_eq!(answer.status, 422, "{}", answer.body);
+    assert_eq!(answer.body["field"], "lines[0].unit_price");
+    assert_eq!(
+        answer.body["type"],
+        "https://encaisse.dev/problems/invalid-field"
+    );
+    let reference = encaisse::domain::Reference::parse("ORD-10042").unwrap();
+    assert!(f.store.get_order(&reference).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn shopper_looks_up_with_a_spaced_postcode_and_views_the_order_with_the_token() {
+    let f = functions().await;
+    create_sample_order(&f).await;
+
+    f.counter.reset();
+    let found = invoke(&f.order_lookup, &event("order-lookup/lookup.json")).await;
+    assert_eq!(found.status, 200, "{}", found.body);
+    // The success path is one DynamoDB request: a BatchGetItem of the order and both counters.
+    assert_eq!(
+        f.counter.snapshot(),
+        [("BatchGetItem".to_string(), 1)].into_iter().collect()
+    );
+    assert_eq!(found.headers["cache-control"].to_str().unwrap(), "no-store");
+    assert_eq!(found.body["order"]["reference"], "ORD-10042");
+    assert_eq!(
+        found.body["order"]["shipping"]["address"],
+        serde_json::json!({"name": "J. M.", "postcode": "83000", "city": "Toulon", "country": "FR"})
+    );
+    assert!(found.body["order"].get("customer").is_none());
+    let token = found.body["access_token"].as_str().unwrap().to_string();
+
+    let mut view = event("order-lookup/get-order.json");
+    view["headers"]["authorization"] = format!("Bearer {token}").into();
+    f.counter.reset();
+    let shown = invoke(&f.order_lookup, &view).await;
+    assert_eq!(shown.status, 200, "{}", shown.body);
+    assert_eq!(f.counter.total(), 1);
+    assert_eq!(shown.body, found.body["order"]);
+
+    // The event as stored (placeholder token) is refused.
+    let refused = invoke(&f.order_lookup, &event("order-lookup/get-order.json")).await;
+    assert_eq!(refused.status, 401);
+}
+
+#[tokio::test]
+async fn wrong_postcode_and_malformed_body_events() {
+    let f = functions().await;
+    create_sample_order(&f).await;
+    let wrong = invoke(&f.order_lookup, &event("order-lookup/lookup-wrong-postcode.json")).await;
+    assert_eq!(wrong.status, 404);
+    assert_eq!(
+        wrong.body["type"],
+        "https://encaisse.dev/problems/order-not-found"
+    );
+    let malformed = invoke(&f.order_lookup, &event("order-lookup/lookup-malformed.json")).await;
+    assert_eq!(malformed.status, 400);
+    assert_eq!(
+        malformed.body["type"],
+        "https://encaisse.dev/problems/malformed-json"
+    );
+}
