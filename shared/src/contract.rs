@@ -94,7 +94,10 @@ pub async fn updates_are_conditional_on_version(store: Arc<dyn Store>) {
         Err(StoreError::VersionConflict(_))
     ));
     let got = store.get_order(&o.reference).await.unwrap().unwrap();
-    assert_eq!((got.version, got.value.status), (2, OrderStatus::PaymentPending));
+    assert_eq!(
+        (got.version, got.value.status),
+        (2, OrderStatus::PaymentPending)
+    );
     let ghost = order("ORD-GHOST");
     assert!(matches!(
         store.update_order(&ghost, 1).await,
@@ -110,9 +113,9 @@ pub async fn concurrent_updates_have_one_winner(store: Arc<dyn Store>) {
         let store = store.clone();
         let mut candidate = o.clone();
         candidate.lines[0].quantity = 100 + i;
-        tasks.push(tokio::spawn(
-            async move { store.update_order(&candidate, 1).await },
-        ));
+        tasks.push(tokio::spawn(async move {
+            store.update_order(&candidate, 1).await
+        }));
     }
     let mut winners = 0;
     for task in tasks {
@@ -123,7 +126,15 @@ pub async fn concurrent_updates_have_one_winner(store: Arc<dyn Store>) {
         }
     }
     assert_eq!(winners, 1);
-    assert_eq!(store.get_order(&o.reference).await.unwrap().unwrap().version, 2);
+    assert_eq!(
+        store
+            .get_order(&o.reference)
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        2
+    );
 }
 
 pub async fn transactions_are_all_or_nothing(store: Arc<dyn Store>) {
@@ -141,10 +152,7 @@ pub async fn transactions_are_all_or_nothing(store: Arc<dyn Store>) {
             Write::InsertOrder(taken.clone()),
         ])
         .await;
-    assert_eq!(
-        result,
-        Err(StoreError::AlreadyExists("order ORD-5".into()))
-    );
+    assert_eq!(result, Err(StoreError::AlreadyExists("order ORD-5".into())));
     assert_eq!(store.read_counter("seq").await.unwrap(), 0);
 
     let fresh = order("ORD-6");
@@ -173,7 +181,10 @@ pub async fn transactions_are_all_or_nothing(store: Arc<dyn Store>) {
             Write::InsertOrder(order("ORD-7")),
         ])
         .await;
-    assert_eq!(result, Err(StoreError::VersionConflict("counter seq".into())));
+    assert_eq!(
+        result,
+        Err(StoreError::VersionConflict("counter seq".into()))
+    );
     assert!(store
         .get_order(&Reference::parse("ORD-7").unwrap())
         .await
@@ -196,7 +207,10 @@ pub async fn transactions_are_all_or_nothing(store: Arc<dyn Store>) {
             expected_version: 1,
         }])
         .await;
-    assert_eq!(result, Err(StoreError::VersionConflict("order ORD-6".into())));
+    assert_eq!(
+        result,
+        Err(StoreError::VersionConflict("order ORD-6".into()))
+    );
 }
 
 fn keys(reference: &str, client: &str) -> LookupKeys {
@@ -253,7 +267,10 @@ pub async fn failures_are_counted_exactly_under_concurrency_and_pruned(store: Ar
 
     // Half an hour later the old bucket is stale and the next write drops it.
     let later = now() + Duration::minutes(30);
-    store.record_failed_lookup(&k, &counted, later).await.unwrap();
+    store
+        .record_failed_lookup(&k, &counted, later)
+        .await
+        .unwrap();
     let pruned = store.load_lookup(&k).await.unwrap();
     assert_eq!(pruned.reference_failures.per_minute.len(), 1);
     assert_eq!(pruned.reference_failures.recent_failures(later), 1);

@@ -58,7 +58,10 @@ impl Write {
 
 #[async_trait]
 pub trait OrderStore: Send + Sync {
-    async fn get_order(&self, reference: &Reference) -> Result<Option<Versioned<Order>>, StoreError>;
+    async fn get_order(
+        &self,
+        reference: &Reference,
+    ) -> Result<Option<Versioned<Order>>, StoreError>;
     /// Reads a counter's value (0 when never written).
     async fn read_counter(&self, name: &str) -> Result<u64, StoreError>;
     /// Applies every write or none (DynamoDB TransactWriteItems). A failed condition reports the

@@ -56,7 +56,8 @@ pub struct Answer {
 /// Feeds an API Gateway event through `lambda_http::request::from_str`, as the Lambda runtime
 /// does, then through the function's router.
 pub async fn invoke(router: &Router, event: &serde_json::Value) -> Answer {
-    let request = lambda_http::request::from_str(&event.to_string()).expect("valid API Gateway event");
+    let request =
+        lambda_http::request::from_str(&event.to_string()).expect("valid API Gateway event");
     let response = router
         .clone()
         .oneshot(request)

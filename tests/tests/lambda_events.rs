@@ -6,7 +6,9 @@ use std::sync::Arc;
 use axum::Router;
 use encaisse::adapters::dynamodb::{DynamoStore, RequestCounter};
 use encaisse::app::{AccessTokens, OrderLookup};
-use encaisse::http::{back_office_router, order_lookup_router, with_fallbacks, AdminAuth, BackOffice};
+use encaisse::http::{
+    back_office_router, order_lookup_router, with_fallbacks, AdminAuth, BackOffice,
+};
 use encaisse::ports::{OrderStore, SystemClock};
 use integration::{event, fresh_dynamo_store, invoke};
 
@@ -59,7 +61,10 @@ async fn back_office_creates_and_shows_an_order() {
 
     let shown = invoke(&f.back_office, &event("back-office/get-order.json")).await;
     assert_eq!(shown.status, 200);
-    assert_eq!(shown.body["shipping"]["address"]["line1"], "9 rue d'Antrechaus");
+    assert_eq!(
+        shown.body["shipping"]["address"]["line1"],
+        "9 rue d'Antrechaus"
+    );
     assert_eq!(shown.body, created.body);
 
     // Same reference again: 409, the first order untouched.
@@ -89,7 +94,11 @@ async fn back_office_refuses_calls_that_api_gateway_did_not_authenticate() {
 #[tokio::test]
 async fn a_bad_amount_is_refused_with_its_field_and_nothing_is_written() {
     let f = functions().await;
-    let answer = invoke(&f.back_office, &event("back-office/create-order-bad-amount.json")).await;
+    let answer = invoke(
+        &f.back_office,
+        &event("back-office/create-order-bad-amount.json"),
+    )
+    .await;
     assert_eq!(answer.status, 422, "{}", answer.body);
     assert_eq!(answer.body["field"], "lines[0].unit_price");
     assert_eq!(
@@ -139,13 +148,21 @@ async fn shopper_looks_up_with_a_spaced_postcode_and_views_the_order_with_the_to
 async fn wrong_postcode_and_malformed_body_events() {
     let f = functions().await;
     create_sample_order(&f).await;
-    let wrong = invoke(&f.order_lookup, &event("order-lookup/lookup-wrong-postcode.json")).await;
+    let wrong = invoke(
+        &f.order_lookup,
+        &event("order-lookup/lookup-wrong-postcode.json"),
+    )
+    .await;
     assert_eq!(wrong.status, 404);
     assert_eq!(
         wrong.body["type"],
         "https://encaisse.dev/problems/order-not-found"
     );
-    let malformed = invoke(&f.order_lookup, &event("order-lookup/lookup-malformed.json")).await;
+    let malformed = invoke(
+        &f.order_lookup,
+        &event("order-lookup/lookup-malformed.json"),
+    )
+    .await;
     assert_eq!(malformed.status, 400);
     assert_eq!(
         malformed.body["type"],

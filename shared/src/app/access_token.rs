@@ -120,7 +120,10 @@ mod tests {
         let (token, expires_at) = tokens.issue(&reference, now());
         assert_eq!(expires_at - now(), Duration::minutes(30));
         assert_eq!(tokens.verify(&token, &reference, now()), Ok(()));
-        assert_eq!(tokens.verify(&token, &other, now()), Err(TokenError::WrongOrder));
+        assert_eq!(
+            tokens.verify(&token, &other, now()),
+            Err(TokenError::WrongOrder)
+        );
         assert_eq!(
             tokens.verify(&token, &reference, expires_at),
             Err(TokenError::Expired)

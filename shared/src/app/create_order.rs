@@ -103,12 +103,19 @@ fn text(field: &str, value: &str, max: usize) -> Result<String, FieldError> {
         ));
     }
     if value.chars().any(char::is_control) {
-        return Err(FieldError::new(field, "must not contain control characters"));
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(value.to_string())
 }
 
-fn optional_text(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, FieldError> {
+fn optional_text(
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, FieldError> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
         Some(v) => text(field, v, max).map(Some),
@@ -141,7 +148,8 @@ fn amount(field: &str, currency: Currency, value: &str) -> Result<Decimal, Field
 }
 
 fn tax_rate(field: &str, value: &str) -> Result<Decimal, FieldError> {
-    let reason = "must be a percentage between 0 and 100 as a decimal string, such as \"20\" or \"5.5\"";
+    let reason =
+        "must be a percentage between 0 and 100 as a decimal string, such as \"20\" or \"5.5\"";
     let bytes_ok = !value.is_empty()
         && value.len() <= 8
         && value.bytes().all(|b| b.is_ascii_digit() || b == b'.')
@@ -176,12 +184,17 @@ impl CreateOrderCommand {
             .as_deref()
             .map(Reference::parse)
             .transpose()?;
-        let currency =
-            Currency::from_code(&self.currency).map_err(|e| FieldError::new("currency", e.to_string()))?;
+        let currency = Currency::from_code(&self.currency)
+            .map_err(|e| FieldError::new("currency", e.to_string()))?;
         let locale = match self.customer.locale.as_deref() {
             None | Some("fr") => Locale::Fr,
             Some("en") => Locale::En,
-            Some(_) => return Err(FieldError::new("customer.locale", "must be \"fr\" or \"en\"")),
+            Some(_) => {
+                return Err(FieldError::new(
+                    "customer.locale",
+                    "must be \"fr\" or \"en\"",
+                ))
+            }
         };
         let customer = Customer {
             email: email("customer.email", &self.customer.email)?,
@@ -241,7 +254,10 @@ impl CreateOrderCommand {
         let event_date = self
             .event_date
             .as_deref()
-            .map(|d| parse_iso_date(d).map_err(|_| FieldError::new("event_date", "must be a date such as 2026-12-24")))
+            .map(|d| {
+                parse_iso_date(d)
+                    .map_err(|_| FieldError::new("event_date", "must be a date such as 2026-12-24"))
+            })
             .transpose()?;
         let expires_at = self
             .expires_at
@@ -268,7 +284,10 @@ impl CreateOrderCommand {
             created_at: now,
         };
         if order.totals().gross <= Decimal::ZERO {
-            return Err(FieldError::new("lines", "the order total must be above zero"));
+            return Err(FieldError::new(
+                "lines",
+                "the order total must be above zero",
+            ));
         }
         Ok((reference, order))
     }

@@ -129,8 +129,7 @@ impl OrderLookup {
     /// The order behind a shopper's access token.
     pub async fn view(&self, reference: &str, token: Option<&str>) -> Result<Order, LookupError> {
         let token = token.ok_or(LookupError::Unauthorized(None))?;
-        let reference =
-            Reference::parse(reference).map_err(|_| LookupError::Unauthorized(None))?;
+        let reference = Reference::parse(reference).map_err(|_| LookupError::Unauthorized(None))?;
         self.tokens
             .verify(token, &reference, self.clock.now())
             .map_err(|e| LookupError::Unauthorized(Some(e)))?;

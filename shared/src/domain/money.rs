@@ -265,7 +265,9 @@ mod tests {
         assert_eq!(eur().parse_amount("34.20").unwrap(), Decimal::new(3420, 2));
         assert_eq!(eur().parse_amount("0").unwrap(), Decimal::ZERO);
         assert_eq!(eur().parse_amount("1.230").unwrap(), Decimal::new(123, 2));
-        for bad in ["", ".5", "5.", "1e3", "+1", " 1", "1,00", "١٢", "0x10", "NaN"] {
+        for bad in [
+            "", ".5", "5.", "1e3", "+1", " 1", "1,00", "١٢", "0x10", "NaN",
+        ] {
             assert_eq!(eur().parse_amount(bad), Err(MoneyError::Syntax), "{bad:?}");
         }
         assert_eq!(eur().parse_amount("-5.00"), Err(MoneyError::Negative));
@@ -283,14 +285,23 @@ mod tests {
     fn minor_units_for_zero_two_and_three_decimal_currencies() {
         let jpy = Currency::from_code("JPY").unwrap();
         let bhd = Currency::from_code("BHD").unwrap();
-        assert_eq!(Money::new(Decimal::new(1500, 0), jpy).unwrap().to_minor_units(), 1500);
+        assert_eq!(
+            Money::new(Decimal::new(1500, 0), jpy)
+                .unwrap()
+                .to_minor_units(),
+            1500
+        );
         assert!(jpy.parse_amount("1500.5").is_err());
         assert_eq!(
-            Money::new(Decimal::new(1250, 3), bhd).unwrap().to_minor_units(),
+            Money::new(Decimal::new(1250, 3), bhd)
+                .unwrap()
+                .to_minor_units(),
             1250
         );
         assert_eq!(
-            Money::new(Decimal::new(3420, 2), eur()).unwrap().to_minor_units(),
+            Money::new(Decimal::new(3420, 2), eur())
+                .unwrap()
+                .to_minor_units(),
             3420
         );
         assert_eq!(jpy.format(Decimal::new(1500, 0)), "1500");

@@ -108,9 +108,7 @@ impl Order {
         for line in &self.lines {
             *bases.entry(line.tax_rate.normalize()).or_default() += line.total();
         }
-        *bases
-            .entry(self.shipping.tax_rate.normalize())
-            .or_default() += self.shipping.amount;
+        *bases.entry(self.shipping.tax_rate.normalize()).or_default() += self.shipping.amount;
         bases
             .into_iter()
             .map(|(rate, base)| {

@@ -72,9 +72,13 @@ pub enum OrderEvent {
     ReviewRequested,
     Authorised,
     /// Funds captured; `complete` when nothing authorised remains to capture.
-    Captured { complete: bool },
+    Captured {
+        complete: bool,
+    },
     /// Money returned; `complete` when everything captured has been refunded.
-    Refunded { complete: bool },
+    Refunded {
+        complete: bool,
+    },
     CancelledBySeller,
     DeletedByShopper,
 }
@@ -149,9 +153,7 @@ pub fn transition(from: OrderStatus, event: OrderEvent) -> Result<Transition, Tr
             moved(S::Cancelled, vec![])
         }
         (S::Authorised, E::CancelledBySeller) => moved(S::Cancelled, vec![ReleaseAuthorisation]),
-        (S::AwaitingPayment | S::PaymentPending, E::DeletedByShopper) => {
-            moved(S::Deleted, vec![])
-        }
+        (S::AwaitingPayment | S::PaymentPending, E::DeletedByShopper) => moved(S::Deleted, vec![]),
         // Late or repeated news about a step the order has already passed.
         (_, E::PaymentStarted | E::PaymentAbandoned | E::ReviewRequested | E::Authorised)
             if from.progress() >= S::Authorised.progress() && !from.is_final() =>

@@ -71,9 +71,19 @@ mod tests {
 
     #[test]
     fn compares_in_normal_form() {
-        assert_eq!(Postcode::parse(" 83 000 ").unwrap(), Postcode::parse("83000").unwrap());
+        assert_eq!(
+            Postcode::parse(" 83 000 ").unwrap(),
+            Postcode::parse("83000").unwrap()
+        );
         assert_eq!(Postcode::parse("sw1a 1aa").unwrap().as_str(), "SW1A1AA");
-        for bad in ["", "   ", "８３０００", "83\u{200B}000", "83000;", "1234567890123"] {
+        for bad in [
+            "",
+            "   ",
+            "８３０００",
+            "83\u{200B}000",
+            "83000;",
+            "1234567890123",
+        ] {
             assert!(Postcode::parse(bad).is_err(), "{bad:?}");
         }
     }

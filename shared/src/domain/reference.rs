@@ -26,7 +26,9 @@ impl Reference {
         }
         let upper = trimmed.to_ascii_uppercase();
         let valid = upper.len() >= 3
-            && upper.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && upper
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
             && upper.as_bytes()[0].is_ascii_alphanumeric();
         if !valid {
             return Err(FieldError::new(
@@ -66,8 +68,20 @@ mod tests {
 
     #[test]
     fn normalises_and_validates() {
-        assert_eq!(Reference::parse(" ord-10042 ").unwrap().as_str(), "ORD-10042");
-        for bad in ["", "  ", "AB", "-ORD1", "ORD 1", "ORD\u{200B}1", "ÖRD-1", "ORD/1"] {
+        assert_eq!(
+            Reference::parse(" ord-10042 ").unwrap().as_str(),
+            "ORD-10042"
+        );
+        for bad in [
+            "",
+            "  ",
+            "AB",
+            "-ORD1",
+            "ORD 1",
+            "ORD\u{200B}1",
+            "ÖRD-1",
+            "ORD/1",
+        ] {
             assert!(Reference::parse(bad).is_err(), "{bad:?}");
         }
         assert!(Reference::parse(&"A".repeat(33)).is_err());

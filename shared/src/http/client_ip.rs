@@ -14,7 +14,9 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         #[allow(irrefutable_let_patterns)]
-        if let Some(RequestContext::ApiGatewayV2(context)) = parts.extensions.get::<RequestContext>() {
+        if let Some(RequestContext::ApiGatewayV2(context)) =
+            parts.extensions.get::<RequestContext>()
+        {
             if let Some(ip) = &context.http.source_ip {
                 return Ok(ClientIp(ip.clone()));
             }

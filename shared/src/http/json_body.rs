@@ -27,7 +27,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for StrictJson<T> {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(|v| {
-                let mime = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                let mime = v
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
                 mime == "application/json" || mime.ends_with("+json")
             })
             .unwrap_or(false);
@@ -95,9 +100,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
             _ => Problem::malformed_json(format!("The body is not valid JSON: {message}.")),
         }
     })?;
-    deserializer
-        .end()
-        .map_err(|_| Problem::malformed_json("The body has trailing characters after the JSON value."))?;
+    deserializer.end().map_err(|_| {
+        Problem::malformed_json("The body has trailing characters after the JSON value.")
+    })?;
     Ok(value)
 }
 
@@ -124,13 +129,19 @@ mod tests {
     #[test]
     fn names_the_field() {
         let p = parse_json::<Outer>(br#"{"name":"a","lines":[{"quantity":-1}]}"#).unwrap_err();
-        assert_eq!((p.status, p.field.as_deref()), (422, Some("lines[0].quantity")));
+        assert_eq!(
+            (p.status, p.field.as_deref()),
+            (422, Some("lines[0].quantity"))
+        );
         let p = parse_json::<Outer>(br#"{"name":"a","lines":[{"quantity":1,"x":2}]}"#).unwrap_err();
         assert_eq!((p.status, p.field.as_deref()), (400, Some("lines[0].x")));
         let p = parse_json::<Outer>(br#"{"lines":[]}"#).unwrap_err();
         assert_eq!((p.status, p.field.as_deref()), (422, Some("name")));
         let p = parse_json::<Outer>(br#"{"name":"a","lines":[{}]}"#).unwrap_err();
-        assert_eq!((p.status, p.field.as_deref()), (422, Some("lines[0].quantity")));
+        assert_eq!(
+            (p.status, p.field.as_deref()),
+            (422, Some("lines[0].quantity"))
+        );
         let p = parse_json::<Outer>(br#"{"name": "#).unwrap_err();
         assert_eq!(p.status, 400);
         let p = parse_json::<Outer>(br#"{"name":"a","lines":[]} x"#).unwrap_err();

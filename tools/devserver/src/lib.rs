@@ -11,7 +11,9 @@ use axum::Router;
 use encaisse::adapters::dynamodb::{client_from_env, schema, DynamoStore};
 use encaisse::adapters::memory::MemoryStore;
 use encaisse::app::{AccessTokens, OrderLookup};
-use encaisse::http::{back_office_router, order_lookup_router, with_fallbacks, AdminAuth, BackOffice};
+use encaisse::http::{
+    back_office_router, order_lookup_router, with_fallbacks, AdminAuth, BackOffice,
+};
 use encaisse::ports::{Clock, Store, StoreError, SystemClock};
 
 pub use demo::{seed_demo_orders, DemoOrder};
@@ -34,7 +36,10 @@ pub async fn build(options: Options) -> Result<DevApp, StoreError> {
         Some(table) => {
             let client = client_from_env(None).await;
             schema::ensure_table(&client, &table).await?;
-            let name = format!("DynamoDB table {table} at {}", std::env::var("AWS_ENDPOINT_URL").unwrap_or_default());
+            let name = format!(
+                "DynamoDB table {table} at {}",
+                std::env::var("AWS_ENDPOINT_URL").unwrap_or_default()
+            );
             (Arc::new(DynamoStore::new(client, table)), name)
         }
         None => (Arc::new(MemoryStore::new()), "memory store".into()),

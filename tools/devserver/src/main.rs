@@ -6,13 +6,19 @@ use encaisse_dev::{build, seed_demo_orders, Options};
 use tracing_subscriber::EnvFilter;
 
 fn random_secret() -> String {
-    format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .init();
 
     let listen = std::env::var("ENCAISSE_LISTEN").unwrap_or_else(|_| "127.0.0.1:3000".into());
@@ -32,9 +38,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .await?;
     let demos = seed_demo_orders(app.store.as_ref()).await?;
 
-    let listener = tokio::net::TcpListener::bind(&listen)
-        .await
-        .map_err(|e| format!("cannot listen on {listen}: {e} (set ENCAISSE_LISTEN to another address)"))?;
+    let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|e| {
+        format!("cannot listen on {listen}: {e} (set ENCAISSE_LISTEN to another address)")
+    })?;
     let base = format!("http://{}", listener.local_addr()?);
 
     println!("\nEncaisse devserver on {base} ({})", app.store_name);
@@ -48,13 +54,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "\nTry:\n  curl -s {base}/v1/order-lookups -H 'content-type: application/json' \\\n    -d '{{\"reference\":\"{}\",\"postcode\":\"{}\"}}'",
             first.reference, first.postcode
         );
-        println!("  curl -s {base}/v1/admin/orders/{} -H 'authorization: Bearer {admin_api_key}'", first.reference);
+        println!(
+            "  curl -s {base}/v1/admin/orders/{} -H 'authorization: Bearer {admin_api_key}'",
+            first.reference
+        );
     }
     println!("\nCtrl-C stops the server.\n");
 
     axum::serve(
         listener,
-        app.router.into_make_service_with_connect_info::<SocketAddr>(),
+        app.router
+            .into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(async {
         let _ = tokio::signal::ctrl_c().await;

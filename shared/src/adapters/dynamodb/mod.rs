@@ -127,7 +127,10 @@ impl DynamoStore {
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
         let mut names = HashMap::from([
-            ("#now".to_string(), format!("{MINUTE_PREFIX}{}", minute_of(now))),
+            (
+                "#now".to_string(),
+                format!("{MINUTE_PREFIX}{}", minute_of(now)),
+            ),
             ("#ttl".to_string(), TTL.to_string()),
         ]);
         let mut expression = "ADD #now :one SET #ttl = :ttl".to_string();
@@ -171,7 +174,10 @@ fn pk_of(item: &Item) -> Option<&str> {
 
 #[async_trait]
 impl OrderStore for DynamoStore {
-    async fn get_order(&self, reference: &Reference) -> Result<Option<Versioned<Order>>, StoreError> {
+    async fn get_order(
+        &self,
+        reference: &Reference,
+    ) -> Result<Option<Versioned<Order>>, StoreError> {
         self.get(order_key(reference))
             .await?
             .map(|item| parse_order_item(item).map(|(value, version)| Versioned { value, version }))
@@ -198,8 +204,16 @@ impl OrderStore for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e) if matches!(e.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_))) => {
-                Err(StoreError::AlreadyExists(format!("order {}", order.reference)))
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(PutItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Err(StoreError::AlreadyExists(format!(
+                    "order {}",
+                    order.reference
+                )))
             }
             Err(e) => Err(store_error(e)),
         }
@@ -214,13 +228,24 @@ impl OrderStore for DynamoStore {
             .set_item(Some(order_item(order, next)?))
             .condition_expression("#v = :expected")
             .expression_attribute_names("#v", VERSION)
-            .expression_attribute_values(":expected", AttributeValue::N(expected_version.to_string()))
+            .expression_attribute_values(
+                ":expected",
+                AttributeValue::N(expected_version.to_string()),
+            )
             .send()
             .await;
         match result {
             Ok(_) => Ok(next),
-            Err(e) if matches!(e.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_))) => {
-                Err(StoreError::VersionConflict(format!("order {}", order.reference)))
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(PutItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Err(StoreError::VersionConflict(format!(
+                    "order {}",
+                    order.reference
+                )))
             }
             Err(e) => Err(store_error(e)),
         }
@@ -266,8 +291,16 @@ impl LookupStore for DynamoStore {
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
         let (by_reference, by_client) = tokio::join!(
-            self.record_failure(reference_failures_key(&keys.reference), &seen.reference_failures, now),
-            self.record_failure(client_failures_key(&keys.client), &seen.client_failures, now),
+            self.record_failure(
+                reference_failures_key(&keys.reference),
+                &seen.reference_failures,
+                now
+            ),
+            self.record_failure(
+                client_failures_key(&keys.client),
+                &seen.client_failures,
+                now
+            ),
         );
         by_reference.and(by_client)
     }

@@ -1,8 +1,8 @@
 //! Creates the table as template.yaml declares it, for the devserver and tests on an emulator.
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-    Projection, ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
 
@@ -27,7 +27,13 @@ fn string_attribute(name: &str) -> Result<AttributeDefinition, StoreError> {
 
 /// Creates the table (PK/SK, sparse GSI1, TTL on `ttl`) unless it already exists.
 pub async fn ensure_table(client: &Client, table: &str) -> Result<(), StoreError> {
-    if client.describe_table().table_name(table).send().await.is_ok() {
+    if client
+        .describe_table()
+        .table_name(table)
+        .send()
+        .await
+        .is_ok()
+    {
         return Ok(());
     }
     let gsi = GlobalSecondaryIndex::builder()

@@ -91,7 +91,10 @@ fn apply(tables: &mut Tables, write: Write) {
 
 #[async_trait]
 impl OrderStore for MemoryStore {
-    async fn get_order(&self, reference: &Reference) -> Result<Option<Versioned<Order>>, StoreError> {
+    async fn get_order(
+        &self,
+        reference: &Reference,
+    ) -> Result<Option<Versioned<Order>>, StoreError> {
         Ok(self.lock()?.orders.get(reference).cloned())
     }
 
