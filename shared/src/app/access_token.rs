@@ -28,7 +28,8 @@ pub enum TokenError {
 
 #[derive(Clone)]
 pub struct AccessTokens {
-    secret: Vec<u8>,
+    /// Keyed once at init; cloned per token (cheap, no re-hashing of the key).
+    keyed: HmacSha256,
 }
 
 impl std::fmt::Debug for AccessTokens {
@@ -39,15 +40,15 @@ impl std::fmt::Debug for AccessTokens {
 
 impl AccessTokens {
     /// The secret should be at least 32 random bytes; config refuses shorter ones.
-    pub fn new(secret: impl Into<Vec<u8>>) -> Self {
+    pub fn new(secret: impl AsRef<[u8]>) -> Self {
         Self {
-            secret: secret.into(),
+            // Init only; HMAC accepts keys of any length, so this cannot fail.
+            keyed: HmacSha256::new_from_slice(secret.as_ref()).expect("HMAC takes any key length"),
         }
     }
 
     fn mac(&self) -> HmacSha256 {
-        // HMAC accepts keys of any length.
-        HmacSha256::new_from_slice(&self.secret).expect("HMAC takes any key length")
+        self.keyed.clone()
     }
 
     /// Returns the token and its expiry.

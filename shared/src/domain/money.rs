@@ -208,11 +208,17 @@ impl Money {
     }
 
     /// Integer minor units for a PSP: 34.20 EUR → 3420, 1500 JPY → 1500, 1.250 BHD → 1250.
-    /// Exact by construction (precision is checked on every way in).
-    pub fn to_minor_units(&self) -> i64 {
+    /// Exact: precision is checked on every way in, and |amount| < 10^12 with at most 3
+    /// decimals keeps the result under 10^15.
+    pub fn to_minor_units(&self) -> Result<i64, MoneyError> {
         let scaled = self.amount * Decimal::from(10i64.pow(self.currency.minor_units));
-        // Cannot fail: |amount| < 10^12 and at most 3 decimals, so |scaled| < 10^15.
-        i64::try_from(scaled.trunc()).unwrap_or(i64::MAX)
+        if !scaled.fract().is_zero() {
+            return Err(MoneyError::TooPrecise {
+                currency: self.currency.code,
+                minor_units: self.currency.minor_units,
+            });
+        }
+        i64::try_from(scaled).map_err(|_| MoneyError::TooLarge)
     }
 
     pub fn from_minor_units(minor: i64, currency: Currency) -> Result<Self, MoneyError> {
@@ -289,20 +295,20 @@ mod tests {
             Money::new(Decimal::new(1500, 0), jpy)
                 .unwrap()
                 .to_minor_units(),
-            1500
+            Ok(1500)
         );
         assert!(jpy.parse_amount("1500.5").is_err());
         assert_eq!(
             Money::new(Decimal::new(1250, 3), bhd)
                 .unwrap()
                 .to_minor_units(),
-            1250
+            Ok(1250)
         );
         assert_eq!(
             Money::new(Decimal::new(3420, 2), eur())
                 .unwrap()
                 .to_minor_units(),
-            3420
+            Ok(3420)
         );
         assert_eq!(jpy.format(Decimal::new(1500, 0)), "1500");
         assert_eq!(bhd.format(Decimal::new(125, 2)), "1.250");
@@ -331,7 +337,7 @@ mod tests {
                                           idx in 0usize..CURRENCIES.len()) {
             let currency = Currency::from_code(CURRENCIES[idx].0).unwrap();
             if let Ok(m) = Money::from_minor_units(minor, currency) {
-                prop_assert_eq!(m.to_minor_units(), minor);
+                prop_assert_eq!(m.to_minor_units(), Ok(minor));
                 let text = currency.format(m.amount());
                 if minor >= 0 {
                     prop_assert_eq!(currency.parse_amount(&text).unwrap(), m.amount());
@@ -343,8 +349,8 @@ mod tests {
         fn addition_in_minor_units_matches_decimal(a in 0i64..10_000_000_000, b in 0i64..10_000_000_000) {
             let x = Money::from_minor_units(a, eur()).unwrap();
             let y = Money::from_minor_units(b, eur()).unwrap();
-            prop_assert_eq!(x.checked_add(y).unwrap().to_minor_units(), a + b);
-            prop_assert_eq!(x.checked_sub(y).unwrap().to_minor_units(), a - b);
+            prop_assert_eq!(x.checked_add(y).unwrap().to_minor_units(), Ok(a + b));
+            prop_assert_eq!(x.checked_sub(y).unwrap().to_minor_units(), Ok(a - b));
         }
     }
 }

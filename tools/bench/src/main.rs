@@ -1,1 +1,237 @@
-fn main() {}
+//! `encaisse-bench`: prints markdown for docs/benchmarks.md.
+//!
+//! 1. DynamoDB requests per flow, counted by the SDK interceptor (every HTTP request the client
+//!    sends, retries included), through the real routers against the emulator at
+//!    `AWS_ENDPOINT_URL`.
+//! 2. Warm in-process handler latency (router + use case + memory store), which isolates our
+//!    own code's CPU cost from the emulator's.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::http::Request;
+use axum::Router;
+use encaisse::adapters::dynamodb::{client_from_env, schema, DynamoStore, RequestCounter};
+use encaisse::adapters::memory::MemoryStore;
+use encaisse::app::{AccessTokens, OrderLookup};
+use encaisse::http::{
+    back_office_router, order_lookup_router, with_fallbacks, AdminAuth, BackOffice,
+};
+use encaisse::ports::{Store, SystemClock};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+const ADMIN_KEY: &str = "bench-admin-key";
+const QUOTE: &str = r#"{"reference": "ORD-10042",
+ "customer": {"email": "buyer@example.fr", "name": "Jeanne Martin", "company": "Atelier Martin", "locale": "fr"},
+ "currency": "EUR",
+ "lines": [{"sku": "FUS-40", "description": "Fusion laser 40 W", "quantity": 2, "unit_price": "1200.00", "tax_rate": "20"}],
+ "shipping": {"method": "carrier", "amount": "35.00", "tax_rate": "20",
+              "address": {"name": "Jeanne Martin", "line1": "9 rue d'Antrechaus", "postcode": "83000", "city": "Toulon", "country": "FR"}}}"#;
+
+fn app(store: Arc<dyn Store>) -> Router {
+    let lookup = OrderLookup::new(
+        store.clone(),
+        AccessTokens::new(b"bench-secret-bench-secret-bench-secret".to_vec()),
+        Arc::new(SystemClock),
+    );
+    let office = BackOffice {
+        store,
+        clock: Arc::new(SystemClock),
+        auth: AdminAuth::ApiKey(ADMIN_KEY.into()),
+    };
+    with_fallbacks(order_lookup_router(lookup).merge(back_office_router(office)))
+}
+
+async fn call(
+    router: &Router,
+    method: &str,
+    uri: &str,
+    body: Option<String>,
+    auth: Option<&str>,
+) -> (u16, serde_json::Value) {
+    let mut request = Request::builder().method(method).uri(uri);
+    if body.is_some() {
+        request = request.header("content-type", "application/json");
+    }
+    if let Some(a) = auth {
+        request = request.header("authorization", format!("Bearer {a}"));
+    }
+    let request = request
+        .body(body.map(Body::from).unwrap_or_else(Body::empty))
+        .expect("request");
+    let response = router.clone().oneshot(request).await.expect("infallible");
+    let status = response.status().as_u16();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+fn lookup_body(postcode: &str) -> Option<String> {
+    Some(format!(
+        r#"{{"reference":"ORD-10042","postcode":"{postcode}"}}"#
+    ))
+}
+
+async fn count_requests() -> Result<(), Box<dyn std::error::Error>> {
+    if std::env::var("AWS_ENDPOINT_URL").is_err() {
+        return Err(
+            "AWS_ENDPOINT_URL is not set: run scripts/bench, which starts moto server".into(),
+        );
+    }
+    let counter = RequestCounter::new();
+    let client = client_from_env(Some(counter.clone())).await;
+    let table = format!("encaisse-bench-{}", uuid::Uuid::new_v4().simple());
+    schema::ensure_table(&client, &table).await?;
+    let router = app(Arc::new(DynamoStore::new(client, table)));
+
+    println!("| flow | HTTP status | DynamoDB requests | by operation |");
+    println!("|---|---|---|---|");
+    let mut token = String::new();
+    let flows: Vec<(&str, &str, String, Option<String>, Option<String>)> = vec![
+        (
+            "create order (reference given)",
+            "POST",
+            "/v1/admin/orders".into(),
+            Some(QUOTE.into()),
+            Some(ADMIN_KEY.into()),
+        ),
+        (
+            "create order (generated reference)",
+            "POST",
+            "/v1/admin/orders".into(),
+            Some(QUOTE.replace(r#""reference": "ORD-10042","#, "")),
+            Some(ADMIN_KEY.into()),
+        ),
+        (
+            "lookup, success",
+            "POST",
+            "/v1/order-lookups".into(),
+            lookup_body("83 000"),
+            None,
+        ),
+        (
+            "lookup, wrong postcode",
+            "POST",
+            "/v1/order-lookups".into(),
+            lookup_body("06000"),
+            None,
+        ),
+        (
+            "order view with access token",
+            "GET",
+            "/v1/orders/ORD-10042".into(),
+            None,
+            Some(String::new()),
+        ),
+        (
+            "back-office order view",
+            "GET",
+            "/v1/admin/orders/ORD-10042".into(),
+            None,
+            Some(ADMIN_KEY.into()),
+        ),
+    ];
+    for (name, method, uri, body, auth) in flows {
+        let auth = auth.map(|a| if a.is_empty() { token.clone() } else { a });
+        counter.reset();
+        let (status, json) = call(&router, method, &uri, body, auth.as_deref()).await;
+        if let Some(t) = json.get("access_token").and_then(|t| t.as_str()) {
+            token = t.to_string();
+        }
+        let ops: Vec<String> = counter
+            .snapshot()
+            .iter()
+            .map(|(op, n)| format!("{op} × {n}"))
+            .collect();
+        println!(
+            "| {name} | {status} | {} | {} |",
+            counter.total(),
+            ops.join(", ")
+        );
+    }
+    // Lock the reference, then count what a throttled attempt costs.
+    for _ in 0..4 {
+        call(
+            &router,
+            "POST",
+            "/v1/order-lookups",
+            lookup_body("06000"),
+            None,
+        )
+        .await;
+    }
+    counter.reset();
+    let (status, _) = call(
+        &router,
+        "POST",
+        "/v1/order-lookups",
+        lookup_body("83000"),
+        None,
+    )
+    .await;
+    let ops: Vec<String> = counter
+        .snapshot()
+        .iter()
+        .map(|(op, n)| format!("{op} × {n}"))
+        .collect();
+    println!(
+        "| lookup, locked (after 5 failures) | {status} | {} | {} |",
+        counter.total(),
+        ops.join(", ")
+    );
+    Ok(())
+}
+
+async fn time_warm_lookups() {
+    const N: usize = 20_000;
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let router = app(store);
+    call(
+        &router,
+        "POST",
+        "/v1/admin/orders",
+        Some(QUOTE.into()),
+        Some(ADMIN_KEY),
+    )
+    .await;
+    let mut samples = Vec::with_capacity(N);
+    for _ in 0..N {
+        let started = Instant::now();
+        let (status, _) = call(
+            &router,
+            "POST",
+            "/v1/order-lookups",
+            lookup_body("83000"),
+            None,
+        )
+        .await;
+        samples.push(started.elapsed());
+        assert_eq!(status, 200);
+    }
+    samples.sort();
+    let at = |q: f64| samples[((N as f64 * q) as usize).min(N - 1)];
+    println!(
+        "\nWarm lookup through the router on the memory store, {N} sequential calls: p50 {:.1} µs, p99 {:.1} µs.",
+        at(0.50).as_secs_f64() * 1e6,
+        at(0.99).as_secs_f64() * 1e6
+    );
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let only_latency = std::env::args().any(|a| a == "--latency-only");
+    if !only_latency {
+        count_requests().await?;
+    }
+    time_warm_lookups().await;
+    Ok(())
+}
