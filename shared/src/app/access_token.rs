@@ -53,7 +53,10 @@ impl AccessTokens {
 
     /// Returns the token and its expiry.
     pub fn issue(&self, reference: &Reference, now: OffsetDateTime) -> (String, OffsetDateTime) {
-        let expires_at = now + TOKEN_LIFETIME;
+        // Whole seconds: the signed expiry and the advertised one must be the same instant.
+        let expires_at = (now + TOKEN_LIFETIME)
+            .replace_nanosecond(0)
+            .unwrap_or(now + TOKEN_LIFETIME);
         let claims = format!("{VERSION}.{}.{}", reference, expires_at.unix_timestamp());
         let mut mac = self.mac();
         mac.update(claims.as_bytes());
@@ -120,6 +123,16 @@ mod tests {
         let other = Reference::parse("ORD-10043").unwrap();
         let (token, expires_at) = tokens.issue(&reference, now());
         assert_eq!(expires_at - now(), Duration::minutes(30));
+        let odd = now() + Duration::milliseconds(1500);
+        let (_, expiry) = tokens.issue(&reference, odd);
+        assert_eq!(expiry.nanosecond(), 0);
+        assert!(tokens
+            .verify(
+                &tokens.issue(&reference, odd).0,
+                &reference,
+                expiry - Duration::milliseconds(1)
+            )
+            .is_ok());
         assert_eq!(tokens.verify(&token, &reference, now()), Ok(()));
         assert_eq!(
             tokens.verify(&token, &other, now()),

@@ -15,7 +15,9 @@ use crate::ports::{Store, StoreError, Write};
 const MAX_LINES: usize = 200;
 const MAX_QUANTITY: u32 = 1_000_000;
 const REFERENCE_COUNTER: &str = "order-reference";
-const MAX_REFERENCE_ATTEMPTS: u32 = 10;
+/// Each attempt makes durable progress (an order, or the counter past a taken number), so this
+/// only bounds contention and runs of hand-taken references.
+const MAX_REFERENCE_ATTEMPTS: u32 = 50;
 
 /// The request body of `POST /v1/admin/orders`, as the seller sends it. Amounts stay strings
 /// until validated against the currency.
@@ -267,6 +269,7 @@ impl CreateOrderCommand {
                     .map_err(|_| FieldError::new("expires_at", "must be an RFC 3339 time"))
             })
             .transpose()?;
+        let expires_at = expires_at.map(|t| t.to_offset(time::UtcOffset::UTC));
         if expires_at.is_some_and(|t| t <= now) {
             return Err(FieldError::new("expires_at", "must be in the future"));
         }
@@ -310,28 +313,94 @@ pub async fn create_order(
         };
     }
     let mut current = store.read_counter(REFERENCE_COUNTER).await?;
-    let mut next = current + 1;
     for _ in 0..MAX_REFERENCE_ATTEMPTS {
-        order.reference = Reference::generated(next);
-        let writes = vec![
-            Write::AdvanceCounter {
-                name: REFERENCE_COUNTER.into(),
-                from: current,
-                to: next,
-            },
-            Write::InsertOrder(order.clone()),
-        ];
-        match store.transact(writes).await {
+        let advance = Write::AdvanceCounter {
+            name: REFERENCE_COUNTER.into(),
+            from: current,
+            to: current + 1,
+        };
+        order.reference = Reference::generated(current + 1);
+        let outcome = store
+            .transact(vec![advance.clone(), Write::InsertOrder(order.clone())])
+            .await;
+        let moved_on = match outcome {
             Ok(()) => return Ok(order),
-            // A seller chose this reference by hand: skip it.
-            Err(StoreError::AlreadyExists(_)) => next += 1,
+            // A seller took this number by hand: move the counter past it on its own, so the
+            // skip is durable and no later call tries it again.
+            Err(StoreError::AlreadyExists(_)) => store.transact(vec![advance]).await,
+            Err(e) => Err(e),
+        };
+        current = match moved_on {
+            Ok(()) => current + 1,
             // Another order took the number first: start again from the counter.
             Err(StoreError::VersionConflict(_) | StoreError::Contention) => {
-                current = store.read_counter(REFERENCE_COUNTER).await?;
-                next = current + 1;
+                store.read_counter(REFERENCE_COUNTER).await?
             }
             Err(e) => return Err(e.into()),
-        }
+        };
     }
     Err(StoreError::Contention.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::memory::MemoryStore;
+    use crate::ports::OrderStore;
+
+    fn command(reference: Option<&str>, expires_at: Option<&str>) -> CreateOrderCommand {
+        let mut body = serde_json::json!({
+            "customer": {"email": "buyer@example.fr", "name": "Jeanne Martin"},
+            "currency": "EUR",
+            "lines": [{"sku": "A", "description": "a", "quantity": 1, "unit_price": "10.00", "tax_rate": "20"}],
+            "shipping": {"method": "carrier", "amount": "0", "tax_rate": "20",
+                         "address": {"name": "J", "line1": "1 rue", "postcode": "83000", "city": "Toulon", "country": "FR"}}
+        });
+        if let Some(r) = reference {
+            body["reference"] = r.into();
+        }
+        if let Some(t) = expires_at {
+            body["expires_at"] = t.into();
+        }
+        serde_json::from_value(body).unwrap()
+    }
+
+    fn now() -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_long_run_of_hand_taken_numbers_is_skipped_for_good() {
+        let store = MemoryStore::new();
+        for n in 1..=12 {
+            let reference = Reference::generated(n).to_string();
+            create_order(&store, command(Some(&reference), None), now())
+                .await
+                .unwrap();
+        }
+        let generated = create_order(&store, command(None, None), now())
+            .await
+            .unwrap();
+        assert_eq!(generated.reference.as_str(), "ORD-10013");
+        assert_eq!(store.read_counter(REFERENCE_COUNTER).await.unwrap(), 13);
+        let next = create_order(&store, command(None, None), now())
+            .await
+            .unwrap();
+        assert_eq!(next.reference.as_str(), "ORD-10014");
+    }
+
+    #[tokio::test]
+    async fn expiry_is_stored_in_utc() {
+        let store = MemoryStore::new();
+        let order = create_order(
+            &store,
+            command(Some("ORD-1"), Some("2030-01-01T12:00:00+02:00")),
+            now(),
+        )
+        .await
+        .unwrap();
+        let expiry = order.expires_at.unwrap();
+        assert_eq!(expiry.offset(), time::UtcOffset::UTC);
+        assert_eq!(expiry.hour(), 10);
+    }
 }

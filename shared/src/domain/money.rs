@@ -101,12 +101,8 @@ impl Currency {
     /// Parses a non-negative amount from its decimal string, strictly: digits, an optional point
     /// and at most `minor_units` significant decimals. No sign, exponent, spaces or separators.
     pub fn parse_amount(&self, text: &str) -> Result<Decimal, MoneyError> {
-        if let Some(rest) = text.strip_prefix('-') {
-            return match parse_unsigned(rest) {
-                Ok(d) if d.is_zero() => Ok(Decimal::ZERO),
-                Ok(_) => Err(MoneyError::Negative),
-                Err(e) => Err(e),
-            };
+        if text.starts_with('-') {
+            return Err(MoneyError::Negative);
         }
         let amount = parse_unsigned(text)?;
         self.check_precision(amount)?;
@@ -277,6 +273,7 @@ mod tests {
             assert_eq!(eur().parse_amount(bad), Err(MoneyError::Syntax), "{bad:?}");
         }
         assert_eq!(eur().parse_amount("-5.00"), Err(MoneyError::Negative));
+        assert_eq!(eur().parse_amount("-0"), Err(MoneyError::Negative));
         assert!(matches!(
             eur().parse_amount("1.005"),
             Err(MoneyError::TooPrecise { .. })

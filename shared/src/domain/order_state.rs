@@ -124,6 +124,7 @@ pub fn transition(from: OrderStatus, event: OrderEvent) -> Result<Transition, Tr
         }
         (S::AwaitingPayment, E::PaymentAbandoned) => Ok(Transition::Unchanged),
         (S::PaymentPending, E::ReviewRequested) => moved(S::UnderReview, vec![]),
+        (S::UnderReview, E::ReviewRequested | E::PaymentStarted) => Ok(Transition::Unchanged),
         (S::AwaitingPayment | S::PaymentPending | S::UnderReview, E::Authorised) => {
             moved(S::Authorised, vec![EmailPaymentReceived])
         }

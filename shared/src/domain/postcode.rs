@@ -22,6 +22,7 @@ impl Postcode {
             return Err(FieldError::new(field, "is too long"));
         }
         let compact: String = raw
+            .trim()
             .chars()
             .filter(|c| *c != ' ' && *c != '\t')
             .collect::<String>()
@@ -76,6 +77,7 @@ mod tests {
             Postcode::parse("83000").unwrap()
         );
         assert_eq!(Postcode::parse("sw1a 1aa").unwrap().as_str(), "SW1A1AA");
+        assert_eq!(Postcode::parse("\u{a0}83000\n").unwrap().as_str(), "83000");
         for bad in [
             "",
             "   ",

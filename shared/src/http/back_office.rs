@@ -16,7 +16,7 @@ use subtle::ConstantTimeEq;
 use super::client_ip::has_iam_identity;
 use super::json_body::StrictJson;
 use super::views::{Audience, OrderView};
-use super::Problem;
+use super::{bearer_token, Problem};
 use crate::app::{create_order, CreateOrderCommand, CreateOrderError};
 use crate::domain::Reference;
 use crate::ports::{Clock, Store};
@@ -57,11 +57,7 @@ async fn require_admin(State(auth): State<AdminAuth>, request: Request, next: Ne
             }
             return next.run(Request::from_parts(parts, body)).await;
         }
-        AdminAuth::ApiKey(key) => request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+        AdminAuth::ApiKey(key) => bearer_token(request.headers())
             .is_some_and(|given| bool::from(given.as_bytes().ct_eq(key.as_bytes()))),
     };
     if !allowed {

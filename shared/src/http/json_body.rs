@@ -74,6 +74,21 @@ fn join_path(parent: &str, child: &str) -> String {
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    // Every request body is an object; serde would also accept an array for a struct.
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{') {
+        let valid_json = serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok();
+        return Err(if valid_json {
+            Problem::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-body",
+                "Invalid body",
+                "The body must be a JSON object.",
+            )
+        } else {
+            Problem::malformed_json("The body is not valid JSON.")
+        });
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
         let path = err.path().to_string();
@@ -146,5 +161,9 @@ mod tests {
         assert_eq!(p.status, 400);
         let p = parse_json::<Outer>(br#"{"name":"a","lines":[]} x"#).unwrap_err();
         assert_eq!(p.status, 400);
+        let p = parse_json::<Outer>(br#"["a", []]"#).unwrap_err();
+        assert_eq!((p.status, p.field.as_deref()), (422, None));
+        let p = parse_json::<Outer>(b"null").unwrap_err();
+        assert_eq!((p.status, p.field.as_deref()), (422, None));
     }
 }

@@ -22,3 +22,15 @@ pub fn with_fallbacks(router: axum::Router) -> axum::Router {
         .fallback(|| async { Problem::route_not_found() })
         .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
 }
+
+/// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+}

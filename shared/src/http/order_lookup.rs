@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::client_ip::ClientIp;
 use super::json_body::StrictJson;
 use super::views::{Audience, OrderView};
-use super::Problem;
+use super::{bearer_token, Problem};
 use crate::app::{LookupError, OrderLookup};
 
 #[derive(Debug, Deserialize)]
@@ -68,14 +68,6 @@ async fn look_up_order(
             .unwrap_or_default(),
     };
     Ok(private(Json(body).into_response()))
-}
-
-fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then_some(token.trim())
 }
 
 async fn view_order(

@@ -85,9 +85,19 @@ impl Problem {
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid-field",
             "Invalid field",
-            format!("{} {}", error.field, error.reason),
+            format!("{} {}", error.field, error.reason)
+                .trim()
+                .to_string(),
         )
-        .with_field(error.field)
+        .with_optional_field(error.field)
+    }
+
+    fn with_optional_field(self, field: String) -> Self {
+        if field.is_empty() {
+            self
+        } else {
+            self.with_field(field)
+        }
     }
 
     pub fn payload_too_large(limit: usize) -> Self {
@@ -184,6 +194,9 @@ impl IntoResponse for Problem {
             HeaderValue::from_static("application/problem+json"),
         );
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
         if let Some(seconds) = self.retry_after_seconds {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
