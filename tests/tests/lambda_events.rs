@@ -25,7 +25,7 @@ async fn functions() -> Functions {
     let store = Arc::new(store);
     let lookup = OrderLookup::new(
         store.clone(),
-        AccessTokens::new(b"integration-test-secret-32-bytes!!".to_vec()),
+        AccessTokens::new(b"integration-test-secret-32-bytes!!"),
         Arc::new(SystemClock),
     );
     let office = BackOffice {

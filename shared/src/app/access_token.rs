@@ -118,7 +118,7 @@ mod tests {
 
     #[test]
     fn token_opens_one_order_for_thirty_minutes() {
-        let tokens = AccessTokens::new(b"0123456789abcdef0123456789abcdef".to_vec());
+        let tokens = AccessTokens::new(b"0123456789abcdef0123456789abcdef");
         let reference = Reference::parse("ORD-10042").unwrap();
         let other = Reference::parse("ORD-10043").unwrap();
         let (token, expires_at) = tokens.issue(&reference, now());
@@ -142,7 +142,7 @@ mod tests {
             tokens.verify(&token, &reference, expires_at),
             Err(TokenError::Expired)
         );
-        let forged = AccessTokens::new(b"another secret, 32 bytes long!!!".to_vec());
+        let forged = AccessTokens::new(b"another secret, 32 bytes long!!!");
         assert_eq!(
             forged.verify(&token, &reference, now()),
             Err(TokenError::BadSignature)

@@ -389,6 +389,33 @@ mod tests {
         assert_eq!(next.reference.as_str(), "ORD-10014");
     }
 
+    /// Runs on the memory store. On moto, concurrent TransactWriteItems are not isolated (a
+    /// cancelled transaction restores a copy of the whole table taken when it began, see
+    /// moto/dynamodb/models/__init__.py), and this test once got a 503 there; DynamoDB's
+    /// transactions are serializable. The sequential path runs on moto in http_api.rs.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_creations_get_distinct_sequential_references() {
+        let store = std::sync::Arc::new(MemoryStore::new());
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    create_order(store.as_ref(), command(None, None), now()).await
+                })
+            })
+            .collect();
+        let mut references = Vec::new();
+        for task in tasks {
+            references.push(task.await.unwrap().unwrap().reference.to_string());
+        }
+        references.sort();
+        let expected: Vec<String> = (1..=20)
+            .map(|n| Reference::generated(n).to_string())
+            .collect();
+        assert_eq!(references, expected);
+        assert_eq!(store.read_counter(REFERENCE_COUNTER).await.unwrap(), 20);
+    }
+
     #[tokio::test]
     async fn expiry_is_stored_in_utc() {
         let store = MemoryStore::new();

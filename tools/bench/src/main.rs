@@ -33,7 +33,7 @@ const QUOTE: &str = r#"{"reference": "ORD-10042",
 fn app(store: Arc<dyn Store>) -> Router {
     let lookup = OrderLookup::new(
         store.clone(),
-        AccessTokens::new(b"bench-secret-bench-secret-bench-secret".to_vec()),
+        AccessTokens::new(b"bench-secret-bench-secret-bench-secret"),
         Arc::new(SystemClock),
     );
     let office = BackOffice {
@@ -75,6 +75,21 @@ async fn call(
     )
 }
 
+enum Auth {
+    None,
+    Admin,
+    /// The access token the last successful lookup returned.
+    ShopperToken,
+}
+
+struct Flow {
+    name: &'static str,
+    method: &'static str,
+    uri: &'static str,
+    body: Option<String>,
+    auth: Auth,
+}
+
 fn lookup_body(postcode: &str) -> Option<String> {
     Some(format!(
         r#"{{"reference":"ORD-10042","postcode":"{postcode}"}}"#
@@ -96,54 +111,59 @@ async fn count_requests() -> Result<(), Box<dyn std::error::Error>> {
     println!("| flow | HTTP status | DynamoDB requests | by operation |");
     println!("|---|---|---|---|");
     let mut token = String::new();
-    let flows: Vec<(&str, &str, String, Option<String>, Option<String>)> = vec![
-        (
-            "create order (reference given)",
-            "POST",
-            "/v1/admin/orders".into(),
-            Some(QUOTE.into()),
-            Some(ADMIN_KEY.into()),
-        ),
-        (
-            "create order (generated reference)",
-            "POST",
-            "/v1/admin/orders".into(),
-            Some(QUOTE.replace(r#""reference": "ORD-10042","#, "")),
-            Some(ADMIN_KEY.into()),
-        ),
-        (
-            "lookup, success",
-            "POST",
-            "/v1/order-lookups".into(),
-            lookup_body("83 000"),
-            None,
-        ),
-        (
-            "lookup, wrong postcode",
-            "POST",
-            "/v1/order-lookups".into(),
-            lookup_body("06000"),
-            None,
-        ),
-        (
-            "order view with access token",
-            "GET",
-            "/v1/orders/ORD-10042".into(),
-            None,
-            Some(String::new()),
-        ),
-        (
-            "back-office order view",
-            "GET",
-            "/v1/admin/orders/ORD-10042".into(),
-            None,
-            Some(ADMIN_KEY.into()),
-        ),
+    let generated = QUOTE.replace(r#""reference": "ORD-10042","#, "");
+    let flows = [
+        Flow {
+            name: "create order (reference given)",
+            method: "POST",
+            uri: "/v1/admin/orders",
+            body: Some(QUOTE.into()),
+            auth: Auth::Admin,
+        },
+        Flow {
+            name: "create order (generated reference)",
+            method: "POST",
+            uri: "/v1/admin/orders",
+            body: Some(generated),
+            auth: Auth::Admin,
+        },
+        Flow {
+            name: "lookup, success",
+            method: "POST",
+            uri: "/v1/order-lookups",
+            body: lookup_body("83 000"),
+            auth: Auth::None,
+        },
+        Flow {
+            name: "lookup, wrong postcode",
+            method: "POST",
+            uri: "/v1/order-lookups",
+            body: lookup_body("06000"),
+            auth: Auth::None,
+        },
+        Flow {
+            name: "order view with access token",
+            method: "GET",
+            uri: "/v1/orders/ORD-10042",
+            body: None,
+            auth: Auth::ShopperToken,
+        },
+        Flow {
+            name: "back-office order view",
+            method: "GET",
+            uri: "/v1/admin/orders/ORD-10042",
+            body: None,
+            auth: Auth::Admin,
+        },
     ];
-    for (name, method, uri, body, auth) in flows {
-        let auth = auth.map(|a| if a.is_empty() { token.clone() } else { a });
+    for flow in flows {
+        let auth = match flow.auth {
+            Auth::None => None,
+            Auth::Admin => Some(ADMIN_KEY.to_string()),
+            Auth::ShopperToken => Some(token.clone()),
+        };
         counter.reset();
-        let (status, json) = call(&router, method, &uri, body, auth.as_deref()).await;
+        let (status, json) = call(&router, flow.method, flow.uri, flow.body, auth.as_deref()).await;
         if let Some(t) = json.get("access_token").and_then(|t| t.as_str()) {
             token = t.to_string();
         }
@@ -153,7 +173,8 @@ async fn count_requests() -> Result<(), Box<dyn std::error::Error>> {
             .map(|(op, n)| format!("{op} × {n}"))
             .collect();
         println!(
-            "| {name} | {status} | {} | {} |",
+            "| {} | {status} | {} | {} |",
+            flow.name,
             counter.total(),
             ops.join(", ")
         );

@@ -119,6 +119,35 @@ impl DynamoStore {
         Err(StoreError::Throttled)
     }
 
+    /// A single order write as one PutItem (half the write cost of a one-item transaction), with
+    /// the same condition the transaction would use.
+    async fn put_order(&self, write: Write) -> Result<(), StoreError> {
+        let put = transact::order_put(&self.table, &write)?
+            .ok_or_else(|| StoreError::Unavailable(format!("{} is not a put", write.describe())))?;
+        let result = self
+            .client
+            .put_item()
+            .table_name(put.table_name())
+            .set_item(Some(put.item().clone()))
+            .set_condition_expression(put.condition_expression().map(str::to_string))
+            .set_expression_attribute_names(put.expression_attribute_names().cloned())
+            .set_expression_attribute_values(put.expression_attribute_values().cloned())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(PutItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Err(transact::condition_failed(&write))
+            }
+            Err(e) => Err(store_error(e)),
+        }
+    }
+
     /// ADD one failure to this minute's bucket, drop buckets seen stale, push the TTL out.
     async fn record_failure(
         &self,
@@ -193,62 +222,16 @@ impl OrderStore for DynamoStore {
     }
 
     async fn insert_order(&self, order: &Order) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(order_item(order, 1)?))
-            .condition_expression("attribute_not_exists(#pk)")
-            .expression_attribute_names("#pk", PK)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if matches!(
-                    e.as_service_error(),
-                    Some(PutItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Err(StoreError::AlreadyExists(format!(
-                    "order {}",
-                    order.reference
-                )))
-            }
-            Err(e) => Err(store_error(e)),
-        }
+        self.put_order(Write::InsertOrder(order.clone())).await
     }
 
     async fn update_order(&self, order: &Order, expected_version: u64) -> Result<u64, StoreError> {
-        let next = expected_version + 1;
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(order_item(order, next)?))
-            .condition_expression("#v = :expected")
-            .expression_attribute_names("#v", VERSION)
-            .expression_attribute_values(
-                ":expected",
-                AttributeValue::N(expected_version.to_string()),
-            )
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(next),
-            Err(e)
-                if matches!(
-                    e.as_service_error(),
-                    Some(PutItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Err(StoreError::VersionConflict(format!(
-                    "order {}",
-                    order.reference
-                )))
-            }
-            Err(e) => Err(store_error(e)),
-        }
+        self.put_order(Write::UpdateOrder {
+            order: order.clone(),
+            expected_version,
+        })
+        .await?;
+        Ok(expected_version + 1)
     }
 }
 

@@ -14,58 +14,61 @@ fn build_error(e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(format!("building request: {e}"))
 }
 
-/// The DynamoDB operation for one domain write, conditional as the write demands.
-pub fn transact_item(table: &str, write: &Write) -> Result<TransactWriteItem, StoreError> {
-    let item = match write {
-        Write::InsertOrder(order) => {
-            let put = Put::builder()
-                .table_name(table)
-                .set_item(Some(order_item(order, 1)?))
-                .condition_expression("attribute_not_exists(#pk)")
-                .expression_attribute_names("#pk", PK)
-                .build()
-                .map_err(build_error)?;
-            TransactWriteItem::builder().put(put).build()
-        }
+/// The conditional Put behind an order write; also sent on its own as a PutItem, so the
+/// conditions live in one place.
+pub fn order_put(table: &str, write: &Write) -> Result<Option<Put>, StoreError> {
+    let put = match write {
+        Write::InsertOrder(order) => Put::builder()
+            .table_name(table)
+            .set_item(Some(order_item(order, 1)?))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK),
         Write::UpdateOrder {
             order,
             expected_version,
-        } => {
-            let put = Put::builder()
-                .table_name(table)
-                .set_item(Some(order_item(order, expected_version + 1)?))
-                .condition_expression("#v = :expected")
-                .expression_attribute_names("#v", VERSION)
-                .expression_attribute_values(
-                    ":expected",
-                    AttributeValue::N(expected_version.to_string()),
-                )
-                .build()
-                .map_err(build_error)?;
-            TransactWriteItem::builder().put(put).build()
-        }
-        Write::AdvanceCounter { name, from, to } => {
-            let mut update = Update::builder()
-                .table_name(table)
-                .set_key(Some(counter_key(name)))
-                .update_expression("SET #value = :to")
-                .expression_attribute_names("#value", "value")
-                .expression_attribute_values(":to", AttributeValue::N(to.to_string()));
-            update = if *from == 0 {
-                update
-                    .condition_expression("attribute_not_exists(#pk)")
-                    .expression_attribute_names("#pk", PK)
-            } else {
-                update
-                    .condition_expression("#value = :from")
-                    .expression_attribute_values(":from", AttributeValue::N(from.to_string()))
-            };
-            TransactWriteItem::builder()
-                .update(update.build().map_err(build_error)?)
-                .build()
-        }
+        } => Put::builder()
+            .table_name(table)
+            .set_item(Some(order_item(order, expected_version + 1)?))
+            .condition_expression("#v = :expected")
+            .expression_attribute_names("#v", VERSION)
+            .expression_attribute_values(
+                ":expected",
+                AttributeValue::N(expected_version.to_string()),
+            ),
+        Write::AdvanceCounter { .. } => return Ok(None),
     };
-    Ok(item)
+    put.build().map(Some).map_err(build_error)
+}
+
+/// The DynamoDB operation for one domain write, conditional as the write demands.
+pub fn transact_item(table: &str, write: &Write) -> Result<TransactWriteItem, StoreError> {
+    if let Some(put) = order_put(table, write)? {
+        return Ok(TransactWriteItem::builder().put(put).build());
+    }
+    let Write::AdvanceCounter { name, from, to } = write else {
+        return Err(StoreError::Unavailable(format!(
+            "no operation for {}",
+            write.describe()
+        )));
+    };
+    let mut update = Update::builder()
+        .table_name(table)
+        .set_key(Some(counter_key(name)))
+        .update_expression("SET #value = :to")
+        .expression_attribute_names("#value", "value")
+        .expression_attribute_values(":to", AttributeValue::N(to.to_string()));
+    update = if *from == 0 {
+        update
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+    } else {
+        update
+            .condition_expression("#value = :from")
+            .expression_attribute_values(":from", AttributeValue::N(from.to_string()))
+    };
+    Ok(TransactWriteItem::builder()
+        .update(update.build().map_err(build_error)?)
+        .build())
 }
 
 /// What a failed condition on this write means to the caller.
