@@ -1,6 +1,5 @@
-//! What the application needs from the outside world, as traits. Adapters implement them:
-//! `adapters::dynamodb` in AWS, `adapters::memory` for the devserver and fast tests; both pass
-//! the same contract suite (`contract`).
+//! The persistence port. Adapters implement it: `adapters::dynamodb` in AWS, `adapters::memory`
+//! for the devserver and fast tests; both pass the same contract suite (`contract`).
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -105,16 +104,3 @@ pub trait LookupStore: Send + Sync {
 /// The whole persistence port, as handed to the routers.
 pub trait Store: OrderStore + LookupStore {}
 impl<T: OrderStore + LookupStore> Store for T {}
-
-pub trait Clock: Send + Sync {
-    fn now(&self) -> OffsetDateTime;
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc()
-    }
-}

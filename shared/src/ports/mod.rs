@@ -1,0 +1,9 @@
+//! What the application needs from the outside world, as traits; adapters implement them.
+
+pub mod clock;
+pub mod payment_provider;
+pub mod store;
+
+pub use clock::{Clock, SystemClock};
+pub use payment_provider::*;
+pub use store::*;
