@@ -8,8 +8,13 @@ use rust_decimal::Decimal;
 use time::{Duration, OffsetDateTime};
 
 use crate::domain::order::{Address, Customer, Locale, OrderLine, Shipping};
-use crate::domain::{Currency, Order, OrderStatus, Reference};
-use crate::ports::{LookupKeys, Store, StoreError, Write};
+use crate::domain::{
+    Currency, Order, OrderStatus, Payment, PaymentMethod, PaymentStatus, Reference,
+};
+use crate::ports::{
+    Claim, IdempotencyCompletion, IdempotencyKey, LookupKeys, Store, StoreError, StoredResponse,
+    Write,
+};
 
 pub fn order(reference: &str) -> Order {
     Order {
@@ -276,6 +281,224 @@ pub async fn failures_are_counted_exactly_under_concurrency_and_pruned(store: Ar
     assert_eq!(pruned.reference_failures.recent_failures(later), 1);
 }
 
+pub fn payment(reference: &str, id: &str, created_offset_s: i64) -> Payment {
+    let created = now() + Duration::seconds(created_offset_s);
+    Payment {
+        id: id.into(),
+        order_reference: Reference::parse(reference).expect("valid reference"),
+        method: PaymentMethod::Card,
+        status: PaymentStatus::Created,
+        amount: Decimal::new(123456, 2),
+        currency: Currency::EUR,
+        provider: "stripe".into(),
+        provider_reference: None,
+        hosted_session: Some("cs_test_1".into()),
+        captured_amount: Decimal::ZERO,
+        refunded_amount: Decimal::new(10, 1),
+        failure_code: None,
+        created_at: created,
+        updated_at: created,
+        expires_at: created + Duration::minutes(30),
+    }
+}
+
+pub async fn payments_are_read_with_their_order_and_versioned(store: Arc<dyn Store>) {
+    let o = order("ORD-20");
+    store.insert_order(&o).await.unwrap();
+    let later = payment("ORD-20", "pay_b", 10);
+    let first = payment("ORD-20", "pay_a_but_created_last_alphabetically_first", 0);
+    let elsewhere = payment("ORD-21", "pay_c", 0);
+    for p in [&later, &first, &elsewhere] {
+        store
+            .transact(vec![Write::PutPayment {
+                payment: p.clone(),
+                expected_version: None,
+            }])
+            .await
+            .unwrap();
+    }
+    let read = store
+        .get_order_with_payments(&o.reference)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read.order.value, o);
+    let ids: Vec<&str> = read.payments.iter().map(|p| p.value.id.as_str()).collect();
+    assert_eq!(ids, [first.id.as_str(), later.id.as_str()], "oldest first");
+    assert_eq!(read.payments[1].value, later);
+    assert_eq!(read.payments[1].version, 1);
+
+    // Creating twice fails; updating needs the current version.
+    let again = store
+        .transact(vec![Write::PutPayment {
+            payment: later.clone(),
+            expected_version: None,
+        }])
+        .await;
+    assert_eq!(
+        again,
+        Err(StoreError::AlreadyExists("payment pay_b".into()))
+    );
+    let mut authorised = later.clone();
+    authorised.status = PaymentStatus::Authorised;
+    store
+        .transact(vec![Write::PutPayment {
+            payment: authorised.clone(),
+            expected_version: Some(1),
+        }])
+        .await
+        .unwrap();
+    let stale = store
+        .transact(vec![Write::PutPayment {
+            payment: later.clone(),
+            expected_version: Some(1),
+        }])
+        .await;
+    assert_eq!(
+        stale,
+        Err(StoreError::VersionConflict("payment pay_b".into()))
+    );
+    let read = store
+        .get_order_with_payments(&o.reference)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (read.payments[1].value.status, read.payments[1].version),
+        (PaymentStatus::Authorised, 2)
+    );
+    assert!(store
+        .get_order_with_payments(&Reference::parse("ORD-404").unwrap())
+        .await
+        .unwrap()
+        .is_none());
+}
+
+fn idem(key: &str) -> IdempotencyKey {
+    IdempotencyKey {
+        scope: "payments#ORD-30".into(),
+        key: key.into(),
+    }
+}
+
+fn completion(key: &str, hash: &str) -> IdempotencyCompletion {
+    IdempotencyCompletion {
+        key: idem(key),
+        request_hash: hash.into(),
+        response: StoredResponse {
+            status: 201,
+            body: r#"{"payment":{"id":"pay_1"}}"#.into(),
+        },
+        expires_at: now() + Duration::hours(24),
+    }
+}
+
+pub async fn idempotency_claims_complete_with_the_effects(store: Arc<dyn Store>) {
+    let until = now() + Duration::seconds(30);
+    let expires = now() + Duration::hours(24);
+    let claim = |key: &'static str, hash: &'static str, at: OffsetDateTime| {
+        let store = store.clone();
+        async move {
+            store
+                .claim(&idem(key), hash, until, expires, at)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(claim("k1", "h1", now()).await, Claim::Acquired);
+    assert_eq!(claim("k1", "h1", now()).await, Claim::InProgress);
+    assert_eq!(claim("k1", "h2", now()).await, Claim::Mismatch);
+
+    // Completing with the wrong body hash fails and writes nothing else of the transaction.
+    let o = order("ORD-30");
+    store.insert_order(&o).await.unwrap();
+    let mut pending = o.clone();
+    pending.status = OrderStatus::PaymentPending;
+    let wrong = store
+        .transact(vec![
+            Write::UpdateOrder {
+                order: pending.clone(),
+                expected_version: 1,
+            },
+            Write::CompleteIdempotency(completion("k1", "other")),
+        ])
+        .await;
+    assert!(
+        matches!(wrong, Err(StoreError::VersionConflict(_))),
+        "{wrong:?}"
+    );
+    assert_eq!(
+        store
+            .get_order(&o.reference)
+            .await
+            .unwrap()
+            .unwrap()
+            .value
+            .status,
+        OrderStatus::AwaitingPayment
+    );
+    store
+        .transact(vec![
+            Write::UpdateOrder {
+                order: pending,
+                expected_version: 1,
+            },
+            Write::CompleteIdempotency(completion("k1", "h1")),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        claim("k1", "h1", now()).await,
+        Claim::Completed(completion("k1", "h1").response)
+    );
+    assert_eq!(claim("k1", "h2", now()).await, Claim::Mismatch);
+    // A completed record cannot be completed again.
+    let twice = store
+        .transact(vec![Write::CompleteIdempotency(completion("k1", "h1"))])
+        .await;
+    assert!(matches!(twice, Err(StoreError::VersionConflict(_))));
+
+    // A claim whose Lambda timed out can be taken over; a released claim can be retried.
+    assert_eq!(claim("k2", "h1", now()).await, Claim::Acquired);
+    assert_eq!(
+        claim("k2", "h2", now() + Duration::seconds(31)).await,
+        Claim::Acquired
+    );
+    assert_eq!(claim("k3", "h1", now()).await, Claim::Acquired);
+    store.release(&idem("k3"), "other").await.unwrap();
+    assert_eq!(claim("k3", "h1", now()).await, Claim::InProgress);
+    store.release(&idem("k3"), "h1").await.unwrap();
+    assert_eq!(claim("k3", "h1", now()).await, Claim::Acquired);
+}
+
+pub async fn concurrent_claims_have_one_winner(store: Arc<dyn Store>) {
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .claim(
+                    &idem("race"),
+                    "h",
+                    now() + Duration::seconds(30),
+                    now() + Duration::hours(24),
+                    now(),
+                )
+                .await
+                .unwrap()
+        }));
+    }
+    let mut acquired = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Claim::Acquired => acquired += 1,
+            Claim::InProgress => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(acquired, 1);
+}
+
 #[macro_export]
 macro_rules! store_contract_tests {
     ($make_store:expr) => {
@@ -286,7 +509,10 @@ macro_rules! store_contract_tests {
             concurrent_updates_have_one_winner,
             transactions_are_all_or_nothing,
             lookup_snapshot_reads_order_and_failures,
-            failures_are_counted_exactly_under_concurrency_and_pruned);
+            failures_are_counted_exactly_under_concurrency_and_pruned,
+            payments_are_read_with_their_order_and_versioned,
+            idempotency_claims_complete_with_the_effects,
+            concurrent_claims_have_one_winner);
     };
     (@each $make_store:expr; $($check:ident),*) => {
         $(

@@ -2,6 +2,7 @@
 
 pub mod access_token;
 pub mod create_order;
+pub mod idempotency;
 pub mod order_lookup;
 
 pub use access_token::{AccessTokens, TokenError};

@@ -4,7 +4,8 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use crate::domain::{FailureLog, Order, Reference};
+use super::{IdempotencyCompletion, IdempotencyStore};
+use crate::domain::{FailureLog, Order, Payment, Reference};
 
 /// A stored value with the version its next conditional write must name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +42,14 @@ pub enum Write {
     UpdateOrder { order: Order, expected_version: u64 },
     /// Moves a named counter from `from` (0 when it has never been written) to `to`.
     AdvanceCounter { name: String, from: u64, to: u64 },
+    /// Creates a payment (`expected_version` None) or replaces it at that version.
+    PutPayment {
+        payment: Payment,
+        expected_version: Option<u64>,
+    },
+    /// Turns this request's INPROGRESS idempotency record into COMPLETED with its response;
+    /// fails (`VersionConflict`) if the record is no longer this request's claim.
+    CompleteIdempotency(IdempotencyCompletion),
 }
 
 impl Write {
@@ -51,6 +60,8 @@ impl Write {
                 format!("order {}", o.reference)
             }
             Write::AdvanceCounter { name, .. } => format!("counter {name}"),
+            Write::PutPayment { payment, .. } => format!("payment {}", payment.id),
+            Write::CompleteIdempotency(c) => c.key.describe(),
         }
     }
 }
@@ -69,6 +80,19 @@ pub trait OrderStore: Send + Sync {
 
     async fn insert_order(&self, order: &Order) -> Result<(), StoreError>;
     async fn update_order(&self, order: &Order, expected_version: u64) -> Result<u64, StoreError>;
+
+    /// The order and all its payments, in one request (a Query on the order's partition).
+    async fn get_order_with_payments(
+        &self,
+        reference: &Reference,
+    ) -> Result<Option<OrderWithPayments>, StoreError>;
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderWithPayments {
+    pub order: Versioned<Order>,
+    /// Oldest first.
+    pub payments: Vec<Versioned<Payment>>,
 }
 
 /// Who a failed lookup is counted against.
@@ -102,5 +126,5 @@ pub trait LookupStore: Send + Sync {
 }
 
 /// The whole persistence port, as handed to the routers.
-pub trait Store: OrderStore + LookupStore {}
-impl<T: OrderStore + LookupStore> Store for T {}
+pub trait Store: OrderStore + LookupStore + IdempotencyStore {}
+impl<T: OrderStore + LookupStore + IdempotencyStore> Store for T {}

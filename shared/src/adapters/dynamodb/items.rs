@@ -6,8 +6,11 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::domain::{FailureLog, Order, Reference};
-use crate::ports::StoreError;
+use time::OffsetDateTime;
+
+use crate::app::idempotency::{ExistingRecord, RecordState};
+use crate::domain::{FailureLog, Order, Payment, Reference};
+use crate::ports::{IdempotencyKey, StoreError, StoredResponse};
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -110,4 +113,87 @@ pub fn parse_failure_log(item: Option<&Item>) -> FailureLog {
         }
     }
     log
+}
+
+/// `ORDER#<ref>` / `PAYMENT#<id>`: payments live in their order's partition, so one Query
+/// reads an order with its payments.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PaymentItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub version: u64,
+    pub payment: Payment,
+}
+
+pub const PAYMENT_PREFIX: &str = "PAYMENT#";
+
+pub fn payment_item(payment: &Payment, version: u64) -> Result<Item, StoreError> {
+    let item = PaymentItem {
+        pk: format!("ORDER#{}", payment.order_reference),
+        sk: format!("{PAYMENT_PREFIX}{}", payment.id),
+        version,
+        payment: payment.clone(),
+    };
+    serde_dynamo::to_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+pub fn parse_payment_item(item: Item) -> Result<(Payment, u64), StoreError> {
+    let parsed: PaymentItem =
+        serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok((parsed.payment, parsed.version))
+}
+
+pub fn idempotency_key(key: &IdempotencyKey) -> Item {
+    self::key(
+        format!("IDEMPOTENCY#{}#{}", key.scope, key.key),
+        "IDEMPOTENCY",
+    )
+}
+
+pub const IN_PROGRESS: &str = "INPROGRESS";
+pub const COMPLETED: &str = "COMPLETED";
+
+fn number(item: &Item, name: &str) -> Option<i64> {
+    match item.get(name) {
+        Some(AttributeValue::N(n)) => n.parse().ok(),
+        _ => None,
+    }
+}
+
+fn string<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    match item.get(name) {
+        Some(AttributeValue::S(s)) => Some(s.as_str()),
+        _ => None,
+    }
+}
+
+fn at(seconds: i64) -> Result<OffsetDateTime, StoreError> {
+    OffsetDateTime::from_unix_timestamp(seconds).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+pub fn parse_idempotency_record(item: &Item) -> Result<ExistingRecord, StoreError> {
+    let corrupt = || StoreError::Corrupt("idempotency record".into());
+    let state = match string(item, "status") {
+        Some(IN_PROGRESS) => RecordState::InProgress {
+            until: at(number(item, "in_progress_until").ok_or_else(corrupt)?)?,
+        },
+        Some(COMPLETED) => RecordState::Completed(StoredResponse {
+            status: number(item, "response_status")
+                .and_then(|s| u16::try_from(s).ok())
+                .ok_or_else(corrupt)?,
+            body: string(item, "response_body")
+                .ok_or_else(corrupt)?
+                .to_string(),
+        }),
+        _ => return Err(corrupt()),
+    };
+    Ok(ExistingRecord {
+        request_hash: string(item, "request_hash")
+            .ok_or_else(corrupt)?
+            .to_string(),
+        state,
+        expires_at: at(number(item, "expires_at").ok_or_else(corrupt)?)?,
+    })
 }

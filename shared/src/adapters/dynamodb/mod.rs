@@ -10,7 +10,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use aws_sdk_dynamodb::Client;
 use time::OffsetDateTime;
@@ -18,10 +20,12 @@ use time::OffsetDateTime;
 use self::errors::store_error;
 use self::items::*;
 pub use self::request_counter::RequestCounter;
+use crate::app::idempotency::decide_claim;
 use crate::domain::throttle::minute_of;
 use crate::domain::{FailureLog, Order, Reference};
 use crate::ports::{
-    LookupKeys, LookupSnapshot, LookupStore, OrderStore, StoreError, Versioned, Write,
+    Claim, IdempotencyKey, IdempotencyStore, LookupKeys, LookupSnapshot, LookupStore, OrderStore,
+    OrderWithPayments, StoreError, Versioned, Write,
 };
 
 /// How many times BatchGetItem's unprocessed keys are retried before giving up.
@@ -122,7 +126,7 @@ impl DynamoStore {
     /// A single order write as one PutItem (half the write cost of a one-item transaction), with
     /// the same condition the transaction would use.
     async fn put_order(&self, write: Write) -> Result<(), StoreError> {
-        let put = transact::order_put(&self.table, &write)?
+        let put = transact::item_put(&self.table, &write)?
             .ok_or_else(|| StoreError::Unavailable(format!("{} is not a put", write.describe())))?;
         let result = self
             .client
@@ -232,6 +236,135 @@ impl OrderStore for DynamoStore {
         })
         .await?;
         Ok(expected_version + 1)
+    }
+
+    async fn get_order_with_payments(
+        &self,
+        reference: &Reference,
+    ) -> Result<Option<OrderWithPayments>, StoreError> {
+        let mut order = None;
+        let mut payments = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_values(":pk", AttributeValue::S(format!("ORDER#{reference}")))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(store_error)?;
+            for item in page.items.unwrap_or_default() {
+                match item.get(SK) {
+                    Some(AttributeValue::S(sk)) if sk == "ORDER" => {
+                        let (value, version) = parse_order_item(item)?;
+                        order = Some(Versioned { value, version });
+                    }
+                    Some(AttributeValue::S(sk)) if sk.starts_with(PAYMENT_PREFIX) => {
+                        let (value, version) = parse_payment_item(item)?;
+                        payments.push(Versioned { value, version });
+                    }
+                    _ => {}
+                }
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        payments.sort_by(|a, b| {
+            (a.value.created_at, &a.value.id).cmp(&(b.value.created_at, &b.value.id))
+        });
+        Ok(order.map(|order| OrderWithPayments { order, payments }))
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for DynamoStore {
+    async fn claim(
+        &self,
+        key: &IdempotencyKey,
+        request_hash: &str,
+        in_progress_until: OffsetDateTime,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Claim, StoreError> {
+        let mut item = idempotency_key(key);
+        item.insert("status".into(), AttributeValue::S(IN_PROGRESS.into()));
+        item.insert(
+            "request_hash".into(),
+            AttributeValue::S(request_hash.into()),
+        );
+        let until = AttributeValue::N(in_progress_until.unix_timestamp().to_string());
+        item.insert("in_progress_until".into(), until);
+        let expires = AttributeValue::N(expires_at.unix_timestamp().to_string());
+        item.insert("expires_at".into(), expires.clone());
+        item.insert(TTL.into(), expires);
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            // Free, expired, or claimed by a request whose Lambda ran out of time.
+            .condition_expression(
+                "attribute_not_exists(#pk) OR expires_at <= :now \
+                 OR (#status = :in_progress AND in_progress_until <= :now)",
+            )
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(
+                ":now",
+                AttributeValue::N(now.unix_timestamp().to_string()),
+            )
+            .expression_attribute_values(":in_progress", AttributeValue::S(IN_PROGRESS.into()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Claim::Acquired),
+            Err(e) => match e.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(failed)) => {
+                    let existing = failed.item().map(parse_idempotency_record).transpose()?;
+                    Ok(match decide_claim(existing.as_ref(), request_hash, now) {
+                        // The store refused the claim: someone holds it (clocks disagree).
+                        Claim::Acquired => Claim::InProgress,
+                        other => other,
+                    })
+                }
+                _ => Err(store_error(e)),
+            },
+        }
+    }
+
+    async fn release(&self, key: &IdempotencyKey, request_hash: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(idempotency_key(key)))
+            .condition_expression("#status = :in_progress AND request_hash = :hash")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":in_progress", AttributeValue::S(IN_PROGRESS.into()))
+            .expression_attribute_values(":hash", AttributeValue::S(request_hash.into()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Not ours any more (completed, or claimed again): leave it.
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(DeleteItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(store_error(e)),
+        }
     }
 }
 

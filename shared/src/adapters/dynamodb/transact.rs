@@ -7,43 +7,97 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
 
 use super::errors::store_error;
-use super::items::{counter_key, order_item, PK, VERSION};
-use crate::ports::{StoreError, Write};
+use super::items::{
+    counter_key, idempotency_key, order_item, payment_item, COMPLETED, IN_PROGRESS, PK, TTL,
+    VERSION,
+};
+use crate::ports::{IdempotencyCompletion, StoreError, Write};
 
 fn build_error(e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(format!("building request: {e}"))
 }
 
-/// The conditional Put behind an order write; also sent on its own as a PutItem, so the
-/// conditions live in one place.
-pub fn order_put(table: &str, write: &Write) -> Result<Option<Put>, StoreError> {
-    let put = match write {
-        Write::InsertOrder(order) => Put::builder()
-            .table_name(table)
-            .set_item(Some(order_item(order, 1)?))
+/// A Put that creates the item (`expected` None) or replaces it at that version.
+fn put_if_version(
+    table: &str,
+    item: super::items::Item,
+    expected: Option<u64>,
+) -> Result<Put, StoreError> {
+    let put = Put::builder().table_name(table).set_item(Some(item));
+    match expected {
+        None => put
             .condition_expression("attribute_not_exists(#pk)")
             .expression_attribute_names("#pk", PK),
+        Some(v) => put
+            .condition_expression("#v = :expected")
+            .expression_attribute_names("#v", VERSION)
+            .expression_attribute_values(":expected", AttributeValue::N(v.to_string())),
+    }
+    .build()
+    .map_err(build_error)
+}
+
+/// The conditional Put behind an order or payment write; also sent on its own as a PutItem, so
+/// the conditions live in one place.
+pub fn item_put(table: &str, write: &Write) -> Result<Option<Put>, StoreError> {
+    let (item, expected) = match write {
+        Write::InsertOrder(order) => (order_item(order, 1)?, None),
         Write::UpdateOrder {
             order,
             expected_version,
-        } => Put::builder()
-            .table_name(table)
-            .set_item(Some(order_item(order, expected_version + 1)?))
-            .condition_expression("#v = :expected")
-            .expression_attribute_names("#v", VERSION)
-            .expression_attribute_values(
-                ":expected",
-                AttributeValue::N(expected_version.to_string()),
-            ),
-        Write::AdvanceCounter { .. } => return Ok(None),
+        } => (
+            order_item(order, expected_version + 1)?,
+            Some(*expected_version),
+        ),
+        Write::PutPayment {
+            payment,
+            expected_version,
+        } => (
+            payment_item(payment, expected_version.map_or(1, |v| v + 1))?,
+            *expected_version,
+        ),
+        Write::AdvanceCounter { .. } | Write::CompleteIdempotency(_) => return Ok(None),
     };
-    put.build().map(Some).map_err(build_error)
+    put_if_version(table, item, expected).map(Some)
+}
+
+/// INPROGRESS → COMPLETED with the response, only if the record is still this request's claim.
+fn complete_idempotency(
+    table: &str,
+    completion: &IdempotencyCompletion,
+) -> Result<TransactWriteItem, StoreError> {
+    let expires = completion.expires_at.unix_timestamp().to_string();
+    let update = Update::builder()
+        .table_name(table)
+        .set_key(Some(idempotency_key(&completion.key)))
+        .update_expression(
+            "SET #status = :completed, response_status = :code, response_body = :body, \
+             expires_at = :expires, #ttl = :expires REMOVE in_progress_until",
+        )
+        .condition_expression("#status = :in_progress AND request_hash = :hash")
+        .expression_attribute_names("#status", "status")
+        .expression_attribute_names("#ttl", TTL)
+        .expression_attribute_values(":completed", AttributeValue::S(COMPLETED.into()))
+        .expression_attribute_values(":in_progress", AttributeValue::S(IN_PROGRESS.into()))
+        .expression_attribute_values(":hash", AttributeValue::S(completion.request_hash.clone()))
+        .expression_attribute_values(
+            ":code",
+            AttributeValue::N(completion.response.status.to_string()),
+        )
+        .expression_attribute_values(":body", AttributeValue::S(completion.response.body.clone()))
+        .expression_attribute_values(":expires", AttributeValue::N(expires))
+        .build()
+        .map_err(build_error)?;
+    Ok(TransactWriteItem::builder().update(update).build())
 }
 
 /// The DynamoDB operation for one domain write, conditional as the write demands.
 pub fn transact_item(table: &str, write: &Write) -> Result<TransactWriteItem, StoreError> {
-    if let Some(put) = order_put(table, write)? {
+    if let Some(put) = item_put(table, write)? {
         return Ok(TransactWriteItem::builder().put(put).build());
+    }
+    if let Write::CompleteIdempotency(completion) = write {
+        return complete_idempotency(table, completion);
     }
     let Write::AdvanceCounter { name, from, to } = write else {
         return Err(StoreError::Unavailable(format!(
@@ -75,9 +129,14 @@ pub fn transact_item(table: &str, write: &Write) -> Result<TransactWriteItem, St
 pub fn condition_failed(write: &Write) -> StoreError {
     match write {
         Write::InsertOrder(_) => StoreError::AlreadyExists(write.describe()),
-        Write::UpdateOrder { .. } | Write::AdvanceCounter { .. } => {
-            StoreError::VersionConflict(write.describe())
-        }
+        Write::PutPayment {
+            expected_version: None,
+            ..
+        } => StoreError::AlreadyExists(write.describe()),
+        Write::UpdateOrder { .. }
+        | Write::AdvanceCounter { .. }
+        | Write::PutPayment { .. }
+        | Write::CompleteIdempotency(_) => StoreError::VersionConflict(write.describe()),
     }
 }
 

@@ -7,9 +7,11 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use crate::domain::{FailureLog, Order, Reference};
+use crate::app::idempotency::{decide_claim, ExistingRecord, RecordState};
+use crate::domain::{FailureLog, Order, Payment, Reference};
 use crate::ports::{
-    LookupKeys, LookupSnapshot, LookupStore, OrderStore, StoreError, Versioned, Write,
+    Claim, IdempotencyKey, IdempotencyStore, LookupKeys, LookupSnapshot, LookupStore, OrderStore,
+    OrderWithPayments, StoreError, Versioned, Write,
 };
 
 #[derive(Default)]
@@ -18,6 +20,14 @@ struct Tables {
     counters: HashMap<String, u64>,
     reference_failures: HashMap<Reference, FailureLog>,
     client_failures: HashMap<String, FailureLog>,
+    /// (order, payment id) → payment
+    payments: HashMap<(Reference, String), Versioned<Payment>>,
+    /// (scope, key) → record
+    idempotency: HashMap<(String, String), ExistingRecord>,
+}
+
+fn idempotency_id(key: &IdempotencyKey) -> (String, String) {
+    (key.scope.clone(), key.key.clone())
 }
 
 #[derive(Default)]
@@ -57,6 +67,32 @@ fn check(tables: &Tables, write: &Write) -> Result<(), StoreError> {
                 false => Err(StoreError::VersionConflict(write.describe())),
             }
         }
+        Write::PutPayment {
+            payment,
+            expected_version,
+        } => {
+            let stored = tables
+                .payments
+                .get(&(payment.order_reference.clone(), payment.id.clone()))
+                .map(|p| p.version);
+            match (stored, expected_version) {
+                (None, None) => Ok(()),
+                (Some(_), None) => Err(StoreError::AlreadyExists(write.describe())),
+                (Some(v), Some(expected)) if v == *expected => Ok(()),
+                _ => Err(StoreError::VersionConflict(write.describe())),
+            }
+        }
+        Write::CompleteIdempotency(completion) => {
+            match tables.idempotency.get(&idempotency_id(&completion.key)) {
+                Some(record)
+                    if record.request_hash == completion.request_hash
+                        && matches!(record.state, RecordState::InProgress { .. }) =>
+                {
+                    Ok(())
+                }
+                _ => Err(StoreError::VersionConflict(write.describe())),
+            }
+        }
     }
 }
 
@@ -85,6 +121,30 @@ fn apply(tables: &mut Tables, write: Write) {
         }
         Write::AdvanceCounter { name, to, .. } => {
             tables.counters.insert(name, to);
+        }
+        Write::PutPayment {
+            payment,
+            expected_version,
+        } => {
+            let key = (payment.order_reference.clone(), payment.id.clone());
+            let version = expected_version.map_or(1, |v| v + 1);
+            tables.payments.insert(
+                key,
+                Versioned {
+                    value: payment,
+                    version,
+                },
+            );
+        }
+        Write::CompleteIdempotency(completion) => {
+            tables.idempotency.insert(
+                idempotency_id(&completion.key),
+                ExistingRecord {
+                    request_hash: completion.request_hash,
+                    state: RecordState::Completed(completion.response),
+                    expires_at: completion.expires_at,
+                },
+            );
         }
     }
 }
@@ -124,6 +184,67 @@ impl OrderStore for MemoryStore {
         }])
         .await?;
         Ok(expected_version + 1)
+    }
+
+    async fn get_order_with_payments(
+        &self,
+        reference: &Reference,
+    ) -> Result<Option<OrderWithPayments>, StoreError> {
+        let tables = self.lock()?;
+        let Some(order) = tables.orders.get(reference).cloned() else {
+            return Ok(None);
+        };
+        let mut payments: Vec<Versioned<Payment>> = tables
+            .payments
+            .iter()
+            .filter(|((r, _), _)| r == reference)
+            .map(|(_, p)| p.clone())
+            .collect();
+        payments.sort_by(|a, b| {
+            (a.value.created_at, &a.value.id).cmp(&(b.value.created_at, &b.value.id))
+        });
+        Ok(Some(OrderWithPayments { order, payments }))
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for MemoryStore {
+    async fn claim(
+        &self,
+        key: &IdempotencyKey,
+        request_hash: &str,
+        in_progress_until: OffsetDateTime,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Claim, StoreError> {
+        let mut tables = self.lock()?;
+        let id = idempotency_id(key);
+        let claim = decide_claim(tables.idempotency.get(&id), request_hash, now);
+        if claim == Claim::Acquired {
+            tables.idempotency.insert(
+                id,
+                ExistingRecord {
+                    request_hash: request_hash.to_string(),
+                    state: RecordState::InProgress {
+                        until: in_progress_until,
+                    },
+                    expires_at,
+                },
+            );
+        }
+        Ok(claim)
+    }
+
+    async fn release(&self, key: &IdempotencyKey, request_hash: &str) -> Result<(), StoreError> {
+        let mut tables = self.lock()?;
+        let id = idempotency_id(key);
+        let ours = tables.idempotency.get(&id).is_some_and(|r| {
+            r.request_hash == request_hash && matches!(r.state, RecordState::InProgress { .. })
+        });
+        if ours {
+            tables.idempotency.remove(&id);
+        }
+        Ok(())
     }
 }
 
