@@ -9,7 +9,8 @@ use time::{Duration, OffsetDateTime};
 
 use crate::domain::order::{Address, Customer, Locale, OrderLine, Shipping};
 use crate::domain::{
-    Currency, Order, OrderStatus, Payment, PaymentMethod, PaymentStatus, Reference,
+    customer_id, Billing, BillingAddress, Currency, CustomerProfile, Order, OrderStatus, Payment,
+    PaymentMethod, PaymentStatus, Reference,
 };
 use crate::ports::{
     Claim, IdempotencyCompletion, IdempotencyKey, LookupKeys, Store, StoreError, StoredResponse,
@@ -374,6 +375,54 @@ pub async fn payments_are_read_with_their_order_and_versioned(store: Arc<dyn Sto
         .is_none());
 }
 
+pub async fn customers_are_versioned(store: Arc<dyn Store>) {
+    let mut profile = CustomerProfile {
+        id: customer_id("Buyer@Example.fr "),
+        email: "buyer@example.fr".into(),
+        locale: Locale::En,
+        billing: None,
+        provider_customer: None,
+    };
+    assert_eq!(profile.id, customer_id("buyer@example.fr"));
+    assert!(store.get_customer(&profile.id).await.unwrap().is_none());
+    let put = |c: CustomerProfile, v: Option<u64>| Write::PutCustomer {
+        customer: c,
+        expected_version: v,
+    };
+    store
+        .transact(vec![put(profile.clone(), None)])
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.transact(vec![put(profile.clone(), None)]).await,
+        Err(StoreError::AlreadyExists(_))
+    ));
+    profile.provider_customer = Some("cus_123".into());
+    profile.billing = Some(Billing {
+        company: Some("Atelier Martin".into()),
+        name: "Jeanne Martin".into(),
+        email: "buyer@example.fr".into(),
+        phone: None,
+        address: BillingAddress {
+            line1: "9 rue d'Antrechaus".into(),
+            line2: None,
+            postcode: "83000".into(),
+            city: "Toulon".into(),
+            country: "FR".into(),
+        },
+    });
+    store
+        .transact(vec![put(profile.clone(), Some(1))])
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.transact(vec![put(profile.clone(), Some(1))]).await,
+        Err(StoreError::VersionConflict(_))
+    ));
+    let read = store.get_customer(&profile.id).await.unwrap().unwrap();
+    assert_eq!((read.value, read.version), (profile, 2));
+}
+
 fn idem(key: &str) -> IdempotencyKey {
     IdempotencyKey {
         scope: "payments#ORD-30".into(),
@@ -512,7 +561,8 @@ macro_rules! store_contract_tests {
             failures_are_counted_exactly_under_concurrency_and_pruned,
             payments_are_read_with_their_order_and_versioned,
             idempotency_claims_complete_with_the_effects,
-            concurrent_claims_have_one_winner);
+            concurrent_claims_have_one_winner,
+            customers_are_versioned);
     };
     (@each $make_store:expr; $($check:ident),*) => {
         $(

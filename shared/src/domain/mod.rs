@@ -1,6 +1,7 @@
 //! Pure domain: money, orders, identifiers, the order state machine and lookup throttling.
 //! Nothing here knows about AWS or HTTP.
 
+pub mod customer;
 pub mod field_error;
 pub mod money;
 pub mod order;
@@ -10,6 +11,7 @@ pub mod postcode;
 pub mod reference;
 pub mod throttle;
 
+pub use customer::{customer_id, Billing, BillingAddress, CustomerProfile};
 pub use field_error::FieldError;
 pub use money::{Currency, Money, MoneyError};
 pub use order::{Address, Customer, Locale, Order, OrderLine, Shipping, Totals};

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::{IdempotencyCompletion, IdempotencyStore};
-use crate::domain::{FailureLog, Order, Payment, Reference};
+use crate::domain::{CustomerProfile, FailureLog, Order, Payment, Reference};
 
 /// A stored value with the version its next conditional write must name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +47,11 @@ pub enum Write {
         payment: Payment,
         expected_version: Option<u64>,
     },
+    /// Creates the customer (`expected_version` None) or replaces it at that version.
+    PutCustomer {
+        customer: CustomerProfile,
+        expected_version: Option<u64>,
+    },
     /// Turns this request's INPROGRESS idempotency record into COMPLETED with its response;
     /// fails (`VersionConflict`) if the record is no longer this request's claim.
     CompleteIdempotency(IdempotencyCompletion),
@@ -61,6 +66,7 @@ impl Write {
             }
             Write::AdvanceCounter { name, .. } => format!("counter {name}"),
             Write::PutPayment { payment, .. } => format!("payment {}", payment.id),
+            Write::PutCustomer { customer, .. } => format!("customer {}", customer.id),
             Write::CompleteIdempotency(c) => c.key.describe(),
         }
     }
@@ -80,6 +86,11 @@ pub trait OrderStore: Send + Sync {
 
     async fn insert_order(&self, order: &Order) -> Result<(), StoreError>;
     async fn update_order(&self, order: &Order, expected_version: u64) -> Result<u64, StoreError>;
+
+    async fn get_customer(
+        &self,
+        id: &str,
+    ) -> Result<Option<Versioned<CustomerProfile>>, StoreError>;
 
     /// The order and all its payments, in one request (a Query on the order's partition).
     async fn get_order_with_payments(

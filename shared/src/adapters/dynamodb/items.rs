@@ -4,12 +4,11 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use time::OffsetDateTime;
 
 use crate::app::idempotency::{ExistingRecord, RecordState};
-use crate::domain::{FailureLog, Order, Payment, Reference};
+use crate::domain::{customer_id, CustomerProfile, FailureLog, Order, Payment, Reference};
 use crate::ports::{IdempotencyKey, StoreError, StoredResponse};
 
 pub type Item = HashMap<String, AttributeValue>;
@@ -57,13 +56,6 @@ pub struct OrderItem {
     pub gsi1sk: String,
     pub version: u64,
     pub order: Order,
-}
-
-/// Customers are keyed by a digest of their normalised email, not the email itself.
-pub fn customer_id(email: &str) -> String {
-    let digest = Sha256::digest(email.trim().to_lowercase().as_bytes());
-    let hex: String = digest[..10].iter().map(|b| format!("{b:02x}")).collect();
-    format!("cus_{hex}")
 }
 
 pub fn order_item(order: &Order, version: u64) -> Result<Item, StoreError> {
@@ -196,4 +188,35 @@ pub fn parse_idempotency_record(item: &Item) -> Result<ExistingRecord, StoreErro
         state,
         expires_at: at(number(item, "expires_at").ok_or_else(corrupt)?)?,
     })
+}
+
+/// `CUSTOMER#<id>` / `PROFILE`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CustomerItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub version: u64,
+    pub customer: CustomerProfile,
+}
+
+pub fn customer_key(id: &str) -> Item {
+    key(format!("CUSTOMER#{id}"), "PROFILE")
+}
+
+pub fn customer_item(customer: &CustomerProfile, version: u64) -> Result<Item, StoreError> {
+    let item = CustomerItem {
+        pk: format!("CUSTOMER#{}", customer.id),
+        sk: "PROFILE".into(),
+        version,
+        customer: customer.clone(),
+    };
+    serde_dynamo::to_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+pub fn parse_customer_item(item: Item) -> Result<(CustomerProfile, u64), StoreError> {
+    let parsed: CustomerItem =
+        serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok((parsed.customer, parsed.version))
 }

@@ -22,7 +22,7 @@ use self::items::*;
 pub use self::request_counter::RequestCounter;
 use crate::app::idempotency::decide_claim;
 use crate::domain::throttle::minute_of;
-use crate::domain::{FailureLog, Order, Reference};
+use crate::domain::{CustomerProfile, FailureLog, Order, Reference};
 use crate::ports::{
     Claim, IdempotencyKey, IdempotencyStore, LookupKeys, LookupSnapshot, LookupStore, OrderStore,
     OrderWithPayments, StoreError, Versioned, Write,
@@ -236,6 +236,18 @@ impl OrderStore for DynamoStore {
         })
         .await?;
         Ok(expected_version + 1)
+    }
+
+    async fn get_customer(
+        &self,
+        id: &str,
+    ) -> Result<Option<Versioned<CustomerProfile>>, StoreError> {
+        self.get(customer_key(id))
+            .await?
+            .map(|item| {
+                parse_customer_item(item).map(|(value, version)| Versioned { value, version })
+            })
+            .transpose()
     }
 
     async fn get_order_with_payments(

@@ -8,8 +8,8 @@ use aws_sdk_dynamodb::Client;
 
 use super::errors::store_error;
 use super::items::{
-    counter_key, idempotency_key, order_item, payment_item, COMPLETED, IN_PROGRESS, PK, TTL,
-    VERSION,
+    counter_key, customer_item, idempotency_key, order_item, payment_item, COMPLETED, IN_PROGRESS,
+    PK, TTL, VERSION,
 };
 use crate::ports::{IdempotencyCompletion, StoreError, Write};
 
@@ -54,6 +54,13 @@ pub fn item_put(table: &str, write: &Write) -> Result<Option<Put>, StoreError> {
             expected_version,
         } => (
             payment_item(payment, expected_version.map_or(1, |v| v + 1))?,
+            *expected_version,
+        ),
+        Write::PutCustomer {
+            customer,
+            expected_version,
+        } => (
+            customer_item(customer, expected_version.map_or(1, |v| v + 1))?,
             *expected_version,
         ),
         Write::AdvanceCounter { .. } | Write::CompleteIdempotency(_) => return Ok(None),
@@ -132,10 +139,15 @@ pub fn condition_failed(write: &Write) -> StoreError {
         Write::PutPayment {
             expected_version: None,
             ..
+        }
+        | Write::PutCustomer {
+            expected_version: None,
+            ..
         } => StoreError::AlreadyExists(write.describe()),
         Write::UpdateOrder { .. }
         | Write::AdvanceCounter { .. }
         | Write::PutPayment { .. }
+        | Write::PutCustomer { .. }
         | Write::CompleteIdempotency(_) => StoreError::VersionConflict(write.describe()),
     }
 }

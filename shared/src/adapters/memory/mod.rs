@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::app::idempotency::{decide_claim, ExistingRecord, RecordState};
-use crate::domain::{FailureLog, Order, Payment, Reference};
+use crate::domain::{CustomerProfile, FailureLog, Order, Payment, Reference};
 use crate::ports::{
     Claim, IdempotencyKey, IdempotencyStore, LookupKeys, LookupSnapshot, LookupStore, OrderStore,
     OrderWithPayments, StoreError, Versioned, Write,
@@ -22,6 +22,7 @@ struct Tables {
     client_failures: HashMap<String, FailureLog>,
     /// (order, payment id) → payment
     payments: HashMap<(Reference, String), Versioned<Payment>>,
+    customers: HashMap<String, Versioned<CustomerProfile>>,
     /// (scope, key) → record
     idempotency: HashMap<(String, String), ExistingRecord>,
 }
@@ -82,6 +83,18 @@ fn check(tables: &Tables, write: &Write) -> Result<(), StoreError> {
                 _ => Err(StoreError::VersionConflict(write.describe())),
             }
         }
+        Write::PutCustomer {
+            customer,
+            expected_version,
+        } => match (
+            tables.customers.get(&customer.id).map(|c| c.version),
+            expected_version,
+        ) {
+            (None, None) => Ok(()),
+            (Some(_), None) => Err(StoreError::AlreadyExists(write.describe())),
+            (Some(v), Some(expected)) if v == *expected => Ok(()),
+            _ => Err(StoreError::VersionConflict(write.describe())),
+        },
         Write::CompleteIdempotency(completion) => {
             match tables.idempotency.get(&idempotency_id(&completion.key)) {
                 Some(record)
@@ -136,6 +149,19 @@ fn apply(tables: &mut Tables, write: Write) {
                 },
             );
         }
+        Write::PutCustomer {
+            customer,
+            expected_version,
+        } => {
+            let version = expected_version.map_or(1, |v| v + 1);
+            tables.customers.insert(
+                customer.id.clone(),
+                Versioned {
+                    value: customer,
+                    version,
+                },
+            );
+        }
         Write::CompleteIdempotency(completion) => {
             tables.idempotency.insert(
                 idempotency_id(&completion.key),
@@ -184,6 +210,13 @@ impl OrderStore for MemoryStore {
         }])
         .await?;
         Ok(expected_version + 1)
+    }
+
+    async fn get_customer(
+        &self,
+        id: &str,
+    ) -> Result<Option<Versioned<CustomerProfile>>, StoreError> {
+        Ok(self.lock()?.customers.get(id).cloned())
     }
 
     async fn get_order_with_payments(
