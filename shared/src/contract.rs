@@ -49,6 +49,7 @@ pub fn order(reference: &str) -> Order {
             },
         },
         amount_settled: Decimal::ZERO,
+        payment_attempts: 0,
         event_date: None,
         expires_at: Some(OffsetDateTime::from_unix_timestamp(1_900_000_000).expect("time")),
         created_at: OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("time"),

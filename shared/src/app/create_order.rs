@@ -5,6 +5,7 @@ use serde::Deserialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use super::validate::{country, email, optional_text, text};
 use crate::domain::order::parse_iso_date;
 use crate::domain::{
     Address, Currency, Customer, FieldError, Locale, Order, OrderLine, OrderStatus, Postcode,
@@ -91,56 +92,6 @@ pub enum CreateOrderError {
     ReferenceTaken(Reference),
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-fn text(field: &str, value: &str, max: usize) -> Result<String, FieldError> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Err(FieldError::new(field, "must not be empty"));
-    }
-    if value.chars().count() > max {
-        return Err(FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(FieldError::new(
-            field,
-            "must not contain control characters",
-        ));
-    }
-    Ok(value.to_string())
-}
-
-fn optional_text(
-    field: &str,
-    value: Option<&str>,
-    max: usize,
-) -> Result<Option<String>, FieldError> {
-    match value.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(v) => text(field, v, max).map(Some),
-    }
-}
-
-fn email(field: &str, value: &str) -> Result<String, FieldError> {
-    let value = text(field, value, 254)?;
-    let valid = match value.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !value.chars().any(char::is_whitespace)
-                && !domain.contains('@')
-        }
-        None => false,
-    };
-    if !valid {
-        return Err(FieldError::new(field, "must be an email address"));
-    }
-    Ok(value)
 }
 
 fn amount(field: &str, currency: Currency, value: &str) -> Result<Decimal, FieldError> {
@@ -233,13 +184,7 @@ impl CreateOrderCommand {
         let a = &s.address;
         let postcode_field = "shipping.address.postcode";
         Postcode::parse_field(&a.postcode, postcode_field)?;
-        let country = a.country.trim();
-        if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(FieldError::new(
-                "shipping.address.country",
-                "must be an ISO 3166-1 alpha-2 code such as FR",
-            ));
-        }
+        let country = country("shipping.address.country", &a.country)?;
         let shipping = Shipping {
             method: text("shipping.method", &s.method, 64)?,
             amount: amount("shipping.amount", currency, &s.amount)?,
@@ -250,7 +195,7 @@ impl CreateOrderCommand {
                 line2: optional_text("shipping.address.line2", a.line2.as_deref(), 200)?,
                 postcode: text(postcode_field, &a.postcode, 32)?,
                 city: text("shipping.address.city", &a.city, 100)?,
-                country: country.to_string(),
+                country,
             },
         };
         let event_date = self
@@ -282,6 +227,7 @@ impl CreateOrderCommand {
             lines,
             shipping,
             amount_settled: Decimal::ZERO,
+            payment_attempts: 0,
             event_date,
             expires_at,
             created_at: now,

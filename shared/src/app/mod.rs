@@ -4,6 +4,11 @@ pub mod access_token;
 pub mod create_order;
 pub mod idempotency;
 pub mod order_lookup;
+pub mod order_state_change;
+pub mod payment_view;
+pub mod return_url;
+pub mod start_payment;
+pub mod validate;
 
 pub use access_token::{AccessTokens, TokenError};
 pub use create_order::{create_order, CreateOrderCommand, CreateOrderError};

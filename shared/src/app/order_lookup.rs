@@ -12,12 +12,14 @@ use time::OffsetDateTime;
 
 use super::{AccessTokens, TokenError};
 use crate::domain::throttle::{MAX_FAILURES_PER_CLIENT, MAX_FAILURES_PER_REFERENCE};
-use crate::domain::{FieldError, Order, OrderStatus, Postcode, Reference};
+use crate::domain::{FieldError, Order, OrderStatus, Payment, Postcode, Reference};
 use crate::ports::{Clock, LookupKeys, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct LookupGranted {
     pub order: Order,
+    /// Oldest first; read only when the order has had payments.
+    pub payments: Vec<Payment>,
     pub access_token: String,
     pub expires_at: OffsetDateTime,
 }
@@ -110,8 +112,15 @@ impl OrderLookup {
         match found {
             Some(order) if matches => {
                 let (access_token, expires_at) = self.tokens.issue(&keys.reference, now);
+                // An order never paid needs no second read: the common case stays one request.
+                let payments = if order.value.payment_attempts == 0 {
+                    Vec::new()
+                } else {
+                    self.payments_of(&keys.reference).await?
+                };
                 Ok(LookupGranted {
                     order: order.value.clone(),
+                    payments,
                     access_token,
                     expires_at,
                 })
@@ -126,15 +135,31 @@ impl OrderLookup {
         }
     }
 
-    /// The order behind a shopper's access token.
-    pub async fn view(&self, reference: &str, token: Option<&str>) -> Result<Order, LookupError> {
+    async fn payments_of(&self, reference: &Reference) -> Result<Vec<Payment>, LookupError> {
+        Ok(self
+            .store
+            .get_order_with_payments(reference)
+            .await?
+            .map(|found| found.payments.into_iter().map(|p| p.value).collect())
+            .unwrap_or_default())
+    }
+
+    /// The order behind a shopper's access token, with its payments (one request).
+    pub async fn view(
+        &self,
+        reference: &str,
+        token: Option<&str>,
+    ) -> Result<(Order, Vec<Payment>), LookupError> {
         let token = token.ok_or(LookupError::Unauthorized(None))?;
         let reference = Reference::parse(reference).map_err(|_| LookupError::Unauthorized(None))?;
         self.tokens
             .verify(token, &reference, self.clock.now())
             .map_err(|e| LookupError::Unauthorized(Some(e)))?;
-        match self.store.get_order(&reference).await? {
-            Some(order) if order.value.status != OrderStatus::Deleted => Ok(order.value),
+        match self.store.get_order_with_payments(&reference).await? {
+            Some(found) if found.order.value.status != OrderStatus::Deleted => Ok((
+                found.order.value,
+                found.payments.into_iter().map(|p| p.value).collect(),
+            )),
             _ => Err(LookupError::NotFound),
         }
     }

@@ -92,6 +92,9 @@ pub struct Order {
     /// Paid, authorised or otherwise covered so far; `amount_due` is what remains.
     #[serde(default)]
     pub amount_settled: Decimal,
+    /// Payments ever started on the order: readers skip the payments query while it is 0.
+    #[serde(default)]
+    pub payment_attempts: u32,
     #[serde(default, with = "iso_date_option")]
     pub event_date: Option<Date>,
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -201,6 +204,7 @@ pub(crate) mod tests {
                 },
             },
             amount_settled: Decimal::ZERO,
+            payment_attempts: 0,
             event_date: None,
             expires_at: None,
             created_at: OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap(),

@@ -75,7 +75,7 @@ async fn create(
     let location = format!("/v1/admin/orders/{}", order.reference);
     let mut response = (
         StatusCode::CREATED,
-        Json(OrderView::new(&order, Audience::BackOffice)),
+        Json(OrderView::new(&order, &[], Audience::BackOffice)),
     )
         .into_response();
     if let Ok(value) = HeaderValue::from_str(&location) {
@@ -97,13 +97,19 @@ async fn show(
         )
     };
     let reference = Reference::parse(&reference).map_err(|_| not_found())?;
-    let order = office
+    let found = office
         .store
-        .get_order(&reference)
+        .get_order_with_payments(&reference)
         .await
         .map_err(|e| Problem::from_store(&e))?
         .ok_or_else(not_found)?;
-    Ok(Json(OrderView::new(&order.value, Audience::BackOffice)).into_response())
+    let payments: Vec<_> = found.payments.into_iter().map(|p| p.value).collect();
+    Ok(Json(OrderView::new(
+        &found.order.value,
+        &payments,
+        Audience::BackOffice,
+    ))
+    .into_response())
 }
 
 pub fn back_office_router(office: BackOffice) -> Router {

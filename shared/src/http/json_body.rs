@@ -11,7 +11,11 @@ use crate::domain::FieldError;
 
 pub struct StrictJson<T>(pub T);
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for StrictJson<T> {
+/// The raw bytes of a JSON body, checked for size and content type, for handlers that need the
+/// exact bytes (idempotency hashes them) as well as the parse.
+pub struct RawJson(pub axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawJson {
     type Rejection = Problem;
 
     async fn from_request(request: Request, _state: &S) -> Result<Self, Problem> {
@@ -39,7 +43,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for StrictJson<T> {
         if !is_json {
             return Err(Problem::unsupported_media_type());
         }
-        let bytes = read_limited(request.into_body()).await?;
+        read_limited(request.into_body()).await.map(RawJson)
+    }
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for StrictJson<T> {
+    type Rejection = Problem;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Problem> {
+        let RawJson(bytes) = RawJson::from_request(request, state).await?;
         parse_json(&bytes).map(StrictJson)
     }
 }

@@ -5,11 +5,13 @@ pub mod back_office;
 pub mod client_ip;
 pub mod json_body;
 pub mod order_lookup;
+pub mod payments;
 pub mod problem;
 pub mod views;
 
 pub use back_office::{back_office_router, AdminAuth, BackOffice};
 pub use order_lookup::order_lookup_router;
+pub use payments::{payments_router, PaymentsApi};
 pub use problem::Problem;
 
 /// Requests larger than this are refused with 413 before they are parsed.

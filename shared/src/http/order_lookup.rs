@@ -60,7 +60,7 @@ async fn look_up_order(
         .lookup(&request.reference, &request.postcode, &client_ip)
         .await?;
     let body = LookupResponse {
-        order: OrderView::new(&granted.order, Audience::Shopper),
+        order: OrderView::new(&granted.order, &granted.payments, Audience::Shopper),
         access_token: granted.access_token,
         expires_at: granted
             .expires_at
@@ -75,9 +75,9 @@ async fn view_order(
     Path(reference): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let order = lookup.view(&reference, bearer_token(&headers)).await?;
+    let (order, payments) = lookup.view(&reference, bearer_token(&headers)).await?;
     Ok(private(
-        Json(OrderView::new(&order, Audience::Shopper)).into_response(),
+        Json(OrderView::new(&order, &payments, Audience::Shopper)).into_response(),
     ))
 }
 

@@ -3,7 +3,8 @@
 
 use serde::Serialize;
 
-use crate::domain::{Address, Currency, Customer, Order};
+use crate::app::payment_view::PaymentView;
+use crate::domain::{Address, Currency, Customer, Order, Payment};
 
 #[derive(Debug, Serialize)]
 pub struct OrderView {
@@ -19,8 +20,8 @@ pub struct OrderView {
     pub event_date: Option<String>,
     pub expires_at: Option<String>,
     pub created_at: String,
-    /// Payment attempts; none exist until payments are built.
-    pub payments: Vec<serde_json::Value>,
+    /// Payment attempts, oldest first.
+    pub payments: Vec<PaymentView>,
 }
 
 #[derive(Debug, Serialize)]
@@ -86,7 +87,7 @@ pub enum Audience {
 }
 
 impl OrderView {
-    pub fn new(order: &Order, audience: Audience) -> Self {
+    pub fn new(order: &Order, payments: &[Payment], audience: Audience) -> Self {
         let c: Currency = order.currency;
         let totals = order.totals();
         let address = &order.shipping.address;
@@ -131,7 +132,7 @@ impl OrderView {
             event_date: order.event_date.map(|d| d.to_string()),
             expires_at: order.expires_at.map(rfc3339),
             created_at: rfc3339(order.created_at),
-            payments: Vec::new(),
+            payments: payments.iter().map(PaymentView::new).collect(),
         }
     }
 }
@@ -143,7 +144,7 @@ mod tests {
     #[test]
     fn shopper_sees_initials_and_no_street() {
         let order = crate::domain::order::tests::sample_order("ORD-10042");
-        let view = serde_json::to_value(OrderView::new(&order, Audience::Shopper)).unwrap();
+        let view = serde_json::to_value(OrderView::new(&order, &[], Audience::Shopper)).unwrap();
         assert_eq!(
             view["shipping"]["address"],
             serde_json::json!({"name": "J. M.", "postcode": "83000", "city": "Toulon", "country": "FR"})
@@ -152,7 +153,7 @@ mod tests {
         assert_eq!(view["totals"]["gross"], "2922.00");
         assert_eq!(view["lines"][0]["total"], "2400.00");
         assert_eq!(view["lines"][0]["tax_rate"], "20");
-        let full = serde_json::to_value(OrderView::new(&order, Audience::BackOffice)).unwrap();
+        let full = serde_json::to_value(OrderView::new(&order, &[], Audience::BackOffice)).unwrap();
         assert_eq!(full["shipping"]["address"]["line1"], "9 rue d'Antrechaus");
         assert_eq!(full["customer"]["email"], "buyer@example.fr");
     }

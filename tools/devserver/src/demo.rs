@@ -58,6 +58,7 @@ fn demo(
             },
         },
         amount_settled: Decimal::ZERO,
+        payment_attempts: 0,
         event_date: None,
         expires_at: None,
         created_at: OffsetDateTime::now_utc(),

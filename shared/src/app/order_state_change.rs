@@ -1,0 +1,24 @@
+//! Applying the order state machine to stored orders.
+
+use rust_decimal::Decimal;
+
+use crate::domain::order_state::transition;
+use crate::domain::{Order, OrderEvent, Transition};
+
+/// The order as it becomes when a payment starts, and the amount to pay; None when the order
+/// cannot take a payment now (already paying, paid, cancelled, or nothing due).
+pub fn start_payment_on(order: &Order) -> Option<(Order, Decimal)> {
+    let due = order.amount_due();
+    if due <= Decimal::ZERO {
+        return None;
+    }
+    match transition(order.status, OrderEvent::PaymentStarted) {
+        Ok(Transition::Moved { to, .. }) => {
+            let mut moved = order.clone();
+            moved.status = to;
+            moved.payment_attempts += 1;
+            Some((moved, due))
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,415 @@
+//! `POST /v1/orders/{reference}/payments`: the shopper starts paying the amount due.
+//!
+//! Idempotent like AWS Lambda Powertools: the key is claimed first (INPROGRESS), and the same
+//! transaction that records the payment, moves the order and saves the customer also stores the
+//! response (COMPLETED). The PSP calls use keys derived from ours, so a retry after a crash
+//! reuses the same PSP customer and hosted page instead of opening new ones.
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use time::{Duration, OffsetDateTime};
+
+use super::order_state_change::start_payment_on;
+use super::payment_view::{NextAction, PaymentView, StartedPaymentView};
+use super::return_url::{with_query, ReturnOrigins};
+use super::validate::{country, email, optional_text, text};
+use super::{AccessTokens, TokenError};
+use crate::domain::{
+    customer_id, Billing, BillingAddress, CustomerProfile, FieldError, Money, OrderStatus, Payment,
+    PaymentMethod, PaymentStatus, Postcode, Reference,
+};
+use crate::ports::{
+    Claim, Clock, HostedPaymentRequest, IdempotencyCompletion, IdempotencyKey, PaymentProvider,
+    ProviderError, Store, StoreError, StoredResponse, Write,
+};
+
+/// How long a started card payment stays payable (Stripe Checkout's minimum is 30 minutes).
+pub const DEFAULT_ATTEMPT_LIFETIME: Duration = Duration::minutes(30);
+/// How long a completed response is replayed for the same key.
+pub const IDEMPOTENCY_RETENTION: Duration = Duration::hours(24);
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BillingInput {
+    #[serde(default)]
+    pub company: Option<String>,
+    pub name: String,
+    pub email: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+    pub address: BillingAddressInput,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BillingAddressInput {
+    pub line1: String,
+    #[serde(default)]
+    pub line2: Option<String>,
+    pub postcode: String,
+    pub city: String,
+    pub country: String,
+}
+
+/// The request body, as api.md defines it. Methods other than `card` arrive with later issues.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartPaymentCommand {
+    pub method: String,
+    #[serde(default)]
+    pub billing: Option<BillingInput>,
+    pub return_url: String,
+    #[serde(default)]
+    pub save_card: bool,
+    #[serde(default)]
+    pub saved_card_id: Option<String>,
+    #[serde(default)]
+    pub instalments: Option<u32>,
+    #[serde(default)]
+    pub voucher_codes: Vec<String>,
+    #[serde(default)]
+    pub promo_code: Option<String>,
+    #[serde(default)]
+    pub use_credit_balance: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartPaymentError {
+    #[error("invalid input: {0}")]
+    Invalid(#[from] FieldError),
+    #[error("missing or invalid access token")]
+    Unauthorized(Option<TokenError>),
+    #[error("missing or invalid Idempotency-Key")]
+    BadIdempotencyKey,
+    #[error("a request with this Idempotency-Key is still running")]
+    InProgress,
+    #[error("this Idempotency-Key was used with another body")]
+    KeyReused,
+    #[error("order not found")]
+    NotFound,
+    #[error("the order cannot be paid now ({0:?})")]
+    NotPayable(OrderStatus),
+    #[error("the order changed while the payment started; retry")]
+    Conflict,
+    #[error("payment provider: {0}")]
+    Provider(#[from] ProviderError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn billing(input: &BillingInput) -> Result<Billing, FieldError> {
+    let a = &input.address;
+    Postcode::parse_field(&a.postcode, "billing.address.postcode")?;
+    Ok(Billing {
+        company: optional_text("billing.company", input.company.as_deref(), 200)?,
+        name: text("billing.name", &input.name, 200)?,
+        email: email("billing.email", &input.email)?,
+        phone: optional_text("billing.phone", input.phone.as_deref(), 40)?,
+        address: BillingAddress {
+            line1: text("billing.address.line1", &a.line1, 200)?,
+            line2: optional_text("billing.address.line2", a.line2.as_deref(), 200)?,
+            postcode: text("billing.address.postcode", &a.postcode, 32)?,
+            city: text("billing.address.city", &a.city, 100)?,
+            country: country("billing.address.country", &a.country)?,
+        },
+    })
+}
+
+/// A checked request: what the use case acts on.
+struct Checked {
+    billing: Option<Billing>,
+    return_url: String,
+    save_card: bool,
+}
+
+fn check(command: StartPaymentCommand, origins: &ReturnOrigins) -> Result<Checked, FieldError> {
+    if command.method != "card" {
+        let reason = match command.method.as_str() {
+            "saved_card" | "sepa_debit" | "on_account" | "instalments" => "is not available yet",
+            _ => "must be one of card, saved_card, sepa_debit, on_account, instalments",
+        };
+        return Err(FieldError::new("method", reason));
+    }
+    let unsupported = [
+        ("saved_card_id", command.saved_card_id.is_some()),
+        ("instalments", command.instalments.is_some()),
+        ("voucher_codes", !command.voucher_codes.is_empty()),
+        ("promo_code", command.promo_code.is_some()),
+        ("use_credit_balance", command.use_credit_balance),
+    ];
+    if let Some((field, _)) = unsupported.iter().find(|(_, used)| *used) {
+        return Err(FieldError::new(
+            *field,
+            "is not available with method card yet",
+        ));
+    }
+    origins.check("return_url", &command.return_url)?;
+    Ok(Checked {
+        billing: command.billing.as_ref().map(billing).transpose()?,
+        return_url: command.return_url,
+        save_card: command.save_card,
+    })
+}
+
+/// 1–255 visible ASCII characters, as api.md says.
+pub fn parse_idempotency_key(raw: Option<&str>) -> Result<String, StartPaymentError> {
+    match raw.map(str::trim) {
+        Some(k) if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()) => {
+            Ok(k.to_string())
+        }
+        _ => Err(StartPaymentError::BadIdempotencyKey),
+    }
+}
+
+fn hex_digest(parts: &[&[u8]]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part);
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+pub struct StartPayment {
+    store: Arc<dyn Store>,
+    provider: Arc<dyn PaymentProvider>,
+    tokens: AccessTokens,
+    clock: Arc<dyn Clock>,
+    origins: ReturnOrigins,
+    attempt_lifetime: Duration,
+}
+
+/// What the router answers; for a replay, exactly what was answered the first time.
+pub type StartPaymentResponse = StoredResponse;
+
+impl StartPayment {
+    pub fn new(
+        store: Arc<dyn Store>,
+        provider: Arc<dyn PaymentProvider>,
+        tokens: AccessTokens,
+        clock: Arc<dyn Clock>,
+        origins: ReturnOrigins,
+    ) -> Self {
+        Self {
+            store,
+            provider,
+            tokens,
+            clock,
+            origins,
+            attempt_lifetime: DEFAULT_ATTEMPT_LIFETIME,
+        }
+    }
+
+    pub fn authorize(
+        &self,
+        reference: &str,
+        token: Option<&str>,
+    ) -> Result<Reference, StartPaymentError> {
+        let token = token.ok_or(StartPaymentError::Unauthorized(None))?;
+        let reference =
+            Reference::parse(reference).map_err(|_| StartPaymentError::Unauthorized(None))?;
+        self.tokens
+            .verify(token, &reference, self.clock.now())
+            .map_err(|e| StartPaymentError::Unauthorized(Some(e)))?;
+        Ok(reference)
+    }
+
+    /// `body` is the raw request body (its hash binds the idempotency key), `command` its parse.
+    /// `in_progress_until` is when this invocation will surely have ended (the Lambda deadline).
+    pub async fn start(
+        &self,
+        reference: &Reference,
+        idempotency_key: &str,
+        body: &[u8],
+        command: StartPaymentCommand,
+        in_progress_until: OffsetDateTime,
+    ) -> Result<StartPaymentResponse, StartPaymentError> {
+        let checked = check(command, &self.origins)?;
+        let now = self.clock.now();
+        let key = IdempotencyKey {
+            scope: format!("payments#{reference}"),
+            key: idempotency_key.to_string(),
+        };
+        let request_hash = hex_digest(&[body]);
+        let expires_at = now + IDEMPOTENCY_RETENTION;
+        match self
+            .store
+            .claim(&key, &request_hash, in_progress_until, expires_at, now)
+            .await?
+        {
+            Claim::Acquired => {}
+            Claim::Completed(response) => return Ok(response),
+            Claim::InProgress => return Err(StartPaymentError::InProgress),
+            Claim::Mismatch => return Err(StartPaymentError::KeyReused),
+        }
+        let outcome = self
+            .start_claimed(reference, &key, &request_hash, checked, now)
+            .await;
+        if outcome.is_err() {
+            // Nothing was committed: let a retry with the same key run again.
+            if let Err(error) = self.store.release(&key, &request_hash).await {
+                tracing::warn!(%error, "could not release an idempotency claim; it will expire");
+            }
+        }
+        outcome
+    }
+
+    async fn start_claimed(
+        &self,
+        reference: &Reference,
+        key: &IdempotencyKey,
+        request_hash: &str,
+        checked: Checked,
+        now: OffsetDateTime,
+    ) -> Result<StartPaymentResponse, StartPaymentError> {
+        let snapshot = self
+            .store
+            .get_order_with_payments(reference)
+            .await?
+            .filter(|s| s.order.value.status != OrderStatus::Deleted)
+            .ok_or(StartPaymentError::NotFound)?;
+        let order = &snapshot.order.value;
+        let (moved_order, amount) =
+            start_payment_on(order).ok_or(StartPaymentError::NotPayable(order.status))?;
+        let amount = Money::new(amount, order.currency)
+            .map_err(|e| StoreError::Corrupt(format!("order amount: {e}")))?;
+
+        let id = customer_id(&order.customer.email);
+        let stored_customer = self.store.get_customer(&id).await?;
+        let mut customer =
+            stored_customer
+                .as_ref()
+                .map(|c| c.value.clone())
+                .unwrap_or(CustomerProfile {
+                    id: id.clone(),
+                    email: order.customer.email.clone(),
+                    locale: order.customer.locale,
+                    billing: None,
+                    provider_customer: None,
+                });
+        match checked.billing {
+            Some(b) => customer.billing = Some(b),
+            None if customer.billing.is_some() => {}
+            None => {
+                return Err(FieldError::new(
+                    "billing",
+                    "is required: there are no billing details on file for this customer yet",
+                )
+                .into())
+            }
+        }
+        let Some(billing) = customer.billing.clone() else {
+            return Err(FieldError::new("billing", "is required").into());
+        };
+        if customer.provider_customer.is_none() {
+            let created = self
+                .provider
+                .create_customer(&billing.email, &billing.name, &format!("customer-{id}"))
+                .await?;
+            customer.provider_customer = Some(created);
+        }
+
+        // Derived from our key: a retry of this request reuses the same PSP page.
+        let payment_id = format!(
+            "pay_{}",
+            &hex_digest(&[key.scope.as_bytes(), key.key.as_bytes()])[..32]
+        );
+        let expires_at = now + self.attempt_lifetime;
+        let back = |outcome: &str| {
+            with_query(
+                &checked.return_url,
+                &[
+                    ("reference", reference.as_str()),
+                    ("payment", &payment_id),
+                    ("outcome", outcome),
+                ],
+            )
+        };
+        let hosted = self
+            .provider
+            .open_hosted_payment(&HostedPaymentRequest {
+                order_reference: reference.clone(),
+                payment_id: payment_id.clone(),
+                amount,
+                description: format!("Order {reference}"),
+                customer: customer.provider_customer.clone(),
+                customer_email: billing.email.clone(),
+                success_url: back("returned"),
+                cancel_url: back("cancelled"),
+                save_card: checked.save_card,
+                expires_at,
+                idempotency_key: format!("hosted-{payment_id}"),
+            })
+            .await?;
+
+        let payment = Payment {
+            id: payment_id,
+            order_reference: reference.clone(),
+            method: PaymentMethod::Card,
+            status: PaymentStatus::Created,
+            amount: amount.amount(),
+            currency: amount.currency(),
+            provider: self.provider.name().to_string(),
+            provider_reference: None,
+            hosted_session: Some(hosted.session_id.clone()),
+            captured_amount: rust_decimal::Decimal::ZERO,
+            refunded_amount: rust_decimal::Decimal::ZERO,
+            failure_code: None,
+            created_at: now,
+            updated_at: now,
+            expires_at,
+        };
+        let view = StartedPaymentView {
+            payment: PaymentView::new(&payment),
+            next_action: Some(NextAction {
+                kind: "redirect",
+                url: hosted.url.clone(),
+            }),
+        };
+        let response = StoredResponse {
+            status: 201,
+            body: serde_json::to_string(&view).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        };
+        let writes = vec![
+            Write::PutPayment {
+                payment,
+                expected_version: None,
+            },
+            Write::UpdateOrder {
+                order: moved_order,
+                expected_version: snapshot.order.version,
+            },
+            Write::PutCustomer {
+                customer,
+                expected_version: stored_customer.map(|c| c.version),
+            },
+            Write::CompleteIdempotency(IdempotencyCompletion {
+                key: key.clone(),
+                request_hash: request_hash.to_string(),
+                response: response.clone(),
+                expires_at: now + IDEMPOTENCY_RETENTION,
+            }),
+        ];
+        match self.store.transact(writes).await {
+            Ok(()) => Ok(response),
+            Err(StoreError::VersionConflict(_) | StoreError::AlreadyExists(_)) => {
+                // Someone else moved the order or the customer first: close the page we opened.
+                let _ = self
+                    .provider
+                    .expire_hosted_payment(
+                        &hosted.session_id,
+                        &format!("expire-{}", hosted.session_id),
+                    )
+                    .await;
+                Err(StartPaymentError::Conflict)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! Router of the `initiate-payment` function: `POST /v1/orders/{reference}/payments` and
+//! `GET /v1/orders/{reference}/payments/{payment_id}`.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use time::{Duration, OffsetDateTime};
+
+use super::json_body::{parse_json, RawJson};
+use super::{bearer_token, Problem};
+use crate::app::payment_view::PaymentView;
+use crate::app::start_payment::{parse_idempotency_key, StartPayment, StartPaymentError};
+use crate::ports::{ProviderError, Store};
+
+#[derive(Clone)]
+pub struct PaymentsApi {
+    pub start: Arc<StartPayment>,
+    pub store: Arc<dyn Store>,
+}
+
+impl From<StartPaymentError> for Problem {
+    fn from(error: StartPaymentError) -> Self {
+        use StartPaymentError as E;
+        match error {
+            E::Invalid(e) => Problem::invalid_field(e),
+            E::Unauthorized(_) => Problem::unauthorized("A valid order access token is required."),
+            E::BadIdempotencyKey => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "idempotency-key-required",
+                "Idempotency-Key required",
+                "Send an Idempotency-Key header of 1 to 255 visible ASCII characters.",
+            )
+            .with_field("Idempotency-Key"),
+            E::InProgress => Problem::new(
+                StatusCode::CONFLICT,
+                "request-in-progress",
+                "Request in progress",
+                "A request with this Idempotency-Key is still being processed. Retry shortly.",
+            ),
+            E::KeyReused => Problem::new(
+                StatusCode::CONFLICT,
+                "idempotency-key-reused",
+                "Idempotency-Key reused",
+                "This Idempotency-Key was already used with a different request body.",
+            ),
+            E::NotFound => Problem::order_not_found(),
+            E::NotPayable(status) => Problem::new(
+                StatusCode::CONFLICT,
+                "order-not-payable",
+                "Order cannot be paid now",
+                format!("The order is {}.", status.as_str()),
+            ),
+            E::Conflict => Problem::new(
+                StatusCode::CONFLICT,
+                "concurrent-change",
+                "Concurrent change",
+                "The order changed while the payment was starting. Retry with a new key.",
+            ),
+            E::Provider(e) => provider_problem(&e),
+            E::Store(e) => Problem::from_store(&e),
+        }
+    }
+}
+
+fn provider_problem(error: &ProviderError) -> Problem {
+    match error {
+        ProviderError::Unavailable(_) | ProviderError::RateLimited => {
+            tracing::warn!(%error, "payment provider unavailable");
+            let mut p = Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "payment-provider-unavailable",
+                "Payment provider unavailable",
+                "The payment provider did not answer. Retry with the same Idempotency-Key.",
+            );
+            p.retry_after_seconds = Some(2);
+            p
+        }
+        _ => {
+            tracing::error!(%error, "payment provider refused our request");
+            Problem::new(
+                StatusCode::BAD_GATEWAY,
+                "payment-provider-error",
+                "Payment provider error",
+                "The payment provider refused the request.",
+            )
+        }
+    }
+}
+
+/// When this invocation will surely be over: the Lambda deadline, or 30 s off Lambda.
+fn in_progress_until(context: Option<&lambda_http::Context>) -> OffsetDateTime {
+    context
+        .and_then(|c| i64::try_from(c.deadline).ok())
+        .and_then(|ms| OffsetDateTime::from_unix_timestamp(ms / 1000 + 1).ok())
+        .unwrap_or_else(|| OffsetDateTime::now_utc() + Duration::seconds(30))
+}
+
+async fn start_payment(
+    State(api): State<PaymentsApi>,
+    Path(reference): Path<String>,
+    context: Option<Extension<lambda_http::Context>>,
+    headers: HeaderMap,
+    RawJson(body): RawJson,
+) -> Result<Response, Problem> {
+    let reference = api.start.authorize(&reference, bearer_token(&headers))?;
+    let key = parse_idempotency_key(headers.get("idempotency-key").and_then(|v| v.to_str().ok()))?;
+    let command = parse_json(&body)?;
+    let until = in_progress_until(context.as_ref().map(|Extension(c)| c));
+    let stored = api
+        .start
+        .start(&reference, &key, &body, command, until)
+        .await?;
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::CREATED);
+    let mut response = (status, stored.body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+async fn show_payment(
+    State(api): State<PaymentsApi>,
+    Path((reference, payment_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let reference = api.start.authorize(&reference, bearer_token(&headers))?;
+    let not_found = || {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "payment-not-found",
+            "Payment not found",
+            "This order has no payment with this id.",
+        )
+    };
+    let snapshot = api
+        .store
+        .get_order_with_payments(&reference)
+        .await
+        .map_err(|e| Problem::from_store(&e))?
+        .ok_or_else(not_found)?;
+    let payment = snapshot
+        .payments
+        .iter()
+        .find(|p| p.value.id == payment_id)
+        .ok_or_else(not_found)?;
+    let mut response = Json(PaymentView::new(&payment.value)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+pub fn payments_router(api: PaymentsApi) -> Router {
+    Router::new()
+        .route("/v1/orders/{reference}/payments", post(start_payment))
+        .route(
+            "/v1/orders/{reference}/payments/{payment_id}",
+            get(show_payment),
+        )
+        .with_state(api)
+}
