@@ -113,3 +113,6 @@ pub fn timestamp(unix: i64) -> Result<OffsetDateTime, WireError> {
     OffsetDateTime::from_unix_timestamp(unix)
         .map_err(|_| WireError(format!("timestamp {unix} out of range")))
 }
+
+#[cfg(test)]
+mod tests;
