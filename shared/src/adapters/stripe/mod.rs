@@ -8,6 +8,9 @@ mod client;
 pub mod transformers;
 mod webhook;
 
+#[cfg(test)]
+mod tests;
+
 use std::fmt;
 use std::time::Duration;
 
