@@ -5,7 +5,7 @@
 //! mapping; `webhook` the Stripe-Signature check.
 
 mod client;
-pub mod transformers;
+mod transformers;
 mod webhook;
 
 #[cfg(test)]

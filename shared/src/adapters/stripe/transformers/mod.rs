@@ -13,16 +13,15 @@ mod payment_intent;
 mod payment_method;
 mod refund;
 
-pub use checkout_session::{checkout_session_form, CheckoutSession, CheckoutSessionStatus};
+pub use checkout_session::{checkout_session_form, CheckoutSession};
 pub use customer::{customer_form, Customer};
 pub use error::{ErrorBody, ErrorEnvelope};
-pub use event::{parse_event, Event};
+pub use event::parse_event;
 pub use payment_intent::{
-    cancel_form, capture_form, payment_intent_form, payment_intent_query, Charge, PaymentIntent,
-    PaymentIntentStatus,
+    cancel_form, capture_form, payment_intent_form, payment_intent_query, PaymentIntent,
 };
 pub use payment_method::{payment_methods_query, PaymentMethod, PaymentMethodList};
-pub use refund::{refund_form, Refund, RefundStatus};
+pub use refund::{refund_form, Refund};
 
 use serde::Deserialize;
 use time::OffsetDateTime;
