@@ -2,3 +2,4 @@
 
 pub mod dynamodb;
 pub mod memory;
+pub mod stripe;

@@ -1,0 +1,385 @@
+//! The Stripe connector: the `PaymentProvider` port over Stripe's REST API (the subset in
+//! `docs/stripe-subset.md`, which the devserver's sandbox PSP also speaks).
+//!
+//! `transformers` holds every wire type; `client` the HTTP calls with retries and error
+//! mapping; `webhook` the Stripe-Signature check.
+
+mod client;
+mod transformers;
+mod webhook;
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
+use time::OffsetDateTime;
+
+use self::client::check_id;
+use self::transformers as wire;
+use crate::config::ConfigError;
+use crate::domain::Money;
+use crate::ports::{
+    HostedPayment, HostedPaymentRequest, HostedPaymentState, HostedPaymentStatus, PaymentProvider,
+    ProviderError, ProviderPayment, ProviderPaymentStatus, ProviderRefund, SavedCard,
+    SavedCardCharge, WebhookError, WebhookEvent,
+};
+
+pub const DEFAULT_API_BASE: &str = "https://api.stripe.com";
+
+#[derive(Clone)]
+pub struct StripeConfig {
+    pub api_key: String,
+    /// Real Stripe, or the sandbox PSP (`http://127.0.0.1:3000/sandbox-psp`).
+    pub api_base: String,
+    /// Every secret accepted for webhook signatures: several while rotating.
+    pub webhook_secrets: Vec<String>,
+    pub webhook_tolerance: Duration,
+    /// Retries after the first attempt, for 429, 5xx, timeouts and connection errors.
+    pub max_retries: u32,
+    /// First retry delay; doubled for each further retry.
+    pub retry_base_delay: Duration,
+    /// The whole request: connect, send and read the response.
+    pub request_timeout: Duration,
+}
+
+impl fmt::Debug for StripeConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StripeConfig")
+            .field("api_key", &"<redacted>")
+            .field("api_base", &self.api_base)
+            .field(
+                "webhook_secrets",
+                &format!("<{} redacted>", self.webhook_secrets.len()),
+            )
+            .field("webhook_tolerance", &self.webhook_tolerance)
+            .field("max_retries", &self.max_retries)
+            .field("retry_base_delay", &self.retry_base_delay)
+            .field("request_timeout", &self.request_timeout)
+            .finish()
+    }
+}
+
+impl StripeConfig {
+    /// Stripe's own tolerance, and retry / timeout values that fit in a Lambda invocation.
+    pub fn new(api_key: impl Into<String>, webhook_secrets: Vec<String>) -> Self {
+        Self {
+            api_key: api_key.into(),
+            api_base: DEFAULT_API_BASE.into(),
+            webhook_secrets,
+            webhook_tolerance: Duration::from_secs(300),
+            max_retries: 2,
+            retry_base_delay: Duration::from_millis(250),
+            request_timeout: Duration::from_secs(10),
+        }
+    }
+
+    /// `STRIPE_API_KEY`, `STRIPE_API_BASE` (optional), `STRIPE_WEBHOOK_SECRET` (comma-separated).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// `from_env` over any variable source, so tests need not mutate the process environment.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let set = |name: &'static str| var(name).filter(|v| !v.trim().is_empty());
+        let api_key = set("STRIPE_API_KEY").ok_or(ConfigError::Missing("STRIPE_API_KEY"))?;
+        if HeaderValue::from_str(&format!("Bearer {}", api_key.trim())).is_err() {
+            return Err(ConfigError::Invalid(
+                "STRIPE_API_KEY",
+                "contains characters not allowed in a header".into(),
+            ));
+        }
+        let secrets: Vec<String> = set("STRIPE_WEBHOOK_SECRET")
+            .ok_or(ConfigError::Missing("STRIPE_WEBHOOK_SECRET"))?
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if secrets.is_empty() {
+            return Err(ConfigError::Invalid(
+                "STRIPE_WEBHOOK_SECRET",
+                "no secret in the list".into(),
+            ));
+        }
+        let mut config = Self::new(api_key.trim(), secrets);
+        if let Some(base) = set("STRIPE_API_BASE") {
+            let base = base.trim().trim_end_matches('/');
+            if !(base.starts_with("https://") || base.starts_with("http://")) {
+                return Err(ConfigError::Invalid(
+                    "STRIPE_API_BASE",
+                    "must be an http(s) URL".into(),
+                ));
+            }
+            config.api_base = base.to_owned();
+        }
+        Ok(config)
+    }
+}
+
+pub struct StripeConnector {
+    config: StripeConfig,
+    /// Without the trailing slash; paths start with `/v1/`.
+    api_base: String,
+    /// Built once: connection pool, TLS and the Authorization header are reused across calls
+    /// (and across invocations of a warm Lambda).
+    http: reqwest::Client,
+}
+
+impl fmt::Debug for StripeConnector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StripeConnector")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StripeConnector {
+    pub fn new(config: StripeConfig) -> Result<Self, ConfigError> {
+        let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.api_key))
+            .map_err(|_| ConfigError::Invalid("STRIPE_API_KEY", "not a header value".into()))?;
+        // Keeps the key out of reqwest's and hyper's debug output.
+        auth.set_sensitive(true);
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, auth);
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .timeout(config.request_timeout)
+            .connect_timeout(config.request_timeout.min(Duration::from_secs(5)))
+            .user_agent(concat!("encaisse/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ConfigError::Invalid("STRIPE_API_BASE", format!("HTTP client: {e}")))?;
+        Ok(Self {
+            api_base: config.api_base.trim_end_matches('/').to_owned(),
+            config,
+            http,
+        })
+    }
+
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::new(StripeConfig::from_env()?)
+    }
+
+    async fn get_payment_intent(&self, id: &str) -> Result<ProviderPayment, ProviderError> {
+        let path = format!("/v1/payment_intents/{}", check_id(id)?);
+        let intent: wire::PaymentIntent = self
+            .get("fetch_payment", path, wire::payment_intent_query())
+            .await?;
+        Ok(intent.into_payment()?)
+    }
+
+    /// POST responses carry the latest charge as a bare id; when money was received, refunds
+    /// may exist, so the payment is re-read with the charge expanded.
+    async fn complete(
+        &self,
+        intent: wire::PaymentIntent,
+    ) -> Result<ProviderPayment, ProviderError> {
+        if intent.refunds_unknown() {
+            return self.get_payment_intent(&intent.id).await;
+        }
+        Ok(intent.into_payment()?)
+    }
+}
+
+#[async_trait]
+impl PaymentProvider for StripeConnector {
+    fn name(&self) -> &'static str {
+        "stripe"
+    }
+
+    async fn create_customer(
+        &self,
+        email: &str,
+        name: &str,
+        idempotency_key: &str,
+    ) -> Result<String, ProviderError> {
+        let customer: wire::Customer = self
+            .post(
+                "create_customer",
+                "/v1/customers".into(),
+                wire::customer_form(email, name),
+                idempotency_key,
+            )
+            .await?;
+        tracing::debug!(customer = %customer.id, "stripe customer created");
+        Ok(customer.id)
+    }
+
+    async fn open_hosted_payment(
+        &self,
+        request: &HostedPaymentRequest,
+    ) -> Result<HostedPayment, ProviderError> {
+        let session: wire::CheckoutSession = self
+            .post(
+                "open_hosted_payment",
+                "/v1/checkout/sessions".into(),
+                wire::checkout_session_form(request)?,
+                &request.idempotency_key,
+            )
+            .await?;
+        tracing::debug!(session = %session.id, payment_id = %request.payment_id, "checkout session opened");
+        Ok(session.into_hosted_payment()?)
+    }
+
+    async fn hosted_payment_status(
+        &self,
+        session_id: &str,
+    ) -> Result<HostedPaymentStatus, ProviderError> {
+        let path = format!("/v1/checkout/sessions/{}", check_id(session_id)?);
+        let session: wire::CheckoutSession =
+            self.get("hosted_payment_status", path, Vec::new()).await?;
+        Ok(session.into_status()?)
+    }
+
+    /// Stripe refuses to expire a session that is no longer open (400); the caller only wants
+    /// it closed, so a session already complete or expired is returned as it is.
+    async fn expire_hosted_payment(
+        &self,
+        session_id: &str,
+        idempotency_key: &str,
+    ) -> Result<HostedPaymentStatus, ProviderError> {
+        let path = format!("/v1/checkout/sessions/{}/expire", check_id(session_id)?);
+        let result: Result<wire::CheckoutSession, _> = self
+            .post("expire_hosted_payment", path, Vec::new(), idempotency_key)
+            .await;
+        match result {
+            Ok(session) => Ok(session.into_status()?),
+            Err(ProviderError::InvalidRequest(reason)) => {
+                let status = self.hosted_payment_status(session_id).await?;
+                match status.state {
+                    HostedPaymentState::Open => Err(ProviderError::InvalidRequest(reason)),
+                    HostedPaymentState::Complete | HostedPaymentState::Expired => Ok(status),
+                }
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    async fn charge_saved_card(
+        &self,
+        charge: &SavedCardCharge,
+    ) -> Result<ProviderPayment, ProviderError> {
+        let intent: wire::PaymentIntent = self
+            .post(
+                "charge_saved_card",
+                "/v1/payment_intents".into(),
+                wire::payment_intent_form(charge)?,
+                &charge.idempotency_key,
+            )
+            .await?;
+        tracing::debug!(payment = %intent.id, payment_id = %charge.payment_id, "saved card charged");
+        self.complete(intent).await
+    }
+
+    async fn fetch_payment(&self, id: &str) -> Result<ProviderPayment, ProviderError> {
+        self.get_payment_intent(id).await
+    }
+
+    async fn capture(
+        &self,
+        id: &str,
+        amount: Money,
+        final_capture: bool,
+        idempotency_key: &str,
+    ) -> Result<ProviderPayment, ProviderError> {
+        let path = format!("/v1/payment_intents/{}/capture", check_id(id)?);
+        let intent: wire::PaymentIntent = self
+            .post(
+                "capture",
+                path,
+                wire::capture_form(&amount, final_capture)?,
+                idempotency_key,
+            )
+            .await?;
+        self.complete(intent).await
+    }
+
+    /// As with expiry: a payment already canceled is what the caller wants, so Stripe's 400
+    /// for it is answered with the payment.
+    async fn cancel(
+        &self,
+        id: &str,
+        idempotency_key: &str,
+    ) -> Result<ProviderPayment, ProviderError> {
+        let path = format!("/v1/payment_intents/{}/cancel", check_id(id)?);
+        let result: Result<wire::PaymentIntent, _> = self
+            .post("cancel", path, wire::cancel_form(), idempotency_key)
+            .await;
+        match result {
+            Ok(intent) => self.complete(intent).await,
+            Err(ProviderError::InvalidRequest(reason)) => {
+                let payment = self.get_payment_intent(id).await?;
+                if payment.status == ProviderPaymentStatus::Canceled {
+                    Ok(payment)
+                } else {
+                    Err(ProviderError::InvalidRequest(reason))
+                }
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    async fn refund(
+        &self,
+        id: &str,
+        amount: Money,
+        idempotency_key: &str,
+    ) -> Result<ProviderRefund, ProviderError> {
+        let refund: wire::Refund = self
+            .post(
+                "refund",
+                "/v1/refunds".into(),
+                wire::refund_form(check_id(id)?, &amount)?,
+                idempotency_key,
+            )
+            .await?;
+        tracing::debug!(refund = %refund.id, payment = %id, "refund created");
+        Ok(refund.into_refund()?)
+    }
+
+    async fn fetch_refund(&self, id: &str) -> Result<ProviderRefund, ProviderError> {
+        let path = format!("/v1/refunds/{}", check_id(id)?);
+        let refund: wire::Refund = self.get("fetch_refund", path, Vec::new()).await?;
+        Ok(refund.into_refund()?)
+    }
+
+    async fn list_saved_cards(&self, customer: &str) -> Result<Vec<SavedCard>, ProviderError> {
+        let list: wire::PaymentMethodList = self
+            .get(
+                "list_saved_cards",
+                "/v1/payment_methods".into(),
+                wire::payment_methods_query(check_id(customer)?),
+            )
+            .await?;
+        if list.has_more {
+            // Stripe's default page is 10 cards; more on one customer is not a real case yet.
+            tracing::debug!(
+                customer,
+                "more saved cards than one page, listing the first"
+            );
+        }
+        Ok(list
+            .data
+            .into_iter()
+            .filter_map(wire::PaymentMethod::into_saved_card)
+            .collect())
+    }
+
+    fn verify_webhook(
+        &self,
+        payload: &[u8],
+        signature_header: &str,
+        now: OffsetDateTime,
+    ) -> Result<WebhookEvent, WebhookError> {
+        webhook::verify(
+            payload,
+            signature_header,
+            now,
+            &self.config.webhook_secrets,
+            self.config.webhook_tolerance,
+        )
+    }
+}

@@ -1,0 +1,114 @@
+//! Checkout Sessions: the hosted payment page (`POST /v1/checkout/sessions`, `GET …/{id}`,
+//! `POST …/{id}/expire`).
+
+use serde::Deserialize;
+
+use super::{field, wire_amount, Expandable, Form, ObjectId, WireError};
+use crate::ports::ProviderError;
+use crate::ports::{HostedPayment, HostedPaymentRequest, HostedPaymentState, HostedPaymentStatus};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckoutSessionStatus {
+    Open,
+    Complete,
+    Expired,
+    #[serde(other)]
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct CheckoutSession {
+    pub id: String,
+    /// Null once the session is complete or expired.
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub status: Option<CheckoutSessionStatus>,
+    /// Null until the shopper submits a card.
+    #[serde(default)]
+    pub payment_intent: Option<Expandable<ObjectId>>,
+}
+
+impl CheckoutSession {
+    pub fn into_hosted_payment(self) -> Result<HostedPayment, WireError> {
+        let url = self
+            .url
+            .ok_or_else(|| WireError(format!("checkout session {} has no url", self.id)))?;
+        Ok(HostedPayment {
+            session_id: self.id,
+            url,
+        })
+    }
+
+    pub fn into_status(self) -> Result<HostedPaymentStatus, WireError> {
+        let state = match self.status {
+            Some(CheckoutSessionStatus::Open) => HostedPaymentState::Open,
+            Some(CheckoutSessionStatus::Complete) => HostedPaymentState::Complete,
+            Some(CheckoutSessionStatus::Expired) => HostedPaymentState::Expired,
+            Some(CheckoutSessionStatus::Unknown) | None => {
+                return Err(WireError(format!(
+                    "checkout session {} has no known status",
+                    self.id
+                )))
+            }
+        };
+        Ok(HostedPaymentStatus {
+            session_id: self.id,
+            state,
+            payment: self.payment_intent.map(|p| p.id().to_owned()),
+        })
+    }
+}
+
+/// One line for the whole order amount, authorised with manual capture (multicapture when the
+/// card allows it, for shipments in several parts).
+pub fn checkout_session_form(request: &HostedPaymentRequest) -> Result<Form, ProviderError> {
+    let (amount, currency) = wire_amount(&request.amount)?;
+    let reference = request.order_reference.as_str();
+    let mut form = vec![
+        field("mode", "payment"),
+        field("success_url", &request.success_url),
+        field("cancel_url", &request.cancel_url),
+    ];
+    // Stripe refuses both at once; the customer already carries the email.
+    match &request.customer {
+        Some(customer) => form.push(field("customer", customer)),
+        None => form.push(field("customer_email", &request.customer_email)),
+    }
+    form.extend([
+        field("client_reference_id", reference),
+        field("line_items[0][price_data][currency]", currency),
+        field("line_items[0][price_data][unit_amount]", amount),
+        field(
+            "line_items[0][price_data][product_data][name]",
+            &request.description,
+        ),
+        field("line_items[0][quantity]", "1"),
+        field("payment_intent_data[capture_method]", "manual"),
+    ]);
+    if request.save_card {
+        form.push(field(
+            "payment_intent_data[setup_future_usage]",
+            "off_session",
+        ));
+    }
+    form.extend([
+        field("payment_intent_data[metadata][order_reference]", reference),
+        field(
+            "payment_intent_data[metadata][payment_id]",
+            &request.payment_id,
+        ),
+        field("metadata[order_reference]", reference),
+        field("metadata[payment_id]", &request.payment_id),
+        field(
+            "expires_at",
+            request.expires_at.unix_timestamp().to_string(),
+        ),
+        field(
+            "payment_method_options[card][request_multicapture]",
+            "if_available",
+        ),
+    ]);
+    Ok(form)
+}

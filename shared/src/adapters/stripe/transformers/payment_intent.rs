@@ -1,0 +1,202 @@
+//! PaymentIntents: `POST /v1/payment_intents` (a saved card), `…/capture`, `…/cancel`, and the
+//! PaymentIntent → `ProviderPayment` conversion.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+use super::{
+    currency, field, money, timestamp, wire_amount, Expandable, Form, HasId, ObjectId, WireError,
+};
+use crate::domain::Money;
+use crate::ports::{
+    PaymentFailure, ProviderError, ProviderPayment, ProviderPaymentStatus, SavedCardCharge,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentIntentStatus {
+    RequiresPaymentMethod,
+    RequiresConfirmation,
+    RequiresAction,
+    Processing,
+    RequiresCapture,
+    Succeeded,
+    Canceled,
+    /// A status newer than this connector: refused at conversion rather than guessed.
+    #[serde(other)]
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PaymentIntent {
+    pub id: String,
+    pub amount: i64,
+    #[serde(default)]
+    pub amount_capturable: i64,
+    #[serde(default)]
+    pub amount_received: i64,
+    pub currency: String,
+    pub status: PaymentIntentStatus,
+    #[serde(default)]
+    pub customer: Option<Expandable<ObjectId>>,
+    #[serde(default)]
+    pub payment_method: Option<Expandable<ObjectId>>,
+    #[serde(default)]
+    pub last_payment_error: Option<LastPaymentError>,
+    #[serde(default)]
+    pub next_action: Option<NextAction>,
+    #[serde(default)]
+    pub latest_charge: Option<Expandable<Charge>>,
+    #[serde(default)]
+    pub metadata: HashMap<String, String>,
+    pub created: i64,
+}
+
+/// The latest charge, expanded (`expand[]=latest_charge`): Stripe keeps the refunded total there.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Charge {
+    pub id: String,
+    #[serde(default)]
+    pub amount_refunded: i64,
+}
+
+impl HasId for Charge {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct LastPaymentError {
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub decline_code: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct NextAction {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub redirect_to_url: Option<RedirectToUrl>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RedirectToUrl {
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+impl PaymentIntent {
+    /// True when Stripe may hold refunds we cannot see: money was received but the latest
+    /// charge came back as a bare id (POST responses are not expanded).
+    pub fn refunds_unknown(&self) -> bool {
+        self.amount_received > 0 && matches!(self.latest_charge, Some(Expandable::Id(_)))
+    }
+
+    pub fn into_payment(self) -> Result<ProviderPayment, WireError> {
+        let currency = currency(&self.currency)?;
+        let amount = |minor| money(minor, currency);
+        let refunded = match &self.latest_charge {
+            Some(Expandable::Object(charge)) => charge.amount_refunded,
+            _ => 0,
+        };
+        let next_action_url = self
+            .next_action
+            .filter(|action| action.kind == "redirect_to_url")
+            .and_then(|action| action.redirect_to_url)
+            .and_then(|redirect| redirect.url);
+        let failure = self.last_payment_error.map(|e| PaymentFailure {
+            code: e.code.or(e.kind).unwrap_or_else(|| "unknown".into()),
+            decline_code: e.decline_code,
+            message: e.message.unwrap_or_default(),
+        });
+        let mut metadata = self.metadata;
+        Ok(ProviderPayment {
+            status: status(self.status)?,
+            amount: amount(self.amount)?,
+            amount_capturable: amount(self.amount_capturable)?,
+            amount_received: amount(self.amount_received)?,
+            amount_refunded: amount(refunded)?,
+            customer: self.customer.map(|c| c.id().to_owned()),
+            payment_method: self.payment_method.map(|p| p.id().to_owned()),
+            next_action_url,
+            failure,
+            order_reference: metadata.remove("order_reference"),
+            payment_id: metadata.remove("payment_id"),
+            created_at: timestamp(self.created)?,
+            id: self.id,
+        })
+    }
+}
+
+fn status(status: PaymentIntentStatus) -> Result<ProviderPaymentStatus, WireError> {
+    use PaymentIntentStatus as S;
+    use ProviderPaymentStatus as P;
+    Ok(match status {
+        S::RequiresPaymentMethod => P::RequiresPaymentMethod,
+        S::RequiresConfirmation => P::RequiresConfirmation,
+        S::RequiresAction => P::RequiresAction,
+        S::Processing => P::Processing,
+        S::RequiresCapture => P::RequiresCapture,
+        S::Succeeded => P::Succeeded,
+        S::Canceled => P::Canceled,
+        S::Unknown => return Err(WireError("unknown payment intent status".into())),
+    })
+}
+
+/// A manual-capture PaymentIntent on a saved card, confirmed at once.
+pub fn payment_intent_form(charge: &SavedCardCharge) -> Result<Form, ProviderError> {
+    let (amount, currency) = wire_amount(&charge.amount)?;
+    let mut form = vec![
+        field("amount", amount),
+        field("currency", currency),
+        field("capture_method", "manual"),
+        field("customer", &charge.customer),
+        field("payment_method", &charge.payment_method),
+        field("confirm", "true"),
+    ];
+    if charge.off_session {
+        form.push(field("off_session", "true"));
+    }
+    if let Some(url) = &charge.return_url {
+        form.push(field("return_url", url));
+    }
+    form.extend([
+        field("metadata[order_reference]", charge.order_reference.as_str()),
+        field("metadata[payment_id]", &charge.payment_id),
+        field(
+            "payment_method_options[card][request_multicapture]",
+            "if_available",
+        ),
+    ]);
+    Ok(form)
+}
+
+/// `final_capture=false` keeps the rest of the authorisation capturable (multicapture);
+/// Stripe's default is a final capture, so it is only sent when false.
+pub fn capture_form(amount: &Money, final_capture: bool) -> Result<Form, ProviderError> {
+    let (amount, _) = wire_amount(amount)?;
+    let mut form = vec![field("amount_to_capture", amount)];
+    if !final_capture {
+        form.push(field("final_capture", "false"));
+    }
+    Ok(form)
+}
+
+/// The port gives no reason; the application cancels payments it no longer wants (order
+/// deleted, expired or paid otherwise), which is Stripe's `abandoned`.
+pub fn cancel_form() -> Form {
+    vec![field("cancellation_reason", "abandoned")]
+}
+
+/// Reads carry the latest charge expanded, for the refunded amount.
+pub fn payment_intent_query() -> Form {
+    vec![field("expand[]", "latest_charge")]
+}
