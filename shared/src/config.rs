@@ -32,3 +32,10 @@ pub fn access_token_secret() -> Result<Vec<u8>, ConfigError> {
 pub fn table_name() -> Result<String, ConfigError> {
     require("TABLE_NAME")
 }
+
+/// `ALLOWED_RETURN_ORIGINS`: where shoppers may be sent back after paying (no open redirects).
+pub fn allowed_return_origins() -> Result<crate::app::return_url::ReturnOrigins, ConfigError> {
+    let list = require("ALLOWED_RETURN_ORIGINS")?;
+    crate::app::return_url::ReturnOrigins::parse(&list)
+        .map_err(|e| ConfigError::Invalid("ALLOWED_RETURN_ORIGINS", e))
+}

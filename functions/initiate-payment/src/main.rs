@@ -1,0 +1,37 @@
+//! initiate-payment: `POST /v1/orders/{reference}/payments`, `GET …/payments/{id}`. Wiring only.
+
+use std::sync::Arc;
+
+use encaisse::adapters::dynamodb::{client_from_env, DynamoStore};
+use encaisse::adapters::stripe::StripeConnector;
+use encaisse::app::start_payment::StartPayment;
+use encaisse::app::AccessTokens;
+use encaisse::config;
+use encaisse::http::{payments_router, with_fallbacks, PaymentsApi};
+use encaisse::ports::{Store, SystemClock};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let table = config::table_name()?;
+    let tokens = AccessTokens::new(config::access_token_secret()?);
+    let origins = config::allowed_return_origins()?;
+    let provider = Arc::new(StripeConnector::from_env()?);
+    let store = DynamoStore::new(client_from_env(None).await, table);
+    if let Err(error) = store.warm_up().await {
+        lambda_http::tracing::warn!(%error, "DynamoDB warm-up failed; first request pays for it");
+    }
+    let store: Arc<dyn Store> = Arc::new(store);
+    let start = StartPayment::new(
+        store.clone(),
+        provider,
+        tokens,
+        Arc::new(SystemClock),
+        origins,
+    );
+    let api = PaymentsApi {
+        start: Arc::new(start),
+        store,
+    };
+    lambda_http::run(with_fallbacks(payments_router(api))).await
+}
