@@ -2,10 +2,12 @@
 
 pub mod access_token;
 pub mod create_order;
+pub mod handle_webhook;
 pub mod idempotency;
 pub mod order_lookup;
 pub mod order_state_change;
 pub mod payment_view;
+pub mod reconcile;
 pub mod return_url;
 pub mod start_payment;
 pub mod validate;

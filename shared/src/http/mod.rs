@@ -8,11 +8,13 @@ pub mod order_lookup;
 pub mod payments;
 pub mod problem;
 pub mod views;
+pub mod webhooks;
 
 pub use back_office::{back_office_router, AdminAuth, BackOffice};
 pub use order_lookup::order_lookup_router;
 pub use payments::{payments_router, PaymentsApi};
 pub use problem::Problem;
+pub use webhooks::webhooks_router;
 
 /// Requests larger than this are refused with 413 before they are parsed.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::{IdempotencyCompletion, IdempotencyStore};
-use crate::domain::{CustomerProfile, FailureLog, Order, Payment, Reference};
+use crate::domain::{CustomerProfile, FailureLog, Order, OutboxEvent, Payment, Reference};
 
 /// A stored value with the version its next conditional write must name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +52,15 @@ pub enum Write {
         customer: CustomerProfile,
         expected_version: Option<u64>,
     },
+    /// Queues a domain event; `AlreadyExists` if that event id was queued before.
+    PutOutbox(OutboxEvent),
+    /// Remembers a PSP webhook event; `AlreadyExists` when it was processed before (dedupe).
+    RecordWebhook {
+        provider: String,
+        event_id: String,
+        /// When the record may be forgotten (PSPs stop retrying after days).
+        expires_at: OffsetDateTime,
+    },
     /// Turns this request's INPROGRESS idempotency record into COMPLETED with its response;
     /// fails (`VersionConflict`) if the record is no longer this request's claim.
     CompleteIdempotency(IdempotencyCompletion),
@@ -68,6 +77,10 @@ impl Write {
             Write::PutPayment { payment, .. } => format!("payment {}", payment.id),
             Write::PutCustomer { customer, .. } => format!("customer {}", customer.id),
             Write::CompleteIdempotency(c) => c.key.describe(),
+            Write::PutOutbox(e) => format!("outbox event {}", e.id),
+            Write::RecordWebhook {
+                provider, event_id, ..
+            } => format!("webhook {provider} {event_id}"),
         }
     }
 }

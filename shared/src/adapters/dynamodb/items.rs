@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::app::idempotency::{ExistingRecord, RecordState};
-use crate::domain::{customer_id, CustomerProfile, FailureLog, Order, Payment, Reference};
+use crate::domain::{
+    customer_id, CustomerProfile, FailureLog, Order, OutboxEvent, Payment, Reference,
+};
 use crate::ports::{IdempotencyKey, StoreError, StoredResponse};
 
 pub type Item = HashMap<String, AttributeValue>;
@@ -219,4 +221,43 @@ pub fn parse_customer_item(item: Item) -> Result<(CustomerProfile, u64), StoreEr
     let parsed: CustomerItem =
         serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     Ok((parsed.customer, parsed.version))
+}
+
+/// `OUTBOX#<id>` / `OUTBOX`; GSI1 (`OUTBOX#PENDING`, created time) lists what is unsent.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct OutboxItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    #[serde(rename = "GSI1PK")]
+    pub gsi1pk: String,
+    #[serde(rename = "GSI1SK")]
+    pub gsi1sk: String,
+    pub event: OutboxEvent,
+}
+
+pub fn outbox_item(event: &OutboxEvent) -> Result<Item, StoreError> {
+    let created = event
+        .created_at
+        .format(&time::format_description::well_known::Rfc3339)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let item = OutboxItem {
+        pk: format!("OUTBOX#{}", event.id),
+        sk: "OUTBOX".into(),
+        gsi1pk: "OUTBOX#PENDING".into(),
+        gsi1sk: format!("{created}#{}", event.id),
+        event: event.clone(),
+    };
+    serde_dynamo::to_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// `WEBHOOK#<provider>#<event id>` / `WEBHOOK`, expiring after the PSP's retry horizon.
+pub fn webhook_item(provider: &str, event_id: &str, expires_at: OffsetDateTime) -> Item {
+    let mut item = key(format!("WEBHOOK#{provider}#{event_id}"), "WEBHOOK");
+    item.insert(
+        TTL.to_string(),
+        AttributeValue::N(expires_at.unix_timestamp().to_string()),
+    );
+    item
 }

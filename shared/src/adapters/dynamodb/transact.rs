@@ -8,8 +8,8 @@ use aws_sdk_dynamodb::Client;
 
 use super::errors::store_error;
 use super::items::{
-    counter_key, customer_item, idempotency_key, order_item, payment_item, COMPLETED, IN_PROGRESS,
-    PK, TTL, VERSION,
+    counter_key, customer_item, idempotency_key, order_item, outbox_item, payment_item,
+    webhook_item, COMPLETED, IN_PROGRESS, PK, TTL, VERSION,
 };
 use crate::ports::{IdempotencyCompletion, StoreError, Write};
 
@@ -63,6 +63,12 @@ pub fn item_put(table: &str, write: &Write) -> Result<Option<Put>, StoreError> {
             customer_item(customer, expected_version.map_or(1, |v| v + 1))?,
             *expected_version,
         ),
+        Write::PutOutbox(event) => (outbox_item(event)?, None),
+        Write::RecordWebhook {
+            provider,
+            event_id,
+            expires_at,
+        } => (webhook_item(provider, event_id, *expires_at), None),
         Write::AdvanceCounter { .. } | Write::CompleteIdempotency(_) => return Ok(None),
     };
     put_if_version(table, item, expected).map(Some)
@@ -143,7 +149,9 @@ pub fn condition_failed(write: &Write) -> StoreError {
         | Write::PutCustomer {
             expected_version: None,
             ..
-        } => StoreError::AlreadyExists(write.describe()),
+        }
+        | Write::PutOutbox(_)
+        | Write::RecordWebhook { .. } => StoreError::AlreadyExists(write.describe()),
         Write::UpdateOrder { .. }
         | Write::AdvanceCounter { .. }
         | Write::PutPayment { .. }

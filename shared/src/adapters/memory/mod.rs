@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::app::idempotency::{decide_claim, ExistingRecord, RecordState};
-use crate::domain::{CustomerProfile, FailureLog, Order, Payment, Reference};
+use crate::domain::{CustomerProfile, FailureLog, Order, OutboxEvent, Payment, Reference};
 use crate::ports::{
     Claim, IdempotencyKey, IdempotencyStore, LookupKeys, LookupSnapshot, LookupStore, OrderStore,
     OrderWithPayments, StoreError, Versioned, Write,
@@ -23,6 +23,9 @@ struct Tables {
     /// (order, payment id) → payment
     payments: HashMap<(Reference, String), Versioned<Payment>>,
     customers: HashMap<String, Versioned<CustomerProfile>>,
+    outbox: HashMap<String, OutboxEvent>,
+    /// (provider, event id)
+    webhooks: std::collections::HashSet<(String, String)>,
     /// (scope, key) → record
     idempotency: HashMap<(String, String), ExistingRecord>,
 }
@@ -39,6 +42,16 @@ pub struct MemoryStore {
 impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Queued domain events, oldest first (the devserver's view of the outbox).
+    pub fn outbox(&self) -> Vec<OutboxEvent> {
+        let mut events: Vec<OutboxEvent> = self
+            .lock()
+            .map(|t| t.outbox.values().cloned().collect())
+            .unwrap_or_default();
+        events.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        events
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Tables>, StoreError> {
@@ -94,6 +107,19 @@ fn check(tables: &Tables, write: &Write) -> Result<(), StoreError> {
             (Some(_), None) => Err(StoreError::AlreadyExists(write.describe())),
             (Some(v), Some(expected)) if v == *expected => Ok(()),
             _ => Err(StoreError::VersionConflict(write.describe())),
+        },
+        Write::PutOutbox(event) => match tables.outbox.contains_key(&event.id) {
+            true => Err(StoreError::AlreadyExists(write.describe())),
+            false => Ok(()),
+        },
+        Write::RecordWebhook {
+            provider, event_id, ..
+        } => match tables
+            .webhooks
+            .contains(&(provider.clone(), event_id.clone()))
+        {
+            true => Err(StoreError::AlreadyExists(write.describe())),
+            false => Ok(()),
         },
         Write::CompleteIdempotency(completion) => {
             match tables.idempotency.get(&idempotency_id(&completion.key)) {
@@ -161,6 +187,14 @@ fn apply(tables: &mut Tables, write: Write) {
                     version,
                 },
             );
+        }
+        Write::PutOutbox(event) => {
+            tables.outbox.insert(event.id.clone(), event);
+        }
+        Write::RecordWebhook {
+            provider, event_id, ..
+        } => {
+            tables.webhooks.insert((provider, event_id));
         }
         Write::CompleteIdempotency(completion) => {
             tables.idempotency.insert(

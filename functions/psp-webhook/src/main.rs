@@ -1,0 +1,23 @@
+//! psp-webhook: `POST /v1/webhooks/stripe`. Wiring only.
+
+use std::sync::Arc;
+
+use encaisse::adapters::dynamodb::{client_from_env, DynamoStore};
+use encaisse::adapters::stripe::StripeConnector;
+use encaisse::app::handle_webhook::HandleWebhook;
+use encaisse::config;
+use encaisse::http::{webhooks_router, with_fallbacks};
+use encaisse::ports::SystemClock;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let table = config::table_name()?;
+    let provider = Arc::new(StripeConnector::from_env()?);
+    let store = DynamoStore::new(client_from_env(None).await, table);
+    if let Err(error) = store.warm_up().await {
+        lambda_http::tracing::warn!(%error, "DynamoDB warm-up failed; first request pays for it");
+    }
+    let handler = HandleWebhook::new(Arc::new(store), provider, Arc::new(SystemClock));
+    lambda_http::run(with_fallbacks(webhooks_router(Arc::new(handler)))).await
+}

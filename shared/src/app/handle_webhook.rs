@@ -1,0 +1,149 @@
+//! `POST /v1/webhooks/{provider}`: a PSP tells us something changed. We check the signature,
+//! re-fetch the payment (events are hints, possibly late, duplicated or reordered), reconcile,
+//! and commit the payment, the order, the outbox events and the event's dedupe record in one
+//! transaction.
+
+use std::sync::Arc;
+
+use time::Duration;
+
+use super::reconcile::reconcile;
+use crate::domain::Reference;
+use crate::ports::{
+    Clock, PaymentProvider, ProviderError, Store, StoreError, WebhookError, WebhookEvent, Write,
+};
+
+/// Stripe retries deliveries for up to 3 days; dedupe records outlive that.
+const DEDUPE_RETENTION: Duration = Duration::days(7);
+const ATTEMPTS: u32 = 3;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookOutcome {
+    /// The payment (and maybe the order) moved.
+    Applied,
+    /// Seen before, or nothing new at the PSP.
+    NoChange,
+    /// Not about one of our payments (another integration's, or a kind we do not use).
+    Ignored,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookFailure {
+    #[error("rejected: {0}")]
+    Rejected(#[from] WebhookError),
+    /// The PSP could not be asked; the PSP will deliver the event again.
+    #[error("payment provider: {0}")]
+    Provider(#[from] ProviderError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub struct HandleWebhook {
+    store: Arc<dyn Store>,
+    provider: Arc<dyn PaymentProvider>,
+    clock: Arc<dyn Clock>,
+}
+
+impl HandleWebhook {
+    pub fn new(
+        store: Arc<dyn Store>,
+        provider: Arc<dyn PaymentProvider>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            store,
+            provider,
+            clock,
+        }
+    }
+
+    pub fn provider_name(&self) -> &'static str {
+        self.provider.name()
+    }
+
+    pub async fn handle(
+        &self,
+        payload: &[u8],
+        signature: Option<&str>,
+    ) -> Result<WebhookOutcome, WebhookFailure> {
+        let signature = signature.ok_or(WebhookError::MalformedSignature)?;
+        let event = self
+            .provider
+            .verify_webhook(payload, signature, self.clock.now())?;
+        tracing::info!(event = %event.id, kind = %event.kind, "webhook verified");
+        let payment_id = match (&event.payment, &event.session) {
+            (Some(p), _) => Some(p.clone()),
+            (None, Some(session)) => self.provider.hosted_payment_status(session).await?.payment,
+            (None, None) => None,
+        };
+        let Some(payment_id) = payment_id else {
+            return self.record_only(&event).await;
+        };
+        let fresh = self.provider.fetch_payment(&payment_id).await?;
+        let (Some(reference), Some(our_payment)) = (
+            fresh
+                .order_reference
+                .as_deref()
+                .and_then(|r| Reference::parse(r).ok()),
+            fresh.payment_id.clone(),
+        ) else {
+            return Ok(WebhookOutcome::Ignored);
+        };
+
+        for _ in 0..ATTEMPTS {
+            let now = self.clock.now();
+            let Some(snapshot) = self.store.get_order_with_payments(&reference).await? else {
+                return Ok(WebhookOutcome::Ignored);
+            };
+            let Some(stored) = snapshot.payments.iter().find(|p| p.value.id == our_payment) else {
+                return Ok(WebhookOutcome::Ignored);
+            };
+            let Some(change) = reconcile(
+                &snapshot.order.value,
+                &stored.value,
+                stored.version + 1,
+                &fresh,
+                now,
+            ) else {
+                return self.record_only(&event).await;
+            };
+            let mut writes = vec![Write::PutPayment {
+                payment: change.payment,
+                expected_version: Some(stored.version),
+            }];
+            if let Some(order) = change.order {
+                writes.push(Write::UpdateOrder {
+                    order,
+                    expected_version: snapshot.order.version,
+                });
+            }
+            writes.extend(change.events.into_iter().map(Write::PutOutbox));
+            writes.push(self.dedupe_record(&event));
+            match self.store.transact(writes).await {
+                Ok(()) => return Ok(WebhookOutcome::Applied),
+                Err(StoreError::AlreadyExists(what)) if what.starts_with("webhook") => {
+                    return Ok(WebhookOutcome::NoChange)
+                }
+                // Another event moved the payment first: read again and reconcile from there.
+                Err(StoreError::VersionConflict(_) | StoreError::Contention) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(StoreError::Contention.into())
+    }
+
+    fn dedupe_record(&self, event: &WebhookEvent) -> Write {
+        Write::RecordWebhook {
+            provider: self.provider.name().to_string(),
+            event_id: event.id.clone(),
+            expires_at: self.clock.now() + DEDUPE_RETENTION,
+        }
+    }
+
+    async fn record_only(&self, event: &WebhookEvent) -> Result<WebhookOutcome, WebhookFailure> {
+        match self.store.transact(vec![self.dedupe_record(event)]).await {
+            Ok(()) | Err(StoreError::AlreadyExists(_)) => Ok(WebhookOutcome::NoChange),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! Domain events waiting to be published (outbox): written in the same transaction as the
+//! state change that caused them, so an email or invoice is never lost nor sent for a change
+//! that did not happen.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::order_state::Effect;
+use super::{Currency, Reference};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxKind {
+    PaymentReceived,
+    AmountDebited,
+    RefundIssued,
+    InvoiceDue,
+    AuthorisationReleased,
+}
+
+impl From<Effect> for OutboxKind {
+    fn from(effect: Effect) -> Self {
+        match effect {
+            Effect::EmailPaymentReceived => OutboxKind::PaymentReceived,
+            Effect::EmailAmountDebited => OutboxKind::AmountDebited,
+            Effect::EmailRefundIssued => OutboxKind::RefundIssued,
+            Effect::IssueInvoice => OutboxKind::InvoiceDue,
+            Effect::ReleaseAuthorisation => OutboxKind::AuthorisationReleased,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEvent {
+    /// Deterministic from its cause (`<kind>#<payment>#<version>`), so the same change can
+    /// never queue the same event twice; consumers dedupe on it too.
+    pub id: String,
+    pub kind: OutboxKind,
+    pub order_reference: Reference,
+    pub payment_id: String,
+    /// The amount the event is about (authorised, debited, refunded).
+    pub amount: Decimal,
+    pub currency: Currency,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
