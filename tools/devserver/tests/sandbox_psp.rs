@@ -749,6 +749,34 @@ async fn errors_auth_and_parameters() {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
 
+    // Basic auth with the key as user name, as `curl -u sk_test_…:` in Stripe's docs.
+    let resp = sb
+        .http
+        .get(sb.url("/v1/customers/cus_x"))
+        .basic_auth(KEY, Some(""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        StatusCode::NOT_FOUND,
+        "authenticated, then not found"
+    );
+    let (s, err) = sb
+        .post(
+            "/v1/payment_intents",
+            &[
+                ("amount", "900"),
+                ("currency", "eur"),
+                ("return_url", "javascript:alert(1)"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (s, err["error"]["param"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("return_url"))
+    );
+
     let (s, err) = sb.get("/v1/payment_intents/pi_missing").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_eq!(err["error"]["code"], "resource_missing");

@@ -41,7 +41,7 @@ const CREATE_PARAMS: &[&str] = &[
     "expand[#]",
 ];
 
-fn url_param(form: &Form, key: &str) -> Result<Option<String>, ApiError> {
+pub fn url_param(form: &Form, key: &str) -> Result<Option<String>, ApiError> {
     match form.get(key) {
         None => Ok(None),
         // Absolute http(s) only: the hosted page links to it, so no `javascript:` URLs.

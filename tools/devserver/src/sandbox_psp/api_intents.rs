@@ -8,7 +8,7 @@ use axum::{Extension, Json};
 use serde_json::Value;
 
 use super::api::expansions;
-use super::api_checkout::currency;
+use super::api_checkout::{currency, url_param};
 use super::captures;
 use super::errors::ApiError;
 use super::forms::Form;
@@ -104,6 +104,7 @@ pub async fn create(
         ));
     }
     let customer = form.get("customer").map(str::to_owned);
+    let return_url = url_param(&form, "return_url")?;
     let mut st = psp.lock();
     if let Some(c) = customer
         .as_deref()
@@ -129,7 +130,7 @@ pub async fn create(
         pi.status = "requires_confirmation";
     }
     pi.payment_method = payment_method;
-    pi.return_url = form.get("return_url").map(str::to_owned);
+    pi.return_url = return_url;
     let id = pi.id.clone();
     st.intents.insert(id.clone(), pi);
     if confirm {
@@ -163,6 +164,7 @@ pub async fn confirm(
     form.allow_only(&["payment_method", "return_url", "off_session", "expand[#]"])?;
     let expand = expansions(&form, &["latest_charge"])?;
     let off_session = form.bool("off_session")?.unwrap_or(false);
+    let return_url = url_param(&form, "return_url")?;
     let mut st = psp.lock();
     payments::confirm(
         &mut st,
@@ -170,7 +172,7 @@ pub async fn confirm(
         &id,
         form.get("payment_method"),
         off_session,
-        form.get("return_url").map(str::to_owned),
+        return_url,
         &ctx,
     )?;
     Ok(Json(intent_json(&st, &id, &expand)))
