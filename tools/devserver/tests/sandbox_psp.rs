@@ -966,6 +966,11 @@ async fn fault_switches() {
         "an injected failure is not saved under the key"
     );
 
+    sb.faults(serde_json::json!({"rate_limit_next": 1})).await;
+    let (s, err) = sb.get("/v1/customers/cus_missing").await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(err["error"]["type"], "rate_limit_error");
+
     sb.faults(serde_json::json!({"error_rate": 0.5})).await;
     let mut statuses = Vec::new();
     for _ in 0..4 {

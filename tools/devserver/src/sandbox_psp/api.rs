@@ -12,6 +12,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::errors::{ApiError, DoNotStore};
+use super::faults::Injected;
 use super::forms::Form;
 use super::state::{to_json, Customer, IdemEntry, ReqCtx};
 use super::{api_checkout, api_intents, new_id, now, SandboxPsp};
@@ -58,13 +59,15 @@ async fn api_layer(State(psp): State<SandboxPsp>, mut req: Request, next: Next) 
     let mut resp = match authorise(&req) {
         Err(e) => e.into_response(),
         Ok(api_key) => {
-            let (latency, fail) = psp.faults_lock().tick();
+            let (latency, injected) = psp.faults_lock().tick();
             if latency > 0 {
                 tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
             }
-            if fail {
+            if injected == Injected::ServerError {
                 ApiError::internal("An unknown error occurred (sandbox fault injection).")
                     .into_response()
+            } else if injected == Injected::RateLimited {
+                ApiError::rate_limited().into_response()
             } else {
                 let key = (req.method() == Method::POST)
                     .then(|| req.headers().get("idempotency-key"))

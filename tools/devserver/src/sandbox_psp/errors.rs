@@ -110,6 +110,18 @@ impl ApiError {
         e
     }
 
+    pub fn rate_limited() -> Self {
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limit_error",
+            "Too many requests hit the API too quickly. We recommend an exponential backoff of \
+             your requests.",
+        );
+        e.body.code = Some("rate_limit".into());
+        e.validation = true;
+        e
+    }
+
     pub fn internal(message: &str) -> Self {
         let mut e = Self::new(StatusCode::INTERNAL_SERVER_ERROR, "api_error", message);
         e.validation = true;

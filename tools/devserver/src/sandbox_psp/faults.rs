@@ -21,6 +21,8 @@ pub struct Faults {
     pub error_rate: f64,
     /// The next N /v1 calls answer 500 (before `error_rate` is applied).
     pub fail_next: u32,
+    /// The next N /v1 calls answer 429 `rate_limit_error` (after `fail_next`).
+    pub rate_limit_next: u32,
     /// Deliver every webhook twice.
     pub duplicate_webhooks: bool,
     /// Hold events arriving close together and deliver each batch in reverse order.
@@ -35,6 +37,7 @@ struct FaultsPatch {
     latency_ms: Option<u64>,
     error_rate: Option<f64>,
     fail_next: Option<u32>,
+    rate_limit_next: Option<u32>,
     duplicate_webhooks: Option<bool>,
     reorder_webhooks: Option<bool>,
     pending_refunds: Option<bool>,
@@ -49,25 +52,37 @@ pub struct FaultState {
     failed: u64,
 }
 
+/// What a /v1 call meets instead of the endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Injected {
+    Nothing,
+    ServerError,
+    RateLimited,
+}
+
 impl FaultState {
-    /// Counts one /v1 call: (latency to add, whether to answer 500).
-    pub fn tick(&mut self) -> (u64, bool) {
+    /// Counts one /v1 call: the latency to add and the fault to answer with, if any.
+    pub fn tick(&mut self) -> (u64, Injected) {
         let latency = self.faults.latency_ms;
         if self.faults.fail_next > 0 {
             self.faults.fail_next -= 1;
-            return (latency, true);
+            return (latency, Injected::ServerError);
+        }
+        if self.faults.rate_limit_next > 0 {
+            self.faults.rate_limit_next -= 1;
+            return (latency, Injected::RateLimited);
         }
         if self.faults.error_rate <= 0.0 {
-            return (latency, false);
+            return (latency, Injected::Nothing);
         }
         self.calls += 1;
         // Fail whenever calls × rate crosses the next integer: evenly spread, reproducible.
         let due = (self.calls as f64 * self.faults.error_rate).floor() as u64;
-        let fail = due > self.failed;
-        if fail {
+        if due > self.failed {
             self.failed = due;
+            return (latency, Injected::ServerError);
         }
-        (latency, fail)
+        (latency, Injected::Nothing)
     }
 }
 
@@ -104,6 +119,9 @@ pub async fn set_faults(State(psp): State<SandboxPsp>, body: Bytes) -> Response 
     if let Some(v) = patch.fail_next {
         f.fail_next = v;
     }
+    if let Some(v) = patch.rate_limit_next {
+        f.rate_limit_next = v;
+    }
     if let Some(v) = patch.duplicate_webhooks {
         f.duplicate_webhooks = v;
     }
@@ -128,12 +146,16 @@ mod tests {
     fn error_rate_is_evenly_spread() {
         let mut fs = FaultState::default();
         fs.faults.error_rate = 0.25;
-        let fails: Vec<bool> = (0..8).map(|_| fs.tick().1).collect();
+        let fails: Vec<bool> = (0..8)
+            .map(|_| fs.tick().1 == Injected::ServerError)
+            .collect();
         assert_eq!(
             fails,
             [false, false, false, true, false, false, false, true]
         );
         fs.faults.fail_next = 1;
-        assert!(fs.tick().1);
+        fs.faults.rate_limit_next = 1;
+        assert_eq!(fs.tick().1, Injected::ServerError);
+        assert_eq!(fs.tick().1, Injected::RateLimited);
     }
 }
