@@ -25,6 +25,7 @@ async fn api() -> Api {
         admin_api_key: ADMIN_KEY.into(),
         access_token_secret: b"http-test-secret-at-least-32-bytes".to_vec(),
         dynamodb_table: Some(format!("encaisse-http-{}", uuid::Uuid::new_v4().simple())),
+        sandbox: Default::default(),
     })
     .await
     .expect("devserver app on moto");

@@ -3,6 +3,7 @@
 //! main.rs serves it; integration tests serve it too, on a random port.
 
 mod demo;
+pub mod sandbox_psp;
 
 use std::sync::Arc;
 
@@ -17,18 +18,23 @@ use encaisse::http::{
 use encaisse::ports::{Clock, Store, StoreError, SystemClock};
 
 pub use demo::{seed_demo_orders, DemoOrder};
+pub use sandbox_psp::{SandboxConfig, SandboxPsp};
 
 pub struct Options {
     pub admin_api_key: String,
     pub access_token_secret: Vec<u8>,
     /// DynamoDB table on the emulator; None for the memory store.
     pub dynamodb_table: Option<String>,
+    /// The sandbox PSP mounted under `/sandbox-psp` (Stripe-compatible, see
+    /// docs/stripe-subset.md).
+    pub sandbox: SandboxConfig,
 }
 
 pub struct DevApp {
     pub router: Router,
     pub store: Arc<dyn Store>,
     pub store_name: String,
+    pub sandbox: SandboxPsp,
 }
 
 pub async fn build(options: Options) -> Result<DevApp, StoreError> {
@@ -55,15 +61,18 @@ pub async fn build(options: Options) -> Result<DevApp, StoreError> {
         clock,
         auth: AdminAuth::ApiKey(options.admin_api_key.into()),
     };
+    let sandbox = SandboxPsp::new(options.sandbox);
     let router = with_fallbacks(
         Router::new()
             .route("/healthz", get(|| async { "ok" }))
             .merge(order_lookup_router(lookup))
-            .merge(back_office_router(office)),
+            .merge(back_office_router(office))
+            .nest("/sandbox-psp", sandbox.router()),
     );
     Ok(DevApp {
         router,
         store,
         store_name,
+        sandbox,
     })
 }

@@ -2,7 +2,8 @@
 
 use std::net::SocketAddr;
 
-use encaisse_dev::{build, seed_demo_orders, Options};
+use encaisse_dev::sandbox_psp::TEST_CARDS;
+use encaisse_dev::{build, seed_demo_orders, Options, SandboxConfig};
 use tracing_subscriber::EnvFilter;
 
 fn random_secret() -> String {
@@ -30,18 +31,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok()
         .map(|_| std::env::var("TABLE_NAME").unwrap_or_else(|_| "encaisse-dev".into()));
 
-    let app = build(Options {
-        admin_api_key: admin_api_key.clone(),
-        access_token_secret,
-        dynamodb_table,
-    })
-    .await?;
-    let demos = seed_demo_orders(app.store.as_ref()).await?;
-
+    // Bound first: the sandbox PSP's hosted page URLs need the real address.
     let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|e| {
         format!("cannot listen on {listen}: {e} (set ENCAISSE_LISTEN to another address)")
     })?;
     let base = format!("http://{}", listener.local_addr()?);
+    let webhook_secret = std::env::var("STRIPE_WEBHOOK_SECRET")
+        .unwrap_or_else(|_| format!("whsec_{}", uuid::Uuid::new_v4().simple()));
+
+    let app = build(Options {
+        admin_api_key: admin_api_key.clone(),
+        access_token_secret,
+        dynamodb_table,
+        sandbox: SandboxConfig {
+            public_base_url: base.clone(),
+            webhook_url: Some(format!("{base}/v1/webhooks/stripe")),
+            webhook_secret: webhook_secret.clone(),
+        },
+    })
+    .await?;
+    let demos = seed_demo_orders(app.store.as_ref()).await?;
 
     println!("\nEncaisse devserver on {base} ({})", app.store_name);
     println!("Admin API key: {admin_api_key}   (Authorization: Bearer <key> on /v1/admin/*)");
@@ -58,6 +67,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "  curl -s {base}/v1/admin/orders/{} -H 'authorization: Bearer {admin_api_key}'",
             first.reference
         );
+    }
+    println!(
+        "\nSandbox PSP (Stripe API subset): STRIPE_API_BASE={base}/sandbox-psp, any sk_test_… key"
+    );
+    println!("  webhooks to {base}/v1/webhooks/stripe, STRIPE_WEBHOOK_SECRET={webhook_secret}");
+    println!("  events: {base}/sandbox-psp/_events   faults: {base}/sandbox-psp/_faults");
+    println!("  test cards (any future expiry, any CVC):");
+    for (number, outcome) in TEST_CARDS {
+        println!("    {number}  {outcome}");
     }
     println!("\nCtrl-C stops the server.\n");
 

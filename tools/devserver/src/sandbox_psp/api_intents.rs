@@ -1,0 +1,279 @@
+//! `/v1/payment_intents` (create, retrieve, confirm, capture, cancel) and `/v1/refunds`.
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::{Extension, Json};
+use serde_json::Value;
+
+use super::api::expansions;
+use super::api_checkout::{currency, url_param};
+use super::captures;
+use super::errors::ApiError;
+use super::forms::Form;
+use super::payments;
+use super::sessions::{self, NewIntent};
+use super::state::{to_json, ReqCtx, State as Psp};
+use super::SandboxPsp;
+
+/// How long a refund stays `pending` with the `pending_refunds` fault switch.
+const PENDING_REFUND: Duration = Duration::from_millis(300);
+
+/// Stripe's minimum charge amounts for the usual currencies (minor units); others accept 1.
+fn minimum_amount(currency: &str) -> i64 {
+    match currency {
+        "eur" | "usd" | "chf" | "cad" | "aud" | "nzd" | "sgd" => 50,
+        "gbp" => 30,
+        _ => 1,
+    }
+}
+
+fn intent_json(st: &Psp, id: &str, expand: &[String]) -> Value {
+    let mut json = st.intent_json(id);
+    if expand.iter().any(|e| e == "latest_charge") {
+        if let Some(ch) = json["latest_charge"].as_str().map(str::to_owned) {
+            json["latest_charge"] = st.charge_json(&ch);
+        }
+    }
+    json
+}
+
+pub async fn create(
+    State(psp): State<SandboxPsp>,
+    Extension(ctx): Extension<ReqCtx>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let form = Form::parse(&body)?;
+    form.allow_only(&[
+        "amount",
+        "currency",
+        "capture_method",
+        "customer",
+        "payment_method",
+        "confirm",
+        "off_session",
+        "return_url",
+        "description",
+        "setup_future_usage",
+        "metadata[*]",
+        "payment_method_options[card][request_multicapture]",
+        "payment_method_types[#]",
+        "expand[#]",
+    ])?;
+    let expand = expansions(&form, &["latest_charge"])?;
+    let currency = currency(&form, "currency")?;
+    let amount = form
+        .int("amount")?
+        .ok_or_else(|| ApiError::missing("amount"))?;
+    let min = minimum_amount(&currency);
+    if amount < min {
+        return Err(ApiError::invalid_code(
+            "amount",
+            "amount_too_small",
+            &format!("Amount must be at least {min} {currency} (minor units)."),
+        ));
+    }
+    if amount > 99_999_999 {
+        return Err(ApiError::invalid_code(
+            "amount",
+            "amount_too_large",
+            "Amount must be no more than 99999999",
+        ));
+    }
+    form.one_of("payment_method_types[0]", &["card"])?;
+    let capture_method = form
+        .one_of(
+            "capture_method",
+            &["automatic", "automatic_async", "manual"],
+        )?
+        .unwrap_or_else(|| "automatic".into());
+    let setup_future_usage = form.one_of("setup_future_usage", &["off_session", "on_session"])?;
+    let multicapture = form
+        .one_of(
+            "payment_method_options[card][request_multicapture]",
+            &["if_available", "never"],
+        )?
+        .is_some_and(|v| v == "if_available");
+    let confirm = form.bool("confirm")?.unwrap_or(false);
+    let off_session = form.bool("off_session")?.unwrap_or(false);
+    if off_session && !confirm {
+        return Err(ApiError::invalid(
+            Some("off_session"),
+            "off_session can only be used when confirm=true.",
+        ));
+    }
+    let customer = form.get("customer").map(str::to_owned);
+    let return_url = url_param(&form, "return_url")?;
+    let mut st = psp.lock();
+    if let Some(c) = customer
+        .as_deref()
+        .filter(|c| !st.customers.contains_key(*c))
+    {
+        return Err(ApiError::not_found("customer", c, "customer"));
+    }
+    let payment_method = match form.get("payment_method") {
+        Some(pm) => Some(payments::resolve_payment_method(&mut st, pm)?),
+        None => None,
+    };
+    let mut pi = sessions::new_intent(NewIntent {
+        amount,
+        currency,
+        capture_method,
+        customer,
+        description: form.get("description").map(str::to_owned),
+        setup_future_usage,
+        metadata: form.map("metadata"),
+        multicapture,
+    });
+    if payment_method.is_some() {
+        pi.status = "requires_confirmation";
+    }
+    pi.payment_method = payment_method;
+    pi.return_url = return_url;
+    let id = pi.id.clone();
+    st.intents.insert(id.clone(), pi);
+    if confirm {
+        payments::confirm(&mut st, psp.base(), &id, None, off_session, None, &ctx)?;
+    }
+    Ok(Json(intent_json(&st, &id, &expand)))
+}
+
+pub async fn retrieve(
+    State(psp): State<SandboxPsp>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let form = Form::from_query(query.as_deref())?;
+    form.allow_only(&["expand[#]", "client_secret"])?;
+    let expand = expansions(&form, &["latest_charge"])?;
+    let st = psp.lock();
+    if !st.intents.contains_key(&id) {
+        return Err(ApiError::not_found("payment_intent", &id, "intent"));
+    }
+    Ok(Json(intent_json(&st, &id, &expand)))
+}
+
+pub async fn confirm(
+    State(psp): State<SandboxPsp>,
+    Extension(ctx): Extension<ReqCtx>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let form = Form::parse(&body)?;
+    form.allow_only(&["payment_method", "return_url", "off_session", "expand[#]"])?;
+    let expand = expansions(&form, &["latest_charge"])?;
+    let off_session = form.bool("off_session")?.unwrap_or(false);
+    let return_url = url_param(&form, "return_url")?;
+    let mut st = psp.lock();
+    payments::confirm(
+        &mut st,
+        psp.base(),
+        &id,
+        form.get("payment_method"),
+        off_session,
+        return_url,
+        &ctx,
+    )?;
+    Ok(Json(intent_json(&st, &id, &expand)))
+}
+
+pub async fn capture(
+    State(psp): State<SandboxPsp>,
+    Extension(ctx): Extension<ReqCtx>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let form = Form::parse(&body)?;
+    form.allow_only(&[
+        "amount_to_capture",
+        "final_capture",
+        "metadata[*]",
+        "expand[#]",
+    ])?;
+    let expand = expansions(&form, &["latest_charge"])?;
+    let amount = form.int("amount_to_capture")?;
+    let final_capture = form.bool("final_capture")?;
+    let mut st = psp.lock();
+    captures::capture(&mut st, &id, amount, final_capture, &ctx)?;
+    Ok(Json(intent_json(&st, &id, &expand)))
+}
+
+pub async fn cancel(
+    State(psp): State<SandboxPsp>,
+    Extension(ctx): Extension<ReqCtx>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let form = Form::parse(&body)?;
+    form.allow_only(&["cancellation_reason", "expand[#]"])?;
+    let expand = expansions(&form, &["latest_charge"])?;
+    let reason = form.one_of(
+        "cancellation_reason",
+        &[
+            "duplicate",
+            "fraudulent",
+            "requested_by_customer",
+            "abandoned",
+        ],
+    )?;
+    let mut st = psp.lock();
+    captures::cancel(&mut st, &id, reason, &ctx)?;
+    Ok(Json(intent_json(&st, &id, &expand)))
+}
+
+pub async fn create_refund(
+    State(psp): State<SandboxPsp>,
+    Extension(ctx): Extension<ReqCtx>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let form = Form::parse(&body)?;
+    form.allow_only(&[
+        "payment_intent",
+        "amount",
+        "reason",
+        "metadata[*]",
+        "expand[#]",
+    ])?;
+    expansions(&form, &[])?;
+    let pi = form.required("payment_intent")?;
+    let amount = form.int("amount")?;
+    let reason = form.one_of(
+        "reason",
+        &["duplicate", "fraudulent", "requested_by_customer"],
+    )?;
+    let pending = psp.faults().pending_refunds;
+    let (id, json) = {
+        let mut st = psp.lock();
+        let id = captures::refund(
+            &mut st,
+            pi,
+            amount,
+            form.map("metadata"),
+            reason,
+            pending,
+            &ctx,
+        )?;
+        let json = st.refunds.get(&id).map(to_json).unwrap_or(Value::Null);
+        (id, json)
+    };
+    if pending {
+        let psp = psp.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(PENDING_REFUND).await;
+            captures::settle_refund(&mut psp.lock(), &id);
+        });
+    }
+    Ok(Json(json))
+}
+
+pub async fn retrieve_refund(
+    State(psp): State<SandboxPsp>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    psp.lock()
+        .refunds
+        .get(&id)
+        .map(|r| Json(to_json(r)))
+        .ok_or_else(|| ApiError::not_found("refund", &id, "id"))
+}

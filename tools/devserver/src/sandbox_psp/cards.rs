@@ -1,0 +1,134 @@
+//! Stripe's test cards and test PaymentMethod ids, and what each does when confirmed.
+
+/// What confirming a payment with a card does. Kept on saved PaymentMethods so a later
+/// off-session payment behaves like the card it was saved from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Behaviour {
+    Authorise,
+    /// 3-D Secure on every payment; off-session payments fail with `authentication_required`.
+    Authenticate,
+    Decline(Decline),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decline {
+    Generic,
+    InsufficientFunds,
+    /// A real card number used in test mode.
+    LiveCard,
+}
+
+impl Decline {
+    pub fn decline_code(self) -> &'static str {
+        match self {
+            Self::Generic => "generic_decline",
+            Self::InsufficientFunds => "insufficient_funds",
+            Self::LiveCard => "test_mode_live_card",
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::Generic => "Your card was declined.",
+            Self::InsufficientFunds => "Your card has insufficient funds.",
+            Self::LiveCard => {
+                "Your card was declined. Your request was in test mode, but used a non test card."
+            }
+        }
+    }
+}
+
+/// The test card numbers the hosted page recognises, for the page hint and main.rs.
+pub const TEST_CARDS: &[(&str, &str)] = &[
+    ("4242 4242 4242 4242", "authorised"),
+    (
+        "4000 0027 6000 3184",
+        "3-D Secure challenge (code shown on the challenge page)",
+    ),
+    ("4000 0000 0000 0002", "declined (generic_decline)"),
+    ("4000 0000 0000 9995", "declined (insufficient_funds)"),
+    ("5555 5555 5555 4444", "authorised (Mastercard)"),
+];
+
+/// The behaviour of a card number (digits only). Numbers that are not Stripe test cards are
+/// declined like Stripe does in test mode.
+pub fn behaviour_of_number(digits: &str) -> Behaviour {
+    match digits {
+        "4242424242424242" | "5555555555554444" | "378282246310005" => Behaviour::Authorise,
+        "4000002760003184" | "4000002500003155" => Behaviour::Authenticate,
+        "4000000000000002" => Behaviour::Decline(Decline::Generic),
+        "4000000000009995" => Behaviour::Decline(Decline::InsufficientFunds),
+        _ => Behaviour::Decline(Decline::LiveCard),
+    }
+}
+
+pub fn brand_of_number(digits: &str) -> &'static str {
+    let two: u32 = digits.get(..2).and_then(|p| p.parse().ok()).unwrap_or(0);
+    let four: u32 = digits.get(..4).and_then(|p| p.parse().ok()).unwrap_or(0);
+    match () {
+        _ if digits.starts_with('4') => "visa",
+        _ if (51..=55).contains(&two) || (2221..=2720).contains(&four) => "mastercard",
+        _ if two == 34 || two == 37 => "amex",
+        _ => "unknown",
+    }
+}
+
+/// Stripe's test PaymentMethod ids: (brand, last4, behaviour).
+pub fn test_payment_method(id: &str) -> Option<(&'static str, &'static str, Behaviour)> {
+    Some(match id {
+        "pm_card_visa" => ("visa", "4242", Behaviour::Authorise),
+        "pm_card_mastercard" => ("mastercard", "4444", Behaviour::Authorise),
+        "pm_card_authenticationRequired" => ("visa", "3184", Behaviour::Authenticate),
+        "pm_card_chargeDeclined" => ("visa", "0002", Behaviour::Decline(Decline::Generic)),
+        "pm_card_chargeDeclinedInsufficientFunds" => (
+            "visa",
+            "9995",
+            Behaviour::Decline(Decline::InsufficientFunds),
+        ),
+        _ => return None,
+    })
+}
+
+pub fn luhn_valid(digits: &str) -> bool {
+    if !(12..=19).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let sum: u32 = digits
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            if i % 2 == 1 {
+                let d2 = d * 2;
+                if d2 > 9 {
+                    d2 - 9
+                } else {
+                    d2
+                }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_cards_are_luhn_valid() {
+        for (n, _) in TEST_CARDS {
+            let digits: String = n.chars().filter(char::is_ascii_digit).collect();
+            assert!(luhn_valid(&digits), "{n}");
+            assert_ne!(
+                behaviour_of_number(&digits),
+                Behaviour::Decline(Decline::LiveCard)
+            );
+        }
+        assert!(!luhn_valid("4242424242424241"));
+        assert_eq!(brand_of_number("5555555555554444"), "mastercard");
+    }
+}

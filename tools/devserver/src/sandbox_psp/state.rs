@@ -1,0 +1,278 @@
+//! The sandbox's in-memory Stripe objects, serialised in Stripe's JSON shapes. Internal fields
+//! (what a saved card will do, the 3-D Secure challenge) are skipped when serialising. Card
+//! numbers and CVCs are never kept: a card is its brand, last4, expiry and test behaviour.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+use serde_json::Value;
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::cards::Behaviour;
+use super::{new_id, now};
+
+pub type Metadata = BTreeMap<String, String>;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Customer {
+    pub id: String,
+    pub object: &'static str,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub metadata: Metadata,
+    pub created: i64,
+    pub livemode: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Card {
+    pub brand: String,
+    pub last4: String,
+    pub exp_month: u32,
+    pub exp_year: i32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PaymentMethod {
+    pub id: String,
+    pub object: &'static str,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub customer: Option<String>,
+    pub card: Card,
+    pub created: i64,
+    pub livemode: bool,
+    #[serde(skip)]
+    pub behaviour: Behaviour,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LastPaymentError {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decline_code: Option<String>,
+    pub message: String,
+    pub payment_method: Option<PaymentMethod>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RedirectToUrl {
+    pub url: String,
+    pub return_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NextAction {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub redirect_to_url: RedirectToUrl,
+}
+
+/// A pending 3-D Secure challenge: the fixed one-time code and the failed tries so far.
+#[derive(Debug, Clone)]
+pub struct Challenge {
+    pub code: String,
+    pub failures: u8,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PaymentIntent {
+    pub id: String,
+    pub object: &'static str,
+    pub amount: i64,
+    pub amount_capturable: i64,
+    pub amount_received: i64,
+    pub currency: String,
+    pub status: &'static str,
+    pub capture_method: String,
+    pub client_secret: String,
+    pub customer: Option<String>,
+    pub description: Option<String>,
+    pub payment_method: Option<String>,
+    pub payment_method_types: Vec<&'static str>,
+    pub payment_method_options: Value,
+    pub setup_future_usage: Option<String>,
+    pub last_payment_error: Option<LastPaymentError>,
+    pub next_action: Option<NextAction>,
+    pub latest_charge: Option<String>,
+    pub cancellation_reason: Option<String>,
+    pub canceled_at: Option<i64>,
+    pub metadata: Metadata,
+    pub created: i64,
+    pub livemode: bool,
+    #[serde(skip)]
+    pub multicapture: bool,
+    #[serde(skip)]
+    pub return_url: Option<String>,
+    #[serde(skip)]
+    pub checkout_session: Option<String>,
+    #[serde(skip)]
+    pub challenge: Option<Challenge>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Charge {
+    pub id: String,
+    pub object: &'static str,
+    pub amount: i64,
+    pub amount_captured: i64,
+    pub amount_refunded: i64,
+    pub captured: bool,
+    pub refunded: bool,
+    pub paid: bool,
+    pub status: &'static str,
+    pub currency: String,
+    pub customer: Option<String>,
+    pub payment_intent: String,
+    pub payment_method: String,
+    pub payment_method_details: Value,
+    pub created: i64,
+    pub livemode: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Refund {
+    pub id: String,
+    pub object: &'static str,
+    pub amount: i64,
+    pub currency: String,
+    pub charge: String,
+    pub payment_intent: String,
+    pub status: &'static str,
+    pub reason: Option<String>,
+    pub metadata: Metadata,
+    pub created: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckoutSession {
+    pub id: String,
+    pub object: &'static str,
+    pub mode: &'static str,
+    pub url: Option<String>,
+    pub status: &'static str,
+    pub payment_status: &'static str,
+    pub payment_intent: Option<String>,
+    pub amount_total: i64,
+    pub currency: String,
+    pub customer: Option<String>,
+    pub customer_email: Option<String>,
+    pub client_reference_id: Option<String>,
+    pub success_url: String,
+    pub cancel_url: Option<String>,
+    pub expires_at: i64,
+    pub metadata: Metadata,
+    pub created: i64,
+    pub livemode: bool,
+    /// What the shopper sees on the hosted page (the line items' product names).
+    #[serde(skip)]
+    pub description: String,
+    #[serde(skip)]
+    pub intent: IntentTemplate,
+}
+
+/// `payment_intent_data[...]` of a Checkout Session, used when the shopper submits a card.
+#[derive(Debug, Clone, Default)]
+pub struct IntentTemplate {
+    pub capture_method: String,
+    pub setup_future_usage: Option<String>,
+    pub metadata: Metadata,
+    pub multicapture: bool,
+}
+
+/// The request an object change came from, echoed in events as Stripe does.
+#[derive(Debug, Clone, Default)]
+pub struct ReqCtx {
+    pub id: Option<String>,
+    pub idempotency_key: Option<String>,
+}
+
+pub struct IdemEntry {
+    pub fingerprint: [u8; 32],
+    /// None while the first request is still running.
+    pub response: Option<(u16, Vec<u8>)>,
+}
+
+pub const API_VERSION: &str = "2024-06-20";
+
+pub struct State {
+    pub customers: HashMap<String, Customer>,
+    pub payment_methods: Vec<PaymentMethod>,
+    pub sessions: HashMap<String, CheckoutSession>,
+    pub intents: HashMap<String, PaymentIntent>,
+    pub charges: HashMap<String, Charge>,
+    pub refunds: HashMap<String, Refund>,
+    pub events: Vec<Value>,
+    pub idempotency: HashMap<(String, String), IdemEntry>,
+    outbox: UnboundedSender<Value>,
+}
+
+impl State {
+    pub fn new(outbox: UnboundedSender<Value>) -> Self {
+        Self {
+            customers: HashMap::new(),
+            payment_methods: Vec::new(),
+            sessions: HashMap::new(),
+            intents: HashMap::new(),
+            charges: HashMap::new(),
+            refunds: HashMap::new(),
+            events: Vec::new(),
+            idempotency: HashMap::new(),
+            outbox,
+        }
+    }
+
+    /// Records an event and queues it for delivery; the lock held by the caller keeps events in
+    /// the order of the changes.
+    pub fn emit(&mut self, kind: &str, object: Value, req: &ReqCtx) {
+        let event = serde_json::json!({
+            "id": new_id("evt_"),
+            "object": "event",
+            "api_version": API_VERSION,
+            "created": now(),
+            "data": { "object": object },
+            "livemode": false,
+            "pending_webhooks": 1,
+            "request": { "id": req.id, "idempotency_key": req.idempotency_key },
+            "type": kind,
+        });
+        self.events.push(event.clone());
+        // The worker is gone only when the sandbox is being dropped.
+        let _ = self.outbox.send(event);
+    }
+
+    pub fn payment_method(&self, id: &str) -> Option<&PaymentMethod> {
+        self.payment_methods.iter().find(|p| p.id == id)
+    }
+
+    pub fn payment_method_mut(&mut self, id: &str) -> Option<&mut PaymentMethod> {
+        self.payment_methods.iter_mut().find(|p| p.id == id)
+    }
+
+    pub fn intent_json(&self, id: &str) -> Value {
+        self.intents
+            .get(id)
+            .and_then(|pi| serde_json::to_value(pi).ok())
+            .unwrap_or(Value::Null)
+    }
+
+    pub fn session_json(&self, id: &str) -> Value {
+        self.sessions
+            .get(id)
+            .and_then(|s| serde_json::to_value(s).ok())
+            .unwrap_or(Value::Null)
+    }
+
+    pub fn charge_json(&self, id: &str) -> Value {
+        self.charges
+            .get(id)
+            .and_then(|c| serde_json::to_value(c).ok())
+            .unwrap_or(Value::Null)
+    }
+}
+
+pub fn to_json<T: Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
