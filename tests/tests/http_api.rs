@@ -26,6 +26,7 @@ async fn api() -> Api {
         access_token_secret: b"http-test-secret-at-least-32-bytes".to_vec(),
         dynamodb_table: Some(format!("encaisse-http-{}", uuid::Uuid::new_v4().simple())),
         sandbox: Default::default(),
+        return_origins: encaisse::app::return_url::ReturnOrigins::local_development(),
     })
     .await
     .expect("devserver app on moto");

@@ -11,11 +11,16 @@ use axum::routing::get;
 use axum::Router;
 use encaisse::adapters::dynamodb::{client_from_env, schema, DynamoStore};
 use encaisse::adapters::memory::MemoryStore;
+use encaisse::adapters::stripe::{StripeConfig, StripeConnector};
+use encaisse::app::handle_webhook::HandleWebhook;
+use encaisse::app::return_url::ReturnOrigins;
+use encaisse::app::start_payment::StartPayment;
 use encaisse::app::{AccessTokens, OrderLookup};
 use encaisse::http::{
-    back_office_router, order_lookup_router, with_fallbacks, AdminAuth, BackOffice,
+    back_office_router, order_lookup_router, payments_router, webhooks_router, with_fallbacks,
+    AdminAuth, BackOffice, PaymentsApi,
 };
-use encaisse::ports::{Clock, Store, StoreError, SystemClock};
+use encaisse::ports::{Clock, PaymentProvider, Store, SystemClock};
 
 pub use demo::{seed_demo_orders, DemoOrder};
 pub use sandbox_psp::{SandboxConfig, SandboxPsp};
@@ -28,6 +33,17 @@ pub struct Options {
     /// The sandbox PSP mounted under `/sandbox-psp` (Stripe-compatible, see
     /// docs/stripe-subset.md).
     pub sandbox: SandboxConfig,
+    /// Where shoppers may return after paying; the devserver allows http on 127.0.0.1 and
+    /// localhost, any port, unless `ALLOWED_RETURN_ORIGINS` says otherwise.
+    pub return_origins: ReturnOrigins,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Store(#[from] encaisse::ports::StoreError),
+    #[error(transparent)]
+    Config(#[from] encaisse::config::ConfigError),
 }
 
 pub struct DevApp {
@@ -37,7 +53,7 @@ pub struct DevApp {
     pub sandbox: SandboxPsp,
 }
 
-pub async fn build(options: Options) -> Result<DevApp, StoreError> {
+pub async fn build(options: Options) -> Result<DevApp, BuildError> {
     let (store, store_name): (Arc<dyn Store>, String) = match options.dynamodb_table {
         Some(table) => {
             let client = client_from_env(None).await;
@@ -51,11 +67,29 @@ pub async fn build(options: Options) -> Result<DevApp, StoreError> {
         None => (Arc::new(MemoryStore::new()), "memory store".into()),
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let lookup = OrderLookup::new(
-        store.clone(),
-        AccessTokens::new(options.access_token_secret),
-        clock.clone(),
+    let tokens = AccessTokens::new(options.access_token_secret);
+    let lookup = OrderLookup::new(store.clone(), tokens.clone(), clock.clone());
+    // The production connector, pointed at the sandbox PSP this server hosts.
+    let mut stripe = StripeConfig::new(
+        "sk_test_encaisse_devserver",
+        vec![options.sandbox.webhook_secret.clone()],
     );
+    stripe.api_base = format!(
+        "{}/sandbox-psp",
+        options.sandbox.public_base_url.trim_end_matches('/')
+    );
+    let provider: Arc<dyn PaymentProvider> = Arc::new(StripeConnector::new(stripe)?);
+    let payments = PaymentsApi {
+        start: Arc::new(StartPayment::new(
+            store.clone(),
+            provider.clone(),
+            tokens,
+            clock.clone(),
+            options.return_origins,
+        )),
+        store: store.clone(),
+    };
+    let webhooks = Arc::new(HandleWebhook::new(store.clone(), provider, clock.clone()));
     let office = BackOffice {
         store: store.clone(),
         clock,
@@ -67,6 +101,8 @@ pub async fn build(options: Options) -> Result<DevApp, StoreError> {
             .route("/healthz", get(|| async { "ok" }))
             .merge(order_lookup_router(lookup))
             .merge(back_office_router(office))
+            .merge(payments_router(payments))
+            .merge(webhooks_router(webhooks))
             .nest("/sandbox-psp", sandbox.router()),
     );
     Ok(DevApp {

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 
+use encaisse::app::return_url::ReturnOrigins;
 use encaisse_dev::sandbox_psp::TEST_CARDS;
 use encaisse_dev::{build, seed_demo_orders, Options, SandboxConfig};
 use tracing_subscriber::EnvFilter;
@@ -47,6 +48,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             public_base_url: base.clone(),
             webhook_url: Some(format!("{base}/v1/webhooks/stripe")),
             webhook_secret: webhook_secret.clone(),
+        },
+        return_origins: match std::env::var("ALLOWED_RETURN_ORIGINS") {
+            Ok(list) => {
+                ReturnOrigins::parse(&list).map_err(|e| format!("ALLOWED_RETURN_ORIGINS: {e}"))?
+            }
+            Err(_) => ReturnOrigins::local_development(),
         },
     })
     .await?;

@@ -38,6 +38,7 @@ async fn sandbox_with(webhook_url: Option<String>) -> Sandbox {
             webhook_url,
             webhook_secret: SECRET.into(),
         },
+        return_origins: encaisse::app::return_url::ReturnOrigins::local_development(),
     })
     .await
     .unwrap();

@@ -1,0 +1,370 @@
+//! The card journey over real HTTP: the devserver app (every router, DynamoDB on moto server)
+//! with its sandbox PSP, which the production Stripe connector talks to and which delivers
+//! signed webhooks back to the app: lookup → start payment → hosted page → card → webhook →
+//! authorised.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use encaisse::app::return_url::ReturnOrigins;
+use encaisse_dev::{build, seed_demo_orders, Options, SandboxConfig};
+use hmac::{Hmac, Mac};
+use reqwest::redirect::Policy;
+use serde_json::{json, Value};
+use sha2::Sha256;
+
+const WEBHOOK_SECRET: &str = "whsec_card_journey_test";
+
+struct Shop {
+    base: String,
+    http: reqwest::Client,
+}
+
+async fn shop() -> Shop {
+    integration::emulator_endpoint();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = build(Options {
+        admin_api_key: "admin".into(),
+        access_token_secret: b"card-journey-secret-at-least-32-bytes".to_vec(),
+        dynamodb_table: Some(format!("encaisse-card-{}", uuid::Uuid::new_v4().simple())),
+        sandbox: SandboxConfig {
+            public_base_url: base.clone(),
+            webhook_url: Some(format!("{base}/v1/webhooks/stripe")),
+            webhook_secret: WEBHOOK_SECRET.into(),
+        },
+        return_origins: ReturnOrigins::local_development(),
+    })
+    .await
+    .expect("devserver app on moto");
+    seed_demo_orders(app.store.as_ref()).await.unwrap();
+    let router = app.router;
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap()
+    });
+    Shop {
+        base,
+        http: reqwest::Client::builder()
+            .redirect(Policy::none())
+            .build()
+            .unwrap(),
+    }
+}
+
+impl Shop {
+    async fn token(&self, reference: &str, postcode: &str) -> String {
+        let reply: Value = self
+            .http
+            .post(format!("{}/v1/order-lookups", self.base))
+            .json(&json!({"reference": reference, "postcode": postcode}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        reply["access_token"].as_str().unwrap().to_string()
+    }
+
+    async fn start(&self, reference: &str, token: &str, key: &str, body: &Value) -> (u16, Value) {
+        let reply = self
+            .http
+            .post(format!("{}/v1/orders/{reference}/payments", self.base))
+            .bearer_auth(token)
+            .header("idempotency-key", key)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        (
+            reply.status().as_u16(),
+            reply.json().await.unwrap_or(Value::Null),
+        )
+    }
+
+    async fn get(&self, path: &str, token: &str) -> Value {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Submits a card on the sandbox's hosted page; returns the redirect target, if any.
+    async fn pay(&self, page: &str, number: &str) -> Option<String> {
+        let reply = self
+            .http
+            .post(page)
+            .form(&[
+                ("name", "Jeanne Martin"),
+                ("number", number),
+                ("exp", "12/40"),
+                ("cvc", "123"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        reply
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_string())
+    }
+
+    /// Waits for the webhook to land: the payment reaches `status` within a few seconds.
+    async fn payment_reaches(
+        &self,
+        reference: &str,
+        payment: &str,
+        token: &str,
+        status: &str,
+    ) -> Value {
+        let path = format!("/v1/orders/{reference}/payments/{payment}");
+        for _ in 0..100 {
+            let seen = self.get(&path, token).await;
+            if seen["status"] == status {
+                return seen;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "payment never became {status}: {}",
+            self.get(&path, token).await
+        );
+    }
+}
+
+fn first_order_body(return_port_base: &str) -> Value {
+    json!({
+        "method": "card",
+        "billing": {"company": "Atelier Martin", "name": "Jeanne Martin", "email": "jeanne.martin@example.fr",
+                    "address": {"line1": "9 rue d'Antrechaus", "postcode": "83000", "city": "Toulon", "country": "FR"}},
+        "return_url": format!("{return_port_base}/return"),
+        "save_card": true
+    })
+}
+
+#[tokio::test]
+async fn card_payment_is_authorised_through_the_hosted_page_and_a_signed_webhook() {
+    let shop = shop().await;
+    let token = shop.token("ORD-10042", "83000").await;
+    let body = first_order_body(&shop.base);
+
+    let (status, started) = shop
+        .start("ORD-10042", &token, "journey-key-1", &body)
+        .await;
+    assert_eq!(status, 201, "{started}");
+    assert_eq!(started["payment"]["status"], "created");
+    assert_eq!(started["payment"]["amount"], "2922.00");
+    assert_eq!(started["next_action"]["type"], "redirect");
+    let page = started["next_action"]["url"].as_str().unwrap().to_string();
+    assert!(
+        page.starts_with(&format!("{}/sandbox-psp/checkout/cs_", shop.base)),
+        "{page}"
+    );
+    let payment = started["payment"]["id"].as_str().unwrap().to_string();
+
+    // Same key and body: the same answer; same key, other body: refused.
+    let (again_status, again) = shop
+        .start("ORD-10042", &token, "journey-key-1", &body)
+        .await;
+    assert_eq!((again_status, &again), (201, &started));
+    let mut other = body.clone();
+    other["save_card"] = false.into();
+    let (reused, problem) = shop
+        .start("ORD-10042", &token, "journey-key-1", &other)
+        .await;
+    assert_eq!(reused, 409);
+    assert_eq!(
+        problem["type"],
+        "https://encaisse.dev/problems/idempotency-key-reused"
+    );
+    // A second payment while this one is open is refused: the order is payment_pending.
+    let (busy, problem) = shop
+        .start("ORD-10042", &token, "journey-key-2", &body)
+        .await;
+    assert_eq!(busy, 409, "{problem}");
+    assert_eq!(
+        problem["type"],
+        "https://encaisse.dev/problems/order-not-payable"
+    );
+
+    // The shopper pays on the hosted page and comes back to the shop's return page.
+    let back = shop
+        .pay(&page, "4242 4242 4242 4242")
+        .await
+        .expect("redirect back");
+    assert!(
+        back.starts_with(&format!(
+            "{}/return?reference=ORD-10042&payment={payment}",
+            shop.base
+        )),
+        "{back}"
+    );
+
+    let authorised = shop
+        .payment_reaches("ORD-10042", &payment, &token, "authorised")
+        .await;
+    assert!(authorised["provider_reference"]
+        .as_str()
+        .unwrap()
+        .starts_with("pi_"));
+    assert_eq!(authorised["captured_amount"], "0.00");
+    let order = shop.get("/v1/orders/ORD-10042", &token).await;
+    assert_eq!(order["status"], "authorised");
+    assert_eq!(order["amount_due"], "0.00");
+    assert_eq!(order["payments"][0]["status"], "authorised");
+}
+
+fn sign(payload: &str, at: i64, secret: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{at}.{payload}").as_bytes());
+    format!("t={at},v1={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+#[tokio::test]
+async fn webhooks_are_verified_deduplicated_and_only_hints() {
+    let shop = shop().await;
+    let token = shop.token("ORD-10043", "75011").await;
+    let mut body = first_order_body(&shop.base);
+    body["billing"]["email"] = "paul.durand@example.fr".into();
+    let (_, started) = shop.start("ORD-10043", &token, "hints-1", &body).await;
+    let page = started["next_action"]["url"].as_str().unwrap().to_string();
+    let payment = started["payment"]["id"].as_str().unwrap().to_string();
+
+    // A declined card leaves the attempt open (the shopper may try another card).
+    assert!(shop.pay(&page, "4000 0000 0000 0002").await.is_none());
+    shop.pay(&page, "4242424242424242")
+        .await
+        .expect("redirect back");
+    shop.payment_reaches("ORD-10043", &payment, &token, "authorised")
+        .await;
+
+    // Replaying the sandbox's last event, correctly signed: 200, nothing changes.
+    let events: Value = shop
+        .http
+        .get(format!("{}/sandbox-psp/_events", shop.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let last = events["data"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .to_string();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let webhook = |payload: String, signature: String| {
+        shop.http
+            .post(format!("{}/v1/webhooks/stripe", shop.base))
+            .header("content-type", "application/json")
+            .header("stripe-signature", signature)
+            .body(payload)
+            .send()
+    };
+    let replay = webhook(last.clone(), sign(&last, now, WEBHOOK_SECRET))
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), 200);
+    assert_eq!(
+        replay.json::<Value>().await.unwrap()["outcome"],
+        "no_change"
+    );
+
+    // Forged or stale: 400, nothing written.
+    let forged = webhook(last.clone(), sign(&last, now, "whsec_wrong"))
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 400);
+    let stale = webhook(last.clone(), sign(&last, now - 301, WEBHOOK_SECRET))
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), 400);
+    let unsigned = shop
+        .http
+        .post(format!("{}/v1/webhooks/stripe", shop.base))
+        .body(last.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status(), 400);
+
+    // A forged "captured" claim inside a validly signed event is only a hint: the payment is
+    // re-fetched from the PSP, which says it is authorised, not captured.
+    let mut lie: Value = serde_json::from_str(&last).unwrap();
+    lie["id"] = "evt_forged_claim".into();
+    lie["type"] = "payment_intent.succeeded".into();
+    lie["data"]["object"]["status"] = "succeeded".into();
+    lie["data"]["object"]["amount_received"] = lie["data"]["object"]["amount"].clone();
+    let lie = lie.to_string();
+    let reply = webhook(lie.clone(), sign(&lie, now, WEBHOOK_SECRET))
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    let seen = shop
+        .get(&format!("/v1/orders/ORD-10043/payments/{payment}"), &token)
+        .await;
+    assert_eq!(seen["status"], "authorised");
+    assert_eq!(seen["captured_amount"], "0.00");
+}
+
+#[tokio::test]
+async fn bad_payment_requests_are_refused_before_anything_is_written() {
+    let shop = shop().await;
+    let token = shop.token("ORD-10044", "69007").await;
+    let mut body = first_order_body(&shop.base);
+    body["billing"]["email"] = "emma.smith@example.com".into();
+    let cases = [
+        ("return_url", json!("https://evil.example/steal")),
+        ("method", json!("bitcoin")),
+        ("instalments", json!(3)),
+    ];
+    for (field, value) in cases {
+        let mut bad = body.clone();
+        bad[field] = value;
+        let (status, problem) = shop
+            .start("ORD-10044", &token, &format!("bad-{field}"), &bad)
+            .await;
+        assert_eq!(status, 422, "{field}: {problem}");
+        assert_eq!(problem["field"], field);
+    }
+    let mut no_billing = body.clone();
+    no_billing.as_object_mut().unwrap().remove("billing");
+    let (status, problem) = shop
+        .start("ORD-10044", &token, "no-billing", &no_billing)
+        .await;
+    assert_eq!((status, problem["field"].as_str()), (422, Some("billing")));
+
+    // No Idempotency-Key: 400.
+    let reply = shop
+        .http
+        .post(format!("{}/v1/orders/ORD-10044/payments", shop.base))
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 400);
+    // Without a token: 401.
+    let (status, _) = shop.start("ORD-10044", "not-a-token", "k", &body).await;
+    assert_eq!(status, 401);
+
+    // Nothing was started: the order is still awaiting payment, with no payment, and a valid
+    // request still goes through with one of the keys used above.
+    let order = shop.get("/v1/orders/ORD-10044", &token).await;
+    assert_eq!(order["status"], "awaiting_payment");
+    assert_eq!(order["payments"], json!([]));
+    let (status, started) = shop.start("ORD-10044", &token, "no-billing", &body).await;
+    assert_eq!(status, 201, "{started}");
+}
