@@ -15,6 +15,7 @@ use sha2::Sha256;
 
 const WEBHOOK_SECRET: &str = "whsec_card_journey_test";
 
+#[derive(Clone)]
 struct Shop {
     base: String,
     http: reqwest::Client,
@@ -367,4 +368,173 @@ async fn bad_payment_requests_are_refused_before_anything_is_written() {
     assert_eq!(order["payments"], json!([]));
     let (status, started) = shop.start("ORD-10044", &token, "no-billing", &body).await;
     assert_eq!(status, 201, "{started}");
+}
+
+impl Shop {
+    async fn admin_post(&self, path: &str, key: Option<&str>, body: &Value) -> (u16, Value) {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth("admin")
+            .json(body);
+        if let Some(k) = key {
+            request = request.header("idempotency-key", k);
+        }
+        let reply = request.send().await.unwrap();
+        (
+            reply.status().as_u16(),
+            reply.json().await.unwrap_or(Value::Null),
+        )
+    }
+
+    /// Looks the order up, pays it by card on the hosted page, waits for the authorisation.
+    async fn authorised_order(
+        &self,
+        reference: &str,
+        postcode: &str,
+        email: &str,
+    ) -> (String, String) {
+        let token = self.token(reference, postcode).await;
+        let mut body = first_order_body(&self.base);
+        body["billing"]["email"] = email.into();
+        let (status, started) = self.start(reference, &token, "pay-1", &body).await;
+        assert_eq!(status, 201, "{started}");
+        let page = started["next_action"]["url"].as_str().unwrap().to_string();
+        let payment = started["payment"]["id"].as_str().unwrap().to_string();
+        self.pay(&page, "4242424242424242")
+            .await
+            .expect("redirect back");
+        self.payment_reaches(reference, &payment, &token, "authorised")
+            .await;
+        (token, payment)
+    }
+}
+
+#[tokio::test]
+async fn shipments_capture_once_each_and_refunds_go_back_to_the_card() {
+    let shop = shop().await;
+    let (token, payment) = shop
+        .authorised_order("ORD-10042", "83000", "jeanne.martin@example.fr")
+        .await;
+    let ship = |id: &'static str, amount: Option<&'static str>| {
+        let body = match amount {
+            Some(a) => json!({"shipment_id": id, "amount": a}),
+            None => json!({"shipment_id": id}),
+        };
+        let shop = shop.clone();
+        async move {
+            shop.admin_post("/v1/admin/orders/ORD-10042/shipments", None, &body)
+                .await
+        }
+    };
+
+    // First parcel: a partial capture.
+    let (status, first) = ship("parcel-1", Some("1000.00")).await;
+    assert_eq!(status, 202, "{first}");
+    assert_eq!(first["captured"], "1000.00");
+    assert_eq!(first["captured_total"], "1000.00");
+    let seen = shop
+        .payment_reaches("ORD-10042", &payment, &token, "partially_captured")
+        .await;
+    assert_eq!(seen["captured_amount"], "1000.00");
+    // The same message again: the same answer, no second capture.
+    let (status, again) = ship("parcel-1", Some("1000.00")).await;
+    assert_eq!((status, &again), (202, &first));
+    let (status, problem) = ship("parcel-1", Some("5.00")).await;
+    assert_eq!(
+        (status, problem["type"].as_str()),
+        (409, Some("https://encaisse.dev/problems/shipment-reused"))
+    );
+    // More than is left: refused, nothing captured.
+    let (status, problem) = ship("parcel-x", Some("5000.00")).await;
+    assert_eq!((status, problem["field"].as_str()), (422, Some("amount")));
+
+    // The last parcel arrives 20 times at once: one capture of the rest.
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let shop = shop.clone();
+            tokio::spawn(async move {
+                shop.admin_post(
+                    "/v1/admin/orders/ORD-10042/shipments",
+                    None,
+                    &json!({"shipment_id": "parcel-2"}),
+                )
+                .await
+            })
+        })
+        .collect();
+    let mut replies = Vec::new();
+    for task in tasks {
+        replies.push(task.await.unwrap());
+    }
+    let captured: Vec<&Value> = replies
+        .iter()
+        .filter(|(s, _)| *s == 202)
+        .map(|(_, b)| b)
+        .collect();
+    assert!(!captured.is_empty());
+    for (status, body) in &replies {
+        assert!(
+            *status == 202
+                || (*status == 409
+                    && body["type"] == "https://encaisse.dev/problems/request-in-progress"),
+            "{status} {body}"
+        );
+    }
+    for body in &captured {
+        assert_eq!(body["captured"], "1922.00");
+        assert_eq!(body["captured_total"], "2922.00");
+    }
+    let seen = shop
+        .payment_reaches("ORD-10042", &payment, &token, "captured")
+        .await;
+    assert_eq!(seen["captured_amount"], "2922.00");
+    let order = shop.get("/v1/orders/ORD-10042", &token).await;
+    assert_eq!(order["status"], "captured");
+
+    // Refunds: idempotent on the key, bounded by what was captured.
+    let refund = json!({"amount": "100.00", "reason": "Damaged box"});
+    let (status, first_refund) = shop
+        .admin_post(
+            "/v1/admin/orders/ORD-10042/refunds",
+            Some("refund-1"),
+            &refund,
+        )
+        .await;
+    assert_eq!(status, 201, "{first_refund}");
+    assert_eq!(first_refund["refund"]["amount"], "100.00");
+    let (status, replay) = shop
+        .admin_post(
+            "/v1/admin/orders/ORD-10042/refunds",
+            Some("refund-1"),
+            &refund,
+        )
+        .await;
+    assert_eq!((status, &replay), (201, &first_refund));
+    let (status, _) = shop
+        .admin_post(
+            "/v1/admin/orders/ORD-10042/refunds",
+            Some("refund-1"),
+            &json!({"amount": "1.00"}),
+        )
+        .await;
+    assert_eq!(status, 409);
+    let (status, _) = shop
+        .admin_post("/v1/admin/orders/ORD-10042/refunds", None, &refund)
+        .await;
+    assert_eq!(status, 400);
+    let (status, problem) = shop
+        .admin_post(
+            "/v1/admin/orders/ORD-10042/refunds",
+            Some("refund-2"),
+            &json!({"amount": "2900.00"}),
+        )
+        .await;
+    assert_eq!((status, problem["field"].as_str()), (422, Some("amount")));
+    let seen = shop
+        .payment_reaches("ORD-10042", &payment, &token, "partially_refunded")
+        .await;
+    assert_eq!(seen["refunded_amount"], "100.00");
+    let order = shop.get("/v1/orders/ORD-10042", &token).await;
+    assert_eq!(order["status"], "partially_refunded");
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use time::Duration;
 
-use super::reconcile::reconcile;
+use super::apply_psp_state::{apply_psp_state, Applied};
 use crate::domain::Reference;
 use crate::ports::{
     Clock, PaymentProvider, ProviderError, Store, StoreError, WebhookError, WebhookEvent, Write,
@@ -15,7 +15,6 @@ use crate::ports::{
 
 /// Stripe retries deliveries for up to 3 days; dedupe records outlive that.
 const DEDUPE_RETENTION: Duration = Duration::days(7);
-const ATTEMPTS: u32 = 3;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WebhookOutcome {
@@ -90,46 +89,26 @@ impl HandleWebhook {
             return Ok(WebhookOutcome::Ignored);
         };
 
-        for _ in 0..ATTEMPTS {
-            let now = self.clock.now();
-            let Some(snapshot) = self.store.get_order_with_payments(&reference).await? else {
-                return Ok(WebhookOutcome::Ignored);
-            };
-            let Some(stored) = snapshot.payments.iter().find(|p| p.value.id == our_payment) else {
-                return Ok(WebhookOutcome::Ignored);
-            };
-            let Some(change) = reconcile(
-                &snapshot.order.value,
-                &stored.value,
-                stored.version + 1,
-                &fresh,
-                now,
-            ) else {
-                return self.record_only(&event).await;
-            };
-            let mut writes = vec![Write::PutPayment {
-                payment: change.payment,
-                expected_version: Some(stored.version),
-            }];
-            if let Some(order) = change.order {
-                writes.push(Write::UpdateOrder {
-                    order,
-                    expected_version: snapshot.order.version,
-                });
+        let record = || vec![self.dedupe_record(&event)];
+        let now = self.clock.now();
+        match apply_psp_state(
+            self.store.as_ref(),
+            &reference,
+            &our_payment,
+            &fresh,
+            now,
+            &record,
+        )
+        .await
+        {
+            Ok(Applied::Changed) => Ok(WebhookOutcome::Applied),
+            Ok(Applied::Unchanged) => Ok(WebhookOutcome::NoChange),
+            Ok(Applied::Unknown) => Ok(WebhookOutcome::Ignored),
+            Err(StoreError::AlreadyExists(what)) if what.starts_with("webhook") => {
+                Ok(WebhookOutcome::NoChange)
             }
-            writes.extend(change.events.into_iter().map(Write::PutOutbox));
-            writes.push(self.dedupe_record(&event));
-            match self.store.transact(writes).await {
-                Ok(()) => return Ok(WebhookOutcome::Applied),
-                Err(StoreError::AlreadyExists(what)) if what.starts_with("webhook") => {
-                    return Ok(WebhookOutcome::NoChange)
-                }
-                // Another event moved the payment first: read again and reconcile from there.
-                Err(StoreError::VersionConflict(_) | StoreError::Contention) => continue,
-                Err(e) => return Err(e.into()),
-            }
+            Err(e) => Err(e.into()),
         }
-        Err(StoreError::Contention.into())
     }
 
     fn dedupe_record(&self, event: &WebhookEvent) -> Write {

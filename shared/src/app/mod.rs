@@ -1,6 +1,8 @@
 //! Application services: one module per use case. They take ports, never AWS or HTTP types.
 
 pub mod access_token;
+pub mod apply_psp_state;
+pub mod capture_on_shipment;
 pub mod create_order;
 pub mod handle_webhook;
 pub mod idempotency;
@@ -8,6 +10,7 @@ pub mod order_lookup;
 pub mod order_state_change;
 pub mod payment_view;
 pub mod reconcile;
+pub mod refund;
 pub mod return_url;
 pub mod start_payment;
 pub mod validate;

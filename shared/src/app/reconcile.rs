@@ -82,6 +82,7 @@ pub fn reconcile(
     );
     if now_authorised && !was_authorised {
         order_events.push((OrderEvent::Authorised, payment.amount));
+        updated.authorised_at = Some(now);
     }
     if captured > payment.captured_amount {
         let complete = updated.status != PaymentStatus::PartiallyCaptured;

@@ -364,6 +364,7 @@ impl StartPayment {
             created_at: now,
             updated_at: now,
             expires_at,
+            authorised_at: None,
         };
         let view = StartedPaymentView {
             payment: PaymentView::new(&payment),

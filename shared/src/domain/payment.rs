@@ -80,6 +80,9 @@ pub struct Payment {
     /// When an unfinished attempt stops being payable.
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
+    /// When we learned of the authorisation: the capture window runs from here.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub authorised_at: Option<OffsetDateTime>,
 }
 
 impl Payment {

@@ -46,7 +46,11 @@ impl From<CreateOrderError> for Problem {
     }
 }
 
-async fn require_admin(State(auth): State<AdminAuth>, request: Request, next: Next) -> Response {
+pub(crate) async fn require_admin(
+    State(auth): State<AdminAuth>,
+    request: Request,
+    next: Next,
+) -> Response {
     let allowed = match &auth {
         AdminAuth::ApiGatewayIam => {
             let (parts, body) = request.into_parts();

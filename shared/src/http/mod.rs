@@ -1,6 +1,7 @@
 //! HTTP: axum routers per function, shared by the Lambdas (through lambda_http) and the
 //! devserver, and the problem+json errors they answer with.
 
+pub mod admin_payments;
 pub mod back_office;
 pub mod client_ip;
 pub mod json_body;
@@ -10,6 +11,7 @@ pub mod problem;
 pub mod views;
 pub mod webhooks;
 
+pub use admin_payments::{admin_payments_router, AdminPayments};
 pub use back_office::{back_office_router, AdminAuth, BackOffice};
 pub use order_lookup::order_lookup_router;
 pub use payments::{payments_router, PaymentsApi};

@@ -66,7 +66,7 @@ impl From<StartPaymentError> for Problem {
     }
 }
 
-fn provider_problem(error: &ProviderError) -> Problem {
+pub(crate) fn provider_problem(error: &ProviderError) -> Problem {
     match error {
         ProviderError::Unavailable(_) | ProviderError::RateLimited => {
             tracing::warn!(%error, "payment provider unavailable");

@@ -12,13 +12,15 @@ use axum::Router;
 use encaisse::adapters::dynamodb::{client_from_env, schema, DynamoStore};
 use encaisse::adapters::memory::MemoryStore;
 use encaisse::adapters::stripe::{StripeConfig, StripeConnector};
+use encaisse::app::capture_on_shipment::CaptureOnShipment;
 use encaisse::app::handle_webhook::HandleWebhook;
+use encaisse::app::refund::RefundPayment;
 use encaisse::app::return_url::ReturnOrigins;
 use encaisse::app::start_payment::StartPayment;
 use encaisse::app::{AccessTokens, OrderLookup};
 use encaisse::http::{
-    back_office_router, order_lookup_router, payments_router, webhooks_router, with_fallbacks,
-    AdminAuth, BackOffice, PaymentsApi,
+    admin_payments_router, back_office_router, order_lookup_router, payments_router,
+    webhooks_router, with_fallbacks, AdminAuth, AdminPayments, BackOffice, PaymentsApi,
 };
 use encaisse::ports::{Clock, PaymentProvider, Store, SystemClock};
 
@@ -89,11 +91,24 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
         )),
         store: store.clone(),
     };
+    let admin_payments = AdminPayments {
+        capture: Arc::new(CaptureOnShipment::new(
+            store.clone(),
+            provider.clone(),
+            clock.clone(),
+        )),
+        refunds: Arc::new(RefundPayment::new(
+            store.clone(),
+            provider.clone(),
+            clock.clone(),
+        )),
+    };
     let webhooks = Arc::new(HandleWebhook::new(store.clone(), provider, clock.clone()));
+    let admin_auth = AdminAuth::ApiKey(options.admin_api_key.into());
     let office = BackOffice {
         store: store.clone(),
-        clock,
-        auth: AdminAuth::ApiKey(options.admin_api_key.into()),
+        clock: clock.clone(),
+        auth: admin_auth.clone(),
     };
     let sandbox = SandboxPsp::new(options.sandbox);
     let router = with_fallbacks(
@@ -101,6 +116,7 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
             .route("/healthz", get(|| async { "ok" }))
             .merge(order_lookup_router(lookup))
             .merge(back_office_router(office))
+            .merge(admin_payments_router(admin_payments, admin_auth))
             .merge(payments_router(payments))
             .merge(webhooks_router(webhooks))
             .nest("/sandbox-psp", sandbox.router()),

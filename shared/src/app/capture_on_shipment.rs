@@ -1,0 +1,270 @@
+//! Capture when the parcel is handed to the carrier (an SQS message from the warehouse, or the
+//! back-office call): partial and multiple captures up to what was authorised, each shipment
+//! captured at most once however often its message arrives.
+
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use time::{Duration, OffsetDateTime};
+
+use super::apply_psp_state::apply_psp_state;
+use super::start_payment::IDEMPOTENCY_RETENTION;
+use crate::domain::{FieldError, Money, PaymentStatus, Reference};
+use crate::ports::{
+    Claim, Clock, IdempotencyCompletion, IdempotencyKey, PaymentProvider, ProviderError, Store,
+    StoreError, StoredResponse, Write,
+};
+
+/// Card authorisations lapse after 7 days at most (Visa merchant-initiated: 4 days 18 hours);
+/// past the shortest, a capture may be refused or downgraded, so we do not attempt it blindly.
+pub const CAPTURE_WINDOW: Duration = Duration::hours(4 * 24 + 18);
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShipmentCommand {
+    pub shipment_id: String,
+    /// What this parcel is worth; None captures everything still authorised.
+    #[serde(default)]
+    pub amount: Option<String>,
+}
+
+/// The SQS form: the same body plus the order reference.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShipmentMessage {
+    pub reference: String,
+    pub shipment_id: String,
+    #[serde(default)]
+    pub amount: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    #[error("invalid input: {0}")]
+    Invalid(#[from] FieldError),
+    #[error("order not found")]
+    NotFound,
+    #[error("nothing authorised to capture")]
+    NothingToCapture,
+    #[error("the authorisation is past its capture window; re-authorise first")]
+    AuthorisationTooOld,
+    #[error("this shipment is being captured right now")]
+    InProgress,
+    #[error("this shipment id was already used with another amount")]
+    ShipmentReused,
+    #[error("payment provider: {0}")]
+    Provider(#[from] ProviderError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl CaptureError {
+    /// Worth redelivering the message later (vs a message that will never succeed).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            CaptureError::InProgress => true,
+            CaptureError::Provider(e) => {
+                matches!(
+                    e,
+                    ProviderError::Unavailable(_) | ProviderError::RateLimited
+                )
+            }
+            CaptureError::Store(e) => !matches!(e, StoreError::Corrupt(_)),
+            _ => false,
+        }
+    }
+}
+
+pub struct CaptureOnShipment {
+    store: Arc<dyn Store>,
+    provider: Arc<dyn PaymentProvider>,
+    clock: Arc<dyn Clock>,
+}
+
+fn shipment_field(shipment_id: &str) -> Result<String, FieldError> {
+    let id = shipment_id.trim();
+    if id.is_empty() || id.len() > 128 || !id.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(FieldError::new(
+            "shipment_id",
+            "must be 1 to 128 visible ASCII characters",
+        ));
+    }
+    Ok(id.to_string())
+}
+
+impl CaptureOnShipment {
+    pub fn new(
+        store: Arc<dyn Store>,
+        provider: Arc<dyn PaymentProvider>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            store,
+            provider,
+            clock,
+        }
+    }
+
+    pub async fn capture_message(
+        &self,
+        message: ShipmentMessage,
+    ) -> Result<StoredResponse, CaptureError> {
+        let reference = Reference::parse(&message.reference)?;
+        self.capture(
+            &reference,
+            ShipmentCommand {
+                shipment_id: message.shipment_id,
+                amount: message.amount,
+            },
+            self.clock.now() + Duration::seconds(30),
+        )
+        .await
+    }
+
+    /// Returns the response to give (202 with the payment), the same for a repeated shipment.
+    pub async fn capture(
+        &self,
+        reference: &Reference,
+        command: ShipmentCommand,
+        in_progress_until: OffsetDateTime,
+    ) -> Result<StoredResponse, CaptureError> {
+        let shipment_id = shipment_field(&command.shipment_id)?;
+        let now = self.clock.now();
+        let key = IdempotencyKey {
+            scope: format!("shipment#{reference}"),
+            key: shipment_id.clone(),
+        };
+        let request_hash = format!(
+            "{:x}",
+            Sha256::digest(command.amount.as_deref().unwrap_or("*").as_bytes())
+        );
+        match self
+            .store
+            .claim(
+                &key,
+                &request_hash,
+                in_progress_until,
+                now + IDEMPOTENCY_RETENTION,
+                now,
+            )
+            .await?
+        {
+            Claim::Acquired => {}
+            Claim::Completed(done) => return Ok(done),
+            Claim::InProgress => return Err(CaptureError::InProgress),
+            Claim::Mismatch => return Err(CaptureError::ShipmentReused),
+        }
+        let outcome = self
+            .capture_claimed(
+                reference,
+                &key,
+                &request_hash,
+                command.amount.as_deref(),
+                now,
+            )
+            .await;
+        if outcome.is_err() {
+            if let Err(error) = self.store.release(&key, &request_hash).await {
+                tracing::warn!(%error, "could not release a shipment claim; it will expire");
+            }
+        }
+        outcome
+    }
+
+    async fn capture_claimed(
+        &self,
+        reference: &Reference,
+        key: &IdempotencyKey,
+        request_hash: &str,
+        amount: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<StoredResponse, CaptureError> {
+        let snapshot = self
+            .store
+            .get_order_with_payments(reference)
+            .await?
+            .ok_or(CaptureError::NotFound)?;
+        let payment = snapshot
+            .payments
+            .iter()
+            .rev()
+            .find(|p| {
+                matches!(
+                    p.value.status,
+                    PaymentStatus::Authorised | PaymentStatus::PartiallyCaptured
+                )
+            })
+            .ok_or(CaptureError::NothingToCapture)?;
+        let payment = &payment.value;
+        let provider_id = payment
+            .provider_reference
+            .clone()
+            .ok_or(CaptureError::NothingToCapture)?;
+        let remaining = payment.amount - payment.captured_amount;
+        let amount = match amount {
+            None => remaining,
+            Some(text) => payment
+                .currency
+                .parse_amount(text)
+                .map_err(|e| FieldError::new("amount", e.to_string()))?,
+        };
+        if amount <= Decimal::ZERO || amount > remaining {
+            return Err(FieldError::new(
+                "amount",
+                format!(
+                    "must be above 0 and at most the {} still authorised",
+                    payment.currency.format(remaining)
+                ),
+            )
+            .into());
+        }
+        if payment
+            .authorised_at
+            .is_some_and(|at| now - at > CAPTURE_WINDOW)
+        {
+            return Err(CaptureError::AuthorisationTooOld);
+        }
+        let money = Money::new(amount, payment.currency)
+            .map_err(|e| StoreError::Corrupt(format!("capture amount: {e}")))?;
+        let fresh = self
+            .provider
+            .capture(
+                &provider_id,
+                money,
+                amount == remaining,
+                &format!("capture-{reference}-{}", key.key),
+            )
+            .await?;
+        let response = StoredResponse {
+            status: 202,
+            body: serde_json::json!({
+                "shipment_id": key.key,
+                "payment_id": payment.id,
+                "captured": payment.currency.format(amount),
+                "captured_total": payment.currency.format(fresh.amount_received.amount()),
+                "currency": payment.currency.code(),
+            })
+            .to_string(),
+        };
+        let completion = || {
+            vec![Write::CompleteIdempotency(IdempotencyCompletion {
+                key: key.clone(),
+                request_hash: request_hash.to_string(),
+                response: response.clone(),
+                expires_at: now + IDEMPOTENCY_RETENTION,
+            })]
+        };
+        apply_psp_state(
+            self.store.as_ref(),
+            reference,
+            &payment.id,
+            &fresh,
+            now,
+            &completion,
+        )
+        .await?;
+        Ok(response)
+    }
+}

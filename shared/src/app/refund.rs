@@ -1,0 +1,205 @@
+//! Back office: refund part or all of what was captured, back to the card. Idempotent on the
+//! caller's Idempotency-Key; the refund is confirmed (and the order moved) from the PSP's state.
+
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use super::apply_psp_state::apply_psp_state;
+use super::start_payment::IDEMPOTENCY_RETENTION;
+use super::validate::optional_text;
+use crate::domain::{FieldError, Money, PaymentStatus, Reference};
+use crate::ports::{
+    Claim, Clock, IdempotencyCompletion, IdempotencyKey, PaymentProvider, ProviderError, Store,
+    StoreError, StoredResponse, Write,
+};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefundCommand {
+    pub amount: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RefundError {
+    #[error("invalid input: {0}")]
+    Invalid(#[from] FieldError),
+    #[error("order not found")]
+    NotFound,
+    #[error("nothing captured to refund")]
+    NothingToRefund,
+    #[error("a request with this Idempotency-Key is still running")]
+    InProgress,
+    #[error("this Idempotency-Key was used with another body")]
+    KeyReused,
+    #[error("payment provider: {0}")]
+    Provider(#[from] ProviderError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub struct RefundPayment {
+    store: Arc<dyn Store>,
+    provider: Arc<dyn PaymentProvider>,
+    clock: Arc<dyn Clock>,
+}
+
+impl RefundPayment {
+    pub fn new(
+        store: Arc<dyn Store>,
+        provider: Arc<dyn PaymentProvider>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            store,
+            provider,
+            clock,
+        }
+    }
+
+    pub async fn refund(
+        &self,
+        reference: &Reference,
+        idempotency_key: &str,
+        body: &[u8],
+        command: RefundCommand,
+        in_progress_until: OffsetDateTime,
+    ) -> Result<StoredResponse, RefundError> {
+        let reason = optional_text("reason", command.reason.as_deref(), 500)?;
+        let now = self.clock.now();
+        let key = IdempotencyKey {
+            scope: format!("refunds#{reference}"),
+            key: idempotency_key.to_string(),
+        };
+        let request_hash = format!("{:x}", Sha256::digest(body));
+        match self
+            .store
+            .claim(
+                &key,
+                &request_hash,
+                in_progress_until,
+                now + IDEMPOTENCY_RETENTION,
+                now,
+            )
+            .await?
+        {
+            Claim::Acquired => {}
+            Claim::Completed(done) => return Ok(done),
+            Claim::InProgress => return Err(RefundError::InProgress),
+            Claim::Mismatch => return Err(RefundError::KeyReused),
+        }
+        let outcome = self
+            .refund_claimed(reference, &key, &request_hash, &command.amount, reason, now)
+            .await;
+        if outcome.is_err() {
+            if let Err(error) = self.store.release(&key, &request_hash).await {
+                tracing::warn!(%error, "could not release a refund claim; it will expire");
+            }
+        }
+        outcome
+    }
+
+    async fn refund_claimed(
+        &self,
+        reference: &Reference,
+        key: &IdempotencyKey,
+        request_hash: &str,
+        amount: &str,
+        reason: Option<String>,
+        now: OffsetDateTime,
+    ) -> Result<StoredResponse, RefundError> {
+        let snapshot = self
+            .store
+            .get_order_with_payments(reference)
+            .await?
+            .ok_or(RefundError::NotFound)?;
+        let payment = snapshot
+            .payments
+            .iter()
+            .rev()
+            .map(|p| &p.value)
+            .find(|p| {
+                matches!(
+                    p.status,
+                    PaymentStatus::PartiallyCaptured
+                        | PaymentStatus::Captured
+                        | PaymentStatus::PartiallyRefunded
+                ) && p.captured_amount > p.refunded_amount
+            })
+            .ok_or(RefundError::NothingToRefund)?;
+        let refundable = payment.captured_amount - payment.refunded_amount;
+        let amount = payment
+            .currency
+            .parse_amount(amount)
+            .map_err(|e| FieldError::new("amount", e.to_string()))?;
+        if amount <= Decimal::ZERO || amount > refundable {
+            return Err(FieldError::new(
+                "amount",
+                format!(
+                    "must be above 0 and at most the {} still refundable",
+                    payment.currency.format(refundable)
+                ),
+            )
+            .into());
+        }
+        let provider_id = payment
+            .provider_reference
+            .clone()
+            .ok_or(RefundError::NothingToRefund)?;
+        let money = Money::new(amount, payment.currency)
+            .map_err(|e| StoreError::Corrupt(format!("refund amount: {e}")))?;
+        let refund = self
+            .provider
+            .refund(
+                &provider_id,
+                money,
+                &format!("refund-{reference}-{}", key.key),
+            )
+            .await?;
+        tracing::info!(refund = %refund.id, payment = %payment.id, reason = reason.as_deref().unwrap_or(""), "refund requested");
+        let fresh = self.provider.fetch_payment(&provider_id).await?;
+        let state = match refund.state {
+            crate::ports::RefundState::Pending => "pending",
+            crate::ports::RefundState::Succeeded => "succeeded",
+            crate::ports::RefundState::Failed => "failed",
+            crate::ports::RefundState::Canceled => "canceled",
+        };
+        let response = StoredResponse {
+            status: 201,
+            body: serde_json::json!({
+                "refund": {
+                    "id": refund.id,
+                    "payment_id": payment.id,
+                    "amount": payment.currency.format(amount),
+                    "currency": payment.currency.code(),
+                    "status": state,
+                    "reason": reason,
+                }
+            })
+            .to_string(),
+        };
+        let completion = || {
+            vec![Write::CompleteIdempotency(IdempotencyCompletion {
+                key: key.clone(),
+                request_hash: request_hash.to_string(),
+                response: response.clone(),
+                expires_at: now + IDEMPOTENCY_RETENTION,
+            })]
+        };
+        apply_psp_state(
+            self.store.as_ref(),
+            reference,
+            &payment.id,
+            &fresh,
+            now,
+            &completion,
+        )
+        .await?;
+        Ok(response)
+    }
+}

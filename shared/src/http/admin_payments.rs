@@ -1,0 +1,152 @@
+//! Back-office money routes: `POST /v1/admin/orders/{reference}/shipments` (capture what was
+//! shipped) and `POST /v1/admin/orders/{reference}/refunds` (Idempotency-Key required).
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use time::{Duration, OffsetDateTime};
+
+use super::back_office::{require_admin, AdminAuth};
+use super::json_body::{parse_json, RawJson};
+use super::payments::provider_problem;
+use super::Problem;
+use crate::app::capture_on_shipment::{CaptureError, CaptureOnShipment, ShipmentCommand};
+use crate::app::refund::{RefundCommand, RefundError, RefundPayment};
+use crate::app::start_payment::parse_idempotency_key;
+use crate::domain::Reference;
+use crate::ports::StoredResponse;
+
+#[derive(Clone)]
+pub struct AdminPayments {
+    pub capture: Arc<CaptureOnShipment>,
+    pub refunds: Arc<RefundPayment>,
+}
+
+fn conflict(slug: &str, title: &str, detail: &str) -> Problem {
+    Problem::new(StatusCode::CONFLICT, slug, title, detail)
+}
+
+fn not_found() -> Problem {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "order-not-found",
+        "Order not found",
+        "No order has this reference.",
+    )
+}
+
+impl From<CaptureError> for Problem {
+    fn from(error: CaptureError) -> Self {
+        use CaptureError as E;
+        match error {
+            E::Invalid(e) => Problem::invalid_field(e),
+            E::NotFound => not_found(),
+            E::NothingToCapture => conflict(
+                "nothing-to-capture",
+                "Nothing to capture",
+                "The order has no authorised amount left to capture.",
+            ),
+            E::AuthorisationTooOld => conflict(
+                "authorisation-expired",
+                "Authorisation too old",
+                "The card authorisation is past its capture window; the shopper must pay again.",
+            ),
+            E::InProgress => conflict(
+                "request-in-progress",
+                "Request in progress",
+                "This shipment is being captured. Retry shortly.",
+            ),
+            E::ShipmentReused => conflict(
+                "shipment-reused",
+                "Shipment id reused",
+                "This shipment id was already captured with another amount.",
+            )
+            .with_field("shipment_id"),
+            E::Provider(e) => provider_problem(&e),
+            E::Store(e) => Problem::from_store(&e),
+        }
+    }
+}
+
+impl From<RefundError> for Problem {
+    fn from(error: RefundError) -> Self {
+        use RefundError as E;
+        match error {
+            E::Invalid(e) => Problem::invalid_field(e),
+            E::NotFound => not_found(),
+            E::NothingToRefund => conflict(
+                "nothing-to-refund",
+                "Nothing to refund",
+                "The order has no captured amount left to refund.",
+            ),
+            E::InProgress => conflict(
+                "request-in-progress",
+                "Request in progress",
+                "A request with this Idempotency-Key is still being processed. Retry shortly.",
+            ),
+            E::KeyReused => conflict(
+                "idempotency-key-reused",
+                "Idempotency-Key reused",
+                "This Idempotency-Key was already used with a different request body.",
+            ),
+            E::Provider(e) => provider_problem(&e),
+            E::Store(e) => Problem::from_store(&e),
+        }
+    }
+}
+
+fn reply(stored: StoredResponse) -> Response {
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+    let mut response = (status, stored.body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn until() -> OffsetDateTime {
+    OffsetDateTime::now_utc() + Duration::seconds(30)
+}
+
+async fn ship(
+    State(api): State<AdminPayments>,
+    Path(reference): Path<String>,
+    RawJson(body): RawJson,
+) -> Result<Response, Problem> {
+    let reference = Reference::parse(&reference).map_err(|_| not_found())?;
+    let command: ShipmentCommand = parse_json(&body)?;
+    Ok(reply(
+        api.capture.capture(&reference, command, until()).await?,
+    ))
+}
+
+async fn refund(
+    State(api): State<AdminPayments>,
+    Path(reference): Path<String>,
+    headers: HeaderMap,
+    RawJson(body): RawJson,
+) -> Result<Response, Problem> {
+    let reference = Reference::parse(&reference).map_err(|_| not_found())?;
+    let key = parse_idempotency_key(headers.get("idempotency-key").and_then(|v| v.to_str().ok()))
+        .map_err(Problem::from)?;
+    let command: RefundCommand = parse_json(&body)?;
+    Ok(reply(
+        api.refunds
+            .refund(&reference, &key, &body, command, until())
+            .await?,
+    ))
+}
+
+pub fn admin_payments_router(api: AdminPayments, auth: AdminAuth) -> Router {
+    Router::new()
+        .route("/v1/admin/orders/{reference}/shipments", post(ship))
+        .route("/v1/admin/orders/{reference}/refunds", post(refund))
+        .with_state(api)
+        .route_layer(middleware::from_fn_with_state(auth, require_admin))
+}
