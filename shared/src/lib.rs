@@ -10,6 +10,7 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod ports;
+pub mod sqs;
 
 #[cfg(any(test, feature = "contract-tests"))]
 pub mod contract;

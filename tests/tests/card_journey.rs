@@ -19,6 +19,7 @@ const WEBHOOK_SECRET: &str = "whsec_card_journey_test";
 struct Shop {
     base: String,
     http: reqwest::Client,
+    store: std::sync::Arc<dyn encaisse::ports::Store>,
 }
 
 async fn shop() -> Shop {
@@ -39,6 +40,7 @@ async fn shop() -> Shop {
     .await
     .expect("devserver app on moto");
     seed_demo_orders(app.store.as_ref()).await.unwrap();
+    let store = app.store.clone();
     let router = app.router;
     tokio::spawn(async move {
         axum::serve(
@@ -50,6 +52,7 @@ async fn shop() -> Shop {
     });
     Shop {
         base,
+        store,
         http: reqwest::Client::builder()
             .redirect(Policy::none())
             .build()
@@ -537,4 +540,42 @@ async fn shipments_capture_once_each_and_refunds_go_back_to_the_card() {
     assert_eq!(seen["refunded_amount"], "100.00");
     let order = shop.get("/v1/orders/ORD-10042", &token).await;
     assert_eq!(order["status"], "partially_refunded");
+}
+
+#[tokio::test]
+async fn the_shipments_queue_captures_once_and_reports_only_unreadable_messages() {
+    use aws_lambda_events::event::sqs::SqsEvent;
+    use encaisse::adapters::stripe::{StripeConfig, StripeConnector};
+    use encaisse::app::capture_on_shipment::CaptureOnShipment;
+
+    let shop = shop().await;
+    let (token, payment) = shop
+        .authorised_order("ORD-10042", "83000", "jeanne.martin@example.fr")
+        .await;
+    // The capture-on-shipment function's wiring, against the sandbox PSP.
+    let mut config = StripeConfig::new("sk_test_queue", vec![WEBHOOK_SECRET.into()]);
+    config.api_base = format!("{}/sandbox-psp", shop.base);
+    let capture = CaptureOnShipment::new(
+        shop.store.clone(),
+        std::sync::Arc::new(StripeConnector::new(config).unwrap()),
+        std::sync::Arc::new(encaisse::ports::SystemClock),
+    );
+    let event: SqsEvent = serde_json::from_value(integration::event(
+        "capture-on-shipment/shipments-batch.json",
+    ))
+    .unwrap();
+    let response = encaisse::sqs::shipments::capture_shipments(&capture, event).await;
+    let failed: Vec<&str> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    assert_eq!(failed, ["6f1c2a7e-0003-4c1e-9a51-2b6c0d9e4f11"]);
+    let seen = shop
+        .payment_reaches("ORD-10042", &payment, &token, "partially_captured")
+        .await;
+    assert_eq!(
+        seen["captured_amount"], "1000.00",
+        "two copies of one message capture once"
+    );
 }

@@ -1,24 +1,43 @@
-//! back-office: `POST /v1/admin/orders`, `GET /v1/admin/orders/{reference}` behind IAM. Wiring only.
+//! back-office: `/v1/admin/orders…` (orders from quotes, shipments, refunds) behind IAM.
+//! Wiring only.
 
 use std::sync::Arc;
 
 use encaisse::adapters::dynamodb::{client_from_env, DynamoStore};
+use encaisse::adapters::stripe::StripeConnector;
+use encaisse::app::capture_on_shipment::CaptureOnShipment;
+use encaisse::app::refund::RefundPayment;
 use encaisse::config;
-use encaisse::http::{back_office_router, with_fallbacks, AdminAuth, BackOffice};
-use encaisse::ports::SystemClock;
+use encaisse::http::{
+    admin_payments_router, back_office_router, with_fallbacks, AdminAuth, AdminPayments, BackOffice,
+};
+use encaisse::ports::{Clock, PaymentProvider, Store, SystemClock};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let table = config::table_name()?;
+    let provider: Arc<dyn PaymentProvider> = Arc::new(StripeConnector::from_env()?);
     let store = DynamoStore::new(client_from_env(None).await, table);
     if let Err(error) = store.warm_up().await {
         lambda_http::tracing::warn!(%error, "DynamoDB warm-up failed; first request pays for it");
     }
+    let store: Arc<dyn Store> = Arc::new(store);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let office = BackOffice {
-        store: Arc::new(store),
-        clock: Arc::new(SystemClock),
+        store: store.clone(),
+        clock: clock.clone(),
         auth: AdminAuth::ApiGatewayIam,
     };
-    lambda_http::run(with_fallbacks(back_office_router(office))).await
+    let payments = AdminPayments {
+        capture: Arc::new(CaptureOnShipment::new(
+            store.clone(),
+            provider.clone(),
+            clock.clone(),
+        )),
+        refunds: Arc::new(RefundPayment::new(store, provider, clock)),
+    };
+    let router =
+        back_office_router(office).merge(admin_payments_router(payments, AdminAuth::ApiGatewayIam));
+    lambda_http::run(with_fallbacks(router)).await
 }

@@ -1,0 +1,34 @@
+//! capture-on-shipment: the `shipments` SQS queue (ReportBatchItemFailures). Wiring only; the
+//! back-office route `POST /v1/admin/orders/{reference}/shipments` runs the same use case.
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use encaisse::adapters::dynamodb::{client_from_env, DynamoStore};
+use encaisse::adapters::stripe::StripeConnector;
+use encaisse::app::capture_on_shipment::CaptureOnShipment;
+use encaisse::config;
+use encaisse::ports::SystemClock;
+use encaisse::sqs::shipments::capture_shipments;
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let table = config::table_name()?;
+    let provider = Arc::new(StripeConnector::from_env()?);
+    let store = DynamoStore::new(client_from_env(None).await, table);
+    if let Err(error) = store.warm_up().await {
+        lambda_runtime::tracing::warn!(%error, "DynamoDB warm-up failed; first request pays for it");
+    }
+    let capture = Arc::new(CaptureOnShipment::new(
+        Arc::new(store),
+        provider,
+        Arc::new(SystemClock),
+    ));
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        let capture = capture.clone();
+        async move { Ok::<SqsBatchResponse, Error>(capture_shipments(&capture, event.payload).await) }
+    }))
+    .await
+}
