@@ -4,6 +4,8 @@
 //! These tests need the emulator and fail (never skip) without it: run them with `scripts/test`,
 //! which starts moto and sets `AWS_ENDPOINT_URL`.
 
+pub mod shop;
+
 use std::sync::Arc;
 
 use axum::Router;

@@ -1,0 +1,209 @@
+//! A shop on a loopback port for end-to-end tests: the devserver app (every router) over
+//! DynamoDB on moto server, with its sandbox PSP delivering signed webhooks back to it, driven
+//! like a browser and a back office would.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use encaisse::app::return_url::ReturnOrigins;
+use encaisse_dev::{build, seed_demo_orders, Options, SandboxConfig};
+use hmac::{Hmac, Mac};
+use reqwest::redirect::Policy;
+use serde_json::{json, Value};
+use sha2::Sha256;
+
+pub const WEBHOOK_SECRET: &str = "whsec_card_journey_test";
+
+#[derive(Clone)]
+pub struct Shop {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub store: std::sync::Arc<dyn encaisse::ports::Store>,
+}
+
+pub async fn shop() -> Shop {
+    crate::emulator_endpoint();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = build(Options {
+        admin_api_key: "admin".into(),
+        access_token_secret: b"card-journey-secret-at-least-32-bytes".to_vec(),
+        dynamodb_table: Some(format!("encaisse-card-{}", uuid::Uuid::new_v4().simple())),
+        sandbox: SandboxConfig {
+            public_base_url: base.clone(),
+            webhook_url: Some(format!("{base}/v1/webhooks/stripe")),
+            webhook_secret: WEBHOOK_SECRET.into(),
+        },
+        return_origins: ReturnOrigins::local_development(),
+    })
+    .await
+    .expect("devserver app on moto");
+    seed_demo_orders(app.store.as_ref()).await.unwrap();
+    let store = app.store.clone();
+    let router = app.router;
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap()
+    });
+    Shop {
+        base,
+        store,
+        http: reqwest::Client::builder()
+            .redirect(Policy::none())
+            .build()
+            .unwrap(),
+    }
+}
+
+impl Shop {
+    pub async fn token(&self, reference: &str, postcode: &str) -> String {
+        let reply: Value = self
+            .http
+            .post(format!("{}/v1/order-lookups", self.base))
+            .json(&json!({"reference": reference, "postcode": postcode}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        reply["access_token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn start(
+        &self,
+        reference: &str,
+        token: &str,
+        key: &str,
+        body: &Value,
+    ) -> (u16, Value) {
+        let reply = self
+            .http
+            .post(format!("{}/v1/orders/{reference}/payments", self.base))
+            .bearer_auth(token)
+            .header("idempotency-key", key)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        (
+            reply.status().as_u16(),
+            reply.json().await.unwrap_or(Value::Null),
+        )
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Value {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Submits a card on the sandbox's hosted page; returns the redirect target, if any.
+    pub async fn pay(&self, page: &str, number: &str) -> Option<String> {
+        let reply = self
+            .http
+            .post(page)
+            .form(&[
+                ("name", "Jeanne Martin"),
+                ("number", number),
+                ("exp", "12/40"),
+                ("cvc", "123"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        reply
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_string())
+    }
+
+    /// Waits for the webhook to land: the payment reaches `status` within a few seconds.
+    pub async fn payment_reaches(
+        &self,
+        reference: &str,
+        payment: &str,
+        token: &str,
+        status: &str,
+    ) -> Value {
+        let path = format!("/v1/orders/{reference}/payments/{payment}");
+        for _ in 0..100 {
+            let seen = self.get(&path, token).await;
+            if seen["status"] == status {
+                return seen;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "payment never became {status}: {}",
+            self.get(&path, token).await
+        );
+    }
+}
+
+pub fn first_order_body(return_port_base: &str) -> Value {
+    json!({
+        "method": "card",
+        "billing": {"company": "Atelier Martin", "name": "Jeanne Martin", "email": "jeanne.martin@example.fr",
+                    "address": {"line1": "9 rue d'Antrechaus", "postcode": "83000", "city": "Toulon", "country": "FR"}},
+        "return_url": format!("{return_port_base}/return"),
+        "save_card": true
+    })
+}
+
+/// A Stripe-Signature header for `payload`, as Stripe computes it.
+pub fn sign(payload: &str, at: i64, secret: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{at}.{payload}").as_bytes());
+    format!("t={at},v1={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+impl Shop {
+    pub async fn admin_post(&self, path: &str, key: Option<&str>, body: &Value) -> (u16, Value) {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth("admin")
+            .json(body);
+        if let Some(k) = key {
+            request = request.header("idempotency-key", k);
+        }
+        let reply = request.send().await.unwrap();
+        (
+            reply.status().as_u16(),
+            reply.json().await.unwrap_or(Value::Null),
+        )
+    }
+
+    /// Looks the order up, pays it by card on the hosted page, waits for the authorisation.
+    pub async fn authorised_order(
+        &self,
+        reference: &str,
+        postcode: &str,
+        email: &str,
+    ) -> (String, String) {
+        let token = self.token(reference, postcode).await;
+        let mut body = first_order_body(&self.base);
+        body["billing"]["email"] = email.into();
+        let (status, started) = self.start(reference, &token, "pay-1", &body).await;
+        assert_eq!(status, 201, "{started}");
+        let page = started["next_action"]["url"].as_str().unwrap().to_string();
+        let payment = started["payment"]["id"].as_str().unwrap().to_string();
+        self.pay(&page, "4242424242424242")
+            .await
+            .expect("redirect back");
+        self.payment_reaches(reference, &payment, &token, "authorised")
+            .await;
+        (token, payment)
+    }
+}
