@@ -11,7 +11,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
-use super::order_state_change::start_payment_on;
+use super::order_state_change::{abandon_payment_on, resume_payment_on, start_payment_on};
 use super::payment_view::{NextAction, PaymentView, StartedPaymentView};
 use super::return_url::{with_query, ReturnOrigins};
 use super::validate::{country, email, optional_text, text};
@@ -21,8 +21,8 @@ use crate::domain::{
     PaymentMethod, PaymentStatus, Postcode, Reference,
 };
 use crate::ports::{
-    Claim, Clock, HostedPaymentRequest, IdempotencyCompletion, IdempotencyKey, PaymentProvider,
-    ProviderError, Store, StoreError, StoredResponse, Write,
+    Claim, Clock, HostedPaymentRequest, HostedPaymentState, IdempotencyCompletion, IdempotencyKey,
+    PaymentProvider, ProviderError, Store, StoreError, StoredResponse, Write,
 };
 
 /// How long a started card payment stays payable (Stripe Checkout's minimum is 30 minutes).
@@ -93,6 +93,11 @@ pub enum StartPaymentError {
     NotPayable(OrderStatus),
     #[error("the order changed while the payment started; retry")]
     Conflict,
+    /// The shopper finished the old attempt after all (another tab): wait for its outcome.
+    #[error("the previous attempt was just completed; its outcome is on its way")]
+    AttemptCompleted,
+    #[error("no such payment")]
+    PaymentNotFound,
     #[error("payment provider: {0}")]
     Provider(#[from] ProviderError),
     #[error(transparent)]
@@ -260,6 +265,74 @@ impl StartPayment {
         outcome
     }
 
+    /// Closes an unfinished attempt at the PSP and returns the write that cancels it here.
+    async fn close_attempt(
+        &self,
+        old: crate::ports::Versioned<Payment>,
+        now: OffsetDateTime,
+    ) -> Result<Write, StartPaymentError> {
+        if let Some(session) = &old.value.hosted_session {
+            let closed = self
+                .provider
+                .expire_hosted_payment(session, &format!("expire-{session}"))
+                .await?;
+            if closed.state == HostedPaymentState::Complete {
+                return Err(StartPaymentError::AttemptCompleted);
+            }
+        }
+        let mut cancelled = old.value;
+        cancelled.status = PaymentStatus::Cancelled;
+        cancelled.updated_at = now;
+        Ok(Write::PutPayment {
+            payment: cancelled,
+            expected_version: Some(old.version),
+        })
+    }
+
+    /// `DELETE …/payments/{id}`: the shopper drops an unfinished attempt; the order can be paid
+    /// again. Deleting an attempt already closed answers the same.
+    pub async fn abandon(
+        &self,
+        reference: &Reference,
+        payment_id: &str,
+    ) -> Result<Payment, StartPaymentError> {
+        let now = self.clock.now();
+        let snapshot = self
+            .store
+            .get_order_with_payments(reference)
+            .await?
+            .ok_or(StartPaymentError::NotFound)?;
+        let stored = snapshot
+            .payments
+            .iter()
+            .find(|p| p.value.id == payment_id)
+            .cloned()
+            .ok_or(StartPaymentError::PaymentNotFound)?;
+        match stored.value.status {
+            PaymentStatus::Cancelled | PaymentStatus::Expired => return Ok(stored.value),
+            s if !s.is_unfinished() => {
+                return Err(StartPaymentError::NotPayable(snapshot.order.value.status))
+            }
+            _ => {}
+        }
+        let cancel = self.close_attempt(stored, now).await?;
+        let mut writes = vec![cancel.clone()];
+        if let Some(order) = abandon_payment_on(&snapshot.order.value) {
+            writes.push(Write::UpdateOrder {
+                order,
+                expected_version: snapshot.order.version,
+            });
+        }
+        match self.store.transact(writes).await {
+            Ok(()) => match cancel {
+                Write::PutPayment { payment, .. } => Ok(payment),
+                _ => Err(StartPaymentError::PaymentNotFound),
+            },
+            Err(StoreError::VersionConflict(_)) => Err(StartPaymentError::Conflict),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     async fn start_claimed(
         &self,
         reference: &Reference,
@@ -275,8 +348,25 @@ impl StartPayment {
             .filter(|s| s.order.value.status != OrderStatus::Deleted)
             .ok_or(StartPaymentError::NotFound)?;
         let order = &snapshot.order.value;
-        let (moved_order, amount) =
-            start_payment_on(order).ok_or(StartPaymentError::NotPayable(order.status))?;
+        // An attempt the shopper did not finish is replaced: resume = a new page, the old one
+        // closed (api.md, unfinished payments).
+        let unfinished = snapshot
+            .payments
+            .iter()
+            .rev()
+            .find(|p| p.value.status.is_unfinished())
+            .cloned();
+        let (moved_order, amount) = match (start_payment_on(order), &unfinished) {
+            (Some(started), _) => started,
+            (None, Some(_)) => {
+                resume_payment_on(order).ok_or(StartPaymentError::NotPayable(order.status))?
+            }
+            (None, None) => return Err(StartPaymentError::NotPayable(order.status)),
+        };
+        let mut closed = Vec::new();
+        if let Some(old) = unfinished {
+            closed.push(self.close_attempt(old, now).await?);
+        }
         let amount = Money::new(amount, order.currency)
             .map_err(|e| StoreError::Corrupt(format!("order amount: {e}")))?;
 
@@ -377,7 +467,8 @@ impl StartPayment {
             status: 201,
             body: serde_json::to_string(&view).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         };
-        let writes = vec![
+        let mut writes = closed;
+        writes.extend([
             Write::PutPayment {
                 payment,
                 expected_version: None,
@@ -396,7 +487,7 @@ impl StartPayment {
                 response: response.clone(),
                 expires_at: now + IDEMPOTENCY_RETENTION,
             }),
-        ];
+        ]);
         match self.store.transact(writes).await {
             Ok(()) => Ok(response),
             Err(StoreError::VersionConflict(_) | StoreError::AlreadyExists(_)) => {

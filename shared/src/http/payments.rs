@@ -60,6 +60,18 @@ impl From<StartPaymentError> for Problem {
                 "Concurrent change",
                 "The order changed while the payment was starting. Retry with a new key.",
             ),
+            E::AttemptCompleted => Problem::new(
+                StatusCode::CONFLICT,
+                "payment-being-confirmed",
+                "Payment being confirmed",
+                "The previous attempt was just completed; its outcome arrives shortly.",
+            ),
+            E::PaymentNotFound => Problem::new(
+                StatusCode::NOT_FOUND,
+                "payment-not-found",
+                "Payment not found",
+                "This order has no payment with this id.",
+            ),
             E::Provider(e) => provider_problem(&e),
             E::Store(e) => Problem::from_store(&e),
         }
@@ -157,12 +169,26 @@ async fn show_payment(
     Ok(response)
 }
 
+async fn abandon_payment(
+    State(api): State<PaymentsApi>,
+    Path((reference, payment_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let reference = api.start.authorize(&reference, bearer_token(&headers))?;
+    let payment = api.start.abandon(&reference, &payment_id).await?;
+    let mut response = Json(PaymentView::new(&payment)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
 pub fn payments_router(api: PaymentsApi) -> Router {
     Router::new()
         .route("/v1/orders/{reference}/payments", post(start_payment))
         .route(
             "/v1/orders/{reference}/payments/{payment_id}",
-            get(show_payment),
+            get(show_payment).delete(abandon_payment),
         )
         .with_state(api)
 }

@@ -1,0 +1,85 @@
+//! Unfinished payments: the shopper resumes (a new hosted page, the old one closed) or drops
+//! the attempt, and the order can be paid again.
+
+use integration::shop::{first_order_body, shop};
+
+#[tokio::test]
+async fn resuming_replaces_the_open_attempt_and_closes_its_page() {
+    let shop = shop().await;
+    let token = shop.token("ORD-10042", "83000").await;
+    let mut body = first_order_body(&shop.base);
+    body["billing"]["email"] = "jeanne.martin@example.fr".into();
+    let (status, first) = shop.start("ORD-10042", &token, "attempt-1", &body).await;
+    assert_eq!(status, 201, "{first}");
+    let old_page = first["next_action"]["url"].as_str().unwrap().to_string();
+    let old = first["payment"]["id"].as_str().unwrap().to_string();
+
+    // Back later: a new attempt replaces the open one.
+    let (status, second) = shop.start("ORD-10042", &token, "attempt-2", &body).await;
+    assert_eq!(status, 201, "{second}");
+    let new_page = second["next_action"]["url"].as_str().unwrap().to_string();
+    let new = second["payment"]["id"].as_str().unwrap().to_string();
+    assert_ne!((&old_page, &old), (&new_page, &new));
+    let seen = shop
+        .get(&format!("/v1/orders/ORD-10042/payments/{old}"), &token)
+        .await;
+    assert_eq!(seen["status"], "cancelled");
+    // The old page no longer takes a card.
+    assert!(shop.pay(&old_page, "4242424242424242").await.is_none());
+
+    shop.pay(&new_page, "4242424242424242")
+        .await
+        .expect("redirect back");
+    shop.payment_reaches("ORD-10042", &new, &token, "authorised")
+        .await;
+    let order = shop.get("/v1/orders/ORD-10042", &token).await;
+    assert_eq!(order["status"], "authorised");
+    assert_eq!(order["payments"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn dropping_an_attempt_frees_the_order_and_is_idempotent() {
+    let shop = shop().await;
+    let token = shop.token("ORD-10043", "75011").await;
+    let mut body = first_order_body(&shop.base);
+    body["billing"]["email"] = "paul.durand@example.fr".into();
+    let (_, started) = shop.start("ORD-10043", &token, "drop-1", &body).await;
+    let payment = started["payment"]["id"].as_str().unwrap().to_string();
+    let delete = || {
+        shop.http
+            .delete(format!(
+                "{}/v1/orders/ORD-10043/payments/{payment}",
+                shop.base
+            ))
+            .bearer_auth(&token)
+            .send()
+    };
+    let dropped = delete().await.unwrap();
+    assert_eq!(dropped.status(), 200);
+    let dropped: serde_json::Value = dropped.json().await.unwrap();
+    assert_eq!(dropped["status"], "cancelled");
+    assert_eq!(
+        shop.get("/v1/orders/ORD-10043", &token).await["status"],
+        "awaiting_payment"
+    );
+    assert_eq!(delete().await.unwrap().status(), 200);
+
+    // Paid again from scratch; an authorised payment cannot be dropped.
+    let (status, again) = shop.start("ORD-10043", &token, "drop-2", &body).await;
+    assert_eq!(status, 201, "{again}");
+    let page = again["next_action"]["url"].as_str().unwrap().to_string();
+    let paid = again["payment"]["id"].as_str().unwrap().to_string();
+    shop.pay(&page, "4242424242424242")
+        .await
+        .expect("redirect back");
+    shop.payment_reaches("ORD-10043", &paid, &token, "authorised")
+        .await;
+    let refused = shop
+        .http
+        .delete(format!("{}/v1/orders/ORD-10043/payments/{paid}", shop.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 409);
+}
