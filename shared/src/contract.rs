@@ -9,8 +9,8 @@ use time::{Duration, OffsetDateTime};
 
 use crate::domain::order::{Address, Customer, Locale, OrderLine, Shipping};
 use crate::domain::{
-    customer_id, Billing, BillingAddress, Currency, CustomerProfile, Order, OrderStatus, Payment,
-    PaymentMethod, PaymentStatus, Reference,
+    customer_id, Billing, BillingAddress, Currency, CustomerProfile, Order, OrderStatus,
+    OutboxEvent, OutboxKind, Payment, PaymentMethod, PaymentStatus, Reference,
 };
 use crate::ports::{
     Claim, IdempotencyCompletion, IdempotencyKey, LookupKeys, Store, StoreError, StoredResponse,
@@ -425,6 +425,49 @@ pub async fn customers_are_versioned(store: Arc<dyn Store>) {
     assert_eq!((read.value, read.version), (profile, 2));
 }
 
+pub fn outbox_event(id: &str, offset_s: i64) -> OutboxEvent {
+    OutboxEvent {
+        id: id.into(),
+        kind: OutboxKind::PaymentReceived,
+        order_reference: Reference::parse("ORD-40").unwrap(),
+        payment_id: "pay_1".into(),
+        amount: Decimal::new(292200, 2),
+        currency: Currency::EUR,
+        created_at: now() + Duration::seconds(offset_s),
+    }
+}
+
+pub async fn outbox_events_stay_pending_until_published(store: Arc<dyn Store>) {
+    let (later, first) = (outbox_event("evt-b", 5), outbox_event("evt-a", 0));
+    store
+        .transact(vec![
+            Write::PutOutbox(later.clone()),
+            Write::PutOutbox(first.clone()),
+        ])
+        .await
+        .unwrap();
+    // The same event id again is refused: a change cannot queue its events twice.
+    assert!(matches!(
+        store.transact(vec![Write::PutOutbox(first.clone())]).await,
+        Err(StoreError::AlreadyExists(_))
+    ));
+    assert_eq!(
+        store.pending_outbox(10).await.unwrap(),
+        [first.clone(), later.clone()]
+    );
+    assert_eq!(store.pending_outbox(1).await.unwrap(), [first.clone()]);
+    store
+        .mark_outbox_published(&[first.id.clone(), "evt-unknown".into()])
+        .await
+        .unwrap();
+    assert_eq!(store.pending_outbox(10).await.unwrap(), [later.clone()]);
+    store
+        .mark_outbox_published(&[later.id.clone()])
+        .await
+        .unwrap();
+    assert!(store.pending_outbox(10).await.unwrap().is_empty());
+}
+
 fn idem(key: &str) -> IdempotencyKey {
     IdempotencyKey {
         scope: "payments#ORD-30".into(),
@@ -564,7 +607,8 @@ macro_rules! store_contract_tests {
             payments_are_read_with_their_order_and_versioned,
             idempotency_claims_complete_with_the_effects,
             concurrent_claims_have_one_winner,
-            customers_are_versioned);
+            customers_are_versioned,
+            outbox_events_stay_pending_until_published);
     };
     (@each $make_store:expr; $($check:ident),*) => {
         $(

@@ -2,4 +2,5 @@
 
 pub mod dynamodb;
 pub mod memory;
+pub mod sqs;
 pub mod stripe;

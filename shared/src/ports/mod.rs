@@ -1,11 +1,13 @@
 //! What the application needs from the outside world, as traits; adapters implement them.
 
 pub mod clock;
+pub mod event_queue;
 pub mod idempotency;
 pub mod payment_provider;
 pub mod store;
 
 pub use clock::{Clock, SystemClock};
+pub use event_queue::{EventQueue, QueueError};
 pub use idempotency::*;
 pub use payment_provider::*;
 pub use store::*;

@@ -105,6 +105,12 @@ pub trait OrderStore: Send + Sync {
         id: &str,
     ) -> Result<Option<Versioned<CustomerProfile>>, StoreError>;
 
+    /// Outbox events not yet published, oldest first (a Query on the sparse GSI1).
+    async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxEvent>, StoreError>;
+
+    /// Takes published events off the pending list (each its own conditional update).
+    async fn mark_outbox_published(&self, ids: &[String]) -> Result<(), StoreError>;
+
     /// The order and all its payments, in one request (a Query on the order's partition).
     async fn get_order_with_payments(
         &self,

@@ -245,7 +245,7 @@ pub fn outbox_item(event: &OutboxEvent) -> Result<Item, StoreError> {
     let item = OutboxItem {
         pk: format!("OUTBOX#{}", event.id),
         sk: "OUTBOX".into(),
-        gsi1pk: "OUTBOX#PENDING".into(),
+        gsi1pk: OUTBOX_PENDING.into(),
         gsi1sk: format!("{created}#{}", event.id),
         event: event.clone(),
     };
@@ -260,4 +260,20 @@ pub fn webhook_item(provider: &str, event_id: &str, expires_at: OffsetDateTime) 
         AttributeValue::N(expires_at.unix_timestamp().to_string()),
     );
     item
+}
+
+pub const OUTBOX_PENDING: &str = "OUTBOX#PENDING";
+
+pub fn outbox_key(id: &str) -> Item {
+    key(format!("OUTBOX#{id}"), "OUTBOX")
+}
+
+pub fn parse_outbox_item(item: Item) -> Result<OutboxEvent, StoreError> {
+    #[derive(Deserialize)]
+    struct EventOnly {
+        event: OutboxEvent,
+    }
+    let parsed: EventOnly =
+        serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(parsed.event)
 }

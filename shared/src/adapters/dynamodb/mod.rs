@@ -22,7 +22,7 @@ use self::items::*;
 pub use self::request_counter::RequestCounter;
 use crate::app::idempotency::decide_claim;
 use crate::domain::throttle::minute_of;
-use crate::domain::{CustomerProfile, FailureLog, Order, Reference};
+use crate::domain::{CustomerProfile, FailureLog, Order, OutboxEvent, Reference};
 use crate::ports::{
     Claim, IdempotencyKey, IdempotencyStore, LookupKeys, LookupSnapshot, LookupStore, OrderStore,
     OrderWithPayments, StoreError, Versioned, Write,
@@ -248,6 +248,53 @@ impl OrderStore for DynamoStore {
                 parse_customer_item(item).map(|(value, version)| Versioned { value, version })
             })
             .transpose()
+    }
+
+    async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxEvent>, StoreError> {
+        let limit = i32::try_from(limit.clamp(1, 1000)).unwrap_or(1000);
+        let page = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("GSI1")
+            .key_condition_expression("GSI1PK = :pending")
+            .expression_attribute_values(":pending", AttributeValue::S(OUTBOX_PENDING.into()))
+            .scan_index_forward(true)
+            .limit(limit)
+            .send()
+            .await
+            .map_err(store_error)?;
+        page.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(parse_outbox_item)
+            .collect()
+    }
+
+    async fn mark_outbox_published(&self, ids: &[String]) -> Result<(), StoreError> {
+        for id in ids {
+            let result = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(outbox_key(id)))
+                // Leaving the sparse index is what "published" means.
+                .update_expression("REMOVE GSI1PK, GSI1SK")
+                .condition_expression("attribute_exists(#pk)")
+                .expression_attribute_names("#pk", PK)
+                .send()
+                .await;
+            if let Err(e) = result {
+                let missing = matches!(
+                    e.as_service_error(),
+                    Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(_))
+                );
+                if !missing {
+                    return Err(store_error(e));
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn get_order_with_payments(

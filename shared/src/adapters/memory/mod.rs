@@ -1,6 +1,8 @@
 //! The memory store: a real implementation with DynamoDB's semantics (conditional writes,
 //! all-or-nothing transactions), used by the devserver and fast tests.
 
+pub mod event_queue;
+
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -23,7 +25,8 @@ struct Tables {
     /// (order, payment id) → payment
     payments: HashMap<(Reference, String), Versioned<Payment>>,
     customers: HashMap<String, Versioned<CustomerProfile>>,
-    outbox: HashMap<String, OutboxEvent>,
+    /// id → (event, published)
+    outbox: HashMap<String, (OutboxEvent, bool)>,
     /// (provider, event id)
     webhooks: std::collections::HashSet<(String, String)>,
     /// (scope, key) → record
@@ -48,7 +51,7 @@ impl MemoryStore {
     pub fn outbox(&self) -> Vec<OutboxEvent> {
         let mut events: Vec<OutboxEvent> = self
             .lock()
-            .map(|t| t.outbox.values().cloned().collect())
+            .map(|t| t.outbox.values().map(|(e, _)| e.clone()).collect())
             .unwrap_or_default();
         events.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         events
@@ -189,7 +192,7 @@ fn apply(tables: &mut Tables, write: Write) {
             );
         }
         Write::PutOutbox(event) => {
-            tables.outbox.insert(event.id.clone(), event);
+            tables.outbox.insert(event.id.clone(), (event, false));
         }
         Write::RecordWebhook {
             provider, event_id, ..
@@ -251,6 +254,29 @@ impl OrderStore for MemoryStore {
         id: &str,
     ) -> Result<Option<Versioned<CustomerProfile>>, StoreError> {
         Ok(self.lock()?.customers.get(id).cloned())
+    }
+
+    async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxEvent>, StoreError> {
+        let tables = self.lock()?;
+        let mut pending: Vec<OutboxEvent> = tables
+            .outbox
+            .values()
+            .filter(|(_, published)| !published)
+            .map(|(e, _)| e.clone())
+            .collect();
+        pending.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        pending.truncate(limit);
+        Ok(pending)
+    }
+
+    async fn mark_outbox_published(&self, ids: &[String]) -> Result<(), StoreError> {
+        let mut tables = self.lock()?;
+        for id in ids {
+            if let Some((_, published)) = tables.outbox.get_mut(id) {
+                *published = true;
+            }
+        }
+        Ok(())
     }
 
     async fn get_order_with_payments(
