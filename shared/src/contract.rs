@@ -455,12 +455,12 @@ pub async fn outbox_events_stay_pending_until_published(store: Arc<dyn Store>) {
         store.pending_outbox(10).await.unwrap(),
         [first.clone(), later.clone()]
     );
-    assert_eq!(store.pending_outbox(1).await.unwrap(), [first.clone()]);
+    assert_eq!(store.pending_outbox(1).await.unwrap(), vec![first.clone()]);
     store
         .mark_outbox_published(&[first.id.clone(), "evt-unknown".into()])
         .await
         .unwrap();
-    assert_eq!(store.pending_outbox(10).await.unwrap(), [later.clone()]);
+    assert_eq!(store.pending_outbox(10).await.unwrap(), vec![later.clone()]);
     store
         .mark_outbox_published(&[later.id.clone()])
         .await
