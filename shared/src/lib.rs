@@ -13,3 +13,6 @@ pub mod ports;
 
 #[cfg(any(test, feature = "contract-tests"))]
 pub mod contract;
+
+#[cfg(any(test, feature = "contract-tests"))]
+pub mod notification_contract;

@@ -159,7 +159,9 @@ impl InvoiceDraft {
     pub fn check(&self) -> Result<(), InvoiceError> {
         let lines: Decimal = self.lines.iter().map(|l| l.net).sum();
         if lines + self.shipping.net != self.net {
-            return Err(InvoiceError::Inconsistent("lines and shipping differ from net"));
+            return Err(InvoiceError::Inconsistent(
+                "lines and shipping differ from net",
+            ));
         }
         if self.tax_bands.iter().map(|b| b.base).sum::<Decimal>() != self.net {
             return Err(InvoiceError::Inconsistent("tax bases differ from net"));

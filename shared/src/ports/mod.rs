@@ -2,10 +2,14 @@
 
 pub mod clock;
 pub mod idempotency;
+pub mod invoices;
+pub mod mailer;
 pub mod payment_provider;
 pub mod store;
 
 pub use clock::{Clock, SystemClock};
 pub use idempotency::*;
+pub use invoices::*;
+pub use mailer::*;
 pub use payment_provider::*;
 pub use store::*;

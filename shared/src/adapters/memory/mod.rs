@@ -1,6 +1,8 @@
 //! The memory store: a real implementation with DynamoDB's semantics (conditional writes,
 //! all-or-nothing transactions), used by the devserver and fast tests.
 
+pub mod notifications;
+
 use std::collections::HashMap;
 use std::sync::Mutex;
 
