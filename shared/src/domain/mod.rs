@@ -2,8 +2,10 @@
 //! Nothing here knows about AWS or HTTP.
 
 pub mod customer;
+pub mod emails;
 pub mod field_error;
 pub mod invoice;
+pub mod invoice_text;
 pub mod money;
 pub mod order;
 pub mod order_state;
