@@ -6,8 +6,11 @@ use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
 
-use crate::domain::{Billing, BillingAddress, InvoiceDraft, Reference, SellerIdentity};
-use crate::ports::{EmailClaim, EmailKey, NotificationStore};
+use crate::domain::{
+    customer_id, Billing, BillingAddress, CustomerProfile, InvoiceDraft, Locale, OutboxEvent,
+    OutboxKind, PaymentStatus, Reference, SellerIdentity,
+};
+use crate::ports::{EmailClaim, EmailKey, NotificationStore, Store, Write};
 
 pub fn seller() -> SellerIdentity {
     SellerIdentity {
@@ -42,6 +45,58 @@ pub fn draft(reference: &str, payment: &str, paid_at: i64) -> InvoiceDraft {
     let order = crate::contract::order(reference);
     let paid_at = OffsetDateTime::from_unix_timestamp(paid_at).expect("time");
     InvoiceDraft::from_order(&order, &billing(), payment, paid_at, &seller()).expect("draft")
+}
+
+/// An order (locale as given) with one captured payment and the customer's billing profile,
+/// for notifier tests on any store.
+pub async fn seed_paid_order(store: &dyn Store, reference: &str, payment_id: &str, locale: Locale) {
+    let mut o = crate::contract::order(reference);
+    o.customer.locale = locale;
+    store.insert_order(&o).await.expect("insert order");
+    let mut p = crate::contract::payment(reference, payment_id, 0);
+    p.status = PaymentStatus::Captured;
+    p.captured_amount = o.totals().gross;
+    p.refunded_amount = rust_decimal::Decimal::ZERO;
+    let customer = CustomerProfile {
+        id: customer_id(&o.customer.email),
+        email: o.customer.email.clone(),
+        locale,
+        billing: Some(billing()),
+        provider_customer: None,
+    };
+    store
+        .transact(vec![
+            Write::PutPayment {
+                payment: p,
+                expected_version: None,
+            },
+            Write::PutCustomer {
+                customer,
+                expected_version: None,
+            },
+        ])
+        .await
+        .expect("seed payment and customer");
+}
+
+/// The outbox event the webhook handler would queue.
+pub fn outbox_event(kind: OutboxKind, reference: &str, payment_id: &str) -> OutboxEvent {
+    let o = crate::contract::order(reference);
+    OutboxEvent {
+        id: format!(
+            "{}#{payment_id}#2",
+            serde_json::to_value(kind)
+                .expect("kind")
+                .as_str()
+                .unwrap_or("event")
+        ),
+        kind,
+        order_reference: o.reference.clone(),
+        payment_id: payment_id.into(),
+        amount: o.totals().gross,
+        currency: o.currency,
+        created_at: OffsetDateTime::from_unix_timestamp(MAY_2026).expect("time"),
+    }
 }
 
 /// 2026-05-01 10:00 UTC.
