@@ -2,4 +2,5 @@
 
 pub mod dynamodb;
 pub mod memory;
+pub mod ses;
 pub mod stripe;
