@@ -8,7 +8,7 @@ use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset, Week
 fn switch_instant(year: i32, month: Month) -> Option<OffsetDateTime> {
     // Only called for March and October, which both have 31 days.
     let last = Date::from_calendar_date(year, month, 31).ok()?;
-    let back = u8::from(last.weekday().number_days_from_sunday());
+    let back = last.weekday().number_days_from_sunday();
     let sunday = last - time::Duration::days(i64::from(back));
     debug_assert_eq!(sunday.weekday(), Weekday::Sunday);
     Some(PrimitiveDateTime::new(sunday, Time::from_hms(1, 0, 0).ok()?).assume_utc())
