@@ -129,6 +129,45 @@ async fn released_authorisations_send_nothing() {
     assert!(f.mailer.sent().is_empty());
 }
 
+/// Longest run of digits, ignoring spaces and dashes (how card numbers and IBANs are written).
+fn longest_digit_run(text: &str) -> usize {
+    let (mut best, mut run) = (0, 0);
+    for c in text.chars() {
+        match c {
+            '0'..='9' => run += 1,
+            ' ' | '-' | '\u{a0}' | '\u{202f}' => {}
+            _ => run = 0,
+        }
+        best = best.max(run);
+    }
+    best
+}
+
+#[tokio::test]
+async fn no_email_carries_a_card_or_account_number() {
+    let f = fixture(Locale::Fr).await;
+    for kind in [
+        OutboxKind::PaymentReceived,
+        OutboxKind::AmountDebited,
+        OutboxKind::RefundIssued,
+        OutboxKind::InvoiceDue,
+    ] {
+        f.notifier
+            .handle(&outbox_event(kind, "ORD-10042", "pay_1"))
+            .await
+            .unwrap();
+    }
+    let sent = f.mailer.sent();
+    assert_eq!(sent.len(), 4);
+    for email in sent {
+        // SIRET (14 digits) is the longest number an email may show; cards have 15 to 19.
+        for part in [&email.subject, &email.text, &email.html] {
+            let stripped = part.replace("SIRET 12345678900012", "");
+            assert!(longest_digit_run(&stripped) < 15, "{}", email.subject);
+        }
+    }
+}
+
 #[test]
 fn outbox_messages_parse_or_fail_permanently() {
     let event = outbox_event(OutboxKind::InvoiceDue, "ORD-10042", "pay_1");
