@@ -462,7 +462,7 @@ pub async fn outbox_events_stay_pending_until_published(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(store.pending_outbox(10).await.unwrap(), vec![later.clone()]);
     store
-        .mark_outbox_published(&[later.id.clone()])
+        .mark_outbox_published(std::slice::from_ref(&later.id))
         .await
         .unwrap();
     assert!(store.pending_outbox(10).await.unwrap().is_empty());

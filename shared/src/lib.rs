@@ -14,3 +14,6 @@ pub mod sqs;
 
 #[cfg(any(test, feature = "contract-tests"))]
 pub mod contract;
+
+#[cfg(any(test, feature = "contract-tests"))]
+pub mod notification_contract;

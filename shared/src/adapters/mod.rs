@@ -2,5 +2,6 @@
 
 pub mod dynamodb;
 pub mod memory;
+pub mod ses;
 pub mod sqs;
 pub mod stripe;

@@ -6,6 +6,7 @@ pub mod capture_on_shipment;
 pub mod create_order;
 pub mod handle_webhook;
 pub mod idempotency;
+pub mod notify;
 pub mod order_lookup;
 pub mod order_state_change;
 pub mod payment_view;

@@ -2,11 +2,15 @@
 //! Nothing here knows about AWS or HTTP.
 
 pub mod customer;
+pub mod emails;
 pub mod field_error;
+pub mod invoice;
+pub mod invoice_text;
 pub mod money;
 pub mod order;
 pub mod order_state;
 pub mod outbox;
+pub mod paris_time;
 pub mod payment;
 pub mod postcode;
 pub mod reference;
@@ -14,6 +18,7 @@ pub mod throttle;
 
 pub use customer::{customer_id, Billing, BillingAddress, CustomerProfile};
 pub use field_error::FieldError;
+pub use invoice::{Invoice, InvoiceDraft, InvoiceError, SellerIdentity};
 pub use money::{Currency, Money, MoneyError};
 pub use order::{Address, Customer, Locale, Order, OrderLine, Shipping, Totals};
 pub use order_state::{Effect, OrderEvent, OrderStatus, Transition, TransitionError};

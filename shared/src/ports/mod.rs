@@ -3,11 +3,15 @@
 pub mod clock;
 pub mod event_queue;
 pub mod idempotency;
+pub mod invoices;
+pub mod mailer;
 pub mod payment_provider;
 pub mod store;
 
 pub use clock::{Clock, SystemClock};
 pub use event_queue::{EventQueue, QueueError};
 pub use idempotency::*;
+pub use invoices::*;
+pub use mailer::*;
 pub use payment_provider::*;
 pub use store::*;

@@ -2,6 +2,7 @@
 
 mod errors;
 pub mod items;
+pub mod notifications;
 pub mod request_counter;
 pub mod schema;
 pub mod transact;

@@ -2,6 +2,7 @@
 //! all-or-nothing transactions), used by the devserver and fast tests.
 
 pub mod event_queue;
+pub mod notifications;
 
 use std::collections::HashMap;
 use std::sync::Mutex;

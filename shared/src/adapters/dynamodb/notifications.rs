@@ -1,0 +1,390 @@
+//! The notification store on the single table:
+//! `COUNTER#invoice#<year>`/`COUNTER` (value), `INVOICE#<number>`/`INVOICE`,
+//! `INVOICE_FOR#<order>#<payment>`/`INVOICE` (the same invoice: one read answers redeliveries),
+//! `EMAIL#<event>#<template>#<recipient digest>`/`EMAIL`.
+//! Numbering is one TransactWriteItems (counter n → n+1, invoice, marker), so a number is used
+//! exactly when its invoice exists: no gaps, no duplicates.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::Client;
+use time::OffsetDateTime;
+
+use super::errors::store_error;
+use super::items::{counter_key, key, parse_counter, Item, PK, TTL};
+use crate::domain::invoice::invoice_counter;
+use crate::domain::{Invoice, InvoiceDraft, Reference};
+use crate::ports::{EmailClaim, EmailKey, InvoiceStore, SentEmails, StoreError};
+
+/// Counter races settle with at least one winner per round: 50 concurrent issues need at most
+/// 50 rounds, so this leaves room for throttling too.
+const ISSUE_ATTEMPTS: u32 = 120;
+const INVOICE_SK: &str = "INVOICE";
+const EMAIL_SK: &str = "EMAIL";
+const SENDING: &str = "SENDING";
+const SENT: &str = "SENT";
+/// Email records outlive any redelivery (SQS keeps messages 14 days at most).
+const EMAIL_RECORD_DAYS: i64 = 90;
+
+#[derive(Clone)]
+pub struct DynamoNotificationStore {
+    client: Client,
+    table: String,
+    /// Issuers in one process take turns: they would only race each other for the same
+    /// counter value. Across processes the conditional transaction is the guard. (It also
+    /// keeps moto, whose failed transactions restore a whole-table snapshot, consistent.)
+    issuing: Arc<tokio::sync::Mutex<()>>,
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+fn build_error(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(format!("building request: {e}"))
+}
+
+fn invoice_key(number: &str) -> Item {
+    key(format!("INVOICE#{number}"), INVOICE_SK)
+}
+
+fn marker_key(order: &Reference, payment_id: &str) -> Item {
+    key(format!("INVOICE_FOR#{order}#{payment_id}"), INVOICE_SK)
+}
+
+fn email_key(k: &EmailKey) -> Item {
+    key(format!("EMAIL#{}", k.as_str()), EMAIL_SK)
+}
+
+fn with_invoice(mut item: Item, invoice: &Invoice) -> Result<Item, StoreError> {
+    item.insert(
+        "invoice".into(),
+        serde_dynamo::to_attribute_value(invoice).map_err(corrupt)?,
+    );
+    item.insert("number".into(), AttributeValue::S(invoice.number.clone()));
+    Ok(item)
+}
+
+fn parse_invoice(item: &Item) -> Result<Invoice, StoreError> {
+    let value = item
+        .get("invoice")
+        .ok_or_else(|| corrupt("invoice item without invoice"))?;
+    serde_dynamo::from_attribute_value(value.clone()).map_err(corrupt)
+}
+
+fn put_new(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(#pk)")
+        .expression_attribute_names("#pk", PK)
+        .build()
+        .map_err(build_error)?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// Jittered exponential backoff, capped at ~160 ms, so racing issuers spread out.
+async fn backoff(attempt: u32) {
+    let cap_ms = 5u64 << attempt.min(5);
+    let jitter = (uuid::Uuid::new_v4().as_u128() % u128::from(cap_ms)) as u64;
+    tokio::time::sleep(Duration::from_millis(jitter + 1)).await;
+}
+
+/// Why one numbering transaction failed.
+enum IssueFailure {
+    /// Someone else moved the counter, or the transaction collided: read and retry.
+    Retry,
+    /// The payment got its invoice meanwhile.
+    AlreadyIssued,
+    Fatal(StoreError),
+}
+
+impl DynamoNotificationStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+            issuing: Arc::new(tokio::sync::Mutex::new(())),
+        }
+    }
+
+    async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(store_error)?;
+        Ok(out.item)
+    }
+
+    async fn try_issue(&self, invoice: &Invoice, from: u64) -> Result<(), IssueFailure> {
+        let build = |r: Result<TransactWriteItem, StoreError>| r.map_err(IssueFailure::Fatal);
+        let mut counter = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(counter_key(&invoice_counter(invoice.draft.year()))))
+            .update_expression("SET #value = :to")
+            .expression_attribute_names("#value", "value")
+            .expression_attribute_values(":to", AttributeValue::N(invoice.sequence.to_string()));
+        counter = if from == 0 {
+            counter
+                .condition_expression("attribute_not_exists(#pk)")
+                .expression_attribute_names("#pk", PK)
+        } else {
+            counter
+                .condition_expression("#value = :from")
+                .expression_attribute_values(":from", AttributeValue::N(from.to_string()))
+        };
+        let counter = counter
+            .build()
+            .map_err(|e| IssueFailure::Fatal(build_error(e)))?;
+        let invoice_item =
+            with_invoice(invoice_key(&invoice.number), invoice).map_err(IssueFailure::Fatal)?;
+        let marker_item = with_invoice(
+            marker_key(&invoice.draft.order_reference, &invoice.draft.payment_id),
+            invoice,
+        )
+        .map_err(IssueFailure::Fatal)?;
+        let items = vec![
+            TransactWriteItem::builder().update(counter).build(),
+            build(put_new(&self.table, invoice_item))?,
+            build(put_new(&self.table, marker_item))?,
+        ];
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        let err = match result {
+            Ok(_) => return Ok(()),
+            Err(err) => err,
+        };
+        match err.as_service_error() {
+            Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
+                let codes: Vec<&str> = cancelled
+                    .cancellation_reasons()
+                    .iter()
+                    .map(|r| r.code().unwrap_or("None"))
+                    .collect();
+                Err(issue_failure(&codes, &invoice.number))
+            }
+            Some(e) if e.code() == Some("TransactionConflictException") => Err(IssueFailure::Retry),
+            _ => match store_error(err) {
+                StoreError::Throttled => Err(IssueFailure::Retry),
+                other => Err(IssueFailure::Fatal(other)),
+            },
+        }
+    }
+}
+
+/// Reads the cancellation reasons of [counter, invoice, marker], in that order.
+fn issue_failure(codes: &[&str], number: &str) -> IssueFailure {
+    match codes {
+        [_, _, "ConditionalCheckFailed", ..] => IssueFailure::AlreadyIssued,
+        ["ConditionalCheckFailed", ..] => IssueFailure::Retry,
+        // The counter allowed a number that is already used: the data is inconsistent.
+        [_, "ConditionalCheckFailed", ..] => {
+            IssueFailure::Fatal(StoreError::Corrupt(format!("invoice {number} exists")))
+        }
+        _ if codes.iter().any(|c| {
+            matches!(
+                *c,
+                "TransactionConflict"
+                    | "ThrottlingError"
+                    | "ProvisionedThroughputExceeded"
+                    | "RequestLimitExceeded"
+            )
+        }) =>
+        {
+            IssueFailure::Retry
+        }
+        _ => IssueFailure::Fatal(StoreError::Unavailable(format!(
+            "invoice transaction cancelled: {codes:?}"
+        ))),
+    }
+}
+
+#[async_trait]
+impl InvoiceStore for DynamoNotificationStore {
+    async fn issue_invoice(&self, draft: &InvoiceDraft) -> Result<Invoice, StoreError> {
+        let (order, payment) = (&draft.order_reference, draft.payment_id.as_str());
+        if let Some(existing) = self.get_invoice_for(order, payment).await? {
+            return Ok(existing);
+        }
+        let _turn = self.issuing.lock().await;
+        let counter = counter_key(&invoice_counter(draft.year()));
+        for attempt in 0..ISSUE_ATTEMPTS {
+            let current = parse_counter(self.get(counter.clone()).await?.as_ref())?;
+            let invoice = draft.clone().numbered(current + 1);
+            match self.try_issue(&invoice, current).await {
+                Ok(()) => return Ok(invoice),
+                Err(IssueFailure::AlreadyIssued) => {
+                    return self
+                        .get_invoice_for(order, payment)
+                        .await?
+                        .ok_or_else(|| corrupt("invoice marker vanished"));
+                }
+                Err(IssueFailure::Retry) => backoff(attempt).await,
+                Err(IssueFailure::Fatal(e)) => return Err(e),
+            }
+        }
+        Err(StoreError::Contention)
+    }
+
+    async fn get_invoice_for(
+        &self,
+        order: &Reference,
+        payment_id: &str,
+    ) -> Result<Option<Invoice>, StoreError> {
+        match self.get(marker_key(order, payment_id)).await? {
+            Some(item) => parse_invoice(&item).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn get_invoice(&self, number: &str) -> Result<Option<Invoice>, StoreError> {
+        match self.get(invoice_key(number)).await? {
+            Some(item) => parse_invoice(&item).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+fn number(n: i64) -> AttributeValue {
+    AttributeValue::N(n.to_string())
+}
+
+#[async_trait]
+impl SentEmails for DynamoNotificationStore {
+    async fn claim_email(
+        &self,
+        k: &EmailKey,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+    ) -> Result<EmailClaim, StoreError> {
+        let mut item = email_key(k);
+        item.insert("status".into(), AttributeValue::S(SENDING.into()));
+        item.insert("lease_until".into(), number(lease_until.unix_timestamp()));
+        let expires = lease_until + time::Duration::days(EMAIL_RECORD_DAYS);
+        item.insert(TTL.into(), number(expires.unix_timestamp()));
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(
+                "attribute_not_exists(#pk) OR (#status = :sending AND lease_until < :now)",
+            )
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":sending", AttributeValue::S(SENDING.into()))
+            .expression_attribute_values(":now", number(now.unix_timestamp()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(EmailClaim::Claimed),
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(PutItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                let existing = self.get(email_key(k)).await?;
+                let field = |name: &str| match existing.as_ref().and_then(|i| i.get(name)) {
+                    Some(AttributeValue::S(s)) => Some(s.clone()),
+                    _ => None,
+                };
+                match (field("status").as_deref(), field("message_id")) {
+                    (Some(SENT), Some(message_id)) => Ok(EmailClaim::AlreadySent { message_id }),
+                    // Held by another consumer, or released just now: either way, later.
+                    _ => Ok(EmailClaim::InFlight),
+                }
+            }
+            Err(e) => Err(store_error(e)),
+        }
+    }
+
+    async fn mark_email_sent(
+        &self,
+        k: &EmailKey,
+        message_id: &str,
+        sent_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let mut item = email_key(k);
+        item.insert("status".into(), AttributeValue::S(SENT.into()));
+        item.insert("message_id".into(), AttributeValue::S(message_id.into()));
+        item.insert("sent_at".into(), number(sent_at.unix_timestamp()));
+        let expires = sent_at + time::Duration::days(EMAIL_RECORD_DAYS);
+        item.insert(TTL.into(), number(expires.unix_timestamp()));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn release_email(&self, k: &EmailKey) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(email_key(k)))
+            .condition_expression("#status = :sending")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":sending", AttributeValue::S(SENDING.into()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Already sent (or gone): nothing of ours to release.
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(DeleteItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(store_error(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cancellation_reasons_decide_retry_or_reuse() {
+        let n = "F-2026-000001";
+        let cases = [
+            (vec!["None", "None", "ConditionalCheckFailed"], "reuse"),
+            (vec!["ConditionalCheckFailed", "None", "None"], "retry"),
+            (vec!["TransactionConflict", "None", "None"], "retry"),
+            (vec!["None", "ConditionalCheckFailed", "None"], "fatal"),
+            (vec!["ValidationError", "None", "None"], "fatal"),
+        ];
+        for (codes, expected) in cases {
+            let got = match issue_failure(&codes, n) {
+                IssueFailure::AlreadyIssued => "reuse",
+                IssueFailure::Retry => "retry",
+                IssueFailure::Fatal(_) => "fatal",
+            };
+            assert_eq!(got, expected, "{codes:?}");
+        }
+    }
+}

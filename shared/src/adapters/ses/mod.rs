@@ -1,0 +1,104 @@
+//! The mailer on Amazon SES (v1 SendEmail): one message with text and HTML bodies, from the
+//! configured `SES_SENDER`. Logs carry the masked recipient only.
+
+use async_trait::async_trait;
+use aws_sdk_ses::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_ses::operation::send_email::SendEmailError;
+use aws_sdk_ses::types::{Body, Content, Destination, Message};
+use aws_sdk_ses::Client;
+
+use crate::config::{require, ConfigError};
+use crate::ports::{MailError, Mailer, MessageId, OutgoingEmail};
+
+const THROTTLING_CODES: &[&str] = &["Throttling", "ThrottlingException", "TooManyRequests"];
+
+#[derive(Clone)]
+pub struct SesMailer {
+    client: Client,
+    sender: String,
+}
+
+/// An SES client from the environment (`AWS_ENDPOINT_URL` reaches an emulator). Call at init.
+pub async fn client_from_env() -> Client {
+    let sdk_config = aws_config::load_from_env().await;
+    Client::new(&sdk_config)
+}
+
+/// `SES_SENDER`: the verified address emails come from.
+pub fn sender_from_env() -> Result<String, ConfigError> {
+    require("SES_SENDER")
+}
+
+fn content(data: &str) -> Result<Content, MailError> {
+    Content::builder()
+        .data(data)
+        .charset("UTF-8")
+        .build()
+        .map_err(|e| MailError::Rejected(format!("building message: {e}")))
+}
+
+fn mail_error(err: SdkError<SendEmailError, aws_sdk_ses::config::http::HttpResponse>) -> MailError {
+    if err.code().is_some_and(|c| THROTTLING_CODES.contains(&c)) {
+        return MailError::Throttled;
+    }
+    match err.as_service_error() {
+        // The account or sender is not allowed to send, or the message is refused: retrying
+        // the same message will not change that.
+        Some(
+            SendEmailError::MessageRejected(_)
+            | SendEmailError::MailFromDomainNotVerifiedException(_)
+            | SendEmailError::ConfigurationSetDoesNotExistException(_),
+        ) => MailError::Rejected(DisplayErrorContext(&err).to_string()),
+        _ => MailError::Unavailable(DisplayErrorContext(&err).to_string()),
+    }
+}
+
+impl SesMailer {
+    pub fn new(client: Client, sender: impl Into<String>) -> Self {
+        Self {
+            client,
+            sender: sender.into(),
+        }
+    }
+
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self::new(client_from_env().await, sender_from_env()?))
+    }
+
+    /// Asks SES to verify the sender (VerifyEmailIdentity): for the devserver and tests on
+    /// moto, which refuses unverified senders; in AWS the identity is set up once, by hand.
+    pub async fn verify_sender(&self) -> Result<(), MailError> {
+        self.client
+            .verify_email_identity()
+            .email_address(&self.sender)
+            .send()
+            .await
+            .map_err(|e| MailError::Unavailable(DisplayErrorContext(&e).to_string()))?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Mailer for SesMailer {
+    async fn send(&self, email: &OutgoingEmail) -> Result<MessageId, MailError> {
+        let message = Message::builder()
+            .subject(content(&email.subject)?)
+            .body(
+                Body::builder()
+                    .text(content(&email.text)?)
+                    .html(content(&email.html)?)
+                    .build(),
+            )
+            .build();
+        let out = self
+            .client
+            .send_email()
+            .source(&self.sender)
+            .destination(Destination::builder().to_addresses(&email.to).build())
+            .message(message)
+            .send()
+            .await
+            .map_err(mail_error)?;
+        Ok(MessageId(out.message_id().to_string()))
+    }
+}

@@ -1,0 +1,282 @@
+//! The notifier: consumes outbox events (SQS), sends each customer email exactly once and
+//! issues the invoice when a payment is fully captured.
+//!
+//! Exactly once: every email is claimed under `<event>#<template>#<recipient>` before it is
+//! sent and marked sent after; a redelivered event finds it sent and does nothing. A consumer
+//! that dies between sending and marking leaves a claim that expires after `EMAIL_LEASE`, after
+//! which one more send is possible: SES has no idempotency key, so that window is the limit.
+
+use std::sync::Arc;
+
+use time::{Duration, OffsetDateTime};
+
+use crate::config::{require, ConfigError};
+use crate::domain::emails::{render, EmailContent};
+use crate::domain::{
+    customer_id, Billing, BillingAddress, InvoiceDraft, Order, OutboxEvent, OutboxKind,
+    SellerIdentity,
+};
+use crate::ports::{
+    mask_address, Clock, EmailClaim, EmailKey, Mailer, NotificationStore, OutgoingEmail, Store,
+    StoreError,
+};
+
+/// Longer than a send takes, shorter than SQS's visibility timeout so a retry can take over.
+const EMAIL_LEASE: Duration = Duration::minutes(2);
+const MARK_ATTEMPTS: u32 = 3;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotifyError {
+    /// Leave the message on the queue: a later delivery may succeed.
+    #[error("transient: {0}")]
+    Transient(String),
+    /// Retrying cannot help (bad message, missing order, rejected address): dead-letter it.
+    #[error("permanent: {0}")]
+    Permanent(String),
+}
+
+impl NotifyError {
+    pub fn is_transient(&self) -> bool {
+        matches!(self, NotifyError::Transient(_))
+    }
+}
+
+impl From<StoreError> for NotifyError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Contention | StoreError::Throttled | StoreError::Unavailable(_) => {
+                NotifyError::Transient(e.to_string())
+            }
+            _ => NotifyError::Permanent(e.to_string()),
+        }
+    }
+}
+
+/// What one event led to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Handled {
+    /// Templates sent by this call.
+    pub sent: Vec<&'static str>,
+    /// Templates found already sent (a redelivery).
+    pub already_sent: Vec<&'static str>,
+    pub invoice_number: Option<String>,
+}
+
+/// The SQS message body is the outbox event as JSON; anything else is permanent garbage.
+pub fn parse_outbox_message(body: &str) -> Result<OutboxEvent, NotifyError> {
+    serde_json::from_str(body).map_err(|e| NotifyError::Permanent(format!("bad outbox event: {e}")))
+}
+
+/// The seller's legal mentions: `SELLER_LEGAL_NAME`, `SELLER_ADDRESS` (lines separated by
+/// `|`), `SELLER_SIREN`, `SELLER_SIRET` (optional), `SELLER_VAT_NUMBER`, `SELLER_RCS`,
+/// `SELLER_SHARE_CAPITAL`.
+pub fn seller_from_env() -> Result<SellerIdentity, ConfigError> {
+    Ok(SellerIdentity {
+        legal_name: require("SELLER_LEGAL_NAME")?,
+        address_lines: require("SELLER_ADDRESS")?
+            .split('|')
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty())
+            .collect(),
+        siren: require("SELLER_SIREN")?,
+        siret: require("SELLER_SIRET").ok(),
+        vat_number: require("SELLER_VAT_NUMBER")?,
+        rcs: require("SELLER_RCS")?,
+        share_capital: require("SELLER_SHARE_CAPITAL")?,
+    })
+}
+
+pub struct Notifier {
+    store: Arc<dyn Store>,
+    notifications: Arc<dyn NotificationStore>,
+    mailer: Arc<dyn Mailer>,
+    clock: Arc<dyn Clock>,
+    seller: SellerIdentity,
+}
+
+/// Billing details for the invoice: the customer's profile, else the order's own details.
+fn billing_of(order: &Order, profile: Option<Billing>) -> Billing {
+    profile.unwrap_or_else(|| {
+        let a = &order.shipping.address;
+        Billing {
+            company: order.customer.company.clone(),
+            name: order.customer.name.clone(),
+            email: order.customer.email.clone(),
+            phone: None,
+            address: BillingAddress {
+                line1: a.line1.clone(),
+                line2: a.line2.clone(),
+                postcode: a.postcode.clone(),
+                city: a.city.clone(),
+                country: a.country.clone(),
+            },
+        }
+    })
+}
+
+impl Notifier {
+    pub fn new(
+        store: Arc<dyn Store>,
+        notifications: Arc<dyn NotificationStore>,
+        mailer: Arc<dyn Mailer>,
+        clock: Arc<dyn Clock>,
+        seller: SellerIdentity,
+    ) -> Self {
+        Self {
+            store,
+            notifications,
+            mailer,
+            clock,
+            seller,
+        }
+    }
+
+    pub async fn handle(&self, event: &OutboxEvent) -> Result<Handled, NotifyError> {
+        let mut handled = Handled::default();
+        if event.kind == OutboxKind::AuthorisationReleased {
+            // The shopper saw the cancellation on the seller's side; no email is promised.
+            return Ok(handled);
+        }
+        let loaded = self
+            .store
+            .get_order_with_payments(&event.order_reference)
+            .await?
+            .ok_or_else(|| {
+                NotifyError::Permanent(format!("order {} not found", event.order_reference))
+            })?;
+        let order = &loaded.order.value;
+        let (name, reference) = (order.customer.name.as_str(), &order.reference);
+        let (amount, currency) = (event.amount, event.currency);
+        let invoice;
+        let content = match event.kind {
+            OutboxKind::PaymentReceived => EmailContent::PaymentReceived {
+                name,
+                reference,
+                amount,
+                currency,
+            },
+            OutboxKind::AmountDebited => EmailContent::AmountDebited {
+                name,
+                reference,
+                amount,
+                currency,
+            },
+            OutboxKind::RefundIssued => EmailContent::RefundIssued {
+                name,
+                reference,
+                amount,
+                currency,
+            },
+            OutboxKind::InvoiceDue => {
+                if !loaded
+                    .payments
+                    .iter()
+                    .any(|p| p.value.id == event.payment_id)
+                {
+                    return Err(NotifyError::Permanent(format!(
+                        "payment {} not found on order {reference}",
+                        event.payment_id
+                    )));
+                }
+                let profile = self
+                    .store
+                    .get_customer(&customer_id(&order.customer.email))
+                    .await?
+                    .and_then(|c| c.value.billing);
+                let draft = InvoiceDraft::from_order(
+                    order,
+                    &billing_of(order, profile),
+                    &event.payment_id,
+                    event.created_at,
+                    &self.seller,
+                )
+                .map_err(|e| NotifyError::Permanent(e.to_string()))?;
+                invoice = self.notifications.issue_invoice(&draft).await?;
+                handled.invoice_number = Some(invoice.number.clone());
+                EmailContent::Invoice {
+                    name,
+                    invoice: &invoice,
+                }
+            }
+            OutboxKind::AuthorisationReleased => return Ok(handled),
+        };
+        let template = content.template();
+        let rendered = render(&content, order.customer.locale);
+        let key = EmailKey::new(&event.id, template, &order.customer.email);
+        let email = OutgoingEmail {
+            to: order.customer.email.clone(),
+            subject: rendered.subject,
+            text: rendered.text,
+            html: rendered.html,
+            idempotency_key: key.as_str().to_string(),
+        };
+        if self.send_once(&key, &email).await? {
+            handled.sent.push(template);
+        } else {
+            handled.already_sent.push(template);
+        }
+        Ok(handled)
+    }
+
+    /// Sends unless already sent; true when this call sent it.
+    async fn send_once(&self, key: &EmailKey, email: &OutgoingEmail) -> Result<bool, NotifyError> {
+        let now = self.clock.now();
+        match self
+            .notifications
+            .claim_email(key, now, now + EMAIL_LEASE)
+            .await?
+        {
+            EmailClaim::AlreadySent { .. } => return Ok(false),
+            EmailClaim::InFlight => {
+                return Err(NotifyError::Transient(
+                    "email is being sent by another consumer".into(),
+                ))
+            }
+            EmailClaim::Claimed => {}
+        }
+        let to = mask_address(&email.to);
+        let message_id = match self.mailer.send(email).await {
+            Ok(id) => id,
+            Err(e) => {
+                tracing::warn!(to = %to, key = key.as_str(), error = %e, "email not sent");
+                // Best effort: if this fails too, the lease runs out and a retry claims it.
+                let _ = self.notifications.release_email(key).await;
+                return Err(match e.is_retryable() {
+                    true => NotifyError::Transient(e.to_string()),
+                    false => NotifyError::Permanent(e.to_string()),
+                });
+            }
+        };
+        self.mark_sent(key, &message_id.0, now).await?;
+        tracing::info!(to = %to, key = key.as_str(), message_id = %message_id.0, "email sent");
+        Ok(true)
+    }
+
+    /// The email is out: insist on recording it, since a lost mark risks a second send.
+    async fn mark_sent(
+        &self,
+        key: &EmailKey,
+        message_id: &str,
+        sent_at: OffsetDateTime,
+    ) -> Result<(), NotifyError> {
+        let mut last = None;
+        for attempt in 0..MARK_ATTEMPTS {
+            match self
+                .notifications
+                .mark_email_sent(key, message_id, sent_at)
+                .await
+            {
+                Ok(()) => return Ok(()),
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+        }
+        let e = last.map_or_else(|| "unknown".to_string(), |e| e.to_string());
+        tracing::error!(key = key.as_str(), error = %e, "email sent but not recorded");
+        Err(NotifyError::Transient(e))
+    }
+}
+
+#[cfg(test)]
+#[path = "notify_tests.rs"]
+mod tests;

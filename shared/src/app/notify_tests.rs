@@ -1,0 +1,186 @@
+use std::sync::Arc;
+
+use super::*;
+use crate::adapters::memory::notifications::{MemoryMailer, MemoryNotificationStore};
+use crate::adapters::memory::MemoryStore;
+use crate::domain::{Locale, OutboxKind};
+use crate::notification_contract::{outbox_event, seed_paid_order, seller};
+use crate::ports::{InvoiceStore, MailError, SystemClock};
+
+struct Fixture {
+    notifier: Notifier,
+    notifications: Arc<MemoryNotificationStore>,
+    mailer: Arc<MemoryMailer>,
+}
+
+async fn fixture(locale: Locale) -> Fixture {
+    let store = Arc::new(MemoryStore::new());
+    seed_paid_order(store.as_ref(), "ORD-10042", "pay_1", locale).await;
+    let notifications = Arc::new(MemoryNotificationStore::new());
+    let mailer = Arc::new(MemoryMailer::new());
+    let notifier = Notifier::new(
+        store,
+        notifications.clone(),
+        mailer.clone(),
+        Arc::new(SystemClock),
+        seller(),
+    );
+    Fixture {
+        notifier,
+        notifications,
+        mailer,
+    }
+}
+
+#[tokio::test]
+async fn payment_received_is_sent_once_across_redeliveries() {
+    let f = fixture(Locale::Fr).await;
+    let event = outbox_event(OutboxKind::PaymentReceived, "ORD-10042", "pay_1");
+    let first = f.notifier.handle(&event).await.unwrap();
+    assert_eq!(first.sent, vec!["payment_received"]);
+    let second = f.notifier.handle(&event).await.unwrap();
+    assert_eq!(second.already_sent, vec!["payment_received"]);
+    let sent = f.mailer.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].to, "buyer@example.fr");
+    assert!(sent[0].subject.starts_with("Paiement reçu"));
+}
+
+#[tokio::test]
+async fn amount_debited_names_the_amount_in_english() {
+    let f = fixture(Locale::En).await;
+    let event = outbox_event(OutboxKind::AmountDebited, "ORD-10042", "pay_1");
+    f.notifier.handle(&event).await.unwrap();
+    let sent = f.mailer.sent();
+    assert!(sent[0].subject.starts_with("Your card has been charged"));
+    assert!(sent[0].text.contains(&crate::domain::emails::format_amount(
+        event.amount,
+        event.currency,
+        Locale::En
+    )));
+}
+
+#[tokio::test]
+async fn invoice_due_issues_one_invoice_and_one_email() {
+    let f = fixture(Locale::Fr).await;
+    let event = outbox_event(OutboxKind::InvoiceDue, "ORD-10042", "pay_1");
+    let first = f.notifier.handle(&event).await.unwrap();
+    assert_eq!(first.invoice_number.as_deref(), Some("F-2026-000001"));
+    let again = f.notifier.handle(&event).await.unwrap();
+    assert_eq!(again.invoice_number.as_deref(), Some("F-2026-000001"));
+    assert!(again.sent.is_empty());
+    let sent = f.mailer.sent();
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].text.contains("Facture F-2026-000001"));
+    assert!(sent[0].html.contains("F-2026-000001"));
+    let stored = f
+        .notifications
+        .get_invoice("F-2026-000001")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.draft.customer.company.as_deref(),
+        Some("Atelier Martin")
+    );
+}
+
+#[tokio::test]
+async fn a_failed_send_is_retried_and_then_sent_once() {
+    let f = fixture(Locale::Fr).await;
+    let event = outbox_event(OutboxKind::RefundIssued, "ORD-10042", "pay_1");
+    f.mailer.fail_next(MailError::Throttled);
+    let err = f.notifier.handle(&event).await.unwrap_err();
+    assert!(err.is_transient());
+    assert!(f.mailer.sent().is_empty());
+    f.notifier.handle(&event).await.unwrap();
+    f.notifier.handle(&event).await.unwrap();
+    assert_eq!(f.mailer.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn rejected_addresses_and_missing_orders_are_permanent() {
+    let f = fixture(Locale::Fr).await;
+    f.mailer
+        .fail_next(MailError::Rejected("bad address".into()));
+    let event = outbox_event(OutboxKind::PaymentReceived, "ORD-10042", "pay_1");
+    assert!(!f.notifier.handle(&event).await.unwrap_err().is_transient());
+    let missing = outbox_event(OutboxKind::PaymentReceived, "ORD-999", "pay_1");
+    assert!(!f
+        .notifier
+        .handle(&missing)
+        .await
+        .unwrap_err()
+        .is_transient());
+    let wrong_payment = outbox_event(OutboxKind::InvoiceDue, "ORD-10042", "pay_other");
+    assert!(!f
+        .notifier
+        .handle(&wrong_payment)
+        .await
+        .unwrap_err()
+        .is_transient());
+}
+
+#[tokio::test]
+async fn released_authorisations_send_nothing() {
+    let f = fixture(Locale::Fr).await;
+    let event = outbox_event(OutboxKind::AuthorisationReleased, "ORD-10042", "pay_1");
+    assert_eq!(f.notifier.handle(&event).await.unwrap(), Handled::default());
+    assert!(f.mailer.sent().is_empty());
+}
+
+/// Longest run of digits, ignoring spaces and dashes (how card numbers and IBANs are written).
+fn longest_digit_run(text: &str) -> usize {
+    let (mut best, mut run) = (0, 0);
+    for c in text.chars() {
+        match c {
+            '0'..='9' => run += 1,
+            ' ' | '-' | '\u{a0}' | '\u{202f}' => {}
+            _ => run = 0,
+        }
+        best = best.max(run);
+    }
+    best
+}
+
+#[tokio::test]
+async fn no_email_carries_a_card_or_account_number() {
+    let f = fixture(Locale::Fr).await;
+    for kind in [
+        OutboxKind::PaymentReceived,
+        OutboxKind::AmountDebited,
+        OutboxKind::RefundIssued,
+        OutboxKind::InvoiceDue,
+    ] {
+        f.notifier
+            .handle(&outbox_event(kind, "ORD-10042", "pay_1"))
+            .await
+            .unwrap();
+    }
+    let sent = f.mailer.sent();
+    assert_eq!(sent.len(), 4);
+    for email in sent {
+        // SIRET (14 digits) is the longest number an email may show; cards have 15 to 19.
+        for part in [&email.subject, &email.text, &email.html] {
+            let stripped = part.replace("SIRET 12345678900012", "");
+            assert!(longest_digit_run(&stripped) < 15, "{}", email.subject);
+        }
+    }
+}
+
+#[test]
+fn outbox_messages_parse_or_fail_permanently() {
+    let event = outbox_event(OutboxKind::InvoiceDue, "ORD-10042", "pay_1");
+    let body = serde_json::to_string(&event).unwrap();
+    assert_eq!(parse_outbox_message(&body).unwrap(), event);
+    assert!(!parse_outbox_message("{\"id\":1}")
+        .unwrap_err()
+        .is_transient());
+}
+
+#[test]
+fn store_errors_split_into_retry_and_give_up() {
+    assert!(NotifyError::from(StoreError::Throttled).is_transient());
+    assert!(NotifyError::from(StoreError::Contention).is_transient());
+    assert!(!NotifyError::from(StoreError::Corrupt("x".into())).is_transient());
+}

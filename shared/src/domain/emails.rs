@@ -1,0 +1,308 @@
+//! The customer emails, French by default and English for `en` customers: subject, plain text
+//! and HTML. They name the order and amounts only: no card numbers, IBANs or PSP ids ever
+//! reach an email. Every interpolated value is HTML-escaped in the HTML part.
+
+use rust_decimal::Decimal;
+
+use super::invoice::Invoice;
+use super::{Currency, Locale, Reference};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedEmail {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum EmailContent<'a> {
+    /// The card was authorised (or paid) at checkout: sent at once.
+    PaymentReceived {
+        name: &'a str,
+        reference: &'a Reference,
+        amount: Decimal,
+        currency: Currency,
+    },
+    /// The card was debited at shipment.
+    AmountDebited {
+        name: &'a str,
+        reference: &'a Reference,
+        amount: Decimal,
+        currency: Currency,
+    },
+    RefundIssued {
+        name: &'a str,
+        reference: &'a Reference,
+        amount: Decimal,
+        currency: Currency,
+    },
+    Invoice {
+        name: &'a str,
+        invoice: &'a Invoice,
+    },
+}
+
+impl EmailContent<'_> {
+    /// Names the template in dedupe keys and logs.
+    pub fn template(&self) -> &'static str {
+        match self {
+            EmailContent::PaymentReceived { .. } => "payment_received",
+            EmailContent::AmountDebited { .. } => "amount_debited",
+            EmailContent::RefundIssued { .. } => "refund_issued",
+            EmailContent::Invoice { .. } => "invoice",
+        }
+    }
+}
+
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// "2 922,00 €" in French, "€2,922.00" in English; other currencies by their code.
+pub fn format_amount(amount: Decimal, currency: Currency, locale: Locale) -> String {
+    let plain = currency.format(amount);
+    let (sign, digits) = match plain.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", plain.as_str()),
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let (group, point) = match locale {
+        Locale::Fr => ('\u{202f}', ','),
+        Locale::En => (',', '.'),
+    };
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(group);
+        }
+        grouped.push(c);
+    }
+    let number = match frac {
+        "" => format!("{sign}{grouped}"),
+        f => format!("{sign}{grouped}{point}{f}"),
+    };
+    match (locale, currency.code()) {
+        (Locale::Fr, "EUR") => format!("{number}\u{a0}€"),
+        (Locale::En, "EUR") => format!("€{number}"),
+        (Locale::Fr, code) => format!("{number}\u{a0}{code}"),
+        (Locale::En, code) => format!("{code} {number}"),
+    }
+}
+
+/// Paragraphs of plain text → (text, html), escaping each for HTML.
+fn assemble(subject: String, paragraphs: &[String], extra_html: &str) -> RenderedEmail {
+    let text = paragraphs.join("\n\n");
+    let body: String = paragraphs
+        .iter()
+        .map(|p| format!("<p>{}</p>", escape_html(p).replace('\n', "<br>")))
+        .collect();
+    let html = format!(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{}</title></head>\
+         <body>{body}{extra_html}</body></html>",
+        escape_html(&subject)
+    );
+    RenderedEmail {
+        subject,
+        text,
+        html,
+    }
+}
+
+pub fn render(content: &EmailContent<'_>, locale: Locale) -> RenderedEmail {
+    let fr = locale == Locale::Fr;
+    let hello = |name: &str| {
+        if fr {
+            format!("Bonjour {name},")
+        } else {
+            format!("Hello {name},")
+        }
+    };
+    let bye = if fr {
+        "Merci de votre confiance.".to_string()
+    } else {
+        "Thank you for your order.".to_string()
+    };
+    match *content {
+        EmailContent::PaymentReceived {
+            name,
+            reference,
+            amount,
+            currency,
+        } => {
+            let a = format_amount(amount, currency, locale);
+            let (subject, body) =
+                if fr {
+                    (format!("Paiement reçu – commande {reference}"),
+                 format!("Nous avons bien reçu votre paiement de {a} pour la commande {reference}. \
+                          Votre carte sera débitée au moment de l'expédition ; \
+                          un email vous le confirmera."))
+                } else {
+                    (
+                        format!("Payment received – order {reference}"),
+                        format!(
+                            "We have received your payment of {a} for order {reference}. \
+                          Your card will be debited when the order ships; \
+                          we will email you then."
+                        ),
+                    )
+                };
+            assemble(subject, &[hello(name), body, bye], "")
+        }
+        EmailContent::AmountDebited {
+            name,
+            reference,
+            amount,
+            currency,
+        } => {
+            let a = format_amount(amount, currency, locale);
+            let (subject, body) = if fr {
+                (
+                    format!("Votre carte a été débitée – commande {reference}"),
+                    format!(
+                        "Votre commande {reference} a été remise au transporteur : \
+                          le montant de {a} a été débité de votre carte."
+                    ),
+                )
+            } else {
+                (
+                    format!("Your card has been charged – order {reference}"),
+                    format!(
+                        "Your order {reference} has been handed to the carrier: \
+                          {a} has been charged to your card."
+                    ),
+                )
+            };
+            assemble(subject, &[hello(name), body, bye], "")
+        }
+        EmailContent::RefundIssued {
+            name,
+            reference,
+            amount,
+            currency,
+        } => {
+            let a = format_amount(amount, currency, locale);
+            let (subject, body) = if fr {
+                (
+                    format!("Remboursement effectué – commande {reference}"),
+                    format!(
+                        "Nous vous avons remboursé {a} pour la commande {reference}. \
+                          Le montant apparaîtra sur votre compte sous quelques jours."
+                    ),
+                )
+            } else {
+                (
+                    format!("Refund issued – order {reference}"),
+                    format!(
+                        "We have refunded {a} for order {reference}. \
+                          It will appear on your statement within a few days."
+                    ),
+                )
+            };
+            assemble(subject, &[hello(name), body, bye], "")
+        }
+        EmailContent::Invoice { name, invoice } => {
+            let d = &invoice.draft;
+            let (subject, body) = if fr {
+                (
+                    format!(
+                        "Votre facture {} – commande {}",
+                        invoice.number, d.order_reference
+                    ),
+                    format!(
+                        "Veuillez trouver ci-dessous la facture {} de votre commande {}.",
+                        invoice.number, d.order_reference
+                    ),
+                )
+            } else {
+                (
+                    format!(
+                        "Your invoice {} – order {}",
+                        invoice.number, d.order_reference
+                    ),
+                    format!(
+                        "Please find below invoice {} for your order {}.",
+                        invoice.number, d.order_reference
+                    ),
+                )
+            };
+            let doc = super::invoice_text::invoice_text(invoice, locale);
+            let html = super::invoice_text::invoice_html(invoice, locale);
+            let mut email = assemble(subject, &[hello(name), body, bye], &html);
+            email.text = format!("{}\n\n{doc}", email.text);
+            email
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reference() -> Reference {
+        Reference::parse("ORD-10042").unwrap()
+    }
+
+    #[test]
+    fn amounts_follow_the_locale() {
+        let a = Decimal::new(292200, 2);
+        assert_eq!(
+            format_amount(a, Currency::EUR, Locale::Fr),
+            "2\u{202f}922,00\u{a0}€"
+        );
+        assert_eq!(format_amount(a, Currency::EUR, Locale::En), "€2,922.00");
+        let jpy = Currency::from_code("JPY").unwrap();
+        assert_eq!(
+            format_amount(Decimal::from(1500000), jpy, Locale::En),
+            "JPY 1,500,000"
+        );
+        assert_eq!(
+            format_amount(Decimal::new(5, 1), Currency::EUR, Locale::En),
+            "€0.50"
+        );
+    }
+
+    #[test]
+    fn french_by_default_english_on_request() {
+        let r = reference();
+        let content = EmailContent::AmountDebited {
+            name: "Jeanne",
+            reference: &r,
+            amount: Decimal::new(292200, 2),
+            currency: Currency::EUR,
+        };
+        let fr = render(&content, Locale::default());
+        assert!(fr.subject.starts_with("Votre carte a été débitée"));
+        assert!(fr.text.contains("2\u{202f}922,00\u{a0}€"));
+        let en = render(&content, Locale::En);
+        assert!(en.subject.starts_with("Your card has been charged"));
+        assert!(en.html.contains("€2,922.00"));
+    }
+
+    #[test]
+    fn names_are_escaped_in_html() {
+        let r = reference();
+        let content = EmailContent::RefundIssued {
+            name: "<script>alert('x')</script> & co",
+            reference: &r,
+            amount: Decimal::ONE,
+            currency: Currency::EUR,
+        };
+        let email = render(&content, Locale::En);
+        assert!(!email.html.contains("<script>"));
+        assert!(email
+            .html
+            .contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co"));
+        assert!(email.text.contains("<script>"), "plain text stays as typed");
+    }
+}

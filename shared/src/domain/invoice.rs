@@ -1,0 +1,329 @@
+//! Invoices issued for paid orders. Numbers are `F-<year>-<6-digit sequence>`: one gap-free
+//! sequence per calendar year (Paris date of issue), restarting at 1 each January, as French
+//! invoicing rules allow for a chronological, continuous series. The store assigns the number;
+//! everything else is built here from the order, exactly (Decimal) and checked.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+
+use super::customer::{Billing, BillingAddress};
+use super::paris_time::paris_date;
+use super::{Currency, Order, Reference};
+
+/// The seller's legal mentions, printed on every invoice (from configuration).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SellerIdentity {
+    pub legal_name: String,
+    pub address_lines: Vec<String>,
+    pub siren: String,
+    pub siret: Option<String>,
+    pub vat_number: String,
+    /// "RCS Toulon 123 456 789".
+    pub rcs: String,
+    /// "SAS au capital de 10 000 €".
+    pub share_capital: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceCustomer {
+    pub name: String,
+    pub company: Option<String>,
+    pub email: String,
+    pub address: BillingAddress,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceLine {
+    pub description: String,
+    pub quantity: u32,
+    pub unit_price: Decimal,
+    pub tax_rate: Decimal,
+    pub net: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceShipping {
+    pub method: String,
+    pub net: Decimal,
+    pub tax_rate: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceTaxBand {
+    pub rate: Decimal,
+    pub base: Decimal,
+    pub tax: Decimal,
+}
+
+/// Everything on an invoice but its number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceDraft {
+    #[serde(with = "iso_date")]
+    pub issued_on: Date,
+    pub order_reference: Reference,
+    pub payment_id: String,
+    pub customer: InvoiceCustomer,
+    pub lines: Vec<InvoiceLine>,
+    pub shipping: InvoiceShipping,
+    pub tax_bands: Vec<InvoiceTaxBand>,
+    pub net: Decimal,
+    pub tax: Decimal,
+    pub gross: Decimal,
+    pub currency: Currency,
+    pub seller: SellerIdentity,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invoice {
+    /// `F-2026-000001`.
+    pub number: String,
+    /// The number's place in its year's sequence.
+    pub sequence: u64,
+    pub draft: InvoiceDraft,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvoiceError {
+    #[error("invoice totals do not add up: {0}")]
+    Inconsistent(&'static str),
+}
+
+/// The counter that numbers `year`'s invoices.
+pub fn invoice_counter(year: i32) -> String {
+    format!("invoice#{year}")
+}
+
+pub fn invoice_number(year: i32, sequence: u64) -> String {
+    format!("F-{year}-{sequence:06}")
+}
+
+impl InvoiceDraft {
+    /// Builds the invoice of a paid order, dated the Paris day of `paid_at`.
+    pub fn from_order(
+        order: &Order,
+        billing: &Billing,
+        payment_id: &str,
+        paid_at: OffsetDateTime,
+        seller: &SellerIdentity,
+    ) -> Result<Self, InvoiceError> {
+        let lines = order
+            .lines
+            .iter()
+            .map(|l| InvoiceLine {
+                description: l.description.clone(),
+                quantity: l.quantity,
+                unit_price: l.unit_price,
+                tax_rate: l.tax_rate,
+                net: l.total(),
+            })
+            .collect();
+        let tax_bands = order
+            .tax_bands()
+            .into_iter()
+            .map(|(rate, band)| InvoiceTaxBand {
+                rate,
+                base: band.base,
+                tax: band.tax,
+            })
+            .collect();
+        let totals = order.totals();
+        let draft = InvoiceDraft {
+            issued_on: paris_date(paid_at),
+            order_reference: order.reference.clone(),
+            payment_id: payment_id.to_string(),
+            customer: InvoiceCustomer {
+                name: billing.name.clone(),
+                company: billing.company.clone(),
+                email: billing.email.clone(),
+                address: billing.address.clone(),
+            },
+            lines,
+            shipping: InvoiceShipping {
+                method: order.shipping.method.clone(),
+                net: order.shipping.amount,
+                tax_rate: order.shipping.tax_rate,
+            },
+            tax_bands,
+            net: totals.net,
+            tax: totals.tax,
+            gross: totals.gross,
+            currency: order.currency,
+            seller: seller.clone(),
+        };
+        draft.check()?;
+        Ok(draft)
+    }
+
+    /// Lines + shipping = net, bands = net and tax, net + tax = gross.
+    pub fn check(&self) -> Result<(), InvoiceError> {
+        let lines: Decimal = self.lines.iter().map(|l| l.net).sum();
+        if lines + self.shipping.net != self.net {
+            return Err(InvoiceError::Inconsistent(
+                "lines and shipping differ from net",
+            ));
+        }
+        if self.tax_bands.iter().map(|b| b.base).sum::<Decimal>() != self.net {
+            return Err(InvoiceError::Inconsistent("tax bases differ from net"));
+        }
+        if self.tax_bands.iter().map(|b| b.tax).sum::<Decimal>() != self.tax {
+            return Err(InvoiceError::Inconsistent("tax bands differ from tax"));
+        }
+        if self.net + self.tax != self.gross {
+            return Err(InvoiceError::Inconsistent("net + tax differs from gross"));
+        }
+        Ok(())
+    }
+
+    /// The year whose sequence numbers this invoice.
+    pub fn year(&self) -> i32 {
+        self.issued_on.year()
+    }
+
+    pub fn numbered(self, sequence: u64) -> Invoice {
+        Invoice {
+            number: invoice_number(self.year(), sequence),
+            sequence,
+            draft: self,
+        }
+    }
+}
+
+mod iso_date {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::{macros::format_description, Date};
+
+    pub fn serialize<S: Serializer>(date: &Date, s: S) -> Result<S::Ok, S::Error> {
+        let text = date
+            .format(format_description!("[year]-[month]-[day]"))
+            .map_err(serde::ser::Error::custom)?;
+        s.serialize_str(&text)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
+        let text = String::deserialize(d)?;
+        crate::domain::order::parse_iso_date(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::domain::order::tests::sample_order;
+    use crate::domain::OrderLine;
+    use proptest::prelude::*;
+    use time::macros::{date, datetime};
+
+    pub fn seller() -> SellerIdentity {
+        SellerIdentity {
+            legal_name: "Atelier Encaisse SAS".into(),
+            address_lines: vec!["1 quai Cronstadt".into(), "83000 Toulon".into()],
+            siren: "123456789".into(),
+            siret: Some("12345678900012".into()),
+            vat_number: "FR12123456789".into(),
+            rcs: "RCS Toulon 123 456 789".into(),
+            share_capital: "SAS au capital de 10 000 €".into(),
+        }
+    }
+
+    pub fn billing() -> Billing {
+        Billing {
+            company: Some("Atelier Martin".into()),
+            name: "Jeanne Martin".into(),
+            email: "buyer@example.fr".into(),
+            phone: None,
+            address: BillingAddress {
+                line1: "9 rue d'Antrechaus".into(),
+                line2: None,
+                postcode: "83000".into(),
+                city: "Toulon".into(),
+                country: "FR".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn numbers_are_year_and_six_digits() {
+        assert_eq!(invoice_number(2026, 1), "F-2026-000001");
+        assert_eq!(invoice_number(2027, 123456), "F-2027-123456");
+        assert_eq!(invoice_counter(2026), "invoice#2026");
+    }
+
+    #[test]
+    fn built_from_the_order_and_dated_in_paris() {
+        let order = sample_order("ORD-10042");
+        let paid_at = datetime!(2026-12-31 23:30 UTC);
+        let draft = InvoiceDraft::from_order(&order, &billing(), "pay_1", paid_at, &seller())
+            .expect("consistent");
+        assert_eq!(draft.issued_on, date!(2027 - 01 - 01));
+        assert_eq!(draft.gross, Decimal::new(292200, 2));
+        assert_eq!(draft.tax_bands.len(), 1);
+        let invoice = draft.numbered(7);
+        assert_eq!(invoice.number, "F-2027-000007");
+    }
+
+    #[test]
+    fn round_trips_through_json_with_iso_dates() {
+        let draft = InvoiceDraft::from_order(
+            &sample_order("ORD-1"),
+            &billing(),
+            "pay_1",
+            datetime!(2026-05-01 10:00 UTC),
+            &seller(),
+        )
+        .unwrap();
+        let json = serde_json::to_string(&draft.clone().numbered(1)).unwrap();
+        assert!(json.contains("\"issued_on\":\"2026-05-01\""));
+        let back: Invoice = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.draft, draft);
+    }
+
+    #[test]
+    fn tampered_totals_are_caught() {
+        let mut draft = InvoiceDraft::from_order(
+            &sample_order("ORD-1"),
+            &billing(),
+            "pay_1",
+            datetime!(2026-05-01 10:00 UTC),
+            &seller(),
+        )
+        .unwrap();
+        draft.tax += Decimal::new(1, 2);
+        assert!(draft.check().is_err());
+    }
+
+    fn arb_line() -> impl Strategy<Value = OrderLine> {
+        (
+            1u32..500,
+            0i64..5_000_000,
+            prop::sample::select(vec![0i64, 21, 55, 100, 200]),
+        )
+            .prop_map(|(quantity, cents, rate)| OrderLine {
+                sku: "S".into(),
+                description: "d".into(),
+                quantity,
+                unit_price: Decimal::new(cents, 2),
+                tax_rate: Decimal::new(rate, 1),
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn invoice_sums_are_exact(lines in prop::collection::vec(arb_line(), 1..20),
+                                  shipping in 0i64..50_000,
+                                  shipping_rate in prop::sample::select(vec![0i64, 55, 200])) {
+            let mut order = sample_order("ORD-1");
+            order.lines = lines;
+            order.shipping.amount = Decimal::new(shipping, 2);
+            order.shipping.tax_rate = Decimal::new(shipping_rate, 1);
+            let draft = InvoiceDraft::from_order(&order, &billing(), "pay_1",
+                datetime!(2026-05-01 10:00 UTC), &seller()).unwrap();
+            let lines: Decimal = draft.lines.iter().map(|l| l.net).sum();
+            prop_assert_eq!(lines + draft.shipping.net, draft.net);
+            prop_assert_eq!(draft.tax_bands.iter().map(|b| b.tax).sum::<Decimal>(), draft.tax);
+            prop_assert_eq!(draft.tax_bands.iter().map(|b| b.base).sum::<Decimal>(), draft.net);
+            prop_assert_eq!(draft.net + draft.tax, draft.gross);
+            prop_assert_eq!(draft.gross, order.totals().gross);
+        }
+    }
+}
