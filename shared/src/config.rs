@@ -39,3 +39,8 @@ pub fn allowed_return_origins() -> Result<crate::app::return_url::ReturnOrigins,
     crate::app::return_url::ReturnOrigins::parse(&list)
         .map_err(|e| ConfigError::Invalid("ALLOWED_RETURN_ORIGINS", e))
 }
+
+/// `EVENTS_QUEUE_URL`: the domain-events queue the outbox relay publishes to.
+pub fn events_queue_url() -> Result<String, ConfigError> {
+    require("EVENTS_QUEUE_URL")
+}

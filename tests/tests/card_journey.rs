@@ -379,3 +379,91 @@ async fn the_shipments_queue_captures_once_and_reports_only_unreadable_messages(
         "two copies of one message capture once"
     );
 }
+
+async fn outbox(shop: &integration::shop::Shop) -> Vec<Value> {
+    shop.http
+        .get(format!("{}/dev/outbox", shop.base))
+        .send()
+        .await
+        .unwrap()
+        .json::<Vec<Value>>()
+        .await
+        .unwrap()
+}
+
+async fn outbox_reaches(shop: &integration::shop::Shop, count: usize) -> Vec<Value> {
+    for _ in 0..100 {
+        let emails = outbox(shop).await;
+        if emails.len() >= count {
+            return emails;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("only {:?} emails", outbox(shop).await.len());
+}
+
+#[tokio::test]
+async fn emails_and_the_invoice_go_out_once_each() {
+    let shop = shop().await;
+    let (token, payment) = shop
+        .authorised_order("ORD-10042", "83000", "jeanne.martin@example.fr")
+        .await;
+    let emails = outbox_reaches(&shop, 1).await;
+    assert_eq!(emails.len(), 1, "{emails:?}");
+    assert_eq!(emails[0]["to"], "jeanne.martin@example.fr");
+    // French formatting: "2 922,00 €" with a no-break space as the thousands separator.
+    let text: String = emails[0]["text"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    assert!(text.contains("2922,00€"), "{}", emails[0]["text"]);
+
+    let (status, _) = shop
+        .admin_post(
+            "/v1/admin/orders/ORD-10042/shipments",
+            None,
+            &json!({"shipment_id": "all"}),
+        )
+        .await;
+    assert_eq!(status, 202);
+    shop.payment_reaches("ORD-10042", &payment, &token, "captured")
+        .await;
+    let emails = outbox_reaches(&shop, 3).await;
+    let year = time::OffsetDateTime::now_utc().year();
+    let invoice_number = format!("F-{year}-000001");
+    assert!(
+        emails
+            .iter()
+            .any(|e| e["text"].as_str().unwrap().contains(&invoice_number)),
+        "no invoice {invoice_number} in {emails:?}"
+    );
+
+    // Every event delivered again (duplicates): no email twice.
+    let events: Value = shop
+        .http
+        .get(format!("{}/sandbox-psp/_events", shop.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    for event in events["data"].as_array().unwrap() {
+        let payload = event.to_string();
+        let reply = shop
+            .http
+            .post(format!("{}/v1/webhooks/stripe", shop.base))
+            .header("stripe-signature", sign(&payload, now, WEBHOOK_SECRET))
+            .body(payload)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), 200);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let after = outbox(&shop).await;
+    assert_eq!(after.len(), 3, "{after:?}");
+}

@@ -3,8 +3,10 @@
 use std::sync::Arc;
 
 use encaisse::adapters::dynamodb::{client_from_env, DynamoStore};
+use encaisse::adapters::sqs::SqsEventQueue;
 use encaisse::adapters::stripe::StripeConnector;
 use encaisse::app::handle_webhook::HandleWebhook;
+use encaisse::app::publish_outbox::OutboxRelay;
 use encaisse::config;
 use encaisse::http::{webhooks_router, with_fallbacks};
 use encaisse::ports::SystemClock;
@@ -18,6 +20,12 @@ async fn main() -> Result<(), lambda_http::Error> {
     if let Err(error) = store.warm_up().await {
         lambda_http::tracing::warn!(%error, "DynamoDB warm-up failed; first request pays for it");
     }
-    let handler = HandleWebhook::new(Arc::new(store), provider, Arc::new(SystemClock));
+    let queue = SqsEventQueue::new(
+        SqsEventQueue::client_from_env().await,
+        config::events_queue_url()?,
+    );
+    let store = Arc::new(store);
+    let relay = OutboxRelay::new(store.clone(), Arc::new(queue));
+    let handler = HandleWebhook::new(store, provider, Arc::new(SystemClock)).with_relay(relay);
     lambda_http::run(with_fallbacks(webhooks_router(Arc::new(handler)))).await
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use time::Duration;
 
 use super::apply_psp_state::{apply_psp_state, Applied};
+use super::publish_outbox::OutboxRelay;
 use crate::domain::Reference;
 use crate::ports::{
     Clock, PaymentProvider, ProviderError, Store, StoreError, WebhookError, WebhookEvent, Write,
@@ -41,6 +42,9 @@ pub struct HandleWebhook {
     store: Arc<dyn Store>,
     provider: Arc<dyn PaymentProvider>,
     clock: Arc<dyn Clock>,
+    /// Publishes the events a change queued right away, so emails go out at once (the
+    /// scheduled relay catches whatever this misses).
+    relay: Option<OutboxRelay>,
 }
 
 impl HandleWebhook {
@@ -53,6 +57,20 @@ impl HandleWebhook {
             store,
             provider,
             clock,
+            relay: None,
+        }
+    }
+
+    pub fn with_relay(mut self, relay: OutboxRelay) -> Self {
+        self.relay = Some(relay);
+        self
+    }
+
+    async fn publish_now(&self) {
+        if let Some(relay) = &self.relay {
+            if let Err(error) = relay.publish_pending(50).await {
+                tracing::warn!(%error, "outbox not published now; the scheduled relay will");
+            }
         }
     }
 
@@ -101,7 +119,10 @@ impl HandleWebhook {
         )
         .await
         {
-            Ok(Applied::Changed) => Ok(WebhookOutcome::Applied),
+            Ok(Applied::Changed) => {
+                self.publish_now().await;
+                Ok(WebhookOutcome::Applied)
+            }
             Ok(Applied::Unchanged) => Ok(WebhookOutcome::NoChange),
             Ok(Applied::Unknown) => Ok(WebhookOutcome::Ignored),
             Err(StoreError::AlreadyExists(what)) if what.starts_with("webhook") => {

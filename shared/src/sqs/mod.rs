@@ -2,4 +2,5 @@
 //! reports the messages to redeliver (ReportBatchItemFailures), so one bad message never makes
 //! the whole batch run again.
 
+pub mod domain_events;
 pub mod shipments;

@@ -3,17 +3,23 @@
 //! main.rs serves it; integration tests serve it too, on a random port.
 
 mod demo;
+pub mod notifications;
 pub mod sandbox_psp;
 
 use std::sync::Arc;
 
 use axum::routing::get;
 use axum::Router;
+use encaisse::adapters::dynamodb::notifications::DynamoNotificationStore;
 use encaisse::adapters::dynamodb::{client_from_env, schema, DynamoStore};
+use encaisse::adapters::memory::event_queue::MemoryEventQueue;
+use encaisse::adapters::memory::notifications::{MemoryMailer, MemoryNotificationStore};
 use encaisse::adapters::memory::MemoryStore;
 use encaisse::adapters::stripe::{StripeConfig, StripeConnector};
 use encaisse::app::capture_on_shipment::CaptureOnShipment;
 use encaisse::app::handle_webhook::HandleWebhook;
+use encaisse::app::notify::Notifier;
+use encaisse::app::publish_outbox::OutboxRelay;
 use encaisse::app::refund::RefundPayment;
 use encaisse::app::return_url::ReturnOrigins;
 use encaisse::app::start_payment::StartPayment;
@@ -22,6 +28,7 @@ use encaisse::http::{
     admin_payments_router, back_office_router, order_lookup_router, payments_router,
     webhooks_router, with_fallbacks, AdminAuth, AdminPayments, BackOffice, PaymentsApi,
 };
+use encaisse::ports::NotificationStore;
 use encaisse::ports::{Clock, PaymentProvider, Store, SystemClock};
 
 pub use demo::{seed_demo_orders, DemoOrder};
@@ -56,7 +63,8 @@ pub struct DevApp {
 }
 
 pub async fn build(options: Options) -> Result<DevApp, BuildError> {
-    let (store, store_name): (Arc<dyn Store>, String) = match options.dynamodb_table {
+    type Stores = (Arc<dyn Store>, Arc<dyn NotificationStore>, String);
+    let (store, notification_store, store_name): Stores = match options.dynamodb_table {
         Some(table) => {
             let client = client_from_env(None).await;
             schema::ensure_table(&client, &table).await?;
@@ -64,9 +72,18 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
                 "DynamoDB table {table} at {}",
                 std::env::var("AWS_ENDPOINT_URL").unwrap_or_default()
             );
-            (Arc::new(DynamoStore::new(client, table)), name)
+            let notifications = DynamoNotificationStore::new(client.clone(), &table);
+            (
+                Arc::new(DynamoStore::new(client, table)),
+                Arc::new(notifications),
+                name,
+            )
         }
-        None => (Arc::new(MemoryStore::new()), "memory store".into()),
+        None => (
+            Arc::new(MemoryStore::new()),
+            Arc::new(MemoryNotificationStore::new()),
+            "memory store".into(),
+        ),
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let tokens = AccessTokens::new(options.access_token_secret);
@@ -103,7 +120,19 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
             clock.clone(),
         )),
     };
-    let webhooks = Arc::new(HandleWebhook::new(store.clone(), provider, clock.clone()));
+    let (queue, queued_events) = MemoryEventQueue::new();
+    let relay = OutboxRelay::new(store.clone(), Arc::new(queue));
+    let mailer = Arc::new(MemoryMailer::new());
+    let notifier = Arc::new(Notifier::new(
+        store.clone(),
+        notification_store,
+        mailer.clone(),
+        clock.clone(),
+        notifications::demo_seller(),
+    ));
+    notifications::spawn(relay.clone(), notifier, queued_events);
+    let webhooks =
+        Arc::new(HandleWebhook::new(store.clone(), provider, clock.clone()).with_relay(relay));
     let admin_auth = AdminAuth::ApiKey(options.admin_api_key.into());
     let office = BackOffice {
         store: store.clone(),
@@ -119,6 +148,7 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
             .merge(admin_payments_router(admin_payments, admin_auth))
             .merge(payments_router(payments))
             .merge(webhooks_router(webhooks))
+            .merge(notifications::outbox_router(mailer))
             .nest("/sandbox-psp", sandbox.router()),
     );
     Ok(DevApp {

@@ -1,0 +1,38 @@
+//! notifier: the `domain-events` SQS queue → emails through SES and invoices. Wiring only.
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use encaisse::adapters::dynamodb::notifications::DynamoNotificationStore;
+use encaisse::adapters::dynamodb::{client_from_env, DynamoStore};
+use encaisse::adapters::ses::SesMailer;
+use encaisse::app::notify::{seller_from_env, Notifier};
+use encaisse::config;
+use encaisse::ports::SystemClock;
+use encaisse::sqs::domain_events::notify_batch;
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let table = config::table_name()?;
+    let seller = seller_from_env()?;
+    let mailer = SesMailer::from_env().await?;
+    let store = DynamoStore::new(client_from_env(None).await, table);
+    if let Err(error) = store.warm_up().await {
+        lambda_runtime::tracing::warn!(%error, "DynamoDB warm-up failed; first request pays for it");
+    }
+    let notifications = DynamoNotificationStore::new(store.client().clone(), store.table());
+    let notifier = Arc::new(Notifier::new(
+        Arc::new(store),
+        Arc::new(notifications),
+        Arc::new(mailer),
+        Arc::new(SystemClock),
+        seller,
+    ));
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        let notifier = notifier.clone();
+        async move { Ok::<SqsBatchResponse, Error>(notify_batch(&notifier, event.payload).await) }
+    }))
+    .await
+}

@@ -1,0 +1,32 @@
+//! outbox-relay: every minute (EventBridge Scheduler), publishes outbox events still pending
+//! to the domain-events queue, so nothing committed is left unsent. Wiring only.
+
+use std::sync::Arc;
+
+use encaisse::adapters::dynamodb::{client_from_env, DynamoStore};
+use encaisse::adapters::sqs::SqsEventQueue;
+use encaisse::app::publish_outbox::OutboxRelay;
+use encaisse::config;
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use serde_json::{json, Value};
+
+/// Per run; a backlog drains over successive runs.
+const BATCH: usize = 500;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let table = config::table_name()?;
+    let queue_url = config::events_queue_url()?;
+    let store = DynamoStore::new(client_from_env(None).await, table);
+    let queue = SqsEventQueue::new(SqsEventQueue::client_from_env().await, queue_url);
+    let relay = Arc::new(OutboxRelay::new(Arc::new(store), Arc::new(queue)));
+    lambda_runtime::run(service_fn(move |_: LambdaEvent<Value>| {
+        let relay = relay.clone();
+        async move {
+            let published = relay.publish_pending(BATCH).await?;
+            Ok::<Value, Error>(json!({ "published": published }))
+        }
+    }))
+    .await
+}
