@@ -9,7 +9,7 @@ use encaisse::adapters::dynamodb::notifications::DynamoNotificationStore;
 use encaisse::adapters::memory::notifications::MemoryMailer;
 use encaisse::app::notify::Notifier;
 use encaisse::contract;
-use encaisse::ports::{OrderStore, Store, SystemClock, Write};
+use encaisse::ports::{Store, SystemClock, Write};
 use encaisse::sqs::domain_events::notify_batch;
 use integration::{event, fresh_dynamo_store};
 
