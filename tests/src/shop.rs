@@ -35,6 +35,8 @@ pub async fn shop() -> Shop {
             webhook_secret: WEBHOOK_SECRET.into(),
         },
         return_origins: ReturnOrigins::local_development(),
+        dynamodb_request_counter: None,
+        run_notifier: true,
     })
     .await
     .expect("devserver app on moto");

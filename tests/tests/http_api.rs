@@ -27,6 +27,8 @@ async fn api() -> Api {
         dynamodb_table: Some(format!("encaisse-http-{}", uuid::Uuid::new_v4().simple())),
         sandbox: Default::default(),
         return_origins: encaisse::app::return_url::ReturnOrigins::local_development(),
+        dynamodb_request_counter: None,
+        run_notifier: true,
     })
     .await
     .expect("devserver app on moto");

@@ -6,6 +6,8 @@
 //! 2. Warm in-process handler latency (router + use case + memory store), which isolates our
 //!    own code's CPU cost from the emulator's.
 
+mod card_flow;
+
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -252,6 +254,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let only_latency = std::env::args().any(|a| a == "--latency-only");
     if !only_latency {
         count_requests().await?;
+        card_flow::count_card_flow().await?;
     }
     time_warm_lookups().await;
     Ok(())

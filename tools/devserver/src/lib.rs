@@ -11,7 +11,7 @@ use std::sync::Arc;
 use axum::routing::get;
 use axum::Router;
 use encaisse::adapters::dynamodb::notifications::DynamoNotificationStore;
-use encaisse::adapters::dynamodb::{client_from_env, schema, DynamoStore};
+use encaisse::adapters::dynamodb::{client_from_env, schema, DynamoStore, RequestCounter};
 use encaisse::adapters::memory::event_queue::MemoryEventQueue;
 use encaisse::adapters::memory::notifications::{MemoryMailer, MemoryNotificationStore};
 use encaisse::adapters::memory::MemoryStore;
@@ -45,6 +45,10 @@ pub struct Options {
     /// Where shoppers may return after paying; the devserver allows http on 127.0.0.1 and
     /// localhost, any port, unless `ALLOWED_RETURN_ORIGINS` says otherwise.
     pub return_origins: ReturnOrigins,
+    /// Counts the DynamoDB requests the app sends (scripts/bench).
+    pub dynamodb_request_counter: Option<RequestCounter>,
+    /// Runs the notifier and the outbox sweep in the background (off for request counting).
+    pub run_notifier: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,7 +70,7 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
     type Stores = (Arc<dyn Store>, Arc<dyn NotificationStore>, String);
     let (store, notification_store, store_name): Stores = match options.dynamodb_table {
         Some(table) => {
-            let client = client_from_env(None).await;
+            let client = client_from_env(options.dynamodb_request_counter).await;
             schema::ensure_table(&client, &table).await?;
             let name = format!(
                 "DynamoDB table {table} at {}",
@@ -130,7 +134,15 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
         clock.clone(),
         notifications::demo_seller(),
     ));
-    notifications::spawn(relay.clone(), notifier, queued_events);
+    if options.run_notifier {
+        notifications::spawn(relay.clone(), notifier, queued_events);
+    } else {
+        // Accept and drop: publishing still succeeds, so its cost is what AWS would see.
+        tokio::spawn(async move {
+            let mut events = queued_events;
+            while events.recv().await.is_some() {}
+        });
+    }
     let webhooks =
         Arc::new(HandleWebhook::new(store.clone(), provider, clock.clone()).with_relay(relay));
     let admin_auth = AdminAuth::ApiKey(options.admin_api_key.into());

@@ -55,6 +55,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             Err(_) => ReturnOrigins::local_development(),
         },
+        dynamodb_request_counter: None,
+        run_notifier: true,
     })
     .await?;
     let demos = seed_demo_orders(app.store.as_ref()).await?;

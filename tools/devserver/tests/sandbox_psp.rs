@@ -39,6 +39,8 @@ async fn sandbox_with(webhook_url: Option<String>) -> Sandbox {
             webhook_secret: SECRET.into(),
         },
         return_origins: encaisse::app::return_url::ReturnOrigins::local_development(),
+        dynamodb_request_counter: None,
+        run_notifier: true,
     })
     .await
     .unwrap();

@@ -1,0 +1,180 @@
+//! DynamoDB requests per step of the card flow, counted at the SDK client while the devserver
+//! app (every router, DynamoDB on the emulator, sandbox PSP) serves a real journey over HTTP.
+//! Webhook delivery is done by this program (signed like Stripe) so each step is measured
+//! alone; the background notifier is off for the same reason.
+
+use std::net::SocketAddr;
+
+use encaisse::adapters::dynamodb::RequestCounter;
+use encaisse::app::return_url::ReturnOrigins;
+use encaisse_dev::{build, seed_demo_orders, Options, SandboxConfig};
+use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
+use sha2::Sha256;
+
+const SECRET: &str = "whsec_bench";
+const ADMIN: &str = "bench-admin";
+
+fn row(name: &str, status: u16, counter: &RequestCounter) {
+    let ops: Vec<String> = counter
+        .snapshot()
+        .iter()
+        .map(|(op, n)| format!("{op} × {n}"))
+        .collect();
+    println!(
+        "| {name} | {status} | {} | {} |",
+        counter.total(),
+        ops.join(", ")
+    );
+}
+
+fn signed(payload: &str) -> String {
+    let t = time::OffsetDateTime::now_utc().unix_timestamp();
+    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("any key length");
+    mac.update(format!("{t}.{payload}").as_bytes());
+    format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+type Failure = Box<dyn std::error::Error>;
+
+async fn last_event(http: &reqwest::Client, base: &str, kind: &str) -> Result<String, Failure> {
+    let events: Value = http
+        .get(format!("{base}/sandbox-psp/_events"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let found = events["data"]
+        .as_array()
+        .and_then(|all| all.iter().rev().find(|e| e["type"] == kind))
+        .ok_or_else(|| format!("no {kind} event"))?;
+    Ok(found.to_string())
+}
+
+async fn deliver(http: &reqwest::Client, base: &str, payload: &str) -> Result<u16, Failure> {
+    let reply = http
+        .post(format!("{base}/v1/webhooks/stripe"))
+        .header("stripe-signature", signed(payload))
+        .body(payload.to_string())
+        .send()
+        .await?;
+    Ok(reply.status().as_u16())
+}
+
+pub async fn count_card_flow() -> Result<(), Failure> {
+    let counter = RequestCounter::new();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let app = build(Options {
+        admin_api_key: ADMIN.into(),
+        access_token_secret: b"bench-secret-bench-secret-bench-secret".to_vec(),
+        dynamodb_table: Some(format!(
+            "encaisse-bench-card-{}",
+            uuid::Uuid::new_v4().simple()
+        )),
+        sandbox: SandboxConfig {
+            public_base_url: base.clone(),
+            webhook_url: None,
+            webhook_secret: SECRET.into(),
+        },
+        return_origins: ReturnOrigins::local_development(),
+        dynamodb_request_counter: Some(counter.clone()),
+        run_notifier: false,
+    })
+    .await?;
+    seed_demo_orders(app.store.as_ref()).await?;
+    let router = app.router;
+    tokio::spawn(async move {
+        let _ = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await;
+    });
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+
+    println!(
+        "\nCard flow over HTTP (devserver app, sandbox PSP, webhooks delivered by the bench):\n"
+    );
+    println!("| step | HTTP status | DynamoDB requests | by operation |");
+    println!("|---|---|---|---|");
+    counter.reset();
+    let reply = http
+        .post(format!("{base}/v1/order-lookups"))
+        .json(&json!({"reference": "ORD-10042", "postcode": "83000"}))
+        .send()
+        .await?;
+    let status = reply.status().as_u16();
+    let token = reply.json::<Value>().await?["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    row("lookup (order never paid)", status, &counter);
+
+    counter.reset();
+    let reply = http
+        .post(format!("{base}/v1/orders/ORD-10042/payments"))
+        .bearer_auth(&token)
+        .header("idempotency-key", "bench-1")
+        .json(&json!({"method": "card", "return_url": format!("{base}/return"),
+            "billing": {"name": "Jeanne Martin", "email": "jeanne.martin@example.fr",
+                        "address": {"line1": "9 rue d'Antrechaus", "postcode": "83000", "city": "Toulon", "country": "FR"}}}))
+        .send()
+        .await?;
+    let status = reply.status().as_u16();
+    let started: Value = reply.json().await?;
+    row(
+        "initiation (first order: customer created)",
+        status,
+        &counter,
+    );
+    let page = started["next_action"]["url"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+
+    http.post(&page)
+        .form(&[
+            ("name", "Jeanne Martin"),
+            ("number", "4242424242424242"),
+            ("exp", "12/40"),
+            ("cvc", "123"),
+        ])
+        .send()
+        .await?;
+    let authorised = last_event(&http, &base, "payment_intent.amount_capturable_updated").await?;
+    counter.reset();
+    let status = deliver(&http, &base, &authorised).await?;
+    row(
+        "webhook: authorised (with its outbox publish)",
+        status,
+        &counter,
+    );
+    counter.reset();
+    let status = deliver(&http, &base, &authorised).await?;
+    row("webhook: the same event again", status, &counter);
+
+    counter.reset();
+    let reply = http
+        .post(format!("{base}/v1/admin/orders/ORD-10042/shipments"))
+        .bearer_auth(ADMIN)
+        .json(&json!({"shipment_id": "parcel-1", "amount": "1000.00"}))
+        .send()
+        .await?;
+    row(
+        "capture on shipment (partial)",
+        reply.status().as_u16(),
+        &counter,
+    );
+    let captured = last_event(&http, &base, "payment_intent.amount_capturable_updated").await?;
+    counter.reset();
+    let status = deliver(&http, &base, &captured).await?;
+    row(
+        "webhook after the capture (already applied)",
+        status,
+        &counter,
+    );
+    Ok(())
+}
