@@ -44,3 +44,18 @@ pub fn allowed_return_origins() -> Result<crate::app::return_url::ReturnOrigins,
 pub fn events_queue_url() -> Result<String, ConfigError> {
     require("EVENTS_QUEUE_URL")
 }
+
+/// `PAYMENT_ATTEMPT_MINUTES` (optional, 30 to 1440, default 30): how long a started card payment
+/// stays payable. Stripe Checkout pages live 30 minutes to 24 hours.
+pub fn payment_attempt_lifetime() -> Result<time::Duration, ConfigError> {
+    let Ok(raw) = env::var("PAYMENT_ATTEMPT_MINUTES") else {
+        return Ok(crate::app::start_payment::DEFAULT_ATTEMPT_LIFETIME);
+    };
+    match raw.trim().parse::<i64>() {
+        Ok(minutes) if (30..=1440).contains(&minutes) => Ok(time::Duration::minutes(minutes)),
+        _ => Err(ConfigError::Invalid(
+            "PAYMENT_ATTEMPT_MINUTES",
+            "must be a whole number of minutes from 30 to 1440".into(),
+        )),
+    }
+}

@@ -83,3 +83,40 @@ async fn dropping_an_attempt_frees_the_order_and_is_idempotent() {
         .unwrap();
     assert_eq!(refused.status(), 409);
 }
+
+#[tokio::test]
+async fn an_attempt_whose_page_expires_unpaid_frees_the_order() {
+    let shop = shop().await;
+    let token = shop.token("ORD-10044", "69007").await;
+    let mut body = first_order_body(&shop.base);
+    body["billing"]["email"] = "emma.smith@example.com".into();
+    let (status, started) = shop.start("ORD-10044", &token, "expiring", &body).await;
+    assert_eq!(status, 201, "{started}");
+    let payment = started["payment"]["id"].as_str().unwrap().to_string();
+    let page = started["next_action"]["url"].as_str().unwrap();
+    let session = page.rsplit('/').next().unwrap();
+    // The PSP closes the page (as at its expiry time) and tells us with a signed webhook.
+    let expired = shop
+        .http
+        .post(format!(
+            "{}/sandbox-psp/v1/checkout/sessions/{session}/expire",
+            shop.base
+        ))
+        .bearer_auth("sk_test_any")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        expired.status().is_success(),
+        "{}",
+        expired.text().await.unwrap()
+    );
+    shop.payment_reaches("ORD-10044", &payment, &token, "expired")
+        .await;
+    assert_eq!(
+        shop.get("/v1/orders/ORD-10044", &token).await["status"],
+        "awaiting_payment"
+    );
+    let (status, _) = shop.start("ORD-10044", &token, "after-expiry", &body).await;
+    assert_eq!(status, 201);
+}

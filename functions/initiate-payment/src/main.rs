@@ -28,7 +28,8 @@ async fn main() -> Result<(), lambda_http::Error> {
         tokens,
         Arc::new(SystemClock),
         origins,
-    );
+    )
+    .with_attempt_lifetime(config::payment_attempt_lifetime()?);
     let api = PaymentsApi {
         start: Arc::new(start),
         store,

@@ -8,10 +8,12 @@ use std::sync::Arc;
 use time::Duration;
 
 use super::apply_psp_state::{apply_psp_state, Applied};
+use super::order_state_change::abandon_payment_on;
 use super::publish_outbox::OutboxRelay;
-use crate::domain::Reference;
+use crate::domain::{PaymentStatus, Reference};
 use crate::ports::{
-    Clock, PaymentProvider, ProviderError, Store, StoreError, WebhookError, WebhookEvent, Write,
+    Clock, HostedPaymentState, HostedPaymentStatus, PaymentProvider, ProviderError, Store,
+    StoreError, WebhookError, WebhookEvent, Write,
 };
 
 /// Stripe retries deliveries for up to 3 days; dedupe records outlive that.
@@ -90,13 +92,25 @@ impl HandleWebhook {
         tracing::info!(event = %event.id, kind = %event.kind, "webhook verified");
         let payment_id = match (&event.payment, &event.session) {
             (Some(p), _) => Some(p.clone()),
-            (None, Some(session)) => self.provider.hosted_payment_status(session).await?.payment,
+            (None, Some(session)) => {
+                let page = self.provider.hosted_payment_status(session).await?;
+                if page.payment.is_none() && page.state == HostedPaymentState::Expired {
+                    // Expired before any card was tried: no PSP payment to re-fetch.
+                    return self.expire_attempt(&event, page).await;
+                }
+                page.payment
+            }
             (None, None) => None,
         };
         let Some(payment_id) = payment_id else {
             return self.record_only(&event).await;
         };
-        let fresh = self.provider.fetch_payment(&payment_id).await?;
+        let fresh = match self.provider.fetch_payment(&payment_id).await {
+            Ok(fresh) => fresh,
+            // Not an object of this account: nothing of ours to move, and no point retrying.
+            Err(ProviderError::NotFound(_)) => return Ok(WebhookOutcome::Ignored),
+            Err(e) => return Err(e.into()),
+        };
         let (Some(reference), Some(our_payment)) = (
             fresh
                 .order_reference
@@ -128,6 +142,57 @@ impl HandleWebhook {
             Err(StoreError::AlreadyExists(what)) if what.starts_with("webhook") => {
                 Ok(WebhookOutcome::NoChange)
             }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The attempt's page expired unpaid: the payment is `expired`, the order payable again.
+    async fn expire_attempt(
+        &self,
+        event: &WebhookEvent,
+        page: HostedPaymentStatus,
+    ) -> Result<WebhookOutcome, WebhookFailure> {
+        let (Some(reference), Some(payment_id)) = (
+            page.order_reference
+                .as_deref()
+                .and_then(|r| Reference::parse(r).ok()),
+            page.payment_id,
+        ) else {
+            return self.record_only(event).await;
+        };
+        let Some(snapshot) = self.store.get_order_with_payments(&reference).await? else {
+            return Ok(WebhookOutcome::Ignored);
+        };
+        let Some(stored) = snapshot.payments.iter().find(|p| p.value.id == payment_id) else {
+            return Ok(WebhookOutcome::Ignored);
+        };
+        if !stored.value.status.is_unfinished() {
+            return self.record_only(event).await;
+        }
+        let mut expired = stored.value.clone();
+        expired.status = PaymentStatus::Expired;
+        expired.updated_at = self.clock.now();
+        let mut writes = vec![Write::PutPayment {
+            payment: expired,
+            expected_version: Some(stored.version),
+        }];
+        // Only the latest attempt holds the order; an older one expiring changes nothing there.
+        let latest =
+            snapshot.payments.last().map(|p| p.value.id.as_str()) == Some(payment_id.as_str());
+        if let Some(order) = abandon_payment_on(&snapshot.order.value).filter(|_| latest) {
+            writes.push(Write::UpdateOrder {
+                order,
+                expected_version: snapshot.order.version,
+            });
+        }
+        writes.push(self.dedupe_record(event));
+        match self.store.transact(writes).await {
+            Ok(()) => Ok(WebhookOutcome::Applied),
+            Err(StoreError::AlreadyExists(what)) if what.starts_with("webhook") => {
+                Ok(WebhookOutcome::NoChange)
+            }
+            // Moved meanwhile (resumed, paid): the PSP will tell us again if it matters.
+            Err(StoreError::VersionConflict(_)) => Err(StoreError::Contention.into()),
             Err(e) => Err(e.into()),
         }
     }

@@ -55,6 +55,9 @@ pub struct HostedPaymentStatus {
     pub state: HostedPaymentState,
     /// The payment the page created, once the shopper submitted a card.
     pub payment: Option<ProviderPaymentId>,
+    /// Our ids, from the page's metadata: an expired page with no payment is still ours.
+    pub order_reference: Option<String>,
+    pub payment_id: Option<String>,
 }
 
 /// An off-session or on-session charge of a card saved on a customer (manual capture).

@@ -28,6 +28,9 @@ pub struct CheckoutSession {
     /// Null until the shopper submits a card.
     #[serde(default)]
     pub payment_intent: Option<Expandable<ObjectId>>,
+    /// Our ids, set when the session was created.
+    #[serde(default)]
+    pub metadata: std::collections::HashMap<String, String>,
 }
 
 impl CheckoutSession {
@@ -53,10 +56,13 @@ impl CheckoutSession {
                 )))
             }
         };
+        let mut metadata = self.metadata;
         Ok(HostedPaymentStatus {
             session_id: self.id,
             state,
             payment: self.payment_intent.map(|p| p.id().to_owned()),
+            order_reference: metadata.remove("order_reference"),
+            payment_id: metadata.remove("payment_id"),
         })
     }
 }
