@@ -211,6 +211,12 @@ impl StartPayment {
         }
     }
 
+    /// How long a started payment stays payable (its hosted page's expiry).
+    pub fn with_attempt_lifetime(mut self, lifetime: Duration) -> Self {
+        self.attempt_lifetime = lifetime;
+        self
+    }
+
     pub fn authorize(
         &self,
         reference: &str,
