@@ -191,3 +191,97 @@ async fn psp_errors_during_capture_release_the_shipment_for_a_retry() {
     shop.payment_reaches("ORD-10042", &payment, &token, "captured")
         .await;
 }
+
+/// The production connector with a short timeout, pointed at this shop's sandbox PSP.
+fn impatient_connector(shop: &Shop) -> std::sync::Arc<encaisse::adapters::stripe::StripeConnector> {
+    let mut config = encaisse::adapters::stripe::StripeConfig::new(
+        "sk_test_impatient",
+        vec![integration::shop::WEBHOOK_SECRET.into()],
+    );
+    config.api_base = format!("{}/sandbox-psp", shop.base);
+    config.request_timeout = std::time::Duration::from_millis(300);
+    config.max_retries = 1;
+    config.retry_base_delay = std::time::Duration::from_millis(10);
+    std::sync::Arc::new(encaisse::adapters::stripe::StripeConnector::new(config).unwrap())
+}
+
+#[tokio::test]
+async fn psp_timeouts_during_capture_capture_nothing_and_the_retry_captures_once() {
+    use encaisse::app::capture_on_shipment::{CaptureError, CaptureOnShipment, ShipmentMessage};
+
+    let shop = shop().await;
+    let (token, payment) = shop
+        .authorised_order("ORD-10042", "83000", "jeanne.martin@example.fr")
+        .await;
+    let capture = CaptureOnShipment::new(
+        shop.store.clone(),
+        impatient_connector(&shop),
+        std::sync::Arc::new(encaisse::ports::SystemClock),
+    );
+    let message = || ShipmentMessage {
+        reference: "ORD-10042".into(),
+        shipment_id: "slow-parcel".into(),
+        amount: Some("500.00".into()),
+    };
+    // Every PSP answer takes longer than the connector waits.
+    faults(&shop, json!({"latency_ms": 1000})).await;
+    let timed_out = capture.capture_message(message()).await;
+    assert!(
+        matches!(&timed_out, Err(e @ CaptureError::Provider(_)) if e.is_transient()),
+        "{timed_out:?}"
+    );
+    faults(&shop, json!({"latency_ms": 0})).await;
+    // The timed-out calls may have reached the PSP: the retry reuses their Idempotency-Key,
+    // so the parcel is captured once whatever happened.
+    let done = capture
+        .capture_message(message())
+        .await
+        .expect("captured on retry");
+    assert_eq!(done.status, 202);
+    let again = capture.capture_message(message()).await.unwrap();
+    assert_eq!(again, done);
+    let seen = shop
+        .payment_reaches("ORD-10042", &payment, &token, "partially_captured")
+        .await;
+    assert_eq!(seen["captured_amount"], "500.00");
+}
+
+#[tokio::test]
+async fn psp_timeouts_during_initiation_leave_the_key_free_for_a_retry() {
+    use encaisse::app::return_url::ReturnOrigins;
+    use encaisse::app::start_payment::{StartPayment, StartPaymentCommand, StartPaymentError};
+
+    let shop = shop().await;
+    let start = StartPayment::new(
+        shop.store.clone(),
+        impatient_connector(&shop),
+        encaisse::app::AccessTokens::new(b"unused-here-unused-here-unused-here"),
+        std::sync::Arc::new(encaisse::ports::SystemClock),
+        ReturnOrigins::local_development(),
+    );
+    let mut body = first_order_body(&shop.base);
+    body["billing"]["email"] = "paul.durand@example.fr".into();
+    let bytes = body.to_string().into_bytes();
+    let command = || serde_json::from_slice::<StartPaymentCommand>(&bytes).unwrap();
+    let reference = encaisse::domain::Reference::parse("ORD-10043").unwrap();
+    let until = time::OffsetDateTime::now_utc() + time::Duration::seconds(30);
+
+    faults(&shop, json!({"latency_ms": 1000})).await;
+    let timed_out = start
+        .start(&reference, "slow-key", &bytes, command(), until)
+        .await;
+    assert!(
+        matches!(timed_out, Err(StartPaymentError::Provider(_))),
+        "{timed_out:?}"
+    );
+    faults(&shop, json!({"latency_ms": 0})).await;
+    let started = start
+        .start(&reference, "slow-key", &bytes, command(), until)
+        .await
+        .expect("the same key works once the PSP answers");
+    assert_eq!(started.status, 201);
+    let token = shop.token("ORD-10043", "75011").await;
+    let order = shop.get("/v1/orders/ORD-10043", &token).await;
+    assert_eq!(order["status"], "payment_pending");
+    assert_eq!(order["payments"].as_array().unwrap().len(), 1);
+}
