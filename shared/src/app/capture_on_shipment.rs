@@ -10,11 +10,10 @@ use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
 use super::apply_psp_state::apply_psp_state;
-use super::start_payment::IDEMPOTENCY_RETENTION;
+use super::idempotency::{completion, run_once, Refusal};
 use crate::domain::{FieldError, Money, PaymentStatus, Reference};
 use crate::ports::{
-    Claim, Clock, IdempotencyCompletion, IdempotencyKey, PaymentProvider, ProviderError, Store,
-    StoreError, StoredResponse, Write,
+    Clock, IdempotencyKey, PaymentProvider, ProviderError, Store, StoreError, StoredResponse,
 };
 
 /// Card authorisations lapse after 7 days at most (Visa merchant-initiated: 4 days 18 hours);
@@ -140,37 +139,27 @@ impl CaptureOnShipment {
             "{:x}",
             Sha256::digest(command.amount.as_deref().unwrap_or("*").as_bytes())
         );
-        match self
-            .store
-            .claim(
-                &key,
-                &request_hash,
-                in_progress_until,
-                now + IDEMPOTENCY_RETENTION,
-                now,
-            )
-            .await?
-        {
-            Claim::Acquired => {}
-            Claim::Completed(done) => return Ok(done),
-            Claim::InProgress => return Err(CaptureError::InProgress),
-            Claim::Mismatch => return Err(CaptureError::ShipmentReused),
-        }
-        let outcome = self
-            .capture_claimed(
-                reference,
-                &key,
-                &request_hash,
-                command.amount.as_deref(),
-                now,
-            )
-            .await;
-        if outcome.is_err() {
-            if let Err(error) = self.store.release(&key, &request_hash).await {
-                tracing::warn!(%error, "could not release a shipment claim; it will expire");
-            }
-        }
-        outcome
+        run_once(
+            self.store.as_ref(),
+            &key,
+            &request_hash,
+            in_progress_until,
+            now,
+            |refusal| match refusal {
+                Refusal::InProgress => CaptureError::InProgress,
+                Refusal::Mismatch => CaptureError::ShipmentReused,
+            },
+            || {
+                self.capture_claimed(
+                    reference,
+                    &key,
+                    &request_hash,
+                    command.amount.as_deref(),
+                    now,
+                )
+            },
+        )
+        .await
     }
 
     async fn capture_claimed(
@@ -248,14 +237,7 @@ impl CaptureOnShipment {
             })
             .to_string(),
         };
-        let completion = || {
-            vec![Write::CompleteIdempotency(IdempotencyCompletion {
-                key: key.clone(),
-                request_hash: request_hash.to_string(),
-                response: response.clone(),
-                expires_at: now + IDEMPOTENCY_RETENTION,
-            })]
-        };
+        let completion = || vec![completion(key, request_hash, &response, now)];
         apply_psp_state(
             self.store.as_ref(),
             reference,

@@ -9,12 +9,11 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::apply_psp_state::apply_psp_state;
-use super::start_payment::IDEMPOTENCY_RETENTION;
+use super::idempotency::{completion, run_once, Refusal};
 use super::validate::optional_text;
 use crate::domain::{FieldError, Money, PaymentStatus, Reference};
 use crate::ports::{
-    Claim, Clock, IdempotencyCompletion, IdempotencyKey, PaymentProvider, ProviderError, Store,
-    StoreError, StoredResponse, Write,
+    Clock, IdempotencyKey, PaymentProvider, ProviderError, Store, StoreError, StoredResponse,
 };
 
 #[derive(Debug, Clone, Deserialize)]
@@ -77,31 +76,19 @@ impl RefundPayment {
             key: idempotency_key.to_string(),
         };
         let request_hash = format!("{:x}", Sha256::digest(body));
-        match self
-            .store
-            .claim(
-                &key,
-                &request_hash,
-                in_progress_until,
-                now + IDEMPOTENCY_RETENTION,
-                now,
-            )
-            .await?
-        {
-            Claim::Acquired => {}
-            Claim::Completed(done) => return Ok(done),
-            Claim::InProgress => return Err(RefundError::InProgress),
-            Claim::Mismatch => return Err(RefundError::KeyReused),
-        }
-        let outcome = self
-            .refund_claimed(reference, &key, &request_hash, &command.amount, reason, now)
-            .await;
-        if outcome.is_err() {
-            if let Err(error) = self.store.release(&key, &request_hash).await {
-                tracing::warn!(%error, "could not release a refund claim; it will expire");
-            }
-        }
-        outcome
+        run_once(
+            self.store.as_ref(),
+            &key,
+            &request_hash,
+            in_progress_until,
+            now,
+            |refusal| match refusal {
+                Refusal::InProgress => RefundError::InProgress,
+                Refusal::Mismatch => RefundError::KeyReused,
+            },
+            || self.refund_claimed(reference, &key, &request_hash, &command.amount, reason, now),
+        )
+        .await
     }
 
     async fn refund_claimed(
@@ -183,14 +170,7 @@ impl RefundPayment {
             })
             .to_string(),
         };
-        let completion = || {
-            vec![Write::CompleteIdempotency(IdempotencyCompletion {
-                key: key.clone(),
-                request_hash: request_hash.to_string(),
-                response: response.clone(),
-                expires_at: now + IDEMPOTENCY_RETENTION,
-            })]
-        };
+        let completion = || vec![completion(key, request_hash, &response, now)];
         apply_psp_state(
             self.store.as_ref(),
             reference,

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
+use super::idempotency::{completion, run_once, Refusal};
 use super::order_state_change::{abandon_payment_on, resume_payment_on, start_payment_on};
 use super::payment_view::{NextAction, PaymentView, StartedPaymentView};
 use super::return_url::{with_query, ReturnOrigins};
@@ -21,14 +22,12 @@ use crate::domain::{
     PaymentMethod, PaymentStatus, Postcode, Reference,
 };
 use crate::ports::{
-    Claim, Clock, HostedPaymentRequest, HostedPaymentState, IdempotencyCompletion, IdempotencyKey,
-    PaymentProvider, ProviderError, Store, StoreError, StoredResponse, Write,
+    Clock, HostedPaymentRequest, HostedPaymentState, IdempotencyKey, PaymentProvider,
+    ProviderError, Store, StoreError, StoredResponse, Write,
 };
 
 /// How long a started card payment stays payable (Stripe Checkout's minimum is 30 minutes).
 pub const DEFAULT_ATTEMPT_LIFETIME: Duration = Duration::minutes(30);
-/// How long a completed response is replayed for the same key.
-pub const IDEMPOTENCY_RETENTION: Duration = Duration::hours(24);
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -248,27 +247,19 @@ impl StartPayment {
             key: idempotency_key.to_string(),
         };
         let request_hash = hex_digest(&[body]);
-        let expires_at = now + IDEMPOTENCY_RETENTION;
-        match self
-            .store
-            .claim(&key, &request_hash, in_progress_until, expires_at, now)
-            .await?
-        {
-            Claim::Acquired => {}
-            Claim::Completed(response) => return Ok(response),
-            Claim::InProgress => return Err(StartPaymentError::InProgress),
-            Claim::Mismatch => return Err(StartPaymentError::KeyReused),
-        }
-        let outcome = self
-            .start_claimed(reference, &key, &request_hash, checked, now)
-            .await;
-        if outcome.is_err() {
-            // Nothing was committed: let a retry with the same key run again.
-            if let Err(error) = self.store.release(&key, &request_hash).await {
-                tracing::warn!(%error, "could not release an idempotency claim; it will expire");
-            }
-        }
-        outcome
+        run_once(
+            self.store.as_ref(),
+            &key,
+            &request_hash,
+            in_progress_until,
+            now,
+            |refusal| match refusal {
+                Refusal::InProgress => StartPaymentError::InProgress,
+                Refusal::Mismatch => StartPaymentError::KeyReused,
+            },
+            || self.start_claimed(reference, &key, &request_hash, checked, now),
+        )
+        .await
     }
 
     /// Closes an unfinished attempt at the PSP and returns the write that cancels it here.
@@ -487,12 +478,7 @@ impl StartPayment {
                 customer,
                 expected_version: stored_customer.map(|c| c.version),
             },
-            Write::CompleteIdempotency(IdempotencyCompletion {
-                key: key.clone(),
-                request_hash: request_hash.to_string(),
-                response: response.clone(),
-                expires_at: now + IDEMPOTENCY_RETENTION,
-            }),
+            completion(key, request_hash, &response, now),
         ]);
         match self.store.transact(writes).await {
             Ok(()) => Ok(response),
