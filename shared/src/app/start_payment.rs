@@ -92,6 +92,9 @@ pub enum StartPaymentError {
     NotPayable(OrderStatus),
     #[error("the order changed while the payment started; retry")]
     Conflict,
+    /// Internal: the commit lost a race after the page `session` was opened (retried).
+    #[error("concurrent change after opening {session}")]
+    Raced { session: String },
     /// The shopper finished the old attempt after all (another tab): wait for its outcome.
     #[error("the previous attempt was just completed; its outcome is on its way")]
     AttemptCompleted,
@@ -122,6 +125,7 @@ fn billing(input: &BillingInput) -> Result<Billing, FieldError> {
 }
 
 /// A checked request: what the use case acts on.
+#[derive(Clone)]
 struct Checked {
     billing: Option<Billing>,
     return_url: String,
@@ -257,9 +261,38 @@ impl StartPayment {
                 Refusal::InProgress => StartPaymentError::InProgress,
                 Refusal::Mismatch => StartPaymentError::KeyReused,
             },
-            || self.start_claimed(reference, &key, &request_hash, checked, now),
+            || self.start_with_retries(reference, &key, &request_hash, checked, now),
         )
         .await
+    }
+
+    /// Retries on a concurrent change: the PSP calls reuse their keys, so a retry gets the same
+    /// customer and page back. After the last try, the page is closed.
+    async fn start_with_retries(
+        &self,
+        reference: &Reference,
+        key: &IdempotencyKey,
+        request_hash: &str,
+        checked: Checked,
+        now: OffsetDateTime,
+    ) -> Result<StartPaymentResponse, StartPaymentError> {
+        let mut opened = None;
+        for _ in 0..3 {
+            match self
+                .start_claimed(reference, key, request_hash, checked.clone(), now)
+                .await
+            {
+                Err(StartPaymentError::Raced { session }) => opened = Some(session),
+                other => return other,
+            }
+        }
+        if let Some(session) = opened {
+            let _ = self
+                .provider
+                .expire_hosted_payment(&session, &format!("expire-{session}"))
+                .await;
+        }
+        Err(StartPaymentError::Conflict)
     }
 
     /// Closes an unfinished attempt at the PSP and returns the write that cancels it here.
@@ -482,16 +515,11 @@ impl StartPayment {
         ]);
         match self.store.transact(writes).await {
             Ok(()) => Ok(response),
+            // Someone else moved the order or the customer first: read again and retry.
             Err(StoreError::VersionConflict(_) | StoreError::AlreadyExists(_)) => {
-                // Someone else moved the order or the customer first: close the page we opened.
-                let _ = self
-                    .provider
-                    .expire_hosted_payment(
-                        &hosted.session_id,
-                        &format!("expire-{}", hosted.session_id),
-                    )
-                    .await;
-                Err(StartPaymentError::Conflict)
+                Err(StartPaymentError::Raced {
+                    session: hosted.session_id,
+                })
             }
             Err(e) => Err(e.into()),
         }

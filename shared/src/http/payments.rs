@@ -54,7 +54,7 @@ impl From<StartPaymentError> for Problem {
                 "Order cannot be paid now",
                 format!("The order is {}.", status.as_str()),
             ),
-            E::Conflict => Problem::new(
+            E::Conflict | E::Raced { .. } => Problem::new(
                 StatusCode::CONFLICT,
                 "concurrent-change",
                 "Concurrent change",
