@@ -23,7 +23,12 @@ async fn resuming_replaces_the_open_attempt_and_closes_its_page() {
     let seen = shop
         .get(&format!("/v1/orders/ORD-10042/payments/{old}"), &token)
         .await;
-    assert_eq!(seen["status"], "cancelled");
+    // Cancelled by the resume, or already expired by the PSP's webhook for the closed page,
+    // whichever committed first.
+    assert!(
+        seen["status"] == "cancelled" || seen["status"] == "expired",
+        "{seen}"
+    );
     // The old page no longer takes a card.
     assert!(shop.pay(&old_page, "4242424242424242").await.is_none());
 
@@ -57,7 +62,12 @@ async fn dropping_an_attempt_frees_the_order_and_is_idempotent() {
     let dropped = delete().await.unwrap();
     assert_eq!(dropped.status(), 200);
     let dropped: serde_json::Value = dropped.json().await.unwrap();
-    assert_eq!(dropped["status"], "cancelled");
+    // Closing the page also triggers the PSP's `checkout.session.expired` webhook: whichever
+    // commits first names the state.
+    assert!(
+        dropped["status"] == "cancelled" || dropped["status"] == "expired",
+        "{dropped}"
+    );
     assert_eq!(
         shop.get("/v1/orders/ORD-10043", &token).await["status"],
         "awaiting_payment"

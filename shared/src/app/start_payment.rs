@@ -326,41 +326,48 @@ impl StartPayment {
         reference: &Reference,
         payment_id: &str,
     ) -> Result<Payment, StartPaymentError> {
-        let now = self.clock.now();
-        let snapshot = self
-            .store
-            .get_order_with_payments(reference)
-            .await?
-            .ok_or(StartPaymentError::NotFound)?;
-        let stored = snapshot
-            .payments
-            .iter()
-            .find(|p| p.value.id == payment_id)
-            .cloned()
-            .ok_or(StartPaymentError::PaymentNotFound)?;
-        match stored.value.status {
-            PaymentStatus::Cancelled | PaymentStatus::Expired => return Ok(stored.value),
-            s if !s.is_unfinished() => {
-                return Err(StartPaymentError::NotPayable(snapshot.order.value.status))
+        // Closing the page makes the PSP send `checkout.session.expired`, whose webhook may
+        // commit first: then we read again and find the attempt already closed.
+        for _ in 0..3 {
+            let now = self.clock.now();
+            let snapshot = self
+                .store
+                .get_order_with_payments(reference)
+                .await?
+                .ok_or(StartPaymentError::NotFound)?;
+            let stored = snapshot
+                .payments
+                .iter()
+                .find(|p| p.value.id == payment_id)
+                .cloned()
+                .ok_or(StartPaymentError::PaymentNotFound)?;
+            match stored.value.status {
+                PaymentStatus::Cancelled | PaymentStatus::Expired => return Ok(stored.value),
+                s if !s.is_unfinished() => {
+                    return Err(StartPaymentError::NotPayable(snapshot.order.value.status))
+                }
+                _ => {}
             }
-            _ => {}
+            let cancel = self.close_attempt(stored, now).await?;
+            let mut writes = vec![cancel.clone()];
+            if let Some(order) = abandon_payment_on(&snapshot.order.value) {
+                writes.push(Write::UpdateOrder {
+                    order,
+                    expected_version: snapshot.order.version,
+                });
+            }
+            match self.store.transact(writes).await {
+                Ok(()) => {
+                    if let Write::PutPayment { payment, .. } = cancel {
+                        return Ok(payment);
+                    }
+                    return Err(StartPaymentError::PaymentNotFound);
+                }
+                Err(StoreError::VersionConflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
         }
-        let cancel = self.close_attempt(stored, now).await?;
-        let mut writes = vec![cancel.clone()];
-        if let Some(order) = abandon_payment_on(&snapshot.order.value) {
-            writes.push(Write::UpdateOrder {
-                order,
-                expected_version: snapshot.order.version,
-            });
-        }
-        match self.store.transact(writes).await {
-            Ok(()) => match cancel {
-                Write::PutPayment { payment, .. } => Ok(payment),
-                _ => Err(StartPaymentError::PaymentNotFound),
-            },
-            Err(StoreError::VersionConflict(_)) => Err(StartPaymentError::Conflict),
-            Err(e) => Err(e.into()),
-        }
+        Err(StartPaymentError::Conflict)
     }
 
     async fn start_claimed(
