@@ -20,7 +20,7 @@ mod notifier_with_ses {
 
     use encaisse::adapters::dynamodb::notifications::DynamoNotificationStore;
     use encaisse::adapters::ses::{client_from_env, SesMailer};
-    use encaisse::app::notify::Notifier;
+    use encaisse::app::notify::{Notifier, PayPage};
     use encaisse::domain::{Locale, OutboxKind};
     use encaisse::notification_contract::{outbox_event, seed_paid_order, seller};
     use encaisse::ports::{Store, SystemClock};
@@ -72,6 +72,7 @@ mod notifier_with_ses {
             Arc::new(mailer),
             Arc::new(SystemClock),
             seller(),
+            PayPage::parse("https://shop.example/pay").unwrap(),
         );
         for kind in [OutboxKind::PaymentReceived, OutboxKind::InvoiceDue] {
             let event = outbox_event(kind, "ORD-10042", "pay_1");

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::SqsEvent;
 use encaisse::adapters::dynamodb::notifications::DynamoNotificationStore;
 use encaisse::adapters::memory::notifications::MemoryMailer;
-use encaisse::app::notify::Notifier;
+use encaisse::app::notify::{Notifier, PayPage};
 use encaisse::contract;
 use encaisse::ports::{Store, SystemClock, Write};
 use encaisse::sqs::domain_events::notify_batch;
@@ -36,6 +36,7 @@ async fn one_email_per_event_however_often_it_arrives() {
         mailer.clone(),
         Arc::new(SystemClock),
         encaisse_dev::notifications::demo_seller(),
+        PayPage::parse("http://127.0.0.1:3000/pay").unwrap(),
     );
     let batch: SqsEvent =
         serde_json::from_value(event("notifier/domain-events-batch.json")).unwrap();

@@ -6,7 +6,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use encaisse::adapters::dynamodb::notifications::DynamoNotificationStore;
 use encaisse::adapters::dynamodb::{client_from_env, DynamoStore};
 use encaisse::adapters::ses::SesMailer;
-use encaisse::app::notify::{seller_from_env, Notifier};
+use encaisse::app::notify::{seller_from_env, Notifier, PayPage};
 use encaisse::config;
 use encaisse::ports::SystemClock;
 use encaisse::sqs::domain_events::notify_batch;
@@ -17,6 +17,7 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let table = config::table_name()?;
     let seller = seller_from_env()?;
+    let pay_page = PayPage::from_env()?;
     let mailer = SesMailer::from_env().await?;
     let store = DynamoStore::new(client_from_env(None).await, table);
     if let Err(error) = store.warm_up().await {
@@ -29,6 +30,7 @@ async fn main() -> Result<(), Error> {
         Arc::new(mailer),
         Arc::new(SystemClock),
         seller,
+        pay_page,
     ));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let notifier = notifier.clone();

@@ -11,6 +11,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::apply_psp_state::apply_psp_state;
 use super::idempotency::{completion, run_once, Refusal};
+use super::reauthorise::{renew_lapsed_authorisation, Renewal};
 use crate::domain::{FieldError, Money, PaymentStatus, Reference};
 use crate::ports::{
     Clock, IdempotencyKey, PaymentProvider, ProviderError, Store, StoreError, StoredResponse,
@@ -47,8 +48,8 @@ pub enum CaptureError {
     NotFound,
     #[error("nothing authorised to capture")]
     NothingToCapture,
-    #[error("the authorisation is past its capture window; re-authorise first")]
-    AuthorisationTooOld,
+    #[error("the authorisation lapsed and the saved card could not renew it; the shopper was asked to pay again")]
+    RequiresReauthorisation,
     #[error("this shipment is being captured right now")]
     InProgress,
     #[error("this shipment id was already used with another amount")]
@@ -175,7 +176,7 @@ impl CaptureOnShipment {
             .get_order_with_payments(reference)
             .await?
             .ok_or(CaptureError::NotFound)?;
-        let payment = snapshot
+        let stored = snapshot
             .payments
             .iter()
             .rev()
@@ -186,11 +187,7 @@ impl CaptureOnShipment {
                 )
             })
             .ok_or(CaptureError::NothingToCapture)?;
-        let payment = &payment.value;
-        let provider_id = payment
-            .provider_reference
-            .clone()
-            .ok_or(CaptureError::NothingToCapture)?;
+        let mut payment = &stored.value;
         let remaining = payment.amount - payment.captured_amount;
         let amount = match amount {
             None => remaining,
@@ -209,12 +206,31 @@ impl CaptureOnShipment {
             )
             .into());
         }
+        let renewed;
         if payment
             .authorised_at
             .is_some_and(|at| now - at > CAPTURE_WINDOW)
         {
-            return Err(CaptureError::AuthorisationTooOld);
+            match renew_lapsed_authorisation(
+                self.store.as_ref(),
+                self.provider.as_ref(),
+                &snapshot,
+                stored,
+                now,
+            )
+            .await?
+            {
+                Renewal::Renewed(replacement) => {
+                    renewed = *replacement;
+                    payment = &renewed;
+                }
+                Renewal::ShopperMustPay => return Err(CaptureError::RequiresReauthorisation),
+            }
         }
+        let provider_id = payment
+            .provider_reference
+            .clone()
+            .ok_or(CaptureError::NothingToCapture)?;
         let money = Money::new(amount, payment.currency)
             .map_err(|e| StoreError::Corrupt(format!("capture amount: {e}")))?;
         let fresh = self

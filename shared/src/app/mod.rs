@@ -11,6 +11,7 @@ pub mod order_lookup;
 pub mod order_state_change;
 pub mod payment_view;
 pub mod publish_outbox;
+pub mod reauthorise;
 pub mod reconcile;
 pub mod refund;
 pub mod return_url;

@@ -92,6 +92,36 @@ pub struct Notifier {
     mailer: Arc<dyn Mailer>,
     clock: Arc<dyn Clock>,
     seller: SellerIdentity,
+    pay_page: PayPage,
+}
+
+/// The shopper pages' "Pay now" address (`PAY_PAGE_URL`, e.g. `https://shop.example/pay`): the
+/// email asking a shopper to pay again links to it with the order reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayPage(String);
+
+impl PayPage {
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let url = url.trim();
+        let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
+        if !scheme_ok || url.len() < 10 || url.contains(char::is_whitespace) || url.contains('#') {
+            return Err(format!(
+                "{url:?} is not an absolute http(s) URL without a fragment"
+            ));
+        }
+        Ok(PayPage(url.to_string()))
+    }
+
+    pub fn from_env() -> Result<Self, ConfigError> {
+        PayPage::parse(&require("PAY_PAGE_URL")?)
+            .map_err(|e| ConfigError::Invalid("PAY_PAGE_URL", e))
+    }
+
+    /// `…/pay?ref=ORD-10042` (references are ASCII letters, digits and dashes: no escaping).
+    pub fn link_for(&self, reference: &crate::domain::Reference) -> String {
+        let separator = if self.0.contains('?') { '&' } else { '?' };
+        format!("{}{separator}ref={reference}", self.0)
+    }
 }
 
 /// Billing details for the invoice: the customer's profile, else the order's own details.
@@ -121,6 +151,7 @@ impl Notifier {
         mailer: Arc<dyn Mailer>,
         clock: Arc<dyn Clock>,
         seller: SellerIdentity,
+        pay_page: PayPage,
     ) -> Self {
         Self {
             store,
@@ -128,6 +159,7 @@ impl Notifier {
             mailer,
             clock,
             seller,
+            pay_page,
         }
     }
 
@@ -148,6 +180,7 @@ impl Notifier {
         let (name, reference) = (order.customer.name.as_str(), &order.reference);
         let (amount, currency) = (event.amount, event.currency);
         let invoice;
+        let pay_link = self.pay_page.link_for(reference);
         let content = match event.kind {
             OutboxKind::PaymentReceived => EmailContent::PaymentReceived {
                 name,
@@ -198,6 +231,13 @@ impl Notifier {
                     invoice: &invoice,
                 }
             }
+            OutboxKind::ReauthorisationRequired => EmailContent::ReauthorisationNeeded {
+                name,
+                reference,
+                amount,
+                currency,
+                pay_link: &pay_link,
+            },
             OutboxKind::AuthorisationReleased => return Ok(handled),
         };
         let template = content.template();

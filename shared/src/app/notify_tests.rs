@@ -24,6 +24,7 @@ async fn fixture(locale: Locale) -> Fixture {
         mailer.clone(),
         Arc::new(SystemClock),
         seller(),
+        PayPage::parse("https://shop.example/pay").unwrap(),
     );
     Fixture {
         notifier,

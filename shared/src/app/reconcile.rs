@@ -136,7 +136,7 @@ pub fn reconcile(
         let mut moved = order.clone();
         moved.status = status;
         if status == OrderStatus::Authorised {
-            moved.amount_settled = payment.amount;
+            moved.amount_settled += payment.amount;
         }
         moved
     });

@@ -40,6 +40,15 @@ pub enum EmailContent<'a> {
         name: &'a str,
         invoice: &'a Invoice,
     },
+    /// The card authorisation lapsed before the order shipped: pay what remains.
+    ReauthorisationNeeded {
+        name: &'a str,
+        reference: &'a Reference,
+        amount: Decimal,
+        currency: Currency,
+        /// The shopper pages' pay link for this order (`…/pay?ref=ORD-10042`).
+        pay_link: &'a str,
+    },
 }
 
 impl EmailContent<'_> {
@@ -50,6 +59,7 @@ impl EmailContent<'_> {
             EmailContent::AmountDebited { .. } => "amount_debited",
             EmailContent::RefundIssued { .. } => "refund_issued",
             EmailContent::Invoice { .. } => "invoice",
+            EmailContent::ReauthorisationNeeded { .. } => "reauthorisation_needed",
         }
     }
 }
@@ -242,6 +252,43 @@ pub fn render(content: &EmailContent<'_>, locale: Locale) -> RenderedEmail {
             email.text = format!("{}\n\n{doc}", email.text);
             email
         }
+        EmailContent::ReauthorisationNeeded {
+            name,
+            reference,
+            amount,
+            currency,
+            pay_link,
+        } => {
+            let a = format_amount(amount, currency, locale);
+            let (subject, body, action) = if fr {
+                (
+                    format!("Action requise – commande {reference}"),
+                    format!(
+                        "L'autorisation de paiement de votre commande {reference} a expiré avant \
+                         l'expédition et n'a pas pu être renouvelée. Pour que nous puissions \
+                         expédier, merci de régler les {a} restants :"
+                    ),
+                    "Payer maintenant",
+                )
+            } else {
+                (
+                    format!("Action needed – order {reference}"),
+                    format!(
+                        "The payment authorisation for your order {reference} expired before it \
+                         shipped and could not be renewed. So that we can ship it, please pay \
+                         the remaining {a}:"
+                    ),
+                    "Pay now",
+                )
+            };
+            let link = format!("<p><a href=\"{}\">{action}</a></p>", escape_html(pay_link));
+            let mut email = assemble(subject, &[hello(name), body, bye.clone()], &link);
+            email.text =
+                email
+                    .text
+                    .replacen(&format!("\n\n{bye}"), &format!("\n{pay_link}\n\n{bye}"), 1);
+            email
+        }
     }
 }
 
@@ -287,6 +334,30 @@ mod tests {
         let en = render(&content, Locale::En);
         assert!(en.subject.starts_with("Your card has been charged"));
         assert!(en.html.contains("€2,922.00"));
+    }
+
+    #[test]
+    fn reauthorisation_email_carries_the_pay_link() {
+        let r = reference();
+        let content = EmailContent::ReauthorisationNeeded {
+            name: "Jeanne",
+            reference: &r,
+            amount: Decimal::new(6000, 2),
+            currency: Currency::EUR,
+            pay_link: "https://shop.example/pay?ref=ORD-10042&x=<1>",
+        };
+        let fr = render(&content, Locale::Fr);
+        assert_eq!(fr.subject, "Action requise – commande ORD-10042");
+        assert!(fr.text.contains("60,00\u{a0}€"));
+        assert!(fr
+            .text
+            .contains("restants :\nhttps://shop.example/pay?ref=ORD-10042&x=<1>\n"));
+        assert!(fr
+            .html
+            .contains("<a href=\"https://shop.example/pay?ref=ORD-10042&amp;x=&lt;1&gt;\">"));
+        let en = render(&content, Locale::En);
+        assert!(en.text.contains("the remaining €60.00:"));
+        assert!(en.html.contains(">Pay now</a>"));
     }
 
     #[test]

@@ -19,6 +19,9 @@ pub enum OrderStatus {
     Cancelled,
     Deleted,
     UnderReview,
+    /// The card authorisation lapsed before everything shipped and could not be renewed with
+    /// the saved card: the shopper was sent a pay link for what remains.
+    RequiresReauthorisation,
 }
 
 impl OrderStatus {
@@ -29,7 +32,7 @@ impl OrderStatus {
             AwaitingPayment => 0,
             PaymentPending => 1,
             UnderReview => 2,
-            Authorised => 3,
+            Authorised | RequiresReauthorisation => 3,
             PartiallyCaptured => 4,
             Captured => 5,
             PartiallyRefunded => 6,
@@ -58,6 +61,7 @@ impl OrderStatus {
             Cancelled => "cancelled",
             Deleted => "deleted",
             UnderReview => "under_review",
+            RequiresReauthorisation => "requires_reauthorisation",
         }
     }
 }
@@ -81,6 +85,8 @@ pub enum OrderEvent {
     },
     CancelledBySeller,
     DeletedByShopper,
+    /// The authorisation outlived its capture window and was released without a replacement.
+    AuthorisationLapsed,
 }
 
 /// What the outside world must hear about a transition (through the outbox).
@@ -91,6 +97,8 @@ pub enum Effect {
     EmailRefundIssued,
     IssueInvoice,
     ReleaseAuthorisation,
+    /// Ask the shopper to pay again (pay link): the authorisation lapsed.
+    EmailReauthorisationNeeded,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,6 +125,24 @@ pub fn transition(from: OrderStatus, event: OrderEvent) -> Result<Transition, Tr
     let moved = |to: S, effects: Vec<Effect>| Ok(Transition::Moved { to, effects });
     let refuse = || Err(TransitionError { from, event });
     match (from, event) {
+        (S::Authorised | S::PartiallyCaptured, E::AuthorisationLapsed) => {
+            moved(S::RequiresReauthorisation, vec![EmailReauthorisationNeeded])
+        }
+        // Waiting for the shopper to pay what remains: a new attempt is an ordinary payment;
+        // news of the lapsed authorisation (its cancellation) changes nothing.
+        (S::RequiresReauthorisation, E::PaymentStarted) => moved(S::PaymentPending, vec![]),
+        (S::RequiresReauthorisation, E::Authorised) => {
+            moved(S::Authorised, vec![EmailPaymentReceived])
+        }
+        (
+            S::RequiresReauthorisation,
+            E::PaymentAbandoned | E::ReviewRequested | E::AuthorisationLapsed,
+        ) => Ok(Transition::Unchanged),
+        // A refund of what was captured before the lapse.
+        (S::RequiresReauthorisation, E::Refunded { .. }) => {
+            moved(S::RequiresReauthorisation, vec![EmailRefundIssued])
+        }
+        (S::RequiresReauthorisation, E::CancelledBySeller) => moved(S::Cancelled, vec![]),
         (S::AwaitingPayment, E::PaymentStarted) => moved(S::PaymentPending, vec![]),
         (S::PaymentPending, E::PaymentStarted) => Ok(Transition::Unchanged),
         (S::PaymentPending | S::UnderReview, E::PaymentAbandoned) => {
@@ -217,6 +243,46 @@ mod tests {
         assert!(transition(S::Captured, E::DeletedByShopper).is_err());
     }
 
+    #[test]
+    fn a_lapsed_authorisation_asks_the_shopper_then_an_ordinary_payment_resumes() {
+        for from in [S::Authorised, S::PartiallyCaptured] {
+            assert_eq!(
+                transition(from, E::AuthorisationLapsed).unwrap(),
+                Transition::Moved {
+                    to: S::RequiresReauthorisation,
+                    effects: vec![Effect::EmailReauthorisationNeeded]
+                }
+            );
+        }
+        let s = S::RequiresReauthorisation;
+        // The released authorisation's own news, and a repeat, change nothing.
+        for event in [
+            E::PaymentAbandoned,
+            E::AuthorisationLapsed,
+            E::ReviewRequested,
+        ] {
+            assert_eq!(transition(s, event).unwrap(), Transition::Unchanged);
+        }
+        assert_eq!(
+            transition(s, E::Authorised).unwrap(),
+            Transition::Moved {
+                to: S::Authorised,
+                effects: vec![Effect::EmailPaymentReceived]
+            }
+        );
+        assert!(matches!(
+            transition(s, E::PaymentStarted),
+            Ok(Transition::Moved {
+                to: S::PaymentPending,
+                ..
+            })
+        ));
+        assert!(transition(s, E::Captured { complete: true }).is_err());
+        assert!(transition(s, E::DeletedByShopper).is_err());
+        assert!(transition(S::AwaitingPayment, E::AuthorisationLapsed).is_err());
+        assert!(transition(S::Captured, E::AuthorisationLapsed).is_err());
+    }
+
     fn arb_event() -> impl Strategy<Value = OrderEvent> {
         prop_oneof![
             Just(E::PaymentStarted),
@@ -227,6 +293,7 @@ mod tests {
             any::<bool>().prop_map(|complete| E::Refunded { complete }),
             Just(E::CancelledBySeller),
             Just(E::DeletedByShopper),
+            Just(E::AuthorisationLapsed),
         ]
     }
 
@@ -250,7 +317,10 @@ mod tests {
                     s = to;
                     let again = transition(s, event);
                     let repeat_is_noop = matches!(again, Ok(Transition::Unchanged)) || again.is_err()
-                        || matches!(event, E::Captured { complete: false } | E::Refunded { complete: false });
+                        || matches!(event, E::Captured { complete: false } | E::Refunded { complete: false })
+                        // Each refund while waiting for the shopper is its own (reconcile emits
+                        // one per amount actually refunded).
+                        || (s == S::RequiresReauthorisation && matches!(event, E::Refunded { .. }));
                     prop_assert!(repeat_is_noop, "{event:?} twice from {s:?}: {again:?}");
                 }
             }

@@ -17,6 +17,8 @@ pub enum OutboxKind {
     RefundIssued,
     InvoiceDue,
     AuthorisationReleased,
+    /// The authorisation lapsed: email the shopper a pay link for what remains.
+    ReauthorisationRequired,
 }
 
 impl From<Effect> for OutboxKind {
@@ -27,6 +29,7 @@ impl From<Effect> for OutboxKind {
             Effect::EmailRefundIssued => OutboxKind::RefundIssued,
             Effect::IssueInvoice => OutboxKind::InvoiceDue,
             Effect::ReleaseAuthorisation => OutboxKind::AuthorisationReleased,
+            Effect::EmailReauthorisationNeeded => OutboxKind::ReauthorisationRequired,
         }
     }
 }

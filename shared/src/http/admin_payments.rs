@@ -51,10 +51,12 @@ impl From<CaptureError> for Problem {
                 "Nothing to capture",
                 "The order has no authorised amount left to capture.",
             ),
-            E::AuthorisationTooOld => conflict(
-                "authorisation-expired",
-                "Authorisation too old",
-                "The card authorisation is past its capture window; the shopper must pay again.",
+            E::RequiresReauthorisation => conflict(
+                "requires-reauthorisation",
+                "Authorisation lapsed",
+                "The card authorisation was past its capture window and the saved card could not \
+                 renew it. It was released and the shopper was emailed a link to pay again; send \
+                 this shipment again once the order is authorised.",
             ),
             E::InProgress => conflict(
                 "request-in-progress",

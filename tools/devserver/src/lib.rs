@@ -18,7 +18,7 @@ use encaisse::adapters::memory::MemoryStore;
 use encaisse::adapters::stripe::{StripeConfig, StripeConnector};
 use encaisse::app::capture_on_shipment::CaptureOnShipment;
 use encaisse::app::handle_webhook::HandleWebhook;
-use encaisse::app::notify::Notifier;
+use encaisse::app::notify::{Notifier, PayPage};
 use encaisse::app::publish_outbox::OutboxRelay;
 use encaisse::app::refund::RefundPayment;
 use encaisse::app::return_url::ReturnOrigins;
@@ -133,6 +133,12 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
         mailer.clone(),
         clock.clone(),
         notifications::demo_seller(),
+        // The shopper pages this server hosts (`PAY_PAGE_URL` in the notifier Lambda).
+        PayPage::parse(&format!(
+            "{}/pay",
+            options.sandbox.public_base_url.trim_end_matches('/')
+        ))
+        .map_err(|e| encaisse::config::ConfigError::Invalid("sandbox.public_base_url", e))?,
     ));
     if options.run_notifier {
         notifications::spawn(relay.clone(), notifier, queued_events);

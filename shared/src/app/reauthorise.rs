@@ -1,0 +1,222 @@
+//! An authorisation older than the capture window is never captured blindly (issuers may refuse
+//! or downgrade it). It is renewed off-session on the card the shopper saved; when there is no
+//! saved card, or the issuer wants the shopper present, it is released and the order moves to
+//! `requires_reauthorisation` with an email carrying a pay link for what remains.
+//!
+//! Every PSP call here has a key derived from the lapsed payment, so a retry after a failed
+//! commit replays the same charge and the same release instead of making new ones.
+
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use super::capture_on_shipment::CaptureError;
+use super::reconcile::reconcile;
+use crate::domain::order_state::transition;
+use crate::domain::{
+    Money, OrderEvent, OutboxEvent, OutboxKind, Payment, PaymentStatus, Transition,
+};
+use crate::ports::{
+    OrderWithPayments, PaymentProvider, ProviderError, ProviderPayment, ProviderPaymentStatus,
+    SavedCardCharge, Store, StoreError, Versioned, Write,
+};
+
+pub enum Renewal {
+    /// A fresh authorisation for what remained, on the saved card: capture from it.
+    Renewed(Box<Payment>),
+    /// Released; the shopper was asked to pay again.
+    ShopperMustPay,
+}
+
+/// Our id of the payment replacing `lapsed`: derived, so a retry names the same one.
+fn renewal_id(lapsed: &Payment) -> String {
+    let digest = Sha256::digest(format!("renewal-of-{}", lapsed.id).as_bytes());
+    format!("pay_{}", &hex::encode(digest)[..32])
+}
+
+pub async fn renew_lapsed_authorisation(
+    store: &dyn Store,
+    provider: &dyn PaymentProvider,
+    snapshot: &OrderWithPayments,
+    lapsed: &Versioned<Payment>,
+    now: OffsetDateTime,
+) -> Result<Renewal, CaptureError> {
+    let payment = &lapsed.value;
+    let psp_id = payment
+        .provider_reference
+        .as_deref()
+        .ok_or(CaptureError::NothingToCapture)?;
+    let remaining = payment.amount - payment.captured_amount;
+    let remaining_money = Money::new(remaining, payment.currency)
+        .map_err(|e| StoreError::Corrupt(format!("remaining authorisation: {e}")))?;
+    let old = provider.fetch_payment(psp_id).await?;
+    if !matches!(
+        old.status,
+        ProviderPaymentStatus::RequiresCapture | ProviderPaymentStatus::Canceled
+    ) {
+        // Captured or changed elsewhere: nothing of ours to renew.
+        return Err(CaptureError::NothingToCapture);
+    }
+
+    let renewed = match saved_card_of(provider, &old).await? {
+        Some((customer, payment_method)) => {
+            let charge = SavedCardCharge {
+                order_reference: payment.order_reference.clone(),
+                payment_id: renewal_id(payment),
+                amount: remaining_money,
+                customer,
+                payment_method,
+                off_session: true,
+                return_url: None,
+                idempotency_key: format!("renew-{}", payment.id),
+            };
+            match provider.charge_saved_card(&charge).await {
+                Ok(fresh) if fresh.status == ProviderPaymentStatus::RequiresCapture => Some(fresh),
+                Ok(fresh) => {
+                    // Waiting for the shopper (3-D Secure): nobody will come; close it.
+                    provider
+                        .cancel(&fresh.id, &format!("renew-close-{}", payment.id))
+                        .await?;
+                    None
+                }
+                Err(ProviderError::Declined(_) | ProviderError::AuthenticationRequired(_)) => None,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        None => None,
+    };
+
+    let released = if old.status == ProviderPaymentStatus::RequiresCapture {
+        provider
+            .cancel(psp_id, &format!("release-{}", payment.id))
+            .await?
+    } else {
+        old
+    };
+    let mut writes = lapsed_payment_writes(snapshot, lapsed, &released, now)?;
+    let renewal = match renewed {
+        Some(fresh) => {
+            let replacement = Payment {
+                id: renewal_id(payment),
+                status: PaymentStatus::Authorised,
+                amount: remaining,
+                provider_reference: Some(fresh.id.clone()),
+                hosted_session: None,
+                captured_amount: rust_decimal::Decimal::ZERO,
+                refunded_amount: rust_decimal::Decimal::ZERO,
+                failure_code: None,
+                created_at: now,
+                updated_at: now,
+                expires_at: now,
+                authorised_at: Some(now),
+                ..payment.clone()
+            };
+            writes.push(Write::PutPayment {
+                payment: replacement.clone(),
+                expected_version: None,
+            });
+            tracing::info!(
+                lapsed = %payment.id, renewal = %replacement.id,
+                "authorisation renewed off-session on the saved card"
+            );
+            Renewal::Renewed(Box::new(replacement))
+        }
+        None => {
+            writes.extend(lapse_order(snapshot, lapsed, remaining, now)?);
+            tracing::warn!(
+                order = %payment.order_reference, lapsed = %payment.id,
+                "authorisation lapsed and could not be renewed; shopper asked to pay again"
+            );
+            Renewal::ShopperMustPay
+        }
+    };
+    match store.transact(writes).await {
+        Ok(()) => Ok(renewal),
+        // A retry replays the same PSP calls (same keys) and commits from a fresh read.
+        Err(StoreError::AlreadyExists(_)) => Err(CaptureError::InProgress),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The card the lapsed payment was made with, if the shopper let us keep it.
+async fn saved_card_of(
+    provider: &dyn PaymentProvider,
+    old: &ProviderPayment,
+) -> Result<Option<(String, String)>, CaptureError> {
+    let (Some(customer), Some(method)) = (&old.customer, &old.payment_method) else {
+        return Ok(None);
+    };
+    let saved = provider.list_saved_cards(customer).await?;
+    Ok(saved
+        .iter()
+        .any(|card| &card.payment_method == method)
+        .then(|| (customer.clone(), method.clone())))
+}
+
+/// The lapsed payment brought in line with the PSP (released: cancelled, or captured for what
+/// was captured before).
+fn lapsed_payment_writes(
+    snapshot: &OrderWithPayments,
+    lapsed: &Versioned<Payment>,
+    released: &ProviderPayment,
+    now: OffsetDateTime,
+) -> Result<Vec<Write>, CaptureError> {
+    let Some(change) = reconcile(
+        &snapshot.order.value,
+        &lapsed.value,
+        lapsed.version + 1,
+        released,
+        now,
+    ) else {
+        return Ok(Vec::new());
+    };
+    if change.order.is_some() {
+        return Err(StoreError::Corrupt(format!(
+            "releasing {} would move its order",
+            lapsed.value.id
+        ))
+        .into());
+    }
+    let mut writes = vec![Write::PutPayment {
+        payment: change.payment,
+        expected_version: Some(lapsed.version),
+    }];
+    writes.extend(change.events.into_iter().map(Write::PutOutbox));
+    Ok(writes)
+}
+
+/// The order now waits for the shopper: what was released is no longer settled, and the
+/// pay-link email is queued with what remains to pay.
+fn lapse_order(
+    snapshot: &OrderWithPayments,
+    lapsed: &Versioned<Payment>,
+    released: rust_decimal::Decimal,
+    now: OffsetDateTime,
+) -> Result<Vec<Write>, CaptureError> {
+    let order = &snapshot.order.value;
+    let Ok(Transition::Moved { to, effects }) =
+        transition(order.status, OrderEvent::AuthorisationLapsed)
+    else {
+        return Err(CaptureError::NothingToCapture);
+    };
+    let mut moved = order.clone();
+    moved.status = to;
+    moved.amount_settled = (moved.amount_settled - released).max(rust_decimal::Decimal::ZERO);
+    let due = moved.amount_due();
+    let mut writes = vec![Write::UpdateOrder {
+        order: moved,
+        expected_version: snapshot.order.version,
+    }];
+    writes.extend(effects.into_iter().map(|effect| {
+        let kind = OutboxKind::from(effect);
+        Write::PutOutbox(OutboxEvent {
+            id: format!("{kind:?}#{}#{}", lapsed.value.id, lapsed.version + 1),
+            kind,
+            order_reference: order.reference.clone(),
+            payment_id: lapsed.value.id.clone(),
+            amount: due,
+            currency: order.currency,
+            created_at: now,
+        })
+    }));
+    Ok(writes)
+}
