@@ -1,11 +1,12 @@
 //! outbox-relay: every minute (EventBridge Scheduler), publishes outbox events still pending
-//! to the domain-events queue, so nothing committed is left unsent. Wiring only.
+//! to the domain-events queue, so nothing committed is left unsent; once a day, also sends
+//! again the invoices whose email was never confirmed. Wiring only.
 
 use std::sync::Arc;
 
 use encaisse::adapters::dynamodb::{client_from_env, DynamoStore};
 use encaisse::adapters::sqs::SqsEventQueue;
-use encaisse::app::publish_outbox::OutboxRelay;
+use encaisse::app::publish_outbox::{OutboxRelay, RelayTask, INVOICE_GRACE};
 use encaisse::config;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::{json, Value};
@@ -21,11 +22,22 @@ async fn main() -> Result<(), Error> {
     let store = DynamoStore::new(client_from_env(None).await, table);
     let queue = SqsEventQueue::new(SqsEventQueue::client_from_env().await, queue_url);
     let relay = Arc::new(OutboxRelay::new(Arc::new(store), Arc::new(queue)));
-    lambda_runtime::run(service_fn(move |_: LambdaEvent<Value>| {
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let relay = relay.clone();
         async move {
-            let published = relay.publish_pending(BATCH).await?;
-            Ok::<Value, Error>(json!({ "published": published }))
+            match RelayTask::from_input(&event.payload)? {
+                RelayTask::PublishPending => {
+                    let published = relay.publish_pending(BATCH).await?;
+                    Ok::<Value, Error>(json!({ "published": published }))
+                }
+                RelayTask::ResendUndeliveredInvoices => {
+                    let now = time::OffsetDateTime::now_utc();
+                    let resent = relay
+                        .resend_undelivered_invoices(now, INVOICE_GRACE, BATCH)
+                        .await?;
+                    Ok(json!({ "invoices_resent": resent.len() }))
+                }
+            }
         }
     }))
     .await

@@ -255,6 +255,10 @@ impl Notifier {
         } else {
             handled.already_sent.push(template);
         }
+        if event.kind == OutboxKind::InvoiceDue {
+            // Off the daily sweep's list (sent now or by an earlier delivery).
+            self.store.confirm_invoice_delivered(&event.id).await?;
+        }
         Ok(handled)
     }
 

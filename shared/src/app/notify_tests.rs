@@ -8,6 +8,7 @@ use crate::notification_contract::{outbox_event, seed_paid_order, seller};
 use crate::ports::{InvoiceStore, MailError, SystemClock};
 
 struct Fixture {
+    store: Arc<MemoryStore>,
     notifier: Notifier,
     notifications: Arc<MemoryNotificationStore>,
     mailer: Arc<MemoryMailer>,
@@ -19,7 +20,7 @@ async fn fixture(locale: Locale) -> Fixture {
     let notifications = Arc::new(MemoryNotificationStore::new());
     let mailer = Arc::new(MemoryMailer::new());
     let notifier = Notifier::new(
-        store,
+        store.clone(),
         notifications.clone(),
         mailer.clone(),
         Arc::new(SystemClock),
@@ -27,6 +28,7 @@ async fn fixture(locale: Locale) -> Fixture {
         PayPage::parse("https://shop.example/pay").unwrap(),
     );
     Fixture {
+        store,
         notifier,
         notifications,
         mailer,
@@ -184,4 +186,64 @@ fn store_errors_split_into_retry_and_give_up() {
     assert!(NotifyError::from(StoreError::Throttled).is_transient());
     assert!(NotifyError::from(StoreError::Contention).is_transient());
     assert!(!NotifyError::from(StoreError::Corrupt("x".into())).is_transient());
+}
+
+#[tokio::test]
+async fn the_daily_sweep_resends_an_invoice_whose_message_was_lost() {
+    use crate::adapters::memory::event_queue::MemoryEventQueue;
+    use crate::app::publish_outbox::{OutboxRelay, INVOICE_GRACE};
+    use crate::ports::{OrderStore, Write};
+    use time::Duration;
+
+    let f = fixture(Locale::Fr).await;
+    let event = outbox_event(OutboxKind::InvoiceDue, "ORD-10042", "pay_1");
+    f.store
+        .transact(vec![Write::PutOutbox(event.clone())])
+        .await
+        .unwrap();
+    let (queue, mut published) = MemoryEventQueue::new();
+    let relay = OutboxRelay::new(f.store.clone(), Arc::new(queue));
+    assert_eq!(relay.publish_pending(10).await.unwrap(), 1);
+    // That message is lost (dead-lettered): nobody handles it.
+    assert_eq!(published.try_recv().unwrap().id, event.id);
+
+    // Within the grace period the sweep waits; after it, the event is published again.
+    let sweep = |minutes: i64| {
+        let relay = relay.clone();
+        async move {
+            relay
+                .resend_undelivered_invoices(
+                    event.created_at + Duration::minutes(minutes),
+                    INVOICE_GRACE,
+                    10,
+                )
+                .await
+                .unwrap()
+        }
+    };
+    assert!(sweep(30).await.is_empty());
+    assert_eq!(sweep(24 * 60).await.len(), 1);
+    let again = published.try_recv().unwrap();
+    assert_eq!(again, event);
+    let handled = f.notifier.handle(&again).await.unwrap();
+    assert_eq!(handled.sent, vec!["invoice"]);
+    // Confirmed: later sweeps leave it alone, and the customer got one email.
+    assert!(sweep(3 * 24 * 60).await.is_empty());
+    assert!(published.try_recv().is_err());
+    assert_eq!(f.mailer.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn reauthorisation_email_links_to_the_pay_page() {
+    let f = fixture(Locale::En).await;
+    let event = outbox_event(OutboxKind::ReauthorisationRequired, "ORD-10042", "pay_1");
+    assert_eq!(
+        f.notifier.handle(&event).await.unwrap().sent,
+        vec!["reauthorisation_needed"]
+    );
+    let sent = f.mailer.sent();
+    assert!(sent[0].subject.starts_with("Action needed"));
+    assert!(sent[0]
+        .text
+        .contains("https://shop.example/pay?ref=ORD-10042"));
 }

@@ -108,8 +108,22 @@ pub trait OrderStore: Send + Sync {
     /// Outbox events not yet published, oldest first (a Query on the sparse GSI1).
     async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxEvent>, StoreError>;
 
-    /// Takes published events off the pending list (each its own conditional update).
-    async fn mark_outbox_published(&self, ids: &[String]) -> Result<(), StoreError>;
+    /// Takes published events off the pending list (each its own conditional update). An
+    /// `invoice_due` event is then listed apart until `confirm_invoice_delivered`, so the daily
+    /// sweep can find invoices that never reached the customer.
+    async fn mark_outbox_published(&self, events: &[OutboxEvent]) -> Result<(), StoreError>;
+
+    /// The invoice email of this `invoice_due` event is out (sent now or before).
+    async fn confirm_invoice_delivered(&self, event_id: &str) -> Result<(), StoreError>;
+
+    /// `invoice_due` events created before `created_before` whose invoice email was never
+    /// confirmed go back on the pending list (the relay publishes them again); returns them,
+    /// oldest first, at most `limit`.
+    async fn requeue_undelivered_invoices(
+        &self,
+        created_before: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<OutboxEvent>, StoreError>;
 
     /// The order and all its payments, in one request (a Query on the order's partition).
     async fn get_order_with_payments(

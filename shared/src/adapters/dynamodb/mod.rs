@@ -3,6 +3,7 @@
 mod errors;
 pub mod items;
 pub mod notifications;
+mod outbox;
 pub mod request_counter;
 pub mod schema;
 pub mod transact;
@@ -252,50 +253,23 @@ impl OrderStore for DynamoStore {
     }
 
     async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxEvent>, StoreError> {
-        let limit = i32::try_from(limit.clamp(1, 1000)).unwrap_or(1000);
-        let page = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name("GSI1")
-            .key_condition_expression("GSI1PK = :pending")
-            .expression_attribute_values(":pending", AttributeValue::S(OUTBOX_PENDING.into()))
-            .scan_index_forward(true)
-            .limit(limit)
-            .send()
-            .await
-            .map_err(store_error)?;
-        page.items
-            .unwrap_or_default()
-            .into_iter()
-            .map(parse_outbox_item)
-            .collect()
+        outbox::pending(&self.client, &self.table, limit).await
     }
 
-    async fn mark_outbox_published(&self, ids: &[String]) -> Result<(), StoreError> {
-        for id in ids {
-            let result = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(outbox_key(id)))
-                // Leaving the sparse index is what "published" means.
-                .update_expression("REMOVE GSI1PK, GSI1SK")
-                .condition_expression("attribute_exists(#pk)")
-                .expression_attribute_names("#pk", PK)
-                .send()
-                .await;
-            if let Err(e) = result {
-                let missing = matches!(
-                    e.as_service_error(),
-                    Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(_))
-                );
-                if !missing {
-                    return Err(store_error(e));
-                }
-            }
-        }
-        Ok(())
+    async fn mark_outbox_published(&self, events: &[OutboxEvent]) -> Result<(), StoreError> {
+        outbox::mark_published(&self.client, &self.table, events).await
+    }
+
+    async fn confirm_invoice_delivered(&self, event_id: &str) -> Result<(), StoreError> {
+        outbox::confirm_invoice_delivered(&self.client, &self.table, event_id).await
+    }
+
+    async fn requeue_undelivered_invoices(
+        &self,
+        created_before: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<OutboxEvent>, StoreError> {
+        outbox::requeue_undelivered_invoices(&self.client, &self.table, created_before, limit).await
     }
 
     async fn get_order_with_payments(

@@ -11,11 +11,21 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::app::idempotency::{decide_claim, ExistingRecord, RecordState};
-use crate::domain::{CustomerProfile, FailureLog, Order, OutboxEvent, Payment, Reference};
+use crate::domain::{
+    CustomerProfile, FailureLog, Order, OutboxEvent, OutboxKind, Payment, Reference,
+};
 use crate::ports::{
     Claim, IdempotencyKey, IdempotencyStore, LookupKeys, LookupSnapshot, LookupStore, OrderStore,
     OrderWithPayments, StoreError, Versioned, Write,
 };
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OutboxState {
+    Pending,
+    /// Published `invoice_due`, its email not yet confirmed.
+    AwaitingInvoice,
+    Done,
+}
 
 #[derive(Default)]
 struct Tables {
@@ -26,8 +36,7 @@ struct Tables {
     /// (order, payment id) → payment
     payments: HashMap<(Reference, String), Versioned<Payment>>,
     customers: HashMap<String, Versioned<CustomerProfile>>,
-    /// id → (event, published)
-    outbox: HashMap<String, (OutboxEvent, bool)>,
+    outbox: HashMap<String, (OutboxEvent, OutboxState)>,
     /// (provider, event id)
     webhooks: std::collections::HashSet<(String, String)>,
     /// (scope, key) → record
@@ -193,7 +202,9 @@ fn apply(tables: &mut Tables, write: Write) {
             );
         }
         Write::PutOutbox(event) => {
-            tables.outbox.insert(event.id.clone(), (event, false));
+            tables
+                .outbox
+                .insert(event.id.clone(), (event, OutboxState::Pending));
         }
         Write::RecordWebhook {
             provider, event_id, ..
@@ -262,7 +273,7 @@ impl OrderStore for MemoryStore {
         let mut pending: Vec<OutboxEvent> = tables
             .outbox
             .values()
-            .filter(|(_, published)| !published)
+            .filter(|(_, state)| *state == OutboxState::Pending)
             .map(|(e, _)| e.clone())
             .collect();
         pending.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
@@ -270,14 +281,50 @@ impl OrderStore for MemoryStore {
         Ok(pending)
     }
 
-    async fn mark_outbox_published(&self, ids: &[String]) -> Result<(), StoreError> {
+    async fn mark_outbox_published(&self, events: &[OutboxEvent]) -> Result<(), StoreError> {
         let mut tables = self.lock()?;
-        for id in ids {
-            if let Some((_, published)) = tables.outbox.get_mut(id) {
-                *published = true;
+        for event in events {
+            if let Some((stored, state)) = tables.outbox.get_mut(&event.id) {
+                if *state == OutboxState::Pending {
+                    *state = match stored.kind {
+                        OutboxKind::InvoiceDue => OutboxState::AwaitingInvoice,
+                        _ => OutboxState::Done,
+                    };
+                }
             }
         }
         Ok(())
+    }
+
+    async fn confirm_invoice_delivered(&self, event_id: &str) -> Result<(), StoreError> {
+        if let Some((_, state)) = self.lock()?.outbox.get_mut(event_id) {
+            *state = OutboxState::Done;
+        }
+        Ok(())
+    }
+
+    async fn requeue_undelivered_invoices(
+        &self,
+        created_before: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<OutboxEvent>, StoreError> {
+        let mut tables = self.lock()?;
+        let mut stale: Vec<OutboxEvent> = tables
+            .outbox
+            .values()
+            .filter(|(e, state)| {
+                *state == OutboxState::AwaitingInvoice && e.created_at < created_before
+            })
+            .map(|(e, _)| e.clone())
+            .collect();
+        stale.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        stale.truncate(limit);
+        for event in &stale {
+            if let Some((_, state)) = tables.outbox.get_mut(&event.id) {
+                *state = OutboxState::Pending;
+            }
+        }
+        Ok(stale)
     }
 
     async fn get_order_with_payments(
