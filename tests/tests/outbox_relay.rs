@@ -125,8 +125,7 @@ async fn the_daily_sweep_publishes_unconfirmed_invoices_again() {
                     .await
                     .unwrap();
                 for message in batch.messages() {
-                    let event: OutboxEvent =
-                        serde_json::from_str(message.body().unwrap()).unwrap();
+                    let event: OutboxEvent = serde_json::from_str(message.body().unwrap()).unwrap();
                     ids.insert(event.id);
                     sqs.delete_message()
                         .queue_url(&queue_url)
@@ -155,7 +154,11 @@ async fn the_daily_sweep_publishes_unconfirmed_invoices_again() {
         .resend_undelivered_invoices(at(20), INVOICE_GRACE, 10)
         .await
         .unwrap();
-    assert_eq!(resent, vec![invoice.clone()], "only the invoice, not the email");
+    assert_eq!(
+        resent,
+        vec![invoice.clone()],
+        "only the invoice, not the email"
+    );
     assert_eq!(receive().await, BTreeSet::from([invoice.id.clone()]));
 
     // The notifier confirms it this time: the next sweeps find nothing.
