@@ -281,6 +281,42 @@ async fn generated_references_are_sequential_and_skip_taken_ones() {
 }
 
 #[tokio::test]
+async fn a_retried_creation_with_an_idempotency_key_makes_one_order() {
+    let api = api().await;
+    let create = |key: &'static str, body: Value| {
+        api.send(
+            api.http
+                .post(format!("{}/v1/admin/orders", api.base))
+                .bearer_auth(ADMIN_KEY)
+                .header("idempotency-key", key)
+                .json(&body),
+        )
+    };
+    let first = create("quote-2026-0042", quote()).await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    assert_eq!(first.json()["reference"], "ORD-10001");
+    assert_eq!(first.headers["location"], "/v1/admin/orders/ORD-10001");
+    // The answer was lost; the back office retries: the same order, not ORD-10002.
+    let again = create("quote-2026-0042", quote()).await;
+    assert_eq!((again.status, &again.text), (first.status, &first.text));
+    assert_eq!(again.headers["location"], "/v1/admin/orders/ORD-10001");
+    let mut other = quote();
+    other["currency"] = "USD".into();
+    let reused = create("quote-2026-0042", other).await;
+    assert_problem(&reused, 409, "idempotency-key-reused", None);
+    let bad_key = create(" ", quote()).await;
+    assert_problem(
+        &bad_key,
+        400,
+        "idempotency-key-required",
+        Some("Idempotency-Key"),
+    );
+    // Another key is another order.
+    let second = create("quote-2026-0043", quote()).await;
+    assert_eq!(second.json()["reference"], "ORD-10002");
+}
+
+#[tokio::test]
 async fn admin_routes_need_the_key() {
     let api = api().await;
     let reply = api

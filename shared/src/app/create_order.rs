@@ -249,10 +249,29 @@ pub async fn create_order(
     command: CreateOrderCommand,
     now: OffsetDateTime,
 ) -> Result<Order, CreateOrderError> {
+    create_order_with(store, command, now, &|_| Vec::new()).await
+}
+
+/// `create_order`, committing `extra(order)` in the same transaction as the order (an
+/// idempotency completion naming the new reference).
+pub async fn create_order_with(
+    store: &dyn Store,
+    command: CreateOrderCommand,
+    now: OffsetDateTime,
+    extra: &(dyn Fn(&Order) -> Vec<Write> + Send + Sync),
+) -> Result<Order, CreateOrderError> {
     let (reference, mut order) = command.validate(now)?;
     if let Some(reference) = reference {
         order.reference = reference.clone();
-        return match store.insert_order(&order).await {
+        let extra = extra(&order);
+        let inserted = if extra.is_empty() {
+            store.insert_order(&order).await
+        } else {
+            let mut writes = vec![Write::InsertOrder(order.clone())];
+            writes.extend(extra);
+            store.transact(writes).await
+        };
+        return match inserted {
             Ok(()) => Ok(order),
             Err(StoreError::AlreadyExists(_)) => Err(CreateOrderError::ReferenceTaken(reference)),
             Err(e) => Err(e.into()),
@@ -266,14 +285,19 @@ pub async fn create_order(
             to: current + 1,
         };
         order.reference = Reference::generated(current + 1);
-        let outcome = store
-            .transact(vec![advance.clone(), Write::InsertOrder(order.clone())])
-            .await;
+        let mut writes = vec![advance.clone(), Write::InsertOrder(order.clone())];
+        writes.extend(extra(&order));
+        let outcome = store.transact(writes).await;
         let moved_on = match outcome {
             Ok(()) => return Ok(order),
             // A seller took this number by hand: move the counter past it on its own, so the
             // skip is durable and no later call tries it again.
             Err(StoreError::AlreadyExists(_)) => store.transact(vec![advance]).await,
+            // The caller's own extra write failed (its idempotency claim was taken over):
+            // retrying with another number would not help.
+            Err(StoreError::VersionConflict(what)) if what.starts_with("idempotency") => {
+                return Err(StoreError::VersionConflict(what).into())
+            }
             Err(e) => Err(e),
         };
         current = match moved_on {

@@ -6,20 +6,23 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use subtle::ConstantTimeEq;
 
 use super::client_ip::has_iam_identity;
-use super::json_body::StrictJson;
+use super::json_body::{parse_json, RawJson};
+use super::payments::in_progress_until;
 use super::views::{Audience, OrderView};
 use super::{bearer_token, Problem};
+use crate::app::create_order_once::{create_order_once, CreateOnceError};
+use crate::app::start_payment::{parse_idempotency_key, StartPaymentError};
 use crate::app::{create_order, CreateOrderCommand, CreateOrderError};
-use crate::domain::Reference;
-use crate::ports::{Clock, Store};
+use crate::domain::{Order, Reference};
+use crate::ports::{Clock, Store, StoredResponse};
 
 #[derive(Clone)]
 pub enum AdminAuth {
@@ -70,20 +73,65 @@ pub(crate) async fn require_admin(
     next.run(request).await
 }
 
+impl From<CreateOnceError> for Problem {
+    fn from(error: CreateOnceError) -> Self {
+        match error {
+            CreateOnceError::Create(e) => e.into(),
+            CreateOnceError::InProgress => StartPaymentError::InProgress.into(),
+            CreateOnceError::KeyReused => StartPaymentError::KeyReused.into(),
+        }
+    }
+}
+
+fn created(order: &Order) -> StoredResponse {
+    StoredResponse {
+        status: 201,
+        body: serde_json::to_string(&OrderView::new(order, &[], Audience::BackOffice))
+            .unwrap_or_default(),
+    }
+}
+
+/// Idempotency-Key is optional here: with one, a retried creation replays the first 201
+/// instead of creating a second order under the next generated reference.
 async fn create(
     State(office): State<BackOffice>,
-    StrictJson(command): StrictJson<CreateOrderCommand>,
+    context: Option<Extension<lambda_http::Context>>,
+    headers: HeaderMap,
+    RawJson(body): RawJson,
 ) -> Result<Response, Problem> {
-    let order = create_order(office.store.as_ref(), command, office.clock.now()).await?;
-    tracing::info!(reference = %order.reference, "order created");
-    let location = format!("/v1/admin/orders/{}", order.reference);
-    let mut response = (
-        StatusCode::CREATED,
-        Json(OrderView::new(&order, &[], Audience::BackOffice)),
-    )
-        .into_response();
-    if let Ok(value) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, value);
+    let command: CreateOrderCommand = parse_json(&body)?;
+    let now = office.clock.now();
+    let stored = match headers.get("idempotency-key") {
+        None => created(&create_order(office.store.as_ref(), command, now).await?),
+        Some(raw) => {
+            let key = parse_idempotency_key(raw.to_str().ok())?;
+            let until = in_progress_until(context.as_ref().map(|Extension(c)| c));
+            create_order_once(
+                office.store.as_ref(),
+                &key,
+                &body,
+                command,
+                now,
+                until,
+                &created,
+            )
+            .await?
+        }
+    };
+    let reference = serde_json::from_str::<serde_json::Value>(&stored.body)
+        .ok()
+        .and_then(|v| v["reference"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    tracing::info!(%reference, "order created (or its creation replayed)");
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::CREATED);
+    let mut response = (status, stored.body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&format!("/v1/admin/orders/{reference}")) {
+        headers.insert(header::LOCATION, value);
     }
     Ok(response)
 }

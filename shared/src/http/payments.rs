@@ -104,7 +104,7 @@ pub(crate) fn provider_problem(error: &ProviderError) -> Problem {
 }
 
 /// When this invocation will surely be over: the Lambda deadline, or 30 s off Lambda.
-fn in_progress_until(context: Option<&lambda_http::Context>) -> OffsetDateTime {
+pub(crate) fn in_progress_until(context: Option<&lambda_http::Context>) -> OffsetDateTime {
     context
         .and_then(|c| i64::try_from(c.deadline).ok())
         .and_then(|ms| OffsetDateTime::from_unix_timestamp(ms / 1000 + 1).ok())
