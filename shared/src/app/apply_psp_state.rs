@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use super::reconcile::reconcile;
 use crate::domain::Reference;
-use crate::ports::{ProviderPayment, Store, StoreError, Write};
+use crate::ports::{OrderWithPayments, ProviderPayment, Store, StoreError, Write};
 
 const ATTEMPTS: u32 = 3;
 
@@ -22,17 +22,25 @@ pub enum Applied {
 
 /// `extra` is built per attempt (it may depend on nothing the retry changes, but Write is not
 /// Copy). A failed extra write's error is returned as is (e.g. a duplicate webhook record).
+/// `known` is the caller's own recent read of the order, used for the first attempt (one Query
+/// saved); if anything moved since, the conditional writes fail and the next attempt re-reads.
 pub async fn apply_psp_state(
     store: &dyn Store,
+    known: Option<OrderWithPayments>,
     reference: &Reference,
     payment_id: &str,
     fresh: &ProviderPayment,
     now: OffsetDateTime,
     extra: &(dyn Fn() -> Vec<Write> + Send + Sync),
 ) -> Result<Applied, StoreError> {
+    let mut known = known;
     for _ in 0..ATTEMPTS {
-        let Some(snapshot) = store.get_order_with_payments(reference).await? else {
-            return Ok(Applied::Unknown);
+        let snapshot = match known.take() {
+            Some(snapshot) => snapshot,
+            None => match store.get_order_with_payments(reference).await? {
+                Some(snapshot) => snapshot,
+                None => return Ok(Applied::Unknown),
+            },
         };
         let Some(stored) = snapshot.payments.iter().find(|p| p.value.id == payment_id) else {
             return Ok(Applied::Unknown);

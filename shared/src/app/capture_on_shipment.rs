@@ -207,6 +207,7 @@ impl CaptureOnShipment {
             .into());
         }
         let renewed;
+        let mut renewed_now = false;
         if payment
             .authorised_at
             .is_some_and(|at| now - at > CAPTURE_WINDOW)
@@ -223,6 +224,7 @@ impl CaptureOnShipment {
                 Renewal::Renewed(replacement) => {
                     renewed = *replacement;
                     payment = &renewed;
+                    renewed_now = true;
                 }
                 Renewal::ShopperMustPay => return Err(CaptureError::RequiresReauthorisation),
             }
@@ -254,8 +256,11 @@ impl CaptureOnShipment {
             .to_string(),
         };
         let completion = || vec![completion(key, request_hash, &response, now)];
+        // After a renewal the read is stale (new payment): let the step read again.
+        let known = (!renewed_now).then(|| snapshot.clone());
         apply_psp_state(
             self.store.as_ref(),
+            known,
             reference,
             &payment.id,
             &fresh,

@@ -125,6 +125,7 @@ impl HandleWebhook {
         let now = self.clock.now();
         match apply_psp_state(
             self.store.as_ref(),
+            None,
             &reference,
             &our_payment,
             &fresh,

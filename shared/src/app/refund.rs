@@ -173,6 +173,7 @@ impl RefundPayment {
         let completion = || vec![completion(key, request_hash, &response, now)];
         apply_psp_state(
             self.store.as_ref(),
+            Some(snapshot.clone()),
             reference,
             &payment.id,
             &fresh,
