@@ -22,6 +22,12 @@ pub struct Shop {
 }
 
 pub async fn shop() -> Shop {
+    shop_with_webhooks(true).await
+}
+
+/// `deliver_webhooks` false: the sandbox keeps its events (`GET /sandbox-psp/_events`) and
+/// the test delivers them itself, in the order it wants.
+pub async fn shop_with_webhooks(deliver_webhooks: bool) -> Shop {
     crate::emulator_endpoint();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -31,7 +37,7 @@ pub async fn shop() -> Shop {
         dynamodb_table: Some(format!("encaisse-card-{}", uuid::Uuid::new_v4().simple())),
         sandbox: SandboxConfig {
             public_base_url: base.clone(),
-            webhook_url: Some(format!("{base}/v1/webhooks/stripe")),
+            webhook_url: deliver_webhooks.then(|| format!("{base}/v1/webhooks/stripe")),
             webhook_secret: WEBHOOK_SECRET.into(),
         },
         return_origins: ReturnOrigins::local_development(),

@@ -130,3 +130,161 @@ async fn an_attempt_whose_page_expires_unpaid_frees_the_order() {
     let (status, _) = shop.start("ORD-10044", &token, "after-expiry", &body).await;
     assert_eq!(status, 201);
 }
+
+/// The PSP's `checkout.session.expired` webhook for a page the shopper closed (drop or resume)
+/// can commit before or after our own close. Both orders, forced: the sandbox keeps its events
+/// and the test delivers them itself.
+mod closing_races {
+    use integration::shop::{first_order_body, shop_with_webhooks, sign, Shop, WEBHOOK_SECRET};
+    use serde_json::Value;
+
+    async fn open_attempt(shop: &Shop, key: &str) -> (String, String, String) {
+        let token = shop.token("ORD-10042", "83000").await;
+        let (status, started) = shop
+            .start("ORD-10042", &token, key, &first_order_body(&shop.base))
+            .await;
+        assert_eq!(status, 201, "{started}");
+        let page = started["next_action"]["url"].as_str().unwrap();
+        (
+            token,
+            started["payment"]["id"].as_str().unwrap().to_string(),
+            page.rsplit('/').next().unwrap().to_string(),
+        )
+    }
+
+    /// The sandbox's `checkout.session.expired` event for `session`, delivered now.
+    async fn deliver_expiry(shop: &Shop, session: &str) {
+        let events: Value = shop
+            .http
+            .get(format!("{}/sandbox-psp/_events", shop.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let event = events["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| {
+                e["type"] == "checkout.session.expired" && e["data"]["object"]["id"] == session
+            })
+            .expect("the sandbox emitted the expiry")
+            .to_string();
+        let at = time::OffsetDateTime::now_utc().unix_timestamp();
+        let reply = shop
+            .http
+            .post(format!("{}/v1/webhooks/stripe", shop.base))
+            .header("stripe-signature", sign(&event, at, WEBHOOK_SECRET))
+            .header("content-type", "application/json")
+            .body(event)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), 200);
+    }
+
+    async fn expire_at_psp(shop: &Shop, session: &str) {
+        let reply = shop
+            .http
+            .post(format!(
+                "{}/sandbox-psp/v1/checkout/sessions/{session}/expire",
+                shop.base
+            ))
+            .bearer_auth("sk_test_any")
+            .send()
+            .await
+            .unwrap();
+        assert!(reply.status().is_success());
+    }
+
+    async fn drop_attempt(shop: &Shop, token: &str, payment: &str) -> (u16, Value) {
+        let reply = shop
+            .http
+            .delete(format!(
+                "{}/v1/orders/ORD-10042/payments/{payment}",
+                shop.base
+            ))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        (reply.status().as_u16(), reply.json().await.unwrap())
+    }
+
+    async fn status_of(shop: &Shop, token: &str, payment: &str) -> (Value, Value) {
+        let order = shop.get("/v1/orders/ORD-10042", token).await;
+        let payment = order["payments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == payment)
+            .unwrap()["status"]
+            .clone();
+        (order["status"].clone(), payment)
+    }
+
+    #[tokio::test]
+    async fn drop_then_the_expiry_webhook() {
+        let shop = shop_with_webhooks(false).await;
+        let (token, payment, session) = open_attempt(&shop, "k1").await;
+        let (status, dropped) = drop_attempt(&shop, &token, &payment).await;
+        assert_eq!((status, &dropped["status"]), (200, &"cancelled".into()));
+        deliver_expiry(&shop, &session).await;
+        assert_eq!(
+            status_of(&shop, &token, &payment).await,
+            ("awaiting_payment".into(), "cancelled".into())
+        );
+    }
+
+    #[tokio::test]
+    async fn the_expiry_webhook_then_drop() {
+        let shop = shop_with_webhooks(false).await;
+        let (token, payment, session) = open_attempt(&shop, "k1").await;
+        expire_at_psp(&shop, &session).await;
+        deliver_expiry(&shop, &session).await;
+        assert_eq!(
+            status_of(&shop, &token, &payment).await,
+            ("awaiting_payment".into(), "expired".into())
+        );
+        let (status, dropped) = drop_attempt(&shop, &token, &payment).await;
+        assert_eq!((status, &dropped["status"]), (200, &"expired".into()));
+    }
+
+    #[tokio::test]
+    async fn resume_then_the_old_pages_expiry_webhook() {
+        let shop = shop_with_webhooks(false).await;
+        let (token, old, session) = open_attempt(&shop, "k1").await;
+        let (status, resumed) = shop
+            .start("ORD-10042", &token, "k2", &first_order_body(&shop.base))
+            .await;
+        assert_eq!(status, 201, "{resumed}");
+        let new = resumed["payment"]["id"].as_str().unwrap().to_string();
+        deliver_expiry(&shop, &session).await;
+        // The old page's expiry must not take the order off the new attempt.
+        assert_eq!(
+            status_of(&shop, &token, &old).await,
+            ("payment_pending".into(), "cancelled".into())
+        );
+        assert_eq!(status_of(&shop, &token, &new).await.1, "created");
+    }
+
+    #[tokio::test]
+    async fn the_expiry_webhook_then_resume() {
+        let shop = shop_with_webhooks(false).await;
+        let (token, old, session) = open_attempt(&shop, "k1").await;
+        expire_at_psp(&shop, &session).await;
+        deliver_expiry(&shop, &session).await;
+        let (status, resumed) = shop
+            .start("ORD-10042", &token, "k2", &first_order_body(&shop.base))
+            .await;
+        assert_eq!(status, 201, "{resumed}");
+        let new = resumed["payment"]["id"].as_str().unwrap().to_string();
+        assert_eq!(
+            status_of(&shop, &token, &old).await,
+            ("payment_pending".into(), "expired".into())
+        );
+        assert_eq!(status_of(&shop, &token, &new).await.1, "created");
+    }
+}
