@@ -215,3 +215,57 @@ impl Shop {
         (token, payment)
     }
 }
+
+impl Shop {
+    /// Every email the devserver sent so far (`GET /dev/outbox`).
+    pub async fn emails(&self) -> Vec<Value> {
+        self.http
+            .get(format!("{}/dev/outbox", self.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// The sandbox's 3-D Secure page as an absolute URL (it redirects with a path).
+    pub fn absolute(&self, location: &str) -> String {
+        if location.starts_with('/') {
+            format!("{}{location}", self.base)
+        } else {
+            location.to_string()
+        }
+    }
+
+    /// The code the sandbox's 3-D Secure page shows for tests.
+    pub async fn three_ds_code(&self, challenge: &str) -> String {
+        let page = self
+            .http
+            .get(challenge)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("autocomplete=\"one-time-code\""));
+        let start = page.find("data-test-code>").expect("test hint") + "data-test-code>".len();
+        page[start..start + page[start..].find('<').unwrap()].to_string()
+    }
+
+    /// Posts a one-time code on the 3-D Secure page; returns where it redirects, if anywhere.
+    pub async fn answer_3ds(&self, challenge: &str, code: &str) -> Option<String> {
+        let reply = self
+            .http
+            .post(challenge)
+            .form(&[("code", code)])
+            .send()
+            .await
+            .unwrap();
+        reply
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_string())
+    }
+}

@@ -15,36 +15,6 @@ async fn faults(shop: &Shop, faults: Value) {
     assert!(reply.status().is_success());
 }
 
-/// Posts the one-time code on the 3DS page; returns where it redirects, if anywhere.
-async fn answer_challenge(shop: &Shop, challenge: &str, code: &str) -> Option<String> {
-    let reply = shop
-        .http
-        .post(challenge)
-        .form(&[("code", code)])
-        .send()
-        .await
-        .unwrap();
-    reply
-        .headers()
-        .get("location")
-        .map(|l| l.to_str().unwrap().to_string())
-}
-
-async fn test_code(shop: &Shop, challenge: &str) -> String {
-    let page = shop
-        .http
-        .get(challenge)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(page.contains("autocomplete=\"one-time-code\""));
-    let start = page.find("data-test-code>").expect("test hint") + "data-test-code>".len();
-    page[start..start + page[start..].find('<').unwrap()].to_string()
-}
-
 async fn start_card_payment(
     shop: &Shop,
     reference: &str,
@@ -76,19 +46,9 @@ async fn three_d_secure_passes_on_the_third_try_and_fails_after_three_wrong_code
         .await
         .expect("3DS challenge");
     assert!(challenge.contains("/sandbox-psp/3ds/"), "{challenge}");
-    let challenge = format!(
-        "{}{}",
-        if challenge.starts_with('/') {
-            shop.base.as_str()
-        } else {
-            ""
-        },
-        challenge
-    );
+    let challenge = shop.absolute(&challenge);
     for _ in 0..3 {
-        assert!(answer_challenge(&shop, &challenge, "000000")
-            .await
-            .is_none());
+        assert!(shop.answer_3ds(&challenge, "000000").await.is_none());
     }
     let seen = shop
         .get(&format!("/v1/orders/ORD-10042/payments/{payment}"), &token)
@@ -104,22 +64,13 @@ async fn three_d_secure_passes_on_the_third_try_and_fails_after_three_wrong_code
         .pay(&page, "4000 0027 6000 3184")
         .await
         .expect("3DS challenge");
-    let challenge = format!(
-        "{}{}",
-        if challenge.starts_with('/') {
-            shop.base.as_str()
-        } else {
-            ""
-        },
-        challenge
-    );
-    let code = test_code(&shop, &challenge).await;
+    let challenge = shop.absolute(&challenge);
+    let code = shop.three_ds_code(&challenge).await;
     for _ in 0..2 {
-        assert!(answer_challenge(&shop, &challenge, "000000")
-            .await
-            .is_none());
+        assert!(shop.answer_3ds(&challenge, "000000").await.is_none());
     }
-    let back = answer_challenge(&shop, &challenge, &code)
+    let back = shop
+        .answer_3ds(&challenge, &code)
         .await
         .expect("redirect back");
     assert!(back.contains(&format!("payment={payment}")), "{back}");

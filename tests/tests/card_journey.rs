@@ -381,14 +381,7 @@ async fn the_shipments_queue_captures_once_and_reports_only_unreadable_messages(
 }
 
 async fn outbox(shop: &integration::shop::Shop) -> Vec<Value> {
-    shop.http
-        .get(format!("{}/dev/outbox", shop.base))
-        .send()
-        .await
-        .unwrap()
-        .json::<Vec<Value>>()
-        .await
-        .unwrap()
+    shop.emails().await
 }
 
 async fn outbox_reaches(shop: &integration::shop::Shop, count: usize) -> Vec<Value> {

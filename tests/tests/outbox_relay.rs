@@ -11,10 +11,7 @@ use encaisse::domain::OutboxEvent;
 use encaisse::ports::{Store, Write};
 use integration::fresh_dynamo_store;
 
-#[tokio::test]
-async fn pending_events_reach_the_queue_once_each() {
-    let (store, _) = fresh_dynamo_store().await;
-    let store: Arc<dyn Store> = Arc::new(store);
+async fn fresh_queue() -> (aws_sdk_sqs::Client, String) {
     let sqs = SqsEventQueue::client_from_env().await;
     let queue_url = sqs
         .create_queue()
@@ -24,6 +21,14 @@ async fn pending_events_reach_the_queue_once_each() {
         .unwrap()
         .queue_url
         .unwrap();
+    (sqs, queue_url)
+}
+
+#[tokio::test]
+async fn pending_events_reach_the_queue_once_each() {
+    let (store, _) = fresh_dynamo_store().await;
+    let store: Arc<dyn Store> = Arc::new(store);
+    let (sqs, queue_url) = fresh_queue().await;
     // More than one SQS batch (10).
     let events: Vec<OutboxEvent> = (0..12)
         .map(|i| outbox_event(&format!("evt-{i:02}"), i))
@@ -84,15 +89,7 @@ async fn the_daily_sweep_publishes_unconfirmed_invoices_again() {
 
     let (store, _) = fresh_dynamo_store().await;
     let store: Arc<dyn Store> = Arc::new(store);
-    let sqs = SqsEventQueue::client_from_env().await;
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(format!("domain-events-{}", uuid::Uuid::new_v4().simple()))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let (sqs, queue_url) = fresh_queue().await;
     let invoice = OutboxEvent {
         kind: OutboxKind::InvoiceDue,
         ..outbox_event("InvoiceDue#pay_1#3", 0)

@@ -47,21 +47,10 @@ async fn psp_intent(shop: &Shop, id: &str) -> Value {
         .unwrap()
 }
 
-async fn emails(shop: &Shop) -> Vec<Value> {
-    shop.http
-        .get(format!("{}/dev/outbox", shop.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 /// Waits until `subject_start` has been emailed `count` times (and returns every email).
 async fn emailed(shop: &Shop, subject_start: &str, count: usize) -> Vec<Value> {
     for _ in 0..100 {
-        let all = emails(shop).await;
+        let all = shop.emails().await;
         let seen = all
             .iter()
             .filter(|e| e["subject"].as_str().unwrap().starts_with(subject_start))
@@ -73,7 +62,7 @@ async fn emailed(shop: &Shop, subject_start: &str, count: usize) -> Vec<Value> {
     }
     panic!(
         "{subject_start:?} not emailed {count}×: {:?}",
-        emails(shop).await
+        shop.emails().await
     );
 }
 
@@ -99,30 +88,12 @@ async fn pay_with_3ds(shop: &Shop, page: &str) {
         .pay(page, "4000 0027 6000 3184")
         .await
         .expect("3DS challenge");
-    let challenge = if challenge.starts_with('/') {
-        format!("{}{challenge}", shop.base)
-    } else {
-        challenge
-    };
-    let html = shop
-        .http
-        .get(&challenge)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let start = html.find("data-test-code>").expect("test hint") + "data-test-code>".len();
-    let code = &html[start..start + html[start..].find('<').unwrap()];
-    let reply = shop
-        .http
-        .post(&challenge)
-        .form(&[("code", code)])
-        .send()
-        .await
-        .unwrap();
-    assert!(reply.headers().get("location").is_some(), "3DS passed");
+    let challenge = shop.absolute(&challenge);
+    let code = shop.three_ds_code(&challenge).await;
+    assert!(
+        shop.answer_3ds(&challenge, &code).await.is_some(),
+        "3DS passed"
+    );
 }
 
 #[tokio::test]

@@ -123,13 +123,8 @@ async fn create(
         .and_then(|v| v["reference"].as_str().map(str::to_owned))
         .unwrap_or_default();
     tracing::info!(%reference, "order created (or its creation replayed)");
-    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::CREATED);
-    let mut response = (status, stored.body).into_response();
+    let mut response = super::stored_reply(stored);
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
     if let Ok(value) = HeaderValue::from_str(&format!("/v1/admin/orders/{reference}")) {
         headers.insert(header::LOCATION, value);
     }

@@ -126,15 +126,7 @@ async fn start_payment(
         .start
         .start(&reference, &key, &body, command, until)
         .await?;
-    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::CREATED);
-    let mut response = (status, stored.body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    Ok(super::stored_reply(stored))
 }
 
 async fn show_payment(
