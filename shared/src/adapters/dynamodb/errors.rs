@@ -20,3 +20,11 @@ where
     }
     StoreError::Unavailable(DisplayErrorContext(&err).to_string())
 }
+
+/// The write's condition was false: an outcome callers decide on, not a failure.
+pub fn is_condition_failed<E, R>(err: &SdkError<E, R>) -> bool
+where
+    E: ProvideErrorMetadata,
+{
+    err.code() == Some("ConditionalCheckFailedException")
+}

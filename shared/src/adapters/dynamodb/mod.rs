@@ -12,14 +12,13 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use aws_sdk_dynamodb::Client;
 use time::OffsetDateTime;
 
-use self::errors::store_error;
+use self::errors::{is_condition_failed, store_error};
 use self::items::*;
 pub use self::request_counter::RequestCounter;
 use crate::app::idempotency::decide_claim;
@@ -142,14 +141,7 @@ impl DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e)
-                if matches!(
-                    e.as_service_error(),
-                    Some(PutItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Err(transact::condition_failed(&write))
-            }
+            Err(e) if is_condition_failed(&e) => Err(transact::condition_failed(&write)),
             Err(e) => Err(store_error(e)),
         }
     }
@@ -389,14 +381,7 @@ impl IdempotencyStore for DynamoStore {
         match result {
             Ok(_) => Ok(()),
             // Not ours any more (completed, or claimed again): leave it.
-            Err(e)
-                if matches!(
-                    e.as_service_error(),
-                    Some(DeleteItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(())
-            }
+            Err(e) if is_condition_failed(&e) => Ok(()),
             Err(e) => Err(store_error(e)),
         }
     }

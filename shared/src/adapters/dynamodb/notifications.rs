@@ -10,14 +10,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
-use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
 use time::OffsetDateTime;
 
-use super::errors::store_error;
+use super::errors::{is_condition_failed, store_error};
 use super::items::{counter_key, key, parse_counter, Item, PK, TTL};
 use crate::domain::invoice::invoice_counter;
 use crate::domain::{Invoice, InvoiceDraft, Reference};
@@ -294,12 +292,7 @@ impl SentEmails for DynamoNotificationStore {
             .await;
         match result {
             Ok(_) => Ok(EmailClaim::Claimed),
-            Err(e)
-                if matches!(
-                    e.as_service_error(),
-                    Some(PutItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
+            Err(e) if is_condition_failed(&e) => {
                 let existing = self.get(email_key(k)).await?;
                 let field = |name: &str| match existing.as_ref().and_then(|i| i.get(name)) {
                     Some(AttributeValue::S(s)) => Some(s.clone()),
@@ -351,14 +344,7 @@ impl SentEmails for DynamoNotificationStore {
         match result {
             Ok(_) => Ok(()),
             // Already sent (or gone): nothing of ours to release.
-            Err(e)
-                if matches!(
-                    e.as_service_error(),
-                    Some(DeleteItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(())
-            }
+            Err(e) if is_condition_failed(&e) => Ok(()),
             Err(e) => Err(store_error(e)),
         }
     }

@@ -3,13 +3,12 @@
 //! the daily sweep finds invoices that never reached the customer. Other published events
 //! leave the index.
 
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::errors::store_error;
+use super::errors::{is_condition_failed, store_error};
 use super::items::{outbox_key, parse_outbox_item, OUTBOX_PENDING, PK};
 use crate::domain::{OutboxEvent, OutboxKind};
 use crate::ports::StoreError;
@@ -42,10 +41,8 @@ async fn update_outbox_index(
     }
     match request.send().await {
         Ok(_) => Ok(true),
-        Err(e) => match e.as_service_error() {
-            Some(UpdateItemError::ConditionalCheckFailedException(_)) => Ok(false),
-            _ => Err(store_error(e)),
-        },
+        Err(e) if is_condition_failed(&e) => Ok(false),
+        Err(e) => Err(store_error(e)),
     }
 }
 
