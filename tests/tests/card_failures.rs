@@ -236,3 +236,93 @@ async fn psp_timeouts_during_initiation_leave_the_key_free_for_a_retry() {
     assert_eq!(order["status"], "payment_pending");
     assert_eq!(order["payments"].as_array().unwrap().len(), 1);
 }
+
+/// The PSP captured but our commit was lost (crash, throttling), and the PSP's webhook recorded
+/// the capture before the shipment was sent again: the retry is replayed by the PSP (same key,
+/// same parameters) and answered 202, and no second capture is made.
+#[tokio::test]
+async fn a_shipment_retried_after_its_capture_was_recorded_is_answered_not_refused() {
+    let shop = shop().await;
+    let (token, payment) = shop
+        .authorised_order("ORD-10042", "83000", "jeanne.martin@example.fr")
+        .await;
+    let intent = shop
+        .get(&format!("/v1/orders/ORD-10042/payments/{payment}"), &token)
+        .await["provider_reference"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Our first attempts' PSP calls, exactly as the capture step makes them.
+    let psp_capture = |key: &'static str, form: &'static [(&'static str, &'static str)]| {
+        let shop = shop.clone();
+        let intent = intent.clone();
+        async move {
+            let reply = shop
+                .http
+                .post(format!(
+                    "{}/sandbox-psp/v1/payment_intents/{intent}/capture",
+                    shop.base
+                ))
+                // The devserver's own key: Stripe scopes idempotency keys per account key.
+                .bearer_auth("sk_test_encaisse_devserver")
+                .header("idempotency-key", key)
+                .form(form)
+                .send()
+                .await
+                .unwrap();
+            assert!(
+                reply.status().is_success(),
+                "{}",
+                reply.text().await.unwrap()
+            );
+        }
+    };
+    psp_capture(
+        "capture-ORD-10042-parcel-1",
+        &[("amount_to_capture", "100000"), ("final_capture", "false")],
+    )
+    .await;
+    shop.payment_reaches("ORD-10042", &payment, &token, "partially_captured")
+        .await;
+    let (status, first) = shop
+        .admin_post(
+            "/v1/admin/orders/ORD-10042/shipments",
+            None,
+            &json!({"shipment_id": "parcel-1", "amount": "1000.00"}),
+        )
+        .await;
+    assert_eq!(status, 202, "{first}");
+    assert_eq!(first["captured"], "1000.00");
+    assert_eq!(first["captured_total"], "1000.00", "not captured twice");
+
+    // The rest, without an amount: the same story.
+    psp_capture("capture-ORD-10042-parcel-2", &[]).await;
+    shop.payment_reaches("ORD-10042", &payment, &token, "captured")
+        .await;
+    let (status, rest) = shop
+        .admin_post(
+            "/v1/admin/orders/ORD-10042/shipments",
+            None,
+            &json!({"shipment_id": "parcel-2"}),
+        )
+        .await;
+    assert_eq!(status, 202, "{rest}");
+    assert_eq!(rest["captured_total"], "2922.00");
+    // A shipment that never captured anything is still refused on a captured order.
+    let (status, refused) = shop
+        .admin_post(
+            "/v1/admin/orders/ORD-10042/shipments",
+            None,
+            &json!({"shipment_id": "parcel-3"}),
+        )
+        .await;
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(
+        refused["type"],
+        "https://encaisse.dev/problems/nothing-to-capture"
+    );
+    let seen = shop
+        .get(&format!("/v1/orders/ORD-10042/payments/{payment}"), &token)
+        .await;
+    assert_eq!(seen["captured_amount"], "2922.00");
+}

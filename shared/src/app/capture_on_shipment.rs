@@ -14,7 +14,8 @@ use super::idempotency::{completion, run_once, Refusal};
 use super::reauthorise::{renew_lapsed_authorisation, Renewal};
 use crate::domain::{FieldError, Money, PaymentStatus, Reference};
 use crate::ports::{
-    Clock, IdempotencyKey, PaymentProvider, ProviderError, Store, StoreError, StoredResponse,
+    Clock, IdempotencyKey, PaymentProvider, ProviderError, ProviderPaymentStatus, Store,
+    StoreError, StoredResponse,
 };
 
 /// Card authorisations lapse after 7 days at most (Visa merchant-initiated: 4 days 18 hours);
@@ -176,6 +177,8 @@ impl CaptureOnShipment {
             .get_order_with_payments(reference)
             .await?
             .ok_or(CaptureError::NotFound)?;
+        // A capturable payment; else the last captured one, in case this is a retry of a
+        // capture the PSP made and its webhook already recorded (the PSP will tell).
         let stored = snapshot
             .payments
             .iter()
@@ -186,31 +189,55 @@ impl CaptureOnShipment {
                     PaymentStatus::Authorised | PaymentStatus::PartiallyCaptured
                 )
             })
+            .or_else(|| {
+                snapshot
+                    .payments
+                    .iter()
+                    .rev()
+                    .find(|p| p.value.status == PaymentStatus::Captured)
+            })
             .ok_or(CaptureError::NothingToCapture)?;
         let mut payment = &stored.value;
         let remaining = payment.amount - payment.captured_amount;
-        let amount = match amount {
-            None => remaining,
-            Some(text) => payment
-                .currency
-                .parse_amount(text)
-                .map_err(|e| FieldError::new("amount", e.to_string()))?,
+        // What we ask the PSP depends only on the shipment, never on our current state, so a
+        // retry (same key) is replayed by the PSP instead of refused: a given amount is a
+        // partial capture that keeps the rest (the PSP settles the payment when nothing is
+        // left); no amount captures everything still authorised.
+        let requested = match amount {
+            None => None,
+            Some(text) => Some(
+                payment
+                    .currency
+                    .parse_amount(text)
+                    .map_err(|e| FieldError::new("amount", e.to_string()))?,
+            ),
         };
-        if amount <= Decimal::ZERO || amount > remaining {
-            return Err(FieldError::new(
+        let too_much = || -> CaptureError {
+            FieldError::new(
                 "amount",
                 format!(
                     "must be above 0 and at most the {} still authorised",
-                    payment.currency.format(remaining)
+                    payment.currency.format(remaining.max(Decimal::ZERO))
                 ),
             )
-            .into());
+            .into()
+        };
+        if requested.is_some_and(|a| a <= Decimal::ZERO) {
+            return Err(too_much());
         }
+        // Beyond what we know is left: either a mistake, or this shipment's own capture already
+        // recorded. Only the PSP's replay can tell; if it refuses, so do we.
+        let refusal = match requested {
+            None if remaining <= Decimal::ZERO => Some(CaptureError::NothingToCapture),
+            Some(a) if a > remaining => Some(too_much()),
+            _ => None,
+        };
         let renewed;
         let mut renewed_now = false;
-        if payment
-            .authorised_at
-            .is_some_and(|at| now - at > CAPTURE_WINDOW)
+        if refusal.is_none()
+            && payment
+                .authorised_at
+                .is_some_and(|at| now - at > CAPTURE_WINDOW)
         {
             match renew_lapsed_authorisation(
                 self.store.as_ref(),
@@ -233,23 +260,45 @@ impl CaptureOnShipment {
             .provider_reference
             .clone()
             .ok_or(CaptureError::NothingToCapture)?;
-        let money = Money::new(amount, payment.currency)
+        let money = requested
+            .map(|a| Money::new(a, payment.currency))
+            .transpose()
             .map_err(|e| StoreError::Corrupt(format!("capture amount: {e}")))?;
-        let fresh = self
+        let key_for_psp = format!("capture-{reference}-{}", key.key);
+        let captured = self
             .provider
-            .capture(
-                &provider_id,
-                money,
-                amount == remaining,
-                &format!("capture-{reference}-{}", key.key),
-            )
-            .await?;
+            .capture(&provider_id, money, requested.is_none(), &key_for_psp)
+            .await;
+        let mut fresh = match (captured, refusal) {
+            (Ok(fresh), _) => fresh,
+            (Err(_), Some(refusal)) => return Err(refusal),
+            (Err(e), None) => return Err(e.into()),
+        };
+        if fresh.status == ProviderPaymentStatus::RequiresCapture
+            && fresh.amount_capturable.amount() <= Decimal::ZERO
+        {
+            // Everything captured through partial captures: close the authorisation so the
+            // payment settles (and the invoice follows), as a final capture would.
+            fresh = self
+                .provider
+                .cancel(&provider_id, &format!("settle-{}", payment.id))
+                .await?;
+        }
+        let this_capture = requested.unwrap_or_else(|| {
+            let taken = fresh.amount_received.amount() - payment.captured_amount;
+            // A replay after our record already holds it: report the total.
+            if taken > Decimal::ZERO {
+                taken
+            } else {
+                fresh.amount_received.amount()
+            }
+        });
         let response = StoredResponse {
             status: 202,
             body: serde_json::json!({
                 "shipment_id": key.key,
                 "payment_id": payment.id,
-                "captured": payment.currency.format(amount),
+                "captured": payment.currency.format(this_capture),
                 "captured_total": payment.currency.format(fresh.amount_received.amount()),
                 "currency": payment.currency.code(),
             })

@@ -237,12 +237,12 @@ pub trait PaymentProvider: Send + Sync {
 
     async fn fetch_payment(&self, id: &str) -> Result<ProviderPayment, ProviderError>;
 
-    /// Captures `amount` of an authorisation; `final_capture` false keeps the rest capturable
-    /// (multicapture).
+    /// Captures `amount` of an authorisation (None: all that is capturable); `final_capture`
+    /// false keeps the rest capturable (multicapture).
     async fn capture(
         &self,
         id: &str,
-        amount: Money,
+        amount: Option<Money>,
         final_capture: bool,
         idempotency_key: &str,
     ) -> Result<ProviderPayment, ProviderError>;

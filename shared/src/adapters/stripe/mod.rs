@@ -281,7 +281,7 @@ impl PaymentProvider for StripeConnector {
     async fn capture(
         &self,
         id: &str,
-        amount: Money,
+        amount: Option<Money>,
         final_capture: bool,
         idempotency_key: &str,
     ) -> Result<ProviderPayment, ProviderError> {
@@ -290,7 +290,7 @@ impl PaymentProvider for StripeConnector {
             .post(
                 "capture",
                 path,
-                wire::capture_form(&amount, final_capture)?,
+                wire::capture_form(amount.as_ref(), final_capture)?,
                 idempotency_key,
             )
             .await?;

@@ -14,7 +14,12 @@ const CAPTURE: &str = "/v1/payment_intents/pi_3QxA1b2C3d4E5f6G/capture";
 
 async fn capture_with(server: &MockServer) -> Result<crate::ports::ProviderPayment, ProviderError> {
     connector(server)
-        .capture("pi_3QxA1b2C3d4E5f6G", eur(1_000), true, "cap-ORD-10042-1")
+        .capture(
+            "pi_3QxA1b2C3d4E5f6G",
+            Some(eur(1_000)),
+            true,
+            "cap-ORD-10042-1",
+        )
         .await
 }
 
@@ -191,7 +196,7 @@ async fn a_timeout_ends_unavailable_after_retries() {
     let stripe = StripeConnector::new(config).unwrap();
 
     let result = stripe
-        .capture("pi_3QxA1b2C3d4E5f6G", eur(1_000), true, "cap-1")
+        .capture("pi_3QxA1b2C3d4E5f6G", Some(eur(1_000)), true, "cap-1")
         .await;
 
     assert!(

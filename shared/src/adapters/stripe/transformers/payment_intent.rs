@@ -180,10 +180,14 @@ pub fn payment_intent_form(charge: &SavedCardCharge) -> Result<Form, ProviderErr
 }
 
 /// `final_capture=false` keeps the rest of the authorisation capturable (multicapture);
-/// Stripe's default is a final capture, so it is only sent when false.
-pub fn capture_form(amount: &Money, final_capture: bool) -> Result<Form, ProviderError> {
-    let (amount, _) = wire_amount(amount)?;
-    let mut form = vec![field("amount_to_capture", amount)];
+/// Stripe's default is a final capture, so it is only sent when false. Without an amount,
+/// Stripe captures all of `amount_capturable`.
+pub fn capture_form(amount: Option<&Money>, final_capture: bool) -> Result<Form, ProviderError> {
+    let mut form = Vec::new();
+    if let Some(amount) = amount {
+        let (amount, _) = wire_amount(amount)?;
+        form.push(field("amount_to_capture", amount));
+    }
     if !final_capture {
         form.push(field("final_capture", "false"));
     }

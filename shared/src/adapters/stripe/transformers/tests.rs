@@ -352,11 +352,20 @@ fn a_checkout_session_for_a_known_customer_saves_the_card_and_omits_the_email() 
 
 #[test]
 fn amounts_that_stripe_would_refuse_are_refused_here() {
-    assert!(capture_form(&eur(0), true).is_err());
+    assert!(capture_form(Some(&eur(0)), true).is_err());
     assert!(refund_form("pi_1", &eur(-5)).is_err());
     assert_eq!(
-        capture_form(&eur(1050), true).unwrap(),
+        capture_form(Some(&eur(1050)), true).unwrap(),
         vec![field("amount_to_capture", "1050")]
+    );
+    // Everything capturable, finally: Stripe's defaults, nothing to send.
+    assert!(capture_form(None, true).unwrap().is_empty());
+    assert_eq!(
+        capture_form(Some(&eur(1050)), false).unwrap(),
+        vec![
+            field("amount_to_capture", "1050"),
+            field("final_capture", "false")
+        ]
     );
 }
 
