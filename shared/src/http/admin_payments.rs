@@ -8,12 +8,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::middleware;
 use axum::response::Response;
 use axum::routing::post;
-use axum::Router;
-use time::{Duration, OffsetDateTime};
+use axum::{Extension, Router};
 
 use super::back_office::{require_admin, AdminAuth};
 use super::json_body::{parse_json, RawJson};
-use super::payments::provider_problem;
+use super::payments::{in_progress_until, provider_problem};
 use super::Problem;
 use crate::app::capture_on_shipment::{CaptureError, CaptureOnShipment, ShipmentCommand};
 use crate::app::refund::{RefundCommand, RefundError, RefundPayment};
@@ -106,25 +105,24 @@ fn reply(stored: StoredResponse) -> Response {
     super::stored_reply(stored)
 }
 
-fn until() -> OffsetDateTime {
-    OffsetDateTime::now_utc() + Duration::seconds(30)
-}
-
 async fn ship(
     State(api): State<AdminPayments>,
     Path(reference): Path<String>,
+    context: Option<Extension<lambda_http::Context>>,
     RawJson(body): RawJson,
 ) -> Result<Response, Problem> {
     let reference = Reference::parse(&reference).map_err(|_| not_found())?;
     let command: ShipmentCommand = parse_json(&body)?;
+    let until = in_progress_until(context.as_ref().map(|Extension(c)| c));
     Ok(reply(
-        api.capture.capture(&reference, command, until()).await?,
+        api.capture.capture(&reference, command, until).await?,
     ))
 }
 
 async fn refund(
     State(api): State<AdminPayments>,
     Path(reference): Path<String>,
+    context: Option<Extension<lambda_http::Context>>,
     headers: HeaderMap,
     RawJson(body): RawJson,
 ) -> Result<Response, Problem> {
@@ -134,7 +132,13 @@ async fn refund(
     let command: RefundCommand = parse_json(&body)?;
     Ok(reply(
         api.refunds
-            .refund(&reference, &key, &body, command, until())
+            .refund(
+                &reference,
+                &key,
+                &body,
+                command,
+                in_progress_until(context.as_ref().map(|Extension(c)| c)),
+            )
             .await?,
     ))
 }
