@@ -169,3 +169,18 @@ async fn wrong_postcode_and_malformed_body_events() {
         "https://encaisse.dev/problems/malformed-json"
     );
 }
+
+/// The relay's two schedules: the minute one (no task) publishes, the daily one resends
+/// unconfirmed invoices; both sample payloads say so.
+#[test]
+fn the_relay_schedules_name_their_tasks() {
+    use encaisse::app::publish_outbox::RelayTask;
+    assert_eq!(
+        RelayTask::from_input(&event("outbox-relay/schedule.json")),
+        Ok(RelayTask::PublishPending)
+    );
+    assert_eq!(
+        RelayTask::from_input(&event("outbox-relay/daily-invoice-sweep.json")),
+        Ok(RelayTask::ResendUndeliveredInvoices)
+    );
+}
