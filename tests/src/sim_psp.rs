@@ -1,0 +1,570 @@
+//! A PSP model for the seeded simulation: the `PaymentProvider` port in memory, with Stripe's
+//! semantics where they matter for money (manual capture, multicapture, refunds bounded by
+//! captures, replay on a reused Idempotency-Key, events as hints) and nothing else. It records
+//! every money movement it executed, so tests count captures and refunds at the PSP itself.
+//!
+//! Faults are decided by the simulation, not by chance: `lose_next_answer` makes the next
+//! money-moving call execute and then fail as a timeout would (outcome unknown to the caller),
+//! `fail_next` makes it fail before executing (a 5xx).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use encaisse::domain::{Currency, Money};
+use encaisse::ports::{
+    HostedPayment, HostedPaymentRequest, HostedPaymentState, HostedPaymentStatus, PaymentFailure,
+    PaymentProvider, ProviderError, ProviderPayment, ProviderPaymentStatus, ProviderRefund,
+    RefundState, SavedCard, SavedCardCharge, WebhookError, WebhookEvent,
+};
+use rust_decimal::Decimal;
+use time::OffsetDateTime;
+
+/// The only signature header `verify_webhook` accepts (the real check is proptested in
+/// shared/src/adapters/stripe).
+pub const SIM_SIGNATURE: &str = "sim-signed";
+
+#[derive(Debug, Clone)]
+struct Session {
+    state: HostedPaymentState,
+    intent: Option<String>,
+    reference: String,
+    payment_id: String,
+    amount: Decimal,
+    currency: Currency,
+}
+
+#[derive(Debug, Clone)]
+struct Intent {
+    status: ProviderPaymentStatus,
+    amount: Decimal,
+    capturable: Decimal,
+    received: Decimal,
+    refunded: Decimal,
+    currency: Currency,
+    failure: Option<PaymentFailure>,
+    reference: String,
+    payment_id: String,
+}
+
+/// A money movement the PSP executed (replays of an Idempotency-Key are not movements).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Movement {
+    Capture {
+        intent: String,
+        key: String,
+        amount: Decimal,
+    },
+    Refund {
+        intent: String,
+        key: String,
+        amount: Decimal,
+    },
+}
+
+/// An event as the simulation delivers it (the payload our fake `verify_webhook` parses).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimEvent {
+    pub id: String,
+    pub kind: String,
+    pub payment: Option<String>,
+    pub session: Option<String>,
+}
+
+impl SimEvent {
+    pub fn payload(&self) -> Vec<u8> {
+        serde_json::json!({
+            "id": self.id, "type": self.kind, "payment": self.payment, "session": self.session,
+        })
+        .to_string()
+        .into_bytes()
+    }
+}
+
+#[derive(Default)]
+struct State {
+    next_id: u64,
+    customers: HashMap<String, String>,
+    sessions: HashMap<String, Session>,
+    intents: HashMap<String, Intent>,
+    /// Idempotency-Key → the answer given (Ok id or the error), with the request's fingerprint.
+    answers: HashMap<String, (String, Result<String, ProviderError>)>,
+    movements: Vec<Movement>,
+    events: Vec<SimEvent>,
+    fail_next: u32,
+    lose_next_answer: u32,
+    refunds: HashMap<String, ProviderRefund>,
+}
+
+impl State {
+    fn id(&mut self, prefix: &str) -> String {
+        self.next_id += 1;
+        format!("{prefix}{:06}", self.next_id)
+    }
+
+    fn emit(&mut self, kind: &str, payment: Option<String>, session: Option<String>) {
+        let id = self.id("evt_sim_");
+        self.events.push(SimEvent {
+            id,
+            kind: kind.into(),
+            payment,
+            session,
+        });
+    }
+
+    /// Before executing a money-moving call: a 5xx that did nothing?
+    fn refuses(&mut self) -> bool {
+        if self.fail_next > 0 {
+            self.fail_next -= 1;
+            return true;
+        }
+        false
+    }
+
+    /// After executing it: was the answer lost on the way back?
+    fn loses_answer(&mut self) -> bool {
+        if self.lose_next_answer > 0 {
+            self.lose_next_answer -= 1;
+            return true;
+        }
+        false
+    }
+
+    fn view(&self, id: &str) -> Result<ProviderPayment, ProviderError> {
+        let i = self
+            .intents
+            .get(id)
+            .ok_or_else(|| ProviderError::NotFound(id.into()))?;
+        let money = |d: Decimal| Money::new(d, i.currency).map_err(|e| unavailable(&e.to_string()));
+        Ok(ProviderPayment {
+            id: id.into(),
+            status: i.status,
+            amount: money(i.amount)?,
+            amount_capturable: money(i.capturable)?,
+            amount_received: money(i.received)?,
+            amount_refunded: money(i.refunded)?,
+            customer: None,
+            payment_method: Some("pm_sim".into()),
+            next_action_url: None,
+            failure: i.failure.clone(),
+            order_reference: Some(i.reference.clone()),
+            payment_id: Some(i.payment_id.clone()),
+            created_at: OffsetDateTime::UNIX_EPOCH,
+        })
+    }
+
+    /// Stripe's Idempotency-Key rule: the same key and request → the first answer again.
+    fn replay(&self, key: &str, fingerprint: &str) -> Option<Result<String, ProviderError>> {
+        let (seen, answer) = self.answers.get(key)?;
+        Some(match seen == fingerprint {
+            true => answer.clone(),
+            false => Err(ProviderError::IdempotencyConflict),
+        })
+    }
+}
+
+fn unavailable(why: &str) -> ProviderError {
+    ProviderError::Unavailable(why.into())
+}
+
+#[derive(Default)]
+pub struct SimPsp {
+    state: Mutex<State>,
+}
+
+/// The shopper's card on the hosted page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Card {
+    Authorised,
+    Declined,
+}
+
+impl SimPsp {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn fail_next(&self, calls: u32) {
+        self.lock().fail_next = calls;
+    }
+
+    pub fn lose_next_answer(&self, calls: u32) {
+        self.lock().lose_next_answer = calls;
+    }
+
+    pub fn events(&self) -> Vec<SimEvent> {
+        self.lock().events.clone()
+    }
+
+    pub fn movements(&self) -> Vec<Movement> {
+        self.lock().movements.clone()
+    }
+
+    /// The PSP's truth about a payment, by our payment id.
+    pub fn payment_of(&self, payment_id: &str) -> Option<ProviderPayment> {
+        let st = self.lock();
+        let id = st
+            .intents
+            .iter()
+            .find(|(_, i)| i.payment_id == payment_id)
+            .map(|(id, _)| id.clone())?;
+        st.view(&id).ok()
+    }
+
+    /// The shopper submits a card on the hosted page `session`; false if the page is closed.
+    pub fn pay(&self, session: &str, card: Card) -> bool {
+        let mut st = self.lock();
+        let Some(s) = st.sessions.get(session).cloned() else {
+            return false;
+        };
+        if s.state != HostedPaymentState::Open {
+            return false;
+        }
+        let intent_id = match s.intent.clone() {
+            Some(id) => id,
+            None => {
+                let id = st.id("pi_sim_");
+                st.intents.insert(
+                    id.clone(),
+                    Intent {
+                        status: ProviderPaymentStatus::RequiresPaymentMethod,
+                        amount: s.amount,
+                        capturable: Decimal::ZERO,
+                        received: Decimal::ZERO,
+                        refunded: Decimal::ZERO,
+                        currency: s.currency,
+                        failure: None,
+                        reference: s.reference.clone(),
+                        payment_id: s.payment_id.clone(),
+                    },
+                );
+                if let Some(page) = st.sessions.get_mut(session) {
+                    page.intent = Some(id.clone());
+                }
+                id
+            }
+        };
+        let Some(intent) = st.intents.get_mut(&intent_id) else {
+            return false;
+        };
+        match card {
+            Card::Declined => {
+                intent.failure = Some(PaymentFailure {
+                    code: "card_declined".into(),
+                    decline_code: Some("generic_decline".into()),
+                    message: "Your card was declined.".into(),
+                });
+                st.emit("payment_intent.payment_failed", Some(intent_id), None);
+            }
+            Card::Authorised => {
+                intent.status = ProviderPaymentStatus::RequiresCapture;
+                intent.capturable = intent.amount;
+                if let Some(page) = st.sessions.get_mut(session) {
+                    page.state = HostedPaymentState::Complete;
+                }
+                st.emit("checkout.session.completed", None, Some(session.into()));
+                st.emit(
+                    "payment_intent.amount_capturable_updated",
+                    Some(intent_id),
+                    None,
+                );
+            }
+        }
+        true
+    }
+
+    fn session_status(st: &State, id: &str) -> Result<HostedPaymentStatus, ProviderError> {
+        let s = st
+            .sessions
+            .get(id)
+            .ok_or_else(|| ProviderError::NotFound(id.into()))?;
+        Ok(HostedPaymentStatus {
+            session_id: id.into(),
+            state: s.state,
+            payment: s.intent.clone(),
+            order_reference: Some(s.reference.clone()),
+            payment_id: Some(s.payment_id.clone()),
+        })
+    }
+}
+
+#[async_trait]
+impl PaymentProvider for SimPsp {
+    fn name(&self) -> &'static str {
+        "stripe"
+    }
+
+    async fn create_customer(
+        &self,
+        email: &str,
+        _name: &str,
+        idempotency_key: &str,
+    ) -> Result<String, ProviderError> {
+        // Lets concurrent simulated calls interleave at the PSP as they would over a network.
+        tokio::task::yield_now().await;
+        let mut st = self.lock();
+        if let Some(answer) = st.replay(idempotency_key, email) {
+            return answer;
+        }
+        let id = st.id("cus_sim_");
+        st.customers.insert(id.clone(), email.into());
+        st.answers
+            .insert(idempotency_key.into(), (email.into(), Ok(id.clone())));
+        Ok(id)
+    }
+
+    async fn open_hosted_payment(
+        &self,
+        request: &HostedPaymentRequest,
+    ) -> Result<HostedPayment, ProviderError> {
+        tokio::task::yield_now().await;
+        let mut st = self.lock();
+        let fingerprint = format!("{}|{}", request.payment_id, request.amount.amount());
+        let id = match st.replay(&request.idempotency_key, &fingerprint) {
+            Some(answer) => answer?,
+            None => {
+                let id = st.id("cs_sim_");
+                st.sessions.insert(
+                    id.clone(),
+                    Session {
+                        state: HostedPaymentState::Open,
+                        intent: None,
+                        reference: request.order_reference.to_string(),
+                        payment_id: request.payment_id.clone(),
+                        amount: request.amount.amount(),
+                        currency: request.amount.currency(),
+                    },
+                );
+                st.answers.insert(
+                    request.idempotency_key.clone(),
+                    (fingerprint, Ok(id.clone())),
+                );
+                id
+            }
+        };
+        Ok(HostedPayment {
+            url: format!("https://psp.example/pay/{id}"),
+            session_id: id,
+        })
+    }
+
+    async fn hosted_payment_status(
+        &self,
+        session_id: &str,
+    ) -> Result<HostedPaymentStatus, ProviderError> {
+        tokio::task::yield_now().await;
+        Self::session_status(&self.lock(), session_id)
+    }
+
+    async fn expire_hosted_payment(
+        &self,
+        session_id: &str,
+        _idempotency_key: &str,
+    ) -> Result<HostedPaymentStatus, ProviderError> {
+        tokio::task::yield_now().await;
+        let mut st = self.lock();
+        let expired = match st.sessions.get_mut(session_id) {
+            Some(s) if s.state == HostedPaymentState::Open => {
+                s.state = HostedPaymentState::Expired;
+                true
+            }
+            Some(_) => false,
+            None => return Err(ProviderError::NotFound(session_id.into())),
+        };
+        if expired {
+            st.emit("checkout.session.expired", None, Some(session_id.into()));
+        }
+        Self::session_status(&st, session_id)
+    }
+
+    async fn charge_saved_card(
+        &self,
+        _charge: &SavedCardCharge,
+    ) -> Result<ProviderPayment, ProviderError> {
+        Err(ProviderError::InvalidRequest(
+            "saved cards are not simulated".into(),
+        ))
+    }
+
+    async fn fetch_payment(&self, id: &str) -> Result<ProviderPayment, ProviderError> {
+        tokio::task::yield_now().await;
+        self.lock().view(id)
+    }
+
+    async fn capture(
+        &self,
+        id: &str,
+        amount: Money,
+        final_capture: bool,
+        idempotency_key: &str,
+    ) -> Result<ProviderPayment, ProviderError> {
+        tokio::task::yield_now().await;
+        let mut st = self.lock();
+        if st.refuses() {
+            return Err(unavailable("sim: 500 before capturing"));
+        }
+        let fingerprint = format!("capture|{id}|{}|{final_capture}", amount.amount());
+        if let Some(answer) = st.replay(idempotency_key, &fingerprint) {
+            answer?;
+            return st.view(id);
+        }
+        let result = {
+            let intent = st
+                .intents
+                .get_mut(id)
+                .ok_or_else(|| ProviderError::NotFound(id.into()))?;
+            let wanted = amount.amount();
+            if intent.status != ProviderPaymentStatus::RequiresCapture {
+                Err(ProviderError::InvalidRequest(
+                    "payment_intent_unexpected_state".into(),
+                ))
+            } else if wanted <= Decimal::ZERO || wanted > intent.capturable {
+                Err(ProviderError::InvalidRequest(
+                    "amount_to_capture too large".into(),
+                ))
+            } else {
+                intent.received += wanted;
+                intent.capturable -= wanted;
+                if final_capture || intent.capturable == Decimal::ZERO {
+                    // A final capture releases whatever was not captured, as Stripe does.
+                    intent.capturable = Decimal::ZERO;
+                    intent.status = ProviderPaymentStatus::Succeeded;
+                }
+                Ok(id.to_string())
+            }
+        };
+        st.answers
+            .insert(idempotency_key.into(), (fingerprint, result.clone()));
+        result?;
+        st.movements.push(Movement::Capture {
+            intent: id.into(),
+            key: idempotency_key.into(),
+            amount: amount.amount(),
+        });
+        let kind = match st.intents.get(id).map(|i| i.status) {
+            Some(ProviderPaymentStatus::Succeeded) => "payment_intent.succeeded",
+            _ => "payment_intent.amount_capturable_updated",
+        };
+        st.emit(kind, Some(id.into()), None);
+        if st.loses_answer() {
+            return Err(unavailable("sim: timed out after capturing"));
+        }
+        st.view(id)
+    }
+
+    async fn cancel(
+        &self,
+        id: &str,
+        _idempotency_key: &str,
+    ) -> Result<ProviderPayment, ProviderError> {
+        tokio::task::yield_now().await;
+        let mut st = self.lock();
+        let intent = st
+            .intents
+            .get_mut(id)
+            .ok_or_else(|| ProviderError::NotFound(id.into()))?;
+        if intent.status != ProviderPaymentStatus::Succeeded {
+            intent.status = ProviderPaymentStatus::Canceled;
+            intent.capturable = Decimal::ZERO;
+            st.emit("payment_intent.canceled", Some(id.into()), None);
+        }
+        st.view(id)
+    }
+
+    async fn refund(
+        &self,
+        id: &str,
+        amount: Money,
+        idempotency_key: &str,
+    ) -> Result<ProviderRefund, ProviderError> {
+        tokio::task::yield_now().await;
+        let mut st = self.lock();
+        if st.refuses() {
+            return Err(unavailable("sim: 500 before refunding"));
+        }
+        let fingerprint = format!("refund|{id}|{}", amount.amount());
+        if let Some(answer) = st.replay(idempotency_key, &fingerprint) {
+            let refund_id = answer?;
+            return st
+                .refunds
+                .get(&refund_id)
+                .cloned()
+                .ok_or_else(|| unavailable("sim: refund lost"));
+        }
+        let refund_id = st.id("re_sim_");
+        let result = {
+            let intent = st
+                .intents
+                .get_mut(id)
+                .ok_or_else(|| ProviderError::NotFound(id.into()))?;
+            if amount.amount() <= Decimal::ZERO
+                || intent.refunded + amount.amount() > intent.received
+            {
+                Err(ProviderError::InvalidRequest(
+                    "refund exceeds the amount captured".into(),
+                ))
+            } else {
+                intent.refunded += amount.amount();
+                Ok(refund_id.clone())
+            }
+        };
+        st.answers
+            .insert(idempotency_key.into(), (fingerprint, result.clone()));
+        result?;
+        let refund = ProviderRefund {
+            id: refund_id.clone(),
+            payment: id.into(),
+            amount,
+            state: RefundState::Succeeded,
+        };
+        st.refunds.insert(refund_id, refund.clone());
+        st.movements.push(Movement::Refund {
+            intent: id.into(),
+            key: idempotency_key.into(),
+            amount: amount.amount(),
+        });
+        st.emit("charge.refunded", Some(id.into()), None);
+        if st.loses_answer() {
+            return Err(unavailable("sim: timed out after refunding"));
+        }
+        Ok(refund)
+    }
+
+    async fn fetch_refund(&self, id: &str) -> Result<ProviderRefund, ProviderError> {
+        self.lock()
+            .refunds
+            .get(id)
+            .cloned()
+            .ok_or_else(|| ProviderError::NotFound(id.into()))
+    }
+
+    async fn list_saved_cards(&self, _customer: &str) -> Result<Vec<SavedCard>, ProviderError> {
+        Ok(Vec::new())
+    }
+
+    fn verify_webhook(
+        &self,
+        payload: &[u8],
+        signature_header: &str,
+        now: OffsetDateTime,
+    ) -> Result<WebhookEvent, WebhookError> {
+        if signature_header != SIM_SIGNATURE {
+            return Err(WebhookError::BadSignature);
+        }
+        let v: serde_json::Value = serde_json::from_slice(payload)
+            .map_err(|e| WebhookError::InvalidPayload(e.to_string()))?;
+        let text = |k: &str| v[k].as_str().map(str::to_owned);
+        Ok(WebhookEvent {
+            id: text("id").ok_or_else(|| WebhookError::InvalidPayload("id".into()))?,
+            kind: text("type").unwrap_or_default(),
+            created_at: now,
+            payment: text("payment"),
+            session: text("session"),
+            refund: None,
+        })
+    }
+}
