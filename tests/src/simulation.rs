@@ -123,7 +123,7 @@ fn order(reference: &str, index: usize, rng: &mut SplitMix64) -> Order {
             email,
             name: format!("Client {index}"),
             company: None,
-            locale: if index % 2 == 0 {
+            locale: if index.is_multiple_of(2) {
                 Locale::Fr
             } else {
                 Locale::En
@@ -187,7 +187,7 @@ impl World {
             start: StartPayment::new(
                 dyn_store.clone(),
                 psp.clone(),
-                AccessTokens::new(b"simulation-secret-at-least-32-bytes!".to_vec()),
+                AccessTokens::new(b"simulation-secret-at-least-32-bytes!"),
                 clock.clone(),
                 ReturnOrigins::local_development(),
             ),
