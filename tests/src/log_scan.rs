@@ -142,7 +142,7 @@ fn ibans(text: &str, leaks: &mut Vec<Leak>) {
                 compact.push(b as char);
                 end += 1;
             } else if b == b' '
-                && compact.len() % 4 == 0
+                && compact.len().is_multiple_of(4)
                 && end + 1 < bytes.len()
                 && (bytes[end + 1].is_ascii_uppercase() || bytes[end + 1].is_ascii_digit())
             {
