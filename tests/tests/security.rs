@@ -186,6 +186,8 @@ fn lookup_event(reference: &str, postcode: &str, source_ip: &str, forwarded: &st
 #[tokio::test]
 async fn lookup_brute_force_is_throttled_per_reference_and_per_source_ip() {
     captured_logs();
+    // Like the other tests here: the environment is settled before any client reads it.
+    integration::hostile::moto_behind_serialising_proxy();
     let store = integration::fresh_store().await;
     encaisse_dev::seed_demo_orders(store.as_ref())
         .await
