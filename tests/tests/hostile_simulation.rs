@@ -1,4 +1,4 @@
-//! The seeded simulation (tests/src/simulation.rs) over many seeds: 1,000 in CI,
+//! The seeded simulation (tests/src/simulation/) over many seeds: 1,000 in CI,
 //! `SIM_SEEDS=N` for more, `SIM_SEED=s` to replay one. Memory store and the PSP model: no
 //! emulator needed, and fast enough to run every seed on every CI run.
 

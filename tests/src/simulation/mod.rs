@@ -9,7 +9,7 @@
 //! captured, one capture per shipment, each outbox event emailed exactly once, and the stored
 //! order and payment equal to the PSP's state.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use encaisse::adapters::memory::event_queue::MemoryEventQueue;
@@ -21,20 +21,22 @@ use encaisse::app::notify::Notifier;
 use encaisse::app::publish_outbox::OutboxRelay;
 use encaisse::app::refund::{RefundCommand, RefundError, RefundPayment};
 use encaisse::app::return_url::ReturnOrigins;
-use encaisse::app::start_payment::{StartPayment, StartPaymentCommand, StartPaymentError};
+use encaisse::app::start_payment::StartPayment;
 use encaisse::app::AccessTokens;
-use encaisse::domain::order::{Address, Customer, Locale, OrderLine, Shipping};
-use encaisse::domain::{
-    Currency, Order, OrderStatus, OutboxEvent, OutboxKind, PaymentStatus, Reference,
-};
-use encaisse::ports::{Clock, OrderStore, ProviderPaymentStatus, Store, SystemClock};
+use encaisse::domain::{OutboxEvent, Reference};
+use encaisse::ports::{Clock, OrderStore, Store, SystemClock};
 use rust_decimal::Decimal;
 use serde_json::json;
 use time::OffsetDateTime;
 use tokio::sync::mpsc::UnboundedReceiver;
 
+mod checks;
+mod script;
+
+use script::{order, split};
+
 use crate::rng::SplitMix64;
-use crate::sim_psp::{Card, Movement, SimEvent, SimPsp, SIM_SIGNATURE};
+use crate::sim_psp::{SimEvent, SimPsp, SIM_SIGNATURE};
 
 /// Steps one seed may take before it is declared stuck.
 const MAX_STEPS: usize = 20_000;
@@ -111,67 +113,6 @@ struct World {
 
 fn cents(c: i64) -> String {
     Decimal::new(c, 2).to_string()
-}
-
-fn order(reference: &str, index: usize, rng: &mut SplitMix64) -> Order {
-    let email = format!("customer{}@example.test", index % 2);
-    Order {
-        reference: Reference::parse(reference).expect("sim reference"),
-        status: OrderStatus::AwaitingPayment,
-        currency: Currency::EUR,
-        customer: Customer {
-            email,
-            name: format!("Client {index}"),
-            company: None,
-            locale: if index.is_multiple_of(2) {
-                Locale::Fr
-            } else {
-                Locale::En
-            },
-        },
-        lines: vec![OrderLine {
-            sku: "SIM-1".into(),
-            description: "Simulated goods".into(),
-            quantity: rng.between(1, 3) as u32,
-            unit_price: Decimal::new(rng.between(500, 150_000), 2),
-            tax_rate: Decimal::from(20),
-        }],
-        shipping: Shipping {
-            method: "carrier".into(),
-            amount: Decimal::new(rng.between(0, 2_000), 2),
-            tax_rate: Decimal::from(20),
-            address: Address {
-                name: "Client".into(),
-                line1: "1 rue de la Simulation".into(),
-                line2: None,
-                postcode: "83000".into(),
-                city: "Toulon".into(),
-                country: "FR".into(),
-            },
-        },
-        amount_settled: Decimal::ZERO,
-        payment_attempts: 0,
-        event_date: None,
-        expires_at: None,
-        created_at: OffsetDateTime::now_utc(),
-    }
-}
-
-/// Splits `total` cents into `n` positive parts (n ≤ total).
-fn split(total: i64, n: usize, rng: &mut SplitMix64) -> Vec<i64> {
-    let mut parts = Vec::new();
-    let mut left = total;
-    for i in 0..n {
-        let still = (n - i - 1) as i64;
-        let part = if still == 0 {
-            left
-        } else {
-            rng.between(1, (left - still).max(1))
-        };
-        parts.push(part);
-        left -= part;
-    }
-    parts
 }
 
 impl World {
@@ -375,135 +316,6 @@ impl World {
         Ok(())
     }
 
-    async fn stored_status(&self, reference: &str) -> (OrderStatus, Option<(Decimal, Decimal)>) {
-        let reference = Reference::parse(reference).expect("reference");
-        let snapshot = self
-            .store
-            .get_order_with_payments(&reference)
-            .await
-            .expect("memory store")
-            .expect("order");
-        let payment = snapshot
-            .payments
-            .last()
-            .map(|p| (p.value.amount, p.value.captured_amount));
-        (snapshot.order.value.status, payment)
-    }
-
-    /// Moves one order's script on, when the seller or shopper could act now.
-    async fn advance(&mut self, plan: &mut Plan) -> Result<bool, String> {
-        match plan.stage.clone() {
-            Stage::Start => {
-                let body = json!({
-                    "method": "card",
-                    "billing": {"name": "Client", "email": format!("billing-{}@example.test", plan.reference),
-                                "address": {"line1": "1 rue", "postcode": "83000", "city": "Toulon", "country": "FR"}},
-                    "return_url": "http://localhost/return",
-                })
-                .to_string();
-                let reference = Reference::parse(&plan.reference).map_err(|e| e.to_string())?;
-                let until = OffsetDateTime::now_utc() + time::Duration::seconds(30);
-                // The shopper double-clicks sometimes: the same key answers the same.
-                let tries = if self.rng.chance(30) { 2 } else { 1 };
-                let mut answers = Vec::new();
-                for _ in 0..tries {
-                    let command: StartPaymentCommand =
-                        serde_json::from_str(&body).map_err(|e| e.to_string())?;
-                    match self
-                        .start
-                        .start(&reference, "pay-1", body.as_bytes(), command, until)
-                        .await
-                    {
-                        Ok(answer) => answers.push(answer.body),
-                        Err(StartPaymentError::InProgress) => {}
-                        Err(e) => return Err(format!("start {}: {e:?}", plan.reference)),
-                    }
-                }
-                if answers.windows(2).any(|w| w[0] != w[1]) {
-                    return Err(format!("start {}: two answers for one key", plan.reference));
-                }
-                let answer: serde_json::Value =
-                    serde_json::from_str(&answers[0]).map_err(|e| e.to_string())?;
-                let url = answer["next_action"]["url"].as_str().unwrap_or_default();
-                plan.session = url.rsplit('/').next().map(str::to_owned);
-                plan.payment_id = answer["payment"]["id"].as_str().map(str::to_owned);
-                plan.stage = Stage::Pay;
-            }
-            Stage::Pay => {
-                let session = plan.session.clone().unwrap_or_default();
-                if plan.decline_first && !self.psp.pay(&session, Card::Declined) {
-                    return Err(format!("{}: hosted page closed", plan.reference));
-                }
-                if !self.psp.pay(&session, Card::Authorised) {
-                    return Err(format!("{}: hosted page closed", plan.reference));
-                }
-                self.schedule_new_events();
-                plan.stage = Stage::Ship(0);
-            }
-            Stage::Ship(i) => {
-                // The seller ships once the back office shows the order authorised.
-                let (status, _) = self.stored_status(&plan.reference).await;
-                if !matches!(
-                    status,
-                    OrderStatus::Authorised | OrderStatus::PartiallyCaptured
-                ) {
-                    return Ok(false);
-                }
-                let (amount, rest) = plan.parcels[i];
-                if rest {
-                    // "The rest" is sent once the other parcels show as captured: sent earlier
-                    // it would take their share, which is the warehouse's mistake, not ours.
-                    let before: i64 = plan.parcels[..i].iter().map(|p| p.0).sum();
-                    let (_, payment) = self.stored_status(&plan.reference).await;
-                    if payment.map(|p| p.1) != Some(Decimal::new(before, 2)) {
-                        return Ok(false);
-                    }
-                }
-                let copies = self.rng.between(1, 3);
-                for _ in 0..copies {
-                    self.pool.push(Item::Ship {
-                        reference: plan.reference.clone(),
-                        shipment: format!("parcel-{i}"),
-                        amount: (!rest).then(|| cents(amount)),
-                    });
-                }
-                plan.stage = if i + 1 < plan.parcels.len() {
-                    Stage::Ship(i + 1)
-                } else {
-                    Stage::Refund(0)
-                };
-            }
-            Stage::Refund(j) => {
-                if j >= plan.refunds.len() {
-                    plan.stage = Stage::Done;
-                    return Ok(true);
-                }
-                // Refunds once the back office shows everything captured.
-                let (status, payment) = self.stored_status(&plan.reference).await;
-                let fully = payment.is_some_and(|(amount, captured)| amount == captured);
-                if !fully
-                    || !matches!(
-                        status,
-                        OrderStatus::Captured | OrderStatus::PartiallyRefunded
-                    )
-                {
-                    return Ok(false);
-                }
-                let copies = self.rng.between(1, 2);
-                for _ in 0..copies {
-                    self.pool.push(Item::Refund {
-                        reference: plan.reference.clone(),
-                        key: format!("refund-{j}"),
-                        amount: cents(plan.refunds[j]),
-                    });
-                }
-                plan.stage = Stage::Refund(j + 1);
-            }
-            Stage::Done => return Ok(false),
-        }
-        Ok(true)
-    }
-
     fn take(&mut self) -> Item {
         let i = self.rng.below(self.pool.len());
         self.pool.swap_remove(i)
@@ -657,187 +469,5 @@ pub async fn run_seed(seed: u64) -> Result<Stats, String> {
             "stuck with nothing in flight ({redeliveries} redeliveries): {waiting:?}"
         ));
     }
-    check(&world, &plans).await
-}
-
-/// The invariants, against what the PSP executed and what the mailer sent.
-async fn check(world: &World, plans: &[Plan]) -> Result<Stats, String> {
-    let movements = world.psp.movements();
-    let mut keys = HashSet::new();
-    for m in &movements {
-        let key = match m {
-            Movement::Capture { key, .. } | Movement::Refund { key, .. } => key,
-        };
-        if !keys.insert(key.clone()) {
-            return Err(format!("the PSP executed key {key} twice"));
-        }
-    }
-    let mut stats = world.stats;
-    let events = world.store.outbox();
-    let emails = world.mailer.sent();
-    stats.emails = emails.len();
-    for plan in plans {
-        let payment_id = plan.payment_id.clone().ok_or("no payment")?;
-        let psp = world
-            .psp
-            .payment_of(&payment_id)
-            .ok_or_else(|| format!("{}: no PSP payment", plan.reference))?;
-        let intent = psp.id.clone();
-        let (authorised, received, refunded) = (
-            psp.amount.amount(),
-            psp.amount_received.amount(),
-            psp.amount_refunded.amount(),
-        );
-        let captures: Vec<(String, Decimal)> = movements
-            .iter()
-            .filter_map(|m| match m {
-                Movement::Capture {
-                    intent: i,
-                    key,
-                    amount,
-                } if *i == intent => Some((key.clone(), *amount)),
-                _ => None,
-            })
-            .collect();
-        let refunds: Decimal = movements
-            .iter()
-            .filter_map(|m| match m {
-                Movement::Refund {
-                    intent: i, amount, ..
-                } if *i == intent => Some(*amount),
-                _ => None,
-            })
-            .sum();
-        let captured: Decimal = captures.iter().map(|c| c.1).sum();
-        let r = &plan.reference;
-        if captured != received || refunds != refunded {
-            return Err(format!("{r}: PSP totals disagree with its movements"));
-        }
-        if received > authorised || refunded > received {
-            return Err(format!(
-                "{r}: captured {received} of {authorised}, refunded {refunded}"
-            ));
-        }
-        // One capture per parcel, of the parcel's amount; everything shipped was captured.
-        let expected: i64 = plan.parcels.iter().map(|p| p.0).sum();
-        if captures.len() != plan.parcels.len() || received != Decimal::new(expected, 2) {
-            return Err(format!(
-                "{r}: {} captures totalling {received} for {} parcels totalling {}",
-                captures.len(),
-                plan.parcels.len(),
-                cents(expected)
-            ));
-        }
-        for (i, (amount, _)) in plan.parcels.iter().enumerate() {
-            let key = format!("capture-{r}-parcel-{i}");
-            if !captures
-                .iter()
-                .any(|(k, a)| *k == key && *a == Decimal::new(*amount, 2))
-            {
-                return Err(format!("{r}: parcel {i} not captured once as {amount}"));
-            }
-        }
-        let planned_refunds: i64 = plan.refunds.iter().sum();
-        if refunded != Decimal::new(planned_refunds, 2) {
-            return Err(format!(
-                "{r}: refunded {refunded}, planned {}",
-                cents(planned_refunds)
-            ));
-        }
-        stats.captures += captures.len();
-        stats.refunds += plan.refunds.len();
-
-        // The stored payment and order say what the PSP says.
-        let reference = Reference::parse(r).map_err(|e| e.to_string())?;
-        let snapshot = world
-            .store
-            .get_order_with_payments(&reference)
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or("order gone")?;
-        let stored = snapshot
-            .payments
-            .iter()
-            .find(|p| p.value.id == payment_id)
-            .ok_or("payment gone")?;
-        if stored.value.captured_amount != received || stored.value.refunded_amount != refunded {
-            return Err(format!(
-                "{r}: stored captured {} refunded {}, PSP {received} {refunded}",
-                stored.value.captured_amount, stored.value.refunded_amount
-            ));
-        }
-        let (want_payment, want_order) = match psp.status {
-            ProviderPaymentStatus::Succeeded
-                if refunded == received && refunded > Decimal::ZERO =>
-            {
-                (PaymentStatus::Refunded, OrderStatus::Refunded)
-            }
-            ProviderPaymentStatus::Succeeded if refunded > Decimal::ZERO => (
-                PaymentStatus::PartiallyRefunded,
-                OrderStatus::PartiallyRefunded,
-            ),
-            ProviderPaymentStatus::Succeeded => (PaymentStatus::Captured, OrderStatus::Captured),
-            other => return Err(format!("{r}: PSP ends {other:?} although all was shipped")),
-        };
-        if stored.value.status != want_payment || snapshot.order.value.status != want_order {
-            return Err(format!(
-                "{r}: stored {:?}/{:?}, PSP says {want_payment:?}/{want_order:?}",
-                stored.value.status, snapshot.order.value.status
-            ));
-        }
-
-        // Emails: each event once; together they announce exactly the money that moved.
-        let mine: Vec<&OutboxEvent> = events
-            .iter()
-            .filter(|e| e.payment_id == payment_id)
-            .collect();
-        let sum = |kind: OutboxKind| -> Decimal {
-            mine.iter()
-                .filter(|e| e.kind == kind)
-                .map(|e| e.amount)
-                .sum()
-        };
-        let count = |kind: OutboxKind| mine.iter().filter(|e| e.kind == kind).count();
-        if count(OutboxKind::PaymentReceived) != 1
-            || sum(OutboxKind::PaymentReceived) != authorised
-            || sum(OutboxKind::AmountDebited) != received
-            || sum(OutboxKind::RefundIssued) != refunded
-            || count(OutboxKind::InvoiceDue) != 1
-        {
-            let kinds: BTreeMap<String, Decimal> =
-                mine.iter().map(|e| (e.id.clone(), e.amount)).collect();
-            return Err(format!("{r}: outbox events {kinds:?}"));
-        }
-    }
-    let mut sent = HashMap::new();
-    for email in &emails {
-        *sent.entry(email.idempotency_key.clone()).or_insert(0) += 1;
-    }
-    if let Some((key, n)) = sent.iter().find(|(_, n)| **n > 1) {
-        return Err(format!("email {key} sent {n} times"));
-    }
-    for event in &events {
-        let prefix = format!("{}#", event.id);
-        let n = emails
-            .iter()
-            .filter(|e| e.idempotency_key.starts_with(&prefix))
-            .count();
-        if event.kind != OutboxKind::AuthorisationReleased && n != 1 {
-            return Err(format!("event {} emailed {n} times", event.id));
-        }
-    }
-    let pending = world
-        .store
-        .pending_outbox(1000)
-        .await
-        .map_err(|e| e.to_string())?;
-    if !pending.is_empty() || emails.len() != events.len() {
-        return Err(format!(
-            "{} events, {} emails, {} still pending",
-            events.len(),
-            emails.len(),
-            pending.len()
-        ));
-    }
-    Ok(stats)
+    checks::check(&world, &plans).await
 }
