@@ -32,13 +32,14 @@ async fn reordered_dropped_duplicated_and_delayed_events_never_move_money_twice(
         total.captures += stats.captures;
         total.refunds += stats.refunds;
         total.emails += stats.emails;
+        total.resumed += stats.resumed;
     }
     // Guards against a simulation that silently stopped simulating.
     assert!(total.orders >= 2 * count as usize && total.captures >= total.orders);
-    assert!(count < 20 || (total.dropped > 0 && total.refunds > 0));
+    assert!(count < 20 || (total.dropped > 0 && total.refunds > 0 && total.resumed > 0));
     eprintln!(
         "{count} seeds in {:.1?}: {} orders, {} steps, {} webhook deliveries ({} events dropped \
-         then redelivered), {} captures, {} refunds, {} emails",
+         then redelivered), {} captures, {} refunds, {} emails, {} pages left and resumed",
         started.elapsed(),
         total.orders,
         total.steps,
@@ -46,6 +47,7 @@ async fn reordered_dropped_duplicated_and_delayed_events_never_move_money_twice(
         total.dropped,
         total.captures,
         total.refunds,
-        total.emails
+        total.emails,
+        total.resumed
     );
 }

@@ -136,6 +136,27 @@ pub(super) async fn check(world: &World, plans: &[Plan]) -> Result<Stats, String
             ));
         }
 
+        // A page left unpaid and replaced: closed, never authorised, announced to no one.
+        if let Some(old) = &plan.abandoned {
+            stats.resumed += 1;
+            let stored = snapshot
+                .payments
+                .iter()
+                .find(|p| p.value.id == *old)
+                .ok_or("abandoned attempt gone")?;
+            if !matches!(
+                stored.value.status,
+                PaymentStatus::Cancelled | PaymentStatus::Expired
+            ) || world.psp.payment_of(old).is_some()
+                || events.iter().any(|e| e.payment_id == *old)
+            {
+                return Err(format!(
+                    "{r}: abandoned attempt ends {:?}",
+                    stored.value.status
+                ));
+            }
+        }
+
         // Emails: each event once; together they announce exactly the money that moved.
         let mine: Vec<&OutboxEvent> = events
             .iter()

@@ -50,6 +50,8 @@ pub struct Stats {
     pub captures: usize,
     pub refunds: usize,
     pub emails: usize,
+    /// Orders whose first page was left unpaid and replaced.
+    pub resumed: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -81,6 +83,11 @@ enum Stage {
 struct Plan {
     reference: String,
     decline_first: bool,
+    /// The shopper opens a page, leaves it, and starts again with a new key (resume): the
+    /// first attempt is closed at the PSP and its `checkout.session.expired` travels with the
+    /// rest, possibly after the second attempt was paid.
+    abandon_first: bool,
+    abandoned: Option<String>,
     /// Parcel amounts in cents; the last parcel may say "the rest" (None).
     parcels: Vec<(i64, bool)>,
     refunds: Vec<i64>,
@@ -402,6 +409,8 @@ pub async fn run_seed(seed: u64) -> Result<Stats, String> {
         plans.push(Plan {
             reference,
             decline_first: world.rng.chance(30),
+            abandon_first: world.rng.chance(25),
+            abandoned: None,
             parcels,
             refunds,
             stage: Stage::Start,
@@ -426,6 +435,8 @@ pub async fn run_seed(seed: u64) -> Result<Stats, String> {
                 Plan {
                     reference: String::new(),
                     decline_first: false,
+                    abandon_first: false,
+                    abandoned: None,
                     parcels: Vec::new(),
                     refunds: Vec::new(),
                     stage: Stage::Done,

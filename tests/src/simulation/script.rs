@@ -105,13 +105,14 @@ impl World {
                 let until = OffsetDateTime::now_utc() + time::Duration::seconds(30);
                 // The shopper double-clicks sometimes: the same key answers the same.
                 let tries = if self.rng.chance(30) { 2 } else { 1 };
+                let key = if plan.abandon_first { "pay-0" } else { "pay-1" };
                 let mut answers = Vec::new();
                 for _ in 0..tries {
                     let command: StartPaymentCommand =
                         serde_json::from_str(&body).map_err(|e| e.to_string())?;
                     match self
                         .start
-                        .start(&reference, "pay-1", body.as_bytes(), command, until)
+                        .start(&reference, key, body.as_bytes(), command, until)
                         .await
                     {
                         Ok(answer) => answers.push(answer.body),
@@ -127,6 +128,14 @@ impl World {
                 let url = answer["next_action"]["url"].as_str().unwrap_or_default();
                 plan.session = url.rsplit('/').next().map(str::to_owned);
                 plan.payment_id = answer["payment"]["id"].as_str().map(str::to_owned);
+                if plan.abandon_first {
+                    // Left unpaid; the next move starts again with another key.
+                    plan.abandon_first = false;
+                    plan.abandoned = plan.payment_id.take();
+                    self.schedule_new_events();
+                    return Ok(true);
+                }
+                self.schedule_new_events();
                 plan.stage = Stage::Pay;
             }
             Stage::Pay => {
