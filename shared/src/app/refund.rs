@@ -42,6 +42,19 @@ pub enum RefundError {
     Store(#[from] StoreError),
 }
 
+/// The PSP's Idempotency-Key for this refund. Stripe accepts at most 255 characters and ours
+/// may be 255 on their own: a longer one is replaced by its SHA-256 (same key, same digest).
+fn psp_idempotency_key(reference: &Reference, key: &str) -> String {
+    let plain = format!("refund-{reference}-{key}");
+    if plain.len() <= 255 {
+        return plain;
+    }
+    format!(
+        "refund-{reference}-sha256-{:x}",
+        Sha256::digest(key.as_bytes())
+    )
+}
+
 pub struct RefundPayment {
     store: Arc<dyn Store>,
     provider: Arc<dyn PaymentProvider>,
@@ -157,7 +170,7 @@ impl RefundPayment {
             .refund(
                 &provider_id,
                 money,
-                &format!("refund-{reference}-{}", key.key),
+                &psp_idempotency_key(reference, &key.key),
             )
             .await
         {
@@ -197,5 +210,24 @@ impl RefundPayment {
         )
         .await?;
         Ok(response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn psp_keys_stay_within_stripes_limit_and_stable() {
+        let reference = Reference::parse("ORD-10043").unwrap();
+        assert_eq!(
+            psp_idempotency_key(&reference, "r-1"),
+            "refund-ORD-10043-r-1"
+        );
+        let long = "k".repeat(255);
+        let key = psp_idempotency_key(&reference, &long);
+        assert!(key.len() <= 255, "{}", key.len());
+        assert_eq!(key, psp_idempotency_key(&reference, &long));
+        assert_ne!(key, psp_idempotency_key(&reference, &"k".repeat(254)));
     }
 }
