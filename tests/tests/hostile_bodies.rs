@@ -3,7 +3,8 @@
 //! one field replaced, removed or added. Each answer is a 2xx, or a 4xx problem+json (422
 //! naming the field), never a 5xx; and a 4xx writes nothing (the orders, their payments, the
 //! outbox and the reference counter are compared before and after; a 404 lookup is counted
-//! as a failed attempt by design, so lookups compare the orders only).
+//! as a failed attempt by design, so lookups compare the orders only). Arbitrary references
+//! in paths get a 4xx problem too.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -168,10 +169,14 @@ fn post(app: &App, route: &Route, body: Vec<u8>, key: &str) -> (u16, String, Val
     })
 }
 
+/// One case at a time across the tests of this binary: each compares the shared store.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TURN.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn check(route: &Route, body: Vec<u8>, key: String) -> Result<(), TestCaseError> {
-    // One request at a time across the tests of this binary: each compares the shared store.
-    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = one_at_a_time();
     let app = app();
     let reference = serde_json::from_slice::<Value>(&body).ok().and_then(|v| {
         v.get("reference")
@@ -393,5 +398,54 @@ proptest! {
     fn refund_bodies(m in mutation(), key in "[!-~]{0,300}") {
         let route = Route { path: "/v1/admin/orders/ORD-10043/refunds", admin: true, token: false, idempotency_key: true, orders_only: false };
         check(&route, apply(&json!({"amount": "1.00", "reason": "Damaged box"}), m), key)?;
+    }
+
+    #[test]
+    fn references_in_paths(raw in "[ -~]{0,60}") {
+        // Percent-encoded so that any character reaches the router as part of one segment.
+        let encoded: String = raw
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' => (b as char).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        let _turn = one_at_a_time();
+        let app = app();
+        for (method, path, admin, key, body) in [
+            ("GET", format!("/v1/orders/{encoded}"), false, None, None),
+            ("GET", format!("/v1/admin/orders/{encoded}"), true, None, None),
+            ("POST", format!("/v1/admin/orders/{encoded}/shipments"), true, None,
+             Some(json!({"shipment_id": "p-1"}))),
+            ("POST", format!("/v1/admin/orders/{encoded}/refunds"), true, Some("k-1"),
+             Some(json!({"amount": "1.00"}))),
+            ("POST", format!("/v1/orders/{encoded}/payments"), false, Some("k-1"),
+             Some(integration::shop::first_order_body("http://localhost:1"))),
+        ] {
+            let (status, answer) = app.runtime.block_on(async {
+                let mut request = app
+                    .http
+                    .request(method.parse().unwrap(), format!("{}{path}", app.base));
+                request = if admin {
+                    request.bearer_auth("admin")
+                } else {
+                    request.bearer_auth(&app.token)
+                };
+                if let Some(k) = key {
+                    request = request.header("idempotency-key", k);
+                }
+                if let Some(b) = &body {
+                    request = request.json(b);
+                }
+                let reply = request.send().await.unwrap();
+                let status = reply.status().as_u16();
+                (status, reply.text().await.unwrap())
+            });
+            prop_assert!(status < 500, "{method} {path} → {status} {answer}");
+            if status >= 400 {
+                let problem: Value = serde_json::from_str(&answer).unwrap_or(Value::Null);
+                prop_assert!(problem["type"].is_string(), "{method} {path} → {answer}");
+            }
+        }
     }
 }
