@@ -4,7 +4,13 @@
 //! These tests need the emulator and fail (never skip) without it: run them with `scripts/test`,
 //! which starts moto and sets `AWS_ENDPOINT_URL`.
 
+pub mod hostile;
+pub mod log_scan;
+pub mod proxy;
+pub mod rng;
 pub mod shop;
+pub mod sim_psp;
+pub mod simulation;
 
 use std::sync::Arc;
 

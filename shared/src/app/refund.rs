@@ -42,6 +42,19 @@ pub enum RefundError {
     Store(#[from] StoreError),
 }
 
+/// The PSP's Idempotency-Key for this refund. Stripe accepts at most 255 characters and ours
+/// may be 255 on their own: a longer one is replaced by its SHA-256 (same key, same digest).
+fn psp_idempotency_key(reference: &Reference, key: &str) -> String {
+    let plain = format!("refund-{reference}-{key}");
+    if plain.len() <= 255 {
+        return plain;
+    }
+    format!(
+        "refund-{reference}-sha256-{:x}",
+        Sha256::digest(key.as_bytes())
+    )
+}
+
 pub struct RefundPayment {
     store: Arc<dyn Store>,
     provider: Arc<dyn PaymentProvider>,
@@ -116,7 +129,8 @@ impl RefundPayment {
                     PaymentStatus::PartiallyCaptured
                         | PaymentStatus::Captured
                         | PaymentStatus::PartiallyRefunded
-                ) && p.captured_amount > p.refunded_amount
+                        | PaymentStatus::Refunded
+                ) && p.captured_amount > Decimal::ZERO
             })
             .ok_or(RefundError::NothingToRefund)?;
         let refundable = payment.captured_amount - payment.refunded_amount;
@@ -124,30 +138,45 @@ impl RefundPayment {
             .currency
             .parse_amount(amount)
             .map_err(|e| FieldError::new("amount", e.to_string()))?;
-        if amount <= Decimal::ZERO || amount > refundable {
-            return Err(FieldError::new(
+        let too_much = || -> RefundError {
+            if refundable <= Decimal::ZERO {
+                return RefundError::NothingToRefund;
+            }
+            FieldError::new(
                 "amount",
                 format!(
                     "must be above 0 and at most the {} still refundable",
                     payment.currency.format(refundable)
                 ),
             )
-            .into());
+            .into()
+        };
+        if amount <= Decimal::ZERO || amount > payment.captured_amount {
+            return Err(too_much());
         }
+        // Above what is left here, the request can only be the retry of a refund that went
+        // through at the PSP (its answer lost, a webhook recorded it since): the PSP replays
+        // it under the same key, or refuses a new one, since it never refunds more than was
+        // captured.
+        let maybe_done = amount > refundable;
         let provider_id = payment
             .provider_reference
             .clone()
             .ok_or(RefundError::NothingToRefund)?;
         let money = Money::new(amount, payment.currency)
             .map_err(|e| StoreError::Corrupt(format!("refund amount: {e}")))?;
-        let refund = self
+        let refund = match self
             .provider
             .refund(
                 &provider_id,
                 money,
-                &format!("refund-{reference}-{}", key.key),
+                &psp_idempotency_key(reference, &key.key),
             )
-            .await?;
+            .await
+        {
+            Err(ProviderError::InvalidRequest(_)) if maybe_done => return Err(too_much()),
+            other => other?,
+        };
         tracing::info!(refund = %refund.id, payment = %payment.id, reason = reason.as_deref().unwrap_or(""), "refund requested");
         let fresh = self.provider.fetch_payment(&provider_id).await?;
         let state = match refund.state {
@@ -182,5 +211,24 @@ impl RefundPayment {
         )
         .await?;
         Ok(response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn psp_keys_stay_within_stripes_limit_and_stable() {
+        let reference = Reference::parse("ORD-10043").unwrap();
+        assert_eq!(
+            psp_idempotency_key(&reference, "r-1"),
+            "refund-ORD-10043-r-1"
+        );
+        let long = "k".repeat(255);
+        let key = psp_idempotency_key(&reference, &long);
+        assert!(key.len() <= 255, "{}", key.len());
+        assert_eq!(key, psp_idempotency_key(&reference, &long));
+        assert_ne!(key, psp_idempotency_key(&reference, &"k".repeat(254)));
     }
 }

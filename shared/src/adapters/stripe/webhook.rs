@@ -93,6 +93,10 @@ pub fn verify(
 }
 
 #[cfg(test)]
+#[path = "webhook_proptest.rs"]
+mod proptests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -1,0 +1,298 @@
+//! `SimPsp` as the `PaymentProvider` port: idempotency keys replayed as Stripe does, money
+//! movements recorded, events emitted, faults applied where the simulation armed them.
+
+use async_trait::async_trait;
+use encaisse::domain::Money;
+use encaisse::ports::{
+    HostedPayment, HostedPaymentRequest, HostedPaymentState, HostedPaymentStatus, PaymentProvider,
+    ProviderError, ProviderPayment, ProviderPaymentStatus, ProviderRefund, RefundState, SavedCard,
+    SavedCardCharge, WebhookError, WebhookEvent,
+};
+use rust_decimal::Decimal;
+use time::OffsetDateTime;
+
+use super::{unavailable, Movement, Session, SimPsp, SIM_SIGNATURE};
+
+#[async_trait]
+impl PaymentProvider for SimPsp {
+    fn name(&self) -> &'static str {
+        "stripe"
+    }
+
+    async fn create_customer(
+        &self,
+        email: &str,
+        _name: &str,
+        idempotency_key: &str,
+    ) -> Result<String, ProviderError> {
+        // Lets concurrent simulated calls interleave at the PSP as they would over a network.
+        tokio::task::yield_now().await;
+        let mut st = self.lock();
+        if let Some(answer) = st.replay(idempotency_key, email) {
+            return answer;
+        }
+        let id = st.id("cus_sim_");
+        st.customers.insert(id.clone(), email.into());
+        st.answers
+            .insert(idempotency_key.into(), (email.into(), Ok(id.clone())));
+        Ok(id)
+    }
+
+    async fn open_hosted_payment(
+        &self,
+        request: &HostedPaymentRequest,
+    ) -> Result<HostedPayment, ProviderError> {
+        tokio::task::yield_now().await;
+        let mut st = self.lock();
+        let fingerprint = format!("{}|{}", request.payment_id, request.amount.amount());
+        let id = match st.replay(&request.idempotency_key, &fingerprint) {
+            Some(answer) => answer?,
+            None => {
+                let id = st.id("cs_sim_");
+                st.sessions.insert(
+                    id.clone(),
+                    Session {
+                        state: HostedPaymentState::Open,
+                        intent: None,
+                        reference: request.order_reference.to_string(),
+                        payment_id: request.payment_id.clone(),
+                        amount: request.amount.amount(),
+                        currency: request.amount.currency(),
+                    },
+                );
+                st.answers.insert(
+                    request.idempotency_key.clone(),
+                    (fingerprint, Ok(id.clone())),
+                );
+                id
+            }
+        };
+        Ok(HostedPayment {
+            url: format!("https://psp.example/pay/{id}"),
+            session_id: id,
+        })
+    }
+
+    async fn hosted_payment_status(
+        &self,
+        session_id: &str,
+    ) -> Result<HostedPaymentStatus, ProviderError> {
+        tokio::task::yield_now().await;
+        Self::session_status(&self.lock(), session_id)
+    }
+
+    async fn expire_hosted_payment(
+        &self,
+        session_id: &str,
+        _idempotency_key: &str,
+    ) -> Result<HostedPaymentStatus, ProviderError> {
+        tokio::task::yield_now().await;
+        let mut st = self.lock();
+        let expired = match st.sessions.get_mut(session_id) {
+            Some(s) if s.state == HostedPaymentState::Open => {
+                s.state = HostedPaymentState::Expired;
+                true
+            }
+            Some(_) => false,
+            None => return Err(ProviderError::NotFound(session_id.into())),
+        };
+        if expired {
+            st.emit("checkout.session.expired", None, Some(session_id.into()));
+        }
+        Self::session_status(&st, session_id)
+    }
+
+    async fn charge_saved_card(
+        &self,
+        _charge: &SavedCardCharge,
+    ) -> Result<ProviderPayment, ProviderError> {
+        Err(ProviderError::InvalidRequest(
+            "saved cards are not simulated".into(),
+        ))
+    }
+
+    async fn fetch_payment(&self, id: &str) -> Result<ProviderPayment, ProviderError> {
+        tokio::task::yield_now().await;
+        self.lock().view(id)
+    }
+
+    async fn capture(
+        &self,
+        id: &str,
+        amount: Option<Money>,
+        final_capture: bool,
+        idempotency_key: &str,
+    ) -> Result<ProviderPayment, ProviderError> {
+        tokio::task::yield_now().await;
+        let mut st = self.lock();
+        if st.refuses() {
+            return Err(unavailable("sim: 500 before capturing"));
+        }
+        let requested = amount.map(|a| a.amount().to_string());
+        let fingerprint = format!(
+            "capture|{id}|{}|{final_capture}",
+            requested.as_deref().unwrap_or("all")
+        );
+        if let Some(answer) = st.replay(idempotency_key, &fingerprint) {
+            answer?;
+            return st.view(id);
+        }
+        let result = {
+            let intent = st
+                .intents
+                .get_mut(id)
+                .ok_or_else(|| ProviderError::NotFound(id.into()))?;
+            // Without an amount: everything capturable, as Stripe does.
+            let wanted = amount.map_or(intent.capturable, |a| a.amount());
+            if intent.status != ProviderPaymentStatus::RequiresCapture {
+                Err(ProviderError::InvalidRequest(
+                    "payment_intent_unexpected_state".into(),
+                ))
+            } else if wanted <= Decimal::ZERO || wanted > intent.capturable {
+                Err(ProviderError::InvalidRequest(
+                    "amount_to_capture too large".into(),
+                ))
+            } else {
+                intent.received += wanted;
+                intent.capturable -= wanted;
+                if final_capture || intent.capturable == Decimal::ZERO {
+                    // A final capture releases whatever was not captured, as Stripe does.
+                    intent.capturable = Decimal::ZERO;
+                    intent.status = ProviderPaymentStatus::Succeeded;
+                }
+                Ok(wanted)
+            }
+        };
+        st.answers.insert(
+            idempotency_key.into(),
+            (fingerprint, result.clone().map(|_| id.to_string())),
+        );
+        let captured = result?;
+        st.movements.push(Movement::Capture {
+            intent: id.into(),
+            key: idempotency_key.into(),
+            amount: captured,
+        });
+        let kind = match st.intents.get(id).map(|i| i.status) {
+            Some(ProviderPaymentStatus::Succeeded) => "payment_intent.succeeded",
+            _ => "payment_intent.amount_capturable_updated",
+        };
+        st.emit(kind, Some(id.into()), None);
+        if st.loses_answer() {
+            return Err(unavailable("sim: timed out after capturing"));
+        }
+        st.view(id)
+    }
+
+    async fn cancel(
+        &self,
+        id: &str,
+        _idempotency_key: &str,
+    ) -> Result<ProviderPayment, ProviderError> {
+        tokio::task::yield_now().await;
+        let mut st = self.lock();
+        let intent = st
+            .intents
+            .get_mut(id)
+            .ok_or_else(|| ProviderError::NotFound(id.into()))?;
+        if intent.status != ProviderPaymentStatus::Succeeded {
+            intent.status = ProviderPaymentStatus::Canceled;
+            intent.capturable = Decimal::ZERO;
+            st.emit("payment_intent.canceled", Some(id.into()), None);
+        }
+        st.view(id)
+    }
+
+    async fn refund(
+        &self,
+        id: &str,
+        amount: Money,
+        idempotency_key: &str,
+    ) -> Result<ProviderRefund, ProviderError> {
+        tokio::task::yield_now().await;
+        let mut st = self.lock();
+        if st.refuses() {
+            return Err(unavailable("sim: 500 before refunding"));
+        }
+        let fingerprint = format!("refund|{id}|{}", amount.amount());
+        if let Some(answer) = st.replay(idempotency_key, &fingerprint) {
+            let refund_id = answer?;
+            return st
+                .refunds
+                .get(&refund_id)
+                .cloned()
+                .ok_or_else(|| unavailable("sim: refund lost"));
+        }
+        let refund_id = st.id("re_sim_");
+        let result = {
+            let intent = st
+                .intents
+                .get_mut(id)
+                .ok_or_else(|| ProviderError::NotFound(id.into()))?;
+            if amount.amount() <= Decimal::ZERO
+                || intent.refunded + amount.amount() > intent.received
+            {
+                Err(ProviderError::InvalidRequest(
+                    "refund exceeds the amount captured".into(),
+                ))
+            } else {
+                intent.refunded += amount.amount();
+                Ok(refund_id.clone())
+            }
+        };
+        st.answers
+            .insert(idempotency_key.into(), (fingerprint, result.clone()));
+        result?;
+        let refund = ProviderRefund {
+            id: refund_id.clone(),
+            payment: id.into(),
+            amount,
+            state: RefundState::Succeeded,
+        };
+        st.refunds.insert(refund_id, refund.clone());
+        st.movements.push(Movement::Refund {
+            intent: id.into(),
+            key: idempotency_key.into(),
+            amount: amount.amount(),
+        });
+        st.emit("charge.refunded", Some(id.into()), None);
+        if st.loses_answer() {
+            return Err(unavailable("sim: timed out after refunding"));
+        }
+        Ok(refund)
+    }
+
+    async fn fetch_refund(&self, id: &str) -> Result<ProviderRefund, ProviderError> {
+        self.lock()
+            .refunds
+            .get(id)
+            .cloned()
+            .ok_or_else(|| ProviderError::NotFound(id.into()))
+    }
+
+    async fn list_saved_cards(&self, _customer: &str) -> Result<Vec<SavedCard>, ProviderError> {
+        Ok(Vec::new())
+    }
+
+    fn verify_webhook(
+        &self,
+        payload: &[u8],
+        signature_header: &str,
+        now: OffsetDateTime,
+    ) -> Result<WebhookEvent, WebhookError> {
+        if signature_header != SIM_SIGNATURE {
+            return Err(WebhookError::BadSignature);
+        }
+        let v: serde_json::Value = serde_json::from_slice(payload)
+            .map_err(|e| WebhookError::InvalidPayload(e.to_string()))?;
+        let text = |k: &str| v[k].as_str().map(str::to_owned);
+        Ok(WebhookEvent {
+            id: text("id").ok_or_else(|| WebhookError::InvalidPayload("id".into()))?,
+            kind: text("type").unwrap_or_default(),
+            created_at: now,
+            payment: text("payment"),
+            session: text("session"),
+            refund: None,
+        })
+    }
+}
