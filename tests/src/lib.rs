@@ -33,7 +33,7 @@ pub fn emulator_endpoint() -> String {
 /// A new, empty table (unique name, so tests run in parallel) and a store on it whose requests
 /// are counted.
 pub async fn fresh_dynamo_store() -> (DynamoStore, RequestCounter) {
-    emulator_endpoint();
+    hostile::moto_behind_serialising_proxy();
     let counter = RequestCounter::new();
     let client = client_from_env(Some(counter.clone())).await;
     let table = format!("encaisse-test-{}", uuid::Uuid::new_v4().simple());

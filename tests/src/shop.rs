@@ -28,7 +28,9 @@ pub async fn shop() -> Shop {
 /// `deliver_webhooks` false: the sandbox keeps its events (`GET /sandbox-psp/_events`) and
 /// the test delivers them itself, in the order it wants.
 pub async fn shop_with_webhooks(deliver_webhooks: bool) -> Shop {
-    crate::emulator_endpoint();
+    // moto does not isolate concurrent transactions (a cancelled one restores a copy of the
+    // table taken when it began, erasing writes committed meanwhile): one request at a time.
+    crate::hostile::moto_behind_serialising_proxy();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = build(Options {

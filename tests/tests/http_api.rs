@@ -20,7 +20,7 @@ struct Api {
 }
 
 async fn api() -> Api {
-    integration::emulator_endpoint();
+    integration::hostile::moto_behind_serialising_proxy();
     let app = build(Options {
         admin_api_key: ADMIN_KEY.into(),
         access_token_secret: b"http-test-secret-at-least-32-bytes".to_vec(),
