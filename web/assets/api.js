@@ -2,6 +2,8 @@
 // API Gateway). The access token lives in sessionStorage for this tab only and is dropped when
 // it expires; nothing else about the order is stored.
 
+import { API_BASE } from "./config.js";
+
 const TOKEN_PREFIX = "encaisse.token.";
 
 export class ApiError extends Error {
@@ -26,7 +28,7 @@ async function call(method, path, { body, token, headers = {} } = {}) {
   }
   let response;
   try {
-    response = await fetch(path, init);
+    response = await fetch(API_BASE + path, init);
   } catch {
     throw new ApiError(0, null, null);
   }

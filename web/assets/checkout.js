@@ -1,4 +1,5 @@
-// Checkout page: billing details (on file, or typed and optionally remembered on this device)
+// Checkout page: billing details (the shop's copy, shown redacted, or typed and optionally
+// remembered on this device)
 // and the payment method, then off to the PSP's hosted page. No card data is ever asked here.
 import { ApiError, getOrder, normaliseReference, sendToLookup, tokenFor } from "./api.js";
 import { onLanguageChange, setupLanguage, t } from "./i18n.js";
@@ -36,7 +37,9 @@ const root = document.getElementById("checkout");
 
 let order = null;
 let starter = null;
-const state = { billingMode: null, values: null, remember: false, errors: {}, notice: null, error: null };
+const state = {
+  billingMode: null, values: null, remember: false, prefilled: false, errors: {}, notice: null, error: null,
+};
 
 function remembered() {
   try { return JSON.parse(localStorage.getItem(BILLING_KEY) || "null"); } catch { return null; }
@@ -80,15 +83,20 @@ function input(id, labelKey, autocomplete, required, type, value) {
   ];
 }
 
+function onFileText() {
+  const b = order.billing_on_file;
+  return t("checkout.billing.onFile", { summary: `${b.name}, ${b.postcode} ${b.city}, ${country(b.country)}` });
+}
+
 function billingSection() {
   const v = state.values;
-  const mode = (value, key) => el("div", { class: "choice" },
+  const mode = (value, text) => el("div", { class: "choice" },
     el("input", { type: "radio", id: `billing-${value}`, name: "billing-mode", value, checked: state.billingMode === value }),
-    el("label", { for: `billing-${value}` }, t(key)));
+    el("label", { for: `billing-${value}` }, text));
   const select = el("select", { id: "country", name: "country", autocomplete: "billing country" },
     COUNTRIES.map((code) => el("option", { value: code, selected: v.country === code }, country(code))));
   const fields = el("div", { id: "billing-fields", hidden: state.billingMode !== "new" },
-    state.notice === "checkout.prefilled" ? el("p", { class: "hint" }, t("checkout.prefilled")) : null,
+    state.prefilled ? el("p", { class: "hint" }, t("checkout.prefilled")) : null,
     FIELDS.map(([id, , key, auto, required, type]) => input(id, key, auto, required, type, v[id])),
     el("label", { for: "country" }, t("checkout.country")), select,
     el("div", { class: "choice" },
@@ -96,8 +104,8 @@ function billingSection() {
       el("label", { for: "remember" }, t("checkout.remember"))));
   const fieldset = el("fieldset", {},
     el("legend", {}, t("checkout.billing")),
-    mode("on-file", "checkout.billing.onFile"),
-    mode("new", "checkout.billing.new"),
+    // Offered only when the shop has billing details for this customer (shown redacted).
+    order.billing_on_file ? [mode("on-file", onFileText()), mode("new", t("checkout.billing.new"))] : null,
     fields);
   fieldset.addEventListener("change", (event) => {
     if (event.target.name !== "billing-mode") return;
@@ -173,6 +181,8 @@ async function submit(event) {
     if (error instanceof ApiError && error.status === 401) return sendToLookup(reference);
     const field = error instanceof ApiError ? error.problem.field || "" : "";
     if (error instanceof ApiError && error.status === 422 && field === "billing") {
+      // The details on file went away meanwhile: ask for them.
+      order.billing_on_file = null;
       state.billingMode = "new";
       state.notice = "checkout.billing.noneOnFile";
       render();
@@ -211,9 +221,8 @@ async function load() {
   const saved = remembered();
   state.values = { country: "FR", ...(saved || {}) };
   state.remember = Boolean(saved);
-  // A payment already started on this order saved its billing details with the shop.
-  state.billingMode = order.payments.length > 0 ? "on-file" : "new";
-  if (saved && state.billingMode === "new") state.notice = "checkout.prefilled";
+  state.billingMode = order.billing_on_file ? "on-file" : "new";
+  state.prefilled = Boolean(saved);
   render();
 }
 

@@ -9,9 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use super::client_ip::ClientIp;
 use super::json_body::StrictJson;
-use super::views::{Audience, OrderView};
+use super::views::{Audience, BillingSummary, OrderView};
 use super::{bearer_token, Problem};
 use crate::app::{LookupError, OrderLookup};
+use crate::domain::OrderStatus;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -70,15 +71,40 @@ async fn look_up_order(
     Ok(private(Json(body).into_response()))
 }
 
+/// `GET /v1/orders/{reference}`: the shopper view plus, while the order can be paid, a
+/// redacted summary of the billing details on file (the checkout page offers to reuse them).
+#[derive(Debug, Serialize)]
+pub struct ShopperOrderResponse {
+    #[serde(flatten)]
+    pub order: OrderView,
+    pub billing_on_file: Option<BillingSummary>,
+}
+
 async fn view_order(
     State(lookup): State<OrderLookup>,
     Path(reference): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let (order, payments) = lookup.view(&reference, bearer_token(&headers)).await?;
-    Ok(private(
-        Json(OrderView::new(&order, &payments, Audience::Shopper)).into_response(),
-    ))
+    // Only a payable order needs it: the others skip the customer read.
+    let payable = matches!(
+        order.status,
+        OrderStatus::AwaitingPayment | OrderStatus::PaymentPending
+    );
+    let billing_on_file = if payable {
+        lookup
+            .billing_on_file(&order)
+            .await?
+            .as_ref()
+            .map(BillingSummary::new)
+    } else {
+        None
+    };
+    let body = ShopperOrderResponse {
+        order: OrderView::new(&order, &payments, Audience::Shopper),
+        billing_on_file,
+    };
+    Ok(private(Json(body).into_response()))
 }
 
 pub fn order_lookup_router(lookup: OrderLookup) -> Router {

@@ -25,8 +25,12 @@ export async function launch() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
     headless: true,
-    // We run as root in CI, where Chromium's sandbox cannot start.
-    args: ["--no-sandbox", "--disable-dev-shm-usage"],
+    // Root in CI, where Chromium's sandbox cannot start; no background traffic, which a
+    // closed network refuses (and which would slow every start).
+    args: [
+      "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    ],
     timeout: TIMEOUT_MS,
   });
 }
@@ -121,12 +125,13 @@ export async function screenshot(page, name) {
 }
 
 /// Fills the sandbox PSP's hosted card page (it is the PSP's page, not ours) and submits it.
-export async function payOnPspPage(page, number, { expectDecline = false } = {}) {
+export async function payOnPspPage(page, number, { expectDecline = false, submit = true } = {}) {
   await page.waitForURL(/\/sandbox-psp\/checkout\//);
   await page.getByLabel("Name on card").fill("Camille Durand");
   await page.getByLabel("Card number").fill(number);
   await page.getByLabel("Expiry date (MM/YY)").fill("12/34");
   await page.getByLabel("Security code (CVC)").fill("123");
+  if (!submit) return;
   await page.getByRole("button", { name: /^Pay / }).click();
   if (expectDecline) await page.getByRole("alert").waitFor();
 }
@@ -141,7 +146,10 @@ export async function openOrder(page, { reference, postcode }) {
 }
 
 export async function fillBilling(page, { remember = false } = {}) {
-  await page.getByLabel("Saisir des coordonnées de facturation").check();
+  await page.getByRole("group", { name: "Coordonnées de facturation" }).waitFor();
+  // A returning customer is offered the details on file first; a new one gets the form only.
+  const other = page.getByLabel("Saisir d'autres coordonnées de facturation");
+  if (await other.count()) await other.check();
   await page.getByLabel("Société (facultatif)").fill("Atelier Durand");
   await page.getByLabel("Nom et prénom").fill("Camille Durand");
   await page.getByLabel("Adresse e-mail").fill("camille@example.fr");

@@ -1,10 +1,11 @@
-// Billing details after the first order: remembered on this device when the shopper asks
-// (pre-filled), and kept by the shop (chosen without retyping); a first-time shopper who picks
-// "on file" is told there is none and gets the form.
+// Billing details after the first order: the shop keeps them (the checkout offers them, shown
+// redacted, chosen by default), and this device pre-fills the form when the shopper asked it
+// to remember them. A first-time shopper only gets the form.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  adminOrder, createOrder, fillBilling, launch, newPage, openOrder, outcome, payOnPspPage, screenshot,
+  adminOrder, checkAccessibility, createOrder, fillBilling, launch, newPage, openOrder, outcome,
+  payOnPspPage, screenshot,
 } from "../lib/harness.js";
 
 let browser;
@@ -19,7 +20,7 @@ async function toCheckout(page, shop) {
 }
 
 describe("billing details", () => {
-  test("second order: pre-filled on this device, or the shop's copy used as is", async () => {
+  test("second order: the details on file are offered redacted; this device pre-fills the form", async () => {
     const email = `returning-${Date.now()}@example.fr`;
     const first = await createOrder({ email });
     const page = await newPage(browser);
@@ -29,19 +30,32 @@ describe("billing details", () => {
     await payOnPspPage(page, "4242 4242 4242 4242");
     assert.equal(await outcome(page), "paid");
 
-    // Same device, next order: the form comes pre-filled.
     const second = await createOrder({ email });
     await toCheckout(page, second);
+    const onFile = page.getByLabel(/^Utiliser les coordonnées enregistrées/);
+    assert.equal(await onFile.isChecked(), true);
+    const summary = await page.locator("label[for='billing-on-file']").innerText();
+    assert.equal(summary, "Utiliser les coordonnées enregistrées : C. D., 13001 Marseille, France");
+    // Whoever knows a reference and postcode must not read a stranger's street, email or company.
+    assert.doesNotMatch(summary, /quai|camille@|Atelier|Durand/);
+    assert.equal(await page.getByLabel("Nom et prénom").isVisible(), false);
+    await checkAccessibility(page, "12-checkout-on-file");
+    await screenshot(page, "12-checkout-on-file");
+
+    // "Other details" on this device: the form comes pre-filled from the last order here.
+    await page.getByLabel("Saisir d'autres coordonnées de facturation").check();
     assert.equal(await page.getByLabel("Nom et prénom").inputValue(), "Camille Durand");
     assert.equal(await page.getByLabel("Ville").inputValue(), "Marseille");
+    assert.equal(await page.getByLabel("Mémoriser ces coordonnées sur cet appareil").isChecked(), true);
     await page.getByText("Coordonnées pré-remplies depuis votre précédente commande sur cet appareil.").waitFor();
-    await screenshot(page, "12-checkout-prefilled");
+    await screenshot(page, "13-checkout-prefilled");
 
-    // Another device: nothing stored locally, the shop's copy is used without retyping.
+    // Another device: nothing pre-filled, and the details on file pay without retyping.
     const other = await newPage(browser);
     await toCheckout(other, second);
+    await other.getByLabel("Saisir d'autres coordonnées de facturation").check();
     assert.equal(await other.getByLabel("Nom et prénom").inputValue(), "");
-    await other.getByLabel(/Utiliser les coordonnées de facturation déjà enregistrées/).check();
+    await other.getByLabel(/^Utiliser les coordonnées enregistrées/).check();
     await other.getByRole("button", { name: /^Payer / }).click();
     await payOnPspPage(other, "4242 4242 4242 4242");
     assert.equal(await outcome(other), "paid");
@@ -50,20 +64,18 @@ describe("billing details", () => {
     await page.context().close();
   });
 
-  test("first-time shopper choosing 'on file': told there is none, the form takes over", async () => {
+  test("first-time shopper: the form only, and a missing field is named before anything is sent", async () => {
     const shop = await createOrder();
     const page = await newPage(browser);
     await toCheckout(page, shop);
-    await page.getByLabel(/Utiliser les coordonnées de facturation déjà enregistrées/).check();
-    await page.getByRole("button", { name: /^Payer / }).click();
-    await page.getByText("Aucune coordonnée de facturation n'est enregistrée pour vous").waitFor();
-    assert.equal(await page.getByLabel("Saisir des coordonnées de facturation").isChecked(), true);
-    assert.equal(await page.evaluate(() => document.activeElement?.id), "name");
-    await screenshot(page, "13-checkout-none-on-file");
-    // A required field left empty is named and focused before anything is sent.
+    assert.equal(await page.getByRole("radio", { name: /coordonnées/ }).count(), 0);
+    assert.equal(await page.getByLabel("Nom et prénom").isVisible(), true);
     await page.getByRole("button", { name: /^Payer / }).click();
     assert.equal(await page.getByLabel("Nom et prénom").getAttribute("aria-invalid"), "true");
     assert.equal(await page.evaluate(() => document.activeElement?.id), "name");
+    assert.match(await page.getByRole("alert").innerText(), /Corrigez le champ signalé/);
+    await checkAccessibility(page, "14-checkout-missing-field");
+    await screenshot(page, "14-checkout-missing-field");
     assert.equal((await adminOrder(shop.reference)).payments.length, 0);
     await page.context().close();
   });

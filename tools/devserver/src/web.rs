@@ -27,19 +27,17 @@ pub fn default_dir() -> PathBuf {
 }
 
 fn content_type(path: &Path) -> Option<&'static str> {
-    Some(
-        match path.extension()?.to_str()? {
-            "html" => "text/html; charset=utf-8",
-            "css" => "text/css; charset=utf-8",
-            "js" | "mjs" => "text/javascript; charset=utf-8",
-            "json" => "application/json",
-            "svg" => "image/svg+xml",
-            "png" => "image/png",
-            "ico" => "image/x-icon",
-            "txt" => "text/plain; charset=utf-8",
-            _ => return None,
-        },
-    )
+    Some(match path.extension()?.to_str()? {
+        "html" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "json" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        "txt" => "text/plain; charset=utf-8",
+        _ => return None,
+    })
 }
 
 /// Every servable file under `dir` (two levels deep, no hidden files), as URL paths.
