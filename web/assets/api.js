@@ -76,6 +76,9 @@ const enc = encodeURIComponent;
 
 export const getOrder = (ref, token) => call("GET", `/v1/orders/${enc(ref)}`, { token });
 
+/// The billing details the shop keeps for this order's customer, redacted (or null).
+export const getBillingOnFile = (ref, token) => call("GET", `/v1/orders/${enc(ref)}/billing`, { token });
+
 export const getPayment = (ref, id, token) =>
   call("GET", `/v1/orders/${enc(ref)}/payments/${enc(id)}`, { token });
 

@@ -1,7 +1,7 @@
 // Checkout page: billing details (the shop's copy, shown redacted, or typed and optionally
 // remembered on this device)
 // and the payment method, then off to the PSP's hosted page. No card data is ever asked here.
-import { ApiError, getOrder, normaliseReference, sendToLookup, tokenFor } from "./api.js";
+import { ApiError, getBillingOnFile, getOrder, normaliseReference, sendToLookup, tokenFor } from "./api.js";
 import { onLanguageChange, setupLanguage, t } from "./i18n.js";
 import { country, el, money } from "./format.js";
 import { errorMessage, PaymentStarter, unfinishedPayment } from "./payment-flow.js";
@@ -128,8 +128,7 @@ function methodSection() {
 
 function render() {
   if (!order) return;
-  errorBox.textContent = state.error ? t(...state.error) : "";
-  if (state.error?.[0] === "raw") errorBox.textContent = state.error[1];
+  errorBox.textContent = state.error ?? "";
   status.replaceChildren(state.notice === "checkout.billing.noneOnFile" || state.notice === "checkout.redirecting"
     ? el("p", { class: "notice" }, t(state.notice)) : "");
   const amount = money(order.amount_due, order.currency);
@@ -161,7 +160,7 @@ async function submit(event) {
   if (state.billingMode === "new") {
     state.errors = validate(state.values);
     if (Object.keys(state.errors).length) {
-      state.error = ["checkout.fix"];
+      state.error = t("checkout.fix");
       render();
       document.querySelector("[aria-invalid='true']")?.focus();
       return;
@@ -193,19 +192,23 @@ async function submit(event) {
       const entry = FIELDS.find(([, path]) => `billing.${path}` === field);
       const id = entry ? entry[0] : field === "billing.address.country" ? "country" : null;
       if (id) state.errors[id] = error.problem.detail || t("checkout.required");
-      state.error = ["raw", errorMessage(error)];
+      state.error = errorMessage(error);
       render();
       if (id) document.getElementById(id)?.focus();
       return;
     }
-    state.error = ["raw", errorMessage(error)];
+    state.error = errorMessage(error);
     render();
   }
 }
 
 async function load() {
+  let onFile = null;
   try {
+    // The details on file are a convenience: if they cannot be read, the form is enough.
+    const billing = getBillingOnFile(reference, token).catch(() => ({ billing_on_file: null }));
     order = await getOrder(reference, token);
+    onFile = (await billing).billing_on_file;
   } catch (error) {
     if (error instanceof ApiError && (error.status === 401 || error.status === 404)) return sendToLookup(reference);
     status.replaceChildren("");
@@ -217,6 +220,7 @@ async function load() {
     window.location.replace(`/order.html?ref=${encodeURIComponent(reference)}`);
     return;
   }
+  order.billing_on_file = onFile;
   starter = new PaymentStarter(reference, token);
   const saved = remembered();
   state.values = { country: "FR", ...(saved || {}) };
@@ -227,6 +231,11 @@ async function load() {
 }
 
 setupLanguage();
-onLanguageChange(() => { if (order) { state.values = readForm(); render(); } });
+onLanguageChange(() => {
+  if (!order) return;
+  state.values = readForm();
+  state.remember = document.getElementById("remember")?.checked ?? state.remember;
+  render();
+});
 if (!reference || !token) sendToLookup(reference);
 else load();

@@ -147,7 +147,7 @@ impl OrderLookup {
     }
 
     /// The billing details kept for the order's customer (saved by an earlier payment), so a
-    /// returning shopper need not type them again; one GetItem. Callers show them redacted.
+    /// returning shopper need not type them again. Callers show them redacted.
     pub async fn billing_on_file(&self, order: &Order) -> Result<Option<Billing>, LookupError> {
         let profile = self
             .store
@@ -156,17 +156,37 @@ impl OrderLookup {
         Ok(profile.and_then(|p| p.value.billing))
     }
 
+    /// `billing_on_file` behind a shopper's access token: GetItem (order) + GetItem (customer).
+    pub async fn billing_on_file_for(
+        &self,
+        reference: &str,
+        token: Option<&str>,
+    ) -> Result<Option<Billing>, LookupError> {
+        let reference = self.authorise(reference, token)?;
+        match self.store.get_order(&reference).await? {
+            Some(found) if found.value.status != OrderStatus::Deleted => {
+                self.billing_on_file(&found.value).await
+            }
+            _ => Err(LookupError::NotFound),
+        }
+    }
+
+    fn authorise(&self, reference: &str, token: Option<&str>) -> Result<Reference, LookupError> {
+        let token = token.ok_or(LookupError::Unauthorized(None))?;
+        let reference = Reference::parse(reference).map_err(|_| LookupError::Unauthorized(None))?;
+        self.tokens
+            .verify(token, &reference, self.clock.now())
+            .map_err(|e| LookupError::Unauthorized(Some(e)))?;
+        Ok(reference)
+    }
+
     /// The order behind a shopper's access token, with its payments (one request).
     pub async fn view(
         &self,
         reference: &str,
         token: Option<&str>,
     ) -> Result<(Order, Vec<Payment>), LookupError> {
-        let token = token.ok_or(LookupError::Unauthorized(None))?;
-        let reference = Reference::parse(reference).map_err(|_| LookupError::Unauthorized(None))?;
-        self.tokens
-            .verify(token, &reference, self.clock.now())
-            .map_err(|e| LookupError::Unauthorized(Some(e)))?;
+        let reference = self.authorise(reference, token)?;
         match self.store.get_order_with_payments(&reference).await? {
             Some(found) if found.order.value.status != OrderStatus::Deleted => Ok((
                 found.order.value,
@@ -233,6 +253,23 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(lookup.billing_on_file(&order).await.unwrap(), Some(billing));
+
+        store.insert_order(&order).await.unwrap();
+        let (token, _) =
+            AccessTokens::new([7u8; 32]).issue(&order.reference, time::OffsetDateTime::now_utc());
+        let found = lookup
+            .billing_on_file_for("ORD-10042", Some(&token))
+            .await
+            .unwrap();
+        assert_eq!(found.map(|b| b.address.city), Some("Toulon".into()));
+        assert!(matches!(
+            lookup.billing_on_file_for("ORD-10042", None).await,
+            Err(LookupError::Unauthorized(_))
+        ));
+        assert!(matches!(
+            lookup.billing_on_file_for("ORD-10043", Some(&token)).await,
+            Err(LookupError::Unauthorized(_))
+        ));
 
         let mut stranger = order.clone();
         stranger.customer.email = "someone.else@example.fr".into();

@@ -1,4 +1,5 @@
-//! Router of the `order-lookup` function: `POST /v1/order-lookups`, `GET /v1/orders/{reference}`.
+//! Router of the `order-lookup` function: `POST /v1/order-lookups`, `GET /v1/orders/{reference}`,
+//! `GET /v1/orders/{reference}/billing`.
 
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -12,7 +13,6 @@ use super::json_body::StrictJson;
 use super::views::{Audience, BillingSummary, OrderView};
 use super::{bearer_token, Problem};
 use crate::app::{LookupError, OrderLookup};
-use crate::domain::OrderStatus;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -71,38 +71,34 @@ async fn look_up_order(
     Ok(private(Json(body).into_response()))
 }
 
-/// `GET /v1/orders/{reference}`: the shopper view plus, while the order can be paid, a
-/// redacted summary of the billing details on file (the checkout page offers to reuse them).
-#[derive(Debug, Serialize)]
-pub struct ShopperOrderResponse {
-    #[serde(flatten)]
-    pub order: OrderView,
-    pub billing_on_file: Option<BillingSummary>,
-}
-
 async fn view_order(
     State(lookup): State<OrderLookup>,
     Path(reference): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let (order, payments) = lookup.view(&reference, bearer_token(&headers)).await?;
-    // Only a payable order needs it: the others skip the customer read.
-    let payable = matches!(
-        order.status,
-        OrderStatus::AwaitingPayment | OrderStatus::PaymentPending
-    );
-    let billing_on_file = if payable {
-        lookup
-            .billing_on_file(&order)
-            .await?
-            .as_ref()
-            .map(BillingSummary::new)
-    } else {
-        None
-    };
-    let body = ShopperOrderResponse {
-        order: OrderView::new(&order, &payments, Audience::Shopper),
-        billing_on_file,
+    Ok(private(
+        Json(OrderView::new(&order, &payments, Audience::Shopper)).into_response(),
+    ))
+}
+
+#[derive(Debug, Serialize)]
+pub struct BillingOnFileResponse {
+    pub billing_on_file: Option<BillingSummary>,
+}
+
+/// `GET /v1/orders/{reference}/billing`: the billing details on file for the order's customer,
+/// redacted, so the checkout page can offer to reuse them (`billing` omitted when paying).
+async fn billing_on_file(
+    State(lookup): State<OrderLookup>,
+    Path(reference): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let billing = lookup
+        .billing_on_file_for(&reference, bearer_token(&headers))
+        .await?;
+    let body = BillingOnFileResponse {
+        billing_on_file: billing.as_ref().map(BillingSummary::new),
     };
     Ok(private(Json(body).into_response()))
 }
@@ -111,5 +107,6 @@ pub fn order_lookup_router(lookup: OrderLookup) -> Router {
     Router::new()
         .route("/v1/order-lookups", post(look_up_order))
         .route("/v1/orders/{reference}", get(view_order))
+        .route("/v1/orders/{reference}/billing", get(billing_on_file))
         .with_state(lookup)
 }

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  adminOrder, checkAccessibility, createOrder, fillBilling, launch, newPage, openOrder, outcome,
+  adminOrder, BASE_URL, checkAccessibility, createOrder, fillBilling, launch, newPage, openOrder, outcome,
   payOnPspPage, screenshot,
 } from "../lib/harness.js";
 
@@ -77,6 +77,9 @@ describe("billing details", () => {
     await checkAccessibility(page, "14-checkout-missing-field");
     await screenshot(page, "14-checkout-missing-field");
     assert.equal((await adminOrder(shop.reference)).payments.length, 0);
+    // The billing route needs the order's access token, like the order itself.
+    const anonymous = await fetch(`${BASE_URL}/v1/orders/${shop.reference}/billing`);
+    assert.equal(anonymous.status, 401);
     await page.context().close();
   });
 });

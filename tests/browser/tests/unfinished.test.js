@@ -61,6 +61,16 @@ describe("unfinished payment", () => {
     assert.equal(stored.payments.length, 1);
     assert.ok(["cancelled", "expired"].includes(stored.payments[0].status), stored.payments[0].status);
 
+    // The PSP's return link for the dropped attempt (e.g. from another tab) says it failed.
+    const dropped = stored.payments[0].id;
+    await page.goto(`${BASE_URL}/return.html?reference=${shop.reference}&payment=${dropped}&outcome=returned`);
+    assert.equal(await outcome(page), "failed");
+    await page.getByRole("heading", { level: 1, name: "Paiement non abouti" }).waitFor();
+    await checkAccessibility(page, "15-return-failed");
+    await screenshot(page, "15-return-failed");
+    await page.getByRole("link", { name: "Réessayer le paiement" }).click();
+    await page.waitForURL(/\/order\.html/);
+
     // Paying again: this order's billing details are on file now, and chosen by default.
     await page.getByRole("link", { name: /^Payer / }).click();
     await page.waitForURL(/\/checkout\.html/);
