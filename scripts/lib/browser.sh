@@ -58,6 +58,8 @@ run_browser_tests() {
   BROWSER_FAILED=1 # until the run's own counts say otherwise
   ensure_browser_tools || return 1
   start_devserver || return 1
+  # Only this run's screenshots and results.
+  rm -rf "$ROOT/test-output/browser"
   started=$(date +%s)
   (cd "$ROOT/tests/browser" && BASE_URL="$BASE_URL" ADMIN_API_KEY="$BROWSER_ADMIN_KEY" \
     BROWSER_OUTPUT="$ROOT/test-output/browser" \
