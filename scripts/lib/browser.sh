@@ -33,7 +33,7 @@ start_devserver() {
   cargo build -p encaisse-dev --quiet || return 1
   # The memory store: each run starts from the seeded quotes, whatever moto holds.
   env -u AWS_ENDPOINT_URL ENCAISSE_LISTEN="127.0.0.1:$port" ADMIN_API_KEY="$BROWSER_ADMIN_KEY" \
-    RUST_LOG=warn "$ROOT/target/debug/encaisse-dev" >"$log" 2>&1 &
+    RUST_LOG=warn "${CARGO_TARGET_DIR:-$ROOT/target}/debug/encaisse-dev" >"$log" 2>&1 &
   DEVSERVER_PID=$!
   for _ in $(seq 1 150); do
     if curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then
