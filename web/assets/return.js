@@ -5,8 +5,12 @@ import { onLanguageChange, setupLanguage, t } from "./i18n.js";
 import { el, money } from "./format.js";
 import { errorMessage, unfinishedSection } from "./payment-flow.js";
 
+// Every second for 20 s (a webhook usually lands within one), then every 5 s for 5 minutes
+// (a bank step still pending), then the shopper refreshes by hand.
 const POLL_EVERY_MS = 1000;
 const POLL_FOR_MS = 20_000;
+const SLOW_POLL_EVERY_MS = 5000;
+const SLOW_POLL_FOR_MS = 5 * 60_000;
 
 const params = new URL(window.location.href).searchParams;
 const reference = normaliseReference(params.get("reference") || params.get("ref"));
@@ -35,7 +39,8 @@ function render() {
   status.replaceChildren(el("p", { class: kind === "paid" ? "success" : "notice", "data-outcome": kind },
     kind === "paid" ? t("return.paid", { amount })
       : kind === "failed" ? t("return.failed")
-        : kind === "processing" ? t("return.processing") : t("return.cancelled")));
+        : kind === "processing" ? t(view.stopped ? "return.processing.stopped" : "return.processing")
+          : t("return.cancelled")));
   if (kind === "paid") {
     result.replaceChildren(el("p", {}, orderLink()));
   } else if (kind === "failed") {
@@ -43,7 +48,11 @@ function render() {
       el("a", { class: "button", href: `/order.html?ref=${encodeURIComponent(reference)}` }, t("return.retry"))));
   } else if (kind === "processing") {
     const refresh = el("button", { type: "button" }, t("return.refresh"));
-    refresh.addEventListener("click", () => poll(Date.now() + POLL_FOR_MS));
+    refresh.addEventListener("click", () => {
+      view = { ...view, stopped: false };
+      render();
+      poll(Date.now() + POLL_FOR_MS);
+    });
     result.replaceChildren(el("div", { class: "actions" }, refresh, orderLink()));
   } else {
     result.replaceChildren(unfinishedSection(view.order, payment, token, {
@@ -60,9 +69,14 @@ async function show(kind, payment) {
   render();
 }
 
+let polling = 0; // bumped by each poll() so a refresh replaces the loop running before it
+
 async function poll(until) {
+  const run = ++polling;
+  const stopAt = until + SLOW_POLL_FOR_MS;
   errorBox.textContent = "";
   for (;;) {
+    if (run !== polling) return;
     let payment;
     try {
       payment = await getPayment(reference, paymentId, token);
@@ -76,8 +90,14 @@ async function poll(until) {
     if (ENDED_UNPAID.has(payment.status)) return show("failed", payment);
     // Left the PSP page without paying: nothing will change by waiting.
     if (outcome === "cancelled" && UNFINISHED.has(payment.status)) return show("cancelled", payment);
-    if (Date.now() >= until) return show("processing", payment);
-    await new Promise((resolve) => setTimeout(resolve, POLL_EVERY_MS));
+    const now = Date.now();
+    if (now >= until && view?.kind !== "processing") await show("processing", payment);
+    if (now >= stopAt) {
+      view = { ...view, stopped: true };
+      render();
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, now >= until ? SLOW_POLL_EVERY_MS : POLL_EVERY_MS));
   }
 }
 
