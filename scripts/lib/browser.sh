@@ -29,6 +29,7 @@ ensure_browser_tools() {
 start_devserver() {
   local port log
   port=$(free_port)
+  mkdir -p "$ROOT/target"
   log="$ROOT/target/devserver-browser.log"
   cargo build -p encaisse-dev --quiet || return 1
   # The memory store: each run starts from the seeded quotes, whatever moto holds.
