@@ -12,7 +12,9 @@ use time::OffsetDateTime;
 
 use super::{AccessTokens, TokenError};
 use crate::domain::throttle::{MAX_FAILURES_PER_CLIENT, MAX_FAILURES_PER_REFERENCE};
-use crate::domain::{FieldError, Order, OrderStatus, Payment, Postcode, Reference};
+use crate::domain::{
+    customer_id, Billing, FieldError, Order, OrderStatus, Payment, Postcode, Reference,
+};
 use crate::ports::{Clock, LookupKeys, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -144,17 +146,47 @@ impl OrderLookup {
             .unwrap_or_default())
     }
 
+    /// The billing details kept for the order's customer (saved by an earlier payment), so a
+    /// returning shopper need not type them again. Callers show them redacted.
+    pub async fn billing_on_file(&self, order: &Order) -> Result<Option<Billing>, LookupError> {
+        let profile = self
+            .store
+            .get_customer(&customer_id(&order.customer.email))
+            .await?;
+        Ok(profile.and_then(|p| p.value.billing))
+    }
+
+    /// `billing_on_file` behind a shopper's access token: GetItem (order) + GetItem (customer).
+    pub async fn billing_on_file_for(
+        &self,
+        reference: &str,
+        token: Option<&str>,
+    ) -> Result<Option<Billing>, LookupError> {
+        let reference = self.authorise(reference, token)?;
+        match self.store.get_order(&reference).await? {
+            Some(found) if found.value.status != OrderStatus::Deleted => {
+                self.billing_on_file(&found.value).await
+            }
+            _ => Err(LookupError::NotFound),
+        }
+    }
+
+    fn authorise(&self, reference: &str, token: Option<&str>) -> Result<Reference, LookupError> {
+        let token = token.ok_or(LookupError::Unauthorized(None))?;
+        let reference = Reference::parse(reference).map_err(|_| LookupError::Unauthorized(None))?;
+        self.tokens
+            .verify(token, &reference, self.clock.now())
+            .map_err(|e| LookupError::Unauthorized(Some(e)))?;
+        Ok(reference)
+    }
+
     /// The order behind a shopper's access token, with its payments (one request).
     pub async fn view(
         &self,
         reference: &str,
         token: Option<&str>,
     ) -> Result<(Order, Vec<Payment>), LookupError> {
-        let token = token.ok_or(LookupError::Unauthorized(None))?;
-        let reference = Reference::parse(reference).map_err(|_| LookupError::Unauthorized(None))?;
-        self.tokens
-            .verify(token, &reference, self.clock.now())
-            .map_err(|e| LookupError::Unauthorized(Some(e)))?;
+        let reference = self.authorise(reference, token)?;
         match self.store.get_order_with_payments(&reference).await? {
             Some(found) if found.order.value.status != OrderStatus::Deleted => Ok((
                 found.order.value,
@@ -162,5 +194,85 @@ impl OrderLookup {
             )),
             _ => Err(LookupError::NotFound),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::memory::MemoryStore;
+    use crate::domain::{BillingAddress, CustomerProfile, Locale};
+    use crate::ports::store::OrderStore;
+    use crate::ports::{SystemClock, Write};
+
+    #[tokio::test]
+    async fn billing_on_file_is_the_order_customers_saved_billing() {
+        let store = Arc::new(MemoryStore::new());
+        let lookup = OrderLookup::new(
+            store.clone(),
+            AccessTokens::new([7u8; 32]),
+            Arc::new(SystemClock),
+        );
+        let order = crate::domain::order::tests::sample_order("ORD-10042");
+        assert_eq!(lookup.billing_on_file(&order).await.unwrap(), None);
+
+        let billing = Billing {
+            company: None,
+            name: "Jeanne Martin".into(),
+            email: "compta@example.fr".into(),
+            phone: None,
+            address: BillingAddress {
+                line1: "1 place de la Liberté".into(),
+                line2: None,
+                postcode: "83000".into(),
+                city: "Toulon".into(),
+                country: "FR".into(),
+            },
+        };
+        let profile = |billing| CustomerProfile {
+            id: customer_id(&order.customer.email),
+            email: order.customer.email.clone(),
+            locale: Locale::Fr,
+            billing,
+            provider_customer: None,
+        };
+        store
+            .transact(vec![Write::PutCustomer {
+                customer: profile(None),
+                expected_version: None,
+            }])
+            .await
+            .unwrap();
+        // A profile without billing (PSP customer only) is not "on file".
+        assert_eq!(lookup.billing_on_file(&order).await.unwrap(), None);
+        store
+            .transact(vec![Write::PutCustomer {
+                customer: profile(Some(billing.clone())),
+                expected_version: Some(1),
+            }])
+            .await
+            .unwrap();
+        assert_eq!(lookup.billing_on_file(&order).await.unwrap(), Some(billing));
+
+        store.insert_order(&order).await.unwrap();
+        let (token, _) =
+            AccessTokens::new([7u8; 32]).issue(&order.reference, time::OffsetDateTime::now_utc());
+        let found = lookup
+            .billing_on_file_for("ORD-10042", Some(&token))
+            .await
+            .unwrap();
+        assert_eq!(found.map(|b| b.address.city), Some("Toulon".into()));
+        assert!(matches!(
+            lookup.billing_on_file_for("ORD-10042", None).await,
+            Err(LookupError::Unauthorized(_))
+        ));
+        assert!(matches!(
+            lookup.billing_on_file_for("ORD-10043", Some(&token)).await,
+            Err(LookupError::Unauthorized(_))
+        ));
+
+        let mut stranger = order.clone();
+        stranger.customer.email = "someone.else@example.fr".into();
+        assert_eq!(lookup.billing_on_file(&stranger).await.unwrap(), None);
     }
 }

@@ -1,4 +1,5 @@
-//! Router of the `order-lookup` function: `POST /v1/order-lookups`, `GET /v1/orders/{reference}`.
+//! Router of the `order-lookup` function: `POST /v1/order-lookups`, `GET /v1/orders/{reference}`,
+//! `GET /v1/orders/{reference}/billing`.
 
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -9,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::client_ip::ClientIp;
 use super::json_body::StrictJson;
-use super::views::{Audience, OrderView};
+use super::views::{Audience, BillingSummary, OrderView};
 use super::{bearer_token, Problem};
 use crate::app::{LookupError, OrderLookup};
 
@@ -81,9 +82,31 @@ async fn view_order(
     ))
 }
 
+#[derive(Debug, Serialize)]
+pub struct BillingOnFileResponse {
+    pub billing_on_file: Option<BillingSummary>,
+}
+
+/// `GET /v1/orders/{reference}/billing`: the billing details on file for the order's customer,
+/// redacted, so the checkout page can offer to reuse them (`billing` omitted when paying).
+async fn billing_on_file(
+    State(lookup): State<OrderLookup>,
+    Path(reference): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let billing = lookup
+        .billing_on_file_for(&reference, bearer_token(&headers))
+        .await?;
+    let body = BillingOnFileResponse {
+        billing_on_file: billing.as_ref().map(BillingSummary::new),
+    };
+    Ok(private(Json(body).into_response()))
+}
+
 pub fn order_lookup_router(lookup: OrderLookup) -> Router {
     Router::new()
         .route("/v1/order-lookups", post(look_up_order))
         .route("/v1/orders/{reference}", get(view_order))
+        .route("/v1/orders/{reference}/billing", get(billing_on_file))
         .with_state(lookup)
 }

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::app::payment_view::PaymentView;
-use crate::domain::{Address, Currency, Customer, Order, Payment};
+use crate::domain::{Address, Billing, Currency, Customer, Order, Payment};
 
 #[derive(Debug, Serialize)]
 pub struct OrderView {
@@ -59,6 +59,28 @@ pub struct TotalsView {
     pub net: String,
     pub tax: String,
     pub gross: String,
+}
+
+/// Billing details on file as the shopper's pages may show them: no more than the redacted
+/// shipping address already shows (initials, postcode, city, country), since whoever knows the
+/// reference and postcode can read it.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct BillingSummary {
+    pub name: String,
+    pub postcode: String,
+    pub city: String,
+    pub country: String,
+}
+
+impl BillingSummary {
+    pub fn new(billing: &Billing) -> Self {
+        Self {
+            name: initials(&billing.name),
+            postcode: billing.address.postcode.clone(),
+            city: billing.address.city.clone(),
+            country: billing.address.country.clone(),
+        }
+    }
 }
 
 /// "Jeanne Martin" → "J. M."
@@ -156,5 +178,26 @@ mod tests {
         let full = serde_json::to_value(OrderView::new(&order, &[], Audience::BackOffice)).unwrap();
         assert_eq!(full["shipping"]["address"]["line1"], "9 rue d'Antrechaus");
         assert_eq!(full["customer"]["email"], "buyer@example.fr");
+    }
+
+    #[test]
+    fn billing_summary_shows_no_street_email_phone_or_company() {
+        let billing = Billing {
+            company: Some("Atelier Martin".into()),
+            name: "Jeanne Marie Martin".into(),
+            email: "compta@example.fr".into(),
+            phone: Some("+33 6 12 34 56 78".into()),
+            address: crate::domain::BillingAddress {
+                line1: "1 place de la Liberté".into(),
+                line2: Some("Bât. B".into()),
+                postcode: "83000".into(),
+                city: "Toulon".into(),
+                country: "FR".into(),
+            },
+        };
+        assert_eq!(
+            serde_json::to_value(BillingSummary::new(&billing)).unwrap(),
+            serde_json::json!({"name": "J. M. M.", "postcode": "83000", "city": "Toulon", "country": "FR"})
+        );
     }
 }

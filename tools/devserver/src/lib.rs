@@ -5,6 +5,7 @@
 mod demo;
 pub mod notifications;
 pub mod sandbox_psp;
+pub mod web;
 
 use std::sync::Arc;
 
@@ -167,7 +168,8 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
             .merge(payments_router(payments))
             .merge(webhooks_router(webhooks))
             .merge(notifications::outbox_router(mailer))
-            .nest("/sandbox-psp", sandbox.router()),
+            .nest("/sandbox-psp", sandbox.router())
+            .merge(web::router(&web::default_dir())),
     );
     Ok(DevApp {
         router,

@@ -1,0 +1,78 @@
+# Sourced by scripts/test: the shopper pages' browser tests (tests/browser) in headless
+# Chromium against a devserver started here on a free port, stopped whatever happens.
+# Installs what a fresh Debian machine lacks: Debian's chromium (apt, as root) and the pinned
+# npm packages (npm ci).
+
+DEVSERVER_PID=""
+BROWSER_PASSED=0
+BROWSER_FAILED=0
+
+stop_devserver() {
+  if [ -n "$DEVSERVER_PID" ] && kill -0 "$DEVSERVER_PID" 2>/dev/null; then
+    kill "$DEVSERVER_PID" 2>/dev/null || true
+    wait "$DEVSERVER_PID" 2>/dev/null || true
+  fi
+  DEVSERVER_PID=""
+}
+
+ensure_browser_tools() {
+  if ! command -v chromium >/dev/null 2>&1; then
+    echo "== installing Debian's chromium"
+    apt-get update -qq || return 1
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || return 1
+  fi
+  echo "== npm ci (tests/browser)"
+  (cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund --loglevel=error) || return 1
+}
+
+# Starts target/debug/encaisse-dev (memory store) on a free port; sets BASE_URL.
+start_devserver() {
+  local port log
+  port=$(free_port)
+  mkdir -p "$ROOT/target"
+  log="$ROOT/target/devserver-browser.log"
+  cargo build -p encaisse-dev --quiet || return 1
+  # The memory store: each run starts from the seeded quotes, whatever moto holds.
+  env -u AWS_ENDPOINT_URL ENCAISSE_LISTEN="127.0.0.1:$port" ADMIN_API_KEY="$BROWSER_ADMIN_KEY" \
+    RUST_LOG=warn "${CARGO_TARGET_DIR:-$ROOT/target}/debug/encaisse-dev" >"$log" 2>&1 &
+  DEVSERVER_PID=$!
+  for _ in $(seq 1 150); do
+    if curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then
+      BASE_URL="http://127.0.0.1:$port"
+      echo "== devserver on $BASE_URL (pid $DEVSERVER_PID)"
+      return 0
+    fi
+    if ! kill -0 "$DEVSERVER_PID" 2>/dev/null; then break; fi
+    sleep 0.2
+  done
+  echo "devserver did not start; its log:" >&2
+  cat "$log" >&2
+  return 1
+}
+
+# Runs the browser tests; their counts land in BROWSER_PASSED / BROWSER_FAILED, and the
+# return code says whether they all passed. Called as `run_browser_tests || rc=$?`, where
+# `set -e` does not apply, so every step checks its own failure.
+run_browser_tests() {
+  local tap="$ROOT/target/browser-tests.tap" rc=0 started
+  BROWSER_ADMIN_KEY="browser-tests-admin-key-0123456789abcdef"
+  BROWSER_FAILED=1 # until the run's own counts say otherwise
+  ensure_browser_tools || return 1
+  start_devserver || return 1
+  # Only this run's screenshots and results.
+  rm -rf "$ROOT/test-output/browser"
+  started=$(date +%s)
+  (cd "$ROOT/tests/browser" && BASE_URL="$BASE_URL" ADMIN_API_KEY="$BROWSER_ADMIN_KEY" \
+    BROWSER_OUTPUT="$ROOT/test-output/browser" \
+    node --test --test-concurrency=1 --test-timeout=120000 \
+      --test-reporter=spec --test-reporter-destination=stdout \
+      --test-reporter=tap --test-reporter-destination="$tap" tests/) || rc=$?
+  stop_devserver
+  BROWSER_PASSED=$(awk '/^# pass / { print $3 }' "$tap" | tail -1)
+  BROWSER_FAILED=$(awk '/^# fail / { print $3 }' "$tap" | tail -1)
+  BROWSER_PASSED=${BROWSER_PASSED:-0}
+  BROWSER_FAILED=${BROWSER_FAILED:-0}
+  if [ "$rc" -ne 0 ] && [ "$BROWSER_FAILED" -eq 0 ]; then BROWSER_FAILED=1; fi
+  echo "== browser tests: $BROWSER_PASSED passed, $BROWSER_FAILED failed in $(( $(date +%s) - started )) s (screenshots: test-output/browser/)"
+  return "$rc"
+}

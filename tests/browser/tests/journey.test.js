@@ -1,0 +1,106 @@
+// The whole shopper journey in headless Chromium against the devserver and its sandbox PSP:
+// "Payer maintenant" link → lookup → order → billing and method → PSP page → return page.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  adminOrder, BASE_URL, checkAccessibility, createOrder, fillBilling, launch, newPage,
+  openOrder, outcome, payOnPspPage, screenshot,
+} from "../lib/harness.js";
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+describe("card journey", () => {
+  test("pay now link → order → billing → card 4242 → paid, every page accessible", async () => {
+    const shop = await createOrder({ postcode: "13 001" });
+    const page = await newPage(browser);
+
+    await page.goto(`${BASE_URL}/pay?ref=${shop.reference}`);
+    assert.equal(await page.locator("html").getAttribute("lang"), "fr");
+    assert.equal(await page.getByLabel("Référence de commande").inputValue(), shop.reference);
+    // The link pre-fills the reference, so the postcode field has the focus.
+    assert.equal(await page.evaluate(() => document.activeElement?.id), "postcode");
+    await checkAccessibility(page, "01-lookup");
+    await screenshot(page, "01-lookup");
+    await page.getByLabel("Code postal de livraison").fill("13001");
+    await page.getByRole("button", { name: "Afficher ma commande" }).click();
+
+    await page.waitForURL(/\/order\.html\?ref=/);
+    await page.getByRole("heading", { level: 1, name: `Commande ${shop.reference}` }).waitFor();
+    const table = page.getByRole("table");
+    await table.getByRole("rowheader", { name: /Lampe de bureau/ }).waitFor();
+    const lamp = table.getByRole("row", { name: /Lampe de bureau/ });
+    assert.match(await lamp.innerText(), /\b2\b/);
+    assert.match(await lamp.innerText(), /49,90\s€/);
+    assert.match(await lamp.innerText(), /99,80\s€/);
+    assert.match(await table.getByRole("row", { name: /Livraison \(carrier\)/ }).innerText(), /9,90\s€/);
+    const gross = shop.order.totals.gross.replace(".", ",");
+    assert.match(await table.getByRole("row", { name: /Total TTC/ }).innerText(), new RegExp(`${gross}\\s€`));
+    assert.equal(await page.locator("[data-status]").innerText(), "En attente de paiement");
+    await checkAccessibility(page, "02-order");
+    await screenshot(page, "02-order");
+
+    await page.getByRole("link", { name: /^Payer / }).click();
+    await page.waitForURL(/\/checkout\.html\?ref=/);
+    await page.getByRole("heading", { name: "Facturation et paiement" }).waitFor();
+    // Only the card is offered today, and it is chosen.
+    const methods = page.getByRole("group", { name: "Moyen de paiement" }).getByRole("radio");
+    assert.equal(await methods.count(), 1);
+    assert.equal(await page.getByLabel("Carte bancaire").isChecked(), true);
+    // No card field on our pages: the PSP's page collects the card.
+    assert.equal(await page.locator("input[autocomplete^='cc-'], input[name*='card' i]").count(), 0);
+    await fillBilling(page);
+    await checkAccessibility(page, "03-checkout");
+    await screenshot(page, "03-checkout");
+    await page.getByRole("button", { name: /^Payer / }).click();
+
+    await payOnPspPage(page, "4242 4242 4242 4242");
+    assert.equal(await outcome(page), "paid");
+    await page.getByRole("heading", { level: 1, name: "Paiement accepté" }).waitFor();
+    await checkAccessibility(page, "04-return-paid");
+    await screenshot(page, "04-return-paid");
+
+    const stored = await adminOrder(shop.reference);
+    assert.equal(stored.status, "authorised");
+    assert.equal(stored.payments.length, 1);
+    assert.deepEqual(page.jsErrors, []);
+    await page.context().close();
+  });
+
+  test("3-D Secure card: the bank's page, its code, then paid", async () => {
+    const shop = await createOrder();
+    const page = await newPage(browser);
+    await openOrder(page, shop);
+    await page.getByRole("link", { name: /^Payer / }).click();
+    await fillBilling(page);
+    await page.getByRole("button", { name: /^Payer / }).click();
+    await payOnPspPage(page, "4000 0027 6000 3184");
+    await page.waitForURL(/\/sandbox-psp\/3ds\//);
+    const code = await page.locator("[data-test-code]").innerText();
+    await page.getByLabel("One-time code sent to your phone").fill(code);
+    await page.getByRole("button", { name: "Confirm" }).click();
+    assert.equal(await outcome(page), "paid");
+    assert.equal((await adminOrder(shop.reference)).status, "authorised");
+    assert.deepEqual(page.jsErrors, []);
+    await page.context().close();
+  });
+
+  test("declined card, then another card on the same PSP page: paid once", async () => {
+    const shop = await createOrder();
+    const page = await newPage(browser);
+    await openOrder(page, shop);
+    await page.getByRole("link", { name: /^Payer / }).click();
+    await fillBilling(page);
+    await page.getByRole("button", { name: /^Payer / }).click();
+    await payOnPspPage(page, "4000 0000 0000 0002", { expectDecline: true });
+    assert.match(await page.getByRole("alert").innerText(), /declined/i);
+    await screenshot(page, "05-psp-declined");
+    await payOnPspPage(page, "4242 4242 4242 4242");
+    assert.equal(await outcome(page), "paid");
+    const stored = await adminOrder(shop.reference);
+    assert.equal(stored.status, "authorised");
+    assert.equal(stored.payments.length, 1);
+    await page.context().close();
+  });
+});

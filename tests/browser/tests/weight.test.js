@@ -1,0 +1,82 @@
+// Page weight: HTML + CSS + JS bytes actually transferred for each page with a cold cache
+// (Chromium's own transfer sizes, headers included separately), written to
+// test-output/browser/page-weights.json and held under a budget.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  BASE_URL, createOrder, fillBilling, launch, newPage, outcome, payOnPspPage, writeResult,
+} from "../lib/harness.js";
+
+const BUDGET_BYTES = 40 * 1024; // per page, bodies; today's pages are well under it
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+test("each page's HTML + CSS + JS stays under 40 KB", async () => {
+  const page = await newPage(browser);
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.setCacheDisabled", { cacheDisabled: true });
+
+  let current = null;
+  const weights = {};
+  page.on("requestfinished", async (request) => {
+    const url = new URL(request.url());
+    const ours = url.origin === BASE_URL && !url.pathname.startsWith("/sandbox-psp/")
+      && !url.pathname.startsWith("/v1/");
+    if (!current || !ours || !["document", "stylesheet", "script"].includes(request.resourceType())) return;
+    const record = current;
+    record.pending += 1;
+    const sizes = await request.sizes();
+    const response = await request.response();
+    record.files[url.pathname] = { status: response?.status(), body: sizes.responseBodySize, headers: sizes.responseHeadersSize };
+    record.pending -= 1;
+  });
+  async function measure(name, navigate) {
+    current = { files: {}, pending: 0 };
+    weights[name] = current;
+    await navigate();
+    await page.waitForLoadState("networkidle");
+    const deadline = Date.now() + 5000;
+    while (current.pending > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    current = null;
+  }
+
+  const shop = await createOrder();
+  await measure("lookup", () => page.goto(`${BASE_URL}/pay?ref=${shop.reference}`));
+  await page.getByLabel("Code postal de livraison").fill(shop.postcode);
+  await measure("order", () => page.getByRole("button", { name: "Afficher ma commande" }).click()
+    .then(() => page.waitForURL(/\/order\.html/)));
+  await measure("checkout", () => page.getByRole("link", { name: /^Payer / }).click()
+    .then(() => page.waitForURL(/\/checkout\.html/)));
+  await fillBilling(page);
+  await page.getByRole("button", { name: /^Payer / }).click();
+  await payOnPspPage(page, "4242 4242 4242 4242", { submit: false });
+  await measure("return", async () => {
+    await page.getByRole("button", { name: /^Pay / }).click();
+    assert.equal(await outcome(page), "paid");
+  });
+
+  const summary = {};
+  for (const [name, { files }] of Object.entries(weights)) {
+    const list = Object.entries(files);
+    assert.ok(list.length >= 3, `${name}: ${JSON.stringify(files)}`);
+    for (const [path, f] of list) assert.equal(f.status, 200, `${name} ${path} was not transferred`);
+    const body = list.reduce((sum, [, f]) => sum + f.body, 0);
+    const headers = list.reduce((sum, [, f]) => sum + f.headers, 0);
+    summary[name] = {
+      files: list.length,
+      body_bytes: body,
+      body_kb: Number((body / 1024).toFixed(1)),
+      with_headers_kb: Number(((body + headers) / 1024).toFixed(1)),
+      detail: files,
+    };
+    assert.ok(body < BUDGET_BYTES, `${name}: ${body} bytes over the ${BUDGET_BYTES} budget`);
+  }
+  writeResult("page-weights.json", summary);
+  for (const [name, s] of Object.entries(summary)) {
+    console.log(`page weight ${name}: ${s.body_kb} KB (${s.files} files, ${s.with_headers_kb} KB with headers)`);
+  }
+  await page.context().close();
+});

@@ -1,0 +1,241 @@
+// Checkout page: billing details (the shop's copy, shown redacted, or typed and optionally
+// remembered on this device)
+// and the payment method, then off to the PSP's hosted page. No card data is ever asked here.
+import { ApiError, getBillingOnFile, getOrder, normaliseReference, sendToLookup, tokenFor } from "./api.js";
+import { onLanguageChange, setupLanguage, t } from "./i18n.js";
+import { country, el, money } from "./format.js";
+import { errorMessage, PaymentStarter, unfinishedPayment } from "./payment-flow.js";
+
+const BILLING_KEY = "encaisse.billing";
+
+// Methods the API takes today. Later ones (saved card, SEPA, instalments, vouchers, promo
+// code, credit) are added here with their own fields once the API accepts them; a method is
+// never listed before it works.
+const METHODS = [
+  { id: "card", label: "method.card", hint: "method.card.hint", fields: () => ({}) },
+];
+
+const COUNTRIES = ["FR", "BE", "LU", "CH", "MC", "DE", "ES", "IT", "NL", "PT", "AT", "IE", "GB"];
+
+// [field id, API path under billing, label key, autocomplete, required, input type]
+const FIELDS = [
+  ["company", "company", "checkout.company", "billing organization", false, "text"],
+  ["name", "name", "checkout.name", "billing name", true, "text"],
+  ["email", "email", "checkout.email", "billing email", true, "email"],
+  ["phone", "phone", "checkout.phone", "billing tel", false, "tel"],
+  ["line1", "address.line1", "checkout.line1", "billing address-line1", true, "text"],
+  ["line2", "address.line2", "checkout.line2", "billing address-line2", false, "text"],
+  ["postcode", "address.postcode", "checkout.postcode", "billing postal-code", true, "text"],
+  ["city", "address.city", "checkout.city", "billing address-level2", true, "text"],
+];
+
+const reference = normaliseReference(new URL(window.location.href).searchParams.get("ref"));
+const token = tokenFor(reference);
+const status = document.getElementById("status");
+const errorBox = document.getElementById("error");
+const root = document.getElementById("checkout");
+
+let order = null;
+let starter = null;
+const state = {
+  billingMode: null, values: null, remember: false, prefilled: false, errors: {}, notice: null, error: null,
+};
+
+function remembered() {
+  try { return JSON.parse(localStorage.getItem(BILLING_KEY) || "null"); } catch { return null; }
+}
+
+function remember(values) {
+  try {
+    if (values) localStorage.setItem(BILLING_KEY, JSON.stringify(values));
+    else localStorage.removeItem(BILLING_KEY);
+  } catch { /* storage disabled: nothing remembered */ }
+}
+
+function readForm() {
+  const values = {};
+  for (const [id] of FIELDS) values[id] = document.getElementById(id)?.value ?? "";
+  values.country = document.getElementById("country")?.value ?? "FR";
+  return values;
+}
+
+function billingBody(v) {
+  const opt = (s) => (s.trim() ? s.trim() : null);
+  return {
+    company: opt(v.company), name: v.name.trim(), email: v.email.trim(), phone: opt(v.phone),
+    address: {
+      line1: v.line1.trim(), line2: opt(v.line2), postcode: v.postcode.trim(), city: v.city.trim(),
+      country: v.country,
+    },
+  };
+}
+
+function input(id, labelKey, autocomplete, required, type, value) {
+  const error = state.errors[id];
+  return [
+    el("label", { for: id }, t(labelKey)),
+    el("input", {
+      id, name: id, type, autocomplete, required, value: value ?? "",
+      "aria-invalid": error ? "true" : null,
+      "aria-describedby": error ? `${id}-error` : null,
+    }),
+    error ? el("p", { class: "error", id: `${id}-error` }, error) : null,
+  ];
+}
+
+function onFileText() {
+  const b = order.billing_on_file;
+  return t("checkout.billing.onFile", { summary: `${b.name}, ${b.postcode} ${b.city}, ${country(b.country)}` });
+}
+
+function billingSection() {
+  const v = state.values;
+  const mode = (value, text) => el("div", { class: "choice" },
+    el("input", { type: "radio", id: `billing-${value}`, name: "billing-mode", value, checked: state.billingMode === value }),
+    el("label", { for: `billing-${value}` }, text));
+  const select = el("select", { id: "country", name: "country", autocomplete: "billing country" },
+    COUNTRIES.map((code) => el("option", { value: code, selected: v.country === code }, country(code))));
+  const fields = el("div", { id: "billing-fields", hidden: state.billingMode !== "new" },
+    state.prefilled ? el("p", { class: "hint" }, t("checkout.prefilled")) : null,
+    FIELDS.map(([id, , key, auto, required, type]) => input(id, key, auto, required, type, v[id])),
+    el("label", { for: "country" }, t("checkout.country")), select,
+    el("div", { class: "choice" },
+      el("input", { type: "checkbox", id: "remember", name: "remember", checked: state.remember }),
+      el("label", { for: "remember" }, t("checkout.remember"))));
+  const fieldset = el("fieldset", {},
+    el("legend", {}, t("checkout.billing")),
+    // Offered only when the shop has billing details for this customer (shown redacted).
+    order.billing_on_file ? [mode("on-file", onFileText()), mode("new", t("checkout.billing.new"))] : null,
+    fields);
+  fieldset.addEventListener("change", (event) => {
+    if (event.target.name !== "billing-mode") return;
+    state.values = readForm();
+    state.billingMode = event.target.value;
+    fields.hidden = state.billingMode !== "new";
+  });
+  return fieldset;
+}
+
+function methodSection() {
+  return el("fieldset", {},
+    el("legend", {}, t("checkout.method")),
+    METHODS.map((m, i) => el("div", { class: "choice" },
+      el("input", { type: "radio", id: `method-${m.id}`, name: "method", value: m.id, checked: i === 0, "aria-describedby": `method-${m.id}-hint` }),
+      el("div", {},
+        el("label", { for: `method-${m.id}` }, t(m.label)),
+        el("p", { class: "hint", id: `method-${m.id}-hint` }, t(m.hint))))));
+}
+
+function render() {
+  if (!order) return;
+  errorBox.textContent = state.error ?? "";
+  status.replaceChildren(state.notice === "checkout.billing.noneOnFile" || state.notice === "checkout.redirecting"
+    ? el("p", { class: "notice" }, t(state.notice)) : "");
+  const amount = money(order.amount_due, order.currency);
+  const form = el("form", { id: "pay", novalidate: true },
+    el("p", {}, t("checkout.amount"), " : ", el("strong", { class: "amount" }, amount)),
+    billingSection(),
+    methodSection(),
+    el("button", { type: "submit" }, t("checkout.submit", { amount })));
+  form.addEventListener("submit", submit);
+  root.replaceChildren(form);
+}
+
+function validate(values) {
+  const errors = {};
+  for (const [id, , , , required] of FIELDS) {
+    if (required && !values[id].trim()) errors[id] = t("checkout.required");
+  }
+  return errors;
+}
+
+async function submit(event) {
+  event.preventDefault();
+  state.values = readForm();
+  state.remember = document.getElementById("remember")?.checked ?? false;
+  state.errors = {};
+  state.error = null;
+  const method = METHODS.find((m) => m.id === (new FormData(event.target).get("method") || "card"));
+  const extra = { ...method.fields() };
+  if (state.billingMode === "new") {
+    state.errors = validate(state.values);
+    if (Object.keys(state.errors).length) {
+      state.error = t("checkout.fix");
+      render();
+      document.querySelector("[aria-invalid='true']")?.focus();
+      return;
+    }
+    extra.billing = billingBody(state.values);
+  }
+  const button = event.target.querySelector("button[type='submit']");
+  button.disabled = true;
+  try {
+    const url = await starter.start(extra);
+    if (state.billingMode === "new") remember(state.remember ? state.values : null);
+    state.notice = "checkout.redirecting";
+    status.replaceChildren(el("p", { class: "notice" }, t("checkout.redirecting")));
+    window.location.assign(url);
+  } catch (error) {
+    button.disabled = false;
+    if (error instanceof ApiError && error.status === 401) return sendToLookup(reference);
+    const field = error instanceof ApiError ? error.problem.field || "" : "";
+    if (error instanceof ApiError && error.status === 422 && field === "billing") {
+      // The details on file went away meanwhile: ask for them.
+      order.billing_on_file = null;
+      state.billingMode = "new";
+      state.notice = "checkout.billing.noneOnFile";
+      render();
+      document.getElementById("name")?.focus();
+      return;
+    }
+    if (error instanceof ApiError && error.status === 422 && field.startsWith("billing.")) {
+      const entry = FIELDS.find(([, path]) => `billing.${path}` === field);
+      const id = entry ? entry[0] : field === "billing.address.country" ? "country" : null;
+      if (id) state.errors[id] = error.problem.detail || t("checkout.required");
+      state.error = errorMessage(error);
+      render();
+      if (id) document.getElementById(id)?.focus();
+      return;
+    }
+    state.error = errorMessage(error);
+    render();
+  }
+}
+
+async function load() {
+  let onFile = null;
+  try {
+    // The details on file are a convenience: if they cannot be read, the form is enough.
+    const billing = getBillingOnFile(reference, token).catch(() => ({ billing_on_file: null }));
+    order = await getOrder(reference, token);
+    onFile = (await billing).billing_on_file;
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 401 || error.status === 404)) return sendToLookup(reference);
+    status.replaceChildren("");
+    errorBox.textContent = errorMessage(error);
+    return;
+  }
+  if (order.status !== "awaiting_payment" && !unfinishedPayment(order)) {
+    // Nothing to pay here (paid meanwhile, or not payable): the order page says why.
+    window.location.replace(`/order.html?ref=${encodeURIComponent(reference)}`);
+    return;
+  }
+  order.billing_on_file = onFile;
+  starter = new PaymentStarter(reference, token);
+  const saved = remembered();
+  state.values = { country: "FR", ...(saved || {}) };
+  state.remember = Boolean(saved);
+  state.billingMode = order.billing_on_file ? "on-file" : "new";
+  state.prefilled = Boolean(saved);
+  render();
+}
+
+setupLanguage();
+onLanguageChange(() => {
+  if (!order) return;
+  state.values = readForm();
+  state.remember = document.getElementById("remember")?.checked ?? state.remember;
+  render();
+});
+if (!reference || !token) sendToLookup(reference);
+else load();

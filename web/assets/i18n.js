@@ -1,0 +1,252 @@
+// French by default, English on request; the choice is remembered on this device.
+// Static text carries data-i18n="key" (its French text is in the HTML, so the page reads
+// right before this runs); dynamic text goes through t().
+
+const STORAGE_KEY = "encaisse.lang";
+
+const TEXT = {
+  fr: {
+    "skip": "Aller au contenu",
+    "brand": "Paiement de commande",
+    "switch": "English",
+    "switch.label": "Read this page in English",
+    "footer": "Les données de carte sont saisies uniquement sur la page sécurisée du prestataire de paiement.",
+    "lookup.title": "Retrouver ma commande",
+    "lookup.intro": "Saisissez la référence figurant sur votre devis et le code postal de livraison.",
+    "lookup.reference": "Référence de commande",
+    "lookup.reference.hint": "Par exemple ORD-10042",
+    "lookup.postcode": "Code postal de livraison",
+    "lookup.submit": "Afficher ma commande",
+    "lookup.notFound": "Aucune commande ne correspond à cette référence et à ce code postal. Vérifiez les deux et réessayez.",
+    "lookup.tooMany": "Trop de tentatives infructueuses. Réessayez dans {minutes} min.",
+    "lookup.expired": "Votre session a expiré : saisissez à nouveau le code postal pour continuer.",
+    "lookup.required.reference": "Saisissez la référence de commande.",
+    "lookup.required.postcode": "Saisissez le code postal de livraison.",
+    "error.invalid": "Vérifiez ce champ : {detail}",
+    "error.network": "Le service ne répond pas. Vérifiez votre connexion et réessayez.",
+    "error.unavailable": "Le service est momentanément indisponible. Réessayez dans quelques instants.",
+    "error.generic": "Une erreur est survenue ({status}). Réessayez.",
+    "loading": "Chargement…",
+    "order.title": "Commande {reference}",
+    "order.status": "Statut",
+    "order.created": "Créée le",
+    "order.shipTo": "Livraison à",
+    "order.lines": "Articles",
+    "order.item": "Article",
+    "order.qty": "Quantité",
+    "order.unit": "Prix unitaire HT",
+    "order.total": "Total HT",
+    "order.vat": "TVA",
+    "order.shipping": "Livraison ({method})",
+    "order.net": "Total HT",
+    "order.tax": "TVA",
+    "order.gross": "Total TTC",
+    "order.due": "Reste à payer",
+    "order.pay": "Payer {amount}",
+    "order.nothingDue": "Cette commande ne peut pas être payée en ligne maintenant.",
+    "order.paid": "Le paiement de cette commande est accepté. Merci !",
+    "order.back": "Retrouver une autre commande",
+    "status.awaiting_payment": "En attente de paiement",
+    "status.payment_pending": "Paiement en cours",
+    "status.under_review": "En cours de vérification",
+    "status.authorised": "Paiement accepté",
+    "status.partially_captured": "Expédiée en partie",
+    "status.captured": "Expédiée",
+    "status.partially_refunded": "Remboursée en partie",
+    "status.refunded": "Remboursée",
+    "status.cancelled": "Annulée",
+    "status.deleted": "Supprimée",
+    "unfinished.title": "Un paiement n'est pas terminé",
+    "unfinished.text": "Vous avez commencé à payer {amount} le {date} sans terminer. Vous pouvez reprendre ce paiement ou l'abandonner.",
+    "unfinished.resume": "Reprendre le paiement",
+    "unfinished.delete": "Abandonner ce paiement",
+    "unfinished.deleted": "Le paiement inachevé est abandonné. Rien n'a été débité.",
+    "unfinished.confirming": "Ce paiement vient d'être validé ; son résultat arrive. Actualisez dans quelques secondes.",
+    "checkout.title": "Facturation et paiement",
+    "checkout.amount": "Montant à payer",
+    "checkout.billing": "Coordonnées de facturation",
+    "checkout.billing.onFile": "Utiliser les coordonnées enregistrées : {summary}",
+    "checkout.billing.new": "Saisir d'autres coordonnées de facturation",
+    "checkout.billing.noneOnFile": "Aucune coordonnée de facturation n'est enregistrée pour vous : saisissez-les ci-dessous.",
+    "checkout.company": "Société (facultatif)",
+    "checkout.name": "Nom et prénom",
+    "checkout.email": "Adresse e-mail",
+    "checkout.phone": "Téléphone (facultatif)",
+    "checkout.line1": "Adresse",
+    "checkout.line2": "Complément d'adresse (facultatif)",
+    "checkout.postcode": "Code postal",
+    "checkout.city": "Ville",
+    "checkout.country": "Pays",
+    "checkout.remember": "Mémoriser ces coordonnées sur cet appareil",
+    "checkout.prefilled": "Coordonnées pré-remplies depuis votre précédente commande sur cet appareil.",
+    "checkout.method": "Moyen de paiement",
+    "method.card": "Carte bancaire",
+    "method.card.hint": "Vous saisirez votre carte sur la page sécurisée de notre prestataire de paiement.",
+    "checkout.submit": "Payer {amount}",
+    "checkout.redirecting": "Redirection vers la page de paiement sécurisée…",
+    "checkout.required": "Ce champ est obligatoire.",
+    "checkout.notPayable": "Cette commande ne peut pas être payée maintenant ({detail}).",
+    "checkout.fix": "Corrigez le champ signalé.",
+    "return.title": "Résultat du paiement",
+    "return.checking": "Vérification du paiement…",
+    "return.paid.title": "Paiement accepté",
+    "return.paid": "Votre paiement de {amount} est accepté. Votre carte sera débitée à l'expédition. Un e-mail de confirmation vous est envoyé.",
+    "return.failed.title": "Paiement non abouti",
+    "return.failed": "Le paiement n'a pas abouti et rien n'a été débité. Vous pouvez réessayer.",
+    "return.processing.title": "Paiement en cours de traitement",
+    "return.processing": "Votre banque n'a pas encore confirmé le paiement. Cette page vérifie à nouveau toutes les 5 secondes ; vous pouvez aussi l'actualiser.",
+    "return.processing.stopped": "Votre banque n'a toujours pas confirmé le paiement. Actualisez pour vérifier à nouveau, ou consultez votre commande plus tard.",
+    "return.refresh": "Actualiser",
+    "return.cancelled.title": "Paiement non terminé",
+    "return.cancelled": "Vous avez quitté la page de paiement sans payer. Rien n'a été débité.",
+    "return.order": "Voir ma commande",
+    "return.retry": "Réessayer le paiement",
+  },
+  en: {
+    "skip": "Skip to content",
+    "brand": "Order payment",
+    "switch": "Français",
+    "switch.label": "Lire cette page en français",
+    "footer": "Card details are entered only on the payment provider's secure page.",
+    "lookup.title": "Find my order",
+    "lookup.intro": "Enter the reference shown on your quote and the delivery postcode.",
+    "lookup.reference": "Order reference",
+    "lookup.reference.hint": "For example ORD-10042",
+    "lookup.postcode": "Delivery postcode",
+    "lookup.submit": "Show my order",
+    "lookup.notFound": "No order matches this reference and postcode. Check both and try again.",
+    "lookup.tooMany": "Too many failed attempts. Try again in {minutes} min.",
+    "lookup.expired": "Your session has expired: enter the postcode again to continue.",
+    "lookup.required.reference": "Enter the order reference.",
+    "lookup.required.postcode": "Enter the delivery postcode.",
+    "error.invalid": "Check this field: {detail}",
+    "error.network": "The service is not answering. Check your connection and try again.",
+    "error.unavailable": "The service is briefly unavailable. Try again in a moment.",
+    "error.generic": "Something went wrong ({status}). Please try again.",
+    "loading": "Loading…",
+    "order.title": "Order {reference}",
+    "order.status": "Status",
+    "order.created": "Created on",
+    "order.shipTo": "Delivery to",
+    "order.lines": "Items",
+    "order.item": "Item",
+    "order.qty": "Quantity",
+    "order.unit": "Unit price excl. VAT",
+    "order.total": "Total excl. VAT",
+    "order.vat": "VAT",
+    "order.shipping": "Delivery ({method})",
+    "order.net": "Total excl. VAT",
+    "order.tax": "VAT",
+    "order.gross": "Total incl. VAT",
+    "order.due": "Amount due",
+    "order.pay": "Pay {amount}",
+    "order.nothingDue": "This order cannot be paid online now.",
+    "order.paid": "The payment for this order is accepted. Thank you!",
+    "order.back": "Find another order",
+    "status.awaiting_payment": "Awaiting payment",
+    "status.payment_pending": "Payment in progress",
+    "status.under_review": "Under review",
+    "status.authorised": "Payment accepted",
+    "status.partially_captured": "Partly shipped",
+    "status.captured": "Shipped",
+    "status.partially_refunded": "Partly refunded",
+    "status.refunded": "Refunded",
+    "status.cancelled": "Cancelled",
+    "status.deleted": "Deleted",
+    "unfinished.title": "A payment is not finished",
+    "unfinished.text": "You started paying {amount} on {date} without finishing. You can resume this payment or drop it.",
+    "unfinished.resume": "Resume the payment",
+    "unfinished.delete": "Drop this payment",
+    "unfinished.deleted": "The unfinished payment is dropped. Nothing was charged.",
+    "unfinished.confirming": "This payment was just completed; its result is on its way. Refresh in a few seconds.",
+    "checkout.title": "Billing and payment",
+    "checkout.amount": "Amount to pay",
+    "checkout.billing": "Billing details",
+    "checkout.billing.onFile": "Use the details on file: {summary}",
+    "checkout.billing.new": "Enter other billing details",
+    "checkout.billing.noneOnFile": "No billing details are on file for you: please enter them below.",
+    "checkout.company": "Company (optional)",
+    "checkout.name": "Full name",
+    "checkout.email": "Email address",
+    "checkout.phone": "Phone (optional)",
+    "checkout.line1": "Address",
+    "checkout.line2": "Address line 2 (optional)",
+    "checkout.postcode": "Postcode",
+    "checkout.city": "City",
+    "checkout.country": "Country",
+    "checkout.remember": "Remember these details on this device",
+    "checkout.prefilled": "Details pre-filled from your previous order on this device.",
+    "checkout.method": "Payment method",
+    "method.card": "Card",
+    "method.card.hint": "You will enter your card on our payment provider's secure page.",
+    "checkout.submit": "Pay {amount}",
+    "checkout.redirecting": "Taking you to the secure payment page…",
+    "checkout.required": "This field is required.",
+    "checkout.notPayable": "This order cannot be paid now ({detail}).",
+    "checkout.fix": "Correct the highlighted field.",
+    "return.title": "Payment result",
+    "return.checking": "Checking the payment…",
+    "return.paid.title": "Payment accepted",
+    "return.paid": "Your payment of {amount} is accepted. Your card is charged when the order ships. A confirmation email is on its way.",
+    "return.failed.title": "Payment not completed",
+    "return.failed": "The payment did not go through and nothing was charged. You can try again.",
+    "return.processing.title": "Payment being processed",
+    "return.processing": "Your bank has not confirmed the payment yet. This page checks again every 5 seconds; you can also refresh it.",
+    "return.processing.stopped": "Your bank has still not confirmed the payment. Refresh to check again, or look at your order later.",
+    "return.refresh": "Refresh",
+    "return.cancelled.title": "Payment not finished",
+    "return.cancelled": "You left the payment page without paying. Nothing was charged.",
+    "return.order": "View my order",
+    "return.retry": "Try the payment again",
+  },
+};
+
+// Used when storage is disabled, so the switch still works for this page.
+let chosen = null;
+
+export function lang() {
+  if (chosen) return chosen;
+  let stored = null;
+  try { stored = localStorage.getItem(STORAGE_KEY); } catch { /* storage disabled */ }
+  return stored === "en" ? "en" : "fr";
+}
+
+export function locale() {
+  return lang() === "en" ? "en-GB" : "fr-FR";
+}
+
+export function t(key, params = {}) {
+  const text = TEXT[lang()][key] ?? TEXT.fr[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => String(params[name] ?? ""));
+}
+
+const listeners = [];
+
+/// Called again after a language switch, to redraw dynamic text.
+export function onLanguageChange(redraw) {
+  listeners.push(redraw);
+}
+
+function applyStatic() {
+  document.documentElement.lang = lang();
+  for (const el of document.querySelectorAll("[data-i18n]")) {
+    el.textContent = t(el.dataset.i18n);
+  }
+  const button = document.getElementById("lang-switch");
+  if (button) {
+    button.textContent = t("switch");
+    button.setAttribute("lang", lang() === "fr" ? "en" : "fr");
+    button.setAttribute("aria-label", t("switch.label"));
+  }
+}
+
+export function setupLanguage() {
+  applyStatic();
+  const button = document.getElementById("lang-switch");
+  button?.addEventListener("click", () => {
+    chosen = lang() === "fr" ? "en" : "fr";
+    try { localStorage.setItem(STORAGE_KEY, chosen); } catch { /* remembered for this page only */ }
+    applyStatic();
+    for (const redraw of listeners) redraw();
+  });
+}

@@ -1,0 +1,113 @@
+// Order page: lines, quantities, shipping, totals, status, and what the shopper can do next
+// (pay, or resume / drop an unfinished payment).
+import { ApiError, getOrder, normaliseReference, sendToLookup, tokenFor, SUCCEEDED } from "./api.js";
+import { onLanguageChange, setupLanguage, t } from "./i18n.js";
+import { country, dateTime, el, money, rate } from "./format.js";
+import { errorMessage, unfinishedPayment, unfinishedSection } from "./payment-flow.js";
+
+const reference = normaliseReference(new URL(window.location.href).searchParams.get("ref"));
+const status = document.getElementById("status");
+const errorBox = document.getElementById("error");
+const root = document.getElementById("order");
+const token = tokenFor(reference);
+
+let order = null;
+let message = null; // key of the last status message, redrawn on a language switch
+
+const isZero = (amount) => /^0*(\.0*)?$/.test(String(amount));
+
+function say(key) {
+  message = key;
+  status.replaceChildren(key ? el("p", { class: key === "unfinished.deleted" ? "success" : "" }, t(key)) : "");
+}
+
+function linesTable(o) {
+  const c = o.currency;
+  const rows = o.lines.map((line) => el("tr", {},
+    el("th", { scope: "row" }, line.description, el("br"), el("span", { class: "hint" }, line.sku)),
+    el("td", { class: "num" }, String(line.quantity)),
+    el("td", { class: "num" }, money(line.unit_price, c)),
+    el("td", { class: "num" }, rate(line.tax_rate)),
+    el("td", { class: "num" }, money(line.total, c))));
+  const foot = (label, amount, cls) => el("tr", { class: cls },
+    el("th", { scope: "row", colspan: "4" }, label), el("td", { class: "num" }, amount));
+  return el("table", {},
+    el("caption", {}, t("order.lines")),
+    el("thead", {}, el("tr", {},
+      el("th", { scope: "col" }, t("order.item")),
+      el("th", { scope: "col", class: "num" }, t("order.qty")),
+      el("th", { scope: "col", class: "num" }, t("order.unit")),
+      el("th", { scope: "col", class: "num" }, t("order.vat")),
+      el("th", { scope: "col", class: "num" }, t("order.total")))),
+    el("tbody", {},
+      rows,
+      el("tr", {},
+        el("th", { scope: "row" }, t("order.shipping", { method: o.shipping.method })),
+        el("td", { class: "num" }, ""),
+        el("td", { class: "num" }, ""),
+        el("td", { class: "num" }, rate(o.shipping.tax_rate)),
+        el("td", { class: "num" }, money(o.shipping.amount, c)))),
+    el("tfoot", {},
+      foot(t("order.net"), money(o.totals.net, c)),
+      foot(t("order.tax"), money(o.totals.tax, c)),
+      foot(t("order.gross"), money(o.totals.gross, c), "total")));
+}
+
+function nextStep(o) {
+  const open = unfinishedPayment(o);
+  if (open) {
+    return unfinishedSection(o, open, token, {
+      onDropped: () => { say("unfinished.deleted"); load(); },
+      onError: (text) => { errorBox.textContent = text; },
+    });
+  }
+  if (o.status === "awaiting_payment" && !isZero(o.amount_due)) {
+    return el("p", {}, el("a", {
+      class: "button",
+      href: `/checkout.html?ref=${encodeURIComponent(o.reference)}`,
+    }, t("order.pay", { amount: money(o.amount_due, o.currency) })));
+  }
+  if (SUCCEEDED.has(o.status)) return el("p", { class: "success" }, t("order.paid"));
+  return el("p", { class: "notice" }, t("order.nothingDue"));
+}
+
+function render() {
+  if (!order) return;
+  const o = order;
+  const a = o.shipping.address;
+  document.title = t("order.title", { reference: o.reference });
+  root.replaceChildren(
+    el("h1", {}, t("order.title", { reference: o.reference })),
+    el("dl", { class: "facts" },
+      el("dt", {}, t("order.status")),
+      el("dd", {}, el("span", { class: "status", "data-status": o.status }, t(`status.${o.status}`))),
+      el("dt", {}, t("order.created")), el("dd", {}, dateTime(o.created_at)),
+      el("dt", {}, t("order.shipTo")),
+      el("dd", {}, `${a.name}, ${a.postcode} ${a.city}, ${country(a.country)}`),
+      el("dt", {}, t("order.due")),
+      el("dd", { class: "amount" }, money(o.amount_due, o.currency))),
+    linesTable(o),
+    nextStep(o),
+    el("p", {}, el("a", { href: `/pay?ref=${encodeURIComponent(o.reference)}` }, t("order.back"))));
+}
+
+async function load() {
+  errorBox.textContent = "";
+  try {
+    order = await getOrder(reference, token);
+    if (message !== "unfinished.deleted") say(null);
+    render();
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 401 || error.status === 404)) {
+      sendToLookup(reference);
+      return;
+    }
+    say(null);
+    errorBox.textContent = errorMessage(error);
+  }
+}
+
+setupLanguage();
+onLanguageChange(() => { say(message); render(); });
+if (!reference || !token) sendToLookup(reference);
+else load();
