@@ -119,14 +119,29 @@ impl Running {
         })
     }
 
+    /// The next report; fails early if the process exits (e.g. a configuration error at init).
+    async fn report(&mut self) -> Result<Report, Failure> {
+        let deadline = Instant::now() + LIMIT;
+        while Instant::now() < deadline {
+            if let Some(report) = self.api.report(Duration::from_millis(100)).await {
+                return Ok(report);
+            }
+            if let Some(status) = self.child.try_wait()? {
+                return Err(
+                    format!("exited ({status}) without answering; see target/cold-start/").into(),
+                );
+            }
+        }
+        Err("no answer within 30 s; see target/cold-start/".into())
+    }
+
     /// Waits for the answer to the invocation just queued.
     async fn answer(&mut self) -> Result<(Instant, Vec<u8>), Failure> {
         loop {
-            match self.api.report(LIMIT).await {
-                Some(Report::Ready(_)) => continue,
-                Some(Report::Response(at, body)) => return Ok((at, body.to_vec())),
-                Some(Report::Error(text)) => return Err(format!("function error: {text}").into()),
-                None => return Err("no answer within 30 s (see target/cold-start logs)".into()),
+            match self.report().await? {
+                Report::Ready(_) => continue,
+                Report::Response(at, body) => return Ok((at, body.to_vec())),
+                Report::Error(text) => return Err(format!("function error: {text}").into()),
             }
         }
     }
@@ -135,11 +150,10 @@ impl Running {
         self.api.invoke(payload);
         let mut ready = None;
         let answered = loop {
-            match self.api.report(LIMIT).await {
-                Some(Report::Ready(at)) => ready = Some(at),
-                Some(Report::Response(at, body)) => break (at, body.to_vec()),
-                Some(Report::Error(text)) => return Err(format!("function error: {text}").into()),
-                None => return Err("no answer within 30 s (see target/cold-start logs)".into()),
+            match self.report().await? {
+                Report::Ready(at) => ready = Some(at),
+                Report::Response(at, body) => break (at, body.to_vec()),
+                Report::Error(text) => return Err(format!("function error: {text}").into()),
             }
         };
         let (at, body) = answered;
