@@ -72,7 +72,7 @@ async fn deliver(http: &reqwest::Client, base: &str, payload: &str) -> Result<u1
 
 pub async fn count_card_flow() -> Result<Vec<Step>, Failure> {
     let mut steps = Vec::new();
-    let counter = RequestCounter::new();
+    let counter = RequestCounter::recording();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let app = build(Options {

@@ -112,7 +112,7 @@ async fn count_requests() -> Result<(), Box<dyn std::error::Error>> {
             "AWS_ENDPOINT_URL is not set: run scripts/bench, which starts moto server".into(),
         );
     }
-    let counter = RequestCounter::new();
+    let counter = RequestCounter::recording();
     let client = client_from_env(Some(counter.clone())).await;
     let table = format!("encaisse-bench-{}", uuid::Uuid::new_v4().simple());
     schema::ensure_table(&client, &table).await?;

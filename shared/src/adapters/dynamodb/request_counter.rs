@@ -1,8 +1,8 @@
 //! Counts the HTTP requests a DynamoDB client sends, per operation, retries included: the
-//! honest "round trips per flow" number that scripts/bench reports. It also asks every request
-//! for `ReturnConsumedCapacity=TOTAL` and keeps each request and response body, so the bench can
-//! sum capacity per flow. Attached only when measuring (never in the functions): it buffers
-//! bodies.
+//! honest "round trips per flow" number that scripts/bench reports. A `recording` counter also
+//! asks every request for `ReturnConsumedCapacity=TOTAL` and keeps each request and response
+//! body, so the bench can sum capacity per flow; it buffers bodies, so only the bench uses it.
+//! Neither is attached in the functions.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -30,11 +30,21 @@ pub struct Exchange {
 pub struct RequestCounter {
     counts: Arc<Mutex<BTreeMap<String, u64>>>,
     exchanges: Arc<Mutex<Vec<Exchange>>>,
+    recording: bool,
 }
 
 impl RequestCounter {
+    /// Counts requests only; requests go out unchanged.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Counts, asks for consumed capacity and keeps every request and response (`exchanges`).
+    pub fn recording() -> Self {
+        Self {
+            recording: true,
+            ..Self::default()
+        }
     }
 
     /// Requests sent so far, by operation name (e.g. "BatchGetItem").
@@ -79,6 +89,9 @@ impl Intercept for RequestCounter {
         _runtime_components: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
+        if !self.recording {
+            return Ok(());
+        }
         let request = context.request_mut();
         let Some(mut body) = request
             .body()
@@ -109,6 +122,9 @@ impl Intercept for RequestCounter {
         if let Ok(mut counts) = self.counts.lock() {
             *counts.entry(operation.clone()).or_default() += 1;
         }
+        if !self.recording {
+            return Ok(());
+        }
         let request = context
             .request()
             .body()
@@ -133,6 +149,9 @@ impl Intercept for RequestCounter {
         _runtime_components: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
+        if !self.recording {
+            return Ok(());
+        }
         let response = context.response();
         let json = response
             .body()
