@@ -15,6 +15,9 @@ use tokio::sync::Mutex;
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
 
+/// A request not answered by then counts as an error.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
 pub struct LoadOptions {
     pub target: String,
     pub admin_key: String,
@@ -136,8 +139,10 @@ pub async fn run(o: LoadOptions) -> Result<(), Failure> {
     if o.flow != "lookup" && o.flow != "initiation" {
         return Err("--flow is lookup or initiation".into());
     }
+    // The run is bounded by `seconds` plus, at worst, one request's timeout.
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .timeout(REQUEST_TIMEOUT)
         .build()?;
     // Lookups cycle over a few orders; initiations each take a fresh one.
     let wanted = if o.flow == "lookup" { 20 } else { o.orders };
