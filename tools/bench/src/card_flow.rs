@@ -4,6 +4,7 @@
 //! alone; the background notifier is off for the same reason.
 
 use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
 use encaisse::adapters::dynamodb::RequestCounter;
 use encaisse::app::return_url::ReturnOrigins;
@@ -12,23 +13,31 @@ use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-const SECRET: &str = "whsec_bench";
+pub(crate) const SECRET: &str = "whsec_bench";
 const ADMIN: &str = "bench-admin";
 
-fn row(name: &str, status: u16, counter: &RequestCounter) {
-    let ops: Vec<String> = counter
-        .snapshot()
-        .iter()
-        .map(|(op, n)| format!("{op} × {n}"))
-        .collect();
-    println!(
-        "| {name} | {status} | {} | {} |",
-        counter.total(),
-        ops.join(", ")
-    );
+/// One measured step: its capacity and its wall time over HTTP (devserver app, moto, sandbox
+/// PSP, all on this machine).
+pub struct Step {
+    pub name: String,
+    /// DynamoDB requests by operation.
+    pub ops: std::collections::BTreeMap<String, u64>,
+    pub capacity: crate::capacity::Capacity,
+    pub wall: Duration,
 }
 
-fn signed(payload: &str) -> String {
+fn row(name: &str, status: u16, counter: &RequestCounter, started: Instant) -> Step {
+    let wall = started.elapsed();
+    println!("{}", crate::capacity::row(name, status, counter));
+    Step {
+        name: name.into(),
+        ops: counter.snapshot(),
+        capacity: crate::capacity::of(&counter.exchanges()),
+        wall,
+    }
+}
+
+pub(crate) fn signed(payload: &str) -> String {
     let t = time::OffsetDateTime::now_utc().unix_timestamp();
     let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("any key length");
     mac.update(format!("{t}.{payload}").as_bytes());
@@ -61,8 +70,9 @@ async fn deliver(http: &reqwest::Client, base: &str, payload: &str) -> Result<u1
     Ok(reply.status().as_u16())
 }
 
-pub async fn count_card_flow() -> Result<(), Failure> {
-    let counter = RequestCounter::new();
+pub async fn count_card_flow() -> Result<Vec<Step>, Failure> {
+    let mut steps = Vec::new();
+    let counter = RequestCounter::recording();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let app = build(Options {
@@ -98,9 +108,9 @@ pub async fn count_card_flow() -> Result<(), Failure> {
     println!(
         "\nCard flow over HTTP (devserver app, sandbox PSP, webhooks delivered by the bench):\n"
     );
-    println!("| step | HTTP status | DynamoDB requests | by operation |");
-    println!("|---|---|---|---|");
+    println!("{}", crate::capacity::HEADER.replacen("flow", "step", 1));
     counter.reset();
+    let clock = Instant::now();
     let reply = http
         .post(format!("{base}/v1/order-lookups"))
         .json(&json!({"reference": "ORD-10042", "postcode": "83000"}))
@@ -111,9 +121,10 @@ pub async fn count_card_flow() -> Result<(), Failure> {
         .as_str()
         .unwrap_or_default()
         .to_string();
-    row("lookup (order never paid)", status, &counter);
+    steps.push(row("lookup (order never paid)", status, &counter, clock));
 
     counter.reset();
+    let clock = Instant::now();
     let reply = http
         .post(format!("{base}/v1/orders/ORD-10042/payments"))
         .bearer_auth(&token)
@@ -125,11 +136,12 @@ pub async fn count_card_flow() -> Result<(), Failure> {
         .await?;
     let status = reply.status().as_u16();
     let started: Value = reply.json().await?;
-    row(
+    steps.push(row(
         "initiation (first order: customer created)",
         status,
         &counter,
-    );
+        clock,
+    ));
     let page = started["next_action"]["url"]
         .as_str()
         .unwrap_or_default()
@@ -146,35 +158,47 @@ pub async fn count_card_flow() -> Result<(), Failure> {
         .await?;
     let authorised = last_event(&http, &base, "payment_intent.amount_capturable_updated").await?;
     counter.reset();
+    let clock = Instant::now();
     let status = deliver(&http, &base, &authorised).await?;
-    row(
+    steps.push(row(
         "webhook: authorised (with its outbox publish)",
         status,
         &counter,
-    );
+        clock,
+    ));
     counter.reset();
+    let clock = Instant::now();
     let status = deliver(&http, &base, &authorised).await?;
-    row("webhook: the same event again", status, &counter);
+    steps.push(row(
+        "webhook: the same event again",
+        status,
+        &counter,
+        clock,
+    ));
 
     counter.reset();
+    let clock = Instant::now();
     let reply = http
         .post(format!("{base}/v1/admin/orders/ORD-10042/shipments"))
         .bearer_auth(ADMIN)
         .json(&json!({"shipment_id": "parcel-1", "amount": "1000.00"}))
         .send()
         .await?;
-    row(
+    steps.push(row(
         "capture on shipment (partial)",
         reply.status().as_u16(),
         &counter,
-    );
+        clock,
+    ));
     let captured = last_event(&http, &base, "payment_intent.amount_capturable_updated").await?;
     counter.reset();
+    let clock = Instant::now();
     let status = deliver(&http, &base, &captured).await?;
-    row(
+    steps.push(row(
         "webhook after the capture (already applied)",
         status,
         &counter,
-    );
-    Ok(())
+        clock,
+    ));
+    Ok(steps)
 }

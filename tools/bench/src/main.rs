@@ -6,7 +6,13 @@
 //! 2. Warm in-process handler latency (router + use case + memory store), which isolates our
 //!    own code's CPU cost from the emulator's.
 
+mod capacity;
 mod card_flow;
+mod cold_start;
+mod cost;
+mod load;
+mod runtime_api;
+mod targets;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -24,6 +30,8 @@ use encaisse::ports::{Store, SystemClock};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
+/// `MemorySize` in template.yaml (Globals).
+const LAMBDA_MEMORY_MB: u32 = 256;
 const ADMIN_KEY: &str = "bench-admin-key";
 const QUOTE: &str = r#"{"reference": "ORD-10042",
  "customer": {"email": "buyer@example.fr", "name": "Jeanne Martin", "company": "Atelier Martin", "locale": "fr"},
@@ -104,14 +112,13 @@ async fn count_requests() -> Result<(), Box<dyn std::error::Error>> {
             "AWS_ENDPOINT_URL is not set: run scripts/bench, which starts moto server".into(),
         );
     }
-    let counter = RequestCounter::new();
+    let counter = RequestCounter::recording();
     let client = client_from_env(Some(counter.clone())).await;
     let table = format!("encaisse-bench-{}", uuid::Uuid::new_v4().simple());
     schema::ensure_table(&client, &table).await?;
     let router = app(Arc::new(DynamoStore::new(client, table)));
 
-    println!("| flow | HTTP status | DynamoDB requests | by operation |");
-    println!("|---|---|---|---|");
+    println!("{}", capacity::HEADER);
     let mut token = String::new();
     let generated = QUOTE.replace(r#""reference": "ORD-10042","#, "");
     let flows = [
@@ -169,17 +176,7 @@ async fn count_requests() -> Result<(), Box<dyn std::error::Error>> {
         if let Some(t) = json.get("access_token").and_then(|t| t.as_str()) {
             token = t.to_string();
         }
-        let ops: Vec<String> = counter
-            .snapshot()
-            .iter()
-            .map(|(op, n)| format!("{op} × {n}"))
-            .collect();
-        println!(
-            "| {} | {status} | {} | {} |",
-            flow.name,
-            counter.total(),
-            ops.join(", ")
-        );
+        println!("{}", capacity::row(flow.name, status, &counter));
     }
     // Lock the reference, then count what a throttled attempt costs.
     for _ in 0..4 {
@@ -201,15 +198,9 @@ async fn count_requests() -> Result<(), Box<dyn std::error::Error>> {
         None,
     )
     .await;
-    let ops: Vec<String> = counter
-        .snapshot()
-        .iter()
-        .map(|(op, n)| format!("{op} × {n}"))
-        .collect();
     println!(
-        "| lookup, locked (after 5 failures) | {status} | {} | {} |",
-        counter.total(),
-        ops.join(", ")
+        "{}",
+        capacity::row("lookup, locked (after 5 failures)", status, &counter)
     );
     Ok(())
 }
@@ -249,13 +240,53 @@ async fn time_warm_lookups() {
     );
 }
 
+/// The value after `--name`, parsed, or the default.
+fn option<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let only_latency = std::env::args().any(|a| a == "--latency-only");
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("cold-start") {
+        return cold_start::run(cold_start::ColdStartOptions {
+            binaries: option(&args, "--binaries", "target/release".into()),
+            runs: option(&args, "--runs", 10),
+            warm_calls: option(&args, "--warm", 200),
+        })
+        .await;
+    }
+    if args.get(1).map(String::as_str) == Some("load-header") {
+        println!("{}", load::HEADER);
+        return Ok(());
+    }
+    if args.get(1).map(String::as_str) == Some("load") {
+        return load::run(load::LoadOptions {
+            target: option(&args, "--target", "http://127.0.0.1:3000".into()),
+            admin_key: option(&args, "--admin-key", String::new()),
+            flow: option(&args, "--flow", "lookup".into()),
+            store: option(&args, "--store", "memory".into()),
+            concurrency: option(&args, "--concurrency", 8),
+            seconds: option(&args, "--seconds", 10),
+            orders: option(&args, "--orders", 2000),
+        })
+        .await
+        .map_err(|e| e as Box<dyn std::error::Error>);
+    }
+    let only_latency = args.iter().any(|a| a == "--latency-only");
+    let mut steps = Vec::new();
     if !only_latency {
         count_requests().await?;
-        card_flow::count_card_flow().await?;
+        steps = card_flow::count_card_flow().await?;
+        targets::print(&steps);
     }
     time_warm_lookups().await;
+    if !steps.is_empty() {
+        cost::print(&steps, LAMBDA_MEMORY_MB);
+    }
     Ok(())
 }

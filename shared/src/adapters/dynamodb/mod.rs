@@ -20,7 +20,7 @@ use time::OffsetDateTime;
 
 use self::errors::{is_condition_failed, store_error};
 use self::items::*;
-pub use self::request_counter::RequestCounter;
+pub use self::request_counter::{Exchange, RequestCounter};
 use crate::app::idempotency::decide_claim;
 use crate::domain::throttle::minute_of;
 use crate::domain::{CustomerProfile, FailureLog, Order, OutboxEvent, Reference};
