@@ -177,8 +177,9 @@ impl CaptureOnShipment {
             .get_order_with_payments(reference)
             .await?
             .ok_or(CaptureError::NotFound)?;
-        // A capturable payment; else the last captured one, in case this is a retry of a
-        // capture the PSP made and its webhook already recorded (the PSP will tell).
+        // A capturable payment; else the last one that captured anything (since captured in
+        // full, or refunded), in case this is a retry of a capture the PSP made and its
+        // webhook already recorded (the PSP will tell).
         let stored = snapshot
             .payments
             .iter()
@@ -194,7 +195,7 @@ impl CaptureOnShipment {
                     .payments
                     .iter()
                     .rev()
-                    .find(|p| p.value.status == PaymentStatus::Captured)
+                    .find(|p| p.value.captured_amount > Decimal::ZERO)
             })
             .ok_or(CaptureError::NothingToCapture)?;
         let mut payment = &stored.value;
@@ -271,6 +272,10 @@ impl CaptureOnShipment {
             .await;
         let mut fresh = match (captured, refusal) {
             (Ok(fresh), _) => fresh,
+            // No answer: whether it was a replay is still unknown, try again later.
+            (Err(e @ (ProviderError::Unavailable(_) | ProviderError::RateLimited)), _) => {
+                return Err(e.into())
+            }
             (Err(_), Some(refusal)) => return Err(refusal),
             (Err(e), None) => return Err(e.into()),
         };
