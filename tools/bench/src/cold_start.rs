@@ -3,34 +3,25 @@
 //! from `events/*.json`, and timed from exec to its answer. Peak RSS is the child's VmHWM read
 //! just before it is killed. The state each invocation needs (orders, access tokens, an
 //! authorised payment, an outbox event on the queue) is prepared beforehand, untimed, through
-//! an in-process devserver app (sandbox PSP included) on the same moto table.
+//! an in-process devserver app (sandbox PSP included) on the same moto table (`cold_fixtures`).
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use encaisse::adapters::dynamodb::{client_from_env, schema};
-use encaisse::app::return_url::ReturnOrigins;
-use encaisse_dev::{build, seed_demo_orders, Options, SandboxConfig};
 use serde_json::{json, Value};
 
-use crate::card_flow::{signed, SECRET};
+use crate::card_flow::SECRET;
+use crate::cold_fixtures::{
+    api_event, sqs_event, start_devserver, DOMAIN_EVENTS, GET_ORDER, LOOKUP, SCHEDULE, SHIPMENTS,
+    START_PAYMENT, TOKEN_SECRET, WEBHOOK,
+};
 use crate::runtime_api::{Report, RuntimeApi};
 
 type Failure = Box<dyn std::error::Error>;
 
-const ADMIN: &str = "bench-admin";
-const TOKEN_SECRET: &str = "bench-secret-bench-secret-bench-secret";
 const LIMIT: Duration = Duration::from_secs(30);
-
-const LOOKUP: &str = include_str!("../../../events/order-lookup/lookup.json");
-const GET_ORDER: &str = include_str!("../../../events/back-office/get-order.json");
-const START_PAYMENT: &str = include_str!("../../../events/initiate-payment/start-payment.json");
-const WEBHOOK: &str = include_str!("../../../events/psp-webhook/payment-authorised.json");
-const SHIPMENTS: &str = include_str!("../../../events/capture-on-shipment/shipments-batch.json");
-const DOMAIN_EVENTS: &str = include_str!("../../../events/notifier/domain-events-batch.json");
-const SCHEDULE: &str = include_str!("../../../events/outbox-relay/schedule.json");
 
 /// One exec → answer.
 struct Sample {
@@ -209,107 +200,6 @@ async fn warm(
     Ok(samples)
 }
 
-fn api_event(template: &str, path: &str, body: &str, headers: &[(&str, &str)]) -> Vec<u8> {
-    let mut event: Value = serde_json::from_str(template).expect("events/*.json are JSON");
-    event["rawPath"] = json!(path);
-    event["requestContext"]["http"]["path"] = json!(path);
-    event["body"] = json!(body);
-    event["headers"]["content-length"] = json!(body.len().to_string());
-    for (name, value) in headers {
-        event["headers"][*name] = json!(value);
-    }
-    serde_json::to_vec(&event).expect("serialisable")
-}
-
-fn sqs_event(template: &str, bodies: &[String]) -> Vec<u8> {
-    let mut event: Value = serde_json::from_str(template).expect("events/*.json are JSON");
-    let first = event["Records"][0].clone();
-    let records: Vec<Value> = bodies
-        .iter()
-        .enumerate()
-        .map(|(i, body)| {
-            let mut record = first.clone();
-            record["messageId"] = json!(format!("bench-{i}-{}", uuid::Uuid::new_v4()));
-            record["body"] = json!(body);
-            record
-        })
-        .collect();
-    event["Records"] = json!(records);
-    serde_json::to_vec(&event).expect("serialisable")
-}
-
-/// The devserver app (routers + sandbox PSP) on the table the functions use, to prepare state.
-struct Preparer {
-    base: String,
-    http: reqwest::Client,
-}
-
-impl Preparer {
-    async fn create_order(&self, reference: &str) -> Result<(), Failure> {
-        let quote = crate::QUOTE.replace("ORD-10042", reference);
-        let reply = self
-            .http
-            .post(format!("{}/v1/admin/orders", self.base))
-            .bearer_auth(ADMIN)
-            .header("content-type", "application/json")
-            .body(quote)
-            .send()
-            .await?;
-        if reply.status().as_u16() != 201 {
-            return Err(format!("create {reference}: {}", reply.status()).into());
-        }
-        Ok(())
-    }
-
-    async fn token(&self, reference: &str) -> Result<String, Failure> {
-        let reply: Value = self
-            .http
-            .post(format!("{}/v1/order-lookups", self.base))
-            .json(&json!({"reference": reference, "postcode": "83000"}))
-            .send()
-            .await?
-            .json()
-            .await?;
-        reply["access_token"]
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| format!("lookup {reference}: no token").into())
-    }
-
-    /// Pays the hosted page with the always-authorised test card; returns the signed webhook
-    /// body and signature the PSP would send.
-    async fn pay(&self, page: &str) -> Result<(String, String), Failure> {
-        self.http
-            .post(page)
-            .form(&[
-                ("name", "Jeanne Martin"),
-                ("number", "4242424242424242"),
-                ("exp", "12/40"),
-                ("cvc", "123"),
-            ])
-            .send()
-            .await?;
-        let events: Value = self
-            .http
-            .get(format!("{}/sandbox-psp/_events", self.base))
-            .send()
-            .await?
-            .json()
-            .await?;
-        let event = events["data"]
-            .as_array()
-            .and_then(|all| {
-                all.iter()
-                    .rev()
-                    .find(|e| e["type"] == "payment_intent.amount_capturable_updated")
-            })
-            .ok_or("no authorisation event")?
-            .to_string();
-        let signature = signed(&event);
-        Ok((event, signature))
-    }
-}
-
 struct Stats {
     name: String,
     samples: Vec<Sample>,
@@ -365,38 +255,7 @@ pub async fn run(options: ColdStartOptions) -> Result<(), Failure> {
         .send()
         .await?;
 
-    // The in-process devserver: sandbox PSP the functions call, and the preparer's routes.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let app = build(Options {
-        admin_api_key: ADMIN.into(),
-        access_token_secret: TOKEN_SECRET.as_bytes().to_vec(),
-        dynamodb_table: Some(table.clone()),
-        sandbox: SandboxConfig {
-            public_base_url: base.clone(),
-            webhook_url: None,
-            webhook_secret: SECRET.into(),
-        },
-        return_origins: ReturnOrigins::local_development(),
-        dynamodb_request_counter: None,
-        run_notifier: false,
-    })
-    .await?;
-    seed_demo_orders(app.store.as_ref()).await?;
-    let router = app.router;
-    tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await;
-    });
-    let prep = Preparer {
-        base: base.clone(),
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?,
-    };
+    let (prep, base) = start_devserver(&table).await?;
 
     let logs = PathBuf::from("target/cold-start");
     std::fs::create_dir_all(&logs)?;

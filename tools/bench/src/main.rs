@@ -8,6 +8,7 @@
 
 mod capacity;
 mod card_flow;
+mod cold_fixtures;
 mod cold_start;
 mod cost;
 mod load;
