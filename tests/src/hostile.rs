@@ -16,7 +16,7 @@ use reqwest::redirect::Policy;
 use serde_json::Value;
 
 use crate::proxy::Proxy;
-use crate::shop::{sign, Shop, WEBHOOK_SECRET};
+use crate::shop::{Shop, WEBHOOK_SECRET};
 
 pub struct Harness {
     pub shop: Shop,
@@ -124,32 +124,11 @@ impl Harness {
 
     /// Posts `payload` to the webhook endpoint with a header signed at `at` with `secret`.
     pub async fn webhook(&self, payload: &str, at: i64, secret: &str) -> (u16, Value) {
-        let reply = self
-            .shop
-            .http
-            .post(format!("{}/v1/webhooks/stripe", self.shop.base))
-            .header("content-type", "application/json")
-            .header("stripe-signature", sign(payload, at, secret))
-            .body(payload.to_string())
-            .send()
-            .await
-            .expect("webhook");
-        (
-            reply.status().as_u16(),
-            reply.json().await.unwrap_or(Value::Null),
-        )
+        self.shop.webhook(payload, at, secret).await
     }
 
     pub async fn emails(&self) -> Vec<Value> {
-        self.shop
-            .http
-            .get(format!("{}/dev/outbox", self.shop.base))
-            .send()
-            .await
-            .expect("outbox")
-            .json()
-            .await
-            .expect("outbox json")
+        self.shop.emails().await
     }
 
     /// Waits until at least `count` emails went out, then past two relay sweeps (1 s each) so

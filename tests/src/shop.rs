@@ -271,3 +271,37 @@ impl Shop {
             .map(|l| l.to_str().unwrap().to_string())
     }
 }
+
+impl Shop {
+    /// Every event the sandbox PSP created, oldest first (`GET /sandbox-psp/_events`).
+    pub async fn sandbox_events(&self) -> Vec<Value> {
+        let listed: Value = self
+            .http
+            .get(format!("{}/sandbox-psp/_events", self.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        listed["data"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Posts `payload` to the webhook endpoint with a `Stripe-Signature` made at `at` with
+    /// `secret`; returns the status and the JSON answer.
+    pub async fn webhook(&self, payload: &str, at: i64, secret: &str) -> (u16, Value) {
+        let reply = self
+            .http
+            .post(format!("{}/v1/webhooks/stripe", self.base))
+            .header("content-type", "application/json")
+            .header("stripe-signature", sign(payload, at, secret))
+            .body(payload.to_string())
+            .send()
+            .await
+            .expect("webhook");
+        (
+            reply.status().as_u16(),
+            reply.json().await.unwrap_or(Value::Null),
+        )
+    }
+}

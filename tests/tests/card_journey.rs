@@ -93,21 +93,7 @@ async fn webhooks_are_verified_deduplicated_and_only_hints() {
         .await;
 
     // Replaying the sandbox's last event, correctly signed: 200, nothing changes.
-    let events: Value = shop
-        .http
-        .get(format!("{}/sandbox-psp/_events", shop.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let last = events["data"]
-        .as_array()
-        .unwrap()
-        .last()
-        .unwrap()
-        .to_string();
+    let last = shop.sandbox_events().await.last().unwrap().to_string();
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let webhook = |payload: String, signature: String| {
         shop.http
@@ -434,27 +420,10 @@ async fn emails_and_the_invoice_go_out_once_each() {
     );
 
     // Every event delivered again (duplicates): no email twice.
-    let events: Value = shop
-        .http
-        .get(format!("{}/sandbox-psp/_events", shop.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    for event in events["data"].as_array().unwrap() {
-        let payload = event.to_string();
-        let reply = shop
-            .http
-            .post(format!("{}/v1/webhooks/stripe", shop.base))
-            .header("stripe-signature", sign(&payload, now, WEBHOOK_SECRET))
-            .body(payload)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(reply.status(), 200);
+    for event in shop.sandbox_events().await {
+        let (status, _) = shop.webhook(&event.to_string(), now, WEBHOOK_SECRET).await;
+        assert_eq!(status, 200);
     }
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     let after = outbox(&shop).await;

@@ -135,7 +135,7 @@ async fn an_attempt_whose_page_expires_unpaid_frees_the_order() {
 /// can commit before or after our own close. Both orders, forced: the sandbox keeps its events
 /// and the test delivers them itself.
 mod closing_races {
-    use integration::shop::{first_order_body, shop_with_webhooks, sign, Shop, WEBHOOK_SECRET};
+    use integration::shop::{first_order_body, shop_with_webhooks, Shop, WEBHOOK_SECRET};
     use serde_json::Value;
 
     async fn open_attempt(shop: &Shop, key: &str) -> (String, String, String) {
@@ -154,35 +154,17 @@ mod closing_races {
 
     /// The sandbox's `checkout.session.expired` event for `session`, delivered now.
     async fn deliver_expiry(shop: &Shop, session: &str) {
-        let events: Value = shop
-            .http
-            .get(format!("{}/sandbox-psp/_events", shop.base))
-            .send()
+        let event = shop
+            .sandbox_events()
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let event = events["data"]
-            .as_array()
-            .unwrap()
-            .iter()
+            .into_iter()
             .find(|e| {
                 e["type"] == "checkout.session.expired" && e["data"]["object"]["id"] == session
             })
             .expect("the sandbox emitted the expiry")
             .to_string();
         let at = time::OffsetDateTime::now_utc().unix_timestamp();
-        let reply = shop
-            .http
-            .post(format!("{}/v1/webhooks/stripe", shop.base))
-            .header("stripe-signature", sign(&event, at, WEBHOOK_SECRET))
-            .header("content-type", "application/json")
-            .body(event)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(reply.status(), 200);
+        assert_eq!(shop.webhook(&event, at, WEBHOOK_SECRET).await.0, 200);
     }
 
     async fn expire_at_psp(shop: &Shop, session: &str) {

@@ -206,23 +206,10 @@ impl CaptureOnShipment {
         // left); no amount captures everything still authorised.
         let requested = match amount {
             None => None,
-            Some(text) => Some(
-                payment
-                    .currency
-                    .parse_amount(text)
-                    .map_err(|e| FieldError::new("amount", e.to_string()))?,
-            ),
+            Some(text) => Some(payment.parse_amount_field(text)?),
         };
-        let too_much = || -> CaptureError {
-            FieldError::new(
-                "amount",
-                format!(
-                    "must be above 0 and at most the {} still authorised",
-                    payment.currency.format(remaining.max(Decimal::ZERO))
-                ),
-            )
-            .into()
-        };
+        let too_much =
+            || -> CaptureError { payment.amount_out_of_bounds(remaining, "authorised").into() };
         if requested.is_some_and(|a| a <= Decimal::ZERO) {
             return Err(too_much());
         }

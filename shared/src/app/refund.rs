@@ -134,22 +134,14 @@ impl RefundPayment {
             })
             .ok_or(RefundError::NothingToRefund)?;
         let refundable = payment.captured_amount - payment.refunded_amount;
-        let amount = payment
-            .currency
-            .parse_amount(amount)
-            .map_err(|e| FieldError::new("amount", e.to_string()))?;
+        let amount = payment.parse_amount_field(amount)?;
         let too_much = || -> RefundError {
             if refundable <= Decimal::ZERO {
                 return RefundError::NothingToRefund;
             }
-            FieldError::new(
-                "amount",
-                format!(
-                    "must be above 0 and at most the {} still refundable",
-                    payment.currency.format(refundable)
-                ),
-            )
-            .into()
+            payment
+                .amount_out_of_bounds(refundable, "refundable")
+                .into()
         };
         if amount <= Decimal::ZERO || amount > payment.captured_amount {
             return Err(too_much());

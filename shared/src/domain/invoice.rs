@@ -214,33 +214,8 @@ pub(crate) mod tests {
     use proptest::prelude::*;
     use time::macros::{date, datetime};
 
-    pub fn seller() -> SellerIdentity {
-        SellerIdentity {
-            legal_name: "Atelier Encaisse SAS".into(),
-            address_lines: vec!["1 quai Cronstadt".into(), "83000 Toulon".into()],
-            siren: "123456789".into(),
-            siret: Some("12345678900012".into()),
-            vat_number: "FR12123456789".into(),
-            rcs: "RCS Toulon 123 456 789".into(),
-            share_capital: "SAS au capital de 10 000 €".into(),
-        }
-    }
-
-    pub fn billing() -> Billing {
-        Billing {
-            company: Some("Atelier Martin".into()),
-            name: "Jeanne Martin".into(),
-            email: "buyer@example.fr".into(),
-            phone: None,
-            address: BillingAddress {
-                line1: "9 rue d'Antrechaus".into(),
-                line2: None,
-                postcode: "83000".into(),
-                city: "Toulon".into(),
-                country: "FR".into(),
-            },
-        }
-    }
+    // One sample seller and billing for every invoice test (the notification contract's).
+    pub use crate::notification_contract::{billing, seller};
 
     #[test]
     fn numbers_are_year_and_six_digits() {

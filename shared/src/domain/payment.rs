@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{Currency, Reference};
+use super::{Currency, FieldError, Reference};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -88,5 +88,24 @@ pub struct Payment {
 impl Payment {
     pub fn new_id() -> String {
         format!("pay_{}", uuid::Uuid::new_v4().simple())
+    }
+
+    /// A request's `amount` (capture, refund) in this payment's currency.
+    pub fn parse_amount_field(&self, text: &str) -> Result<Decimal, FieldError> {
+        self.currency
+            .parse_amount(text)
+            .map_err(|e| FieldError::new("amount", e.to_string()))
+    }
+
+    /// The refusal of an `amount` outside (0, `limit`], `limit` being what is still `what`
+    /// ("authorised", "refundable").
+    pub fn amount_out_of_bounds(&self, limit: Decimal, what: &str) -> FieldError {
+        FieldError::new(
+            "amount",
+            format!(
+                "must be above 0 and at most the {} still {what}",
+                self.currency.format(limit.max(Decimal::ZERO))
+            ),
+        )
     }
 }
