@@ -13,20 +13,8 @@ use super::sessions;
 use super::state::{Card, CheckoutSession, ReqCtx, State as Psp};
 use super::SandboxPsp;
 
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// HTML escaping, the same as the emails'.
+pub use encaisse::domain::emails::escape_html as escape;
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:28rem;margin:2rem auto;\
 padding:0 1rem;color:#1a1a1a}label{display:block;margin-top:1rem;font-weight:600}\
