@@ -44,7 +44,15 @@ pub fn billing() -> Billing {
 pub fn draft(reference: &str, payment: &str, paid_at: i64) -> InvoiceDraft {
     let order = crate::contract::order(reference);
     let paid_at = OffsetDateTime::from_unix_timestamp(paid_at).expect("time");
-    InvoiceDraft::from_order(&order, &billing(), payment, paid_at, &seller()).expect("draft")
+    InvoiceDraft::from_order(
+        &order,
+        rust_decimal::Decimal::MAX,
+        &billing(),
+        payment,
+        paid_at,
+        &seller(),
+    )
+    .expect("draft")
 }
 
 /// An order (locale as given) with one captured payment and the customer's billing profile,

@@ -1,35 +1,46 @@
-//! Commits what the PSP says of a payment: the payment, the order if it moves, the outbox
-//! events, and the caller's own writes (a webhook's dedupe record, an idempotency completion),
-//! in one transaction; re-reading and reconciling again if something moved meanwhile.
+//! Commits what the PSP says of a payment: the payment, the order if it moves (re-derived), the
+//! outbox events, and the caller's own writes (a webhook's dedupe record, an idempotency
+//! completion), in one transaction; re-reading and reconciling again if something moved.
 
 use time::OffsetDateTime;
 
 use super::reconcile::reconcile;
-use crate::domain::Reference;
+use super::settle::{settle, PaymentChange};
+use crate::domain::{Payment, Reference, Release};
 use crate::ports::{OrderWithPayments, ProviderPayment, Store, StoreError, Write};
 
 const ATTEMPTS: u32 = 3;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Applied {
-    /// The payment and maybe the order moved.
-    Changed,
+    /// The payment (as now stored) and maybe the order moved.
+    Changed(Box<Payment>),
     /// The stored state already matched (the extra writes were still committed).
     Unchanged,
     /// No such order or payment here.
     Unknown,
 }
 
-/// `extra` is built per attempt (it may depend on nothing the retry changes, but Write is not
-/// Copy). A failed extra write's error is returned as is (e.g. a duplicate webhook record).
-/// `known` is the caller's own recent read of the order, used for the first attempt (one Query
-/// saved); if anything moved since, the conditional writes fail and the next attempt re-reads.
+/// What the caller knows that the PSP's object does not say.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Context {
+    /// Why an uncaptured rest is given back, when this change closes the payment short (a
+    /// last-parcel capture).
+    pub release: Option<Release>,
+}
+
+/// `extra` is built per attempt (Write is not Copy). A failed extra write's error is returned as
+/// is (e.g. a duplicate webhook record). `known` is the caller's own recent read of the order,
+/// used for the first attempt (one Query saved); if anything moved since, the conditional writes
+/// fail and the next attempt re-reads.
+#[allow(clippy::too_many_arguments)]
 pub async fn apply_psp_state(
     store: &dyn Store,
     known: Option<OrderWithPayments>,
     reference: &Reference,
     payment_id: &str,
     fresh: &ProviderPayment,
+    context: Context,
     now: OffsetDateTime,
     extra: &(dyn Fn() -> Vec<Write> + Send + Sync),
 ) -> Result<Applied, StoreError> {
@@ -45,33 +56,38 @@ pub async fn apply_psp_state(
         let Some(stored) = snapshot.payments.iter().find(|p| p.value.id == payment_id) else {
             return Ok(Applied::Unknown);
         };
-        let Some(change) = reconcile(
-            &snapshot.order.value,
-            &stored.value,
-            stored.version + 1,
-            fresh,
-            now,
-        ) else {
+        let Some(mut payment) = reconcile(&stored.value, fresh, now) else {
             let writes = extra();
             if !writes.is_empty() {
                 store.transact(writes).await?;
             }
             return Ok(Applied::Unchanged);
         };
-        let mut writes = vec![Write::PutPayment {
-            payment: change.payment,
-            expected_version: Some(stored.version),
-        }];
-        if let Some(order) = change.order {
-            writes.push(Write::UpdateOrder {
-                order,
-                expected_version: snapshot.order.version,
-            });
+        if payment.released.is_none() && !payment.status.is_live_authorisation() {
+            let rest = payment.amount - payment.captured_amount;
+            if let Some(release) = context.release.filter(|_| {
+                stored.value.status.is_live_authorisation() && rest > rust_decimal::Decimal::ZERO
+            }) {
+                payment.released = Some(Release {
+                    amount: rest,
+                    ..release
+                });
+            }
         }
-        writes.extend(change.events.into_iter().map(Write::PutOutbox));
+        let committed = payment.clone();
+        let settled = settle(
+            &snapshot,
+            &snapshot.order.value,
+            vec![PaymentChange {
+                payment,
+                expected_version: Some(stored.version),
+            }],
+            now,
+        );
+        let mut writes = settled.into_writes(snapshot.order.version, false);
         writes.extend(extra());
         match store.transact(writes).await {
-            Ok(()) => return Ok(Applied::Changed),
+            Ok(()) => return Ok(Applied::Changed(Box::new(committed))),
             // Another writer moved the payment or order first: reconcile from there.
             Err(StoreError::VersionConflict(what)) if !what.starts_with("idempotency") => continue,
             Err(StoreError::Contention) => continue,

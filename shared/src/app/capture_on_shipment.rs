@@ -9,10 +9,10 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
-use super::apply_psp_state::apply_psp_state;
+use super::apply_psp_state::{apply_psp_state, Context};
 use super::idempotency::{completion, run_once, Refusal};
 use super::reauthorise::{renew_lapsed_authorisation, Renewal};
-use crate::domain::{FieldError, Money, PaymentStatus, Reference};
+use crate::domain::{FieldError, Money, Reference};
 use crate::ports::{
     Clock, IdempotencyKey, PaymentProvider, ProviderError, ProviderPaymentStatus, Store,
     StoreError, StoredResponse,
@@ -184,12 +184,7 @@ impl CaptureOnShipment {
             .payments
             .iter()
             .rev()
-            .find(|p| {
-                matches!(
-                    p.value.status,
-                    PaymentStatus::Authorised | PaymentStatus::PartiallyCaptured
-                )
-            })
+            .find(|p| p.value.status.is_live_authorisation())
             .or_else(|| {
                 snapshot
                     .payments
@@ -245,8 +240,8 @@ impl CaptureOnShipment {
             }
         }
         let provider_id = payment
-            .provider_reference
-            .clone()
+            .provider_payment()
+            .map(str::to_owned)
             .ok_or(CaptureError::NothingToCapture)?;
         let money = requested
             .map(|a| Money::new(a, payment.currency))
@@ -305,6 +300,7 @@ impl CaptureOnShipment {
             reference,
             &payment.id,
             &fresh,
+            Context::default(),
             now,
             &completion,
         )

@@ -7,13 +7,15 @@ use std::sync::Arc;
 
 use time::Duration;
 
-use super::apply_psp_state::{apply_psp_state, Applied};
-use super::order_state_change::abandon_payment_on;
+use super::apply_psp_state::{apply_psp_state, Applied, Context};
+use super::capture_on_shipment::CaptureError;
 use super::publish_outbox::OutboxRelay;
-use crate::domain::{PaymentStatus, Reference};
+use super::reauthorise::{renew_lapsed_authorisation, Renewal};
+use super::settle::{settle, PaymentChange};
+use crate::domain::{Payment, PaymentStatus, Reference};
 use crate::ports::{
-    Clock, HostedPaymentState, HostedPaymentStatus, PaymentProvider, ProviderError, Store,
-    StoreError, WebhookError, WebhookEvent, Write,
+    Clock, HostedPaymentState, HostedPaymentStatus, PaymentProvider, ProviderError,
+    ProviderPaymentStatus, Store, StoreError, WebhookError, WebhookEvent, Write,
 };
 
 /// Stripe retries deliveries for up to 3 days; dedupe records outlive that.
@@ -123,18 +125,25 @@ impl HandleWebhook {
 
         let record = || vec![self.dedupe_record(&event)];
         let now = self.clock.now();
+        if fresh.status == ProviderPaymentStatus::Canceled {
+            if let Some(outcome) = self.cancelled_by_the_psp(&reference, &our_payment).await? {
+                return Ok(outcome);
+            }
+        }
         match apply_psp_state(
             self.store.as_ref(),
             None,
             &reference,
             &our_payment,
             &fresh,
+            Context::default(),
             now,
             &record,
         )
         .await
         {
-            Ok(Applied::Changed) => {
+            Ok(Applied::Changed(payment)) => {
+                self.close_failed_page(&payment).await;
                 self.publish_now().await;
                 Ok(WebhookOutcome::Applied)
             }
@@ -144,6 +153,65 @@ impl HandleWebhook {
                 Ok(WebhookOutcome::NoChange)
             }
             Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A failed attempt's hosted page is closed, so it cannot be paid after the order was
+    /// freed for another attempt. If it was paid meanwhile, the PSP's next event says so.
+    async fn close_failed_page(&self, payment: &Payment) {
+        let Some(session) = payment
+            .hosted_session()
+            .filter(|_| payment.status == PaymentStatus::Failed)
+        else {
+            return;
+        };
+        if let Err(error) = self
+            .provider
+            .expire_hosted_payment(session, &format!("expire-{session}"))
+            .await
+        {
+            tracing::warn!(%error, payment = %payment.id, "failed attempt's page not closed");
+        }
+    }
+
+    /// The PSP cancelled a live authorisation by itself (Stripe does after 7 days uncaptured):
+    /// the lapsed-authorisation path, before the shipment arrives: renewed on the saved card,
+    /// or released with a pay-link email. None when the payment was not a live authorisation
+    /// here (our own release, or news we already followed).
+    async fn cancelled_by_the_psp(
+        &self,
+        reference: &Reference,
+        payment_id: &str,
+    ) -> Result<Option<WebhookOutcome>, WebhookFailure> {
+        let Some(snapshot) = self.store.get_order_with_payments(reference).await? else {
+            return Ok(None);
+        };
+        let Some(stored) = snapshot
+            .payments
+            .iter()
+            .find(|p| p.value.id == payment_id && p.value.status.is_live_authorisation())
+            .cloned()
+        else {
+            return Ok(None);
+        };
+        let now = self.clock.now();
+        match renew_lapsed_authorisation(
+            self.store.as_ref(),
+            self.provider.as_ref(),
+            &snapshot,
+            &stored,
+            now,
+        )
+        .await
+        {
+            Ok(Renewal::Renewed(_)) | Ok(Renewal::ShopperMustPay) => {
+                self.publish_now().await;
+                Ok(Some(WebhookOutcome::Applied))
+            }
+            Err(CaptureError::NothingToCapture) => Ok(None),
+            Err(CaptureError::Provider(e)) => Err(e.into()),
+            Err(CaptureError::Store(e)) => Err(e.into()),
+            Err(_) => Err(StoreError::Contention.into()),
         }
     }
 
@@ -173,19 +241,16 @@ impl HandleWebhook {
         let mut expired = stored.value.clone();
         expired.status = PaymentStatus::Expired;
         expired.updated_at = self.clock.now();
-        let mut writes = vec![Write::PutPayment {
-            payment: expired,
-            expected_version: Some(stored.version),
-        }];
-        // Only the latest attempt holds the order; an older one expiring changes nothing there.
-        let latest =
-            snapshot.payments.last().map(|p| p.value.id.as_str()) == Some(payment_id.as_str());
-        if let Some(order) = abandon_payment_on(&snapshot.order.value).filter(|_| latest) {
-            writes.push(Write::UpdateOrder {
-                order,
-                expected_version: snapshot.order.version,
-            });
-        }
+        let settled = settle(
+            &snapshot,
+            &snapshot.order.value,
+            vec![PaymentChange {
+                payment: expired,
+                expected_version: Some(stored.version),
+            }],
+            self.clock.now(),
+        );
+        let mut writes = settled.into_writes(snapshot.order.version, false);
         writes.push(self.dedupe_record(event));
         match self.store.transact(writes).await {
             Ok(()) => Ok(WebhookOutcome::Applied),

@@ -9,13 +9,13 @@ pub mod handle_webhook;
 pub mod idempotency;
 pub mod notify;
 pub mod order_lookup;
-pub mod order_state_change;
 pub mod payment_view;
 pub mod publish_outbox;
 pub mod reauthorise;
 pub mod reconcile;
 pub mod refund;
 pub mod return_url;
+pub mod settle;
 pub mod start_payment;
 pub mod validate;
 

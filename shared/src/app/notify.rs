@@ -201,24 +201,40 @@ impl Notifier {
                 currency,
             },
             OutboxKind::InvoiceDue => {
-                if !loaded
+                let Some(paid_with) = loaded
                     .payments
                     .iter()
-                    .any(|p| p.value.id == event.payment_id)
-                {
+                    .find(|p| p.value.id == event.payment_id)
+                else {
                     return Err(NotifyError::Permanent(format!(
                         "payment {} not found on order {reference}",
                         event.payment_id
                     )));
-                }
-                let profile = self
-                    .store
-                    .get_customer(&customer_id(&order.customer.email))
-                    .await?
-                    .and_then(|c| c.value.billing);
+                };
+                // The billing details the order was paid with (snapshot on the payment, the
+                // latest one that has them); the profile only for payments made before
+                // snapshots existed.
+                let snapshot = paid_with.value.billing.clone().or_else(|| {
+                    loaded
+                        .payments
+                        .iter()
+                        .rev()
+                        .find_map(|p| p.value.billing.clone())
+                });
+                let billing = match snapshot {
+                    Some(billing) => billing,
+                    None => billing_of(
+                        order,
+                        self.store
+                            .get_customer(&customer_id(&order.customer.email))
+                            .await?
+                            .and_then(|c| c.value.billing),
+                    ),
+                };
                 let draft = InvoiceDraft::from_order(
                     order,
-                    &billing_of(order, profile),
+                    event.amount,
+                    &billing,
                     &event.payment_id,
                     event.created_at,
                     &self.seller,

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::domain::Payment;
+use crate::domain::{FailureReason, Payment};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PaymentView {
@@ -12,10 +12,13 @@ pub struct PaymentView {
     pub method: &'static str,
     pub amount: String,
     pub currency: &'static str,
-    pub provider: String,
+    /// None for a payment no PSP takes part in.
+    pub provider: Option<String>,
     pub provider_reference: Option<String>,
     pub captured_amount: String,
     pub refunded_amount: String,
+    /// Why a `failed` payment failed: `bank_refused`, `authentication_failed`, `other`.
+    pub failure_reason: Option<FailureReason>,
     pub created_at: String,
     pub expires_at: String,
 }
@@ -31,13 +34,14 @@ impl PaymentView {
         Self {
             id: payment.id.clone(),
             status: payment.status.as_str(),
-            method: "card",
+            method: payment.method.kind(),
             amount: c.format(payment.amount),
             currency: c.code(),
-            provider: payment.provider.clone(),
-            provider_reference: payment.provider_reference.clone(),
+            provider: payment.provider().map(str::to_owned),
+            provider_reference: payment.provider_payment().map(str::to_owned),
             captured_amount: c.format(payment.captured_amount),
             refunded_amount: c.format(payment.refunded_amount),
+            failure_reason: payment.failure_reason(),
             created_at: rfc3339(payment.created_at),
             expires_at: rfc3339(payment.expires_at),
         }

@@ -6,18 +6,19 @@
 //! Every PSP call here has a key derived from the lapsed payment, so a retry after a failed
 //! commit replays the same charge and the same release instead of making new ones.
 
+use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::capture_on_shipment::CaptureError;
 use super::reconcile::reconcile;
-use crate::domain::order_state::transition;
+use super::settle::{settle, PaymentChange};
 use crate::domain::{
-    Money, OrderEvent, OutboxEvent, OutboxKind, Payment, PaymentStatus, Transition,
+    Money, Payment, PaymentMethod, PaymentStatus, PspLink, Release, ReleaseReason,
 };
 use crate::ports::{
     OrderWithPayments, PaymentProvider, ProviderError, ProviderPayment, ProviderPaymentStatus,
-    SavedCardCharge, Store, StoreError, Versioned, Write,
+    SavedCardCharge, Store, StoreError, Versioned,
 };
 
 pub enum Renewal {
@@ -42,8 +43,7 @@ pub async fn renew_lapsed_authorisation(
 ) -> Result<Renewal, CaptureError> {
     let payment = &lapsed.value;
     let psp_id = payment
-        .provider_reference
-        .as_deref()
+        .provider_payment()
         .ok_or(CaptureError::NothingToCapture)?;
     let remaining = payment.amount - payment.captured_amount;
     let remaining_money = Money::new(remaining, payment.currency)
@@ -92,17 +92,39 @@ pub async fn renew_lapsed_authorisation(
     } else {
         old
     };
-    let mut writes = lapsed_payment_writes(snapshot, lapsed, &released, now)?;
+    let reason = if renewed.is_some() {
+        ReleaseReason::Replaced
+    } else {
+        ReleaseReason::Lapsed
+    };
+    let mut closed = reconcile(payment, &released, now).unwrap_or_else(|| payment.clone());
+    closed.released = Some(Release {
+        amount: remaining,
+        reason,
+    });
+    closed.updated_at = now;
+    let mut changes = vec![PaymentChange {
+        payment: closed,
+        expected_version: Some(lapsed.version),
+    }];
     let renewal = match renewed {
         Some(fresh) => {
             let replacement = Payment {
                 id: renewal_id(payment),
+                method: PaymentMethod::SavedCard {
+                    payment_method: fresh.payment_method.clone().unwrap_or_default(),
+                },
                 status: PaymentStatus::Authorised,
                 amount: remaining,
-                provider_reference: Some(fresh.id.clone()),
-                hosted_session: None,
-                captured_amount: rust_decimal::Decimal::ZERO,
-                refunded_amount: rust_decimal::Decimal::ZERO,
+                psp: Some(PspLink {
+                    provider: provider.name().to_string(),
+                    payment: Some(fresh.id.clone()),
+                    hosted_session: None,
+                    multicapture: fresh.multicapture,
+                }),
+                captured_amount: Decimal::ZERO,
+                refunded_amount: Decimal::ZERO,
+                released: None,
                 failure_code: None,
                 created_at: now,
                 updated_at: now,
@@ -110,7 +132,7 @@ pub async fn renew_lapsed_authorisation(
                 authorised_at: Some(now),
                 ..payment.clone()
             };
-            writes.push(Write::PutPayment {
+            changes.push(PaymentChange {
                 payment: replacement.clone(),
                 expected_version: None,
             });
@@ -121,7 +143,6 @@ pub async fn renew_lapsed_authorisation(
             Renewal::Renewed(Box::new(replacement))
         }
         None => {
-            writes.extend(lapse_order(snapshot, lapsed, remaining, now)?);
             tracing::warn!(
                 order = %payment.order_reference, lapsed = %payment.id,
                 "authorisation lapsed and could not be renewed; shopper asked to pay again"
@@ -129,10 +150,16 @@ pub async fn renew_lapsed_authorisation(
             Renewal::ShopperMustPay
         }
     };
-    match store.transact(writes).await {
+    let settled = settle(snapshot, &snapshot.order.value, changes, now);
+    match store
+        .transact(settled.into_writes(snapshot.order.version, false))
+        .await
+    {
         Ok(()) => Ok(renewal),
         // A retry replays the same PSP calls (same keys) and commits from a fresh read.
-        Err(StoreError::AlreadyExists(_)) => Err(CaptureError::InProgress),
+        Err(StoreError::AlreadyExists(_) | StoreError::VersionConflict(_)) => {
+            Err(CaptureError::InProgress)
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -150,73 +177,4 @@ async fn saved_card_of(
         .iter()
         .any(|card| &card.payment_method == method)
         .then(|| (customer.clone(), method.clone())))
-}
-
-/// The lapsed payment brought in line with the PSP (released: cancelled, or captured for what
-/// was captured before).
-fn lapsed_payment_writes(
-    snapshot: &OrderWithPayments,
-    lapsed: &Versioned<Payment>,
-    released: &ProviderPayment,
-    now: OffsetDateTime,
-) -> Result<Vec<Write>, CaptureError> {
-    let Some(change) = reconcile(
-        &snapshot.order.value,
-        &lapsed.value,
-        lapsed.version + 1,
-        released,
-        now,
-    ) else {
-        return Ok(Vec::new());
-    };
-    if change.order.is_some() {
-        return Err(StoreError::Corrupt(format!(
-            "releasing {} would move its order",
-            lapsed.value.id
-        ))
-        .into());
-    }
-    let mut writes = vec![Write::PutPayment {
-        payment: change.payment,
-        expected_version: Some(lapsed.version),
-    }];
-    writes.extend(change.events.into_iter().map(Write::PutOutbox));
-    Ok(writes)
-}
-
-/// The order now waits for the shopper: what was released is no longer settled, and the
-/// pay-link email is queued with what remains to pay.
-fn lapse_order(
-    snapshot: &OrderWithPayments,
-    lapsed: &Versioned<Payment>,
-    released: rust_decimal::Decimal,
-    now: OffsetDateTime,
-) -> Result<Vec<Write>, CaptureError> {
-    let order = &snapshot.order.value;
-    let Ok(Transition::Moved { to, effects }) =
-        transition(order.status, OrderEvent::AuthorisationLapsed)
-    else {
-        return Err(CaptureError::NothingToCapture);
-    };
-    let mut moved = order.clone();
-    moved.status = to;
-    moved.amount_settled = (moved.amount_settled - released).max(rust_decimal::Decimal::ZERO);
-    let due = moved.amount_due();
-    let mut writes = vec![Write::UpdateOrder {
-        order: moved,
-        expected_version: snapshot.order.version,
-    }];
-    writes.extend(effects.into_iter().map(|effect| {
-        let kind = OutboxKind::from(effect);
-        Write::PutOutbox(OutboxEvent {
-            id: format!("{kind:?}#{}#{}", lapsed.value.id, lapsed.version + 1),
-            kind,
-            order_reference: order.reference.clone(),
-            payment_id: lapsed.value.id.clone(),
-            amount: due,
-            currency: order.currency,
-            created_at: now,
-        })
-    }));
-    Ok(writes)
 }

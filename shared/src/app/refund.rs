@@ -8,10 +8,10 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use super::apply_psp_state::apply_psp_state;
+use super::apply_psp_state::{apply_psp_state, Context};
 use super::idempotency::{completion, run_once, Refusal};
 use super::validate::optional_text;
-use crate::domain::{FieldError, Money, PaymentStatus, Reference};
+use crate::domain::{FieldError, Money, Reference};
 use crate::ports::{
     Clock, IdempotencyKey, PaymentProvider, ProviderError, Store, StoreError, StoredResponse,
 };
@@ -123,15 +123,7 @@ impl RefundPayment {
             .iter()
             .rev()
             .map(|p| &p.value)
-            .find(|p| {
-                matches!(
-                    p.status,
-                    PaymentStatus::PartiallyCaptured
-                        | PaymentStatus::Captured
-                        | PaymentStatus::PartiallyRefunded
-                        | PaymentStatus::Refunded
-                ) && p.captured_amount > Decimal::ZERO
-            })
+            .find(|p| p.captured_amount > Decimal::ZERO)
             .ok_or(RefundError::NothingToRefund)?;
         let refundable = payment.captured_amount - payment.refunded_amount;
         let amount = payment.parse_amount_field(amount)?;
@@ -152,8 +144,8 @@ impl RefundPayment {
         // captured.
         let maybe_done = amount > refundable;
         let provider_id = payment
-            .provider_reference
-            .clone()
+            .provider_payment()
+            .map(str::to_owned)
             .ok_or(RefundError::NothingToRefund)?;
         let money = Money::new(amount, payment.currency)
             .map_err(|e| StoreError::Corrupt(format!("refund amount: {e}")))?;
@@ -198,6 +190,7 @@ impl RefundPayment {
             reference,
             &payment.id,
             &fresh,
+            Context::default(),
             now,
             &completion,
         )

@@ -12,18 +12,18 @@ use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
 use super::idempotency::{completion, run_once, Refusal};
-use super::order_state_change::{abandon_payment_on, resume_payment_on, start_payment_on};
 use super::payment_view::{NextAction, PaymentView, StartedPaymentView};
 use super::return_url::{with_query, ReturnOrigins};
+use super::settle::{settle, PaymentChange};
 use super::validate::{country, email, optional_text, text};
 use super::{AccessTokens, TokenError};
 use crate::domain::{
     customer_id, Billing, BillingAddress, CustomerProfile, FieldError, Money, OrderStatus, Payment,
-    PaymentMethod, PaymentStatus, Postcode, Reference,
+    PaymentMethod, PaymentStatus, Postcode, PspLink, Reference,
 };
 use crate::ports::{
     Clock, HostedPaymentRequest, HostedPaymentState, IdempotencyKey, PaymentProvider,
-    ProviderError, Store, StoreError, StoredResponse, Write,
+    ProviderError, Store, StoreError, StoredResponse,
 };
 
 /// How long a started card payment stays payable (Stripe Checkout's minimum is 30 minutes).
@@ -295,13 +295,13 @@ impl StartPayment {
         Err(StartPaymentError::Conflict)
     }
 
-    /// Closes an unfinished attempt at the PSP and returns the write that cancels it here.
+    /// Closes an unfinished attempt at the PSP and returns the change that cancels it here.
     async fn close_attempt(
         &self,
         old: crate::ports::Versioned<Payment>,
         now: OffsetDateTime,
-    ) -> Result<Write, StartPaymentError> {
-        if let Some(session) = &old.value.hosted_session {
+    ) -> Result<PaymentChange, StartPaymentError> {
+        if let Some(session) = old.value.hosted_session() {
             let closed = self
                 .provider
                 .expire_hosted_payment(session, &format!("expire-{session}"))
@@ -313,7 +313,7 @@ impl StartPayment {
         let mut cancelled = old.value;
         cancelled.status = PaymentStatus::Cancelled;
         cancelled.updated_at = now;
-        Ok(Write::PutPayment {
+        Ok(PaymentChange {
             payment: cancelled,
             expected_version: Some(old.version),
         })
@@ -349,20 +349,14 @@ impl StartPayment {
                 _ => {}
             }
             let cancel = self.close_attempt(stored, now).await?;
-            let mut writes = vec![cancel.clone()];
-            if let Some(order) = abandon_payment_on(&snapshot.order.value) {
-                writes.push(Write::UpdateOrder {
-                    order,
-                    expected_version: snapshot.order.version,
-                });
-            }
-            match self.store.transact(writes).await {
-                Ok(()) => {
-                    if let Write::PutPayment { payment, .. } = cancel {
-                        return Ok(payment);
-                    }
-                    return Err(StartPaymentError::PaymentNotFound);
-                }
+            let cancelled = cancel.payment.clone();
+            let settled = settle(&snapshot, &snapshot.order.value, vec![cancel], now);
+            match self
+                .store
+                .transact(settled.into_writes(snapshot.order.version, false))
+                .await
+            {
+                Ok(()) => return Ok(cancelled),
                 Err(StoreError::VersionConflict(_)) => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -393,13 +387,14 @@ impl StartPayment {
             .rev()
             .find(|p| p.value.status.is_unfinished())
             .cloned();
-        let (moved_order, amount) = match (start_payment_on(order), &unfinished) {
-            (Some(started), _) => started,
-            (None, Some(_)) => {
-                resume_payment_on(order).ok_or(StartPaymentError::NotPayable(order.status))?
-            }
-            (None, None) => return Err(StartPaymentError::NotPayable(order.status)),
-        };
+        // What is due ignores unfinished attempts (they cover nothing): with one open, this
+        // request resumes it (a new page, the old one closed).
+        let amount = order.amount_due();
+        if order.closure.is_some() || amount <= rust_decimal::Decimal::ZERO {
+            return Err(StartPaymentError::NotPayable(order.status));
+        }
+        let mut moved_order = order.clone();
+        moved_order.payment_attempts += 1;
         let mut closed = Vec::new();
         if let Some(old) = unfinished {
             closed.push(self.close_attempt(old, now).await?);
@@ -482,12 +477,17 @@ impl StartPayment {
             status: PaymentStatus::Created,
             amount: amount.amount(),
             currency: amount.currency(),
-            provider: self.provider.name().to_string(),
-            provider_reference: None,
-            hosted_session: Some(hosted.session_id.clone()),
+            psp: Some(PspLink {
+                provider: self.provider.name().to_string(),
+                payment: None,
+                hosted_session: Some(hosted.session_id.clone()),
+                multicapture: None,
+            }),
             captured_amount: rust_decimal::Decimal::ZERO,
             refunded_amount: rust_decimal::Decimal::ZERO,
+            released: None,
             failure_code: None,
+            billing: Some(billing.clone()),
             created_at: now,
             updated_at: now,
             expires_at,
@@ -504,17 +504,14 @@ impl StartPayment {
             status: 201,
             body: serde_json::to_string(&view).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         };
-        let mut writes = closed;
+        closed.push(PaymentChange {
+            payment,
+            expected_version: None,
+        });
+        let settled = settle(&snapshot, &moved_order, closed, now);
+        let mut writes = settled.into_writes(snapshot.order.version, true);
         writes.extend([
-            Write::PutPayment {
-                payment,
-                expected_version: None,
-            },
-            Write::UpdateOrder {
-                order: moved_order,
-                expected_version: snapshot.order.version,
-            },
-            Write::PutCustomer {
+            crate::ports::Write::PutCustomer {
                 customer,
                 expected_version: stored_customer.map(|c| c.version),
             },

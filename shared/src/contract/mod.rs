@@ -10,7 +10,7 @@ use time::{Duration, OffsetDateTime};
 use crate::domain::order::{Address, Customer, Locale, OrderLine, Shipping};
 use crate::domain::{
     customer_id, Billing, BillingAddress, Currency, CustomerProfile, Order, OrderStatus, Payment,
-    PaymentMethod, PaymentStatus, Reference,
+    PaymentMethod, PaymentStatus, PspLink, Reference,
 };
 use crate::ports::{
     Claim, IdempotencyCompletion, IdempotencyKey, LookupKeys, Store, StoreError, StoredResponse,
@@ -51,7 +51,8 @@ pub fn order(reference: &str) -> Order {
                 country: "FR".into(),
             },
         },
-        amount_settled: Decimal::ZERO,
+        amounts: Default::default(),
+        closure: None,
         payment_attempts: 0,
         event_date: None,
         expires_at: Some(OffsetDateTime::from_unix_timestamp(1_900_000_000).expect("time")),
@@ -295,12 +296,17 @@ pub fn payment(reference: &str, id: &str, created_offset_s: i64) -> Payment {
         status: PaymentStatus::Created,
         amount: Decimal::new(123456, 2),
         currency: Currency::EUR,
-        provider: "stripe".into(),
-        provider_reference: None,
-        hosted_session: Some("cs_test_1".into()),
+        psp: Some(PspLink {
+            provider: "stripe".into(),
+            payment: None,
+            hosted_session: Some("cs_test_1".into()),
+            multicapture: None,
+        }),
         captured_amount: Decimal::ZERO,
         refunded_amount: Decimal::new(10, 1),
+        released: None,
         failure_code: None,
+        billing: None,
         created_at: created,
         updated_at: created,
         expires_at: created + Duration::minutes(30),

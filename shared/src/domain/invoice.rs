@@ -49,6 +49,15 @@ pub struct InvoiceShipping {
     pub tax_rate: Decimal,
 }
 
+/// A deduction for what was not shipped (the order closed short at its last parcel), one per
+/// VAT rate, so the invoice bills exactly what was captured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceAdjustment {
+    pub tax_rate: Decimal,
+    /// Negative.
+    pub net: Decimal,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvoiceTaxBand {
     pub rate: Decimal,
@@ -66,6 +75,9 @@ pub struct InvoiceDraft {
     pub customer: InvoiceCustomer,
     pub lines: Vec<InvoiceLine>,
     pub shipping: InvoiceShipping,
+    /// Not shipped, per rate (empty when the whole order was captured).
+    #[serde(default)]
+    pub adjustments: Vec<InvoiceAdjustment>,
     pub tax_bands: Vec<InvoiceTaxBand>,
     pub net: Decimal,
     pub tax: Decimal,
@@ -99,9 +111,12 @@ pub fn invoice_number(year: i32, sequence: u64) -> String {
 }
 
 impl InvoiceDraft {
-    /// Builds the invoice of a paid order, dated the Paris day of `paid_at`.
+    /// Builds the invoice of a paid order for what was captured (`billed`, VAT included),
+    /// dated the Paris day of `paid_at`. Below the order's total, the difference is deducted
+    /// per VAT rate in proportion to each rate's share, and each rate's VAT recomputed.
     pub fn from_order(
         order: &Order,
+        billed: Decimal,
         billing: &Billing,
         payment_id: &str,
         paid_at: OffsetDateTime,
@@ -118,16 +133,10 @@ impl InvoiceDraft {
                 net: l.total(),
             })
             .collect();
-        let tax_bands = order
-            .tax_bands()
-            .into_iter()
-            .map(|(rate, band)| InvoiceTaxBand {
-                rate,
-                base: band.base,
-                tax: band.tax,
-            })
-            .collect();
         let totals = order.totals();
+        let (adjustments, tax_bands) = billed_bands(order, billed.min(totals.gross));
+        let net = tax_bands.iter().map(|b| b.base).sum();
+        let tax = tax_bands.iter().map(|b| b.tax).sum();
         let draft = InvoiceDraft {
             issued_on: paris_date(paid_at),
             order_reference: order.reference.clone(),
@@ -144,10 +153,11 @@ impl InvoiceDraft {
                 net: order.shipping.amount,
                 tax_rate: order.shipping.tax_rate,
             },
+            adjustments,
             tax_bands,
-            net: totals.net,
-            tax: totals.tax,
-            gross: totals.gross,
+            net,
+            tax,
+            gross: net + tax,
             currency: order.currency,
             seller: seller.clone(),
         };
@@ -157,7 +167,8 @@ impl InvoiceDraft {
 
     /// Lines + shipping = net, bands = net and tax, net + tax = gross.
     pub fn check(&self) -> Result<(), InvoiceError> {
-        let lines: Decimal = self.lines.iter().map(|l| l.net).sum();
+        let lines: Decimal = self.lines.iter().map(|l| l.net).sum::<Decimal>()
+            + self.adjustments.iter().map(|a| a.net).sum::<Decimal>();
         if lines + self.shipping.net != self.net {
             return Err(InvoiceError::Inconsistent(
                 "lines and shipping differ from net",
@@ -187,6 +198,66 @@ impl InvoiceDraft {
             draft: self,
         }
     }
+}
+
+/// The order's VAT bands reduced to `billed` (gross): the shortfall is shared between rates in
+/// proportion to their gross (the last rate takes the rounding rest, so shares sum exactly),
+/// and each rate's VAT is taken back out of its new gross.
+fn billed_bands(order: &Order, billed: Decimal) -> (Vec<InvoiceAdjustment>, Vec<InvoiceTaxBand>) {
+    let bands = order.tax_bands();
+    let gross: Decimal = bands.values().map(|b| b.base + b.tax).sum();
+    let full = || {
+        bands
+            .iter()
+            .map(|(rate, band)| InvoiceTaxBand {
+                rate: *rate,
+                base: band.base,
+                tax: band.tax,
+            })
+            .collect()
+    };
+    let shortfall = gross - billed;
+    if shortfall <= Decimal::ZERO || gross <= Decimal::ZERO {
+        return (Vec::new(), full());
+    }
+    let currency = order.currency;
+    let grosses: Vec<Decimal> = bands.values().map(|b| b.base + b.tax).collect();
+    let mut shares: Vec<Decimal> = grosses
+        .iter()
+        .map(|g| currency.round(shortfall * g / gross).min(*g))
+        .collect();
+    // Rounding rest: taken from (or given back to) the rates that can absorb it, largest first.
+    let mut rest = shortfall - shares.iter().copied().sum::<Decimal>();
+    let mut order_by_size: Vec<usize> = (0..grosses.len()).collect();
+    order_by_size.sort_by(|a, b| grosses[*b].cmp(&grosses[*a]));
+    for i in order_by_size {
+        let room = if rest > Decimal::ZERO {
+            (grosses[i] - shares[i]).min(rest)
+        } else {
+            (-shares[i]).max(rest)
+        };
+        shares[i] += room;
+        rest -= room;
+    }
+    let mut adjustments = Vec::new();
+    let mut out = Vec::new();
+    for ((rate, band), share) in bands.iter().zip(shares) {
+        let new_gross = band.base + band.tax - share;
+        let tax = currency.round(new_gross * rate / (Decimal::ONE_HUNDRED + rate));
+        let base = new_gross - tax;
+        if base != band.base {
+            adjustments.push(InvoiceAdjustment {
+                tax_rate: *rate,
+                net: base - band.base,
+            });
+        }
+        out.push(InvoiceTaxBand {
+            rate: *rate,
+            base,
+            tax,
+        });
+    }
+    (adjustments, out)
 }
 
 mod iso_date {
@@ -228,8 +299,15 @@ pub(crate) mod tests {
     fn built_from_the_order_and_dated_in_paris() {
         let order = sample_order("ORD-10042");
         let paid_at = datetime!(2026-12-31 23:30 UTC);
-        let draft = InvoiceDraft::from_order(&order, &billing(), "pay_1", paid_at, &seller())
-            .expect("consistent");
+        let draft = InvoiceDraft::from_order(
+            &order,
+            Decimal::MAX,
+            &billing(),
+            "pay_1",
+            paid_at,
+            &seller(),
+        )
+        .expect("consistent");
         assert_eq!(draft.issued_on, date!(2027 - 01 - 01));
         assert_eq!(draft.gross, Decimal::new(292200, 2));
         assert_eq!(draft.tax_bands.len(), 1);
@@ -241,6 +319,7 @@ pub(crate) mod tests {
     fn round_trips_through_json_with_iso_dates() {
         let draft = InvoiceDraft::from_order(
             &sample_order("ORD-1"),
+            Decimal::MAX,
             &billing(),
             "pay_1",
             datetime!(2026-05-01 10:00 UTC),
@@ -257,6 +336,7 @@ pub(crate) mod tests {
     fn tampered_totals_are_caught() {
         let mut draft = InvoiceDraft::from_order(
             &sample_order("ORD-1"),
+            Decimal::MAX,
             &billing(),
             "pay_1",
             datetime!(2026-05-01 10:00 UTC),
@@ -291,7 +371,7 @@ pub(crate) mod tests {
             order.lines = lines;
             order.shipping.amount = Decimal::new(shipping, 2);
             order.shipping.tax_rate = Decimal::new(shipping_rate, 1);
-            let draft = InvoiceDraft::from_order(&order, &billing(), "pay_1",
+            let draft = InvoiceDraft::from_order(&order, Decimal::MAX, &billing(), "pay_1",
                 datetime!(2026-05-01 10:00 UTC), &seller()).unwrap();
             let lines: Decimal = draft.lines.iter().map(|l| l.net).sum();
             prop_assert_eq!(lines + draft.shipping.net, draft.net);
@@ -300,5 +380,51 @@ pub(crate) mod tests {
             prop_assert_eq!(draft.net + draft.tax, draft.gross);
             prop_assert_eq!(draft.gross, order.totals().gross);
         }
+
+        /// Short fulfilment: the invoice bills exactly what was captured, its bands and
+        /// adjustments add up, and no rate goes below zero.
+        #[test]
+        fn a_short_invoice_bills_exactly_what_was_captured(
+            lines in prop::collection::vec(arb_line(), 1..10),
+            shipping in 0i64..50_000,
+            shipping_rate in prop::sample::select(vec![0i64, 55, 200]),
+            permille in 0i64..=1000,
+        ) {
+            let mut order = sample_order("ORD-1");
+            order.lines = lines;
+            order.shipping.amount = Decimal::new(shipping, 2);
+            order.shipping.tax_rate = Decimal::new(shipping_rate, 1);
+            let gross = order.totals().gross;
+            let billed = order.currency.round(gross * Decimal::new(permille, 3));
+            let draft = InvoiceDraft::from_order(&order, billed, &billing(), "pay_1",
+                datetime!(2026-05-01 10:00 UTC), &seller()).unwrap();
+            prop_assert_eq!(draft.gross, billed);
+            prop_assert!(draft.check().is_ok());
+            for band in &draft.tax_bands {
+                prop_assert!(band.base >= Decimal::ZERO && band.tax >= Decimal::ZERO, "{:?}", band);
+            }
+            prop_assert_eq!(draft.adjustments.is_empty(), billed == gross);
+        }
+    }
+
+    #[test]
+    fn a_short_invoice_shows_what_was_not_shipped_per_rate() {
+        let order = sample_order("ORD-1");
+        // 2 × 1,200.00 + 35.00 shipping at 20 %: 2,922.00; one laser shipped and shipping.
+        let billed = Decimal::new(148200, 2);
+        let draft = InvoiceDraft::from_order(
+            &order,
+            billed,
+            &billing(),
+            "pay_1",
+            datetime!(2026-05-01 10:00 UTC),
+            &seller(),
+        )
+        .unwrap();
+        assert_eq!(draft.gross, billed);
+        assert_eq!(draft.net, Decimal::new(123500, 2));
+        assert_eq!(draft.tax, Decimal::new(24700, 2));
+        assert_eq!(draft.adjustments.len(), 1);
+        assert_eq!(draft.adjustments[0].net, Decimal::new(-120000, 2));
     }
 }

@@ -18,6 +18,7 @@ struct Labels {
     vat: &'static str,
     net: &'static str,
     shipping: &'static str,
+    not_shipped: &'static str,
     total_net: &'static str,
     total_tax: &'static str,
     total_gross: &'static str,
@@ -35,6 +36,7 @@ const FR: Labels = Labels {
     vat: "TVA",
     net: "Total HT",
     shipping: "Livraison",
+    not_shipped: "Non livré",
     total_net: "Total HT",
     total_tax: "Total TVA",
     total_gross: "Total TTC",
@@ -52,6 +54,7 @@ const EN: Labels = Labels {
     vat: "VAT",
     net: "Net",
     shipping: "Shipping",
+    not_shipped: "Not shipped",
     total_net: "Total excl. VAT",
     total_tax: "Total VAT",
     total_gross: "Total incl. VAT",
@@ -141,6 +144,16 @@ pub fn invoice_text(invoice: &Invoice, locale: Locale) -> String {
         l.net,
         money(d.shipping.net)
     ));
+    for adjustment in &d.adjustments {
+        out.push(format!(
+            "{} — {} {} — {} {}",
+            l.not_shipped,
+            l.vat,
+            rate(adjustment.tax_rate, locale),
+            l.net,
+            money(adjustment.net)
+        ));
+    }
     out.push(String::new());
     for band in &d.tax_bands {
         out.push(format!(
@@ -185,6 +198,14 @@ pub fn invoice_html(invoice: &Invoice, locale: Locale) -> String {
         e(&rate(d.shipping.tax_rate, locale)),
         money(d.shipping.net)
     ));
+    for adjustment in &d.adjustments {
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td></td><td></td><td>{}</td><td>{}</td></tr>",
+            e(l.not_shipped),
+            e(&rate(adjustment.tax_rate, locale)),
+            money(adjustment.net)
+        ));
+    }
     let bands: String = d
         .tax_bands
         .iter()
@@ -239,6 +260,7 @@ mod tests {
         b.name = "Jeanne <b>Martin</b>".into();
         InvoiceDraft::from_order(
             &sample_order("ORD-10042"),
+            rust_decimal::Decimal::MAX,
             &b,
             "pay_1",
             datetime!(2026-07-14 22:30 UTC),

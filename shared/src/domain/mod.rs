@@ -8,6 +8,7 @@ pub mod invoice;
 pub mod invoice_text;
 pub mod money;
 pub mod order;
+pub mod order_effects;
 pub mod order_state;
 pub mod outbox;
 pub mod paris_time;
@@ -21,9 +22,13 @@ pub use field_error::FieldError;
 pub use invoice::{Invoice, InvoiceDraft, InvoiceError, SellerIdentity};
 pub use money::{Currency, Money, MoneyError};
 pub use order::{Address, Customer, Locale, Order, OrderLine, Shipping, Totals};
-pub use order_state::{Effect, OrderEvent, OrderStatus, Transition, TransitionError};
+pub use order_effects::{effects, Caused, Effect};
+pub use order_state::{order_position, OrderAmounts, OrderClosure, OrderPosition, OrderStatus};
 pub use outbox::{OutboxEvent, OutboxKind};
-pub use payment::{Payment, PaymentMethod, PaymentStatus};
+pub use payment::{
+    FailureReason, OfflineKind, Payment, PaymentMethod, PaymentStatus, PspLink, Release,
+    ReleaseReason, Wallet,
+};
 pub use postcode::Postcode;
 pub use reference::Reference;
 pub use throttle::FailureLog;

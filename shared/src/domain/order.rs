@@ -6,7 +6,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
-use super::{Currency, OrderStatus, Postcode, Reference};
+use super::order_state::{order_position, OrderAmounts, OrderClosure, OrderPosition};
+use super::{Currency, OrderStatus, Payment, Postcode, Reference};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -89,9 +90,12 @@ pub struct Order {
     pub customer: Customer,
     pub lines: Vec<OrderLine>,
     pub shipping: Shipping,
-    /// Paid, authorised or otherwise covered so far; `amount_due` is what remains.
+    /// Derived from the payments (`order_position`), stored so the order reads alone.
     #[serde(default)]
-    pub amount_settled: Decimal,
+    pub amounts: OrderAmounts,
+    /// Cancelled by the seller or deleted by the shopper, whatever the payments say.
+    #[serde(default)]
+    pub closure: Option<OrderClosure>,
     /// Payments ever started on the order: readers skip the payments query while it is 0.
     #[serde(default)]
     pub payment_attempts: u32,
@@ -133,7 +137,22 @@ impl Order {
     }
 
     pub fn amount_due(&self) -> Decimal {
-        (self.totals().gross - self.amount_settled).max(Decimal::ZERO)
+        (self.totals().gross - self.amounts.settled).max(Decimal::ZERO)
+    }
+
+    /// Where the order stands with these payments (all of them).
+    pub fn position(&self, payments: &[Payment]) -> OrderPosition {
+        order_position(self.totals().gross, self.closure, payments)
+    }
+
+    /// The order with its status and amounts derived from these payments.
+    pub fn rederived(&self, payments: &[Payment]) -> Order {
+        let position = self.position(payments);
+        Order {
+            status: position.status,
+            amounts: position.amounts,
+            ..self.clone()
+        }
     }
 }
 
@@ -203,7 +222,8 @@ pub(crate) mod tests {
                     country: "FR".into(),
                 },
             },
-            amount_settled: Decimal::ZERO,
+            amounts: Default::default(),
+            closure: None,
             payment_attempts: 0,
             event_date: None,
             expires_at: None,

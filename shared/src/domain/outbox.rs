@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::order_state::Effect;
+use super::order_effects::Effect;
 use super::{Currency, Reference};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,7 +28,6 @@ impl From<Effect> for OutboxKind {
             Effect::EmailAmountDebited => OutboxKind::AmountDebited,
             Effect::EmailRefundIssued => OutboxKind::RefundIssued,
             Effect::IssueInvoice => OutboxKind::InvoiceDue,
-            Effect::ReleaseAuthorisation => OutboxKind::AuthorisationReleased,
             Effect::EmailReauthorisationNeeded => OutboxKind::ReauthorisationRequired,
         }
     }

@@ -1,17 +1,111 @@
-//! A payment attempt on an order: what the shopper started, what the PSP says of it, and how
-//! much of it was captured and refunded.
+//! A payment on an order: what it is (its method), what the PSP says of it (when it has a PSP),
+//! and how much of it was captured, released and refunded. An order holds many payments; the
+//! order's own status and amounts are derived from them (`order_position`).
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{Currency, FieldError, Reference};
+use super::{Billing, Currency, FieldError, Reference};
 
+/// A wallet offered on the PSP's hosted page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+pub enum Wallet {
+    ApplePay,
+    GooglePay,
+}
+
+/// How an offline settlement reached the seller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OfflineKind {
+    BankTransfer,
+    Cheque,
+}
+
+/// What a payment is. Only `Card` (and a wallet on the same page) has behaviour today; the other
+/// methods are data the features to come fill in, and the API refuses them (422).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum PaymentMethod {
-    /// A card on the PSP's hosted page.
+    /// A card typed on the PSP's hosted page.
     Card,
+    /// A wallet (Apple Pay, Google Pay) offered by the PSP's page.
+    Wallet { wallet: Wallet },
+    /// A card saved at the PSP (its payment-method id).
+    SavedCard { payment_method: String },
+    /// A SEPA direct debit under a mandate (our mandate id).
+    SepaDebit { mandate: String },
+    /// A voucher or gift card (our voucher id, never the code itself).
+    Voucher { voucher: String },
+    /// The customer's credit balance ("solde avoir").
+    CreditBalance,
+    /// On account ("compte d'attente"), settled later by recorded payments.
+    OnAccount,
+    /// One instalment of a plan (`index` from 1 to `count`).
+    Instalment {
+        plan: String,
+        index: u32,
+        count: u32,
+    },
+    /// A bank transfer or cheque recorded by the seller, with the seller's own reference.
+    Offline {
+        kind: OfflineKind,
+        seller_reference: String,
+    },
+}
+
+impl PaymentMethod {
+    /// The method's name in the API (`card`, `sepa_debit`, …).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PaymentMethod::Card => "card",
+            PaymentMethod::Wallet { .. } => "wallet",
+            PaymentMethod::SavedCard { .. } => "saved_card",
+            PaymentMethod::SepaDebit { .. } => "sepa_debit",
+            PaymentMethod::Voucher { .. } => "voucher",
+            PaymentMethod::CreditBalance => "credit_balance",
+            PaymentMethod::OnAccount => "on_account",
+            PaymentMethod::Instalment { .. } => "instalments",
+            PaymentMethod::Offline {
+                kind: OfflineKind::BankTransfer,
+                ..
+            } => "bank_transfer",
+            PaymentMethod::Offline {
+                kind: OfflineKind::Cheque,
+                ..
+            } => "cheque",
+        }
+    }
+
+    /// Whether a PSP moves the money (vs a balance of ours, or money the seller records).
+    pub fn needs_psp(&self) -> bool {
+        matches!(
+            self,
+            PaymentMethod::Card
+                | PaymentMethod::Wallet { .. }
+                | PaymentMethod::SavedCard { .. }
+                | PaymentMethod::SepaDebit { .. }
+                | PaymentMethod::Instalment { .. }
+        )
+    }
+}
+
+/// Where a payment lives at its PSP. Absent for a voucher, credit balance, on-account or an
+/// offline settlement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PspLink {
+    /// The connector's name in the registry (`stripe`).
+    pub provider: String,
+    /// The PSP's payment id (Stripe PaymentIntent), once there is one.
+    pub payment: Option<String>,
+    /// The PSP's hosted page (Stripe Checkout Session) the shopper is sent to.
+    pub hosted_session: Option<String>,
+    /// Whether the authorisation can be captured more than once, as the PSP said (None: not
+    /// said; the connector's capabilities decide).
+    #[serde(default)]
+    pub multicapture: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -21,9 +115,13 @@ pub enum PaymentStatus {
     Created,
     /// 3-D Secure or another shopper step is pending.
     RequiresAction,
+    /// Accepted, outcome not known yet (a SEPA debit, any PSP answer that is not final).
+    Processing,
     Authorised,
     PartiallyCaptured,
     Captured,
+    /// The PSP says this attempt is over (authentication failed, declined with no retry on
+    /// that page, a debit returned); the order can be paid again.
     Failed,
     Cancelled,
     Expired,
@@ -37,11 +135,32 @@ impl PaymentStatus {
         matches!(self, PaymentStatus::Created | PaymentStatus::RequiresAction)
     }
 
+    /// Authorised and not closed: what is not captured yet still covers the order.
+    pub fn is_live_authorisation(self) -> bool {
+        matches!(
+            self,
+            PaymentStatus::Authorised | PaymentStatus::PartiallyCaptured
+        )
+    }
+
+    /// Reached an authorisation at some point (live, captured or refunded since).
+    pub fn was_authorised(self) -> bool {
+        matches!(
+            self,
+            PaymentStatus::Authorised
+                | PaymentStatus::PartiallyCaptured
+                | PaymentStatus::Captured
+                | PaymentStatus::PartiallyRefunded
+                | PaymentStatus::Refunded
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         use PaymentStatus::*;
         match self {
             Created => "created",
             RequiresAction => "requires_action",
+            Processing => "processing",
             Authorised => "authorised",
             PartiallyCaptured => "partially_captured",
             Captured => "captured",
@@ -50,6 +169,59 @@ impl PaymentStatus {
             Expired => "expired",
             PartiallyRefunded => "partially_refunded",
             Refunded => "refunded",
+        }
+    }
+}
+
+/// Why the uncaptured rest of an authorisation was given back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReleaseReason {
+    /// The last parcel shipped: the order is fulfilled short, the rest is not owed.
+    LastParcel,
+    /// The authorisation lapsed (or the PSP cancelled it) and could not be renewed: the
+    /// shopper owes the rest and is asked to pay it.
+    Lapsed,
+    /// A new payment took over the rest (renewal on the saved card, or a capture on a PSP
+    /// that cannot capture twice).
+    Replaced,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Release {
+    pub amount: Decimal,
+    pub reason: ReleaseReason,
+}
+
+/// Why an attempt failed, as the shopper page says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureReason {
+    /// The bank refused the payment (decline, insufficient funds, debit returned).
+    BankRefused,
+    /// 3-D Secure (or another authentication) failed.
+    AuthenticationFailed,
+    /// Anything else the PSP reported.
+    Other,
+}
+
+impl FailureReason {
+    /// From the PSP's code, as stored in `failure_code` (`card_declined`, `insufficient_funds`,
+    /// `payment_intent_authentication_failure`, …).
+    pub fn from_code(code: &str) -> Self {
+        if code.contains("authentication") || code.contains("3ds") {
+            FailureReason::AuthenticationFailed
+        } else if code.contains("declin")
+            || code.contains("insufficient")
+            || code.contains("refused")
+            || code.contains("expired_card")
+            || code.contains("stolen")
+            || code.contains("lost")
+            || code.contains("debit")
+        {
+            FailureReason::BankRefused
+        } else {
+            FailureReason::Other
         }
     }
 }
@@ -63,16 +235,19 @@ pub struct Payment {
     pub status: PaymentStatus,
     pub amount: Decimal,
     pub currency: Currency,
-    /// "stripe".
-    pub provider: String,
-    /// The PSP's payment id (Stripe PaymentIntent), once there is one.
-    pub provider_reference: Option<String>,
-    /// The PSP's hosted page (Stripe Checkout Session) the shopper is sent to.
-    pub hosted_session: Option<String>,
+    /// None for a payment no PSP takes part in (voucher, credit, on-account, offline).
+    pub psp: Option<PspLink>,
     pub captured_amount: Decimal,
     pub refunded_amount: Decimal,
+    /// The uncaptured rest given back, and why (decides whether the order still owes it).
+    #[serde(default)]
+    pub released: Option<Release>,
     /// The PSP's reason for the last failure (`card_declined`, `insufficient_funds`, …).
     pub failure_code: Option<String>,
+    /// The billing details this payment was made with: its invoice uses them, whatever the
+    /// customer's profile says later.
+    #[serde(default)]
+    pub billing: Option<Billing>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -88,6 +263,60 @@ pub struct Payment {
 impl Payment {
     pub fn new_id() -> String {
         format!("pay_{}", uuid::Uuid::new_v4().simple())
+    }
+
+    /// The connector that serves this payment, if a PSP takes part.
+    pub fn provider(&self) -> Option<&str> {
+        self.psp.as_ref().map(|l| l.provider.as_str())
+    }
+
+    /// The PSP's payment id, once the PSP has one.
+    pub fn provider_payment(&self) -> Option<&str> {
+        self.psp.as_ref().and_then(|l| l.payment.as_deref())
+    }
+
+    /// The PSP's hosted page, when the payment was made on one.
+    pub fn hosted_session(&self) -> Option<&str> {
+        self.psp.as_ref().and_then(|l| l.hosted_session.as_deref())
+    }
+
+    /// What is authorised and neither captured nor released yet.
+    pub fn capturable(&self) -> Decimal {
+        if self.status.is_live_authorisation() {
+            (self.amount - self.captured_amount).max(Decimal::ZERO)
+        } else {
+            Decimal::ZERO
+        }
+    }
+
+    /// How much of the order this payment stands for now: all of it while it is processing or
+    /// authorised; once closed, what was captured plus a rest released as not owed (last
+    /// parcel); nothing before an authorisation or after a failure.
+    pub fn covers(&self) -> Decimal {
+        use PaymentStatus::*;
+        match self.status {
+            Processing | Authorised | PartiallyCaptured => self.amount,
+            Captured | PartiallyRefunded | Refunded | Cancelled => {
+                let written_off = match self.released {
+                    Some(Release {
+                        amount,
+                        reason: ReleaseReason::LastParcel,
+                    }) => amount,
+                    _ => Decimal::ZERO,
+                };
+                self.captured_amount + written_off
+            }
+            Created | RequiresAction | Failed | Expired => Decimal::ZERO,
+        }
+    }
+
+    /// Why the last attempt failed, for the shopper page.
+    pub fn failure_reason(&self) -> Option<FailureReason> {
+        (self.status == PaymentStatus::Failed).then(|| {
+            self.failure_code
+                .as_deref()
+                .map_or(FailureReason::Other, FailureReason::from_code)
+        })
     }
 
     /// A request's `amount` (capture, refund) in this payment's currency.

@@ -89,6 +89,9 @@ pub enum ProviderPaymentStatus {
     /// Captured (fully, or finally after partial captures).
     Succeeded,
     Canceled,
+    /// The PSP says this attempt is over (authentication failed for good, a debit returned):
+    /// nothing more will happen on it.
+    Failed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,6 +123,9 @@ pub struct ProviderPayment {
     pub order_reference: Option<String>,
     pub payment_id: Option<String>,
     pub created_at: OffsetDateTime,
+    /// Whether this authorisation can be captured more than once (Stripe: per card, on the
+    /// charge); None when the PSP did not say.
+    pub multicapture: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

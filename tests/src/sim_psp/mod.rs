@@ -150,6 +150,7 @@ impl State {
             order_reference: Some(i.reference.clone()),
             payment_id: Some(i.payment_id.clone()),
             created_at: OffsetDateTime::UNIX_EPOCH,
+            multicapture: Some(true),
         })
     }
 

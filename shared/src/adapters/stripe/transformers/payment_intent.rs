@@ -59,6 +59,26 @@ pub struct Charge {
     pub id: String,
     #[serde(default)]
     pub amount_refunded: i64,
+    #[serde(default)]
+    pub payment_method_details: Option<ChargeMethodDetails>,
+}
+
+/// `payment_method_details.card.multicapture.status`: `available` | `unavailable`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ChargeMethodDetails {
+    #[serde(default)]
+    pub card: Option<ChargeCardDetails>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ChargeCardDetails {
+    #[serde(default)]
+    pub multicapture: Option<Multicapture>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Multicapture {
+    pub status: String,
 }
 
 impl HasId for Charge {
@@ -107,6 +127,15 @@ impl PaymentIntent {
             Some(Expandable::Object(charge)) => charge.amount_refunded,
             _ => 0,
         };
+        let multicapture = match &self.latest_charge {
+            Some(Expandable::Object(charge)) => charge
+                .payment_method_details
+                .as_ref()
+                .and_then(|d| d.card.as_ref())
+                .and_then(|c| c.multicapture.as_ref())
+                .map(|m| m.status == "available"),
+            _ => None,
+        };
         let next_action_url = self
             .next_action
             .filter(|action| action.kind == "redirect_to_url")
@@ -118,8 +147,18 @@ impl PaymentIntent {
             message: e.message.unwrap_or_default(),
         });
         let mut metadata = self.metadata;
+        // Three failed 3-D Secure challenges end the attempt (the page offers no retry of it).
+        let authentication_failed = failure
+            .as_ref()
+            .is_some_and(|f| f.code == "payment_intent_authentication_failure");
         Ok(ProviderPayment {
-            status: status(self.status)?,
+            status: match status(self.status)? {
+                ProviderPaymentStatus::RequiresPaymentMethod if authentication_failed => {
+                    ProviderPaymentStatus::Failed
+                }
+                other => other,
+            },
+            multicapture,
             amount: amount(self.amount)?,
             amount_capturable: amount(self.amount_capturable)?,
             amount_received: amount(self.amount_received)?,

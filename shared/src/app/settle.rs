@@ -1,0 +1,112 @@
+//! Committing changed payments of one order: each payment under its version, the order
+//! re-derived from all its payments when that moves it, and the outbox events the change causes,
+//! as the writes of one transaction. Every use case that changes a payment goes through here,
+//! so the order is never moved by hand.
+
+use time::OffsetDateTime;
+
+use crate::domain::{effects, Order, OutboxEvent, OutboxKind, Payment};
+use crate::ports::{OrderWithPayments, Write};
+
+/// A payment to write: `expected_version` None creates it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PaymentChange {
+    pub payment: Payment,
+    pub expected_version: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settled {
+    pub payments: Vec<PaymentChange>,
+    /// The order re-derived; `moved` says whether it differs from the stored one.
+    pub order: Order,
+    pub moved: bool,
+    pub events: Vec<OutboxEvent>,
+}
+
+impl Settled {
+    /// The writes, the order's only when it moved (or `always_order`: the caller changed
+    /// something else on it, or needs its version checked).
+    pub fn into_writes(self, order_version: u64, always_order: bool) -> Vec<Write> {
+        let mut writes: Vec<Write> = self
+            .payments
+            .into_iter()
+            .map(|c| Write::PutPayment {
+                payment: c.payment,
+                expected_version: c.expected_version,
+            })
+            .collect();
+        if self.moved || always_order {
+            writes.push(Write::UpdateOrder {
+                order: self.order,
+                expected_version: order_version,
+            });
+        }
+        writes.extend(self.events.into_iter().map(Write::PutOutbox));
+        writes
+    }
+}
+
+/// The order once `changes` apply to `snapshot`'s payments (each change replaces the payment
+/// of the same id, or adds one), with the events of the change. Event ids are
+/// `<kind>#<payment>#<its next version>`, so replaying the same change cannot queue twice.
+pub fn settle(
+    snapshot: &OrderWithPayments,
+    order: &Order,
+    changes: Vec<PaymentChange>,
+    now: OffsetDateTime,
+) -> Settled {
+    let stored: Vec<Payment> = snapshot.payments.iter().map(|p| p.value.clone()).collect();
+    let mut after = stored.clone();
+    for change in &changes {
+        match after.iter_mut().find(|p| p.id == change.payment.id) {
+            Some(slot) => *slot = change.payment.clone(),
+            None => after.push(change.payment.clone()),
+        }
+    }
+    let before_position = snapshot.order.value.position(&stored);
+    let rederived = order.rederived(&after);
+    let after_position = order.position(&after);
+    let pairs: Vec<(Option<&Payment>, &Payment)> = changes
+        .iter()
+        .map(|c| {
+            let old = stored.iter().find(|p| p.id == c.payment.id);
+            (old, &c.payment)
+        })
+        .collect();
+    let version_of = |payment_id: &str| {
+        changes
+            .iter()
+            .find(|c| c.payment.id == payment_id)
+            .map_or(1, |c| c.expected_version.map_or(1, |v| v + 1))
+    };
+    let events = effects(&before_position, &after_position, &pairs)
+        .into_iter()
+        .map(|caused| {
+            let kind = OutboxKind::from(caused.effect);
+            OutboxEvent {
+                id: format!(
+                    "{kind:?}#{}#{}",
+                    caused.payment_id,
+                    version_of(&caused.payment_id)
+                ),
+                kind,
+                order_reference: order.reference.clone(),
+                payment_id: caused.payment_id,
+                amount: caused.amount,
+                currency: order.currency,
+                created_at: now,
+            }
+        })
+        .collect();
+    Settled {
+        moved: rederived != snapshot.order.value,
+        order: rederived,
+        payments: changes,
+        events,
+    }
+}
+
+#[cfg(test)]
+#[path = "settle_tests.rs"]
+mod tests;

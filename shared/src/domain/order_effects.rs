@@ -1,0 +1,97 @@
+//! What the outside world must hear when an order's payments change: read off the order's
+//! position before and after, and each changed payment's own amounts. Pure, so the same change
+//! always names the same events (their ids are derived from it, the outbox dedupes them).
+
+use rust_decimal::Decimal;
+
+use super::order_state::{OrderPosition, OrderStatus};
+use super::Payment;
+
+/// What the outside world must hear about a change (through the outbox).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    EmailPaymentReceived,
+    EmailAmountDebited,
+    EmailRefundIssued,
+    IssueInvoice,
+    /// Ask the shopper to pay again (pay link): the authorisation lapsed.
+    EmailReauthorisationNeeded,
+}
+
+/// One effect, the payment whose change caused it, and the amount it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caused {
+    pub effect: Effect,
+    pub payment_id: String,
+    pub amount: Decimal,
+}
+
+fn is_paid(status: OrderStatus) -> bool {
+    matches!(
+        status,
+        OrderStatus::Authorised
+            | OrderStatus::PartiallyCaptured
+            | OrderStatus::Captured
+            | OrderStatus::PartiallyRefunded
+            | OrderStatus::Refunded
+    )
+}
+
+/// `changed` pairs each changed payment (new state) with its stored state (None: new). Effects
+/// come oldest first: received, debited, refunded, invoice, pay link.
+pub fn effects(
+    before: &OrderPosition,
+    after: &OrderPosition,
+    changed: &[(Option<&Payment>, &Payment)],
+) -> Vec<Caused> {
+    let Some((_, first)) = changed.first() else {
+        return Vec::new();
+    };
+    let caused = |effect, payment: &Payment, amount| Caused {
+        effect,
+        payment_id: payment.id.clone(),
+        amount,
+    };
+    let mut out = Vec::new();
+    if is_paid(after.status) && !is_paid(before.status) {
+        let newly = changed
+            .iter()
+            .find(|(old, new)| {
+                new.status.was_authorised() && !old.is_some_and(|o| o.status.was_authorised())
+            })
+            .map_or(*first, |(_, new)| *new);
+        out.push(caused(Effect::EmailPaymentReceived, newly, newly.amount));
+    }
+    for (old, new) in changed {
+        let captured_before = old.map_or(Decimal::ZERO, |o| o.captured_amount);
+        if new.captured_amount > captured_before {
+            out.push(caused(
+                Effect::EmailAmountDebited,
+                new,
+                new.captured_amount - captured_before,
+            ));
+        }
+    }
+    for (old, new) in changed {
+        let refunded_before = old.map_or(Decimal::ZERO, |o| o.refunded_amount);
+        if new.refunded_amount > refunded_before {
+            out.push(caused(
+                Effect::EmailRefundIssued,
+                new,
+                new.refunded_amount - refunded_before,
+            ));
+        }
+    }
+    if after.status.is_fully_captured()
+        && !before.status.is_fully_captured()
+        && after.amounts.captured > Decimal::ZERO
+    {
+        out.push(caused(Effect::IssueInvoice, first, after.amounts.captured));
+    }
+    if after.status == OrderStatus::RequiresReauthorisation
+        && before.status != OrderStatus::RequiresReauthorisation
+    {
+        out.push(caused(Effect::EmailReauthorisationNeeded, first, after.due));
+    }
+    out
+}
