@@ -5,6 +5,7 @@
 //! which starts moto and sets `AWS_ENDPOINT_URL`.
 
 pub mod hostile;
+pub mod journey;
 pub mod log_scan;
 pub mod proxy;
 pub mod rng;

@@ -173,6 +173,7 @@ async fn psp_timeouts_during_capture_capture_nothing_and_the_retry_captures_once
         reference: "ORD-10042".into(),
         shipment_id: "slow-parcel".into(),
         amount: Some("500.00".into()),
+        last_parcel: false,
     };
     // Every PSP answer takes longer than the connector waits.
     faults(&shop, json!({"latency_ms": 1000})).await;

@@ -127,6 +127,7 @@ async fn a_capture_whose_commit_is_throttled_is_captured_once_on_retry() {
         reference: "ORD-10042".into(),
         shipment_id: "parcel-1".into(),
         amount: None,
+        last_parcel: false,
     };
 
     // The PSP captures, then our commit is throttled on every SDK attempt.
@@ -368,6 +369,7 @@ async fn a_capture_retried_after_its_webhook_landed_answers_like_the_first() {
         reference: "ORD-10042".into(),
         shipment_id: "parcel-1".into(),
         amount: None,
+        last_parcel: false,
     };
     ddb.inject(
         "TransactWriteItems",

@@ -12,15 +12,11 @@ use time::{Duration, OffsetDateTime};
 use super::apply_psp_state::{apply_psp_state, Context};
 use super::idempotency::{completion, run_once, Refusal};
 use super::reauthorise::{renew_lapsed_authorisation, Renewal};
-use crate::domain::{FieldError, Money, Reference};
+use crate::domain::{FieldError, Money, Reference, Release, ReleaseReason};
 use crate::ports::{
     Clock, IdempotencyKey, PaymentProvider, ProviderError, ProviderPaymentStatus, Store,
     StoreError, StoredResponse,
 };
-
-/// Card authorisations lapse after 7 days at most (Visa merchant-initiated: 4 days 18 hours);
-/// past the shortest, a capture may be refused or downgraded, so we do not attempt it blindly.
-pub const CAPTURE_WINDOW: Duration = Duration::hours(4 * 24 + 18);
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,6 +25,10 @@ pub struct ShipmentCommand {
     /// What this parcel is worth; None captures everything still authorised.
     #[serde(default)]
     pub amount: Option<String>,
+    /// The order ships no more: capture `amount` and release the rest, which is then not owed
+    /// (a short fulfilment). Ignored without an amount (all that is left is captured anyway).
+    #[serde(default)]
+    pub last_parcel: bool,
 }
 
 /// The SQS form: the same body plus the order reference.
@@ -39,6 +39,8 @@ pub struct ShipmentMessage {
     pub shipment_id: String,
     #[serde(default)]
     pub amount: Option<String>,
+    #[serde(default)]
+    pub last_parcel: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -118,6 +120,7 @@ impl CaptureOnShipment {
             ShipmentCommand {
                 shipment_id: message.shipment_id,
                 amount: message.amount,
+                last_parcel: message.last_parcel,
             },
             self.clock.now() + Duration::seconds(30),
         )
@@ -137,9 +140,19 @@ impl CaptureOnShipment {
             scope: format!("shipment#{reference}"),
             key: shipment_id.clone(),
         };
+        // The last-parcel flag is part of the request: the same shipment sent again with
+        // another answer to "is it the last?" is another request (409 shipment-reused).
+        let last = command.last_parcel && command.amount.is_some();
         let request_hash = format!(
             "{:x}",
-            Sha256::digest(command.amount.as_deref().unwrap_or("*").as_bytes())
+            Sha256::digest(
+                format!(
+                    "{}{}",
+                    command.amount.as_deref().unwrap_or("*"),
+                    if last { "#last" } else { "" }
+                )
+                .as_bytes()
+            )
         );
         run_once(
             self.store.as_ref(),
@@ -157,6 +170,7 @@ impl CaptureOnShipment {
                     &key,
                     &request_hash,
                     command.amount.as_deref(),
+                    last,
                     now,
                 )
             },
@@ -170,6 +184,7 @@ impl CaptureOnShipment {
         key: &IdempotencyKey,
         request_hash: &str,
         amount: Option<&str>,
+        last_parcel: bool,
         now: OffsetDateTime,
     ) -> Result<StoredResponse, CaptureError> {
         let snapshot = self
@@ -217,10 +232,13 @@ impl CaptureOnShipment {
         };
         let renewed;
         let mut renewed_now = false;
+        // Past the connector's capture window a capture may be refused or downgraded, so it
+        // is not attempted blindly.
+        let capabilities = self.provider.capabilities();
         if refusal.is_none()
             && payment
                 .authorised_at
-                .is_some_and(|at| now - at > CAPTURE_WINDOW)
+                .is_some_and(|at| now - at > capabilities.capture_window)
         {
             match renew_lapsed_authorisation(
                 self.store.as_ref(),
@@ -228,6 +246,7 @@ impl CaptureOnShipment {
                 &snapshot,
                 stored,
                 now,
+                Vec::new(),
             )
             .await?
             {
@@ -247,10 +266,16 @@ impl CaptureOnShipment {
             .map(|a| Money::new(a, payment.currency))
             .transpose()
             .map_err(|e| StoreError::Corrupt(format!("capture amount: {e}")))?;
+        // A part of an authorisation that cannot be captured twice: capture it as final (the
+        // PSP releases the rest), then the rest is taken over below, never captured in full.
+        let single_capture = requested.is_some()
+            && !last_parcel
+            && !capabilities.can_capture_twice(payment.psp.as_ref().and_then(|l| l.multicapture));
+        let final_capture = requested.is_none() || last_parcel || single_capture;
         let key_for_psp = format!("capture-{reference}-{}", key.key);
         let captured = self
             .provider
-            .capture(&provider_id, money, requested.is_none(), &key_for_psp)
+            .capture(&provider_id, money, final_capture, &key_for_psp)
             .await;
         let mut fresh = match (captured, refusal) {
             (Ok(fresh), _) => fresh,
@@ -292,15 +317,42 @@ impl CaptureOnShipment {
             .to_string(),
         };
         let completion = || vec![completion(key, request_hash, &response, now)];
+        let rest_released = fresh.status != ProviderPaymentStatus::RequiresCapture
+            && fresh.amount_received.amount() < payment.amount;
+        if single_capture && rest_released && !renewed_now {
+            // The rest is renewed on the saved card, or released with a pay link; the capture
+            // and the idempotency completion commit with it.
+            let lapsed = snapshot
+                .payments
+                .iter()
+                .find(|p| p.value.id == payment.id)
+                .ok_or(CaptureError::NothingToCapture)?;
+            renew_lapsed_authorisation(
+                self.store.as_ref(),
+                self.provider.as_ref(),
+                &snapshot,
+                lapsed,
+                now,
+                completion(),
+            )
+            .await?;
+            return Ok(response);
+        }
         // After a renewal the read is stale (new payment): let the step read again.
         let known = (!renewed_now).then(|| snapshot.clone());
+        let context = Context {
+            release: last_parcel.then_some(Release {
+                amount: Decimal::ZERO,
+                reason: ReleaseReason::LastParcel,
+            }),
+        };
         apply_psp_state(
             self.store.as_ref(),
             known,
             reference,
             &payment.id,
             &fresh,
-            Context::default(),
+            context,
             now,
             &completion,
         )

@@ -201,6 +201,7 @@ impl HandleWebhook {
             &snapshot,
             &stored,
             now,
+            Vec::new(),
         )
         .await
         {

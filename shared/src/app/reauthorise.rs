@@ -40,22 +40,27 @@ pub async fn renew_lapsed_authorisation(
     snapshot: &OrderWithPayments,
     lapsed: &Versioned<Payment>,
     now: OffsetDateTime,
+    extra: Vec<crate::ports::Write>,
 ) -> Result<Renewal, CaptureError> {
     let payment = &lapsed.value;
     let psp_id = payment
         .provider_payment()
         .ok_or(CaptureError::NothingToCapture)?;
-    let remaining = payment.amount - payment.captured_amount;
-    let remaining_money = Money::new(remaining, payment.currency)
-        .map_err(|e| StoreError::Corrupt(format!("remaining authorisation: {e}")))?;
     let old = provider.fetch_payment(psp_id).await?;
-    if !matches!(
-        old.status,
-        ProviderPaymentStatus::RequiresCapture | ProviderPaymentStatus::Canceled
-    ) {
+    // What the PSP no longer holds for us: the rest of a lapsed, cancelled or finally
+    // (partially) captured authorisation.
+    let remaining = payment.amount - old.amount_received.amount().max(payment.captured_amount);
+    let still_ours = match old.status {
+        ProviderPaymentStatus::RequiresCapture | ProviderPaymentStatus::Canceled => true,
+        ProviderPaymentStatus::Succeeded => remaining > Decimal::ZERO,
+        _ => false,
+    };
+    if !still_ours || remaining <= Decimal::ZERO {
         // Captured or changed elsewhere: nothing of ours to renew.
         return Err(CaptureError::NothingToCapture);
     }
+    let remaining_money = Money::new(remaining, payment.currency)
+        .map_err(|e| StoreError::Corrupt(format!("remaining authorisation: {e}")))?;
 
     let renewed = match saved_card_of(provider, &old).await? {
         Some((customer, payment_method)) => {
@@ -151,10 +156,9 @@ pub async fn renew_lapsed_authorisation(
         }
     };
     let settled = settle(snapshot, &snapshot.order.value, changes, now);
-    match store
-        .transact(settled.into_writes(snapshot.order.version, false))
-        .await
-    {
+    let mut writes = settled.into_writes(snapshot.order.version, false);
+    writes.extend(extra);
+    match store.transact(writes).await {
         Ok(()) => Ok(renewal),
         // A retry replays the same PSP calls (same keys) and commits from a fresh read.
         Err(StoreError::AlreadyExists(_) | StoreError::VersionConflict(_)) => {

@@ -4,19 +4,39 @@
 use async_trait::async_trait;
 use encaisse::domain::Money;
 use encaisse::ports::{
-    HostedPayment, HostedPaymentRequest, HostedPaymentState, HostedPaymentStatus, PaymentProvider,
-    ProviderError, ProviderPayment, ProviderPaymentStatus, ProviderRefund, RefundState, SavedCard,
-    SavedCardCharge, WebhookError, WebhookEvent,
+    Capabilities, HostedPayment, HostedPaymentRequest, HostedPaymentState, HostedPaymentStatus,
+    Multicapture, PaymentProvider, ProviderError, ProviderPayment, ProviderPaymentStatus,
+    ProviderRefund, RefundState, SavedCard, SavedCardCharge, ThreeDsOptions, WebhookError,
+    WebhookEvent,
 };
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
 use super::{unavailable, Movement, Session, SimPsp, SIM_SIGNATURE};
 
+static CAPABILITIES: Capabilities = Capabilities {
+    multicapture: Multicapture::PerPayment,
+    capture_window: time::Duration::hours(4 * 24 + 18),
+    cancels_uncaptured_after: Some(time::Duration::days(7)),
+    three_ds: ThreeDsOptions {
+        can_request: true,
+        can_skip: false,
+    },
+    hosted_page: true,
+    saved_cards: true,
+    mandates: false,
+    signed_notifications: true,
+};
+
 #[async_trait]
 impl PaymentProvider for SimPsp {
     fn name(&self) -> &'static str {
         "stripe"
+    }
+
+    /// The Stripe connector's, except multicapture, which the model decides per payment.
+    fn capabilities(&self) -> &Capabilities {
+        &CAPABILITIES
     }
 
     async fn create_customer(

@@ -237,6 +237,7 @@ impl World {
                     reference: reference.clone(),
                     shipment_id: shipment.clone(),
                     amount: amount.clone(),
+                    last_parcel: false,
                 };
                 let result = self.capture.capture_message(message).await;
                 self.psp.fail_next(0);

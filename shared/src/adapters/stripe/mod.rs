@@ -23,12 +23,29 @@ use self::transformers as wire;
 use crate::config::ConfigError;
 use crate::domain::Money;
 use crate::ports::{
-    HostedPayment, HostedPaymentRequest, HostedPaymentState, HostedPaymentStatus, PaymentProvider,
-    ProviderError, ProviderPayment, ProviderPaymentStatus, ProviderRefund, SavedCard,
-    SavedCardCharge, WebhookError, WebhookEvent,
+    Capabilities, HostedPayment, HostedPaymentRequest, HostedPaymentState, HostedPaymentStatus,
+    Multicapture, PaymentProvider, ProviderError, ProviderPayment, ProviderPaymentStatus,
+    ProviderRefund, SavedCard, SavedCardCharge, ThreeDsOptions, WebhookError, WebhookEvent,
 };
 
 pub const DEFAULT_API_BASE: &str = "https://api.stripe.com";
+
+/// Stripe: multicapture per card (read on the charge); Visa's merchant-initiated rule keeps a
+/// capture safe for 4 days 18 hours, and Stripe cancels an uncaptured authorisation after 7
+/// days; 3-D Secure can be requested (`request_three_d_secure=any`), not refused.
+static CAPABILITIES: Capabilities = Capabilities {
+    multicapture: Multicapture::PerPayment,
+    capture_window: time::Duration::hours(4 * 24 + 18),
+    cancels_uncaptured_after: Some(time::Duration::days(7)),
+    three_ds: ThreeDsOptions {
+        can_request: true,
+        can_skip: false,
+    },
+    hosted_page: true,
+    saved_cards: true,
+    mandates: false,
+    signed_notifications: true,
+};
 
 #[derive(Clone)]
 pub struct StripeConfig {
@@ -186,6 +203,10 @@ impl StripeConnector {
 
 #[async_trait]
 impl PaymentProvider for StripeConnector {
+    fn capabilities(&self) -> &Capabilities {
+        &CAPABILITIES
+    }
+
     fn name(&self) -> &'static str {
         "stripe"
     }
