@@ -9,7 +9,7 @@ use serde_json::Value;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::cards::Behaviour;
-use super::{new_id, now};
+use crate::ids::{new_id, now};
 
 pub type Metadata = BTreeMap<String, String>;
 

@@ -4,7 +4,7 @@
 use super::captures::cancel_unchecked;
 use super::errors::ApiError;
 use super::state::{to_json, Customer, Metadata, PaymentIntent, ReqCtx, State};
-use super::{new_id, now};
+use crate::ids::{new_id, now};
 
 /// The PaymentIntent a hosted-page card submission confirms: the session's open one, or a new
 /// one from `payment_intent_data`. Saving a card needs a customer, so one is created from

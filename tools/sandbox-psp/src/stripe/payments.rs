@@ -11,7 +11,7 @@ use super::state::{
     to_json, Card, Challenge, Charge, LastPaymentError, NextAction, PaymentIntent, PaymentMethod,
     RedirectToUrl, ReqCtx, State,
 };
-use super::{new_id, now};
+use crate::ids::{new_id, now};
 
 /// Failed one-time codes that fail the payment (the third wrong code).
 pub const CHALLENGE_TRIES: u8 = 3;

@@ -4,7 +4,7 @@
 use super::errors::ApiError;
 use super::payments::{intent, unexpected_state};
 use super::state::{to_json, Metadata, Refund, ReqCtx, State};
-use super::{new_id, now};
+use crate::ids::{new_id, now};
 
 pub fn capture(
     st: &mut State,
