@@ -2,6 +2,7 @@
 //! state and amount rules.
 
 use super::errors::ApiError;
+use super::fixed::RefundFixed;
 use super::payments::{intent, unexpected_state};
 use super::state::{to_json, Metadata, Refund, ReqCtx, State};
 use crate::ids::{new_id, now};
@@ -183,6 +184,7 @@ pub fn refund(
         reason,
         metadata,
         created: now(),
+        fixed: RefundFixed::default(),
     };
     let charge_json = to_json(&*charge);
     let id = refund.id.clone();

@@ -11,6 +11,7 @@ mod captures;
 pub mod cards;
 mod controls;
 mod errors;
+mod fixed;
 mod forms;
 mod handle;
 mod pages;

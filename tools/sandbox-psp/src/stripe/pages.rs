@@ -354,7 +354,7 @@ pub async fn checkout_submit(
     };
     let behaviour = behaviour_of_number(&digits);
     drop(digits);
-    let pm = payments::new_payment_method(card, behaviour);
+    let pm = payments::new_payment_method(card, behaviour, Some(&submitted.name));
     let pm_id = pm.id.clone();
     st.payment_methods.push(pm);
     let Some(pi_id) = sessions::checkout_intent(&mut st, &id) else {

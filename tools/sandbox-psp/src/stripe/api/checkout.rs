@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::params::{currency, expansions, positive, url_param};
 use crate::ids::{new_id, now};
 use crate::stripe::errors::ApiError;
+use crate::stripe::fixed::SessionFixed;
 use crate::stripe::forms::Form;
 use crate::stripe::handle::StripeSandbox;
 use crate::stripe::sessions::{expire_session, refresh_session};
@@ -157,9 +158,12 @@ pub async fn create(
         status: "open",
         payment_status: "unpaid",
         payment_intent: None,
+        amount_subtotal: amount_total,
         amount_total,
         currency,
+        customer_creation: customer.is_none().then_some("if_required"),
         customer,
+        customer_details: None,
         customer_email,
         client_reference_id: form.get("client_reference_id").map(str::to_owned),
         success_url,
@@ -168,6 +172,7 @@ pub async fn create(
         metadata: form.map("metadata"),
         created,
         livemode: false,
+        fixed: SessionFixed::default(),
         description,
         intent: IntentTemplate {
             capture_method,

@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::params::expansions;
 use crate::ids::{new_id, now};
 use crate::stripe::errors::ApiError;
+use crate::stripe::fixed::CustomerFixed;
 use crate::stripe::forms::Form;
 use crate::stripe::handle::StripeSandbox;
 use crate::stripe::state::{to_json, Customer};
@@ -27,6 +28,7 @@ pub async fn create(
         metadata: form.map("metadata"),
         created: now(),
         livemode: false,
+        fixed: CustomerFixed::default(),
     };
     let json = to_json(&customer);
     psp.lock().customers.insert(customer.id.clone(), customer);
