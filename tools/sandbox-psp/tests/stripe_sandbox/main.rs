@@ -5,5 +5,7 @@
 mod api;
 mod checkout;
 mod faults;
+mod schema_check;
+mod spec;
 mod support;
 mod webhooks;
