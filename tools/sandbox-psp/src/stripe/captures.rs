@@ -62,6 +62,25 @@ pub fn capture(
     Ok(())
 }
 
+/// What Stripe does to an authorisation left uncaptured for 7 days: the PaymentIntent is
+/// cancelled with `cancellation_reason: automatic` (`payment_intent.canceled`). The sandbox
+/// does it on request, `POST /sandbox-psp/_expire_authorisation/{id}`.
+pub fn expire_authorisation(st: &mut State, pi_id: &str) -> Result<(), ApiError> {
+    let pi = intent(st, pi_id, "intent")?;
+    if pi.status != "requires_capture" {
+        return Err(ApiError::state(
+            None,
+            "payment_intent_unexpected_state",
+            &format!(
+                "Only a PaymentIntent with a status of requires_capture holds an authorisation \
+                 that can expire; this one has a status of {}.",
+                pi.status
+            ),
+        ));
+    }
+    cancel_unchecked(st, pi_id, Some("automatic".into()), &ReqCtx::default())
+}
+
 pub fn cancel(
     st: &mut State,
     pi_id: &str,

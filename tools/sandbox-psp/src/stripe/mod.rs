@@ -21,7 +21,7 @@ mod sessions;
 mod state;
 pub mod webhooks;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 pub use handle::StripeSandbox;
@@ -39,5 +39,9 @@ pub fn router(psp: StripeSandbox) -> Router {
             get(pages_3ds::challenge_page).post(pages_3ds::challenge_submit),
         )
         .route("/_events", get(controls::list_events))
+        .route(
+            "/_expire_authorisation/{id}",
+            post(controls::expire_authorisation),
+        )
         .with_state(psp)
 }

@@ -4,6 +4,7 @@
 
 mod api;
 mod checkout;
+mod controls;
 mod faults;
 mod schema_check;
 mod spec;

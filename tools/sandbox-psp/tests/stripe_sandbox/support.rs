@@ -71,6 +71,13 @@ impl Sandbox {
         (status, resp.json().await.unwrap())
     }
 
+    /// A sandbox-only control (`/_expire_authorisation/…`): POST, no API key.
+    pub async fn control(&self, path: &str) -> (StatusCode, Value) {
+        let resp = self.http.post(self.url(path)).send().await.unwrap();
+        let status = resp.status();
+        (status, resp.json().await.unwrap())
+    }
+
     pub async fn page(&self, url: &str) -> (StatusCode, String) {
         let resp = self.http.get(url).send().await.unwrap();
         (resp.status(), resp.text().await.unwrap())

@@ -14,12 +14,12 @@ use crate::support::*;
 /// Webhook receiver: records (signature header, body) and answers 500 to the first `fail`
 /// deliveries.
 #[derive(Clone, Default)]
-struct Receiver {
+pub struct Receiver {
     got: Arc<Mutex<Vec<(String, Bytes)>>>,
     fail: Arc<Mutex<u32>>,
 }
 
-async fn receiver() -> (Receiver, String) {
+pub async fn receiver() -> (Receiver, String) {
     let rx = Receiver::default();
     let state = rx.clone();
     let app = axum::Router::new().route(
@@ -46,7 +46,7 @@ async fn receiver() -> (Receiver, String) {
 
 impl Receiver {
     /// Waits for `n` deliveries; checks every signature as a Stripe library does.
-    async fn wait(&self, n: usize) -> Vec<Value> {
+    pub async fn wait(&self, n: usize) -> Vec<Value> {
         let deadline = Instant::now() + Duration::from_secs(5);
         while self.got.lock().unwrap().len() < n {
             assert!(
