@@ -42,7 +42,16 @@ pub fn capture(
              payment_method_options[card][request_multicapture]=if_available.",
         ));
     }
-    let is_final = final_capture != Some(false) || amount == pi.amount_capturable;
+    // Without multicapture on the card (only known once authorised, as at Stripe), the first
+    // capture is the last: the rest of the authorisation is released.
+    let charge_id = pi.latest_charge.clone();
+    let multicapture_available = charge_id
+        .as_deref()
+        .and_then(|id| st.charges.get(id))
+        .is_some_and(|ch| ch.multicapture_available);
+    let pi = intent(st, pi_id, "intent")?;
+    let is_final =
+        final_capture != Some(false) || amount == pi.amount_capturable || !multicapture_available;
     pi.amount_received += amount;
     let kind = if is_final {
         // A final capture releases whatever was not captured, as Stripe does.
@@ -53,7 +62,7 @@ pub fn capture(
         pi.amount_capturable -= amount;
         "payment_intent.amount_capturable_updated"
     };
-    let (json, charge_id) = (to_json(&*pi), pi.latest_charge.clone());
+    let json = to_json(&*pi);
     if let Some(ch) = charge_id.and_then(|id| st.charges.get_mut(&id)) {
         ch.amount_captured += amount;
         ch.captured = true;

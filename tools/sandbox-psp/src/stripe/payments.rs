@@ -144,7 +144,7 @@ pub fn confirm(
     pi.next_action = None;
     pi.challenge = None;
     match behaviour {
-        Behaviour::Authorise => {
+        Behaviour::Authorise | Behaviour::AuthoriseWithoutMulticapture => {
             authorise(st, pi_id, req);
             Ok(())
         }
@@ -239,6 +239,10 @@ pub fn authorise(st: &mut State, pi_id: &str, req: &ReqCtx) {
         .cloned();
     let manual = pi.capture_method == "manual";
     let created = now();
+    // Asked for (`request_multicapture=if_available`): reported on the charge either way.
+    let multicapture = pi
+        .multicapture
+        .then(|| pm.as_ref().is_some_and(|p| p.behaviour.multicapture()));
     let charge = Charge {
         id: new_id("ch_"),
         object: "charge",
@@ -255,7 +259,9 @@ pub fn authorise(st: &mut State, pi_id: &str, req: &ReqCtx) {
         payment_method: pm.as_ref().map(|p| p.id.clone()).unwrap_or_default(),
         payment_method_details: serde_json::json!({
             "type": "card",
-            "card": pm.as_ref().map(|p| card_details(&p.card, pi.amount, manual.then_some(created))),
+            "card": pm.as_ref().map(|p| {
+                card_details(&p.card, pi.amount, manual.then_some(created), multicapture)
+            }),
         }),
         billing_details: pm.as_ref().map_or_else(
             || fixed::billing_details(None),
@@ -266,6 +272,7 @@ pub fn authorise(st: &mut State, pi_id: &str, req: &ReqCtx) {
         created,
         livemode: false,
         fixed: ChargeFixed::default(),
+        multicapture_available: multicapture == Some(true),
     };
     let save_for = pi
         .setup_future_usage
@@ -307,8 +314,13 @@ pub fn authorise(st: &mut State, pi_id: &str, req: &ReqCtx) {
 pub const AUTHORISATION_DAYS: i64 = 7;
 
 /// The charge's `payment_method_details.card`; `authorised_at` for a manual capture, which
-/// must happen before `capture_before`.
-fn card_details(card: &Card, amount: i64, authorised_at: Option<i64>) -> serde_json::Value {
+/// must happen before `capture_before`; `multicapture` when it was asked for.
+fn card_details(
+    card: &Card,
+    amount: i64,
+    authorised_at: Option<i64>,
+    multicapture: Option<bool>,
+) -> serde_json::Value {
     let mut details = serde_json::json!({
         "brand": card.brand,
         "last4": card.last4,
@@ -328,6 +340,14 @@ fn card_details(card: &Card, amount: i64, authorised_at: Option<i64>) -> serde_j
     });
     if let Some(t) = authorised_at {
         details["capture_before"] = (t + AUTHORISATION_DAYS * 24 * 60 * 60).into();
+    }
+    if let Some(available) = multicapture {
+        let status = if available {
+            "available"
+        } else {
+            "unavailable"
+        };
+        details["multicapture"] = serde_json::json!({ "status": status });
     }
     details
 }

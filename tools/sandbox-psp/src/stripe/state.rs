@@ -142,6 +142,9 @@ pub struct Charge {
     pub livemode: bool,
     #[serde(flatten)]
     pub fixed: ChargeFixed,
+    /// Asked for and supported by the card: captures may leave the rest capturable.
+    #[serde(skip)]
+    pub multicapture_available: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -6,6 +6,7 @@ mod api;
 mod checkout;
 mod controls;
 mod faults;
+mod multicapture;
 mod schema_check;
 mod spec;
 mod support;
