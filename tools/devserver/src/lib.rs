@@ -4,7 +4,6 @@
 
 mod demo;
 pub mod notifications;
-pub mod sandbox_psp;
 pub mod web;
 
 use std::sync::Arc;
@@ -33,7 +32,9 @@ use encaisse::ports::NotificationStore;
 use encaisse::ports::{Clock, PaymentProvider, Store, SystemClock};
 
 pub use demo::{seed_demo_orders, DemoOrder};
-pub use sandbox_psp::{SandboxConfig, SandboxPsp};
+/// The sandbox PSP, its own crate (`tools/sandbox-psp`); re-exported for the tests and tools.
+pub use encaisse_sandbox_psp as sandbox_psp;
+pub use encaisse_sandbox_psp::{SandboxConfig, SandboxPsp};
 
 pub struct Options {
     pub admin_api_key: String,
@@ -168,7 +169,7 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
             .merge(payments_router(payments))
             .merge(webhooks_router(webhooks))
             .merge(notifications::outbox_router(mailer))
-            .nest("/sandbox-psp", sandbox.router())
+            .nest(sandbox_psp::MOUNT, sandbox.router())
             .merge(web::router(&web::default_dir())),
     );
     Ok(DevApp {

@@ -3,8 +3,8 @@
 use std::net::SocketAddr;
 
 use encaisse::app::return_url::ReturnOrigins;
-use encaisse_dev::sandbox_psp::TEST_CARDS;
 use encaisse_dev::{build, seed_demo_orders, Options, SandboxConfig};
+use encaisse_sandbox_psp::TEST_CARDS;
 use tracing_subscriber::EnvFilter;
 
 fn random_secret() -> String {

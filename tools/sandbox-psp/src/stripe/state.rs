@@ -9,7 +9,8 @@ use serde_json::Value;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::cards::Behaviour;
-use super::{new_id, now};
+use super::fixed::{ChargeFixed, CustomerFixed, IntentFixed, RefundFixed, SessionFixed};
+use crate::ids::{new_id, now};
 
 pub type Metadata = BTreeMap<String, String>;
 
@@ -22,6 +23,8 @@ pub struct Customer {
     pub metadata: Metadata,
     pub created: i64,
     pub livemode: bool,
+    #[serde(flatten)]
+    pub fixed: CustomerFixed,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -40,6 +43,8 @@ pub struct PaymentMethod {
     pub kind: &'static str,
     pub customer: Option<String>,
     pub card: Card,
+    pub billing_details: Value,
+    pub metadata: Metadata,
     pub created: i64,
     pub livemode: bool,
     #[serde(skip)]
@@ -102,6 +107,8 @@ pub struct PaymentIntent {
     pub metadata: Metadata,
     pub created: i64,
     pub livemode: bool,
+    #[serde(flatten)]
+    pub fixed: IntentFixed,
     #[serde(skip)]
     pub multicapture: bool,
     #[serde(skip)]
@@ -128,8 +135,16 @@ pub struct Charge {
     pub payment_intent: String,
     pub payment_method: String,
     pub payment_method_details: Value,
+    pub billing_details: Value,
+    pub description: Option<String>,
+    pub metadata: Metadata,
     pub created: i64,
     pub livemode: bool,
+    #[serde(flatten)]
+    pub fixed: ChargeFixed,
+    /// Asked for and supported by the card: captures may leave the rest capturable.
+    #[serde(skip)]
+    pub multicapture_available: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -144,6 +159,8 @@ pub struct Refund {
     pub reason: Option<String>,
     pub metadata: Metadata,
     pub created: i64,
+    #[serde(flatten)]
+    pub fixed: RefundFixed,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -155,9 +172,14 @@ pub struct CheckoutSession {
     pub status: &'static str,
     pub payment_status: &'static str,
     pub payment_intent: Option<String>,
+    pub amount_subtotal: i64,
     pub amount_total: i64,
     pub currency: String,
     pub customer: Option<String>,
+    /// `if_required` when the session was created without a customer.
+    pub customer_creation: Option<&'static str>,
+    /// Filled in when the shopper pays.
+    pub customer_details: Option<Value>,
     pub customer_email: Option<String>,
     pub client_reference_id: Option<String>,
     pub success_url: String,
@@ -166,6 +188,8 @@ pub struct CheckoutSession {
     pub metadata: Metadata,
     pub created: i64,
     pub livemode: bool,
+    #[serde(flatten)]
+    pub fixed: SessionFixed,
     /// What the shopper sees on the hosted page (the line items' product names).
     #[serde(skip)]
     pub description: String,

@@ -1,24 +1,18 @@
-//! `/v1/payment_intents` (create, retrieve, confirm, capture, cancel) and `/v1/refunds`.
-
-use std::time::Duration;
+//! `/v1/payment_intents`: create, retrieve, confirm, capture, cancel.
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::{Extension, Json};
 use serde_json::Value;
 
-use super::api::expansions;
-use super::api_checkout::{currency, url_param};
-use super::captures;
-use super::errors::ApiError;
-use super::forms::Form;
-use super::payments;
-use super::sessions::{self, NewIntent};
-use super::state::{to_json, ReqCtx, State as Psp};
-use super::SandboxPsp;
-
-/// How long a refund stays `pending` with the `pending_refunds` fault switch.
-const PENDING_REFUND: Duration = Duration::from_millis(300);
+use super::params::{currency, expansions, url_param};
+use crate::stripe::captures;
+use crate::stripe::errors::ApiError;
+use crate::stripe::forms::Form;
+use crate::stripe::handle::StripeSandbox;
+use crate::stripe::payments;
+use crate::stripe::sessions::{self, NewIntent};
+use crate::stripe::state::{ReqCtx, State as Psp};
 
 /// Stripe's minimum charge amounts for the usual currencies (minor units); others accept 1.
 fn minimum_amount(currency: &str) -> i64 {
@@ -40,7 +34,7 @@ fn intent_json(st: &Psp, id: &str, expand: &[String]) -> Value {
 }
 
 pub async fn create(
-    State(psp): State<SandboxPsp>,
+    State(psp): State<StripeSandbox>,
     Extension(ctx): Extension<ReqCtx>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
@@ -140,7 +134,7 @@ pub async fn create(
 }
 
 pub async fn retrieve(
-    State(psp): State<SandboxPsp>,
+    State(psp): State<StripeSandbox>,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
@@ -155,7 +149,7 @@ pub async fn retrieve(
 }
 
 pub async fn confirm(
-    State(psp): State<SandboxPsp>,
+    State(psp): State<StripeSandbox>,
     Extension(ctx): Extension<ReqCtx>,
     Path(id): Path<String>,
     body: Bytes,
@@ -179,7 +173,7 @@ pub async fn confirm(
 }
 
 pub async fn capture(
-    State(psp): State<SandboxPsp>,
+    State(psp): State<StripeSandbox>,
     Extension(ctx): Extension<ReqCtx>,
     Path(id): Path<String>,
     body: Bytes,
@@ -200,7 +194,7 @@ pub async fn capture(
 }
 
 pub async fn cancel(
-    State(psp): State<SandboxPsp>,
+    State(psp): State<StripeSandbox>,
     Extension(ctx): Extension<ReqCtx>,
     Path(id): Path<String>,
     body: Bytes,
@@ -220,60 +214,4 @@ pub async fn cancel(
     let mut st = psp.lock();
     captures::cancel(&mut st, &id, reason, &ctx)?;
     Ok(Json(intent_json(&st, &id, &expand)))
-}
-
-pub async fn create_refund(
-    State(psp): State<SandboxPsp>,
-    Extension(ctx): Extension<ReqCtx>,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    let form = Form::parse(&body)?;
-    form.allow_only(&[
-        "payment_intent",
-        "amount",
-        "reason",
-        "metadata[*]",
-        "expand[#]",
-    ])?;
-    expansions(&form, &[])?;
-    let pi = form.required("payment_intent")?;
-    let amount = form.int("amount")?;
-    let reason = form.one_of(
-        "reason",
-        &["duplicate", "fraudulent", "requested_by_customer"],
-    )?;
-    let pending = psp.faults().pending_refunds;
-    let (id, json) = {
-        let mut st = psp.lock();
-        let id = captures::refund(
-            &mut st,
-            pi,
-            amount,
-            form.map("metadata"),
-            reason,
-            pending,
-            &ctx,
-        )?;
-        let json = st.refunds.get(&id).map(to_json).unwrap_or(Value::Null);
-        (id, json)
-    };
-    if pending {
-        let psp = psp.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(PENDING_REFUND).await;
-            captures::settle_refund(&mut psp.lock(), &id);
-        });
-    }
-    Ok(Json(json))
-}
-
-pub async fn retrieve_refund(
-    State(psp): State<SandboxPsp>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    psp.lock()
-        .refunds
-        .get(&id)
-        .map(|r| Json(to_json(r)))
-        .ok_or_else(|| ApiError::not_found("refund", &id, "id"))
 }

@@ -8,10 +8,10 @@ use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::cards::{behaviour_of_number, brand_of_number, luhn_valid, TEST_CARDS};
+use super::handle::StripeSandbox;
 use super::payments;
 use super::sessions;
 use super::state::{Card, CheckoutSession, ReqCtx, State as Psp};
-use super::SandboxPsp;
 
 /// HTML escaping, the same as the emails'.
 pub use encaisse::domain::emails::escape_html as escape;
@@ -215,7 +215,7 @@ fn pending_challenge(st: &Psp, cs: &CheckoutSession) -> Option<String> {
     (pi.status == "requires_action").then(|| format!("/sandbox-psp/3ds/{}", pi.id))
 }
 
-pub async fn checkout_page(State(psp): State<SandboxPsp>, Path(id): Path<String>) -> Response {
+pub async fn checkout_page(State(psp): State<StripeSandbox>, Path(id): Path<String>) -> Response {
     let mut st = psp.lock();
     sessions::refresh_session(&mut st, &id);
     let Some(cs) = st.sessions.get(&id) else {
@@ -335,7 +335,7 @@ fn validate(s: &Submitted) -> Result<(Card, String), CardForm> {
 }
 
 pub async fn checkout_submit(
-    State(psp): State<SandboxPsp>,
+    State(psp): State<StripeSandbox>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
@@ -354,7 +354,7 @@ pub async fn checkout_submit(
     };
     let behaviour = behaviour_of_number(&digits);
     drop(digits);
-    let pm = payments::new_payment_method(card, behaviour);
+    let pm = payments::new_payment_method(card, behaviour, Some(&submitted.name));
     let pm_id = pm.id.clone();
     st.payment_methods.push(pm);
     let Some(pi_id) = sessions::checkout_intent(&mut st, &id) else {

@@ -1,16 +1,17 @@
-//! Fault switches, set at run time through `POST /sandbox-psp/_faults`: latency and 500s on the
-//! /v1 API, duplicated and reordered webhooks, pending refunds. Failures are chosen by counting
-//! calls, never by chance, so tests replay exactly.
+//! Fault switches, shared by every dialect and set at run time through `POST
+//! /sandbox-psp/_faults`: latency and 500s on the API calls, duplicated and reordered webhooks,
+//! pending refunds. Failures are chosen by counting calls, never by chance, so tests replay
+//! exactly.
+
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::routing::get;
+use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-
-use super::errors::ApiError;
-use super::SandboxPsp;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Faults {
@@ -44,6 +45,25 @@ struct FaultsPatch {
 }
 
 const MAX_LATENCY_MS: u64 = 60_000;
+
+/// The switches and their call counters, shared by the dialects and the webhook workers.
+pub type SharedFaults = Arc<Mutex<FaultState>>;
+
+/// Locks the switches; a panic elsewhere must not take the sandbox down with it.
+pub fn lock(faults: &SharedFaults) -> MutexGuard<'_, FaultState> {
+    faults.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+pub fn current(faults: &SharedFaults) -> Faults {
+    lock(faults).faults.clone()
+}
+
+/// `GET` and `POST /_faults`, without an API key.
+pub fn router(faults: SharedFaults) -> Router {
+    Router::new()
+        .route("/_faults", get(get_faults).post(set_faults))
+        .with_state(faults)
+}
 
 #[derive(Debug, Default)]
 pub struct FaultState {
@@ -86,29 +106,38 @@ impl FaultState {
     }
 }
 
-pub async fn get_faults(State(psp): State<SandboxPsp>) -> Json<Faults> {
-    Json(psp.faults())
+/// 400 in the shape every Stripe client reads (`invalid_request_error`).
+fn invalid(param: Option<&str>, message: &str) -> Response {
+    let mut error = serde_json::json!({ "type": "invalid_request_error", "message": message });
+    if let Some(p) = param {
+        error["param"] = p.into();
+    }
+    (
+        StatusCode::BAD_REQUEST,
+        Json(serde_json::json!({ "error": error })),
+    )
+        .into_response()
+}
+
+async fn get_faults(State(faults): State<SharedFaults>) -> Json<Faults> {
+    Json(current(&faults))
 }
 
 /// Partial update: only the fields given change.
-pub async fn set_faults(State(psp): State<SandboxPsp>, body: Bytes) -> Response {
+async fn set_faults(State(faults): State<SharedFaults>, body: Bytes) -> Response {
     let patch: FaultsPatch = match serde_json::from_slice(&body) {
         Ok(p) => p,
-        Err(e) => {
-            return ApiError::invalid(None, &format!("Invalid faults JSON: {e}")).into_response()
-        }
+        Err(e) => return invalid(None, &format!("Invalid faults JSON: {e}")),
     };
     if let Some(rate) = patch.error_rate {
         if !(0.0..=1.0).contains(&rate) {
-            return ApiError::invalid(Some("error_rate"), "error_rate must be between 0.0 and 1.0")
-                .into_response();
+            return invalid(Some("error_rate"), "error_rate must be between 0.0 and 1.0");
         }
     }
     if patch.latency_ms.is_some_and(|l| l > MAX_LATENCY_MS) {
-        return ApiError::invalid(Some("latency_ms"), "latency_ms must be at most 60000")
-            .into_response();
+        return invalid(Some("latency_ms"), "latency_ms must be at most 60000");
     }
-    let mut fs = psp.faults_lock();
+    let mut fs = lock(&faults);
     let f = &mut fs.faults;
     if let Some(v) = patch.latency_ms {
         f.latency_ms = v;

@@ -2,9 +2,10 @@
 //! state and amount rules.
 
 use super::errors::ApiError;
+use super::fixed::RefundFixed;
 use super::payments::{intent, unexpected_state};
 use super::state::{to_json, Metadata, Refund, ReqCtx, State};
-use super::{new_id, now};
+use crate::ids::{new_id, now};
 
 pub fn capture(
     st: &mut State,
@@ -41,7 +42,16 @@ pub fn capture(
              payment_method_options[card][request_multicapture]=if_available.",
         ));
     }
-    let is_final = final_capture != Some(false) || amount == pi.amount_capturable;
+    // Without multicapture on the card (only known once authorised, as at Stripe), the first
+    // capture is the last: the rest of the authorisation is released.
+    let charge_id = pi.latest_charge.clone();
+    let multicapture_available = charge_id
+        .as_deref()
+        .and_then(|id| st.charges.get(id))
+        .is_some_and(|ch| ch.multicapture_available);
+    let pi = intent(st, pi_id, "intent")?;
+    let is_final =
+        final_capture != Some(false) || amount == pi.amount_capturable || !multicapture_available;
     pi.amount_received += amount;
     let kind = if is_final {
         // A final capture releases whatever was not captured, as Stripe does.
@@ -52,13 +62,32 @@ pub fn capture(
         pi.amount_capturable -= amount;
         "payment_intent.amount_capturable_updated"
     };
-    let (json, charge_id) = (to_json(&*pi), pi.latest_charge.clone());
+    let json = to_json(&*pi);
     if let Some(ch) = charge_id.and_then(|id| st.charges.get_mut(&id)) {
         ch.amount_captured += amount;
         ch.captured = true;
     }
     st.emit(kind, json, req);
     Ok(())
+}
+
+/// What Stripe does to an authorisation left uncaptured for 7 days: the PaymentIntent is
+/// cancelled with `cancellation_reason: automatic` (`payment_intent.canceled`). The sandbox
+/// does it on request, `POST /sandbox-psp/_expire_authorisation/{id}`.
+pub fn expire_authorisation(st: &mut State, pi_id: &str) -> Result<(), ApiError> {
+    let pi = intent(st, pi_id, "intent")?;
+    if pi.status != "requires_capture" {
+        return Err(ApiError::state(
+            None,
+            "payment_intent_unexpected_state",
+            &format!(
+                "Only a PaymentIntent with a status of requires_capture holds an authorisation \
+                 that can expire; this one has a status of {}.",
+                pi.status
+            ),
+        ));
+    }
+    cancel_unchecked(st, pi_id, Some("automatic".into()), &ReqCtx::default())
 }
 
 pub fn cancel(
@@ -183,6 +212,7 @@ pub fn refund(
         reason,
         metadata,
         created: now(),
+        fixed: RefundFixed::default(),
     };
     let charge_json = to_json(&*charge);
     let id = refund.id.clone();

@@ -6,10 +6,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use super::handle::StripeSandbox;
 use super::pages::{escape, format_amount, not_found, page, redirect, success_url};
 use super::payments::{self, ChallengeAnswer, CHALLENGE_TRIES};
 use super::state::State as Psp;
-use super::SandboxPsp;
 
 fn challenge_form(
     amount: &str,
@@ -42,7 +42,7 @@ fn challenge_form(
     page(status, "Confirm your payment", &body)
 }
 
-pub async fn challenge_page(State(psp): State<SandboxPsp>, Path(id): Path<String>) -> Response {
+pub async fn challenge_page(State(psp): State<StripeSandbox>, Path(id): Path<String>) -> Response {
     let st = psp.lock();
     let Some(pi) = st.intents.get(&id) else {
         return not_found();
@@ -94,7 +94,7 @@ fn after_challenge(st: &Psp, pi_id: &str, succeeded: bool) -> Option<String> {
 }
 
 pub async fn challenge_submit(
-    State(psp): State<SandboxPsp>,
+    State(psp): State<StripeSandbox>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {

@@ -7,12 +7,14 @@ use axum::extract::{Path, RawQuery, State};
 use axum::{Extension, Json};
 use serde_json::Value;
 
-use super::api::expansions;
-use super::errors::ApiError;
-use super::forms::Form;
-use super::sessions::{expire_session, refresh_session};
-use super::state::{CheckoutSession, IntentTemplate, ReqCtx, State as Psp};
-use super::{new_id, now, SandboxPsp};
+use super::params::{currency, expansions, positive, url_param};
+use crate::ids::{new_id, now};
+use crate::stripe::errors::ApiError;
+use crate::stripe::fixed::SessionFixed;
+use crate::stripe::forms::Form;
+use crate::stripe::handle::StripeSandbox;
+use crate::stripe::sessions::{expire_session, refresh_session};
+use crate::stripe::state::{CheckoutSession, IntentTemplate, ReqCtx, State as Psp};
 
 /// Stripe's bounds on `expires_at`: 30 minutes to 24 hours after creation.
 const MIN_EXPIRY_S: i64 = 30 * 60;
@@ -40,47 +42,6 @@ const CREATE_PARAMS: &[&str] = &[
     "expires_at",
     "expand[#]",
 ];
-
-pub fn url_param(form: &Form, key: &str) -> Result<Option<String>, ApiError> {
-    match form.get(key) {
-        None => Ok(None),
-        // Absolute http(s) only: the hosted page links to it, so no `javascript:` URLs.
-        Some(u)
-            if (u.starts_with("https://") || u.starts_with("http://"))
-                && !u.contains(char::is_whitespace) =>
-        {
-            Ok(Some(u.to_owned()))
-        }
-        Some(_) => Err(ApiError::invalid_code(
-            key,
-            "url_invalid",
-            "Not a valid URL",
-        )),
-    }
-}
-
-fn positive(form: &Form, key: &str, min: i64) -> Result<i64, ApiError> {
-    let v = form.int(key)?.ok_or_else(|| ApiError::missing(key))?;
-    if v < min {
-        return Err(ApiError::invalid(
-            Some(key),
-            &format!("Invalid {key}: must be at least {min}"),
-        ));
-    }
-    Ok(v)
-}
-
-pub fn currency(form: &Form, key: &str) -> Result<String, ApiError> {
-    let c = form.required(key)?;
-    if c.len() == 3 && c.bytes().all(|b| b.is_ascii_lowercase()) {
-        Ok(c.to_owned())
-    } else {
-        Err(ApiError::invalid(
-            Some(key),
-            &format!("Invalid currency: {c}. Stripe currencies are lower-case ISO codes (eur)."),
-        ))
-    }
-}
 
 /// The line items: total amount, currency and a description for the hosted page.
 fn line_items(form: &Form) -> Result<(i64, String, String), ApiError> {
@@ -119,7 +80,7 @@ fn line_items(form: &Form) -> Result<(i64, String, String), ApiError> {
 }
 
 pub async fn create(
-    State(psp): State<SandboxPsp>,
+    State(psp): State<StripeSandbox>,
     Extension(_ctx): Extension<ReqCtx>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
@@ -197,9 +158,12 @@ pub async fn create(
         status: "open",
         payment_status: "unpaid",
         payment_intent: None,
+        amount_subtotal: amount_total,
         amount_total,
         currency,
+        customer_creation: customer.is_none().then_some("if_required"),
         customer,
+        customer_details: None,
         customer_email,
         client_reference_id: form.get("client_reference_id").map(str::to_owned),
         success_url,
@@ -208,6 +172,7 @@ pub async fn create(
         metadata: form.map("metadata"),
         created,
         livemode: false,
+        fixed: SessionFixed::default(),
         description,
         intent: IntentTemplate {
             capture_method,
@@ -231,7 +196,7 @@ pub fn session_json(st: &Psp, id: &str, expand: &[String]) -> Value {
 }
 
 pub async fn retrieve(
-    State(psp): State<SandboxPsp>,
+    State(psp): State<StripeSandbox>,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
@@ -247,7 +212,7 @@ pub async fn retrieve(
 }
 
 pub async fn expire(
-    State(psp): State<SandboxPsp>,
+    State(psp): State<StripeSandbox>,
     Extension(ctx): Extension<ReqCtx>,
     Path(id): Path<String>,
     body: Bytes,

@@ -5,10 +5,24 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Behaviour {
     Authorise,
+    /// Authorised, but the card's network or issuer does not support multicapture: the
+    /// charge reports `multicapture.status: unavailable` and every capture is final.
+    AuthoriseWithoutMulticapture,
     /// 3-D Secure on every payment; off-session payments fail with `authentication_required`.
     Authenticate,
     Decline(Decline),
 }
+
+impl Behaviour {
+    /// Whether a payment authorised with this card can be captured several times.
+    pub fn multicapture(self) -> bool {
+        self != Self::AuthoriseWithoutMulticapture
+    }
+}
+
+/// Not one of Stripe's test cards: the sandbox's own, for a card whose multicapture is
+/// unavailable (Stripe documents no such card).
+pub const CARD_WITHOUT_MULTICAPTURE: &str = "4000009900000004";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decline {
@@ -48,6 +62,10 @@ pub const TEST_CARDS: &[(&str, &str)] = &[
     ("4000 0000 0000 0002", "declined (generic_decline)"),
     ("4000 0000 0000 9995", "declined (insufficient_funds)"),
     ("5555 5555 5555 4444", "authorised (Mastercard)"),
+    (
+        "4000 0099 0000 0004",
+        "authorised, multicapture unavailable (sandbox only)",
+    ),
 ];
 
 /// The behaviour of a card number (digits only). Numbers that are not Stripe test cards are
@@ -58,6 +76,7 @@ pub fn behaviour_of_number(digits: &str) -> Behaviour {
         "4000002760003184" | "4000002500003155" => Behaviour::Authenticate,
         "4000000000000002" => Behaviour::Decline(Decline::Generic),
         "4000000000009995" => Behaviour::Decline(Decline::InsufficientFunds),
+        CARD_WITHOUT_MULTICAPTURE => Behaviour::AuthoriseWithoutMulticapture,
         _ => Behaviour::Decline(Decline::LiveCard),
     }
 }
@@ -78,6 +97,10 @@ pub fn test_payment_method(id: &str) -> Option<(&'static str, &'static str, Beha
     Some(match id {
         "pm_card_visa" => ("visa", "4242", Behaviour::Authorise),
         "pm_card_mastercard" => ("mastercard", "4444", Behaviour::Authorise),
+        // The sandbox's own, like CARD_WITHOUT_MULTICAPTURE.
+        "pm_card_multicaptureUnavailable" => {
+            ("visa", "0004", Behaviour::AuthoriseWithoutMulticapture)
+        }
         "pm_card_authenticationRequired" => ("visa", "3184", Behaviour::Authenticate),
         "pm_card_chargeDeclined" => ("visa", "0002", Behaviour::Decline(Decline::Generic)),
         "pm_card_chargeDeclinedInsufficientFunds" => (

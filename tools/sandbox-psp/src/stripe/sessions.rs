@@ -3,8 +3,9 @@
 
 use super::captures::cancel_unchecked;
 use super::errors::ApiError;
+use super::fixed::{CustomerFixed, IntentFixed};
 use super::state::{to_json, Customer, Metadata, PaymentIntent, ReqCtx, State};
-use super::{new_id, now};
+use crate::ids::{new_id, now};
 
 /// The PaymentIntent a hosted-page card submission confirms: the session's open one, or a new
 /// one from `payment_intent_data`. Saving a card needs a customer, so one is created from
@@ -31,6 +32,7 @@ pub fn checkout_intent(st: &mut State, cs_id: &str) -> Option<String> {
             metadata: Metadata::new(),
             created: now(),
             livemode: false,
+            fixed: CustomerFixed::default(),
         };
         customer = Some(c.id.clone());
         st.customers.insert(c.id.clone(), c);
@@ -85,7 +87,11 @@ pub fn new_intent(n: NewIntent) -> PaymentIntent {
         payment_method_types: vec!["card"],
         payment_method_options: serde_json::json!({
             "card": {
+                "installments": null,
+                "mandate_options": null,
+                "network": null,
                 "request_multicapture": if n.multicapture { "if_available" } else { "never" },
+                "request_three_d_secure": "automatic",
             }
         }),
         setup_future_usage: n.setup_future_usage,
@@ -97,6 +103,7 @@ pub fn new_intent(n: NewIntent) -> PaymentIntent {
         metadata: n.metadata,
         created: now(),
         livemode: false,
+        fixed: IntentFixed::default(),
         multicapture: n.multicapture,
         return_url: None,
         checkout_session: None,

@@ -7,11 +7,12 @@ use subtle::ConstantTimeEq;
 
 use super::cards::{test_payment_method, Behaviour};
 use super::errors::ApiError;
+use super::fixed::{self, ChargeFixed};
 use super::state::{
-    to_json, Card, Challenge, Charge, LastPaymentError, NextAction, PaymentIntent, PaymentMethod,
-    RedirectToUrl, ReqCtx, State,
+    to_json, Card, Challenge, Charge, LastPaymentError, Metadata, NextAction, PaymentIntent,
+    PaymentMethod, RedirectToUrl, ReqCtx, State,
 };
-use super::{new_id, now};
+use crate::ids::{new_id, now};
 
 /// Failed one-time codes that fail the payment (the third wrong code).
 pub const CHALLENGE_TRIES: u8 = 3;
@@ -57,6 +58,7 @@ pub fn resolve_payment_method(st: &mut State, id: &str) -> Result<String, ApiErr
                 exp_year: time::OffsetDateTime::now_utc().year() + 3,
             },
             behaviour,
+            None,
         );
         let pm_id = pm.id.clone();
         st.payment_methods.push(pm);
@@ -67,13 +69,16 @@ pub fn resolve_payment_method(st: &mut State, id: &str) -> Result<String, ApiErr
         .ok_or_else(|| ApiError::not_found("PaymentMethod", id, "payment_method"))
 }
 
-pub fn new_payment_method(card: Card, behaviour: Behaviour) -> PaymentMethod {
+/// A card PaymentMethod; `name` is the cardholder's, as the hosted page collects it.
+pub fn new_payment_method(card: Card, behaviour: Behaviour, name: Option<&str>) -> PaymentMethod {
     PaymentMethod {
         id: new_id("pm_"),
         object: "payment_method",
         kind: "card",
         customer: None,
         card,
+        billing_details: fixed::billing_details(name),
+        metadata: Metadata::new(),
         created: now(),
         livemode: false,
         behaviour,
@@ -139,7 +144,7 @@ pub fn confirm(
     pi.next_action = None;
     pi.challenge = None;
     match behaviour {
-        Behaviour::Authorise => {
+        Behaviour::Authorise | Behaviour::AuthoriseWithoutMulticapture => {
             authorise(st, pi_id, req);
             Ok(())
         }
@@ -233,6 +238,11 @@ pub fn authorise(st: &mut State, pi_id: &str, req: &ReqCtx) {
         .and_then(|id| st.payment_method(id))
         .cloned();
     let manual = pi.capture_method == "manual";
+    let created = now();
+    // Asked for (`request_multicapture=if_available`): reported on the charge either way.
+    let multicapture = pi
+        .multicapture
+        .then(|| pm.as_ref().is_some_and(|p| p.behaviour.multicapture()));
     let charge = Charge {
         id: new_id("ch_"),
         object: "charge",
@@ -249,10 +259,20 @@ pub fn authorise(st: &mut State, pi_id: &str, req: &ReqCtx) {
         payment_method: pm.as_ref().map(|p| p.id.clone()).unwrap_or_default(),
         payment_method_details: serde_json::json!({
             "type": "card",
-            "card": pm.as_ref().map(|p| to_json(&p.card)),
+            "card": pm.as_ref().map(|p| {
+                card_details(&p.card, pi.amount, manual.then_some(created), multicapture)
+            }),
         }),
-        created: now(),
+        billing_details: pm.as_ref().map_or_else(
+            || fixed::billing_details(None),
+            |p| p.billing_details.clone(),
+        ),
+        description: pi.description.clone(),
+        metadata: pi.metadata.clone(),
+        created,
         livemode: false,
+        fixed: ChargeFixed::default(),
+        multicapture_available: multicapture == Some(true),
     };
     let save_for = pi
         .setup_future_usage
@@ -285,14 +305,78 @@ pub fn authorise(st: &mut State, pi_id: &str, req: &ReqCtx) {
     let (json, session) = (to_json(&*pi), pi.checkout_session.clone());
     st.emit(kind, json, req);
     if let Some(cs_id) = session {
-        complete_session(st, &cs_id, manual, req);
+        let name = pm.as_ref().map(|p| p.billing_details["name"].clone());
+        complete_session(st, &cs_id, manual, name.unwrap_or_default(), req);
     }
 }
 
-fn complete_session(st: &mut State, cs_id: &str, manual: bool, req: &ReqCtx) {
+/// How long Stripe keeps an uncaptured card authorisation before cancelling it.
+pub const AUTHORISATION_DAYS: i64 = 7;
+
+/// The charge's `payment_method_details.card`; `authorised_at` for a manual capture, which
+/// must happen before `capture_before`; `multicapture` when it was asked for.
+fn card_details(
+    card: &Card,
+    amount: i64,
+    authorised_at: Option<i64>,
+    multicapture: Option<bool>,
+) -> serde_json::Value {
+    let mut details = serde_json::json!({
+        "brand": card.brand,
+        "last4": card.last4,
+        "exp_month": card.exp_month,
+        "exp_year": card.exp_year,
+        "amount_authorized": amount,
+        "authorization_code": null,
+        "checks": { "address_line1_check": null, "address_postal_code_check": null, "cvc_check": "pass" },
+        // Stripe's test cards are US cards.
+        "country": "US",
+        "funding": "credit",
+        "installments": null,
+        "mandate": null,
+        "network": card.brand,
+        "three_d_secure": null,
+        "wallet": null,
+    });
+    if let Some(t) = authorised_at {
+        details["capture_before"] = (t + AUTHORISATION_DAYS * 24 * 60 * 60).into();
+    }
+    if let Some(available) = multicapture {
+        let status = if available {
+            "available"
+        } else {
+            "unavailable"
+        };
+        details["multicapture"] = serde_json::json!({ "status": status });
+    }
+    details
+}
+
+/// The session is paid for: `name` is the cardholder's, as Checkout collects it.
+fn complete_session(
+    st: &mut State,
+    cs_id: &str,
+    manual: bool,
+    name: serde_json::Value,
+    req: &ReqCtx,
+) {
+    let customer_email = st
+        .sessions
+        .get(cs_id)
+        .and_then(|cs| cs.customer.as_deref())
+        .and_then(|c| st.customers.get(c))
+        .and_then(|c| c.email.clone());
     let Some(cs) = st.sessions.get_mut(cs_id) else {
         return;
     };
+    cs.customer_details = Some(serde_json::json!({
+        "address": null,
+        "email": cs.customer_email.clone().or(customer_email),
+        "name": name,
+        "phone": null,
+        "tax_exempt": "none",
+        "tax_ids": [],
+    }));
     cs.status = "complete";
     // Manual capture: nothing is paid until captured, so Stripe reports `unpaid`.
     cs.payment_status = if manual { "unpaid" } else { "paid" };

@@ -3,7 +3,6 @@
 //! posted by one background task, in order; a failed delivery is retried with backoff in its
 //! own task so later events are not held up (Stripe does not guarantee order either).
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
@@ -11,8 +10,8 @@ use serde_json::Value;
 use sha2::Sha256;
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use super::faults::FaultState;
-use super::now;
+use crate::faults::{self, SharedFaults};
+use crate::ids::now;
 
 /// Waits before each retry; Stripe retries for days, a devserver needs minutes at most.
 const RETRY_DELAYS: [Duration; 6] = [
@@ -49,7 +48,7 @@ struct Endpoint {
 pub fn spawn_worker(
     url: Option<String>,
     secret: String,
-    faults: Arc<Mutex<FaultState>>,
+    faults: SharedFaults,
     mut rx: UnboundedReceiver<Value>,
 ) {
     let endpoint = url.map(|url| Endpoint {
@@ -64,7 +63,7 @@ pub fn spawn_worker(
         // Ends when the sandbox (the only sender) is dropped.
         while let Some(first) = rx.recv().await {
             let switches = || {
-                let fs = faults.lock().unwrap_or_else(|e| e.into_inner());
+                let fs = faults::lock(&faults);
                 (fs.faults.reorder_webhooks, fs.faults.duplicate_webhooks)
             };
             let (reorder, _) = switches();

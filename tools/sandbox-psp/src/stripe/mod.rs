@@ -1,0 +1,47 @@
+//! Stripe's dialect: exactly the API subset in docs/stripe-subset.md with Stripe's JSON shapes
+//! (`/v1`), hosted Checkout and 3-D Secure pages, signed webhooks, and the sandbox-only
+//! `_events` and `_expire_authorisation`. Everything lives in memory.
+//!
+//! Module graph (no cycles): `handle` owns `state`; `api/*`, `pages*` and `controls` are the
+//! HTTP faces; `payments`, `captures` and `sessions` change objects and emit events;
+//! `cards`, `errors`, `forms` and `webhooks` are leaves.
+
+mod api;
+mod captures;
+pub mod cards;
+mod controls;
+mod errors;
+mod fixed;
+mod forms;
+mod handle;
+mod pages;
+mod pages_3ds;
+mod payments;
+mod sessions;
+mod state;
+pub mod webhooks;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+pub use handle::StripeSandbox;
+
+/// The dialect's routes, at the root of the sandbox's mount.
+pub fn router(psp: StripeSandbox) -> Router {
+    Router::new()
+        .nest("/v1", api::router(psp.clone()))
+        .route(
+            "/checkout/{id}",
+            get(pages::checkout_page).post(pages::checkout_submit),
+        )
+        .route(
+            "/3ds/{id}",
+            get(pages_3ds::challenge_page).post(pages_3ds::challenge_submit),
+        )
+        .route("/_events", get(controls::list_events))
+        .route(
+            "/_expire_authorisation/{id}",
+            post(controls::expire_authorisation),
+        )
+        .with_state(psp)
+}
