@@ -280,7 +280,11 @@ async fn a_shipment_retried_after_its_capture_was_recorded_is_answered_not_refus
     };
     psp_capture(
         "capture-ORD-10042-parcel-1",
-        &[("amount_to_capture", "100000"), ("final_capture", "false")],
+        &[
+            ("amount_to_capture", "100000"),
+            ("final_capture", "false"),
+            ("expand[]", "latest_charge"),
+        ],
     )
     .await;
     shop.payment_reaches("ORD-10042", &payment, &token, "partially_captured")
@@ -297,7 +301,11 @@ async fn a_shipment_retried_after_its_capture_was_recorded_is_answered_not_refus
     assert_eq!(first["captured_total"], "1000.00", "not captured twice");
 
     // The rest, without an amount: the same story.
-    psp_capture("capture-ORD-10042-parcel-2", &[]).await;
+    psp_capture(
+        "capture-ORD-10042-parcel-2",
+        &[("expand[]", "latest_charge")],
+    )
+    .await;
     shop.payment_reaches("ORD-10042", &payment, &token, "captured")
         .await;
     let (status, rest) = shop

@@ -209,7 +209,8 @@ impl CaptureOnShipment {
             })
             .ok_or(CaptureError::NothingToCapture)?;
         let mut payment = &stored.value;
-        let remaining = payment.amount - payment.captured_amount;
+        // Nothing is left on a closed payment (captured in full, or its rest released).
+        let remaining = payment.capturable();
         // What we ask the PSP depends only on the shipment, never on our current state, so a
         // retry (same key) is replayed by the PSP instead of refused: a given amount is a
         // partial capture that keeps the rest (the PSP settles the payment when nothing is
@@ -319,10 +320,19 @@ impl CaptureOnShipment {
         let completion = || vec![completion(key, request_hash, &response, now)];
         let rest_released = fresh.status != ProviderPaymentStatus::RequiresCapture
             && fresh.amount_received.amount() < payment.amount;
-        if single_capture && rest_released && !renewed_now {
+        if single_capture && rest_released {
             // The rest is renewed on the saved card, or released with a pay link; the capture
-            // and the idempotency completion commit with it.
-            let lapsed = snapshot
+            // and the idempotency completion commit with it. After a renewal just now the
+            // read is stale (the renewal is not in it): read again.
+            let current = match renewed_now {
+                false => snapshot.clone(),
+                true => self
+                    .store
+                    .get_order_with_payments(reference)
+                    .await?
+                    .ok_or(CaptureError::NotFound)?,
+            };
+            let lapsed = current
                 .payments
                 .iter()
                 .find(|p| p.value.id == payment.id)
@@ -330,7 +340,7 @@ impl CaptureOnShipment {
             renew_lapsed_authorisation(
                 self.store.as_ref(),
                 self.provider.as_ref(),
-                &snapshot,
+                &current,
                 lapsed,
                 now,
                 completion(),

@@ -232,6 +232,7 @@ async fn charge_saved_card_off_session() {
                 "payment_method_options[card][request_multicapture]",
                 "if_available"
             ),
+            ("expand[]", "latest_charge"),
         ])
     );
 }
@@ -293,7 +294,11 @@ async fn a_partial_capture_keeps_the_rest_and_rereads_refunds() {
     );
     assert_eq!(
         form(&requests[0]),
-        pairs(&[("amount_to_capture", "150000"), ("final_capture", "false")])
+        pairs(&[
+            ("amount_to_capture", "150000"),
+            ("final_capture", "false"),
+            ("expand[]", "latest_charge")
+        ])
     );
     assert_get(&requests[1], &format!("/v1/payment_intents/{id}"));
 }

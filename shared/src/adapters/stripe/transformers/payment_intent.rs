@@ -214,6 +214,8 @@ pub fn payment_intent_form(charge: &SavedCardCharge) -> Result<Form, ProviderErr
             "payment_method_options[card][request_multicapture]",
             "if_available",
         ),
+        // The charge says whether this card allows multicapture.
+        field("expand[]", "latest_charge"),
     ]);
     Ok(form)
 }
@@ -230,6 +232,8 @@ pub fn capture_form(amount: Option<&Money>, final_capture: bool) -> Result<Form,
     if !final_capture {
         form.push(field("final_capture", "false"));
     }
+    // With the charge expanded, the answer carries the refunded total: no second read.
+    form.push(field("expand[]", "latest_charge"));
     Ok(form)
 }
 

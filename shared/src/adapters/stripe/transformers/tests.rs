@@ -356,15 +356,22 @@ fn amounts_that_stripe_would_refuse_are_refused_here() {
     assert!(refund_form("pi_1", &eur(-5)).is_err());
     assert_eq!(
         capture_form(Some(&eur(1050)), true).unwrap(),
-        vec![field("amount_to_capture", "1050")]
+        vec![
+            field("amount_to_capture", "1050"),
+            field("expand[]", "latest_charge")
+        ]
     );
-    // Everything capturable, finally: Stripe's defaults, nothing to send.
-    assert!(capture_form(None, true).unwrap().is_empty());
+    // Everything capturable, finally: Stripe's defaults, only the expansion to send.
+    assert_eq!(
+        capture_form(None, true).unwrap(),
+        vec![field("expand[]", "latest_charge")]
+    );
     assert_eq!(
         capture_form(Some(&eur(1050)), false).unwrap(),
         vec![
             field("amount_to_capture", "1050"),
-            field("final_capture", "false")
+            field("final_capture", "false"),
+            field("expand[]", "latest_charge")
         ]
     );
 }
