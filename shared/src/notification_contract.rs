@@ -70,7 +70,7 @@ pub async fn seed_paid_order(store: &dyn Store, reference: &str, payment_id: &st
         email: o.customer.email.clone(),
         locale,
         billing: Some(billing()),
-        provider_customer: None,
+        provider_customers: Default::default(),
     };
     store
         .transact(vec![

@@ -113,6 +113,11 @@ impl Harness {
         Arc::new(StripeConnector::new(config).expect("connector"))
     }
 
+    /// The registry the use cases take, holding `connector()`.
+    pub fn providers(&self) -> Arc<encaisse::ports::ProviderRegistry> {
+        Arc::new(encaisse::ports::ProviderRegistry::single(self.connector()))
+    }
+
     /// Events of this kind the sandbox created, oldest first.
     pub fn events_of(&self, kind: &str) -> Vec<Value> {
         self.sandbox
@@ -202,4 +207,13 @@ pub async fn scan_prefix(table: &str, prefix: &str) -> Vec<String> {
     }
     keys.sort();
     keys
+}
+
+/// A Stripe webhook delivery as the route hands it to the use case.
+pub fn stripe_notification(payload: &str, signature: &str) -> encaisse::ports::NotificationRequest {
+    encaisse::ports::NotificationRequest::post(
+        "/v1/webhooks/stripe",
+        &[("stripe-signature", signature)],
+        payload.as_bytes(),
+    )
 }

@@ -144,7 +144,7 @@ async fn psp_errors_during_capture_release_the_shipment_for_a_retry() {
 }
 
 /// The production connector with a short timeout, pointed at this shop's sandbox PSP.
-fn impatient_connector(shop: &Shop) -> std::sync::Arc<encaisse::adapters::stripe::StripeConnector> {
+fn impatient_connector(shop: &Shop) -> std::sync::Arc<encaisse::ports::ProviderRegistry> {
     let mut config = encaisse::adapters::stripe::StripeConfig::new(
         "sk_test_impatient",
         vec![integration::shop::WEBHOOK_SECRET.into()],
@@ -153,7 +153,9 @@ fn impatient_connector(shop: &Shop) -> std::sync::Arc<encaisse::adapters::stripe
     config.request_timeout = std::time::Duration::from_millis(300);
     config.max_retries = 1;
     config.retry_base_delay = std::time::Duration::from_millis(10);
-    std::sync::Arc::new(encaisse::adapters::stripe::StripeConnector::new(config).unwrap())
+    std::sync::Arc::new(encaisse::ports::ProviderRegistry::single(
+        std::sync::Arc::new(encaisse::adapters::stripe::StripeConnector::new(config).unwrap()),
+    ))
 }
 
 #[tokio::test]

@@ -343,7 +343,9 @@ async fn the_shipments_queue_captures_once_and_reports_only_unreadable_messages(
     config.api_base = format!("{}/sandbox-psp", shop.base);
     let capture = CaptureOnShipment::new(
         shop.store.clone(),
-        std::sync::Arc::new(StripeConnector::new(config).unwrap()),
+        std::sync::Arc::new(encaisse::ports::ProviderRegistry::single(
+            std::sync::Arc::new(StripeConnector::new(config).unwrap()),
+        )),
         std::sync::Arc::new(encaisse::ports::SystemClock),
     );
     let event: SqsEvent = serde_json::from_value(integration::event(

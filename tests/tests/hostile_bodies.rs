@@ -106,11 +106,19 @@ fn settle(app: &App, extra_reference: Option<&str>) {
     for _ in 0..25 {
         std::thread::sleep(std::time::Duration::from_millis(200));
         let now = snapshot(app, extra_reference);
-        if now == last {
+        // Stable, and the relay (every second) has published what the change queued: else
+        // its publishing would show up as a write of the next case.
+        if now == last && nothing_pending(app) {
             return;
         }
         last = now;
     }
+}
+
+fn nothing_pending(app: &App) -> bool {
+    app.runtime
+        .block_on(app.store.pending_outbox(1))
+        .is_ok_and(|pending| pending.is_empty())
 }
 
 fn snapshot(app: &App, extra_reference: Option<&str>) -> String {

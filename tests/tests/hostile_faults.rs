@@ -10,7 +10,7 @@ use encaisse::app::handle_webhook::{HandleWebhook, WebhookFailure, WebhookOutcom
 use encaisse::app::refund::{RefundCommand, RefundError, RefundPayment};
 use encaisse::domain::Reference;
 use encaisse::ports::{Store, StoreError, SystemClock};
-use integration::hostile::{harness, Harness};
+use integration::hostile::{harness, stripe_notification, Harness};
 use integration::proxy::{Fault, Proxy};
 use integration::shop::{first_order_body, sign, WEBHOOK_SECRET};
 use serde_json::{json, Value};
@@ -73,7 +73,7 @@ async fn a_throttled_webhook_commit_moves_nothing_and_the_redelivery_applies_it_
     let h = harness(false).await;
     let (token, payment) = paid(&h).await;
     let (ddb, store) = throttled_store(&h).await;
-    let webhooks = HandleWebhook::new(store, h.connector(), Arc::new(SystemClock));
+    let webhooks = HandleWebhook::new(store, h.providers(), Arc::new(SystemClock));
     let event = h.events_of("payment_intent.amount_capturable_updated")[0].to_string();
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let signature = sign(&event, now, WEBHOOK_SECRET);
@@ -85,7 +85,9 @@ async fn a_throttled_webhook_commit_moves_nothing_and_the_redelivery_applies_it_
         3,
         Fault::ProvisionedThroughputExceeded,
     );
-    let first = webhooks.handle(event.as_bytes(), Some(&signature)).await;
+    let first = webhooks
+        .handle("stripe", &stripe_notification(&event, &signature))
+        .await;
     assert!(
         matches!(first, Err(WebhookFailure::Store(StoreError::Throttled))),
         "{first:?}"
@@ -100,9 +102,13 @@ async fn a_throttled_webhook_commit_moves_nothing_and_the_redelivery_applies_it_
 
     // Stripe redelivers (the HTTP answer was a 503); DynamoDB is slow now, not throttled.
     ddb.inject("Query", 2, Fault::Delay(300));
-    let second = webhooks.handle(event.as_bytes(), Some(&signature)).await;
+    let second = webhooks
+        .handle("stripe", &stripe_notification(&event, &signature))
+        .await;
     assert!(matches!(second, Ok(WebhookOutcome::Applied)), "{second:?}");
-    let third = webhooks.handle(event.as_bytes(), Some(&signature)).await;
+    let third = webhooks
+        .handle("stripe", &stripe_notification(&event, &signature))
+        .await;
     assert!(matches!(third, Ok(WebhookOutcome::NoChange)), "{third:?}");
     let seen = h
         .shop
@@ -122,7 +128,7 @@ async fn a_capture_whose_commit_is_throttled_is_captured_once_on_retry() {
         .payment_reaches("ORD-10042", &payment, &token, "authorised")
         .await;
     let (ddb, store) = throttled_store(&h).await;
-    let capture = CaptureOnShipment::new(store, h.connector(), Arc::new(SystemClock));
+    let capture = CaptureOnShipment::new(store, h.providers(), Arc::new(SystemClock));
     let message = || ShipmentMessage {
         reference: "ORD-10042".into(),
         shipment_id: "parcel-1".into(),
@@ -189,7 +195,7 @@ async fn a_full_refund_retried_after_its_commit_failed_and_its_webhook_landed_is
         .await;
     assert_eq!(status, 202);
     let (ddb, store) = throttled_store(&h).await;
-    let refunds = RefundPayment::new(store, h.connector(), Arc::new(SystemClock));
+    let refunds = RefundPayment::new(store, h.providers(), Arc::new(SystemClock));
     let reference = Reference::parse("ORD-10042").unwrap();
     let body = json!({"amount": "2922.00"}).to_string();
     let refund = || {
@@ -364,7 +370,7 @@ async fn a_capture_retried_after_its_webhook_landed_answers_like_the_first() {
         .payment_reaches("ORD-10042", &payment, &token, "authorised")
         .await;
     let (ddb, store) = throttled_store(&h).await;
-    let capture = CaptureOnShipment::new(store, h.connector(), Arc::new(SystemClock));
+    let capture = CaptureOnShipment::new(store, h.providers(), Arc::new(SystemClock));
     let message = || ShipmentMessage {
         reference: "ORD-10042".into(),
         shipment_id: "parcel-1".into(),

@@ -231,7 +231,7 @@ async fn fifty_shipment_messages_for_one_parcel_capture_once() {
         .await;
     let capture = std::sync::Arc::new(CaptureOnShipment::new(
         h.shop.store.clone(),
-        h.connector(),
+        h.providers(),
         std::sync::Arc::new(encaisse::ports::SystemClock),
     ));
     // Five consumers at once, each with a batch of ten copies (the queue's batch size);

@@ -4,20 +4,19 @@
 use std::sync::Arc;
 
 use encaisse::adapters::dynamodb::{client_from_env, DynamoStore};
-use encaisse::adapters::stripe::StripeConnector;
 use encaisse::app::capture_on_shipment::CaptureOnShipment;
 use encaisse::app::refund::RefundPayment;
 use encaisse::config;
 use encaisse::http::{
     admin_payments_router, back_office_router, with_fallbacks, AdminAuth, AdminPayments, BackOffice,
 };
-use encaisse::ports::{Clock, PaymentProvider, Store, SystemClock};
+use encaisse::ports::{Clock, Store, SystemClock};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let table = config::table_name()?;
-    let provider: Arc<dyn PaymentProvider> = Arc::new(StripeConnector::from_env()?);
+    let providers = Arc::new(encaisse::adapters::providers_from_env()?);
     let store = DynamoStore::new(client_from_env(None).await, table);
     if let Err(error) = store.warm_up().await {
         lambda_http::tracing::warn!(%error, "DynamoDB warm-up failed; first request pays for it");
@@ -32,10 +31,10 @@ async fn main() -> Result<(), lambda_http::Error> {
     let payments = AdminPayments {
         capture: Arc::new(CaptureOnShipment::new(
             store.clone(),
-            provider.clone(),
+            providers.clone(),
             clock.clone(),
         )),
-        refunds: Arc::new(RefundPayment::new(store, provider, clock)),
+        refunds: Arc::new(RefundPayment::new(store, providers, clock)),
     };
     let router =
         back_office_router(office).merge(admin_payments_router(payments, AdminAuth::ApiGatewayIam));

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use encaisse::adapters::dynamodb::{client_from_env, DynamoStore};
-use encaisse::adapters::stripe::StripeConnector;
 use encaisse::app::capture_on_shipment::CaptureOnShipment;
 use encaisse::config;
 use encaisse::ports::SystemClock;
@@ -16,14 +15,14 @@ use lambda_runtime::{service_fn, Error, LambdaEvent};
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let table = config::table_name()?;
-    let provider = Arc::new(StripeConnector::from_env()?);
+    let providers = Arc::new(encaisse::adapters::providers_from_env()?);
     let store = DynamoStore::new(client_from_env(None).await, table);
     if let Err(error) = store.warm_up().await {
         lambda_runtime::tracing::warn!(%error, "DynamoDB warm-up failed; first request pays for it");
     }
     let capture = Arc::new(CaptureOnShipment::new(
         Arc::new(store),
-        provider,
+        providers,
         Arc::new(SystemClock),
     ));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use encaisse::adapters::dynamodb::{client_from_env, DynamoStore};
-use encaisse::adapters::stripe::StripeConnector;
 use encaisse::app::start_payment::StartPayment;
 use encaisse::app::AccessTokens;
 use encaisse::config;
@@ -16,7 +15,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let table = config::table_name()?;
     let tokens = AccessTokens::new(config::access_token_secret()?);
     let origins = config::allowed_return_origins()?;
-    let provider = Arc::new(StripeConnector::from_env()?);
+    let providers = Arc::new(encaisse::adapters::providers_from_env()?);
     let store = DynamoStore::new(client_from_env(None).await, table);
     if let Err(error) = store.warm_up().await {
         lambda_http::tracing::warn!(%error, "DynamoDB warm-up failed; first request pays for it");
@@ -24,7 +23,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let store: Arc<dyn Store> = Arc::new(store);
     let start = StartPayment::new(
         store.clone(),
-        provider,
+        providers,
         tokens,
         Arc::new(SystemClock),
         origins,

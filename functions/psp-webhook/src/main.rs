@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use encaisse::adapters::dynamodb::{client_from_env, DynamoStore};
 use encaisse::adapters::sqs::SqsEventQueue;
-use encaisse::adapters::stripe::StripeConnector;
 use encaisse::app::handle_webhook::HandleWebhook;
 use encaisse::app::publish_outbox::OutboxRelay;
 use encaisse::config;
@@ -15,7 +14,7 @@ use encaisse::ports::SystemClock;
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let table = config::table_name()?;
-    let provider = Arc::new(StripeConnector::from_env()?);
+    let providers = Arc::new(encaisse::adapters::providers_from_env()?);
     let store = DynamoStore::new(client_from_env(None).await, table);
     if let Err(error) = store.warm_up().await {
         lambda_http::tracing::warn!(%error, "DynamoDB warm-up failed; first request pays for it");
@@ -26,6 +25,6 @@ async fn main() -> Result<(), lambda_http::Error> {
     );
     let store = Arc::new(store);
     let relay = OutboxRelay::new(store.clone(), Arc::new(queue));
-    let handler = HandleWebhook::new(store, provider, Arc::new(SystemClock)).with_relay(relay);
+    let handler = HandleWebhook::new(store, providers, Arc::new(SystemClock)).with_relay(relay);
     lambda_http::run(with_fallbacks(webhooks_router(Arc::new(handler)))).await
 }

@@ -14,7 +14,7 @@ use super::idempotency::{completion, run_once, Refusal};
 use super::reauthorise::{renew_lapsed_authorisation, Renewal};
 use crate::domain::{FieldError, Money, Reference, Release, ReleaseReason};
 use crate::ports::{
-    Clock, IdempotencyKey, PaymentProvider, ProviderError, ProviderPaymentStatus, Store,
+    Clock, IdempotencyKey, ProviderError, ProviderPaymentStatus, ProviderRegistry, Store,
     StoreError, StoredResponse,
 };
 
@@ -82,7 +82,7 @@ impl CaptureError {
 
 pub struct CaptureOnShipment {
     store: Arc<dyn Store>,
-    provider: Arc<dyn PaymentProvider>,
+    providers: Arc<ProviderRegistry>,
     clock: Arc<dyn Clock>,
 }
 
@@ -100,12 +100,12 @@ fn shipment_field(shipment_id: &str) -> Result<String, FieldError> {
 impl CaptureOnShipment {
     pub fn new(
         store: Arc<dyn Store>,
-        provider: Arc<dyn PaymentProvider>,
+        providers: Arc<ProviderRegistry>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             store,
-            provider,
+            providers,
             clock,
         }
     }
@@ -235,7 +235,12 @@ impl CaptureOnShipment {
         let mut renewed_now = false;
         // Past the connector's capture window a capture may be refused or downgraded, so it
         // is not attempted blindly.
-        let capabilities = self.provider.capabilities();
+        let provider = self
+            .providers
+            .for_payment(payment)
+            .map_err(ProviderError::from)?
+            .clone();
+        let capabilities = provider.capabilities();
         if refusal.is_none()
             && payment
                 .authorised_at
@@ -243,7 +248,7 @@ impl CaptureOnShipment {
         {
             match renew_lapsed_authorisation(
                 self.store.as_ref(),
-                self.provider.as_ref(),
+                provider.as_ref(),
                 &snapshot,
                 stored,
                 now,
@@ -274,8 +279,7 @@ impl CaptureOnShipment {
             && !capabilities.can_capture_twice(payment.psp.as_ref().and_then(|l| l.multicapture));
         let final_capture = requested.is_none() || last_parcel || single_capture;
         let key_for_psp = format!("capture-{reference}-{}", key.key);
-        let captured = self
-            .provider
+        let captured = provider
             .capture(&provider_id, money, final_capture, &key_for_psp)
             .await;
         let mut fresh = match (captured, refusal) {
@@ -292,8 +296,7 @@ impl CaptureOnShipment {
         {
             // Everything captured through partial captures: close the authorisation so the
             // payment settles (and the invoice follows), as a final capture would.
-            fresh = self
-                .provider
+            fresh = provider
                 .cancel(&provider_id, &format!("settle-{}", payment.id))
                 .await?;
         }
@@ -339,7 +342,7 @@ impl CaptureOnShipment {
                 .ok_or(CaptureError::NothingToCapture)?;
             renew_lapsed_authorisation(
                 self.store.as_ref(),
-                self.provider.as_ref(),
+                provider.as_ref(),
                 &current,
                 lapsed,
                 now,

@@ -14,8 +14,9 @@ use super::reauthorise::{renew_lapsed_authorisation, Renewal};
 use super::settle::{settle, PaymentChange};
 use crate::domain::{Payment, PaymentStatus, Reference};
 use crate::ports::{
-    Clock, HostedPaymentState, HostedPaymentStatus, PaymentProvider, ProviderError,
-    ProviderPaymentStatus, Store, StoreError, WebhookError, WebhookEvent, Write,
+    Clock, HostedPaymentState, HostedPaymentStatus, NotificationRequest, PaymentProvider,
+    ProviderError, ProviderPaymentStatus, ProviderRegistry, Store, StoreError, WebhookError,
+    WebhookEvent, Write,
 };
 
 /// Stripe retries deliveries for up to 3 days; dedupe records outlive that.
@@ -33,6 +34,9 @@ pub enum WebhookOutcome {
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookFailure {
+    /// No connector of that name: not a route of ours.
+    #[error("no payment provider {0:?}")]
+    UnknownProvider(String),
     #[error("rejected: {0}")]
     Rejected(#[from] WebhookError),
     /// The PSP could not be asked; the PSP will deliver the event again.
@@ -44,7 +48,7 @@ pub enum WebhookFailure {
 
 pub struct HandleWebhook {
     store: Arc<dyn Store>,
-    provider: Arc<dyn PaymentProvider>,
+    providers: Arc<ProviderRegistry>,
     clock: Arc<dyn Clock>,
     /// Publishes the events a change queued right away, so emails go out at once (the
     /// scheduled relay catches whatever this misses).
@@ -54,12 +58,12 @@ pub struct HandleWebhook {
 impl HandleWebhook {
     pub fn new(
         store: Arc<dyn Store>,
-        provider: Arc<dyn PaymentProvider>,
+        providers: Arc<ProviderRegistry>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             store,
-            provider,
+            providers,
             clock,
             relay: None,
         }
@@ -78,36 +82,40 @@ impl HandleWebhook {
         }
     }
 
-    pub fn provider_name(&self) -> &'static str {
-        self.provider.name()
+    /// The connectors notifications are accepted from.
+    pub fn provider_names(&self) -> Vec<&'static str> {
+        self.providers.names().collect()
     }
 
+    /// `provider` is the route's `{provider}`: the connector that reads the request.
     pub async fn handle(
         &self,
-        payload: &[u8],
-        signature: Option<&str>,
+        provider: &str,
+        request: &NotificationRequest,
     ) -> Result<WebhookOutcome, WebhookFailure> {
-        let signature = signature.ok_or(WebhookError::MalformedSignature)?;
-        let event = self
-            .provider
-            .verify_webhook(payload, signature, self.clock.now())?;
+        let provider = self
+            .providers
+            .get(provider)
+            .map_err(|e| WebhookFailure::UnknownProvider(e.0))?
+            .as_ref();
+        let event = provider.parse_notification(request, self.clock.now())?;
         tracing::info!(event = %event.id, kind = %event.kind, "webhook verified");
         let payment_id = match (&event.payment, &event.session) {
             (Some(p), _) => Some(p.clone()),
             (None, Some(session)) => {
-                let page = self.provider.hosted_payment_status(session).await?;
+                let page = provider.hosted_payment_status(session).await?;
                 if page.payment.is_none() && page.state == HostedPaymentState::Expired {
                     // Expired before any card was tried: no PSP payment to re-fetch.
-                    return self.expire_attempt(&event, page).await;
+                    return self.expire_attempt(provider, &event, page).await;
                 }
                 page.payment
             }
             (None, None) => None,
         };
         let Some(payment_id) = payment_id else {
-            return self.record_only(&event).await;
+            return self.record_only(provider, &event).await;
         };
-        let fresh = match self.provider.fetch_payment(&payment_id).await {
+        let fresh = match provider.fetch_payment(&payment_id).await {
             Ok(fresh) => fresh,
             // Not an object of this account: nothing of ours to move, and no point retrying.
             Err(ProviderError::NotFound(_)) => return Ok(WebhookOutcome::Ignored),
@@ -123,10 +131,13 @@ impl HandleWebhook {
             return Ok(WebhookOutcome::Ignored);
         };
 
-        let record = || vec![self.dedupe_record(&event)];
+        let record = || vec![self.dedupe_record(provider, &event)];
         let now = self.clock.now();
         if fresh.status == ProviderPaymentStatus::Canceled {
-            if let Some(outcome) = self.cancelled_by_the_psp(&reference, &our_payment).await? {
+            if let Some(outcome) = self
+                .cancelled_by_the_psp(provider, &reference, &our_payment)
+                .await?
+            {
                 return Ok(outcome);
             }
         }
@@ -143,7 +154,7 @@ impl HandleWebhook {
         .await
         {
             Ok(Applied::Changed(payment)) => {
-                self.close_failed_page(&payment).await;
+                self.close_failed_page(provider, &payment).await;
                 self.publish_now().await;
                 Ok(WebhookOutcome::Applied)
             }
@@ -158,15 +169,14 @@ impl HandleWebhook {
 
     /// A failed attempt's hosted page is closed, so it cannot be paid after the order was
     /// freed for another attempt. If it was paid meanwhile, the PSP's next event says so.
-    async fn close_failed_page(&self, payment: &Payment) {
+    async fn close_failed_page(&self, provider: &dyn PaymentProvider, payment: &Payment) {
         let Some(session) = payment
             .hosted_session()
             .filter(|_| payment.status == PaymentStatus::Failed)
         else {
             return;
         };
-        if let Err(error) = self
-            .provider
+        if let Err(error) = provider
             .expire_hosted_payment(session, &format!("expire-{session}"))
             .await
         {
@@ -180,6 +190,7 @@ impl HandleWebhook {
     /// here (our own release, or news we already followed).
     async fn cancelled_by_the_psp(
         &self,
+        provider: &dyn PaymentProvider,
         reference: &Reference,
         payment_id: &str,
     ) -> Result<Option<WebhookOutcome>, WebhookFailure> {
@@ -197,7 +208,7 @@ impl HandleWebhook {
         let now = self.clock.now();
         match renew_lapsed_authorisation(
             self.store.as_ref(),
-            self.provider.as_ref(),
+            provider,
             &snapshot,
             &stored,
             now,
@@ -219,6 +230,7 @@ impl HandleWebhook {
     /// The attempt's page expired unpaid: the payment is `expired`, the order payable again.
     async fn expire_attempt(
         &self,
+        provider: &dyn PaymentProvider,
         event: &WebhookEvent,
         page: HostedPaymentStatus,
     ) -> Result<WebhookOutcome, WebhookFailure> {
@@ -228,7 +240,7 @@ impl HandleWebhook {
                 .and_then(|r| Reference::parse(r).ok()),
             page.payment_id,
         ) else {
-            return self.record_only(event).await;
+            return self.record_only(provider, event).await;
         };
         let Some(snapshot) = self.store.get_order_with_payments(&reference).await? else {
             return Ok(WebhookOutcome::Ignored);
@@ -237,7 +249,7 @@ impl HandleWebhook {
             return Ok(WebhookOutcome::Ignored);
         };
         if !stored.value.status.is_unfinished() {
-            return self.record_only(event).await;
+            return self.record_only(provider, event).await;
         }
         let mut expired = stored.value.clone();
         expired.status = PaymentStatus::Expired;
@@ -252,7 +264,7 @@ impl HandleWebhook {
             self.clock.now(),
         );
         let mut writes = settled.into_writes(snapshot.order.version, false);
-        writes.push(self.dedupe_record(event));
+        writes.push(self.dedupe_record(provider, event));
         match self.store.transact(writes).await {
             Ok(()) => Ok(WebhookOutcome::Applied),
             Err(StoreError::AlreadyExists(what)) if what.starts_with("webhook") => {
@@ -264,16 +276,24 @@ impl HandleWebhook {
         }
     }
 
-    fn dedupe_record(&self, event: &WebhookEvent) -> Write {
+    fn dedupe_record(&self, provider: &dyn PaymentProvider, event: &WebhookEvent) -> Write {
         Write::RecordWebhook {
-            provider: self.provider.name().to_string(),
+            provider: provider.name().to_string(),
             event_id: event.id.clone(),
             expires_at: self.clock.now() + DEDUPE_RETENTION,
         }
     }
 
-    async fn record_only(&self, event: &WebhookEvent) -> Result<WebhookOutcome, WebhookFailure> {
-        match self.store.transact(vec![self.dedupe_record(event)]).await {
+    async fn record_only(
+        &self,
+        provider: &dyn PaymentProvider,
+        event: &WebhookEvent,
+    ) -> Result<WebhookOutcome, WebhookFailure> {
+        match self
+            .store
+            .transact(vec![self.dedupe_record(provider, event)])
+            .await
+        {
             Ok(()) | Err(StoreError::AlreadyExists(_)) => Ok(WebhookOutcome::NoChange),
             Err(e) => Err(e.into()),
         }

@@ -234,7 +234,7 @@ mod tests {
             email: order.customer.email.clone(),
             locale: Locale::Fr,
             billing,
-            provider_customer: None,
+            provider_customers: Default::default(),
         };
         store
             .transact(vec![Write::PutCustomer {

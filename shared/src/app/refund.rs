@@ -13,7 +13,7 @@ use super::idempotency::{completion, run_once, Refusal};
 use super::validate::optional_text;
 use crate::domain::{FieldError, Money, Reference};
 use crate::ports::{
-    Clock, IdempotencyKey, PaymentProvider, ProviderError, Store, StoreError, StoredResponse,
+    Clock, IdempotencyKey, ProviderError, ProviderRegistry, Store, StoreError, StoredResponse,
 };
 
 #[derive(Debug, Clone, Deserialize)]
@@ -57,19 +57,19 @@ fn psp_idempotency_key(reference: &Reference, key: &str) -> String {
 
 pub struct RefundPayment {
     store: Arc<dyn Store>,
-    provider: Arc<dyn PaymentProvider>,
+    providers: Arc<ProviderRegistry>,
     clock: Arc<dyn Clock>,
 }
 
 impl RefundPayment {
     pub fn new(
         store: Arc<dyn Store>,
-        provider: Arc<dyn PaymentProvider>,
+        providers: Arc<ProviderRegistry>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             store,
-            provider,
+            providers,
             clock,
         }
     }
@@ -149,8 +149,11 @@ impl RefundPayment {
             .ok_or(RefundError::NothingToRefund)?;
         let money = Money::new(amount, payment.currency)
             .map_err(|e| StoreError::Corrupt(format!("refund amount: {e}")))?;
-        let refund = match self
-            .provider
+        let provider = self
+            .providers
+            .for_payment(payment)
+            .map_err(ProviderError::from)?;
+        let refund = match provider
             .refund(
                 &provider_id,
                 money,
@@ -162,7 +165,7 @@ impl RefundPayment {
             other => other?,
         };
         tracing::info!(refund = %refund.id, payment = %payment.id, reason = reason.as_deref().unwrap_or(""), "refund requested");
-        let fresh = self.provider.fetch_payment(&provider_id).await?;
+        let fresh = provider.fetch_payment(&provider_id).await?;
         let state = match refund.state {
             crate::ports::RefundState::Pending => "pending",
             crate::ports::RefundState::Succeeded => "succeeded",

@@ -22,8 +22,8 @@ use crate::domain::{
     PaymentMethod, PaymentStatus, Postcode, PspLink, Reference,
 };
 use crate::ports::{
-    Clock, HostedPaymentRequest, HostedPaymentState, IdempotencyKey, PaymentProvider,
-    ProviderError, Store, StoreError, StoredResponse,
+    Clock, HostedPaymentRequest, HostedPaymentState, IdempotencyKey, ProviderError,
+    ProviderRegistry, Store, StoreError, StoredResponse,
 };
 
 /// How long a started card payment stays payable (Stripe Checkout's minimum is 30 minutes).
@@ -186,7 +186,7 @@ fn hex_digest(parts: &[&[u8]]) -> String {
 
 pub struct StartPayment {
     store: Arc<dyn Store>,
-    provider: Arc<dyn PaymentProvider>,
+    providers: Arc<ProviderRegistry>,
     tokens: AccessTokens,
     clock: Arc<dyn Clock>,
     origins: ReturnOrigins,
@@ -199,14 +199,14 @@ pub type StartPaymentResponse = StoredResponse;
 impl StartPayment {
     pub fn new(
         store: Arc<dyn Store>,
-        provider: Arc<dyn PaymentProvider>,
+        providers: Arc<ProviderRegistry>,
         tokens: AccessTokens,
         clock: Arc<dyn Clock>,
         origins: ReturnOrigins,
     ) -> Self {
         Self {
             store,
-            provider,
+            providers,
             tokens,
             clock,
             origins,
@@ -288,7 +288,8 @@ impl StartPayment {
         }
         if let Some(session) = opened {
             let _ = self
-                .provider
+                .providers
+                .for_cards()
                 .expire_hosted_payment(&session, &format!("expire-{session}"))
                 .await;
         }
@@ -303,7 +304,9 @@ impl StartPayment {
     ) -> Result<PaymentChange, StartPaymentError> {
         if let Some(session) = old.value.hosted_session() {
             let closed = self
-                .provider
+                .providers
+                .for_payment(&old.value)
+                .map_err(ProviderError::from)?
                 .expire_hosted_payment(session, &format!("expire-{session}"))
                 .await?;
             if closed.state == HostedPaymentState::Complete {
@@ -413,7 +416,7 @@ impl StartPayment {
                     email: order.customer.email.clone(),
                     locale: order.customer.locale,
                     billing: None,
-                    provider_customer: None,
+                    provider_customers: Default::default(),
                 });
         match checked.billing {
             Some(b) => customer.billing = Some(b),
@@ -429,12 +432,14 @@ impl StartPayment {
         let Some(billing) = customer.billing.clone() else {
             return Err(FieldError::new("billing", "is required").into());
         };
-        if customer.provider_customer.is_none() {
-            let created = self
-                .provider
+        let provider = self.providers.for_cards();
+        if !customer.provider_customers.contains_key(provider.name()) {
+            let created = provider
                 .create_customer(&billing.email, &billing.name, &format!("customer-{id}"))
                 .await?;
-            customer.provider_customer = Some(created);
+            customer
+                .provider_customers
+                .insert(provider.name().to_owned(), created);
         }
 
         // Derived from our key: a retry of this request reuses the same PSP page.
@@ -453,14 +458,13 @@ impl StartPayment {
                 ],
             )
         };
-        let hosted = self
-            .provider
+        let hosted = provider
             .open_hosted_payment(&HostedPaymentRequest {
                 order_reference: reference.clone(),
                 payment_id: payment_id.clone(),
                 amount,
                 description: format!("Order {reference}"),
-                customer: customer.provider_customer.clone(),
+                customer: customer.provider_customers.get(provider.name()).cloned(),
                 customer_email: billing.email.clone(),
                 success_url: back("returned"),
                 cancel_url: back("cancelled"),
@@ -478,7 +482,7 @@ impl StartPayment {
             amount: amount.amount(),
             currency: amount.currency(),
             psp: Some(PspLink {
-                provider: self.provider.name().to_string(),
+                provider: provider.name().to_string(),
                 payment: None,
                 hosted_session: Some(hosted.session_id.clone()),
                 multicapture: None,

@@ -392,7 +392,7 @@ pub async fn customers_are_versioned(store: Arc<dyn Store>) {
         email: "buyer@example.fr".into(),
         locale: Locale::En,
         billing: None,
-        provider_customer: None,
+        provider_customers: Default::default(),
     };
     assert_eq!(profile.id, customer_id("buyer@example.fr"));
     assert!(store.get_customer(&profile.id).await.unwrap().is_none());
@@ -408,7 +408,9 @@ pub async fn customers_are_versioned(store: Arc<dyn Store>) {
         store.transact(vec![put(profile.clone(), None)]).await,
         Err(StoreError::AlreadyExists(_))
     ));
-    profile.provider_customer = Some("cus_123".into());
+    profile
+        .provider_customers
+        .insert("stripe".into(), "cus_123".into());
     profile.billing = Some(Billing {
         company: Some("Atelier Martin".into()),
         name: "Jeanne Martin".into(),

@@ -32,7 +32,8 @@ pub struct CustomerProfile {
     pub locale: Locale,
     pub billing: Option<Billing>,
     /// PSP name → the customer's id there (`stripe` → `cus_…`).
-    pub provider_customer: Option<String>,
+    #[serde(default)]
+    pub provider_customers: std::collections::BTreeMap<String, String>,
 }
 
 /// Customers are keyed by a digest of their normalised email, not the email itself.

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -12,23 +12,43 @@ use serde_json::json;
 
 use super::{Problem, MAX_BODY_BYTES};
 use crate::app::handle_webhook::{HandleWebhook, WebhookFailure, WebhookOutcome};
+use crate::ports::NotificationRequest;
+
+/// The whole request goes to the connector: Stripe signs a POST body, other PSPs call a URL
+/// with query parameters and sign nothing.
+fn notification(
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> NotificationRequest {
+    NotificationRequest {
+        method: method.as_str().to_owned(),
+        path: uri.path().to_owned(),
+        query: uri.query().unwrap_or_default().to_owned(),
+        headers: headers
+            .iter()
+            .filter_map(|(name, value)| {
+                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+            })
+            .collect(),
+        body: body.to_vec(),
+    }
+}
 
 async fn receive(
     State(handler): State<Arc<HandleWebhook>>,
     Path(provider): Path<String>,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Problem> {
-    if provider != handler.provider_name() {
-        return Err(Problem::route_not_found());
-    }
     if body.len() > MAX_BODY_BYTES {
         return Err(Problem::payload_too_large(MAX_BODY_BYTES));
     }
-    let signature = headers
-        .get("stripe-signature")
-        .and_then(|v| v.to_str().ok());
-    match handler.handle(&body, signature).await {
+    let request = notification(&method, &uri, &headers, &body);
+    match handler.handle(&provider, &request).await {
         Ok(outcome) => {
             let label = match outcome {
                 WebhookOutcome::Applied => "applied",
@@ -41,6 +61,7 @@ async fn receive(
             )
                 .into_response())
         }
+        Err(WebhookFailure::UnknownProvider(_)) => Err(Problem::route_not_found()),
         Err(WebhookFailure::Rejected(error)) => {
             tracing::warn!(%error, "webhook rejected");
             Err(Problem::new(

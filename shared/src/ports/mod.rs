@@ -5,7 +5,7 @@ pub mod event_queue;
 pub mod idempotency;
 pub mod invoices;
 pub mod mailer;
-pub mod payment_provider;
+pub mod psp;
 pub mod store;
 
 pub use clock::{Clock, SystemClock};
@@ -13,5 +13,5 @@ pub use event_queue::{EventQueue, QueueError};
 pub use idempotency::*;
 pub use invoices::*;
 pub use mailer::*;
-pub use payment_provider::*;
+pub use psp::*;
 pub use store::*;

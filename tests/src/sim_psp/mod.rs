@@ -24,6 +24,15 @@ mod provider;
 /// shared/src/adapters/stripe).
 pub const SIM_SIGNATURE: &str = "sim-signed";
 
+/// A delivery of `payload` as the webhook route hands it over, signed the simulation's way.
+pub fn signed(payload: &[u8]) -> encaisse::ports::NotificationRequest {
+    encaisse::ports::NotificationRequest::post(
+        "/v1/webhooks/stripe",
+        &[("stripe-signature", SIM_SIGNATURE)],
+        payload,
+    )
+}
+
 #[derive(Debug, Clone)]
 struct Session {
     state: HostedPaymentState,

@@ -4,10 +4,11 @@
 use async_trait::async_trait;
 use encaisse::domain::Money;
 use encaisse::ports::{
-    Capabilities, HostedPayment, HostedPaymentRequest, HostedPaymentState, HostedPaymentStatus,
-    Multicapture, PaymentProvider, ProviderError, ProviderPayment, ProviderPaymentStatus,
-    ProviderRefund, RefundState, SavedCard, SavedCardCharge, ThreeDsOptions, WebhookError,
-    WebhookEvent,
+    Capabilities, Charges, Customers, HostedPages, HostedPayment, HostedPaymentRequest,
+    HostedPaymentState, HostedPaymentStatus, Multicapture, NotificationRequest, Notifications,
+    PaymentProvider, ProviderError, ProviderPayment, ProviderPaymentStatus, ProviderRefund,
+    RefundState, Refunds, SavedCard, SavedCardCharge, SavedPaymentMethods, ThreeDsOptions,
+    WebhookError, WebhookEvent,
 };
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
@@ -28,7 +29,6 @@ static CAPABILITIES: Capabilities = Capabilities {
     signed_notifications: true,
 };
 
-#[async_trait]
 impl PaymentProvider for SimPsp {
     fn name(&self) -> &'static str {
         "stripe"
@@ -38,7 +38,10 @@ impl PaymentProvider for SimPsp {
     fn capabilities(&self) -> &Capabilities {
         &CAPABILITIES
     }
+}
 
+#[async_trait]
+impl Customers for SimPsp {
     async fn create_customer(
         &self,
         email: &str,
@@ -57,7 +60,10 @@ impl PaymentProvider for SimPsp {
             .insert(idempotency_key.into(), (email.into(), Ok(id.clone())));
         Ok(id)
     }
+}
 
+#[async_trait]
+impl HostedPages for SimPsp {
     async fn open_hosted_payment(
         &self,
         request: &HostedPaymentRequest,
@@ -121,7 +127,17 @@ impl PaymentProvider for SimPsp {
         }
         Self::session_status(&st, session_id)
     }
+}
 
+#[async_trait]
+impl SavedPaymentMethods for SimPsp {
+    async fn list_saved_cards(&self, _customer: &str) -> Result<Vec<SavedCard>, ProviderError> {
+        Ok(Vec::new())
+    }
+}
+
+#[async_trait]
+impl Charges for SimPsp {
     async fn charge_saved_card(
         &self,
         _charge: &SavedCardCharge,
@@ -222,7 +238,10 @@ impl PaymentProvider for SimPsp {
         }
         st.view(id)
     }
+}
 
+#[async_trait]
+impl Refunds for SimPsp {
     async fn refund(
         &self,
         id: &str,
@@ -289,21 +308,18 @@ impl PaymentProvider for SimPsp {
             .cloned()
             .ok_or_else(|| ProviderError::NotFound(id.into()))
     }
+}
 
-    async fn list_saved_cards(&self, _customer: &str) -> Result<Vec<SavedCard>, ProviderError> {
-        Ok(Vec::new())
-    }
-
-    fn verify_webhook(
+impl Notifications for SimPsp {
+    fn parse_notification(
         &self,
-        payload: &[u8],
-        signature_header: &str,
+        request: &NotificationRequest,
         now: OffsetDateTime,
     ) -> Result<WebhookEvent, WebhookError> {
-        if signature_header != SIM_SIGNATURE {
+        if request.header("stripe-signature") != Some(SIM_SIGNATURE) {
             return Err(WebhookError::BadSignature);
         }
-        let v: serde_json::Value = serde_json::from_slice(payload)
+        let v: serde_json::Value = serde_json::from_slice(&request.body)
             .map_err(|e| WebhookError::InvalidPayload(e.to_string()))?;
         let text = |k: &str| v[k].as_str().map(str::to_owned);
         Ok(WebhookEvent {

@@ -24,7 +24,7 @@ use encaisse::app::return_url::ReturnOrigins;
 use encaisse::app::start_payment::StartPayment;
 use encaisse::app::AccessTokens;
 use encaisse::domain::{OutboxEvent, Reference};
-use encaisse::ports::{Clock, OrderStore, Store, SystemClock};
+use encaisse::ports::{Clock, OrderStore, ProviderRegistry, Store, SystemClock};
 use rust_decimal::Decimal;
 use serde_json::json;
 use time::OffsetDateTime;
@@ -36,7 +36,7 @@ mod script;
 use script::{order, split};
 
 use crate::rng::SplitMix64;
-use crate::sim_psp::{SimEvent, SimPsp, SIM_SIGNATURE};
+use crate::sim_psp::{signed, SimEvent, SimPsp};
 
 /// Steps one seed may take before it is declared stuck.
 const MAX_STEPS: usize = 20_000;
@@ -129,18 +129,19 @@ impl World {
         let dyn_store: Arc<dyn Store> = store.clone();
         let (queue, queued) = MemoryEventQueue::new();
         let mailer = Arc::new(MemoryMailer::new());
+        let providers = Arc::new(ProviderRegistry::single(psp.clone()));
         World {
             rng: SplitMix64::new(seed),
             start: StartPayment::new(
                 dyn_store.clone(),
-                psp.clone(),
+                providers.clone(),
                 AccessTokens::new(b"simulation-secret-at-least-32-bytes!"),
                 clock.clone(),
                 ReturnOrigins::local_development(),
             ),
-            capture: CaptureOnShipment::new(dyn_store.clone(), psp.clone(), clock.clone()),
-            refunds: RefundPayment::new(dyn_store.clone(), psp.clone(), clock.clone()),
-            webhooks: HandleWebhook::new(dyn_store.clone(), psp.clone(), clock.clone()),
+            capture: CaptureOnShipment::new(dyn_store.clone(), providers.clone(), clock.clone()),
+            refunds: RefundPayment::new(dyn_store.clone(), providers.clone(), clock.clone()),
+            webhooks: HandleWebhook::new(dyn_store.clone(), providers, clock.clone()),
             relay: OutboxRelay::new(dyn_store.clone(), Arc::new(queue)),
             queued,
             notifier: Notifier::new(
@@ -214,7 +215,7 @@ impl World {
             Item::Deliver(event) => {
                 self.stats.deliveries += 1;
                 let payload = event.payload();
-                match self.webhooks.handle(&payload, Some(SIM_SIGNATURE)).await {
+                match self.webhooks.handle("stripe", &signed(&payload)).await {
                     Ok(_) => {
                         if self.rng.chance(60) {
                             self.pool.push(Item::Relay);
@@ -341,10 +342,10 @@ impl World {
     async fn run_pair(&mut self, a: Item, b: Item) -> Result<(), String> {
         if let (Item::Deliver(x), Item::Deliver(y)) = (&a, &b) {
             self.stats.deliveries += 2;
-            let (px, py) = (x.payload(), y.payload());
+            let (px, py) = (signed(&x.payload()), signed(&y.payload()));
             let (rx, ry) = tokio::join!(
-                self.webhooks.handle(&px, Some(SIM_SIGNATURE)),
-                self.webhooks.handle(&py, Some(SIM_SIGNATURE))
+                self.webhooks.handle("stripe", &px),
+                self.webhooks.handle("stripe", &py)
             );
             for (result, event) in [(rx, x.clone()), (ry, y.clone())] {
                 match result {

@@ -29,7 +29,7 @@ use encaisse::http::{
     webhooks_router, with_fallbacks, AdminAuth, AdminPayments, BackOffice, PaymentsApi,
 };
 use encaisse::ports::NotificationStore;
-use encaisse::ports::{Clock, PaymentProvider, Store, SystemClock};
+use encaisse::ports::{Clock, ProviderRegistry, Store, SystemClock};
 
 pub use demo::{seed_demo_orders, DemoOrder};
 /// The sandbox PSP, its own crate (`tools/sandbox-psp`); re-exported for the tests and tools.
@@ -103,11 +103,13 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
         "{}/sandbox-psp",
         options.sandbox.public_base_url.trim_end_matches('/')
     );
-    let provider: Arc<dyn PaymentProvider> = Arc::new(StripeConnector::new(stripe)?);
+    let providers = Arc::new(ProviderRegistry::single(Arc::new(StripeConnector::new(
+        stripe,
+    )?)));
     let payments = PaymentsApi {
         start: Arc::new(StartPayment::new(
             store.clone(),
-            provider.clone(),
+            providers.clone(),
             tokens,
             clock.clone(),
             options.return_origins,
@@ -117,12 +119,12 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
     let admin_payments = AdminPayments {
         capture: Arc::new(CaptureOnShipment::new(
             store.clone(),
-            provider.clone(),
+            providers.clone(),
             clock.clone(),
         )),
         refunds: Arc::new(RefundPayment::new(
             store.clone(),
-            provider.clone(),
+            providers.clone(),
             clock.clone(),
         )),
     };
@@ -152,7 +154,7 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
         });
     }
     let webhooks =
-        Arc::new(HandleWebhook::new(store.clone(), provider, clock.clone()).with_relay(relay));
+        Arc::new(HandleWebhook::new(store.clone(), providers, clock.clone()).with_relay(relay));
     let admin_auth = AdminAuth::ApiKey(options.admin_api_key.into());
     let office = BackOffice {
         store: store.clone(),

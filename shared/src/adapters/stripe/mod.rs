@@ -5,6 +5,7 @@
 //! mapping; `webhook` the Stripe-Signature check.
 
 mod client;
+mod port;
 mod transformers;
 mod webhook;
 
@@ -14,19 +15,12 @@ mod tests;
 use std::fmt;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
-use time::OffsetDateTime;
 
 use self::client::check_id;
 use self::transformers as wire;
 use crate::config::ConfigError;
-use crate::domain::Money;
-use crate::ports::{
-    Capabilities, HostedPayment, HostedPaymentRequest, HostedPaymentState, HostedPaymentStatus,
-    Multicapture, PaymentProvider, ProviderError, ProviderPayment, ProviderPaymentStatus,
-    ProviderRefund, SavedCard, SavedCardCharge, ThreeDsOptions, WebhookError, WebhookEvent,
-};
+use crate::ports::{Capabilities, Multicapture, ProviderError, ProviderPayment, ThreeDsOptions};
 
 pub const DEFAULT_API_BASE: &str = "https://api.stripe.com";
 
@@ -198,209 +192,5 @@ impl StripeConnector {
             return self.get_payment_intent(&intent.id).await;
         }
         Ok(intent.into_payment()?)
-    }
-}
-
-#[async_trait]
-impl PaymentProvider for StripeConnector {
-    fn capabilities(&self) -> &Capabilities {
-        &CAPABILITIES
-    }
-
-    fn name(&self) -> &'static str {
-        "stripe"
-    }
-
-    async fn create_customer(
-        &self,
-        email: &str,
-        name: &str,
-        idempotency_key: &str,
-    ) -> Result<String, ProviderError> {
-        let customer: wire::Customer = self
-            .post(
-                "create_customer",
-                "/v1/customers".into(),
-                wire::customer_form(email, name),
-                idempotency_key,
-            )
-            .await?;
-        tracing::debug!(customer = %customer.id, "stripe customer created");
-        Ok(customer.id)
-    }
-
-    async fn open_hosted_payment(
-        &self,
-        request: &HostedPaymentRequest,
-    ) -> Result<HostedPayment, ProviderError> {
-        let session: wire::CheckoutSession = self
-            .post(
-                "open_hosted_payment",
-                "/v1/checkout/sessions".into(),
-                wire::checkout_session_form(request)?,
-                &request.idempotency_key,
-            )
-            .await?;
-        tracing::debug!(session = %session.id, payment_id = %request.payment_id, "checkout session opened");
-        Ok(session.into_hosted_payment()?)
-    }
-
-    async fn hosted_payment_status(
-        &self,
-        session_id: &str,
-    ) -> Result<HostedPaymentStatus, ProviderError> {
-        let path = format!("/v1/checkout/sessions/{}", check_id(session_id)?);
-        let session: wire::CheckoutSession =
-            self.get("hosted_payment_status", path, Vec::new()).await?;
-        Ok(session.into_status()?)
-    }
-
-    /// Stripe refuses to expire a session that is no longer open (400); the caller only wants
-    /// it closed, so a session already complete or expired is returned as it is.
-    async fn expire_hosted_payment(
-        &self,
-        session_id: &str,
-        idempotency_key: &str,
-    ) -> Result<HostedPaymentStatus, ProviderError> {
-        let path = format!("/v1/checkout/sessions/{}/expire", check_id(session_id)?);
-        let result: Result<wire::CheckoutSession, _> = self
-            .post("expire_hosted_payment", path, Vec::new(), idempotency_key)
-            .await;
-        match result {
-            Ok(session) => Ok(session.into_status()?),
-            Err(ProviderError::InvalidRequest(reason)) => {
-                let status = self.hosted_payment_status(session_id).await?;
-                match status.state {
-                    HostedPaymentState::Open => Err(ProviderError::InvalidRequest(reason)),
-                    HostedPaymentState::Complete | HostedPaymentState::Expired => Ok(status),
-                }
-            }
-            Err(other) => Err(other),
-        }
-    }
-
-    async fn charge_saved_card(
-        &self,
-        charge: &SavedCardCharge,
-    ) -> Result<ProviderPayment, ProviderError> {
-        let intent: wire::PaymentIntent = self
-            .post(
-                "charge_saved_card",
-                "/v1/payment_intents".into(),
-                wire::payment_intent_form(charge)?,
-                &charge.idempotency_key,
-            )
-            .await?;
-        tracing::debug!(payment = %intent.id, payment_id = %charge.payment_id, "saved card charged");
-        self.complete(intent).await
-    }
-
-    async fn fetch_payment(&self, id: &str) -> Result<ProviderPayment, ProviderError> {
-        self.get_payment_intent(id).await
-    }
-
-    async fn capture(
-        &self,
-        id: &str,
-        amount: Option<Money>,
-        final_capture: bool,
-        idempotency_key: &str,
-    ) -> Result<ProviderPayment, ProviderError> {
-        let path = format!("/v1/payment_intents/{}/capture", check_id(id)?);
-        let intent: wire::PaymentIntent = self
-            .post(
-                "capture",
-                path,
-                wire::capture_form(amount.as_ref(), final_capture)?,
-                idempotency_key,
-            )
-            .await?;
-        self.complete(intent).await
-    }
-
-    /// As with expiry: a payment already canceled is what the caller wants, so Stripe's 400
-    /// for it is answered with the payment.
-    async fn cancel(
-        &self,
-        id: &str,
-        idempotency_key: &str,
-    ) -> Result<ProviderPayment, ProviderError> {
-        let path = format!("/v1/payment_intents/{}/cancel", check_id(id)?);
-        let result: Result<wire::PaymentIntent, _> = self
-            .post("cancel", path, wire::cancel_form(), idempotency_key)
-            .await;
-        match result {
-            Ok(intent) => self.complete(intent).await,
-            Err(ProviderError::InvalidRequest(reason)) => {
-                let payment = self.get_payment_intent(id).await?;
-                if payment.status == ProviderPaymentStatus::Canceled {
-                    Ok(payment)
-                } else {
-                    Err(ProviderError::InvalidRequest(reason))
-                }
-            }
-            Err(other) => Err(other),
-        }
-    }
-
-    async fn refund(
-        &self,
-        id: &str,
-        amount: Money,
-        idempotency_key: &str,
-    ) -> Result<ProviderRefund, ProviderError> {
-        let refund: wire::Refund = self
-            .post(
-                "refund",
-                "/v1/refunds".into(),
-                wire::refund_form(check_id(id)?, &amount)?,
-                idempotency_key,
-            )
-            .await?;
-        tracing::debug!(refund = %refund.id, payment = %id, "refund created");
-        Ok(refund.into_refund()?)
-    }
-
-    async fn fetch_refund(&self, id: &str) -> Result<ProviderRefund, ProviderError> {
-        let path = format!("/v1/refunds/{}", check_id(id)?);
-        let refund: wire::Refund = self.get("fetch_refund", path, Vec::new()).await?;
-        Ok(refund.into_refund()?)
-    }
-
-    async fn list_saved_cards(&self, customer: &str) -> Result<Vec<SavedCard>, ProviderError> {
-        let list: wire::PaymentMethodList = self
-            .get(
-                "list_saved_cards",
-                "/v1/payment_methods".into(),
-                wire::payment_methods_query(check_id(customer)?),
-            )
-            .await?;
-        if list.has_more {
-            // Stripe's default page is 10 cards; more on one customer is not a real case yet.
-            tracing::debug!(
-                customer,
-                "more saved cards than one page, listing the first"
-            );
-        }
-        Ok(list
-            .data
-            .into_iter()
-            .filter_map(wire::PaymentMethod::into_saved_card)
-            .collect())
-    }
-
-    fn verify_webhook(
-        &self,
-        payload: &[u8],
-        signature_header: &str,
-        now: OffsetDateTime,
-    ) -> Result<WebhookEvent, WebhookError> {
-        webhook::verify(
-            payload,
-            signature_header,
-            now,
-            &self.config.webhook_secrets,
-            self.config.webhook_tolerance,
-        )
     }
 }

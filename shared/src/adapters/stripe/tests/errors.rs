@@ -7,7 +7,8 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::*;
 use crate::config::ConfigError;
-use crate::ports::{PaymentFailure, PaymentProvider, ProviderError};
+use crate::ports::psp::prelude::*;
+use crate::ports::{NotificationRequest, PaymentFailure, ProviderError};
 
 const PI_AUTHORISED: &str = include_str!("../fixtures/payment_intent_requires_capture.json");
 const CAPTURE: &str = "/v1/payment_intents/pi_3QxA1b2C3d4E5f6G/capture";
@@ -316,9 +317,12 @@ fn the_connector_verifies_webhooks_with_its_secrets() {
         hex::encode(mac.finalize().into_bytes())
     );
 
-    let event = stripe
-        .verify_webhook(body.as_bytes(), &header, now)
-        .unwrap();
+    let request = NotificationRequest::post(
+        "/v1/webhooks/stripe",
+        &[("Stripe-Signature", header.as_str())],
+        body.as_bytes(),
+    );
+    let event = stripe.parse_notification(&request, now).unwrap();
 
     assert_eq!(event.refund.as_deref(), Some("re_3QxA1b2C3d4E5f6G1h2i3j4k"));
     assert_eq!(stripe.name(), "stripe");

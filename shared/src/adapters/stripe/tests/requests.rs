@@ -6,9 +6,10 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::*;
 use crate::domain::Reference;
+use crate::ports::psp::prelude::*;
 use crate::ports::{
-    HostedPaymentRequest, HostedPaymentState, PaymentProvider, ProviderError,
-    ProviderPaymentStatus, RefundState, SavedCardCharge,
+    HostedPaymentRequest, HostedPaymentState, ProviderError, ProviderPaymentStatus, RefundState,
+    SavedCardCharge,
 };
 
 const PI_AUTHORISED: &str = include_str!("../fixtures/payment_intent_requires_capture.json");

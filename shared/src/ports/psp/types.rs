@@ -1,15 +1,10 @@
-//! The PSP port: what the application needs from a payment service provider. Connectors
-//! (`adapters::stripe`) implement it over the PSP's HTTP API; wire types never cross it.
-//!
-//! Amounts are domain `Money`; connectors convert to minor units. Every call that creates or
-//! moves money takes an idempotency key, which connectors pass to the PSP, so a retried call
-//! never makes a second charge, capture or refund.
+//! What crosses the PSP port: requests, the PSP's view of a payment and of a refund, saved
+//! cards, notifications and errors, all neutral (each connector maps its own statuses and
+//! errors into these inside its `transformers`).
 
-use async_trait::async_trait;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 use crate::domain::{Money, Reference};
-
 /// The PSP's own id of a payment (a Stripe PaymentIntent id, `pi_…`).
 pub type ProviderPaymentId = String;
 
@@ -204,129 +199,4 @@ pub enum ProviderError {
     /// so the caller retries with the same idempotency key.
     #[error("provider unavailable: {0}")]
     Unavailable(String),
-}
-
-/// Whether an authorisation can be captured more than once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Multicapture {
-    /// Never: a partial capture releases the rest.
-    Never,
-    /// Depends on the card: the PSP says so on each payment (`ProviderPayment::multicapture`);
-    /// when it did not, assume not.
-    PerPayment,
-    Always,
-}
-
-/// How 3-D Secure can be steered on a card payment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ThreeDsOptions {
-    /// The connector can ask for a challenge (Stripe: `request_three_d_secure=any`).
-    pub can_request: bool,
-    /// The connector can ask for none (exemptions).
-    pub can_skip: bool,
-}
-
-/// What a connector can do; the use cases read this instead of constants.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Capabilities {
-    pub multicapture: Multicapture,
-    /// How long after an authorisation a capture is safe (shortest scheme rule).
-    pub capture_window: Duration,
-    /// When the PSP cancels an uncaptured authorisation by itself, if it does.
-    pub cancels_uncaptured_after: Option<Duration>,
-    pub three_ds: ThreeDsOptions,
-    /// Hosted page, saved cards (off-session charges), SEPA mandates.
-    pub hosted_page: bool,
-    pub saved_cards: bool,
-    pub mandates: bool,
-    /// Notifications carry a signature (else each is only a hint: always re-fetch).
-    pub signed_notifications: bool,
-}
-
-impl Capabilities {
-    /// Whether this payment's authorisation can be captured again after a partial capture.
-    pub fn can_capture_twice(&self, said_by_psp: Option<bool>) -> bool {
-        match self.multicapture {
-            Multicapture::Never => false,
-            Multicapture::Always => true,
-            Multicapture::PerPayment => said_by_psp.unwrap_or(false),
-        }
-    }
-}
-
-#[async_trait]
-pub trait PaymentProvider: Send + Sync {
-    /// "stripe".
-    fn name(&self) -> &'static str;
-
-    fn capabilities(&self) -> &Capabilities;
-
-    async fn create_customer(
-        &self,
-        email: &str,
-        name: &str,
-        idempotency_key: &str,
-    ) -> Result<String, ProviderError>;
-
-    /// Opens a hosted page that authorises `amount` with manual capture.
-    async fn open_hosted_payment(
-        &self,
-        request: &HostedPaymentRequest,
-    ) -> Result<HostedPayment, ProviderError>;
-
-    async fn hosted_payment_status(
-        &self,
-        session_id: &str,
-    ) -> Result<HostedPaymentStatus, ProviderError>;
-
-    /// Closes a hosted page so it can no longer be paid (resume / delete / expiry).
-    async fn expire_hosted_payment(
-        &self,
-        session_id: &str,
-        idempotency_key: &str,
-    ) -> Result<HostedPaymentStatus, ProviderError>;
-
-    async fn charge_saved_card(
-        &self,
-        charge: &SavedCardCharge,
-    ) -> Result<ProviderPayment, ProviderError>;
-
-    async fn fetch_payment(&self, id: &str) -> Result<ProviderPayment, ProviderError>;
-
-    /// Captures `amount` of an authorisation (None: all that is capturable); `final_capture`
-    /// false keeps the rest capturable (multicapture).
-    async fn capture(
-        &self,
-        id: &str,
-        amount: Option<Money>,
-        final_capture: bool,
-        idempotency_key: &str,
-    ) -> Result<ProviderPayment, ProviderError>;
-
-    /// Releases an authorisation, or abandons a payment not yet authorised.
-    async fn cancel(
-        &self,
-        id: &str,
-        idempotency_key: &str,
-    ) -> Result<ProviderPayment, ProviderError>;
-
-    async fn refund(
-        &self,
-        id: &str,
-        amount: Money,
-        idempotency_key: &str,
-    ) -> Result<ProviderRefund, ProviderError>;
-
-    async fn fetch_refund(&self, id: &str) -> Result<ProviderRefund, ProviderError>;
-
-    async fn list_saved_cards(&self, customer: &str) -> Result<Vec<SavedCard>, ProviderError>;
-
-    /// Checks the signature (constant time, several secrets during rotation) and the timestamp
-    /// tolerance, then parses the event leniently.
-    fn verify_webhook(
-        &self,
-        payload: &[u8],
-        signature_header: &str,
-        now: OffsetDateTime,
-    ) -> Result<WebhookEvent, WebhookError>;
 }

@@ -1,0 +1,50 @@
+//! What a connector can do, read by the use cases instead of constants.
+
+use time::Duration;
+/// Whether an authorisation can be captured more than once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Multicapture {
+    /// Never: a partial capture releases the rest.
+    Never,
+    /// Depends on the card: the PSP says so on each payment (`ProviderPayment::multicapture`);
+    /// when it did not, assume not.
+    PerPayment,
+    Always,
+}
+
+/// How 3-D Secure can be steered on a card payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThreeDsOptions {
+    /// The connector can ask for a challenge (Stripe: `request_three_d_secure=any`).
+    pub can_request: bool,
+    /// The connector can ask for none (exemptions).
+    pub can_skip: bool,
+}
+
+/// What a connector can do; the use cases read this instead of constants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capabilities {
+    pub multicapture: Multicapture,
+    /// How long after an authorisation a capture is safe (shortest scheme rule).
+    pub capture_window: Duration,
+    /// When the PSP cancels an uncaptured authorisation by itself, if it does.
+    pub cancels_uncaptured_after: Option<Duration>,
+    pub three_ds: ThreeDsOptions,
+    /// Hosted page, saved cards (off-session charges), SEPA mandates.
+    pub hosted_page: bool,
+    pub saved_cards: bool,
+    pub mandates: bool,
+    /// Notifications carry a signature (else each is only a hint: always re-fetch).
+    pub signed_notifications: bool,
+}
+
+impl Capabilities {
+    /// Whether this payment's authorisation can be captured again after a partial capture.
+    pub fn can_capture_twice(&self, said_by_psp: Option<bool>) -> bool {
+        match self.multicapture {
+            Multicapture::Never => false,
+            Multicapture::Always => true,
+            Multicapture::PerPayment => said_by_psp.unwrap_or(false),
+        }
+    }
+}

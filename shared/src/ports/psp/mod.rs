@@ -1,0 +1,131 @@
+//! The PSP port: what the application needs from a payment service provider, split by
+//! capability. Connectors (`adapters::stripe`) implement it over the PSP's HTTP API; wire types
+//! never cross it. A registry (`ProviderRegistry`) holds the connectors by name, and capture,
+//! cancel and refund go to the payment's own provider.
+//!
+//! Amounts are domain `Money`; connectors convert to minor units. Every call that creates or
+//! moves money takes an idempotency key, which connectors pass to the PSP, so a retried call
+//! never makes a second charge, capture or refund.
+
+mod capabilities;
+mod notification;
+mod registry;
+mod types;
+
+pub use capabilities::*;
+pub use notification::NotificationRequest;
+pub use registry::{ProviderRegistry, UnknownProvider};
+pub use types::*;
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+/// Customers at the PSP (saved cards and mandates live there).
+#[async_trait]
+pub trait Customers: Send + Sync {
+    async fn create_customer(
+        &self,
+        email: &str,
+        name: &str,
+        idempotency_key: &str,
+    ) -> Result<String, ProviderError>;
+}
+
+/// The PSP's hosted payment page.
+#[async_trait]
+pub trait HostedPages: Send + Sync {
+    /// Opens a hosted page that authorises `amount` with manual capture.
+    async fn open_hosted_payment(
+        &self,
+        request: &HostedPaymentRequest,
+    ) -> Result<HostedPayment, ProviderError>;
+
+    async fn hosted_payment_status(
+        &self,
+        session_id: &str,
+    ) -> Result<HostedPaymentStatus, ProviderError>;
+
+    /// Closes a hosted page so it can no longer be paid (resume / delete / expiry).
+    async fn expire_hosted_payment(
+        &self,
+        session_id: &str,
+        idempotency_key: &str,
+    ) -> Result<HostedPaymentStatus, ProviderError>;
+}
+
+/// Payment methods saved on a customer (cards today).
+#[async_trait]
+pub trait SavedPaymentMethods: Send + Sync {
+    async fn list_saved_cards(&self, customer: &str) -> Result<Vec<SavedCard>, ProviderError>;
+}
+
+/// Charges and their captures.
+#[async_trait]
+pub trait Charges: Send + Sync {
+    /// An off-session or on-session charge of a saved card (manual capture).
+    async fn charge_saved_card(
+        &self,
+        charge: &SavedCardCharge,
+    ) -> Result<ProviderPayment, ProviderError>;
+
+    async fn fetch_payment(&self, id: &str) -> Result<ProviderPayment, ProviderError>;
+
+    /// Captures `amount` of an authorisation (None: all that is capturable); `final_capture`
+    /// false keeps the rest capturable (multicapture).
+    async fn capture(
+        &self,
+        id: &str,
+        amount: Option<crate::domain::Money>,
+        final_capture: bool,
+        idempotency_key: &str,
+    ) -> Result<ProviderPayment, ProviderError>;
+
+    /// Releases an authorisation, or abandons a payment not yet authorised.
+    async fn cancel(
+        &self,
+        id: &str,
+        idempotency_key: &str,
+    ) -> Result<ProviderPayment, ProviderError>;
+}
+
+#[async_trait]
+pub trait Refunds: Send + Sync {
+    async fn refund(
+        &self,
+        id: &str,
+        amount: crate::domain::Money,
+        idempotency_key: &str,
+    ) -> Result<ProviderRefund, ProviderError>;
+
+    async fn fetch_refund(&self, id: &str) -> Result<ProviderRefund, ProviderError>;
+}
+
+/// The PSP's notifications (webhooks), each only a hint of what to re-fetch.
+pub trait Notifications: Send + Sync {
+    /// Authenticates the request where the PSP signs it (constant time, several secrets during
+    /// rotation, a timestamp tolerance) and reads what it is about, leniently.
+    fn parse_notification(
+        &self,
+        request: &NotificationRequest,
+        now: OffsetDateTime,
+    ) -> Result<WebhookEvent, WebhookError>;
+}
+
+/// A connector: every capability above, its name in the registry, and what it can do.
+/// (Mandates arrive with the SEPA issue; `Capabilities::mandates` says none today.)
+pub trait PaymentProvider:
+    Customers + HostedPages + SavedPaymentMethods + Charges + Refunds + Notifications
+{
+    /// "stripe".
+    fn name(&self) -> &'static str;
+
+    fn capabilities(&self) -> &Capabilities;
+}
+
+/// Every capability trait, for code that calls connectors through `dyn PaymentProvider`.
+pub mod prelude {
+    pub use super::{
+        Charges, Customers, HostedPages, Notifications, PaymentProvider, Refunds,
+        SavedPaymentMethods,
+    };
+}

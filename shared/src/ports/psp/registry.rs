@@ -1,0 +1,66 @@
+//! The connectors by name: a new payment goes to the provider configured for its method, and
+//! everything after (capture, cancel, refund, notifications) to the payment's own provider.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::PaymentProvider;
+use crate::domain::Payment;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no payment provider named {0:?} is configured")]
+pub struct UnknownProvider(pub String);
+
+/// Not a PSP problem but ours (configuration, or a payment with no PSP): never retried.
+impl From<UnknownProvider> for super::ProviderError {
+    fn from(e: UnknownProvider) -> Self {
+        super::ProviderError::InvalidRequest(e.to_string())
+    }
+}
+
+#[derive(Clone)]
+pub struct ProviderRegistry {
+    connectors: BTreeMap<&'static str, Arc<dyn PaymentProvider>>,
+    /// Serves new card payments.
+    cards: &'static str,
+}
+
+impl ProviderRegistry {
+    /// One connector serving everything.
+    pub fn single(provider: Arc<dyn PaymentProvider>) -> Self {
+        let name = provider.name();
+        Self {
+            connectors: BTreeMap::from([(name, provider)]),
+            cards: name,
+        }
+    }
+
+    /// Adds (or replaces) a connector under its own name.
+    pub fn with(mut self, provider: Arc<dyn PaymentProvider>) -> Self {
+        self.connectors.insert(provider.name(), provider);
+        self
+    }
+
+    pub fn get(&self, name: &str) -> Result<&Arc<dyn PaymentProvider>, UnknownProvider> {
+        self.connectors
+            .get(name)
+            .ok_or_else(|| UnknownProvider(name.to_owned()))
+    }
+
+    /// The provider that opens new card payments.
+    pub fn for_cards(&self) -> &Arc<dyn PaymentProvider> {
+        &self.connectors[self.cards]
+    }
+
+    /// The payment's own provider (an error for a payment no PSP takes part in).
+    pub fn for_payment(
+        &self,
+        payment: &Payment,
+    ) -> Result<&Arc<dyn PaymentProvider>, UnknownProvider> {
+        self.get(payment.provider().unwrap_or("(none)"))
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.connectors.keys().copied()
+    }
+}
