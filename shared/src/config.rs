@@ -59,3 +59,28 @@ pub fn payment_attempt_lifetime() -> Result<time::Duration, ConfigError> {
         )),
     }
 }
+
+/// The seller's legal identity printed on invoices: `SELLER_LEGAL_NAME`, `SELLER_ADDRESS`
+/// (lines separated by `|`), `SELLER_SIREN`, `SELLER_SIRET` (optional), `SELLER_VAT_NUMBER`,
+/// `SELLER_RCS`, `SELLER_SHARE_CAPITAL`.
+pub fn seller() -> Result<crate::domain::SellerIdentity, ConfigError> {
+    Ok(crate::domain::SellerIdentity {
+        legal_name: require("SELLER_LEGAL_NAME")?,
+        address_lines: require("SELLER_ADDRESS")?
+            .split('|')
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty())
+            .collect(),
+        siren: require("SELLER_SIREN")?,
+        siret: require("SELLER_SIRET").ok(),
+        vat_number: require("SELLER_VAT_NUMBER")?,
+        rcs: require("SELLER_RCS")?,
+        share_capital: require("SELLER_SHARE_CAPITAL")?,
+    })
+}
+
+/// `PAY_PAGE_URL`: the shopper pages' lookup page, for pay links in emails.
+pub fn pay_page() -> Result<crate::app::notify::PayPage, ConfigError> {
+    crate::app::notify::PayPage::parse(&require("PAY_PAGE_URL")?)
+        .map_err(|e| ConfigError::Invalid("PAY_PAGE_URL", e))
+}

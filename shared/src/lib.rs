@@ -7,10 +7,10 @@
 pub mod adapters;
 pub mod app;
 pub mod config;
+pub mod consumers;
 pub mod domain;
 pub mod http;
 pub mod ports;
-pub mod sqs;
 
 #[cfg(any(test, feature = "contract-tests"))]
 pub mod contract;

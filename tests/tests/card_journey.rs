@@ -352,7 +352,7 @@ async fn the_shipments_queue_captures_once_and_reports_only_unreadable_messages(
         "capture-on-shipment/shipments-batch.json",
     ))
     .unwrap();
-    let response = encaisse::sqs::shipments::capture_shipments(&capture, event).await;
+    let response = encaisse::consumers::shipments::capture_shipments(&capture, event).await;
     let failed: Vec<&str> = response
         .batch_item_failures
         .iter()

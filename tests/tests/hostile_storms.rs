@@ -247,7 +247,7 @@ async fn fifty_shipment_messages_for_one_parcel_capture_once() {
                 let capture = capture.clone();
                 tokio::spawn(async move {
                     let failed =
-                        encaisse::sqs::shipments::capture_shipments(&capture, batch.clone())
+                        encaisse::consumers::shipments::capture_shipments(&capture, batch.clone())
                             .await
                             .batch_item_failures
                             .into_iter()

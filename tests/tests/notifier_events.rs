@@ -8,9 +8,9 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use encaisse::adapters::dynamodb::notifications::DynamoNotificationStore;
 use encaisse::adapters::memory::notifications::MemoryMailer;
 use encaisse::app::notify::{Notifier, PayPage};
+use encaisse::consumers::domain_events::notify_batch;
 use encaisse::contract;
 use encaisse::ports::{Store, SystemClock, Write};
-use encaisse::sqs::domain_events::notify_batch;
 use integration::{event, fresh_dynamo_store};
 
 #[tokio::test]

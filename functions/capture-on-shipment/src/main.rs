@@ -7,15 +7,15 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use encaisse::adapters::dynamodb::{client_from_env, DynamoStore};
 use encaisse::app::capture_on_shipment::CaptureOnShipment;
 use encaisse::config;
+use encaisse::consumers::shipments::capture_shipments;
 use encaisse::ports::SystemClock;
-use encaisse::sqs::shipments::capture_shipments;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let table = config::table_name()?;
-    let providers = Arc::new(encaisse::adapters::providers_from_env()?);
+    let providers = Arc::new(encaisse::adapters::payment_providers_from_env()?);
     let store = DynamoStore::new(client_from_env(None).await, table);
     if let Err(error) = store.warm_up().await {
         lambda_runtime::tracing::warn!(%error, "DynamoDB warm-up failed; first request pays for it");

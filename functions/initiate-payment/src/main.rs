@@ -15,7 +15,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let table = config::table_name()?;
     let tokens = AccessTokens::new(config::access_token_secret()?);
     let origins = config::allowed_return_origins()?;
-    let providers = Arc::new(encaisse::adapters::providers_from_env()?);
+    let providers = Arc::new(encaisse::adapters::payment_providers_from_env()?);
     let store = DynamoStore::new(client_from_env(None).await, table);
     if let Err(error) = store.warm_up().await {
         lambda_http::tracing::warn!(%error, "DynamoDB warm-up failed; first request pays for it");

@@ -6,18 +6,18 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use encaisse::adapters::dynamodb::notifications::DynamoNotificationStore;
 use encaisse::adapters::dynamodb::{client_from_env, DynamoStore};
 use encaisse::adapters::ses::SesMailer;
-use encaisse::app::notify::{seller_from_env, Notifier, PayPage};
+use encaisse::app::notify::Notifier;
 use encaisse::config;
+use encaisse::consumers::domain_events::notify_batch;
 use encaisse::ports::SystemClock;
-use encaisse::sqs::domain_events::notify_batch;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let table = config::table_name()?;
-    let seller = seller_from_env()?;
-    let pay_page = PayPage::from_env()?;
+    let seller = config::seller()?;
+    let pay_page = config::pay_page()?;
     let mailer = SesMailer::from_env().await?;
     let store = DynamoStore::new(client_from_env(None).await, table);
     if let Err(error) = store.warm_up().await {

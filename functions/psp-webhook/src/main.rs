@@ -14,7 +14,7 @@ use encaisse::ports::SystemClock;
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let table = config::table_name()?;
-    let providers = Arc::new(encaisse::adapters::providers_from_env()?);
+    let providers = Arc::new(encaisse::adapters::payment_providers_from_env()?);
     let store = DynamoStore::new(client_from_env(None).await, table);
     if let Err(error) = store.warm_up().await {
         lambda_http::tracing::warn!(%error, "DynamoDB warm-up failed; first request pays for it");

@@ -11,10 +11,12 @@ use std::sync::Arc;
 use crate::config::ConfigError;
 use crate::ports::ProviderRegistry;
 
-/// Every connector configured in the environment, by name (today `stripe`, which also opens
-/// new card payments).
-pub fn providers_from_env() -> Result<ProviderRegistry, ConfigError> {
+/// Every payment connector configured in the environment, by name: today `stripe`
+/// (`STRIPE_API_KEY`, `STRIPE_API_BASE`, `STRIPE_WEBHOOK_SECRET`), which also opens new card
+/// payments.
+pub fn payment_providers_from_env() -> Result<ProviderRegistry, ConfigError> {
+    let stripe = stripe::StripeConfig::from_vars(|name| std::env::var(name).ok())?;
     Ok(ProviderRegistry::single(Arc::new(
-        stripe::StripeConnector::from_env()?,
+        stripe::StripeConnector::new(stripe)?,
     )))
 }

@@ -89,7 +89,11 @@ pub async fn apply_psp_state(
         match store.transact(writes).await {
             Ok(()) => return Ok(Applied::Changed(Box::new(committed))),
             // Another writer moved the payment or order first: reconcile from there.
-            Err(StoreError::VersionConflict(what)) if !what.starts_with("idempotency") => continue,
+            Err(StoreError::VersionConflict(what))
+                if what.kind != crate::ports::ItemKind::Idempotency =>
+            {
+                continue
+            }
             Err(StoreError::Contention) => continue,
             Err(e) => return Err(e),
         }

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
 use super::apply_psp_state::{apply_psp_state, Context};
+pub use super::capture_error::CaptureError;
 use super::idempotency::{completion, run_once, Refusal};
 use super::reauthorise::{renew_lapsed_authorisation, Renewal};
 use crate::domain::{FieldError, Money, Reference, Release, ReleaseReason};
@@ -41,43 +42,6 @@ pub struct ShipmentMessage {
     pub amount: Option<String>,
     #[serde(default)]
     pub last_parcel: bool,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum CaptureError {
-    #[error("invalid input: {0}")]
-    Invalid(#[from] FieldError),
-    #[error("order not found")]
-    NotFound,
-    #[error("nothing authorised to capture")]
-    NothingToCapture,
-    #[error("the authorisation lapsed and the saved card could not renew it; the shopper was asked to pay again")]
-    RequiresReauthorisation,
-    #[error("this shipment is being captured right now")]
-    InProgress,
-    #[error("this shipment id was already used with another amount")]
-    ShipmentReused,
-    #[error("payment provider: {0}")]
-    Provider(#[from] ProviderError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl CaptureError {
-    /// Worth redelivering the message later (vs a message that will never succeed).
-    pub fn is_transient(&self) -> bool {
-        match self {
-            CaptureError::InProgress => true,
-            CaptureError::Provider(e) => {
-                matches!(
-                    e,
-                    ProviderError::Unavailable(_) | ProviderError::RateLimited
-                )
-            }
-            CaptureError::Store(e) => !matches!(e, StoreError::Corrupt(_)),
-            _ => false,
-        }
-    }
 }
 
 pub struct CaptureOnShipment {

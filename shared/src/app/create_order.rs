@@ -296,7 +296,9 @@ pub async fn create_order_with(
             Err(StoreError::AlreadyExists(_)) => store.transact(vec![advance]).await,
             // The caller's own extra write failed (its idempotency claim was taken over):
             // retrying with another number would not help.
-            Err(StoreError::VersionConflict(what)) if what.starts_with("idempotency") => {
+            Err(StoreError::VersionConflict(what))
+                if what.kind == crate::ports::ItemKind::Idempotency =>
+            {
                 return Err(StoreError::VersionConflict(what).into())
             }
             Err(e) => Err(e),

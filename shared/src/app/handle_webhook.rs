@@ -8,7 +8,7 @@ use std::sync::Arc;
 use time::Duration;
 
 use super::apply_psp_state::{apply_psp_state, Applied, Context};
-use super::capture_on_shipment::CaptureError;
+use super::capture_error::CaptureError;
 use super::publish_outbox::OutboxRelay;
 use super::reauthorise::{renew_lapsed_authorisation, Renewal};
 use super::settle::{settle, PaymentChange};
@@ -160,7 +160,9 @@ impl HandleWebhook {
             }
             Ok(Applied::Unchanged) => Ok(WebhookOutcome::NoChange),
             Ok(Applied::Unknown) => Ok(WebhookOutcome::Ignored),
-            Err(StoreError::AlreadyExists(what)) if what.starts_with("webhook") => {
+            Err(StoreError::AlreadyExists(what))
+                if what.kind == crate::ports::ItemKind::Webhook =>
+            {
                 Ok(WebhookOutcome::NoChange)
             }
             Err(e) => Err(e.into()),
@@ -267,7 +269,9 @@ impl HandleWebhook {
         writes.push(self.dedupe_record(provider, event));
         match self.store.transact(writes).await {
             Ok(()) => Ok(WebhookOutcome::Applied),
-            Err(StoreError::AlreadyExists(what)) if what.starts_with("webhook") => {
+            Err(StoreError::AlreadyExists(what))
+                if what.kind == crate::ports::ItemKind::Webhook =>
+            {
                 Ok(WebhookOutcome::NoChange)
             }
             // Moved meanwhile (resumed, paid): the PSP will tell us again if it matters.

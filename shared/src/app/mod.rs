@@ -2,6 +2,7 @@
 
 pub mod access_token;
 pub mod apply_psp_state;
+pub mod capture_error;
 pub mod capture_on_shipment;
 pub mod create_order;
 pub mod create_order_once;

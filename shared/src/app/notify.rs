@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
 
-use crate::config::{require, ConfigError};
 use crate::domain::emails::{render, EmailContent};
 use crate::domain::{
     customer_id, Billing, BillingAddress, InvoiceDraft, Order, OutboxEvent, OutboxKind,
@@ -67,25 +66,6 @@ pub fn parse_outbox_message(body: &str) -> Result<OutboxEvent, NotifyError> {
     serde_json::from_str(body).map_err(|e| NotifyError::Permanent(format!("bad outbox event: {e}")))
 }
 
-/// The seller's legal mentions: `SELLER_LEGAL_NAME`, `SELLER_ADDRESS` (lines separated by
-/// `|`), `SELLER_SIREN`, `SELLER_SIRET` (optional), `SELLER_VAT_NUMBER`, `SELLER_RCS`,
-/// `SELLER_SHARE_CAPITAL`.
-pub fn seller_from_env() -> Result<SellerIdentity, ConfigError> {
-    Ok(SellerIdentity {
-        legal_name: require("SELLER_LEGAL_NAME")?,
-        address_lines: require("SELLER_ADDRESS")?
-            .split('|')
-            .map(|l| l.trim().to_string())
-            .filter(|l| !l.is_empty())
-            .collect(),
-        siren: require("SELLER_SIREN")?,
-        siret: require("SELLER_SIRET").ok(),
-        vat_number: require("SELLER_VAT_NUMBER")?,
-        rcs: require("SELLER_RCS")?,
-        share_capital: require("SELLER_SHARE_CAPITAL")?,
-    })
-}
-
 pub struct Notifier {
     store: Arc<dyn Store>,
     notifications: Arc<dyn NotificationStore>,
@@ -110,11 +90,6 @@ impl PayPage {
             ));
         }
         Ok(PayPage(url.to_string()))
-    }
-
-    pub fn from_env() -> Result<Self, ConfigError> {
-        PayPage::parse(&require("PAY_PAGE_URL")?)
-            .map_err(|e| ConfigError::Invalid("PAY_PAGE_URL", e))
     }
 
     /// `…/pay?ref=ORD-10042` (references are ASCII letters, digits and dashes: no escaping).

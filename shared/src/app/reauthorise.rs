@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use super::capture_on_shipment::CaptureError;
+use super::capture_error::CaptureError;
 use super::reconcile::reconcile;
 use super::settle::{settle, PaymentChange};
 use crate::domain::{

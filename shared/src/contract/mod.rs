@@ -163,7 +163,13 @@ pub async fn transactions_are_all_or_nothing(store: Arc<dyn Store>) {
             Write::InsertOrder(taken.clone()),
         ])
         .await;
-    assert_eq!(result, Err(StoreError::AlreadyExists("order ORD-5".into())));
+    assert_eq!(
+        result,
+        Err(StoreError::AlreadyExists(crate::ports::ItemRef::new(
+            crate::ports::ItemKind::Order,
+            "ORD-5"
+        )))
+    );
     assert_eq!(store.read_counter("seq").await.unwrap(), 0);
 
     let fresh = order("ORD-6");
@@ -194,7 +200,10 @@ pub async fn transactions_are_all_or_nothing(store: Arc<dyn Store>) {
         .await;
     assert_eq!(
         result,
-        Err(StoreError::VersionConflict("counter seq".into()))
+        Err(StoreError::VersionConflict(crate::ports::ItemRef::new(
+            crate::ports::ItemKind::Counter,
+            "seq"
+        )))
     );
     assert!(store
         .get_order(&Reference::parse("ORD-7").unwrap())
@@ -220,7 +229,10 @@ pub async fn transactions_are_all_or_nothing(store: Arc<dyn Store>) {
         .await;
     assert_eq!(
         result,
-        Err(StoreError::VersionConflict("order ORD-6".into()))
+        Err(StoreError::VersionConflict(crate::ports::ItemRef::new(
+            crate::ports::ItemKind::Order,
+            "ORD-6"
+        )))
     );
 }
 
@@ -349,7 +361,10 @@ pub async fn payments_are_read_with_their_order_and_versioned(store: Arc<dyn Sto
         .await;
     assert_eq!(
         again,
-        Err(StoreError::AlreadyExists("payment pay_b".into()))
+        Err(StoreError::AlreadyExists(crate::ports::ItemRef::new(
+            crate::ports::ItemKind::Payment,
+            "pay_b"
+        )))
     );
     let mut authorised = later.clone();
     authorised.status = PaymentStatus::Authorised;
@@ -368,7 +383,10 @@ pub async fn payments_are_read_with_their_order_and_versioned(store: Arc<dyn Sto
         .await;
     assert_eq!(
         stale,
-        Err(StoreError::VersionConflict("payment pay_b".into()))
+        Err(StoreError::VersionConflict(crate::ports::ItemRef::new(
+            crate::ports::ItemKind::Payment,
+            "pay_b"
+        )))
     );
     let read = store
         .get_order_with_payments(&o.reference)

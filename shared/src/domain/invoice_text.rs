@@ -4,8 +4,8 @@
 use rust_decimal::Decimal;
 use time::Date;
 
-use super::emails::{escape_html, format_amount};
 use super::invoice::Invoice;
+use super::text_format::{escape_html, format_amount};
 use super::Locale;
 
 struct Labels {

@@ -15,6 +15,7 @@ pub mod paris_time;
 pub mod payment;
 pub mod postcode;
 pub mod reference;
+pub mod text_format;
 pub mod throttle;
 
 pub use customer::{customer_id, Billing, BillingAddress, CustomerProfile};

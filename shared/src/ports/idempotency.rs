@@ -17,12 +17,6 @@ pub struct IdempotencyKey {
     pub key: String,
 }
 
-impl IdempotencyKey {
-    pub fn describe(&self) -> String {
-        format!("idempotency record {}#{}", self.scope, self.key)
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredResponse {
     pub status: u16,

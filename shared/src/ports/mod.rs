@@ -3,6 +3,7 @@
 pub mod clock;
 pub mod event_queue;
 pub mod idempotency;
+pub mod idempotency_decision;
 pub mod invoices;
 pub mod mailer;
 pub mod psp;
@@ -11,6 +12,7 @@ pub mod store;
 pub use clock::{Clock, SystemClock};
 pub use event_queue::{EventQueue, QueueError};
 pub use idempotency::*;
+pub use idempotency_decision::{decide_claim, ExistingRecord, RecordState};
 pub use invoices::*;
 pub use mailer::*;
 pub use psp::*;

@@ -14,12 +14,57 @@ pub struct Versioned<T> {
     pub version: u64,
 }
 
+/// What kind of item a write touches: callers tell failures apart by it, never by text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ItemKind {
+    Order,
+    Payment,
+    Customer,
+    Counter,
+    Outbox,
+    Webhook,
+    Idempotency,
+    ProviderPaymentIndex,
+}
+
+/// The item a failed write named: its kind and its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemRef {
+    pub kind: ItemKind,
+    pub id: String,
+}
+
+impl ItemRef {
+    pub fn new(kind: ItemKind, id: impl Into<String>) -> Self {
+        Self {
+            kind,
+            id: id.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for ItemRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.kind {
+            ItemKind::Order => "order",
+            ItemKind::Payment => "payment",
+            ItemKind::Customer => "customer",
+            ItemKind::Counter => "counter",
+            ItemKind::Outbox => "outbox event",
+            ItemKind::Webhook => "webhook",
+            ItemKind::Idempotency => "idempotency record",
+            ItemKind::ProviderPaymentIndex => "PSP payment index",
+        };
+        write!(f, "{kind} {}", self.id)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     #[error("{0} already exists")]
-    AlreadyExists(String),
+    AlreadyExists(ItemRef),
     #[error("{0} was changed by someone else (version conflict)")]
-    VersionConflict(String),
+    VersionConflict(ItemRef),
     #[error("{0} does not exist")]
     Missing(String),
     /// Another transaction touched the same items; safe to retry.
@@ -68,19 +113,22 @@ pub enum Write {
 
 impl Write {
     /// The item the write touches, as named in errors.
-    pub fn describe(&self) -> String {
+    pub fn describe(&self) -> ItemRef {
+        use ItemKind as K;
         match self {
             Write::InsertOrder(o) | Write::UpdateOrder { order: o, .. } => {
-                format!("order {}", o.reference)
+                ItemRef::new(K::Order, o.reference.as_str())
             }
-            Write::AdvanceCounter { name, .. } => format!("counter {name}"),
-            Write::PutPayment { payment, .. } => format!("payment {}", payment.id),
-            Write::PutCustomer { customer, .. } => format!("customer {}", customer.id),
-            Write::CompleteIdempotency(c) => c.key.describe(),
-            Write::PutOutbox(e) => format!("outbox event {}", e.id),
+            Write::AdvanceCounter { name, .. } => ItemRef::new(K::Counter, name),
+            Write::PutPayment { payment, .. } => ItemRef::new(K::Payment, &payment.id),
+            Write::PutCustomer { customer, .. } => ItemRef::new(K::Customer, &customer.id),
+            Write::CompleteIdempotency(c) => {
+                ItemRef::new(K::Idempotency, format!("{}#{}", c.key.scope, c.key.key))
+            }
+            Write::PutOutbox(e) => ItemRef::new(K::Outbox, &e.id),
             Write::RecordWebhook {
                 provider, event_id, ..
-            } => format!("webhook {provider} {event_id}"),
+            } => ItemRef::new(K::Webhook, format!("{provider} {event_id}")),
         }
     }
 }

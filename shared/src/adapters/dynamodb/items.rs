@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 
 use time::OffsetDateTime;
 
-use crate::app::idempotency::{ExistingRecord, RecordState};
 use crate::domain::{
     customer_id, CustomerProfile, FailureLog, Order, OutboxEvent, Payment, Reference,
 };
+use crate::ports::{ExistingRecord, RecordState};
 use crate::ports::{IdempotencyKey, StoreError, StoredResponse};
 
 pub type Item = HashMap<String, AttributeValue>;

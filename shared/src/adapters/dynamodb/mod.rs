@@ -21,9 +21,9 @@ use time::OffsetDateTime;
 use self::errors::{is_condition_failed, store_error};
 use self::items::*;
 pub use self::request_counter::{Exchange, RequestCounter};
-use crate::app::idempotency::decide_claim;
 use crate::domain::throttle::minute_of;
 use crate::domain::{CustomerProfile, FailureLog, Order, OutboxEvent, Reference};
+use crate::ports::decide_claim;
 use crate::ports::{
     Claim, IdempotencyKey, IdempotencyStore, LookupKeys, LookupSnapshot, LookupStore, OrderStore,
     OrderWithPayments, StoreError, Versioned, Write,

@@ -231,11 +231,17 @@ mod tests {
         ];
         assert_eq!(
             cancellation_error(&writes, &[Some("None"), Some("ConditionalCheckFailed")]),
-            StoreError::AlreadyExists("order ORD-1".into())
+            StoreError::AlreadyExists(crate::ports::ItemRef::new(
+                crate::ports::ItemKind::Order,
+                "ORD-1"
+            ))
         );
         assert_eq!(
             cancellation_error(&writes, &[Some("ConditionalCheckFailed"), None]),
-            StoreError::VersionConflict("counter c".into())
+            StoreError::VersionConflict(crate::ports::ItemRef::new(
+                crate::ports::ItemKind::Counter,
+                "c"
+            ))
         );
         assert_eq!(
             cancellation_error(&writes, &[Some("ThrottlingError"), Some("None")]),

@@ -10,10 +10,10 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use crate::app::idempotency::{decide_claim, ExistingRecord, RecordState};
 use crate::domain::{
     CustomerProfile, FailureLog, Order, OutboxEvent, OutboxKind, Payment, Reference,
 };
+use crate::ports::{decide_claim, ExistingRecord, RecordState};
 use crate::ports::{
     Claim, IdempotencyKey, IdempotencyStore, LookupKeys, LookupSnapshot, LookupStore, OrderStore,
     OrderWithPayments, StoreError, Versioned, Write,

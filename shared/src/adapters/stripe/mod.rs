@@ -88,12 +88,9 @@ impl StripeConfig {
         }
     }
 
-    /// `STRIPE_API_KEY`, `STRIPE_API_BASE` (optional), `STRIPE_WEBHOOK_SECRET` (comma-separated).
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_vars(|name| std::env::var(name).ok())
-    }
-
-    /// `from_env` over any variable source, so tests need not mutate the process environment.
+    /// `STRIPE_API_KEY`, `STRIPE_API_BASE` (optional), `STRIPE_WEBHOOK_SECRET` (comma-separated),
+    /// from any variable source (`config::payment_providers` passes the environment), so tests
+    /// need not mutate the process environment.
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let set = |name: &'static str| var(name).filter(|v| !v.trim().is_empty());
         let api_key = set("STRIPE_API_KEY").ok_or(ConfigError::Missing("STRIPE_API_KEY"))?;
@@ -168,10 +165,6 @@ impl StripeConnector {
             config,
             http,
         })
-    }
-
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::new(StripeConfig::from_env()?)
     }
 
     async fn get_payment_intent(&self, id: &str) -> Result<ProviderPayment, ProviderError> {
