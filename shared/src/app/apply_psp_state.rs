@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use super::reconcile::reconcile;
 use super::settle::{settle, PaymentChange};
 use crate::domain::{Payment, Reference, Release};
-use crate::ports::{OrderWithPayments, ProviderPayment, Store, StoreError, Write};
+use crate::ports::{OrderWithPayments, PaymentWrites, ProviderPayment, StoreError, Write};
 
 const ATTEMPTS: u32 = 3;
 
@@ -35,7 +35,7 @@ pub struct Context {
 /// fail and the next attempt re-reads.
 #[allow(clippy::too_many_arguments)]
 pub async fn apply_psp_state(
-    store: &dyn Store,
+    store: &dyn PaymentWrites,
     known: Option<OrderWithPayments>,
     reference: &Reference,
     payment_id: &str,

@@ -319,7 +319,7 @@ pub async fn create_order_with(
 mod tests {
     use super::*;
     use crate::adapters::memory::MemoryStore;
-    use crate::ports::OrderStore;
+    use crate::ports::prelude::*;
 
     fn command(reference: Option<&str>, expires_at: Option<&str>) -> CreateOrderCommand {
         let mut body = serde_json::json!({

@@ -68,7 +68,7 @@ mod tests {
 
     use super::*;
     use crate::adapters::memory::MemoryStore;
-    use crate::ports::OrderStore;
+    use crate::ports::prelude::*;
 
     fn body() -> serde_json::Value {
         serde_json::json!({

@@ -121,13 +121,23 @@ impl HandleWebhook {
             Err(ProviderError::NotFound(_)) => return Ok(WebhookOutcome::Ignored),
             Err(e) => return Err(e.into()),
         };
-        let (Some(reference), Some(our_payment)) = (
+        // Our ids from the PSP's metadata, else from our own index of the PSP's ids (a PSP
+        // without metadata, or a payment created elsewhere and attached to ours).
+        let ours = match (
             fresh
                 .order_reference
                 .as_deref()
                 .and_then(|r| Reference::parse(r).ok()),
             fresh.payment_id.clone(),
-        ) else {
+        ) {
+            (Some(reference), Some(payment)) => Some((reference, payment)),
+            _ => self
+                .store
+                .find_provider_payment(provider.name(), &fresh.id)
+                .await?
+                .map(|found| (found.order_reference, found.payment_id)),
+        };
+        let Some((reference, our_payment)) = ours else {
             return Ok(WebhookOutcome::Ignored);
         };
 

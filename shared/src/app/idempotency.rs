@@ -21,7 +21,7 @@ pub const RETENTION: time::Duration = time::Duration::hours(24);
 /// release the claim when `work` fails (it committed nothing; `work` itself stores its response
 /// with [`completion`] in the transaction of its effects).
 pub async fn run_once<E, W, F>(
-    store: &dyn crate::ports::Store,
+    store: &dyn crate::ports::IdempotencyStore,
     key: &crate::ports::IdempotencyKey,
     request_hash: &str,
     in_progress_until: OffsetDateTime,

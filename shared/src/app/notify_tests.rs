@@ -192,7 +192,8 @@ fn store_errors_split_into_retry_and_give_up() {
 async fn the_daily_sweep_resends_an_invoice_whose_message_was_lost() {
     use crate::adapters::memory::event_queue::MemoryEventQueue;
     use crate::app::publish_outbox::{OutboxRelay, INVOICE_GRACE};
-    use crate::ports::{OrderStore, Write};
+    use crate::ports::prelude::*;
+    use crate::ports::Write;
     use time::Duration;
 
     let f = fixture(Locale::Fr).await;

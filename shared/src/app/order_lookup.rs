@@ -202,7 +202,7 @@ mod tests {
     use super::*;
     use crate::adapters::memory::MemoryStore;
     use crate::domain::{BillingAddress, CustomerProfile, Locale};
-    use crate::ports::store::OrderStore;
+    use crate::ports::prelude::*;
     use crate::ports::{SystemClock, Write};
 
     #[tokio::test]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
 use crate::domain::OutboxEvent;
-use crate::ports::{EventQueue, QueueError, Store, StoreError};
+use crate::ports::{EventQueue, OutboxStore, QueueError, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
@@ -48,12 +48,12 @@ impl RelayTask {
 
 #[derive(Clone)]
 pub struct OutboxRelay {
-    store: Arc<dyn Store>,
+    store: Arc<dyn OutboxStore>,
     queue: Arc<dyn EventQueue>,
 }
 
 impl OutboxRelay {
-    pub fn new(store: Arc<dyn Store>, queue: Arc<dyn EventQueue>) -> Self {
+    pub fn new(store: Arc<dyn OutboxStore>, queue: Arc<dyn EventQueue>) -> Self {
         Self { store, queue }
     }
 

@@ -18,7 +18,7 @@ use crate::domain::{
 };
 use crate::ports::{
     OrderWithPayments, PaymentProvider, ProviderError, ProviderPayment, ProviderPaymentStatus,
-    SavedCardCharge, Store, StoreError, Versioned,
+    SavedCardCharge, StoreError, Transactions, Versioned,
 };
 
 pub enum Renewal {
@@ -35,7 +35,7 @@ fn renewal_id(lapsed: &Payment) -> String {
 }
 
 pub async fn renew_lapsed_authorisation(
-    store: &dyn Store,
+    store: &dyn Transactions,
     provider: &dyn PaymentProvider,
     snapshot: &OrderWithPayments,
     lapsed: &Versioned<Payment>,

@@ -6,7 +6,7 @@
 use time::OffsetDateTime;
 
 use crate::domain::{effects, Order, OutboxEvent, OutboxKind, Payment};
-use crate::ports::{OrderWithPayments, Write};
+use crate::ports::{OrderWithPayments, PaymentRef, Write};
 
 /// A payment to write: `expected_version` None creates it.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,6 +22,8 @@ pub struct Settled {
     pub order: Order,
     pub moved: bool,
     pub events: Vec<OutboxEvent>,
+    /// PSP payment ids learnt by this change, to index (PSP id → our order and payment).
+    pub learnt: Vec<Write>,
 }
 
 impl Settled {
@@ -43,6 +45,7 @@ impl Settled {
             });
         }
         writes.extend(self.events.into_iter().map(Write::PutOutbox));
+        writes.extend(self.learnt);
         writes
     }
 }
@@ -99,7 +102,24 @@ pub fn settle(
             }
         })
         .collect();
+    let learnt = pairs
+        .iter()
+        .filter_map(|(old, new)| {
+            let link = new.psp.as_ref()?;
+            let id = link.payment.as_ref()?;
+            let known = old.and_then(|o| o.provider_payment()) == Some(id.as_str());
+            (!known).then(|| Write::IndexProviderPayment {
+                provider: link.provider.clone(),
+                provider_payment: id.clone(),
+                payment: PaymentRef {
+                    order_reference: new.order_reference.clone(),
+                    payment_id: new.id.clone(),
+                },
+            })
+        })
+        .collect();
     Settled {
+        learnt,
         moved: rederived != snapshot.order.value,
         order: rederived,
         payments: changes,

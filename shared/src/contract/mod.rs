@@ -18,7 +18,9 @@ use crate::ports::{
 };
 
 mod outbox;
+mod provider_index;
 pub use outbox::*;
+pub use provider_index::*;
 
 pub fn order(reference: &str) -> Order {
     Order {
@@ -595,7 +597,8 @@ macro_rules! store_contract_tests {
             concurrent_claims_have_one_winner,
             customers_are_versioned,
             outbox_events_stay_pending_until_published,
-            undelivered_invoices_are_requeued);
+            undelivered_invoices_are_requeued,
+            provider_payment_ids_lead_back_to_our_payment);
     };
     (@each $make_store:expr; $($check:ident),*) => {
         $(

@@ -17,3 +17,10 @@ pub use invoices::*;
 pub use mailer::*;
 pub use psp::*;
 pub use store::*;
+
+/// Every port trait (store and PSP), for code that calls them through `dyn Store` or
+/// `dyn PaymentProvider`.
+pub mod prelude {
+    pub use super::psp::prelude::*;
+    pub use super::store::prelude::*;
+}

@@ -106,6 +106,13 @@ pub enum Write {
         /// When the record may be forgotten (PSPs stop retrying after days).
         expires_at: OffsetDateTime,
     },
+    /// Remembers which order and payment a PSP's payment id belongs to (an unconditional put:
+    /// the same id always maps to the same payment).
+    IndexProviderPayment {
+        provider: String,
+        provider_payment: String,
+        payment: PaymentRef,
+    },
     /// Turns this request's INPROGRESS idempotency record into COMPLETED with its response;
     /// fails (`VersionConflict`) if the record is no longer this request's claim.
     CompleteIdempotency(IdempotencyCompletion),
@@ -129,30 +136,71 @@ impl Write {
             Write::RecordWebhook {
                 provider, event_id, ..
             } => ItemRef::new(K::Webhook, format!("{provider} {event_id}")),
+            Write::IndexProviderPayment {
+                provider,
+                provider_payment,
+                ..
+            } => ItemRef::new(
+                K::ProviderPaymentIndex,
+                format!("{provider} {provider_payment}"),
+            ),
         }
     }
 }
 
+/// Several writes as one: all happen or none (DynamoDB TransactWriteItems).
+#[async_trait]
+pub trait Transactions: Send + Sync {
+    /// Applies every write or none. A failed condition reports the first offending write as
+    /// `AlreadyExists` / `VersionConflict`, naming its item.
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError>;
+}
+
+/// Orders and their payments (one partition per order).
 #[async_trait]
 pub trait OrderStore: Send + Sync {
     async fn get_order(
         &self,
         reference: &Reference,
     ) -> Result<Option<Versioned<Order>>, StoreError>;
-    /// Reads a counter's value (0 when never written).
-    async fn read_counter(&self, name: &str) -> Result<u64, StoreError>;
-    /// Applies every write or none (DynamoDB TransactWriteItems). A failed condition reports the
-    /// first offending write as `AlreadyExists` / `VersionConflict`.
-    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError>;
+
+    /// The order and all its payments, in one request (a Query on the order's partition).
+    async fn get_order_with_payments(
+        &self,
+        reference: &Reference,
+    ) -> Result<Option<OrderWithPayments>, StoreError>;
 
     async fn insert_order(&self, order: &Order) -> Result<(), StoreError>;
     async fn update_order(&self, order: &Order, expected_version: u64) -> Result<u64, StoreError>;
 
+    /// Our order and payment for a PSP's payment id (the index written when we learnt the id),
+    /// for notifications that do not carry our ids.
+    async fn find_provider_payment(
+        &self,
+        provider: &str,
+        provider_payment: &str,
+    ) -> Result<Option<PaymentRef>, StoreError>;
+}
+
+/// Customer profiles (billing on file, PSP customer ids).
+#[async_trait]
+pub trait CustomerStore: Send + Sync {
     async fn get_customer(
         &self,
         id: &str,
     ) -> Result<Option<Versioned<CustomerProfile>>, StoreError>;
+}
 
+/// Named gap-free counters (order references, invoice numbers).
+#[async_trait]
+pub trait CounterStore: Send + Sync {
+    /// Reads a counter's value (0 when never written).
+    async fn read_counter(&self, name: &str) -> Result<u64, StoreError>;
+}
+
+/// Domain events waiting to be published.
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
     /// Outbox events not yet published, oldest first (a Query on the sparse GSI1).
     async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxEvent>, StoreError>;
 
@@ -172,12 +220,13 @@ pub trait OrderStore: Send + Sync {
         created_before: OffsetDateTime,
         limit: usize,
     ) -> Result<Vec<OutboxEvent>, StoreError>;
+}
 
-    /// The order and all its payments, in one request (a Query on the order's partition).
-    async fn get_order_with_payments(
-        &self,
-        reference: &Reference,
-    ) -> Result<Option<OrderWithPayments>, StoreError>;
+/// Where a PSP's payment lives here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRef {
+    pub order_reference: Reference,
+    pub payment_id: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -217,6 +266,37 @@ pub trait LookupStore: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
-/// The whole persistence port, as handed to the routers.
-pub trait Store: OrderStore + LookupStore + IdempotencyStore {}
-impl<T: OrderStore + LookupStore + IdempotencyStore> Store for T {}
+/// The whole persistence port, as handed to the routers; use cases take the narrowest traits
+/// they need.
+pub trait Store:
+    PaymentWrites
+    + Transactions
+    + OrderStore
+    + CustomerStore
+    + CounterStore
+    + OutboxStore
+    + LookupStore
+    + IdempotencyStore
+{
+}
+impl<T> Store for T where
+    T: Transactions
+        + OrderStore
+        + CustomerStore
+        + CounterStore
+        + OutboxStore
+        + LookupStore
+        + IdempotencyStore
+{
+}
+
+/// Reading an order with its payments and committing changes to them: what every payment
+/// change needs.
+pub trait PaymentWrites: OrderStore + Transactions {}
+impl<T: OrderStore + Transactions + ?Sized> PaymentWrites for T {}
+
+/// Every store trait, for code that calls them through `dyn Store`.
+pub mod prelude {
+    pub use super::{CounterStore, CustomerStore, OrderStore, OutboxStore, Store, Transactions};
+    pub use crate::ports::{IdempotencyStore, LookupStore};
+}

@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use encaisse::domain::{OrderStatus, OutboxEvent, OutboxKind, PaymentStatus, Reference};
-use encaisse::ports::{OrderStore, ProviderPaymentStatus};
+use encaisse::ports::prelude::*;
+use encaisse::ports::ProviderPaymentStatus;
 use rust_decimal::Decimal;
 
 use super::{cents, Plan, Stats, World};

@@ -11,7 +11,7 @@ use crate::domain::{
     customer_id, CustomerProfile, FailureLog, Order, OutboxEvent, Payment, Reference,
 };
 use crate::ports::{ExistingRecord, RecordState};
-use crate::ports::{IdempotencyKey, StoreError, StoredResponse};
+use crate::ports::{IdempotencyKey, PaymentRef, StoreError, StoredResponse};
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -260,6 +260,38 @@ pub fn webhook_item(provider: &str, event_id: &str, expires_at: OffsetDateTime) 
         AttributeValue::N(expires_at.unix_timestamp().to_string()),
     );
     item
+}
+
+pub fn provider_payment_key(provider: &str, provider_payment: &str) -> Item {
+    key(format!("PSPPAY#{provider}#{provider_payment}"), "PSPPAY")
+}
+
+/// The PSP payment id → our order and payment index.
+pub fn provider_payment_item(provider: &str, provider_payment: &str, payment: &PaymentRef) -> Item {
+    let mut item = provider_payment_key(provider, provider_payment);
+    item.insert(
+        "reference".into(),
+        AttributeValue::S(payment.order_reference.as_str().to_owned()),
+    );
+    item.insert(
+        "payment_id".into(),
+        AttributeValue::S(payment.payment_id.clone()),
+    );
+    item
+}
+
+pub fn parse_provider_payment_item(item: &Item) -> Result<PaymentRef, StoreError> {
+    let text = |name: &str| match item.get(name) {
+        Some(AttributeValue::S(s)) => Ok(s.clone()),
+        _ => Err(StoreError::Corrupt(format!(
+            "PSP payment index without {name}"
+        ))),
+    };
+    Ok(PaymentRef {
+        order_reference: Reference::parse(&text("reference")?)
+            .map_err(|e| StoreError::Corrupt(format!("PSP payment index reference: {e}")))?,
+        payment_id: text("payment_id")?,
+    })
 }
 
 pub const OUTBOX_PENDING: &str = "OUTBOX#PENDING";

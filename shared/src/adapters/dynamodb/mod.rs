@@ -25,8 +25,9 @@ use crate::domain::throttle::minute_of;
 use crate::domain::{CustomerProfile, FailureLog, Order, OutboxEvent, Reference};
 use crate::ports::decide_claim;
 use crate::ports::{
-    Claim, IdempotencyKey, IdempotencyStore, LookupKeys, LookupSnapshot, LookupStore, OrderStore,
-    OrderWithPayments, StoreError, Versioned, Write,
+    Claim, CounterStore, CustomerStore, IdempotencyKey, IdempotencyStore, LookupKeys,
+    LookupSnapshot, LookupStore, OrderStore, OrderWithPayments, OutboxStore, PaymentRef,
+    StoreError, Transactions, Versioned, Write,
 };
 
 /// How many times BatchGetItem's unprocessed keys are retried before giving up.
@@ -200,6 +201,13 @@ fn pk_of(item: &Item) -> Option<&str> {
 }
 
 #[async_trait]
+impl Transactions for DynamoStore {
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        transact::transact_write(&self.client, &self.table, &writes).await
+    }
+}
+
+#[async_trait]
 impl OrderStore for DynamoStore {
     async fn get_order(
         &self,
@@ -209,59 +217,6 @@ impl OrderStore for DynamoStore {
             .await?
             .map(|item| parse_order_item(item).map(|(value, version)| Versioned { value, version }))
             .transpose()
-    }
-
-    async fn read_counter(&self, name: &str) -> Result<u64, StoreError> {
-        parse_counter(self.get(counter_key(name)).await?.as_ref())
-    }
-
-    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
-        transact::transact_write(&self.client, &self.table, &writes).await
-    }
-
-    async fn insert_order(&self, order: &Order) -> Result<(), StoreError> {
-        self.put_order(Write::InsertOrder(order.clone())).await
-    }
-
-    async fn update_order(&self, order: &Order, expected_version: u64) -> Result<u64, StoreError> {
-        self.put_order(Write::UpdateOrder {
-            order: order.clone(),
-            expected_version,
-        })
-        .await?;
-        Ok(expected_version + 1)
-    }
-
-    async fn get_customer(
-        &self,
-        id: &str,
-    ) -> Result<Option<Versioned<CustomerProfile>>, StoreError> {
-        self.get(customer_key(id))
-            .await?
-            .map(|item| {
-                parse_customer_item(item).map(|(value, version)| Versioned { value, version })
-            })
-            .transpose()
-    }
-
-    async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxEvent>, StoreError> {
-        outbox::pending(&self.client, &self.table, limit).await
-    }
-
-    async fn mark_outbox_published(&self, events: &[OutboxEvent]) -> Result<(), StoreError> {
-        outbox::mark_published(&self.client, &self.table, events).await
-    }
-
-    async fn confirm_invoice_delivered(&self, event_id: &str) -> Result<(), StoreError> {
-        outbox::confirm_invoice_delivered(&self.client, &self.table, event_id).await
-    }
-
-    async fn requeue_undelivered_invoices(
-        &self,
-        created_before: OffsetDateTime,
-        limit: usize,
-    ) -> Result<Vec<OutboxEvent>, StoreError> {
-        outbox::requeue_undelivered_invoices(&self.client, &self.table, created_before, limit).await
     }
 
     async fn get_order_with_payments(
@@ -306,6 +261,75 @@ impl OrderStore for DynamoStore {
             (a.value.created_at, &a.value.id).cmp(&(b.value.created_at, &b.value.id))
         });
         Ok(order.map(|order| OrderWithPayments { order, payments }))
+    }
+
+    async fn insert_order(&self, order: &Order) -> Result<(), StoreError> {
+        self.put_order(Write::InsertOrder(order.clone())).await
+    }
+
+    async fn update_order(&self, order: &Order, expected_version: u64) -> Result<u64, StoreError> {
+        self.put_order(Write::UpdateOrder {
+            order: order.clone(),
+            expected_version,
+        })
+        .await?;
+        Ok(expected_version + 1)
+    }
+
+    async fn find_provider_payment(
+        &self,
+        provider: &str,
+        provider_payment: &str,
+    ) -> Result<Option<PaymentRef>, StoreError> {
+        self.get(provider_payment_key(provider, provider_payment))
+            .await?
+            .map(|item| parse_provider_payment_item(&item))
+            .transpose()
+    }
+}
+
+#[async_trait]
+impl CustomerStore for DynamoStore {
+    async fn get_customer(
+        &self,
+        id: &str,
+    ) -> Result<Option<Versioned<CustomerProfile>>, StoreError> {
+        self.get(customer_key(id))
+            .await?
+            .map(|item| {
+                parse_customer_item(item).map(|(value, version)| Versioned { value, version })
+            })
+            .transpose()
+    }
+}
+
+#[async_trait]
+impl CounterStore for DynamoStore {
+    async fn read_counter(&self, name: &str) -> Result<u64, StoreError> {
+        parse_counter(self.get(counter_key(name)).await?.as_ref())
+    }
+}
+
+#[async_trait]
+impl OutboxStore for DynamoStore {
+    async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxEvent>, StoreError> {
+        outbox::pending(&self.client, &self.table, limit).await
+    }
+
+    async fn mark_outbox_published(&self, events: &[OutboxEvent]) -> Result<(), StoreError> {
+        outbox::mark_published(&self.client, &self.table, events).await
+    }
+
+    async fn confirm_invoice_delivered(&self, event_id: &str) -> Result<(), StoreError> {
+        outbox::confirm_invoice_delivered(&self.client, &self.table, event_id).await
+    }
+
+    async fn requeue_undelivered_invoices(
+        &self,
+        created_before: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<OutboxEvent>, StoreError> {
+        outbox::requeue_undelivered_invoices(&self.client, &self.table, created_before, limit).await
     }
 }
 

@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::Client;
 use super::errors::store_error;
 use super::items::{
     counter_key, customer_item, idempotency_key, order_item, outbox_item, payment_item,
-    webhook_item, COMPLETED, IN_PROGRESS, PK, TTL, VERSION,
+    provider_payment_item, webhook_item, COMPLETED, IN_PROGRESS, PK, TTL, VERSION,
 };
 use crate::ports::{IdempotencyCompletion, StoreError, Write};
 
@@ -69,6 +69,20 @@ pub fn item_put(table: &str, write: &Write) -> Result<Option<Put>, StoreError> {
             event_id,
             expires_at,
         } => (webhook_item(provider, event_id, *expires_at), None),
+        Write::IndexProviderPayment {
+            provider,
+            provider_payment,
+            payment,
+        } => {
+            // The same PSP id always maps to the same payment: no condition to check.
+            let item = provider_payment_item(provider, provider_payment, payment);
+            return Put::builder()
+                .table_name(table)
+                .set_item(Some(item))
+                .build()
+                .map(Some)
+                .map_err(build_error);
+        }
         Write::AdvanceCounter { .. } | Write::CompleteIdempotency(_) => return Ok(None),
     };
     put_if_version(table, item, expected).map(Some)
@@ -151,7 +165,8 @@ pub fn condition_failed(write: &Write) -> StoreError {
             ..
         }
         | Write::PutOutbox(_)
-        | Write::RecordWebhook { .. } => StoreError::AlreadyExists(write.describe()),
+        | Write::RecordWebhook { .. }
+        | Write::IndexProviderPayment { .. } => StoreError::AlreadyExists(write.describe()),
         Write::UpdateOrder { .. }
         | Write::AdvanceCounter { .. }
         | Write::PutPayment { .. }

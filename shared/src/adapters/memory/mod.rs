@@ -15,8 +15,9 @@ use crate::domain::{
 };
 use crate::ports::{decide_claim, ExistingRecord, RecordState};
 use crate::ports::{
-    Claim, IdempotencyKey, IdempotencyStore, LookupKeys, LookupSnapshot, LookupStore, OrderStore,
-    OrderWithPayments, StoreError, Versioned, Write,
+    Claim, CounterStore, CustomerStore, IdempotencyKey, IdempotencyStore, LookupKeys,
+    LookupSnapshot, LookupStore, OrderStore, OrderWithPayments, OutboxStore, PaymentRef,
+    StoreError, Transactions, Versioned, Write,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +42,8 @@ struct Tables {
     webhooks: std::collections::HashSet<(String, String)>,
     /// (scope, key) → record
     idempotency: HashMap<(String, String), ExistingRecord>,
+    /// (provider, PSP payment id) → our payment
+    provider_payments: HashMap<(String, String), PaymentRef>,
 }
 
 fn idempotency_id(key: &IdempotencyKey) -> (String, String) {
@@ -134,6 +137,7 @@ fn check(tables: &Tables, write: &Write) -> Result<(), StoreError> {
             true => Err(StoreError::AlreadyExists(write.describe())),
             false => Ok(()),
         },
+        Write::IndexProviderPayment { .. } => Ok(()),
         Write::CompleteIdempotency(completion) => {
             match tables.idempotency.get(&idempotency_id(&completion.key)) {
                 Some(record)
@@ -211,6 +215,15 @@ fn apply(tables: &mut Tables, write: Write) {
         } => {
             tables.webhooks.insert((provider, event_id));
         }
+        Write::IndexProviderPayment {
+            provider,
+            provider_payment,
+            payment,
+        } => {
+            tables
+                .provider_payments
+                .insert((provider, provider_payment), payment);
+        }
         Write::CompleteIdempotency(completion) => {
             tables.idempotency.insert(
                 idempotency_id(&completion.key),
@@ -225,18 +238,7 @@ fn apply(tables: &mut Tables, write: Write) {
 }
 
 #[async_trait]
-impl OrderStore for MemoryStore {
-    async fn get_order(
-        &self,
-        reference: &Reference,
-    ) -> Result<Option<Versioned<Order>>, StoreError> {
-        Ok(self.lock()?.orders.get(reference).cloned())
-    }
-
-    async fn read_counter(&self, name: &str) -> Result<u64, StoreError> {
-        Ok(self.lock()?.counters.get(name).copied().unwrap_or(0))
-    }
-
+impl Transactions for MemoryStore {
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         let mut tables = self.lock()?;
         for write in &writes {
@@ -246,6 +248,36 @@ impl OrderStore for MemoryStore {
             apply(&mut tables, write);
         }
         Ok(())
+    }
+}
+
+#[async_trait]
+impl OrderStore for MemoryStore {
+    async fn get_order(
+        &self,
+        reference: &Reference,
+    ) -> Result<Option<Versioned<Order>>, StoreError> {
+        Ok(self.lock()?.orders.get(reference).cloned())
+    }
+
+    async fn get_order_with_payments(
+        &self,
+        reference: &Reference,
+    ) -> Result<Option<OrderWithPayments>, StoreError> {
+        let tables = self.lock()?;
+        let Some(order) = tables.orders.get(reference).cloned() else {
+            return Ok(None);
+        };
+        let mut payments: Vec<Versioned<Payment>> = tables
+            .payments
+            .iter()
+            .filter(|((r, _), _)| r == reference)
+            .map(|(_, p)| p.clone())
+            .collect();
+        payments.sort_by(|a, b| {
+            (a.value.created_at, &a.value.id).cmp(&(b.value.created_at, &b.value.id))
+        });
+        Ok(Some(OrderWithPayments { order, payments }))
     }
 
     async fn insert_order(&self, order: &Order) -> Result<(), StoreError> {
@@ -261,13 +293,38 @@ impl OrderStore for MemoryStore {
         Ok(expected_version + 1)
     }
 
+    async fn find_provider_payment(
+        &self,
+        provider: &str,
+        provider_payment: &str,
+    ) -> Result<Option<PaymentRef>, StoreError> {
+        Ok(self
+            .lock()?
+            .provider_payments
+            .get(&(provider.to_owned(), provider_payment.to_owned()))
+            .cloned())
+    }
+}
+
+#[async_trait]
+impl CustomerStore for MemoryStore {
     async fn get_customer(
         &self,
         id: &str,
     ) -> Result<Option<Versioned<CustomerProfile>>, StoreError> {
         Ok(self.lock()?.customers.get(id).cloned())
     }
+}
 
+#[async_trait]
+impl CounterStore for MemoryStore {
+    async fn read_counter(&self, name: &str) -> Result<u64, StoreError> {
+        Ok(self.lock()?.counters.get(name).copied().unwrap_or(0))
+    }
+}
+
+#[async_trait]
+impl OutboxStore for MemoryStore {
     async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxEvent>, StoreError> {
         let tables = self.lock()?;
         let mut pending: Vec<OutboxEvent> = tables
@@ -325,26 +382,6 @@ impl OrderStore for MemoryStore {
             }
         }
         Ok(stale)
-    }
-
-    async fn get_order_with_payments(
-        &self,
-        reference: &Reference,
-    ) -> Result<Option<OrderWithPayments>, StoreError> {
-        let tables = self.lock()?;
-        let Some(order) = tables.orders.get(reference).cloned() else {
-            return Ok(None);
-        };
-        let mut payments: Vec<Versioned<Payment>> = tables
-            .payments
-            .iter()
-            .filter(|((r, _), _)| r == reference)
-            .map(|(_, p)| p.clone())
-            .collect();
-        payments.sort_by(|a, b| {
-            (a.value.created_at, &a.value.id).cmp(&(b.value.created_at, &b.value.id))
-        });
-        Ok(Some(OrderWithPayments { order, payments }))
     }
 }
 
