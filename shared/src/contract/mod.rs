@@ -18,6 +18,7 @@ use crate::ports::{
 };
 
 mod outbox;
+pub mod psp;
 pub use outbox::*;
 
 pub fn order(reference: &str) -> Order {
