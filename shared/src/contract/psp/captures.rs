@@ -139,6 +139,55 @@ pub async fn capture_replays_its_key(psp: Subject) -> Verdict {
     Ok(())
 }
 
+/// A partial capture retried with its key after later captures took the rest is replayed, not
+/// refused and not captured again: our retry after a lost answer. The answer may be the first
+/// one again (Stripe) or the payment as it is now (SimPsp); callers treat it as possibly stale.
+pub async fn capture_retried_after_later_captures_is_replayed(psp: Subject) -> Verdict {
+    let caps = psp.capabilities().clone();
+    psp.require(
+        caps.multicapture != Multicapture::Never,
+        "capabilities.multicapture is Never",
+    )?;
+    let payment = psp.authorised("100.00", TestCard::Success).await;
+    psp.require(
+        caps.can_capture_twice(payment.multicapture),
+        &format!(
+            "the success card's payment has no multicapture ({:?})",
+            payment.multicapture
+        ),
+    )?;
+    let key = psp.unique("capture");
+    let part = Some(money("30.00"));
+    psp.provider
+        .capture(&payment.id, part, false, &key)
+        .await
+        .unwrap();
+    let rest = psp
+        .provider
+        .capture(&payment.id, None, true, &psp.unique("capture"))
+        .await
+        .unwrap();
+    assert_eq!(rest.amount_received, money("100.00"));
+    let replay = psp
+        .provider
+        .capture(&payment.id, part, false, &key)
+        .await
+        .expect("a recorded capture retried is answered, not refused");
+    assert_eq!(replay.id, payment.id);
+    assert!(
+        [money("30.00"), money("100.00")].contains(&replay.amount_received),
+        "the first answer or the payment now: {replay:?}"
+    );
+    let now = psp.fetch(&payment.id).await;
+    assert_eq!(
+        now.amount_received,
+        money("100.00"),
+        "nothing captured twice"
+    );
+    assert_eq!(now.status, ProviderPaymentStatus::Succeeded);
+    Ok(())
+}
+
 /// Cancelling an authorisation releases it: nothing capturable, nothing captured, and a later
 /// capture refused; cancelling again (same key or not) answers the cancelled payment.
 pub async fn cancel_releases_the_authorisation(psp: Subject) -> Verdict {
@@ -166,7 +215,8 @@ pub async fn cancel_releases_the_authorisation(psp: Subject) -> Verdict {
     Ok(())
 }
 
-/// An authorisation left uncaptured past `cancels_uncaptured_after` is cancelled by the PSP.
+/// An authorisation left uncaptured past `cancels_uncaptured_after` is cancelled by the PSP,
+/// which notifies it.
 pub async fn uncaptured_authorisation_lapses_at_the_psp(psp: Subject) -> Verdict {
     let caps = psp.capabilities().clone();
     psp.require(
@@ -175,6 +225,20 @@ pub async fn uncaptured_authorisation_lapses_at_the_psp(psp: Subject) -> Verdict
     )?;
     let payment = psp.authorised("55.00", TestCard::Success).await;
     psp.mode.expire_uncaptured(&payment.id).await;
+    // The PSP tells us: its notification names the payment to re-fetch.
+    let about = super::About::Payment(payment.id.clone());
+    let told = psp
+        .provider
+        .parse_notification(
+            &psp.mode.notification_for(&about).await,
+            time::OffsetDateTime::now_utc(),
+        )
+        .expect("the PSP's notification of the lapse");
+    assert_eq!(
+        told.payment.as_deref(),
+        Some(payment.id.as_str()),
+        "{told:?}"
+    );
     let lapsed = psp.fetch(&payment.id).await;
     assert_eq!(lapsed.status, ProviderPaymentStatus::Canceled);
     assert_eq!(lapsed.amount_capturable, money("0"));

@@ -334,6 +334,7 @@ macro_rules! psp_contract_tests {
             partial_capture_without_multicapture_is_final,
             capture_over_the_capturable_amount_is_refused,
             capture_replays_its_key,
+            capture_retried_after_later_captures_is_replayed,
             cancel_releases_the_authorisation,
             uncaptured_authorisation_lapses_at_the_psp,
             refunds_partial_then_full,

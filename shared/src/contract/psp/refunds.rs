@@ -57,8 +57,8 @@ pub async fn refunds_partial_then_full(psp: Subject) -> Verdict {
     Ok(())
 }
 
-/// A refund retried with its key answers the same refund and refunds once; the key with another
-/// amount is refused.
+/// A refund retried with its key answers the same refund and refunds once, even after the rest
+/// was refunded; the key with another amount is refused.
 pub async fn refund_replays_its_key(psp: Subject) -> Verdict {
     let payment = psp.captured("80.00").await;
     let key = psp.unique("refund");
@@ -92,5 +92,17 @@ pub async fn refund_replays_its_key(psp: Subject) -> Verdict {
         .await
         .unwrap();
     assert_eq!(rest.amount, money("50.00"));
+    // Retried once nothing is left (our retry after a lost answer): still the same refund,
+    // neither refused nor refunded again.
+    let late = psp
+        .provider
+        .refund(&payment.id, money("30.00"), &key)
+        .await
+        .expect("a recorded refund retried is answered, not refused");
+    assert_eq!(late.id, first.id);
+    let rest_settled = settled(&psp.provider.fetch_refund(&rest.id).await.unwrap());
+    if rest_settled && settled(&psp.provider.fetch_refund(&first.id).await.unwrap()) {
+        assert_eq!(psp.fetch(&payment.id).await.amount_refunded, money("80.00"));
+    }
     Ok(())
 }
