@@ -91,7 +91,7 @@ pub async fn partial_capture_without_multicapture_is_final(psp: Subject) -> Verd
     Ok(())
 }
 
-/// More than is capturable is refused and changes nothing.
+/// More than is capturable, or nothing, is refused and changes nothing.
 pub async fn capture_over_the_capturable_amount_is_refused(psp: Subject) -> Verdict {
     let payment = psp.authorised("50.00", TestCard::Success).await;
     refused(
@@ -99,6 +99,12 @@ pub async fn capture_over_the_capturable_amount_is_refused(psp: Subject) -> Verd
             .capture(&payment.id, Some(money("50.01")), true, &psp.unique("c"))
             .await,
         "a capture above the authorisation",
+    );
+    refused(
+        psp.provider
+            .capture(&payment.id, Some(money("0")), true, &psp.unique("c"))
+            .await,
+        "a capture of nothing",
     );
     let after = psp.fetch(&payment.id).await;
     assert_eq!(after.status, ProviderPaymentStatus::RequiresCapture);

@@ -163,6 +163,7 @@ pub async fn expiring_a_paid_page_answers_complete(psp: Subject) -> Verdict {
 }
 
 /// A declined card: refused on the page, which stays open; the attempt carries the PSP's code.
+/// Expiring the page then closes it with the attempt uncapturable.
 pub async fn declined_card_fails_with_a_code(psp: Subject) -> Verdict {
     psp.require(
         psp.capabilities().hosted_page,
@@ -185,7 +186,7 @@ pub async fn declined_card_fails_with_a_code(psp: Subject) -> Verdict {
         HostedPaymentState::Open,
         "the shopper may try another card"
     );
-    if let Some(id) = status.payment {
+    if let Some(id) = status.payment.clone() {
         let attempt = psp.fetch(&id).await;
         assert!(
             matches!(
@@ -202,6 +203,19 @@ pub async fn declined_card_fails_with_a_code(psp: Subject) -> Verdict {
             attempt.payment_id.as_deref(),
             Some(request.payment_id.as_str())
         );
+    }
+    // Given up: the page closes, and the declined attempt can never be captured.
+    let expired = psp
+        .provider
+        .expire_hosted_payment(&page.session_id, &psp.unique("expire"))
+        .await
+        .unwrap();
+    assert_eq!(expired.state, HostedPaymentState::Expired);
+    assert_eq!(expired.payment, status.payment, "{expired:?}");
+    if let Some(id) = expired.payment {
+        let attempt = psp.fetch(&id).await;
+        assert_ne!(attempt.status, ProviderPaymentStatus::RequiresCapture);
+        assert_eq!(attempt.amount_capturable, money("0"));
     }
     Ok(())
 }

@@ -7,7 +7,7 @@ fn settled(refund: &ProviderRefund) -> bool {
     refund.state == RefundState::Succeeded
 }
 
-/// A partial refund, then the rest; one cent more is refused. Each refund is fetched by id, and
+/// A partial refund, then the rest; one cent more, or nothing, is refused. Each refund is fetched by id, and
 /// the payment counts what succeeded.
 pub async fn refunds_partial_then_full(psp: Subject) -> Verdict {
     let payment = psp.captured("120.00").await;
@@ -46,6 +46,14 @@ pub async fn refunds_partial_then_full(psp: Subject) -> Verdict {
         assert_eq!(after.amount_received, money("120.00"), "refunds keep it");
     }
 
+    let nothing = psp
+        .provider
+        .refund(&payment.id, money("0"), &psp.unique("refund"))
+        .await;
+    assert!(
+        matches!(nothing, Err(ProviderError::InvalidRequest(_))),
+        "a refund of nothing must be refused, got {nothing:?}"
+    );
     let over = psp
         .provider
         .refund(&payment.id, money("0.01"), &psp.unique("refund"))
