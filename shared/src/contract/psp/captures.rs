@@ -221,6 +221,22 @@ pub async fn cancel_releases_the_authorisation(psp: Subject) -> Verdict {
     Ok(())
 }
 
+/// A payment captured in full has nothing left to release: cancelling it is refused, and the
+/// money stays captured.
+pub async fn cancel_of_a_captured_payment_is_refused(psp: Subject) -> Verdict {
+    let payment = psp.captured("65.00").await;
+    refused(
+        psp.provider
+            .cancel(&payment.id, &psp.unique("cancel"))
+            .await,
+        "a cancel after a full capture",
+    );
+    let after = psp.fetch(&payment.id).await;
+    assert_eq!(after.status, ProviderPaymentStatus::Succeeded);
+    assert_eq!(after.amount_received, money("65.00"));
+    Ok(())
+}
+
 /// An authorisation left uncaptured past `cancels_uncaptured_after` is cancelled by the PSP,
 /// which notifies it.
 pub async fn uncaptured_authorisation_lapses_at_the_psp(psp: Subject) -> Verdict {

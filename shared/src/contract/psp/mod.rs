@@ -336,6 +336,7 @@ macro_rules! psp_contract_tests {
             capture_replays_its_key,
             capture_retried_after_later_captures_is_replayed,
             cancel_releases_the_authorisation,
+            cancel_of_a_captured_payment_is_refused,
             uncaptured_authorisation_lapses_at_the_psp,
             refunds_partial_then_full,
             refund_replays_its_key,

@@ -1,16 +1,32 @@
 //! Refunds: partial then full, bounded by what was captured, replayed by key, fetched by id.
 
-use super::{money, Subject, Verdict};
+use super::{money, Subject, TestCard, Verdict};
 use crate::ports::{ProviderError, ProviderRefund, RefundState};
 
 fn settled(refund: &ProviderRefund) -> bool {
     refund.state == RefundState::Succeeded
 }
 
-/// A partial refund, then the rest; one cent more, or nothing, is refused. Each refund is fetched by id, and
+/// Nothing is refunded before a capture; then a partial refund, then the rest; one cent more,
+/// or nothing, is refused. Each refund is fetched by id, and
 /// the payment counts what succeeded.
 pub async fn refunds_partial_then_full(psp: Subject) -> Verdict {
-    let payment = psp.captured("120.00").await;
+    let authorised = psp.authorised("120.00", TestCard::Success).await;
+    let early = psp
+        .provider
+        .refund(&authorised.id, money("20.00"), &psp.unique("refund"))
+        .await;
+    assert!(
+        matches!(early, Err(ProviderError::InvalidRequest(_))),
+        "nothing captured, nothing to refund: {early:?}"
+    );
+    let payment = psp
+        .provider
+        .capture(&authorised.id, None, true, &psp.unique("capture"))
+        .await
+        .unwrap();
+    assert_eq!(payment.amount_received, money("120.00"));
+    assert_eq!(payment.amount_refunded, money("0"));
     let part = psp
         .provider
         .refund(&payment.id, money("20.00"), &psp.unique("refund"))
