@@ -8,6 +8,7 @@ pub mod hostile;
 pub mod journey;
 pub mod log_scan;
 pub mod proxy;
+pub mod psp_test_mode;
 pub mod rng;
 pub mod shop;
 pub mod sim_psp;

@@ -19,6 +19,7 @@ use crate::ports::{
 
 mod outbox;
 mod provider_index;
+pub mod psp;
 pub use outbox::*;
 pub use provider_index::*;
 

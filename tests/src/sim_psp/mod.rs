@@ -301,3 +301,22 @@ impl SimPsp {
         })
     }
 }
+
+impl SimPsp {
+    /// Stripe cancels an authorisation left uncaptured for 7 days (`payment_intent.canceled`,
+    /// nothing captured). False if `intent` holds no such authorisation. (The same name and
+    /// meaning as the sim-extend branch's helper, which supersedes this one.)
+    pub fn cancel_by_psp(&self, intent: &str) -> bool {
+        let mut st = self.lock();
+        let Some(i) = st.intents.get_mut(intent) else {
+            return false;
+        };
+        if i.status != ProviderPaymentStatus::RequiresCapture || i.received != Decimal::ZERO {
+            return false;
+        }
+        i.status = ProviderPaymentStatus::Canceled;
+        i.capturable = Decimal::ZERO;
+        st.emit("payment_intent.canceled", Some(intent.into()), None);
+        true
+    }
+}
