@@ -26,6 +26,13 @@ let view = null; // { kind, payment, order }
 
 const orderLink = () => el("a", { href: `/order.html?ref=${encodeURIComponent(reference)}` }, t("return.order"));
 
+/// Why a failed payment failed, as the API says (`failure_reason`), else the general message.
+function failureMessage(payment) {
+  const reason = payment.failure_reason;
+  return reason === "bank_refused" || reason === "authentication_failed"
+    ? `return.failed.${reason}` : "return.failed";
+}
+
 function render() {
   if (!view) return;
   const { kind, payment } = view;
@@ -38,7 +45,7 @@ function render() {
   document.title = t(heading);
   status.replaceChildren(el("p", { class: kind === "paid" ? "success" : "notice", "data-outcome": kind },
     kind === "paid" ? t("return.paid", { amount })
-      : kind === "failed" ? t("return.failed")
+      : kind === "failed" ? t(failureMessage(payment))
         : kind === "processing" ? t(view.stopped ? "return.processing.stopped" : "return.processing")
           : t("return.cancelled")));
   if (kind === "paid") {

@@ -29,6 +29,8 @@ fn payment_status(stored: &Payment, psp: &ProviderPayment) -> PaymentStatus {
         P::Canceled if refunded > Decimal::ZERO && refunded >= captured => PaymentStatus::Refunded,
         P::Canceled if refunded > Decimal::ZERO => PaymentStatus::PartiallyRefunded,
         P::Canceled if captured > Decimal::ZERO => PaymentStatus::Captured,
+        // We close a failed attempt's page ourselves: it stays failed, with its reason.
+        P::Canceled if stored.status == PaymentStatus::Failed => PaymentStatus::Failed,
         P::Canceled => PaymentStatus::Cancelled,
     }
 }

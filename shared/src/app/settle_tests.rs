@@ -237,6 +237,36 @@ fn a_refund_between_two_partial_captures_does_not_block_the_next_one() {
 }
 
 #[test]
+fn a_failed_attempt_stays_failed_when_its_page_is_closed() {
+    let mut model = Model::new(&[10_000]);
+    let mut failed = history(0, 10_000, &[PspStep::Cancel]).remove(0);
+    failed.status = ProviderPaymentStatus::Failed;
+    failed.failure = Some(crate::ports::PaymentFailure {
+        code: "payment_intent_authentication_failure".into(),
+        decline_code: None,
+        message: "3-D Secure failed".into(),
+    });
+    model.deliver(&failed);
+    assert_eq!(
+        model.snapshot.payments[0].value.status,
+        PaymentStatus::Failed
+    );
+    let mut closed = failed.clone();
+    closed.status = ProviderPaymentStatus::Canceled;
+    model.deliver(&closed);
+    let payment = &model.snapshot.payments[0].value;
+    assert_eq!(payment.status, PaymentStatus::Failed);
+    assert_eq!(
+        payment.failure_reason(),
+        Some(crate::domain::FailureReason::AuthenticationFailed)
+    );
+    assert_eq!(
+        model.snapshot.order.value.status,
+        OrderStatus::AwaitingPayment
+    );
+}
+
+#[test]
 fn a_psp_object_for_another_amount_or_currency_changes_nothing() {
     let mut model = Model::new(&[10_000]);
     let mut fresh = history(0, 10_000, &[PspStep::Authorise]).remove(0);

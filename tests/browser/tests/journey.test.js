@@ -86,6 +86,35 @@ describe("card journey", () => {
     await page.context().close();
   });
 
+  test("3-D Secure failed three times: the attempt fails and the return page says why", async () => {
+    const shop = await createOrder();
+    const page = await newPage(browser);
+    await openOrder(page, shop);
+    await page.getByRole("link", { name: /^Payer / }).click();
+    await fillBilling(page);
+    await page.getByRole("button", { name: /^Payer / }).click();
+    await payOnPspPage(page, "4000 0027 6000 3184");
+    await page.waitForURL(/\/sandbox-psp\/3ds\//);
+    for (let i = 0; i < 3; i += 1) {
+      await page.getByLabel("One-time code sent to your phone").fill("000000");
+      await page.getByRole("button", { name: "Confirm" }).click();
+      await page.getByRole("alert").waitFor();
+    }
+    assert.match(await page.getByRole("alert").innerText(), /wrong 3 times/);
+    // The shopper comes back through the PSP's cancel link.
+    const payment = (await adminOrder(shop.reference)).payments[0].id;
+    await page.goto(`${BASE_URL}/return.html?reference=${shop.reference}&payment=${payment}&outcome=cancelled`);
+    assert.equal(await outcome(page), "failed");
+    assert.match(await page.locator("[data-outcome]").innerText(), /authentification 3-D Secure a échoué/);
+    await checkAccessibility(page, "05-return-authentication-failed");
+    await screenshot(page, "05-return-authentication-failed");
+    const stored = await adminOrder(shop.reference);
+    assert.equal(stored.status, "awaiting_payment");
+    assert.equal(stored.payments[0].status, "failed");
+    assert.deepEqual(page.jsErrors, []);
+    await page.context().close();
+  });
+
   test("declined card, then another card on the same PSP page: paid once", async () => {
     const shop = await createOrder();
     const page = await newPage(browser);
