@@ -16,12 +16,22 @@ pub struct OrderView {
     pub lines: Vec<LineView>,
     pub shipping: ShippingView,
     pub totals: TotalsView,
+    /// Derived from the payments (`order_position`).
+    pub amounts: AmountsView,
     pub amount_due: String,
     pub event_date: Option<String>,
     pub expires_at: Option<String>,
     pub created_at: String,
     /// Payment attempts, oldest first.
     pub payments: Vec<PaymentView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AmountsView {
+    pub authorised: String,
+    pub captured: String,
+    pub refunded: String,
+    pub settled: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -149,6 +159,12 @@ impl OrderView {
                 net: c.format(totals.net),
                 tax: c.format(totals.tax),
                 gross: c.format(totals.gross),
+            },
+            amounts: AmountsView {
+                authorised: c.format(order.amounts.authorised),
+                captured: c.format(order.amounts.captured),
+                refunded: c.format(order.amounts.refunded),
+                settled: c.format(order.amounts.settled),
             },
             amount_due: c.format(order.amount_due()),
             event_date: order.event_date.map(|d| d.to_string()),
