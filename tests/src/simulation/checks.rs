@@ -199,6 +199,25 @@ fn check_psp(
             }
         }
     }
+    // Each shipment's 202 names the payment that holds its capture, for the parcel's amount.
+    for i in 0..plan.parcels.len() {
+        let shipment = format!("parcel-{i}");
+        let Some(body) = world.shipped.get(&(r.clone(), shipment.clone())) else {
+            return Err(format!("{r}: {shipment} never answered 202"));
+        };
+        let body: serde_json::Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
+        let key = format!("capture-{r}-{shipment}");
+        let intent = payments
+            .iter()
+            .find(|p| body["payment_id"] == p.id.as_str())
+            .and_then(Payment::provider_payment);
+        let holds = captures
+            .iter()
+            .any(|c| *c.1 == key && Some(c.0.as_str()) == intent);
+        if !holds || body["captured"] != money(plan.parcel_cents(i)).to_string().as_str() {
+            return Err(format!("{r}: {shipment} answered {body}"));
+        }
+    }
     for v in intents {
         let p = &v.payment;
         let id = &p.id;
