@@ -137,8 +137,8 @@ struct World {
     mailer: Arc<MemoryMailer>,
     pool: Vec<Item>,
     dropped: Vec<SimEvent>,
-    /// Shipments refused for now (their SQS messages in the dead-letter queue).
-    dead: Vec<Item>,
+    /// Shipments refused for now (their SQS messages in the dead-letter queue), with why.
+    dead: Vec<(Item, String)>,
     events_seen: usize,
     /// shipment → the 202 body every delivery of it got.
     shipped: HashMap<(String, String), String>,
@@ -270,7 +270,11 @@ pub async fn run_seed(seed: u64) -> Result<Stats, String> {
         if !world.dropped.is_empty() || !world.dead.is_empty() {
             redeliveries += 1;
             if redeliveries > MAX_REDELIVERIES {
-                let dead: Vec<String> = world.dead.iter().map(|d| format!("{d:?}")).collect();
+                let dead: Vec<String> = world
+                    .dead
+                    .iter()
+                    .map(|(item, why)| format!("{item:?}: {why}"))
+                    .collect();
                 return Err(format!(
                     "stuck after {MAX_REDELIVERIES} redeliveries; dead letters: {dead:?}"
                 ));
@@ -278,7 +282,7 @@ pub async fn run_seed(seed: u64) -> Result<Stats, String> {
             let dropped = std::mem::take(&mut world.dropped);
             world.pool.extend(dropped.into_iter().map(Item::Deliver));
             let dead = std::mem::take(&mut world.dead);
-            world.pool.extend(dead);
+            world.pool.extend(dead.into_iter().map(|(item, _)| item));
             world.pool.push(Item::Relay);
             continue;
         }

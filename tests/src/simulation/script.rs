@@ -36,7 +36,7 @@ impl World {
     fn in_flight(&self, reference: &str) -> bool {
         self.pool
             .iter()
-            .chain(self.dead.iter())
+            .chain(self.dead.iter().map(|(item, _)| item))
             .any(|item| match item {
                 Item::Ship { reference: r, .. } | Item::Refund { reference: r, .. } => {
                     r == reference

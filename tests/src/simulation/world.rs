@@ -142,13 +142,17 @@ impl World {
                     // Refused for now: after its receives the message lands in the dead-letter
                     // queue, redriven once the order can be captured again (the PSP cancelled
                     // the authorisation under it, or the shopper must pay again first).
+                    // (A shipment on an order waiting for its pay-link payment is refused as
+                    // `requires-reauthorisation`, or, when the lapsed payment captured part, as
+                    // an amount above the 0.00 still authorised.)
                     Err(
-                        CaptureError::RequiresReauthorisation
+                        e @ (CaptureError::RequiresReauthorisation
                         | CaptureError::NothingToCapture
-                        | CaptureError::Provider(ProviderError::InvalidRequest(_)),
+                        | CaptureError::Invalid(_)
+                        | CaptureError::Provider(ProviderError::InvalidRequest(_))),
                     ) => {
                         self.stats.dead_letters += 1;
-                        self.dead.push(again);
+                        self.dead.push((again, format!("{e:?}")));
                     }
                     Err(e) => return Err(format!("shipment {reference}/{shipment}: {e:?}")),
                 }
