@@ -1,6 +1,19 @@
 //! The seeded simulation (tests/src/simulation/) over many seeds: 1,000 in CI,
 //! `SIM_SEEDS=N` for more, `SIM_SEED=s` to replay one. Memory store and the PSP model: no
-//! emulator needed, and fast enough to run every seed on every CI run.
+//! emulator needed, and fast enough to run every seed on every CI run. Every seed runs; the
+//! failures are counted and the first ten shown, so one broken invariant does not hide another.
+//!
+//! Reading a failure: `SIM_TRACE=1` (with `SIM_SEED`) logs every move and the stored payments
+//! after each shipment; `SIM_ALL_FAILURES=1` lists every failing seed.
+//!
+//! `SIM_AVOID_KNOWN=1` steers clear of the triggers of the bugs this simulation found and that
+//! are still open in shared/ (so the rest can be checked meanwhile): no shipment while another
+//! shipment or refund of the order is in flight or while a PSP cancellation is unrecorded, and
+//! no shipment fault after its capture went through. The bugs: a capture's PSP key names the
+//! shipment, not the payment (a capture refused once on one payment is refused forever on its
+//! replacement); a final partial capture recorded by its webhook before the capture's own commit
+//! loses why the rest was released (last parcel, renewal) and the order owes it again; a
+//! refund retried after a newer payment was captured targets that payment.
 
 use std::time::Instant;
 
@@ -18,36 +31,76 @@ async fn reordered_dropped_duplicated_and_delayed_events_never_move_money_twice(
     };
     let started = Instant::now();
     let mut total = Stats::default();
+    let mut failures = Vec::new();
     for seed in first..first + count {
-        let stats = run_seed(seed).await.unwrap_or_else(|failure| {
-            panic!(
-                "seed {seed}: {failure}\nreplay with: SIM_SEED={seed} cargo test -p integration \
-                 --test hostile_simulation"
-            )
-        });
-        total.orders += stats.orders;
-        total.steps += stats.steps;
-        total.deliveries += stats.deliveries;
-        total.dropped += stats.dropped;
-        total.captures += stats.captures;
-        total.refunds += stats.refunds;
-        total.emails += stats.emails;
-        total.resumed += stats.resumed;
+        match run_seed(seed).await {
+            Ok(stats) => total.add(&stats),
+            Err(failure) => failures.push((seed, failure)),
+        }
     }
-    // Guards against a simulation that silently stopped simulating.
-    assert!(total.orders >= 2 * count as usize && total.captures >= total.orders);
-    assert!(count < 20 || (total.dropped > 0 && total.refunds > 0 && total.resumed > 0));
+    let t = total;
     eprintln!(
         "{count} seeds in {:.1?}: {} orders, {} steps, {} webhook deliveries ({} events dropped \
-         then redelivered), {} captures, {} refunds, {} emails, {} pages left and resumed",
+         then redelivered), {} captures, {} refunds ({} between captures, {} refused), {} emails, \
+         {} pages left ({} expired, {} deleted), {} PSP cancellations, {} renewals on a saved \
+         card, {} pay-link payments, {} short fulfilments, {} cards without multicapture, {} \
+         shipments dead-lettered then redriven, {} orders with several paid payments",
         started.elapsed(),
-        total.orders,
-        total.steps,
-        total.deliveries,
-        total.dropped,
-        total.captures,
-        total.refunds,
-        total.emails,
-        total.resumed
+        t.orders,
+        t.steps,
+        t.deliveries,
+        t.dropped,
+        t.captures,
+        t.refunds,
+        t.refunds_between,
+        t.refunds_refused,
+        t.emails,
+        t.resumed,
+        t.expired,
+        t.deleted,
+        t.psp_cancels,
+        t.renewals,
+        t.pay_links,
+        t.short,
+        t.single_capture_cards,
+        t.dead_letters,
+        t.multi_payment_orders,
+    );
+    if std::env::var("SIM_ALL_FAILURES").is_ok_and(|v| v == "1") {
+        for (seed, failure) in &failures {
+            eprintln!("seed {seed}: {failure}");
+        }
+    }
+    if !failures.is_empty() {
+        let shown: Vec<String> = failures
+            .iter()
+            .take(10)
+            .map(|(seed, failure)| format!("seed {seed}: {failure}"))
+            .collect();
+        panic!(
+            "{} of {count} seeds failed:\n{}\nreplay one with: SIM_SEED=<seed> cargo test -p \
+             integration --test hostile_simulation",
+            failures.len(),
+            shown.join("\n")
+        );
+    }
+    // Guards against a simulation that silently stopped simulating.
+    let ok = count as usize;
+    assert!(t.orders >= 2 * ok && t.captures >= t.orders);
+    assert!(
+        count < 50
+            || (t.dropped > 0
+                && t.refunds > 0
+                && t.refunds_between > 0
+                && t.resumed > 0
+                && t.expired > 0
+                && t.deleted > 0
+                && t.psp_cancels > 0
+                && t.renewals > 0
+                && t.pay_links > 0
+                && t.short > 0
+                && t.single_capture_cards > 0
+                && t.multi_payment_orders > 0),
+        "{t:?}"
     );
 }

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use encaisse::contract::psp::{About, IdKind, PageAnswer, PspTestMode, Subject, TestCard};
 use encaisse::ports::{HostedPayment, NotificationRequest};
 
-use crate::sim_psp::{signed, Card, SimPsp};
+use crate::sim_psp::{signed, Card, CardProfile, OffSession, SimPsp};
 
 pub struct SimMode {
     psp: Arc<SimPsp>,
@@ -21,14 +21,25 @@ pub async fn subject() -> Subject {
 
 #[async_trait]
 impl PspTestMode for SimMode {
-    /// The model knows cards that authorise (with multicapture) and cards that are declined.
+    /// The model knows cards that authorise (with multicapture or without), and cards that are
+    /// declined; no 3-D Secure on its page.
     fn plays(&self, card: TestCard) -> bool {
-        matches!(card, TestCard::Success | TestCard::Declined)
+        matches!(
+            card,
+            TestCard::Success | TestCard::Declined | TestCard::NoMulticapture
+        )
     }
 
     async fn pay_hosted_page(&self, page: &HostedPayment, card: TestCard) -> PageAnswer {
+        let authorised = |multicapture| {
+            Card::Authorised(CardProfile {
+                multicapture,
+                off_session: OffSession::Accept,
+            })
+        };
         let sim_card = match card {
-            TestCard::Success => Card::Authorised,
+            TestCard::Success => authorised(true),
+            TestCard::NoMulticapture => authorised(false),
             TestCard::Declined => Card::Declined,
             other => panic!("the model has no {other:?} card"),
         };

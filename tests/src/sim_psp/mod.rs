@@ -1,11 +1,13 @@
 //! A PSP model for the seeded simulation: the `PaymentProvider` port in memory, with Stripe's
-//! semantics where they matter for money (manual capture, multicapture, refunds bounded by
-//! captures, replay on a reused Idempotency-Key, events as hints) and nothing else. It records
-//! every money movement it executed, so tests count captures and refunds at the PSP itself.
+//! semantics where they matter for money (manual capture, multicapture per card, refunds bounded
+//! by captures, replay on a reused Idempotency-Key, saved cards charged off-session, events as
+//! hints, authorisations it cancels by itself) and nothing else. It records every money
+//! movement it executed, so tests count captures and refunds at the PSP itself.
 //!
-//! Faults are decided by the simulation, not by chance: `lose_next_answer` makes the next
-//! money-moving call execute and then fail as a timeout would (outcome unknown to the caller),
-//! `fail_next` makes it fail before executing (a 5xx).
+//! Faults are decided by the simulation, not by chance: `lose_answer_of_call(n)` makes the n-th
+//! money-moving call from now (capture, cancel, refund, saved-card charge) execute and then
+//! fail as a timeout would (outcome unknown to the caller), `fail_call(n)` makes it fail before
+//! executing (a 5xx).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -18,9 +20,13 @@ use encaisse::ports::{
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
+mod calls;
+mod control;
 mod provider;
 
-/// The only signature header `verify_webhook` accepts (the real check is proptested in
+pub use control::{Card, CardProfile, IntentView, OffSession};
+
+/// The only signature header `parse_notification` accepts (the real check is proptested in
 /// shared/src/adapters/stripe).
 pub const SIM_SIGNATURE: &str = "sim-signed";
 
@@ -41,6 +47,8 @@ struct Session {
     payment_id: String,
     amount: Decimal,
     currency: Currency,
+    customer: Option<String>,
+    save_card: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +62,41 @@ struct Intent {
     failure: Option<PaymentFailure>,
     reference: String,
     payment_id: String,
+    customer: Option<String>,
+    payment_method: Option<String>,
+    /// Whether the card can be captured more than once (Stripe: on the charge).
+    multicapture: bool,
+    /// Reached `requires_capture` at some point.
+    was_authorised: bool,
+    /// Cancelled by the PSP itself (an authorisation left uncaptured too long).
+    cancelled_by_psp: bool,
+}
+
+impl Intent {
+    fn new(amount: Decimal, currency: Currency, reference: &str, payment_id: &str) -> Self {
+        Intent {
+            status: ProviderPaymentStatus::RequiresPaymentMethod,
+            amount,
+            capturable: Decimal::ZERO,
+            received: Decimal::ZERO,
+            refunded: Decimal::ZERO,
+            currency,
+            failure: None,
+            reference: reference.into(),
+            payment_id: payment_id.into(),
+            customer: None,
+            payment_method: None,
+            multicapture: true,
+            was_authorised: false,
+            cancelled_by_psp: false,
+        }
+    }
+
+    fn authorise(&mut self) {
+        self.status = ProviderPaymentStatus::RequiresCapture;
+        self.capturable = self.amount;
+        self.was_authorised = true;
+    }
 }
 
 /// A money movement the PSP executed (replays of an Idempotency-Key are not movements).
@@ -63,6 +106,8 @@ pub enum Movement {
         intent: String,
         key: String,
         amount: Decimal,
+        /// Whether the caller asked it to be final.
+        final_capture: bool,
     },
     Refund {
         intent: String,
@@ -71,7 +116,7 @@ pub enum Movement {
     },
 }
 
-/// An event as the simulation delivers it (the payload our fake `verify_webhook` parses).
+/// An event as the simulation delivers it (the payload our fake `parse_notification` parses).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimEvent {
     pub id: String,
@@ -90,6 +135,15 @@ impl SimEvent {
     }
 }
 
+/// What goes wrong with one money-moving call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    /// A 5xx before anything happened.
+    Refuse,
+    /// Executed, then the answer was lost (a timeout).
+    Lose,
+}
+
 #[derive(Default)]
 struct State {
     next_id: u64,
@@ -100,9 +154,13 @@ struct State {
     answers: HashMap<String, (String, Result<String, ProviderError>)>,
     movements: Vec<Movement>,
     events: Vec<SimEvent>,
-    fail_next: u32,
-    lose_next_answer: u32,
+    /// The fault armed, and how many money-moving calls pass before it strikes.
+    fault: Option<(u32, Fault)>,
     refunds: HashMap<String, ProviderRefund>,
+    /// Cards the shopper let us keep, per PSP customer.
+    saved_cards: HashMap<String, Vec<String>>,
+    /// How each card (payment method) behaves.
+    cards: HashMap<String, CardProfile>,
 }
 
 impl State {
@@ -121,22 +179,16 @@ impl State {
         });
     }
 
-    /// Before executing a money-moving call: a 5xx that did nothing?
-    fn refuses(&mut self) -> bool {
-        if self.fail_next > 0 {
-            self.fail_next -= 1;
-            return true;
+    /// At the start of a money-moving call: the fault that strikes this call, if any.
+    fn fault(&mut self) -> Option<Fault> {
+        match self.fault.take() {
+            Some((0, fault)) => Some(fault),
+            Some((n, fault)) => {
+                self.fault = Some((n - 1, fault));
+                None
+            }
+            None => None,
         }
-        false
-    }
-
-    /// After executing it: was the answer lost on the way back?
-    fn loses_answer(&mut self) -> bool {
-        if self.lose_next_answer > 0 {
-            self.lose_next_answer -= 1;
-            return true;
-        }
-        false
     }
 
     fn view(&self, id: &str) -> Result<ProviderPayment, ProviderError> {
@@ -152,14 +204,15 @@ impl State {
             amount_capturable: money(i.capturable)?,
             amount_received: money(i.received)?,
             amount_refunded: money(i.refunded)?,
-            customer: None,
-            payment_method: Some("pm_sim".into()),
+            customer: i.customer.clone(),
+            payment_method: i.payment_method.clone(),
             next_action_url: None,
             failure: i.failure.clone(),
             order_reference: Some(i.reference.clone()),
             payment_id: Some(i.payment_id.clone()),
             created_at: OffsetDateTime::UNIX_EPOCH,
-            multicapture: Some(true),
+            // Stripe says so on the charge, once there is one.
+            multicapture: i.payment_method.as_ref().map(|_| i.multicapture),
         })
     }
 
@@ -170,6 +223,28 @@ impl State {
             true => answer.clone(),
             false => Err(ProviderError::IdempotencyConflict),
         })
+    }
+
+    /// Cancels an intent that holds no captured money yet or an authorisation (Stripe's
+    /// cancellable states); false otherwise.
+    fn cancel_intent(&mut self, id: &str) -> bool {
+        let Some(intent) = self.intents.get_mut(id) else {
+            return false;
+        };
+        use ProviderPaymentStatus as P;
+        if !matches!(
+            intent.status,
+            P::RequiresPaymentMethod
+                | P::RequiresConfirmation
+                | P::RequiresAction
+                | P::RequiresCapture
+        ) {
+            return false;
+        }
+        intent.status = P::Canceled;
+        intent.capturable = Decimal::ZERO;
+        self.emit("payment_intent.canceled", Some(id.into()), None);
+        true
     }
 }
 
@@ -182,13 +257,6 @@ pub struct SimPsp {
     state: Mutex<State>,
 }
 
-/// The shopper's card on the hosted page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Card {
-    Authorised,
-    Declined,
-}
-
 impl SimPsp {
     pub fn new() -> Self {
         Self::default()
@@ -198,12 +266,29 @@ impl SimPsp {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn fail_next(&self, calls: u32) {
-        self.lock().fail_next = calls;
+    /// The next money-moving call fails before executing (a 5xx).
+    pub fn fail_next(&self) {
+        self.fail_call(0);
     }
 
-    pub fn lose_next_answer(&self, calls: u32) {
-        self.lock().lose_next_answer = calls;
+    /// The next money-moving call executes, then its answer is lost.
+    pub fn lose_next_answer(&self) {
+        self.lose_answer_of_call(0);
+    }
+
+    /// The money-moving call after `skip` others fails before executing.
+    pub fn fail_call(&self, skip: u32) {
+        self.lock().fault = Some((skip, Fault::Refuse));
+    }
+
+    /// The money-moving call after `skip` others executes, then its answer is lost.
+    pub fn lose_answer_of_call(&self, skip: u32) {
+        self.lock().fault = Some((skip, Fault::Lose));
+    }
+
+    /// Disarms a fault that did not strike.
+    pub fn no_fault(&self) {
+        self.lock().fault = None;
     }
 
     pub fn events(&self) -> Vec<SimEvent> {
@@ -212,79 +297,6 @@ impl SimPsp {
 
     pub fn movements(&self) -> Vec<Movement> {
         self.lock().movements.clone()
-    }
-
-    /// The PSP's truth about a payment, by our payment id.
-    pub fn payment_of(&self, payment_id: &str) -> Option<ProviderPayment> {
-        let st = self.lock();
-        let id = st
-            .intents
-            .iter()
-            .find(|(_, i)| i.payment_id == payment_id)
-            .map(|(id, _)| id.clone())?;
-        st.view(&id).ok()
-    }
-
-    /// The shopper submits a card on the hosted page `session`; false if the page is closed.
-    pub fn pay(&self, session: &str, card: Card) -> bool {
-        let mut st = self.lock();
-        let Some(s) = st.sessions.get(session).cloned() else {
-            return false;
-        };
-        if s.state != HostedPaymentState::Open {
-            return false;
-        }
-        let intent_id = match s.intent.clone() {
-            Some(id) => id,
-            None => {
-                let id = st.id("pi_sim_");
-                st.intents.insert(
-                    id.clone(),
-                    Intent {
-                        status: ProviderPaymentStatus::RequiresPaymentMethod,
-                        amount: s.amount,
-                        capturable: Decimal::ZERO,
-                        received: Decimal::ZERO,
-                        refunded: Decimal::ZERO,
-                        currency: s.currency,
-                        failure: None,
-                        reference: s.reference.clone(),
-                        payment_id: s.payment_id.clone(),
-                    },
-                );
-                if let Some(page) = st.sessions.get_mut(session) {
-                    page.intent = Some(id.clone());
-                }
-                id
-            }
-        };
-        let Some(intent) = st.intents.get_mut(&intent_id) else {
-            return false;
-        };
-        match card {
-            Card::Declined => {
-                intent.failure = Some(PaymentFailure {
-                    code: "card_declined".into(),
-                    decline_code: Some("generic_decline".into()),
-                    message: "Your card was declined.".into(),
-                });
-                st.emit("payment_intent.payment_failed", Some(intent_id), None);
-            }
-            Card::Authorised => {
-                intent.status = ProviderPaymentStatus::RequiresCapture;
-                intent.capturable = intent.amount;
-                if let Some(page) = st.sessions.get_mut(session) {
-                    page.state = HostedPaymentState::Complete;
-                }
-                st.emit("checkout.session.completed", None, Some(session.into()));
-                st.emit(
-                    "payment_intent.amount_capturable_updated",
-                    Some(intent_id),
-                    None,
-                );
-            }
-        }
-        true
     }
 
     fn session_status(st: &State, id: &str) -> Result<HostedPaymentStatus, ProviderError> {
@@ -299,24 +311,5 @@ impl SimPsp {
             order_reference: Some(s.reference.clone()),
             payment_id: Some(s.payment_id.clone()),
         })
-    }
-}
-
-impl SimPsp {
-    /// Stripe cancels an authorisation left uncaptured for 7 days (`payment_intent.canceled`,
-    /// nothing captured). False if `intent` holds no such authorisation. (The same name and
-    /// meaning as the sim-extend branch's helper, which supersedes this one.)
-    pub fn cancel_by_psp(&self, intent: &str) -> bool {
-        let mut st = self.lock();
-        let Some(i) = st.intents.get_mut(intent) else {
-            return false;
-        };
-        if i.status != ProviderPaymentStatus::RequiresCapture || i.received != Decimal::ZERO {
-            return false;
-        }
-        i.status = ProviderPaymentStatus::Canceled;
-        i.capturable = Decimal::ZERO;
-        st.emit("payment_intent.canceled", Some(intent.into()), None);
-        true
     }
 }

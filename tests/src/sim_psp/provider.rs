@@ -13,7 +13,7 @@ use encaisse::ports::{
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
-use super::{unavailable, Movement, Session, SimPsp, SIM_SIGNATURE};
+use super::{unavailable, Fault, Movement, Session, SimPsp, SIM_SIGNATURE};
 
 static CAPABILITIES: Capabilities = Capabilities {
     multicapture: Multicapture::PerPayment,
@@ -84,6 +84,8 @@ impl HostedPages for SimPsp {
                         payment_id: request.payment_id.clone(),
                         amount: request.amount.amount(),
                         currency: request.amount.currency(),
+                        customer: request.customer.clone(),
+                        save_card: request.save_card,
                     },
                 );
                 st.answers.insert(
@@ -117,12 +119,16 @@ impl HostedPages for SimPsp {
         let expired = match st.sessions.get_mut(session_id) {
             Some(s) if s.state == HostedPaymentState::Open => {
                 s.state = HostedPaymentState::Expired;
-                true
+                Some(s.intent.clone())
             }
-            Some(_) => false,
+            Some(_) => None,
             None => return Err(ProviderError::NotFound(session_id.into())),
         };
-        if expired {
+        if let Some(intent) = expired {
+            // Its unpaid intent is cancelled with it, as Stripe does.
+            if let Some(intent) = intent {
+                st.cancel_intent(&intent);
+            }
             st.emit("checkout.session.expired", None, Some(session_id.into()));
         }
         Self::session_status(&st, session_id)
@@ -131,8 +137,9 @@ impl HostedPages for SimPsp {
 
 #[async_trait]
 impl SavedPaymentMethods for SimPsp {
-    async fn list_saved_cards(&self, _customer: &str) -> Result<Vec<SavedCard>, ProviderError> {
-        Ok(Vec::new())
+    async fn list_saved_cards(&self, customer: &str) -> Result<Vec<SavedCard>, ProviderError> {
+        tokio::task::yield_now().await;
+        self.lock().saved_cards_of(customer)
     }
 }
 
@@ -140,11 +147,10 @@ impl SavedPaymentMethods for SimPsp {
 impl Charges for SimPsp {
     async fn charge_saved_card(
         &self,
-        _charge: &SavedCardCharge,
+        charge: &SavedCardCharge,
     ) -> Result<ProviderPayment, ProviderError> {
-        Err(ProviderError::InvalidRequest(
-            "saved cards are not simulated".into(),
-        ))
+        tokio::task::yield_now().await;
+        self.lock().charge_saved_card(charge)
     }
 
     async fn fetch_payment(&self, id: &str) -> Result<ProviderPayment, ProviderError> {
@@ -161,7 +167,8 @@ impl Charges for SimPsp {
     ) -> Result<ProviderPayment, ProviderError> {
         tokio::task::yield_now().await;
         let mut st = self.lock();
-        if st.refuses() {
+        let fault = st.fault();
+        if fault == Some(Fault::Refuse) {
             return Err(unavailable("sim: 500 before capturing"));
         }
         let requested = amount.map(|a| a.amount().to_string());
@@ -191,7 +198,9 @@ impl Charges for SimPsp {
             } else {
                 intent.received += wanted;
                 intent.capturable -= wanted;
-                if final_capture || intent.capturable == Decimal::ZERO {
+                // Without multicapture on the card the first capture is final whatever was
+                // asked (the PSP contract); the simulation checks we never ask otherwise.
+                if final_capture || intent.capturable == Decimal::ZERO || !intent.multicapture {
                     // A final capture releases whatever was not captured, as Stripe does.
                     intent.capturable = Decimal::ZERO;
                     intent.status = ProviderPaymentStatus::Succeeded;
@@ -208,13 +217,14 @@ impl Charges for SimPsp {
             intent: id.into(),
             key: idempotency_key.into(),
             amount: captured,
+            final_capture,
         });
         let kind = match st.intents.get(id).map(|i| i.status) {
             Some(ProviderPaymentStatus::Succeeded) => "payment_intent.succeeded",
             _ => "payment_intent.amount_capturable_updated",
         };
         st.emit(kind, Some(id.into()), None);
-        if st.loses_answer() {
+        if fault == Some(Fault::Lose) {
             return Err(unavailable("sim: timed out after capturing"));
         }
         st.view(id)
@@ -223,20 +233,10 @@ impl Charges for SimPsp {
     async fn cancel(
         &self,
         id: &str,
-        _idempotency_key: &str,
+        idempotency_key: &str,
     ) -> Result<ProviderPayment, ProviderError> {
         tokio::task::yield_now().await;
-        let mut st = self.lock();
-        let intent = st
-            .intents
-            .get_mut(id)
-            .ok_or_else(|| ProviderError::NotFound(id.into()))?;
-        if intent.status != ProviderPaymentStatus::Succeeded {
-            intent.status = ProviderPaymentStatus::Canceled;
-            intent.capturable = Decimal::ZERO;
-            st.emit("payment_intent.canceled", Some(id.into()), None);
-        }
-        st.view(id)
+        self.lock().cancel(id, idempotency_key)
     }
 }
 
@@ -250,7 +250,8 @@ impl Refunds for SimPsp {
     ) -> Result<ProviderRefund, ProviderError> {
         tokio::task::yield_now().await;
         let mut st = self.lock();
-        if st.refuses() {
+        let fault = st.fault();
+        if fault == Some(Fault::Refuse) {
             return Err(unavailable("sim: 500 before refunding"));
         }
         let fingerprint = format!("refund|{id}|{}", amount.amount());
@@ -295,7 +296,7 @@ impl Refunds for SimPsp {
             amount: amount.amount(),
         });
         st.emit("charge.refunded", Some(id.into()), None);
-        if st.loses_answer() {
+        if fault == Some(Fault::Lose) {
             return Err(unavailable("sim: timed out after refunding"));
         }
         Ok(refund)

@@ -1,13 +1,16 @@
 //! The seeded simulation: several orders paid, shipped in parcels and refunded through the real
 //! use cases (memory store, `SimPsp`), while the PSP's events are reordered, dropped,
 //! duplicated and delayed, shipment and refund requests are repeated, the outbox relay and the
-//! notifier see duplicates, and PSP calls fail before or after moving money. Every decision comes
-//! from the seed, so a failing seed replays (ids stay random; they decide nothing).
+//! notifier see duplicates, and PSP calls fail before or after moving money. Orders hold several
+//! payments: pages left, expired or deleted and started again; authorisations the PSP cancels by
+//! itself, renewed on the saved card or paid again through the pay link; cards without
+//! multicapture whose partial capture is final and whose rest is renewed. Refunds come between
+//! captures, and some orders ship short (a last parcel below what is left). Every decision
+//! comes from the seed, so a failing seed replays (ids stay random; they decide nothing).
 //!
-//! After the run, dropped events are redelivered (Stripe retries until it gets a 2xx) and the
-//! invariants are checked against what the PSP executed: captured ≤ authorised, refunded ≤
-//! captured, one capture per shipment, each outbox event emailed exactly once, and the stored
-//! order and payment equal to the PSP's state.
+//! After the run, dropped events are redelivered (Stripe retries until it gets a 2xx), refused
+//! shipments are redriven from their dead-letter queue, and the invariants (`checks`) are
+//! checked against what the PSP executed and what the store and the mailer hold.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,31 +18,35 @@ use std::sync::Arc;
 use encaisse::adapters::memory::event_queue::MemoryEventQueue;
 use encaisse::adapters::memory::notifications::{MemoryMailer, MemoryNotificationStore};
 use encaisse::adapters::memory::MemoryStore;
-use encaisse::app::capture_on_shipment::{CaptureError, CaptureOnShipment, ShipmentMessage};
-use encaisse::app::handle_webhook::{HandleWebhook, WebhookFailure};
+use encaisse::app::capture_on_shipment::CaptureOnShipment;
+use encaisse::app::handle_webhook::HandleWebhook;
 use encaisse::app::notify::Notifier;
 use encaisse::app::publish_outbox::OutboxRelay;
-use encaisse::app::refund::{RefundCommand, RefundError, RefundPayment};
+use encaisse::app::refund::RefundPayment;
 use encaisse::app::return_url::ReturnOrigins;
 use encaisse::app::start_payment::StartPayment;
 use encaisse::app::AccessTokens;
-use encaisse::domain::{OutboxEvent, Reference};
-use encaisse::ports::{Clock, OrderStore, ProviderRegistry, Store, SystemClock};
+use encaisse::domain::OutboxEvent;
+use encaisse::ports::prelude::*;
+use encaisse::ports::{Clock, ProviderRegistry, Store, SystemClock};
 use rust_decimal::Decimal;
-use serde_json::json;
-use time::OffsetDateTime;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 mod checks;
+mod checks_notify;
+mod plan;
 mod script;
+mod world;
 
-use script::{order, split};
+use plan::{order, plan};
 
 use crate::rng::SplitMix64;
-use crate::sim_psp::{signed, SimEvent, SimPsp};
+use crate::sim_psp::{SimEvent, SimPsp};
 
 /// Steps one seed may take before it is declared stuck.
 const MAX_STEPS: usize = 20_000;
+/// Rounds of redelivery (dropped events, dead-lettered shipments) before a seed is stuck.
+const MAX_REDELIVERIES: usize = 60;
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Stats {
@@ -50,8 +57,52 @@ pub struct Stats {
     pub captures: usize,
     pub refunds: usize,
     pub emails: usize,
-    /// Orders whose first page was left unpaid and replaced.
+    /// Pages left unpaid (resumed, expired or deleted) and replaced.
     pub resumed: usize,
+    pub expired: usize,
+    pub deleted: usize,
+    /// Refunds asked while more parcels were still to ship.
+    pub refunds_between: usize,
+    /// Refunds the back office refused (no money moved).
+    pub refunds_refused: usize,
+    /// Authorisations the PSP cancelled by itself.
+    pub psp_cancels: usize,
+    /// Payments made off-session on a saved card to take over a rest.
+    pub renewals: usize,
+    /// Payments made through the pay link after a lapse.
+    pub pay_links: usize,
+    /// Orders shipped short (last parcel below what was left).
+    pub short: usize,
+    /// Cards paid with that cannot be captured twice.
+    pub single_capture_cards: usize,
+    /// Shipments refused and redriven from the dead-letter queue.
+    pub dead_letters: usize,
+    /// Orders that ended with more than one payment.
+    pub multi_payment_orders: usize,
+}
+
+impl Stats {
+    pub fn add(&mut self, o: &Stats) {
+        self.orders += o.orders;
+        self.steps += o.steps;
+        self.deliveries += o.deliveries;
+        self.dropped += o.dropped;
+        self.captures += o.captures;
+        self.refunds += o.refunds;
+        self.emails += o.emails;
+        self.resumed += o.resumed;
+        self.expired += o.expired;
+        self.deleted += o.deleted;
+        self.refunds_between += o.refunds_between;
+        self.refunds_refused += o.refunds_refused;
+        self.psp_cancels += o.psp_cancels;
+        self.renewals += o.renewals;
+        self.pay_links += o.pay_links;
+        self.short += o.short;
+        self.single_capture_cards += o.single_capture_cards;
+        self.dead_letters += o.dead_letters;
+        self.multi_payment_orders += o.multi_payment_orders;
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -61,6 +112,7 @@ enum Item {
         reference: String,
         shipment: String,
         amount: Option<String>,
+        last: bool,
     },
     Refund {
         reference: String,
@@ -69,31 +121,6 @@ enum Item {
     },
     Relay,
     Notify(OutboxEvent),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Stage {
-    Start,
-    Pay,
-    Ship(usize),
-    Refund(usize),
-    Done,
-}
-
-struct Plan {
-    reference: String,
-    decline_first: bool,
-    /// The shopper opens a page, leaves it, and starts again with a new key (resume): the
-    /// first attempt is closed at the PSP and its `checkout.session.expired` travels with the
-    /// rest, possibly after the second attempt was paid.
-    abandon_first: bool,
-    abandoned: Option<String>,
-    /// Parcel amounts in cents; the last parcel may say "the rest" (None).
-    parcels: Vec<(i64, bool)>,
-    refunds: Vec<i64>,
-    stage: Stage,
-    session: Option<String>,
-    payment_id: Option<String>,
 }
 
 struct World {
@@ -110,11 +137,18 @@ struct World {
     mailer: Arc<MemoryMailer>,
     pool: Vec<Item>,
     dropped: Vec<SimEvent>,
+    /// Shipments refused for now (their SQS messages in the dead-letter queue), with why.
+    dead: Vec<(Item, String)>,
     events_seen: usize,
     /// shipment → the 202 body every delivery of it got.
     shipped: HashMap<(String, String), String>,
-    refunded: HashMap<(String, String), String>,
+    /// refund key → the 201 body, or the refusal, it got.
+    refunded: HashMap<(String, String), Result<String, String>>,
     stats: Stats,
+    /// `SIM_TRACE=1`: every move and its outcome on stderr (to read a replayed seed).
+    trace: bool,
+    /// `SIM_AVOID_KNOWN=1`: steer clear of the known bugs' triggers (see hostile_simulation.rs).
+    avoid_known: bool,
 }
 
 fn cents(c: i64) -> String {
@@ -158,211 +192,20 @@ impl World {
             psp,
             pool: Vec::new(),
             dropped: Vec::new(),
+            dead: Vec::new(),
             events_seen: 0,
             shipped: HashMap::new(),
             refunded: HashMap::new(),
             stats: Stats::default(),
+            trace: std::env::var("SIM_TRACE").is_ok_and(|v| v == "1"),
+            avoid_known: std::env::var("SIM_AVOID_KNOWN").is_ok_and(|v| v == "1"),
         }
     }
 
-    /// New PSP events go out like Stripe's: some dropped (retried much later), some twice or
-    /// three times; the pool's random draw delays and reorders them.
-    fn schedule_new_events(&mut self) {
-        let events = self.psp.events();
-        for event in events[self.events_seen..].iter().cloned() {
-            if self.rng.chance(15) {
-                self.stats.dropped += 1;
-                self.dropped.push(event);
-                continue;
-            }
-            let copies = if self.rng.chance(25) {
-                self.rng.between(2, 3)
-            } else {
-                1
-            };
-            for _ in 0..copies {
-                self.pool.push(Item::Deliver(event.clone()));
-            }
+    fn trace(&self, what: impl FnOnce() -> String) {
+        if self.trace {
+            eprintln!("[sim] {}", what());
         }
-        self.events_seen = events.len();
-    }
-
-    /// Queued outbox events reach the notifier at least once (SQS): some twice.
-    fn collect_queued(&mut self) {
-        while let Ok(event) = self.queued.try_recv() {
-            let copies = if self.rng.chance(20) { 2 } else { 1 };
-            for _ in 0..copies {
-                self.pool.push(Item::Notify(event.clone()));
-            }
-        }
-    }
-
-    /// Arms a PSP fault for the next money-moving call: a 500 before, or a lost answer after
-    /// (the call went through, the caller saw a timeout); captures and refunds alike: their
-    /// retries are replayed by the PSP under the same key.
-    fn maybe_fault(&mut self) {
-        let fail = self.rng.chance(10);
-        let lose = self.rng.chance(10);
-        if fail {
-            self.psp.fail_next(1);
-        } else if lose {
-            self.psp.lose_next_answer(1);
-        }
-    }
-
-    async fn run(&mut self, item: Item) -> Result<(), String> {
-        match item {
-            Item::Deliver(event) => {
-                self.stats.deliveries += 1;
-                let payload = event.payload();
-                match self.webhooks.handle("stripe", &signed(&payload)).await {
-                    Ok(_) => {
-                        if self.rng.chance(60) {
-                            self.pool.push(Item::Relay);
-                        }
-                    }
-                    // Not a 2xx: the PSP delivers it again later.
-                    Err(WebhookFailure::Store(_) | WebhookFailure::Provider(_)) => {
-                        self.pool.push(Item::Deliver(event))
-                    }
-                    Err(e) => return Err(format!("webhook {event:?}: {e}")),
-                }
-            }
-            Item::Ship {
-                reference,
-                shipment,
-                amount,
-            } => {
-                self.maybe_fault();
-                let message = ShipmentMessage {
-                    reference: reference.clone(),
-                    shipment_id: shipment.clone(),
-                    amount: amount.clone(),
-                    last_parcel: false,
-                };
-                let result = self.capture.capture_message(message).await;
-                self.psp.fail_next(0);
-                self.psp.lose_next_answer(0);
-                match result {
-                    Ok(answer) => {
-                        let key = (reference.clone(), shipment.clone());
-                        if let Some(first) = self.shipped.get(&key) {
-                            if *first != answer.body {
-                                return Err(format!(
-                                    "shipment {key:?} answered {} then {}",
-                                    first, answer.body
-                                ));
-                            }
-                        }
-                        self.shipped.insert(key, answer.body);
-                    }
-                    // SQS redelivers the message.
-                    Err(e) if e.is_transient() => self.pool.push(Item::Ship {
-                        reference,
-                        shipment,
-                        amount,
-                    }),
-                    Err(e @ CaptureError::NothingToCapture) => {
-                        return Err(format!("shipment {reference}/{shipment}: {e}"))
-                    }
-                    Err(e) => return Err(format!("shipment {reference}/{shipment}: {e:?}")),
-                }
-            }
-            Item::Refund {
-                reference,
-                key,
-                amount,
-            } => {
-                self.maybe_fault();
-                let body = json!({"amount": amount}).to_string();
-                let command = RefundCommand {
-                    amount: amount.clone(),
-                    reason: None,
-                };
-                let parsed = Reference::parse(&reference).map_err(|e| e.to_string())?;
-                let until = OffsetDateTime::now_utc() + time::Duration::seconds(30);
-                let result = self
-                    .refunds
-                    .refund(&parsed, &key, body.as_bytes(), command, until)
-                    .await;
-                self.psp.fail_next(0);
-                self.psp.lose_next_answer(0);
-                match result {
-                    Ok(answer) => {
-                        let id = (reference.clone(), key.clone());
-                        if let Some(first) = self.refunded.get(&id) {
-                            if *first != answer.body {
-                                return Err(format!("refund {id:?} answered twice differently"));
-                            }
-                        }
-                        self.refunded.insert(id, answer.body);
-                    }
-                    Err(RefundError::InProgress | RefundError::Provider(_))
-                    | Err(RefundError::Store(_)) => self.pool.push(Item::Refund {
-                        reference,
-                        key,
-                        amount,
-                    }),
-                    Err(e) => return Err(format!("refund {reference}/{key}: {e:?}")),
-                }
-            }
-            Item::Relay => {
-                self.relay
-                    .publish_pending(100)
-                    .await
-                    .map_err(|e| format!("relay: {e}"))?;
-            }
-            Item::Notify(event) => match self.notifier.handle(&event).await {
-                Ok(_) => {}
-                Err(e) if e.is_transient() => self.pool.push(Item::Notify(event)),
-                Err(e) => return Err(format!("notifier {}: {e}", event.id)),
-            },
-        }
-        self.schedule_new_events();
-        self.collect_queued();
-        Ok(())
-    }
-
-    fn take(&mut self) -> Item {
-        let i = self.rng.below(self.pool.len());
-        self.pool.swap_remove(i)
-    }
-
-    /// Runs one pool item, or two at once (their awaits interleave at the PSP and the store).
-    async fn step(&mut self) -> Result<(), String> {
-        if self.pool.len() >= 2 && self.rng.chance(20) {
-            let (a, b) = (self.take(), self.take());
-            return self.run_pair(a, b).await;
-        }
-        let item = self.take();
-        self.run(item).await
-    }
-
-    /// Two deliveries race for real (the usual storm); other pairs run one after the other.
-    async fn run_pair(&mut self, a: Item, b: Item) -> Result<(), String> {
-        if let (Item::Deliver(x), Item::Deliver(y)) = (&a, &b) {
-            self.stats.deliveries += 2;
-            let (px, py) = (signed(&x.payload()), signed(&y.payload()));
-            let (rx, ry) = tokio::join!(
-                self.webhooks.handle("stripe", &px),
-                self.webhooks.handle("stripe", &py)
-            );
-            for (result, event) in [(rx, x.clone()), (ry, y.clone())] {
-                match result {
-                    Ok(_) => {}
-                    Err(WebhookFailure::Store(_) | WebhookFailure::Provider(_)) => {
-                        self.pool.push(Item::Deliver(event))
-                    }
-                    Err(e) => return Err(format!("webhook {event:?}: {e}")),
-                }
-            }
-            self.pool.push(Item::Relay);
-            self.schedule_new_events();
-            self.collect_queued();
-            return Ok(());
-        }
-        self.run(a).await?;
-        self.run(b).await
     }
 }
 
@@ -386,37 +229,7 @@ pub async fn run_seed(seed: u64) -> Result<Stats, String> {
             .to_string()
             .parse::<i64>()
             .map_err(|e| e.to_string())?;
-        let count = world.rng.between(1, 3) as usize;
-        let parts = split(total, count.min(total as usize), &mut world.rng);
-        let last = parts.len() - 1;
-        let rest_last = world.rng.chance(50);
-        let parcels = parts
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (*c, i == last && rest_last))
-            .collect();
-        let refund_count = world.rng.between(0, 2) as usize;
-        let refund_total = if refund_count > 0 {
-            world.rng.between(refund_count as i64, total)
-        } else {
-            0
-        };
-        let refunds = if refund_count > 0 {
-            split(refund_total, refund_count, &mut world.rng)
-        } else {
-            Vec::new()
-        };
-        plans.push(Plan {
-            reference,
-            decline_first: world.rng.chance(30),
-            abandon_first: world.rng.chance(25),
-            abandoned: None,
-            parcels,
-            refunds,
-            stage: Stage::Start,
-            session: None,
-            payment_id: None,
-        });
+        plans.push(plan(reference, total, &mut world.rng));
     }
 
     let mut redeliveries = 0;
@@ -425,28 +238,15 @@ pub async fn run_seed(seed: u64) -> Result<Stats, String> {
         if world.stats.steps > MAX_STEPS {
             return Err(format!("stuck after {MAX_STEPS} steps"));
         }
-        let ready: Vec<usize> = (0..plans.len())
-            .filter(|i| plans[*i].stage != Stage::Done)
-            .collect();
+        let mut ready = Vec::new();
+        for (i, plan) in plans.iter().enumerate() {
+            if !plan.done() || world.must_pay_again(plan).await? {
+                ready.push(i);
+            }
+        }
         if !ready.is_empty() && (world.pool.is_empty() || world.rng.chance(35)) {
             let i = ready[world.rng.below(ready.len())];
-            let mut plan = std::mem::replace(
-                &mut plans[i],
-                Plan {
-                    reference: String::new(),
-                    decline_first: false,
-                    abandon_first: false,
-                    abandoned: None,
-                    parcels: Vec::new(),
-                    refunds: Vec::new(),
-                    stage: Stage::Done,
-                    session: None,
-                    payment_id: None,
-                },
-            );
-            let moved = world.advance(&mut plan).await;
-            plans[i] = plan;
-            if moved? {
+            if world.advance(&mut plans[i]).await? {
                 continue;
             }
         }
@@ -454,12 +254,35 @@ pub async fn run_seed(seed: u64) -> Result<Stats, String> {
             world.step().await?;
             continue;
         }
-        // Nothing in flight. Stripe retries what was not acknowledged; the scheduled relay
-        // publishes what was left pending.
-        if !world.dropped.is_empty() {
+        // Nothing in flight: any order that can move now does.
+        let mut moved = false;
+        for i in &ready {
+            if world.advance(&mut plans[*i]).await? {
+                moved = true;
+                break;
+            }
+        }
+        if moved {
+            continue;
+        }
+        // Stripe retries what was not acknowledged; dead-lettered shipments are redriven; the
+        // scheduled relay publishes what was left pending.
+        if !world.dropped.is_empty() || !world.dead.is_empty() {
             redeliveries += 1;
+            if redeliveries > MAX_REDELIVERIES {
+                let dead: Vec<String> = world
+                    .dead
+                    .iter()
+                    .map(|(item, why)| format!("{item:?}: {why}"))
+                    .collect();
+                return Err(format!(
+                    "stuck after {MAX_REDELIVERIES} redeliveries; dead letters: {dead:?}"
+                ));
+            }
             let dropped = std::mem::take(&mut world.dropped);
             world.pool.extend(dropped.into_iter().map(Item::Deliver));
+            let dead = std::mem::take(&mut world.dead);
+            world.pool.extend(dead.into_iter().map(|(item, _)| item));
             world.pool.push(Item::Relay);
             continue;
         }
@@ -472,10 +295,18 @@ pub async fn run_seed(seed: u64) -> Result<Stats, String> {
             continue;
         }
         // Orders wait for a state no pending work can bring: that is a stuck order.
-        let waiting: Vec<String> = ready
-            .iter()
-            .map(|i| format!("{} at {:?}", plans[*i].reference, plans[*i].stage))
-            .collect();
+        let mut waiting = Vec::new();
+        for i in &ready {
+            let plan = &plans[*i];
+            let order = world.snapshot(&plan.reference).await?.order.value;
+            waiting.push(format!(
+                "{} at {:?} ({:?}, due {})",
+                plan.reference,
+                plan.step(),
+                order.status,
+                order.amount_due()
+            ));
+        }
         return Err(format!(
             "stuck with nothing in flight ({redeliveries} redeliveries): {waiting:?}"
         ));
