@@ -56,23 +56,30 @@ pub async fn apply_psp_state(
         let Some(stored) = snapshot.payments.iter().find(|p| p.value.id == payment_id) else {
             return Ok(Applied::Unknown);
         };
-        let Some(mut payment) = reconcile(&stored.value, fresh, now) else {
+        // The PSP's news, or the stored payment when the webhook recorded it first: either way
+        // the reason for a rest released by this change is ours to record.
+        let mut payment =
+            reconcile(&stored.value, fresh, now).unwrap_or_else(|| stored.value.clone());
+        if let Some(release) = context.release {
+            let rest = payment.amount - payment.captured_amount;
+            if payment.released.is_none()
+                && !payment.status.is_live_authorisation()
+                && payment.status.was_authorised()
+                && rest > rust_decimal::Decimal::ZERO
+            {
+                payment.released = Some(Release {
+                    amount: rest,
+                    ..release
+                });
+                payment.updated_at = now;
+            }
+        }
+        if payment == stored.value {
             let writes = extra();
             if !writes.is_empty() {
                 store.transact(writes).await?;
             }
             return Ok(Applied::Unchanged);
-        };
-        if payment.released.is_none() && !payment.status.is_live_authorisation() {
-            let rest = payment.amount - payment.captured_amount;
-            if let Some(release) = context.release.filter(|_| {
-                stored.value.status.is_live_authorisation() && rest > rust_decimal::Decimal::ZERO
-            }) {
-                payment.released = Some(Release {
-                    amount: rest,
-                    ..release
-                });
-            }
         }
         let committed = payment.clone();
         let settled = settle(
