@@ -4,7 +4,10 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use rust_decimal::Decimal;
 use time::{Duration, OffsetDateTime};
+
+use crate::domain::invoice::DocumentKind;
 
 use crate::domain::{
     customer_id, Billing, BillingAddress, CustomerProfile, InvoiceDraft, Locale, OutboxEvent,
@@ -188,6 +191,47 @@ pub async fn each_year_has_its_own_sequence(store: Arc<dyn NotificationStore>) {
     assert_eq!(c.expect("c").number, "F-2027-000001");
 }
 
+/// Credit notes run on their own gap-free sequence, one per refund, referencing the invoice,
+/// and leave the invoices' sequence alone.
+pub async fn credit_notes_have_their_own_sequence(store: Arc<dyn NotificationStore>) {
+    let invoice = store
+        .issue_invoice(&draft("ORD-8", "pay_8", MAY_2026))
+        .await
+        .expect("invoice");
+    let refunded_at = OffsetDateTime::from_unix_timestamp(MAY_2026 + 3600).expect("time");
+    let note = |amount: i64, refund: &str| {
+        InvoiceDraft::credit_note(&invoice, Decimal::new(amount, 2), refund, refunded_at)
+            .expect("credit note")
+    };
+    let first = store
+        .issue_invoice(&note(10_000, "refund-1"))
+        .await
+        .expect("1");
+    let again = store
+        .issue_invoice(&note(10_000, "refund-1"))
+        .await
+        .expect("again");
+    let second = store
+        .issue_invoice(&note(2_500, "refund-2"))
+        .await
+        .expect("2");
+    assert_eq!(first.number, "A-2026-000001");
+    assert_eq!(again, first, "one credit note per refund");
+    assert_eq!(second.number, "A-2026-000002");
+    assert_eq!(first.draft.gross, Decimal::new(10_000, 2));
+    assert_eq!(
+        first.draft.kind,
+        DocumentKind::CreditNote {
+            invoice: invoice.number.clone()
+        }
+    );
+    let next_invoice = store
+        .issue_invoice(&draft("ORD-9", "pay_9", MAY_2026))
+        .await
+        .expect("invoice");
+    assert_eq!(next_invoice.number, "F-2026-000002");
+}
+
 pub async fn email_claims_are_exclusive(store: Arc<dyn NotificationStore>) {
     let now = OffsetDateTime::from_unix_timestamp(MAY_2026).expect("time");
     let lease = now + Duration::minutes(5);
@@ -252,6 +296,7 @@ macro_rules! notification_contract_tests {
             one_payment_gets_one_invoice,
             invoices_are_read_back,
             each_year_has_its_own_sequence,
+            credit_notes_have_their_own_sequence,
             email_claims_are_exclusive,
             released_or_expired_claims_can_be_retaken);
     };

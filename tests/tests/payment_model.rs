@@ -91,6 +91,22 @@ async fn a_refund_between_two_partial_captures_does_not_block_the_next_capture()
     assert_eq!(rest["captured_total"], "2922.00");
     let all = emailed(&shop, "Votre facture", 1).await;
     assert_eq!(count(&all, "Votre carte a été débitée"), 2, "{all:?}");
+    // The invoice bills what was captured less the refund made before it: no credit note.
+    let text = invoice_text(&shop).await;
+    assert!(
+        text.contains(&format!("Total TTC: {}", fr(282_200))),
+        "{text}"
+    );
+    let refund_email = all
+        .iter()
+        .find(|e| {
+            e["subject"]
+                .as_str()
+                .unwrap()
+                .starts_with("Remboursement effectué")
+        })
+        .unwrap();
+    assert!(!refund_email["text"].as_str().unwrap().contains("Avoir"));
     let order = admin_order(&shop, "ORD-10042").await;
     assert_eq!(order["status"], "partially_refunded", "{order}");
     assert_eq!(order["amount_due"], "0.00");
@@ -123,7 +139,7 @@ async fn the_last_parcel_captures_what_it_names_releases_the_rest_and_the_invoic
     assert_eq!(status, 409);
 
     let text = invoice_text(&shop).await;
-    assert!(text.contains("Non livré"), "{text}");
+    assert!(text.contains("Non facturé"), "{text}");
     assert!(
         text.contains(&format!("Total TTC: {}", fr(148_200))),
         "{text}"
@@ -225,7 +241,7 @@ async fn a_card_without_multicapture_captures_its_part_and_renews_the_rest() {
         text.contains(&format!("Total TTC: {}", fr(292_200))),
         "{text}"
     );
-    assert!(!text.contains("Non livré"), "{text}");
+    assert!(!text.contains("Non facturé"), "{text}");
 }
 
 #[tokio::test]
@@ -328,5 +344,45 @@ async fn the_invoice_keeps_the_billing_details_the_order_was_paid_with() {
     assert_eq!(
         order.payments[0].value.billing.as_ref().unwrap().name,
         "Jeanne Martin"
+    );
+}
+
+#[tokio::test]
+async fn a_refund_after_the_invoice_gets_a_credit_note_referencing_it() {
+    let shop = shop().await;
+    paid_with(&shop, "4242424242424242").await;
+    let (status, _) = ship(&shop, "ORD-10042", json!({"shipment_id": "all"})).await;
+    assert_eq!(status, 202);
+    let invoice = invoice_text(&shop).await;
+    let number = invoice
+        .split_whitespace()
+        .find(|w| w.starts_with("F-"))
+        .unwrap()
+        .to_string();
+    let (status, refunded) = refund(&shop, "ORD-10042", "r-after", "120.00").await;
+    assert_eq!(status, 201, "{refunded}");
+    let all = emailed(&shop, "Remboursement effectué", 1).await;
+    let email = all
+        .iter()
+        .find(|e| {
+            e["subject"]
+                .as_str()
+                .unwrap()
+                .starts_with("Remboursement effectué")
+        })
+        .unwrap();
+    let text = email["text"].as_str().unwrap();
+    assert!(text.contains("Avoir A-"), "{text}");
+    assert!(
+        text.contains(&format!("Avoir sur la facture {number}")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("Total TTC: {}", fr(12_000))),
+        "{text}"
+    );
+    assert!(
+        !text.contains("Livraison"),
+        "a credit note lists no shipping: {text}"
     );
 }

@@ -228,6 +228,7 @@ impl CreateOrderCommand {
             shipping,
             amounts: Default::default(),
             closure: None,
+            invoiced: None,
             payment_attempts: 0,
             event_date,
             expires_at,

@@ -155,6 +155,7 @@ impl Notifier {
         let (name, reference) = (order.customer.name.as_str(), &order.reference);
         let (amount, currency) = (event.amount, event.currency);
         let invoice;
+        let credit_note;
         let pay_link = self.pay_page.link_for(reference);
         let content = match event.kind {
             OutboxKind::PaymentReceived => EmailContent::PaymentReceived {
@@ -169,12 +170,17 @@ impl Notifier {
                 amount,
                 currency,
             },
-            OutboxKind::RefundIssued => EmailContent::RefundIssued {
-                name,
-                reference,
-                amount,
-                currency,
-            },
+            OutboxKind::RefundIssued => {
+                credit_note = self.credit_note_for(&loaded, event).await?;
+                handled.invoice_number = credit_note.as_ref().map(|n| n.number.clone());
+                EmailContent::RefundIssued {
+                    name,
+                    reference,
+                    amount,
+                    currency,
+                    credit_note: credit_note.as_ref(),
+                }
+            }
             OutboxKind::InvoiceDue => {
                 let Some(paid_with) = loaded
                     .payments
@@ -251,6 +257,40 @@ impl Notifier {
             self.store.confirm_invoice_delivered(&event.id).await?;
         }
         Ok(handled)
+    }
+
+    /// The credit note of this refund, when the order was already invoiced (an issued invoice
+    /// never changes): numbered in its own gap-free sequence, one per refund event (a
+    /// redelivery finds the same one). A refund before the invoice needs none: the invoice
+    /// bills what was captured less what was refunded by then.
+    async fn credit_note_for(
+        &self,
+        loaded: &crate::ports::OrderWithPayments,
+        event: &OutboxEvent,
+    ) -> Result<Option<crate::domain::Invoice>, NotifyError> {
+        let order = &loaded.order.value;
+        // No invoice asked for yet, or asked for after this refund: the invoice nets it.
+        let Some(cue) = order
+            .invoiced
+            .as_ref()
+            .filter(|cue| event.created_at > cue.at)
+        else {
+            return Ok(None);
+        };
+        let Some(invoice) = self
+            .notifications
+            .get_invoice_for(&order.reference, &cue.payment_id)
+            .await?
+        else {
+            // Its message may come after this one: wait for it.
+            return Err(NotifyError::Transient(format!(
+                "order {} is not invoiced yet",
+                order.reference
+            )));
+        };
+        let draft = InvoiceDraft::credit_note(&invoice, event.amount, &event.id, event.created_at)
+            .map_err(|e| NotifyError::Permanent(e.to_string()))?;
+        Ok(Some(self.notifications.issue_invoice(&draft).await?))
     }
 
     /// Sends unless already sent; true when this call sent it.

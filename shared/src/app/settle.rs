@@ -5,7 +5,8 @@
 
 use time::OffsetDateTime;
 
-use crate::domain::{effects, Order, OutboxEvent, OutboxKind, Payment};
+use crate::domain::order::InvoiceCue;
+use crate::domain::{effects, Effect, Order, OutboxEvent, OutboxKind, Payment};
 use crate::ports::{OrderWithPayments, PaymentRef, Write};
 
 /// A payment to write: `expected_version` None creates it.
@@ -68,7 +69,7 @@ pub fn settle(
         }
     }
     let before_position = snapshot.order.value.position(&stored);
-    let rederived = order.rederived(&after);
+    let mut rederived = order.rederived(&after);
     let after_position = order.position(&after);
     let pairs: Vec<(Option<&Payment>, &Payment)> = changes
         .iter()
@@ -83,7 +84,14 @@ pub fn settle(
             .find(|c| c.payment.id == payment_id)
             .map_or(1, |c| c.expected_version.map_or(1, |v| v + 1))
     };
-    let events = effects(&before_position, &after_position, &pairs)
+    let caused = effects(&before_position, &after_position, &pairs);
+    if let Some(cue) = caused.iter().find(|c| c.effect == Effect::IssueInvoice) {
+        rederived.invoiced.get_or_insert(InvoiceCue {
+            payment_id: cue.payment_id.clone(),
+            at: now,
+        });
+    }
+    let events = caused
         .into_iter()
         .map(|caused| {
             let kind = OutboxKind::from(caused.effect);

@@ -229,7 +229,8 @@ fn a_refund_between_two_partial_captures_does_not_block_the_next_one() {
         Decimal::new(10_000, 2)
     );
     assert_eq!(model.count(OutboxKind::InvoiceDue), 1);
-    assert_eq!(model.total(OutboxKind::InvoiceDue), Decimal::new(10_000, 2));
+    // What was captured less what was refunded before the invoice.
+    assert_eq!(model.total(OutboxKind::InvoiceDue), Decimal::new(9_000, 2));
     assert_eq!(
         model.total(OutboxKind::RefundIssued),
         Decimal::new(1_000, 2)
@@ -337,9 +338,13 @@ proptest! {
         prop_assert_eq!(order.amounts.captured, captured);
         prop_assert_eq!(shuffled.total(OutboxKind::AmountDebited), captured);
         prop_assert_eq!(shuffled.total(OutboxKind::RefundIssued), refunded);
-        prop_assert!(shuffled.count(OutboxKind::InvoiceDue) <= 1);
-        prop_assert_eq!(shuffled.count(OutboxKind::InvoiceDue) == 1, order.status.is_fully_captured()
-            && captured > Decimal::ZERO);
+        let invoiced = shuffled.total(OutboxKind::InvoiceDue);
+        match shuffled.count(OutboxKind::InvoiceDue) {
+            0 => prop_assert!(!order.status.is_fully_captured() || refunded >= captured),
+            1 => prop_assert!(order.status.is_fully_captured()
+                && captured - refunded <= invoiced && invoiced <= captured),
+            n => prop_assert!(false, "{n} invoices"),
+        }
         prop_assert_eq!(order.amount_due(), order.position(&payments).due);
     }
 }

@@ -56,6 +56,7 @@ pub fn order(reference: &str) -> Order {
         },
         amounts: Default::default(),
         closure: None,
+        invoiced: None,
         payment_attempts: 0,
         event_date: None,
         expires_at: Some(OffsetDateTime::from_unix_timestamp(1_900_000_000).expect("time")),

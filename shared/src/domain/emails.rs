@@ -30,11 +30,13 @@ pub enum EmailContent<'a> {
         amount: Decimal,
         currency: Currency,
     },
+    /// With the credit note when the order was already invoiced.
     RefundIssued {
         name: &'a str,
         reference: &'a Reference,
         amount: Decimal,
         currency: Currency,
+        credit_note: Option<&'a Invoice>,
     },
     Invoice {
         name: &'a str,
@@ -156,6 +158,7 @@ pub fn render(content: &EmailContent<'_>, locale: Locale) -> RenderedEmail {
             reference,
             amount,
             currency,
+            credit_note,
         } => {
             let a = format_amount(amount, currency, locale);
             let (subject, body) = if fr {
@@ -175,7 +178,16 @@ pub fn render(content: &EmailContent<'_>, locale: Locale) -> RenderedEmail {
                     ),
                 )
             };
-            assemble(subject, &[hello(name), body, bye], "")
+            match credit_note {
+                None => assemble(subject, &[hello(name), body, bye], ""),
+                Some(note) => {
+                    let doc = super::invoice_text::invoice_text(note, locale);
+                    let html = super::invoice_text::invoice_html(note, locale);
+                    let mut email = assemble(subject, &[hello(name), body, bye], &html);
+                    email.text = format!("{}\n\n{doc}", email.text);
+                    email
+                }
+            }
         }
         EmailContent::Invoice { name, invoice } => {
             let d = &invoice.draft;
@@ -324,6 +336,7 @@ mod tests {
             reference: &r,
             amount: Decimal::ONE,
             currency: Currency::EUR,
+            credit_note: None,
         };
         let email = render(&content, Locale::En);
         assert!(!email.html.contains("<script>"));

@@ -65,6 +65,18 @@ pub struct InvoiceTaxBand {
     pub tax: Decimal,
 }
 
+/// An invoice, or a credit note (UNTDID 1001 type 381) refunding part of one.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DocumentKind {
+    #[default]
+    Invoice,
+    CreditNote {
+        /// The invoice it corrects (an issued invoice never changes).
+        invoice: String,
+    },
+}
+
 /// Everything on an invoice but its number.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvoiceDraft {
@@ -84,6 +96,8 @@ pub struct InvoiceDraft {
     pub gross: Decimal,
     pub currency: Currency,
     pub seller: SellerIdentity,
+    #[serde(default)]
+    pub kind: DocumentKind,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,6 +122,15 @@ pub fn invoice_counter(year: i32) -> String {
 
 pub fn invoice_number(year: i32, sequence: u64) -> String {
     format!("F-{year}-{sequence:06}")
+}
+
+/// Credit notes have their own gap-free yearly sequence: `A-<year>-<000001>` ("avoir").
+pub fn credit_note_counter(year: i32) -> String {
+    format!("credit-note#{year}")
+}
+
+pub fn credit_note_number(year: i32, sequence: u64) -> String {
+    format!("A-{year}-{sequence:06}")
 }
 
 impl InvoiceDraft {
@@ -160,9 +183,83 @@ impl InvoiceDraft {
             gross: net + tax,
             currency: order.currency,
             seller: seller.clone(),
+            kind: DocumentKind::Invoice,
         };
         draft.check()?;
         Ok(draft)
+    }
+
+    /// The credit note of a refund of `refunded` (VAT included) on `invoice`, dated the Paris
+    /// day of `refunded_at`: the amount shared between the invoice's VAT rates in proportion
+    /// to their gross, each rate's VAT taken back out. `marker` names the refund (one credit
+    /// note per refund event).
+    pub fn credit_note(
+        invoice: &Invoice,
+        refunded: Decimal,
+        marker: &str,
+        refunded_at: OffsetDateTime,
+    ) -> Result<Self, InvoiceError> {
+        let source = &invoice.draft;
+        let grosses: Vec<Decimal> = source.tax_bands.iter().map(|b| b.base + b.tax).collect();
+        let refunded = refunded.min(source.gross).max(Decimal::ZERO);
+        let shares = share(&grosses, source.gross, refunded, source.currency);
+        let mut lines = Vec::new();
+        let mut tax_bands = Vec::new();
+        for (band, gross) in source.tax_bands.iter().zip(shares) {
+            if gross.is_zero() {
+                continue;
+            }
+            let tax = source
+                .currency
+                .round(gross * band.rate / (Decimal::ONE_HUNDRED + band.rate));
+            let base = gross - tax;
+            lines.push(InvoiceLine {
+                description: format!("{} {}", invoice.number, source.order_reference),
+                quantity: 1,
+                unit_price: base,
+                tax_rate: band.rate,
+                net: base,
+            });
+            tax_bands.push(InvoiceTaxBand {
+                rate: band.rate,
+                base,
+                tax,
+            });
+        }
+        let net = tax_bands.iter().map(|b| b.base).sum();
+        let tax = tax_bands.iter().map(|b| b.tax).sum();
+        let draft = InvoiceDraft {
+            issued_on: paris_date(refunded_at),
+            order_reference: source.order_reference.clone(),
+            payment_id: marker.to_string(),
+            customer: source.customer.clone(),
+            lines,
+            shipping: InvoiceShipping {
+                method: String::new(),
+                net: Decimal::ZERO,
+                tax_rate: Decimal::ZERO,
+            },
+            adjustments: Vec::new(),
+            tax_bands,
+            net,
+            tax,
+            gross: net + tax,
+            currency: source.currency,
+            seller: source.seller.clone(),
+            kind: DocumentKind::CreditNote {
+                invoice: invoice.number.clone(),
+            },
+        };
+        draft.check()?;
+        Ok(draft)
+    }
+
+    /// The counter that numbers this document: invoices and credit notes each have theirs.
+    pub fn counter(&self) -> String {
+        match self.kind {
+            DocumentKind::Invoice => invoice_counter(self.year()),
+            DocumentKind::CreditNote { .. } => credit_note_counter(self.year()),
+        }
     }
 
     /// Lines + shipping = net, bands = net and tax, net + tax = gross.
@@ -192,12 +289,42 @@ impl InvoiceDraft {
     }
 
     pub fn numbered(self, sequence: u64) -> Invoice {
+        let number = match self.kind {
+            DocumentKind::Invoice => invoice_number(self.year(), sequence),
+            DocumentKind::CreditNote { .. } => credit_note_number(self.year(), sequence),
+        };
         Invoice {
-            number: invoice_number(self.year(), sequence),
+            number,
             sequence,
             draft: self,
         }
     }
+}
+
+/// `part` of `total` shared between `grosses` (which add up to `total`) in proportion, rounded
+/// to the currency; the rounding rest goes to the rates that can absorb it, largest first, so
+/// the shares sum exactly to `part` and none exceeds its gross.
+fn share(grosses: &[Decimal], total: Decimal, part: Decimal, currency: Currency) -> Vec<Decimal> {
+    if total <= Decimal::ZERO {
+        return vec![Decimal::ZERO; grosses.len()];
+    }
+    let mut shares: Vec<Decimal> = grosses
+        .iter()
+        .map(|g| currency.round(part * g / total).min(*g))
+        .collect();
+    let mut rest = part - shares.iter().copied().sum::<Decimal>();
+    let mut by_size: Vec<usize> = (0..grosses.len()).collect();
+    by_size.sort_by(|a, b| grosses[*b].cmp(&grosses[*a]));
+    for i in by_size {
+        let moved = if rest > Decimal::ZERO {
+            (grosses[i] - shares[i]).min(rest)
+        } else {
+            (-shares[i]).max(rest)
+        };
+        shares[i] += moved;
+        rest -= moved;
+    }
+    shares
 }
 
 /// The order's VAT bands reduced to `billed` (gross): the shortfall is shared between rates in
@@ -220,25 +347,9 @@ fn billed_bands(order: &Order, billed: Decimal) -> (Vec<InvoiceAdjustment>, Vec<
     if shortfall <= Decimal::ZERO || gross <= Decimal::ZERO {
         return (Vec::new(), full());
     }
-    let currency = order.currency;
     let grosses: Vec<Decimal> = bands.values().map(|b| b.base + b.tax).collect();
-    let mut shares: Vec<Decimal> = grosses
-        .iter()
-        .map(|g| currency.round(shortfall * g / gross).min(*g))
-        .collect();
-    // Rounding rest: taken from (or given back to) the rates that can absorb it, largest first.
-    let mut rest = shortfall - shares.iter().copied().sum::<Decimal>();
-    let mut order_by_size: Vec<usize> = (0..grosses.len()).collect();
-    order_by_size.sort_by(|a, b| grosses[*b].cmp(&grosses[*a]));
-    for i in order_by_size {
-        let room = if rest > Decimal::ZERO {
-            (grosses[i] - shares[i]).min(rest)
-        } else {
-            (-shares[i]).max(rest)
-        };
-        shares[i] += room;
-        rest -= room;
-    }
+    let shares = share(&grosses, gross, shortfall, order.currency);
+    let currency = order.currency;
     let mut adjustments = Vec::new();
     let mut out = Vec::new();
     for ((rate, band), share) in bands.iter().zip(shares) {
@@ -404,6 +515,32 @@ pub(crate) mod tests {
                 prop_assert!(band.base >= Decimal::ZERO && band.tax >= Decimal::ZERO, "{:?}", band);
             }
             prop_assert_eq!(draft.adjustments.is_empty(), billed == gross);
+        }
+    }
+
+    proptest! {
+        /// A credit note refunds exactly the amount asked, shared between the invoice's rates,
+        /// and never more than a rate was invoiced for.
+        #[test]
+        fn a_credit_note_refunds_exactly_what_was_refunded(
+            lines in prop::collection::vec(arb_line(), 1..10),
+            permille in 1i64..=1000,
+        ) {
+            let mut order = sample_order("ORD-1");
+            order.lines = lines;
+            let invoice = InvoiceDraft::from_order(&order, Decimal::MAX, &billing(), "pay_1",
+                datetime!(2026-05-01 10:00 UTC), &seller()).unwrap().numbered(4);
+            let refunded = order.currency.round(invoice.draft.gross * Decimal::new(permille, 3));
+            let note = InvoiceDraft::credit_note(&invoice, refunded, "refund-1",
+                datetime!(2026-05-03 10:00 UTC)).unwrap();
+            prop_assert_eq!(note.gross, refunded);
+            prop_assert!(note.check().is_ok());
+            for band in &note.tax_bands {
+                let invoiced = invoice.draft.tax_bands.iter().find(|b| b.rate == band.rate).unwrap();
+                prop_assert!(band.base + band.tax <= invoiced.base + invoiced.tax);
+            }
+            let numbered = note.numbered(1);
+            prop_assert_eq!(numbered.number, "A-2026-000001");
         }
     }
 

@@ -4,7 +4,7 @@
 use rust_decimal::Decimal;
 use time::Date;
 
-use super::invoice::Invoice;
+use super::invoice::{DocumentKind, Invoice};
 use super::text_format::{escape_html, format_amount};
 use super::Locale;
 
@@ -24,6 +24,10 @@ struct Labels {
     total_gross: &'static str,
     paid: &'static str,
     vat_number: &'static str,
+    credit_title: &'static str,
+    credit_of: &'static str,
+    refund_line: &'static str,
+    refunded: &'static str,
 }
 
 const FR: Labels = Labels {
@@ -36,12 +40,16 @@ const FR: Labels = Labels {
     vat: "TVA",
     net: "Total HT",
     shipping: "Livraison",
-    not_shipped: "Non livré",
+    not_shipped: "Non facturé (non livré ou remboursé)",
     total_net: "Total HT",
     total_tax: "Total TVA",
     total_gross: "Total TTC",
     paid: "Facture acquittée par carte bancaire.",
     vat_number: "N° TVA",
+    credit_title: "Avoir",
+    credit_of: "Avoir sur la facture",
+    refund_line: "Remboursement",
+    refunded: "Avoir remboursé sur la carte bancaire.",
 };
 
 const EN: Labels = Labels {
@@ -54,13 +62,46 @@ const EN: Labels = Labels {
     vat: "VAT",
     net: "Net",
     shipping: "Shipping",
-    not_shipped: "Not shipped",
+    not_shipped: "Not invoiced (not shipped or refunded)",
     total_net: "Total excl. VAT",
     total_tax: "Total VAT",
     total_gross: "Total incl. VAT",
     paid: "Paid by card.",
     vat_number: "VAT number",
+    credit_title: "Credit note",
+    credit_of: "Credit note for invoice",
+    refund_line: "Refund",
+    refunded: "Refunded to the card.",
 };
+
+/// What differs between an invoice and a credit note: the title, the invoice it corrects, the
+/// line label, whether shipping is listed, and how it was settled.
+struct Kind<'a> {
+    title: &'a str,
+    corrects: Option<&'a str>,
+    line: Option<&'a str>,
+    shipping: bool,
+    settled: &'a str,
+}
+
+fn kind<'a>(d: &'a crate::domain::InvoiceDraft, l: &'a Labels) -> Kind<'a> {
+    match &d.kind {
+        DocumentKind::Invoice => Kind {
+            title: l.title,
+            corrects: None,
+            line: None,
+            shipping: true,
+            settled: l.paid,
+        },
+        DocumentKind::CreditNote { invoice } => Kind {
+            title: l.credit_title,
+            corrects: Some(invoice),
+            line: Some(l.refund_line),
+            shipping: false,
+            settled: l.refunded,
+        },
+    }
+}
 
 fn labels(locale: Locale) -> &'static Labels {
     match locale {
@@ -115,9 +156,13 @@ pub fn invoice_text(invoice: &Invoice, locale: Locale) -> String {
     let d = &invoice.draft;
     let money = |a| format_amount(a, d.currency, locale);
     let (seller, customer) = parties(invoice, l);
-    let mut out = vec![format!("{} {}", l.title, invoice.number)];
+    let k = kind(d, l);
+    let mut out = vec![format!("{} {}", k.title, invoice.number)];
     out.push(format!("{}: {}", l.date, date(d.issued_on, locale)));
     out.push(format!("{}: {}", l.order, d.order_reference));
+    if let Some(corrected) = k.corrects {
+        out.push(format!("{} {corrected}", l.credit_of));
+    }
     out.push(String::new());
     out.extend(seller);
     out.push(String::new());
@@ -126,7 +171,7 @@ pub fn invoice_text(invoice: &Invoice, locale: Locale) -> String {
     for line in &d.lines {
         out.push(format!(
             "{} — {} × {} — {} {} — {} {}",
-            line.description,
+            k.line.unwrap_or(&line.description),
             line.quantity,
             money(line.unit_price),
             l.vat,
@@ -135,15 +180,17 @@ pub fn invoice_text(invoice: &Invoice, locale: Locale) -> String {
             money(line.net)
         ));
     }
-    out.push(format!(
-        "{} ({}) — {} {} — {} {}",
-        l.shipping,
-        d.shipping.method,
-        l.vat,
-        rate(d.shipping.tax_rate, locale),
-        l.net,
-        money(d.shipping.net)
-    ));
+    if k.shipping {
+        out.push(format!(
+            "{} ({}) — {} {} — {} {}",
+            l.shipping,
+            d.shipping.method,
+            l.vat,
+            rate(d.shipping.tax_rate, locale),
+            l.net,
+            money(d.shipping.net)
+        ));
+    }
     for adjustment in &d.adjustments {
         out.push(format!(
             "{} — {} {} — {} {}",
@@ -168,7 +215,7 @@ pub fn invoice_text(invoice: &Invoice, locale: Locale) -> String {
     out.push(format!("{}: {}", l.total_net, money(d.net)));
     out.push(format!("{}: {}", l.total_tax, money(d.tax)));
     out.push(format!("{}: {}", l.total_gross, money(d.gross)));
-    out.push(l.paid.to_string());
+    out.push(k.settled.to_string());
     out.join("\n")
 }
 
@@ -179,25 +226,32 @@ pub fn invoice_html(invoice: &Invoice, locale: Locale) -> String {
     let money = |a| e(&format_amount(a, d.currency, locale));
     let (seller, customer) = parties(invoice, l);
     let block = |lines: Vec<String>| lines.iter().map(|x| e(x)).collect::<Vec<_>>().join("<br>");
+    let k = kind(d, l);
+    let corrects = k
+        .corrects
+        .map(|n| format!("<br>{} {}", e(l.credit_of), e(n)))
+        .unwrap_or_default();
     let mut rows = String::new();
     for line in &d.lines {
         rows.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            e(&line.description),
+            e(k.line.unwrap_or(&line.description)),
             line.quantity,
             money(line.unit_price),
             e(&rate(line.tax_rate, locale)),
             money(line.net)
         ));
     }
-    rows.push_str(&format!(
-        "<tr><td>{} ({})</td><td>1</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-        e(l.shipping),
-        e(&d.shipping.method),
-        money(d.shipping.net),
-        e(&rate(d.shipping.tax_rate, locale)),
-        money(d.shipping.net)
-    ));
+    if k.shipping {
+        rows.push_str(&format!(
+            "<tr><td>{} ({})</td><td>1</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            e(l.shipping),
+            e(&d.shipping.method),
+            money(d.shipping.net),
+            e(&rate(d.shipping.tax_rate, locale)),
+            money(d.shipping.net)
+        ));
+    }
     for adjustment in &d.adjustments {
         rows.push_str(&format!(
             "<tr><td>{}</td><td></td><td></td><td>{}</td><td>{}</td></tr>",
@@ -220,12 +274,12 @@ pub fn invoice_html(invoice: &Invoice, locale: Locale) -> String {
         })
         .collect();
     format!(
-        "<section class=\"invoice\"><h2>{} {}</h2><p>{}: {}<br>{}: {}</p>\
+        "<section class=\"invoice\"><h2>{} {}</h2><p>{}: {}<br>{}: {}{corrects}</p>\
          <p>{}</p><p>{}</p>\
          <table><tr><th></th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{rows}</table>\
          <table>{bands}</table>\
          <p>{}: {}<br>{}: {}<br><strong>{}: {}</strong></p><p>{}</p></section>",
-        e(l.title),
+        e(k.title),
         e(&invoice.number),
         e(l.date),
         e(&date(d.issued_on, locale)),
@@ -243,7 +297,7 @@ pub fn invoice_html(invoice: &Invoice, locale: Locale) -> String {
         money(d.tax),
         e(l.total_gross),
         money(d.gross),
-        e(l.paid)
+        e(k.settled)
     )
 }
 

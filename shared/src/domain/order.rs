@@ -83,6 +83,13 @@ pub struct TaxBand {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceCue {
+    pub payment_id: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Order {
     pub reference: Reference,
     pub status: OrderStatus,
@@ -96,6 +103,10 @@ pub struct Order {
     /// Cancelled by the seller or deleted by the shopper, whatever the payments say.
     #[serde(default)]
     pub closure: Option<OrderClosure>,
+    /// When the invoice was asked for, and under which payment: refunds after it get credit
+    /// notes, refunds before it are netted on it.
+    #[serde(default)]
+    pub invoiced: Option<InvoiceCue>,
     /// Payments ever started on the order: readers skip the payments query while it is 0.
     #[serde(default)]
     pub payment_attempts: u32,
@@ -224,6 +235,7 @@ pub(crate) mod tests {
             },
             amounts: Default::default(),
             closure: None,
+            invoiced: None,
             payment_attempts: 0,
             event_date: None,
             expires_at: None,

@@ -84,9 +84,14 @@ pub fn effects(
     }
     if after.status.is_fully_captured()
         && !before.status.is_fully_captured()
-        && after.amounts.captured > Decimal::ZERO
+        && after.amounts.captured > after.amounts.refunded
     {
-        out.push(caused(Effect::IssueInvoice, first, after.amounts.captured));
+        // What was captured less what was refunded by now: later refunds get credit notes.
+        out.push(caused(
+            Effect::IssueInvoice,
+            first,
+            after.amounts.captured - after.amounts.refunded,
+        ));
     }
     if after.status == OrderStatus::RequiresReauthorisation
         && before.status != OrderStatus::RequiresReauthorisation

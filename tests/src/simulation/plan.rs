@@ -244,6 +244,7 @@ pub(super) fn order(reference: &str, index: usize, rng: &mut SplitMix64) -> Orde
         },
         amounts: Default::default(),
         closure: None,
+        invoiced: None,
         payment_attempts: 0,
         event_date: None,
         expires_at: None,

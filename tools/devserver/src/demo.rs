@@ -59,6 +59,7 @@ fn demo(
         },
         amounts: Default::default(),
         closure: None,
+        invoiced: None,
         payment_attempts: 0,
         event_date: None,
         expires_at: None,

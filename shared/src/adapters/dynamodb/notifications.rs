@@ -17,7 +17,6 @@ use time::OffsetDateTime;
 
 use super::errors::{is_condition_failed, store_error};
 use super::items::{counter_key, key, parse_counter, Item, PK, TTL};
-use crate::domain::invoice::invoice_counter;
 use crate::domain::{Invoice, InvoiceDraft, Reference};
 use crate::ports::{EmailClaim, EmailKey, InvoiceStore, SentEmails, StoreError};
 
@@ -130,7 +129,7 @@ impl DynamoNotificationStore {
         let build = |r: Result<TransactWriteItem, StoreError>| r.map_err(IssueFailure::Fatal);
         let mut counter = Update::builder()
             .table_name(&self.table)
-            .set_key(Some(counter_key(&invoice_counter(invoice.draft.year()))))
+            .set_key(Some(counter_key(&invoice.draft.counter())))
             .update_expression("SET #value = :to")
             .expression_attribute_names("#value", "value")
             .expression_attribute_values(":to", AttributeValue::N(invoice.sequence.to_string()));
@@ -221,7 +220,7 @@ impl InvoiceStore for DynamoNotificationStore {
             return Ok(existing);
         }
         let _turn = self.issuing.lock().await;
-        let counter = counter_key(&invoice_counter(draft.year()));
+        let counter = counter_key(&draft.counter());
         for attempt in 0..ISSUE_ATTEMPTS {
             let current = parse_counter(self.get(counter.clone()).await?.as_ref())?;
             let invoice = draft.clone().numbered(current + 1);

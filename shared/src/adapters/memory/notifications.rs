@@ -7,7 +7,6 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use crate::domain::invoice::invoice_counter;
 use crate::domain::{Invoice, InvoiceDraft, Reference};
 use crate::ports::{
     EmailClaim, EmailKey, InvoiceStore, MailError, Mailer, MessageId, OutgoingEmail, SentEmails,
@@ -59,10 +58,7 @@ impl InvoiceStore for MemoryNotificationStore {
                 .ok_or_else(|| StoreError::Corrupt(format!("invoice {number} missing")));
         }
         // One lock covers counter, invoice and marker: the memory form of the transaction.
-        let counter = state
-            .counters
-            .entry(invoice_counter(draft.year()))
-            .or_insert(0);
+        let counter = state.counters.entry(draft.counter()).or_insert(0);
         *counter += 1;
         let invoice = draft.clone().numbered(*counter);
         state.invoice_for.insert(marker, invoice.number.clone());
