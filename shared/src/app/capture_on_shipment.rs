@@ -199,12 +199,12 @@ impl CaptureOnShipment {
         let mut renewed_now = false;
         // Past the connector's capture window a capture may be refused or downgraded, so it
         // is not attempted blindly.
-        let provider = self
+        let mut provider = self
             .providers
             .for_payment(payment)
             .map_err(ProviderError::from)?
             .clone();
-        let capabilities = provider.capabilities();
+        let capabilities = provider.capabilities().clone();
         if refusal.is_none()
             && payment
                 .authorised_at
@@ -228,7 +228,7 @@ impl CaptureOnShipment {
                 Renewal::ShopperMustPay => return Err(CaptureError::RequiresReauthorisation),
             }
         }
-        let provider_id = payment
+        let mut provider_id = payment
             .provider_payment()
             .map(str::to_owned)
             .ok_or(CaptureError::NothingToCapture)?;
@@ -243,9 +243,44 @@ impl CaptureOnShipment {
             && !capabilities.can_capture_twice(payment.psp.as_ref().and_then(|l| l.multicapture));
         let final_capture = requested.is_none() || last_parcel || single_capture;
         let key_for_psp = format!("capture-{reference}-{}", key.key);
-        let captured = provider
+        let mut captured = provider
             .capture(&provider_id, money, final_capture, &key_for_psp)
             .await;
+        let earlier;
+        let mut single_capture = single_capture;
+        if matches!(captured, Err(ProviderError::IdempotencyConflict)) {
+            // This shipment's key went to another payment of the order first (one replaced
+            // since). That payment's PSP replays the first answer: captured there, the
+            // shipment is recorded there; refused there, it is captured here under a key of
+            // this payment. Probes with other parameters move no money (the PSP refuses them).
+            match self
+                .earlier_attempt(&snapshot, &payment.id, money, &key_for_psp)
+                .await?
+            {
+                Some((found, replayed)) => {
+                    earlier = found;
+                    payment = &earlier;
+                    provider_id = replayed.id.clone();
+                    provider = self
+                        .providers
+                        .for_payment(payment)
+                        .map_err(ProviderError::from)?
+                        .clone();
+                    single_capture = false;
+                    captured = Ok(replayed);
+                }
+                None => {
+                    captured = provider
+                        .capture(
+                            &provider_id,
+                            money,
+                            final_capture,
+                            &format!("{key_for_psp}-{}", payment.id),
+                        )
+                        .await
+                }
+            }
+        }
         let mut fresh = match (captured, refusal) {
             (Ok(fresh), _) => fresh,
             // No answer: whether it was a replay is still unknown, try again later.
@@ -335,5 +370,45 @@ impl CaptureOnShipment {
         )
         .await?;
         Ok(response)
+    }
+}
+
+impl CaptureOnShipment {
+    /// The payment of this order on which `key` was first used, with the PSP's replayed
+    /// answer when that first attempt captured; None when it did not (or no other payment
+    /// knows the key).
+    async fn earlier_attempt(
+        &self,
+        snapshot: &crate::ports::OrderWithPayments,
+        target: &str,
+        amount: Option<Money>,
+        key: &str,
+    ) -> Result<Option<(crate::domain::Payment, crate::ports::ProviderPayment)>, CaptureError> {
+        for other in snapshot.payments.iter().rev().map(|p| &p.value) {
+            let Some(psp_id) = other.provider_payment().filter(|_| other.id != target) else {
+                continue;
+            };
+            let provider = self
+                .providers
+                .for_payment(other)
+                .map_err(ProviderError::from)?;
+            // The first attempt's `final_capture` depended on what was known of the payment
+            // then: both are tried, the PSP answers only the one it saw.
+            for final_capture in [true, false] {
+                if amount.is_none() && !final_capture {
+                    continue;
+                }
+                match provider.capture(psp_id, amount, final_capture, key).await {
+                    Ok(replayed) => return Ok(Some((other.clone(), replayed))),
+                    Err(ProviderError::IdempotencyConflict) => continue,
+                    Err(e @ (ProviderError::Unavailable(_) | ProviderError::RateLimited)) => {
+                        return Err(e.into())
+                    }
+                    // The first attempt's own refusal, replayed: nothing was captured there.
+                    Err(_) => return Ok(None),
+                }
+            }
+        }
+        Ok(None)
     }
 }

@@ -118,52 +118,38 @@ impl RefundPayment {
             .get_order_with_payments(reference)
             .await?
             .ok_or(RefundError::NotFound)?;
-        let payment = snapshot
+        // The newest payment with something captured takes the refund. A retry whose first
+        // attempt went to another payment (a newer one was captured since) finds it: the PSP
+        // says the key belongs to another payment (no money moves), and the next candidate
+        // that replays it is the one.
+        let candidates: Vec<&crate::domain::Payment> = snapshot
             .payments
             .iter()
             .rev()
             .map(|p| &p.value)
-            .find(|p| p.captured_amount > Decimal::ZERO)
-            .ok_or(RefundError::NothingToRefund)?;
-        let refundable = payment.captured_amount - payment.refunded_amount;
-        let amount = payment.parse_amount_field(amount)?;
-        let too_much = || -> RefundError {
-            if refundable <= Decimal::ZERO {
-                return RefundError::NothingToRefund;
+            .filter(|p| p.captured_amount > Decimal::ZERO)
+            .collect();
+        let newest = *candidates.first().ok_or(RefundError::NothingToRefund)?;
+        let amount = newest.parse_amount_field(amount)?;
+        let mut outcome = Err(refusal(newest, amount));
+        for payment in &candidates {
+            match self.refund_on(payment, amount, reference, key).await {
+                // Not this payment's key, or more than it ever captured: maybe an older one.
+                Err(e @ RefundError::Provider(ProviderError::IdempotencyConflict)) => {
+                    outcome = Err(e)
+                }
+                Err(_) if amount > payment.captured_amount => {}
+                other => {
+                    outcome = other.map(|done| (*payment, done));
+                    break;
+                }
             }
-            payment
-                .amount_out_of_bounds(refundable, "refundable")
-                .into()
-        };
-        if amount <= Decimal::ZERO || amount > payment.captured_amount {
-            return Err(too_much());
         }
-        // Above what is left here, the request can only be the retry of a refund that went
-        // through at the PSP (its answer lost, a webhook recorded it since): the PSP replays
-        // it under the same key, or refuses a new one, since it never refunds more than was
-        // captured.
-        let maybe_done = amount > refundable;
+        let (payment, (refund, provider)) = outcome?;
         let provider_id = payment
             .provider_payment()
             .map(str::to_owned)
             .ok_or(RefundError::NothingToRefund)?;
-        let money = Money::new(amount, payment.currency)
-            .map_err(|e| StoreError::Corrupt(format!("refund amount: {e}")))?;
-        let provider = self
-            .providers
-            .for_payment(payment)
-            .map_err(ProviderError::from)?;
-        let refund = match provider
-            .refund(
-                &provider_id,
-                money,
-                &psp_idempotency_key(reference, &key.key),
-            )
-            .await
-        {
-            Err(ProviderError::InvalidRequest(_)) if maybe_done => return Err(too_much()),
-            other => other?,
-        };
         tracing::info!(refund = %refund.id, payment = %payment.id, reason = reason.as_deref().unwrap_or(""), "refund requested");
         let fresh = provider.fetch_payment(&provider_id).await?;
         let state = match refund.state {
@@ -199,6 +185,66 @@ impl RefundPayment {
         )
         .await?;
         Ok(response)
+    }
+}
+
+/// Why `amount` cannot be refunded on `payment`: nothing left, or more than is left.
+fn refusal(payment: &crate::domain::Payment, amount: Decimal) -> RefundError {
+    let refundable = payment.captured_amount - payment.refunded_amount;
+    if refundable <= Decimal::ZERO && amount > Decimal::ZERO {
+        return RefundError::NothingToRefund;
+    }
+    payment
+        .amount_out_of_bounds(refundable, "refundable")
+        .into()
+}
+
+impl RefundPayment {
+    /// Asks the payment's PSP for the refund under the request's key.
+    async fn refund_on(
+        &self,
+        payment: &crate::domain::Payment,
+        amount: Decimal,
+        reference: &Reference,
+        key: &IdempotencyKey,
+    ) -> Result<
+        (
+            crate::ports::ProviderRefund,
+            std::sync::Arc<dyn crate::ports::PaymentProvider>,
+        ),
+        RefundError,
+    > {
+        let refundable = payment.captured_amount - payment.refunded_amount;
+        if amount <= Decimal::ZERO || amount > payment.captured_amount {
+            return Err(refusal(payment, amount));
+        }
+        // Above what is left here, the request can only be the retry of a refund that went
+        // through at the PSP (its answer lost, a webhook recorded it since): the PSP replays
+        // it under the same key, or refuses a new one, since it never refunds more than was
+        // captured.
+        let maybe_done = amount > refundable;
+        let provider_id = payment
+            .provider_payment()
+            .ok_or(RefundError::NothingToRefund)?;
+        let money = Money::new(amount, payment.currency)
+            .map_err(|e| StoreError::Corrupt(format!("refund amount: {e}")))?;
+        let provider = self
+            .providers
+            .for_payment(payment)
+            .map_err(ProviderError::from)?
+            .clone();
+        match provider
+            .refund(
+                provider_id,
+                money,
+                &psp_idempotency_key(reference, &key.key),
+            )
+            .await
+        {
+            Err(ProviderError::InvalidRequest(_)) if maybe_done => Err(refusal(payment, amount)),
+            Ok(refund) => Ok((refund, provider)),
+            Err(e) => Err(e.into()),
+        }
     }
 }
 

@@ -179,7 +179,7 @@ fn check_psp(
     for (i, parcel) in plan.parcels.iter().enumerate() {
         let key = format!("capture-{r}-parcel-{i}");
         let want = money(plan.parcel_cents(i));
-        let Some((intent, _, amount)) = captures.iter().find(|c| *c.1 == key) else {
+        let Some((intent, _, amount)) = captures.iter().find(|c| of_shipment(c.1, &key)) else {
             return Err(format!("{r}: parcel {i} never captured"));
         };
         if *amount != want {
@@ -213,7 +213,7 @@ fn check_psp(
             .and_then(Payment::provider_payment);
         let holds = captures
             .iter()
-            .any(|c| *c.1 == key && Some(c.0.as_str()) == intent);
+            .any(|c| of_shipment(c.1, &key) && Some(c.0.as_str()) == intent);
         if !holds || body["captured"] != money(plan.parcel_cents(i)).to_string().as_str() {
             return Err(format!("{r}: {shipment} answered {body}"));
         }
@@ -334,4 +334,13 @@ pub(super) async fn check(world: &World, plans: &[Plan]) -> Result<Stats, String
     checks_notify::check_emails(world).await?;
     stats.emails = world.mailer.sent().len();
     Ok(stats)
+}
+
+/// A capture under a shipment's key: `capture-<ref>-<shipment>`, or the same followed by
+/// `-<payment>` when the shipment's first key went to a payment replaced since.
+fn of_shipment(capture_key: &str, shipment_key: &str) -> bool {
+    capture_key == shipment_key
+        || capture_key
+            .strip_prefix(shipment_key)
+            .is_some_and(|rest| rest.starts_with("-pay_"))
 }
