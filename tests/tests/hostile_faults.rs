@@ -11,12 +11,17 @@ use encaisse::app::refund::{RefundCommand, RefundError, RefundPayment};
 use encaisse::domain::Reference;
 use encaisse::ports::{Store, StoreError, SystemClock};
 use integration::hostile::{harness, stripe_notification, Harness};
+use integration::journey::count;
 use integration::proxy::{Fault, Proxy};
 use integration::shop::{first_order_body, sign, WEBHOOK_SECRET};
 use serde_json::{json, Value};
 
 /// Pays ORD-10042 on the hosted page; with `deliver` false the test delivers the events.
 async fn paid(h: &Harness) -> (String, String) {
+    paid_with(h, "4242424242424242").await
+}
+
+async fn paid_with(h: &Harness, card: &str) -> (String, String) {
     let token = h.shop.token("ORD-10042", "83000").await;
     let (status, started) = h
         .shop
@@ -29,10 +34,7 @@ async fn paid(h: &Harness) -> (String, String) {
         .await;
     assert_eq!(status, 201, "{started}");
     let page = started["next_action"]["url"].as_str().unwrap();
-    h.shop
-        .pay(page, "4242424242424242")
-        .await
-        .expect("redirect");
+    h.shop.pay(page, card).await.expect("redirect");
     (
         token,
         started["payment"]["id"].as_str().unwrap().to_string(),
@@ -389,4 +391,136 @@ async fn a_capture_retried_after_its_webhook_landed_answers_like_the_first() {
         .await;
     let retried = capture.capture_message(message()).await;
     assert!(matches!(&retried, Ok(r) if r.status == 202), "{retried:?}");
+}
+
+/// A shipment whose PSP capture went through but whose commit failed (throttled), its webhook
+/// recorded first, then SQS redelivering it.
+async fn captured_then_webhook_then_retried(
+    h: &Harness,
+    message: ShipmentMessage,
+    webhook: &str,
+) -> (Value, Value) {
+    let (ddb, store) = throttled_store(h).await;
+    let capture = CaptureOnShipment::new(store, h.providers(), Arc::new(SystemClock));
+    ddb.inject(
+        "TransactWriteItems",
+        3,
+        Fault::ProvisionedThroughputExceeded,
+    );
+    assert!(capture.capture_message(message.clone()).await.is_err());
+    deliver_all(h, webhook).await;
+    let token = h.shop.token("ORD-10042", "83000").await;
+    let between = h.shop.get("/v1/orders/ORD-10042", &token).await;
+    let retried = capture
+        .capture_message(message)
+        .await
+        .expect("answered on retry");
+    assert_eq!(retried.status, 202);
+    (between, serde_json::from_str(&retried.body).unwrap())
+}
+
+/// Bug 2 of the simulation: the webhook of a last parcel's capture, landing before the
+/// capture's own commit, read the released rest as owed (the order awaiting a payment the
+/// shopper did not owe). The reason now travels with the capture to the PSP.
+#[tokio::test]
+async fn a_last_parcel_recorded_by_its_webhook_first_leaves_nothing_owed() {
+    let h = harness(false).await;
+    let (token, payment) = paid(&h).await;
+    deliver_all(&h, "payment_intent.amount_capturable_updated").await;
+    h.shop
+        .payment_reaches("ORD-10042", &payment, &token, "authorised")
+        .await;
+    let message = ShipmentMessage {
+        reference: "ORD-10042".into(),
+        shipment_id: "only".into(),
+        amount: Some("1482.00".into()),
+        last_parcel: true,
+    };
+    let (between, answer) =
+        captured_then_webhook_then_retried(&h, message, "payment_intent.succeeded").await;
+    assert_eq!(
+        (between["status"].as_str(), between["amount_due"].as_str()),
+        (Some("captured"), Some("0.00")),
+        "{between}"
+    );
+    assert_eq!(answer["captured"], "1482.00");
+    let intent = &h.events_of("payment_intent.succeeded")[0]["data"]["object"];
+    assert_eq!(intent["metadata"]["encaisse_release"], "last_parcel");
+    // Announced paid once; nobody asked to pay the rest.
+    let emails = h.settled_emails(3).await;
+    assert_eq!(count(&emails, "Paiement reçu"), 1, "{emails:?}");
+    assert_eq!(count(&emails, "Action requise"), 0, "{emails:?}");
+    assert_eq!(count(&emails, "Votre facture"), 1, "{emails:?}");
+}
+
+/// A card that cannot be captured twice: its part is captured as final and the rest taken
+/// over by a renewal. With the capture's webhook recorded first, the rest still counts as
+/// covered until the renewal is, never as owed.
+#[tokio::test]
+async fn a_single_capture_card_recorded_by_its_webhook_first_keeps_the_rest_covered() {
+    let h = harness(false).await;
+    let (token, payment) = paid_with(&h, "4000009900000004").await;
+    deliver_all(&h, "payment_intent.amount_capturable_updated").await;
+    h.shop
+        .payment_reaches("ORD-10042", &payment, &token, "authorised")
+        .await;
+    let message = ShipmentMessage {
+        reference: "ORD-10042".into(),
+        shipment_id: "first".into(),
+        amount: Some("1000.00".into()),
+        last_parcel: false,
+    };
+    let (between, answer) =
+        captured_then_webhook_then_retried(&h, message, "payment_intent.succeeded").await;
+    assert_eq!(
+        (between["status"].as_str(), between["amount_due"].as_str()),
+        (Some("partially_captured"), Some("0.00")),
+        "{between}"
+    );
+    assert_eq!(answer["captured"], "1000.00");
+    let order = h.shop.get("/v1/orders/ORD-10042", &token).await;
+    assert_eq!(order["status"], "partially_captured", "{order}");
+    assert_eq!(order["amount_due"], "0.00");
+    let payments = order["payments"].as_array().unwrap();
+    assert_eq!(payments.len(), 2, "renewed on the saved card: {order}");
+    assert_eq!(payments[1]["amount"], "1922.00");
+}
+
+/// Bug 4: "the rest" retried after its webhook recorded the capture answered the payment's
+/// total; it answers what it took.
+#[tokio::test]
+async fn the_rest_retried_after_its_webhook_answers_what_it_took() {
+    let h = harness(false).await;
+    let (token, payment) = paid(&h).await;
+    deliver_all(&h, "payment_intent.amount_capturable_updated").await;
+    h.shop
+        .payment_reaches("ORD-10042", &payment, &token, "authorised")
+        .await;
+    let capture =
+        CaptureOnShipment::new(h.shop.store.clone(), h.providers(), Arc::new(SystemClock));
+    let first = capture
+        .capture_message(ShipmentMessage {
+            reference: "ORD-10042".into(),
+            shipment_id: "first".into(),
+            amount: Some("1000.00".into()),
+            last_parcel: false,
+        })
+        .await
+        .unwrap();
+    assert_eq!(first.status, 202);
+    let rest = ShipmentMessage {
+        reference: "ORD-10042".into(),
+        shipment_id: "rest".into(),
+        amount: None,
+        last_parcel: false,
+    };
+    let (_, answer) =
+        captured_then_webhook_then_retried(&h, rest, "payment_intent.succeeded").await;
+    assert_eq!(
+        (
+            answer["captured"].as_str(),
+            answer["captured_total"].as_str()
+        ),
+        (Some("1922.00"), Some("2922.00"))
+    );
 }

@@ -6,21 +6,19 @@
 //! Reading a failure: `SIM_TRACE=1` (with `SIM_SEED`) logs every move and the stored payments
 //! after each shipment; `SIM_ALL_FAILURES=1` lists every failing seed.
 //!
-//! Known bugs, still open in shared/ (issue 9): the main run steers clear of their triggers so
-//! the rest is checked meanwhile (no shipment while another shipment or refund of the order is
-//! in flight or while a PSP cancellation is unrecorded, and no shipment fault after its capture
-//! went through); `SIM_KNOWN_BUGS=1` runs without steering. `the_known_bugs_still_reproduce`
-//! replays one seed per open bug without steering and fails once it is fixed, so the steering
-//! goes with it. Open: (2) a final partial capture recorded by its webhook before the capture's
-//! own commit leaves a window where the released rest reads as owed (the capture's commit now
-//! records the reason even then, but in the window the order can read as paid twice); (4,
-//! minor) a shipment without an amount retried after its capture was recorded answers the
-//! payment's total as `captured`. Fixed since the simulation found them: (1) a capture's PSP
-//! key named the shipment only, so a capture refused on one payment was refused forever on
-//! its replacement (the use case now asks the earlier payment, whose PSP replays the first
-//! answer, and captures under a key of the new payment); (3) a refund retried after a newer
-//! payment was captured went to that payment (it now finds the payment its key belongs to).
-//! Without steering, 22 of the first 1,000 seeds fail, all on (2) and (4).
+//! Bugs the simulation found, all fixed since, each with a seed that caught it replayed by
+//! `seeds_of_fixed_bugs_pass`: (1) a capture's PSP key named the shipment only,
+//! so a capture refused on one payment was refused forever on its replacement (the use case now
+//! asks the earlier payment, whose PSP replays the first answer, and captures under a key of the
+//! new payment); (2) a final partial capture recorded by its webhook before the capture's own
+//! commit read the released rest as owed (the shopper was asked to pay it again, or the order
+//! announced as paid twice): why the rest goes now travels with the capture to the PSP, which
+//! keeps it on its payment, so the webhook records it too, and a rest to be taken over by a
+//! payment not recorded yet still counts as covered; (3) a refund retried after a newer payment
+//! was captured went to that payment (it now finds the payment its key belongs to); (4) a
+//! shipment without an amount retried after its webhook recorded the capture answered the
+//! payment's total as `captured` (the payment now keeps what the answered shipments took).
+//! Nothing is steered around any more: 10,000 seeds pass.
 
 use std::time::Instant;
 
@@ -36,12 +34,11 @@ async fn reordered_dropped_duplicated_and_delayed_events_never_move_money_twice(
         Some(seed) => (seed, 1),
         None => (0, env_u64("SIM_SEEDS").unwrap_or(1_000)),
     };
-    let known_bugs = std::env::var("SIM_KNOWN_BUGS").is_ok_and(|v| v == "1");
     let started = Instant::now();
     let mut total = Stats::default();
     let mut failures = Vec::new();
     for seed in first..first + count {
-        match run_seed(seed, !known_bugs).await {
+        match run_seed(seed).await {
             Ok(stats) => total.add(&stats),
             Err(failure) => failures.push((seed, failure)),
         }
@@ -113,47 +110,12 @@ async fn reordered_dropped_duplicated_and_delayed_events_never_move_money_twice(
     );
 }
 
-/// (seed, bug, what its failure says), found by the extended simulation.
-const KNOWN_BUGS: &[(u64, &str, &str)] = &[
-    (
-        135,
-        "a final partial capture recorded by its webhook first leaves the rest owed",
-        "ends PartiallyCaptured",
-    ),
-    (
-        53,
-        "in the same window the order reads as paid twice",
-        "payment-received events",
-    ),
-    (
-        100,
-        "a rest shipment replayed after its webhook reports the payment's total",
-        "parcel-2 answered",
-    ),
-];
-
-/// One seed per known bug, without steering clear: each must still fail the way it did when
-/// found. When one stops failing, the bug is fixed: remove it here, its steering in
-/// `simulation/script.rs` and `world.rs`, and its line in the comment above.
+/// Seeds that failed on the bugs fixed since (see above): 0, 1, 4, 2041, 3930 on (1) and (3);
+/// 135, 53 on (2); 100, 2227 on (4).
 #[tokio::test(flavor = "current_thread")]
-async fn the_known_bugs_still_reproduce() {
-    for (seed, bug, symptom) in KNOWN_BUGS {
-        match run_seed(*seed, false).await {
-            Ok(_) => panic!("seed {seed} passes now: {bug} looks fixed; take it off KNOWN_BUGS"),
-            Err(failure) => assert!(
-                failure.contains(symptom),
-                "seed {seed} ({bug}) fails differently now: {failure}"
-            ),
-        }
-    }
-}
-
-/// Seeds that failed on bugs fixed since (1: a capture refused on a payment since replaced;
-/// 3: a refund retried after a newer payment was captured), run without steering.
-#[tokio::test(flavor = "current_thread")]
-async fn seeds_of_fixed_bugs_pass_without_steering() {
-    for seed in [0, 1, 4, 2041, 3930] {
-        if let Err(failure) = run_seed(seed, false).await {
+async fn seeds_of_fixed_bugs_pass() {
+    for seed in [0, 1, 4, 2041, 3930, 135, 53, 100, 2227] {
+        if let Err(failure) = run_seed(seed).await {
             panic!("seed {seed} fails again: {failure}");
         }
     }

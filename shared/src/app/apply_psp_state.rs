@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use super::reconcile::reconcile;
 use super::settle::{settle, PaymentChange};
-use crate::domain::{Payment, Reference, Release};
+use crate::domain::{Payment, Reference, ReleaseReason};
 use crate::ports::{OrderWithPayments, PaymentWrites, ProviderPayment, StoreError, Write};
 
 const ATTEMPTS: u32 = 3;
@@ -25,8 +25,10 @@ pub enum Applied {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Context {
     /// Why an uncaptured rest is given back, when this change closes the payment short (a
-    /// last-parcel capture).
-    pub release: Option<Release>,
+    /// last-parcel capture), should the PSP's object not say it.
+    pub release: Option<ReleaseReason>,
+    /// What a shipment's capture took, once its answer is given with this change.
+    pub shipped: Option<rust_decimal::Decimal>,
 }
 
 /// `extra` is built per attempt (Write is not Copy). A failed extra write's error is returned as
@@ -60,17 +62,12 @@ pub async fn apply_psp_state(
         // the reason for a rest released by this change is ours to record.
         let mut payment =
             reconcile(&stored.value, fresh, now).unwrap_or_else(|| stored.value.clone());
-        if let Some(release) = context.release {
-            let rest = payment.amount - payment.captured_amount;
-            if payment.released.is_none()
-                && !payment.status.is_live_authorisation()
-                && payment.status.was_authorised()
-                && rest > rust_decimal::Decimal::ZERO
-            {
-                payment.released = Some(Release {
-                    amount: rest,
-                    ..release
-                });
+        if let Some(shipped) = context.shipped {
+            payment.shipped_amount += shipped;
+            payment.updated_at = now;
+        }
+        if let Some(reason) = context.release {
+            if payment.note_release(reason) {
                 payment.updated_at = now;
             }
         }

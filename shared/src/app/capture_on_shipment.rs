@@ -13,10 +13,10 @@ use super::apply_psp_state::{apply_psp_state, Context};
 pub use super::capture_error::CaptureError;
 use super::idempotency::{completion, run_once, Refusal};
 use super::reauthorise::{renew_lapsed_authorisation, Renewal};
-use crate::domain::{FieldError, Money, Reference, Release, ReleaseReason};
+use crate::domain::{FieldError, Money, Reference, ReleaseReason};
 use crate::ports::{
-    Clock, IdempotencyKey, ProviderError, ProviderPaymentStatus, ProviderRegistry, Store,
-    StoreError, StoredResponse,
+    AfterCapture, Clock, IdempotencyKey, ProviderError, ProviderPaymentStatus, ProviderRegistry,
+    Store, StoreError, StoredResponse,
 };
 
 #[derive(Debug, Clone, Deserialize)]
@@ -241,10 +241,21 @@ impl CaptureOnShipment {
         let single_capture = requested.is_some()
             && !last_parcel
             && !capabilities.can_capture_twice(payment.psp.as_ref().and_then(|l| l.multicapture));
-        let final_capture = requested.is_none() || last_parcel || single_capture;
+        // Why the rest goes travels with the capture, so the webhook, if it records the
+        // capture first, records it too. A single-capture card's rest is taken over (renewed on
+        // the saved card, or paid again by a pay link): `Replaced` until that is decided below.
+        let after = if last_parcel {
+            AfterCapture::ReleaseRest(Some(ReleaseReason::LastParcel))
+        } else if single_capture {
+            AfterCapture::ReleaseRest(Some(ReleaseReason::Replaced))
+        } else if requested.is_none() {
+            AfterCapture::FINAL
+        } else {
+            AfterCapture::KeepRest
+        };
         let key_for_psp = format!("capture-{reference}-{}", key.key);
         let mut captured = provider
-            .capture(&provider_id, money, final_capture, &key_for_psp)
+            .capture(&provider_id, money, after, &key_for_psp)
             .await;
         let earlier;
         let mut single_capture = single_capture;
@@ -254,7 +265,7 @@ impl CaptureOnShipment {
             // shipment is recorded there; refused there, it is captured here under a key of
             // this payment. Probes with other parameters move no money (the PSP refuses them).
             match self
-                .earlier_attempt(&snapshot, &payment.id, money, &key_for_psp)
+                .earlier_attempt(&snapshot, &payment.id, money, last_parcel, &key_for_psp)
                 .await?
             {
                 Some((found, replayed)) => {
@@ -274,7 +285,7 @@ impl CaptureOnShipment {
                         .capture(
                             &provider_id,
                             money,
-                            final_capture,
+                            after,
                             &format!("{key_for_psp}-{}", payment.id),
                         )
                         .await
@@ -299,14 +310,16 @@ impl CaptureOnShipment {
                 .cancel(&provider_id, &format!("settle-{}", payment.id))
                 .await?;
         }
+        // "The rest" took what was captured beyond our record of the payment (a capture of
+        // another shipment already recorded, answered or not, is not this one's) and beyond
+        // what the shipments answered so far: after its own webhook, our record holds it.
         let this_capture = requested.unwrap_or_else(|| {
-            let taken = fresh.amount_received.amount() - payment.captured_amount;
-            // A replay after our record already holds it: report the total.
-            if taken > Decimal::ZERO {
-                taken
-            } else {
-                fresh.amount_received.amount()
-            }
+            let total = fresh.amount_received.amount();
+            let recorded = Some(payment.captured_amount).filter(|c| *c < total);
+            total
+                - recorded
+                    .unwrap_or(Decimal::ZERO)
+                    .max(payment.shipped_amount)
         });
         let response = StoredResponse {
             status: 202,
@@ -353,10 +366,8 @@ impl CaptureOnShipment {
         // After a renewal the read is stale (new payment): let the step read again.
         let known = (!renewed_now).then(|| snapshot.clone());
         let context = Context {
-            release: last_parcel.then_some(Release {
-                amount: Decimal::ZERO,
-                reason: ReleaseReason::LastParcel,
-            }),
+            release: after.release_reason(),
+            shipped: Some(this_capture),
         };
         apply_psp_state(
             self.store.as_ref(),
@@ -382,8 +393,19 @@ impl CaptureOnShipment {
         snapshot: &crate::ports::OrderWithPayments,
         target: &str,
         amount: Option<Money>,
+        last_parcel: bool,
         key: &str,
     ) -> Result<Option<(crate::domain::Payment, crate::ports::ProviderPayment)>, CaptureError> {
+        // The first attempt's `after` depended on what was known of that payment then (could
+        // it capture twice?): each possibility is tried, the PSP answers only the one it saw.
+        let candidates: &[AfterCapture] = match (amount, last_parcel) {
+            (_, true) => &[AfterCapture::ReleaseRest(Some(ReleaseReason::LastParcel))],
+            (None, false) => &[AfterCapture::FINAL],
+            (Some(_), false) => &[
+                AfterCapture::ReleaseRest(Some(ReleaseReason::Replaced)),
+                AfterCapture::KeepRest,
+            ],
+        };
         for other in snapshot.payments.iter().rev().map(|p| &p.value) {
             let Some(psp_id) = other.provider_payment().filter(|_| other.id != target) else {
                 continue;
@@ -392,13 +414,8 @@ impl CaptureOnShipment {
                 .providers
                 .for_payment(other)
                 .map_err(ProviderError::from)?;
-            // The first attempt's `final_capture` depended on what was known of the payment
-            // then: both are tried, the PSP answers only the one it saw.
-            for final_capture in [true, false] {
-                if amount.is_none() && !final_capture {
-                    continue;
-                }
-                match provider.capture(psp_id, amount, final_capture, key).await {
+            for after in candidates {
+                match provider.capture(psp_id, amount, *after, key).await {
                     Ok(replayed) => return Ok(Some((other.clone(), replayed))),
                     Err(ProviderError::IdempotencyConflict) => continue,
                     Err(e @ (ProviderError::Unavailable(_) | ProviderError::RateLimited)) => {

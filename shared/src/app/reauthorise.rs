@@ -7,7 +7,6 @@
 //! commit replays the same charge and the same release instead of making new ones.
 
 use rust_decimal::Decimal;
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::capture_error::CaptureError;
@@ -26,12 +25,6 @@ pub enum Renewal {
     Renewed(Box<Payment>),
     /// Released; the shopper was asked to pay again.
     ShopperMustPay,
-}
-
-/// Our id of the payment replacing `lapsed`: derived, so a retry names the same one.
-fn renewal_id(lapsed: &Payment) -> String {
-    let digest = Sha256::digest(format!("renewal-of-{}", lapsed.id).as_bytes());
-    format!("pay_{}", &hex::encode(digest)[..32])
 }
 
 pub async fn renew_lapsed_authorisation(
@@ -66,7 +59,7 @@ pub async fn renew_lapsed_authorisation(
         Some((customer, payment_method)) => {
             let charge = SavedCardCharge {
                 order_reference: payment.order_reference.clone(),
-                payment_id: renewal_id(payment),
+                payment_id: payment.replacement_id(),
                 amount: remaining_money,
                 customer,
                 payment_method,
@@ -115,7 +108,7 @@ pub async fn renew_lapsed_authorisation(
     let renewal = match renewed {
         Some(fresh) => {
             let replacement = Payment {
-                id: renewal_id(payment),
+                id: payment.replacement_id(),
                 method: PaymentMethod::SavedCard {
                     payment_method: fresh.payment_method.clone().unwrap_or_default(),
                 },
@@ -129,6 +122,7 @@ pub async fn renew_lapsed_authorisation(
                 }),
                 captured_amount: Decimal::ZERO,
                 refunded_amount: Decimal::ZERO,
+                shipped_amount: Decimal::ZERO,
                 released: None,
                 failure_code: None,
                 created_at: now,

@@ -101,6 +101,10 @@ pub fn reconcile(payment: &Payment, psp: &ProviderPayment, now: OffsetDateTime) 
     if let Some(link) = updated.psp.as_mut() {
         link.multicapture = psp.multicapture.or(link.multicapture);
     }
+    // Closed short by a final capture: the reason we gave the PSP with it.
+    if let Some(reason) = psp.release_reason {
+        updated.note_release(reason);
+    }
     if updated == *payment || is_stale(payment, &updated) {
         return None;
     }

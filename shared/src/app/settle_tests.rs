@@ -55,6 +55,7 @@ fn history(index: usize, amount: i64, steps: &[PspStep]) -> Vec<ProviderPayment>
         payment_id: Some(format!("pay_{index}")),
         created_at: now(),
         multicapture: Some(true),
+        release_reason: None,
     };
     let mut out = Vec::new();
     let cents = |m: &Money| {

@@ -109,6 +109,12 @@ pub fn order_position(
         amounts.refunded += p.refunded_amount;
         amounts.settled += p.covers();
         capturable += p.capturable();
+        if let Some(rest) = awaiting_replacement(p, payments) {
+            // Taken over by a payment not recorded yet (a single-capture card's capture seen
+            // first through its webhook): still covered, still to be captured.
+            amounts.settled += rest;
+            capturable += rest;
+        }
         unfinished |= p.status.is_unfinished();
         processing |= p.status == PaymentStatus::Processing;
         lapsed |= p
@@ -142,6 +148,16 @@ pub fn order_position(
         amounts,
         due,
     }
+}
+
+/// The rest of `payment` released to be replaced, while its replacement is not among
+/// `payments`.
+fn awaiting_replacement(payment: &Payment, payments: &[Payment]) -> Option<Decimal> {
+    let release = payment
+        .released
+        .filter(|r| r.reason == ReleaseReason::Replaced)?;
+    let replacement = payment.replacement_id();
+    (!payments.iter().any(|p| p.id == replacement)).then_some(release.amount)
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ fn payment(id: usize, status: PaymentStatus, amount: i64, captured: i64, refunde
         psp: None,
         captured_amount: Decimal::new(captured, 2),
         refunded_amount: Decimal::new(refunded, 2),
+        shipped_amount: Decimal::ZERO,
         released: None,
         failure_code: None,
         billing: None,
@@ -44,6 +45,66 @@ fn a_refund_between_two_partial_captures_leaves_the_rest_capturable() {
     let p = order_position(gross, None, &[done]);
     assert_eq!(p.status, OrderStatus::PartiallyRefunded);
     assert!(p.status.is_fully_captured());
+}
+
+#[test]
+fn a_rest_to_be_replaced_stays_covered_until_its_replacement_is_recorded() {
+    let gross = eur(10_000);
+    // A single-capture card's part, its webhook recorded before the capture's own commit.
+    let mut part = payment(1, PaymentStatus::Captured, 10_000, 3_000, 0);
+    part.released = Some(Release {
+        amount: eur(7_000),
+        reason: ReleaseReason::Replaced,
+    });
+    let p = order_position(gross, None, std::slice::from_ref(&part));
+    assert_eq!(
+        (p.status, p.due),
+        (OrderStatus::PartiallyCaptured, Decimal::ZERO),
+        "neither owed nor captured in full"
+    );
+    assert_eq!(p.amounts.settled, gross);
+    // The renewal recorded: counted once, by the replacement.
+    let mut renewal = payment(2, PaymentStatus::Authorised, 7_000, 0, 0);
+    renewal.id = part.replacement_id();
+    let p = order_position(gross, None, &[part.clone(), renewal.clone()]);
+    assert_eq!(
+        (p.status, p.due, p.amounts.settled),
+        (OrderStatus::PartiallyCaptured, Decimal::ZERO, gross)
+    );
+    // Any other payment is not the replacement.
+    let other = payment(3, PaymentStatus::Authorised, 7_000, 0, 0);
+    let p = order_position(gross, None, &[part, other]);
+    assert_eq!(p.amounts.settled, eur(17_000));
+}
+
+#[test]
+fn a_release_reason_is_recorded_once_and_only_on_a_payment_closed_short() {
+    let mut live = payment(1, PaymentStatus::PartiallyCaptured, 10_000, 3_000, 0);
+    assert!(
+        !live.note_release(ReleaseReason::LastParcel),
+        "still capturable"
+    );
+    let mut full = payment(1, PaymentStatus::Captured, 10_000, 10_000, 0);
+    assert!(
+        !full.note_release(ReleaseReason::LastParcel),
+        "nothing released"
+    );
+    let mut short = payment(1, PaymentStatus::Captured, 10_000, 3_000, 0);
+    assert!(short.note_release(ReleaseReason::LastParcel));
+    assert_eq!(
+        short.released,
+        Some(Release {
+            amount: eur(7_000),
+            reason: ReleaseReason::LastParcel
+        })
+    );
+    assert!(
+        !short.note_release(ReleaseReason::Lapsed),
+        "the first reason stands"
+    );
+    live.status = PaymentStatus::Created;
+    assert!(!live.note_release(ReleaseReason::Lapsed));
+    assert_eq!(full.released, None);
 }
 
 #[test]

@@ -187,6 +187,22 @@ pub enum ReleaseReason {
     Replaced,
 }
 
+impl ReleaseReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReleaseReason::LastParcel => "last_parcel",
+            ReleaseReason::Lapsed => "lapsed",
+            ReleaseReason::Replaced => "replaced",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::LastParcel, Self::Lapsed, Self::Replaced]
+            .into_iter()
+            .find(|r| r.as_str() == text)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Release {
     pub amount: Decimal,
@@ -238,6 +254,10 @@ pub struct Payment {
     /// None for a payment no PSP takes part in (voucher, credit, on-account, offline).
     pub psp: Option<PspLink>,
     pub captured_amount: Decimal,
+    /// What the shipments answered so far took of `captured_amount`: a shipment "the rest"
+    /// retried after its webhook recorded the capture answers the difference.
+    #[serde(default)]
+    pub shipped_amount: Decimal,
     pub refunded_amount: Decimal,
     /// The uncaptured rest given back, and why (decides whether the order still owes it).
     #[serde(default)]
@@ -263,6 +283,15 @@ pub struct Payment {
 impl Payment {
     pub fn new_id() -> String {
         format!("pay_{}", uuid::Uuid::new_v4().simple())
+    }
+
+    /// The id of the payment that takes over this one's rest (`ReleaseReason::Replaced`):
+    /// derived, so a retried renewal names the same payment and the order can tell whether the
+    /// replacement is recorded yet.
+    pub fn replacement_id(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(format!("renewal-of-{}", self.id).as_bytes());
+        format!("pay_{}", &hex::encode(digest)[..32])
     }
 
     /// The connector that serves this payment, if a PSP takes part.
@@ -308,6 +337,23 @@ impl Payment {
             }
             Created | RequiresAction | Failed | Expired => Decimal::ZERO,
         }
+    }
+
+    /// Records why the uncaptured rest was given back, once the payment is closed short after
+    /// an authorisation; the first reason recorded stands. True when it changed the payment.
+    pub fn note_release(&mut self, reason: ReleaseReason) -> bool {
+        let rest = self.amount - self.captured_amount;
+        let closed_short = !self.status.is_live_authorisation()
+            && self.status.was_authorised()
+            && rest > Decimal::ZERO;
+        if self.released.is_some() || !closed_short {
+            return false;
+        }
+        self.released = Some(Release {
+            amount: rest,
+            reason,
+        });
+        true
     }
 
     /// Why the last attempt failed, for the shopper page.

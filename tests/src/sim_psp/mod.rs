@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use encaisse::domain::{Currency, Money};
+use encaisse::domain::{Currency, Money, ReleaseReason};
 use encaisse::ports::{
     HostedPaymentState, HostedPaymentStatus, PaymentFailure, ProviderError, ProviderPayment,
     ProviderPaymentStatus, ProviderRefund,
@@ -70,6 +70,8 @@ struct Intent {
     was_authorised: bool,
     /// Cancelled by the PSP itself (an authorisation left uncaptured too long).
     cancelled_by_psp: bool,
+    /// What a capture said of the released rest (Stripe keeps it in the metadata).
+    release_reason: Option<ReleaseReason>,
 }
 
 impl Intent {
@@ -89,6 +91,7 @@ impl Intent {
             multicapture: true,
             was_authorised: false,
             cancelled_by_psp: false,
+            release_reason: None,
         }
     }
 
@@ -213,6 +216,7 @@ impl State {
             created_at: OffsetDateTime::UNIX_EPOCH,
             // Stripe says so on the charge, once there is one.
             multicapture: i.payment_method.as_ref().map(|_| i.multicapture),
+            release_reason: i.release_reason,
         })
     }
 

@@ -4,11 +4,11 @@
 use async_trait::async_trait;
 use encaisse::domain::Money;
 use encaisse::ports::{
-    Capabilities, Charges, Customers, HostedPages, HostedPayment, HostedPaymentRequest,
-    HostedPaymentState, HostedPaymentStatus, Multicapture, NotificationRequest, Notifications,
-    PaymentProvider, ProviderError, ProviderPayment, ProviderPaymentStatus, ProviderRefund,
-    RefundState, Refunds, SavedCard, SavedCardCharge, SavedPaymentMethods, ThreeDsOptions,
-    WebhookError, WebhookEvent,
+    AfterCapture, Capabilities, Charges, Customers, HostedPages, HostedPayment,
+    HostedPaymentRequest, HostedPaymentState, HostedPaymentStatus, Multicapture,
+    NotificationRequest, Notifications, PaymentProvider, ProviderError, ProviderPayment,
+    ProviderPaymentStatus, ProviderRefund, RefundState, Refunds, SavedCard, SavedCardCharge,
+    SavedPaymentMethods, ThreeDsOptions, WebhookError, WebhookEvent,
 };
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
@@ -162,7 +162,7 @@ impl Charges for SimPsp {
         &self,
         id: &str,
         amount: Option<Money>,
-        final_capture: bool,
+        after: AfterCapture,
         idempotency_key: &str,
     ) -> Result<ProviderPayment, ProviderError> {
         tokio::task::yield_now().await;
@@ -173,9 +173,10 @@ impl Charges for SimPsp {
         }
         let requested = amount.map(|a| a.amount().to_string());
         let fingerprint = format!(
-            "capture|{id}|{}|{final_capture}",
+            "capture|{id}|{}|{after:?}",
             requested.as_deref().unwrap_or("all")
         );
+        let final_capture = after.is_final();
         if let Some(answer) = st.replay(idempotency_key, &fingerprint) {
             answer?;
             return st.view(id);
@@ -198,6 +199,7 @@ impl Charges for SimPsp {
             } else {
                 intent.received += wanted;
                 intent.capturable -= wanted;
+                intent.release_reason = after.release_reason().or(intent.release_reason);
                 // Without multicapture on the card the first capture is final whatever was
                 // asked (the PSP contract); the simulation checks we never ask otherwise.
                 if final_capture || intent.capturable == Decimal::ZERO || !intent.multicapture {

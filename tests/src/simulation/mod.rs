@@ -147,8 +147,6 @@ struct World {
     stats: Stats,
     /// `SIM_TRACE=1`: every move and its outcome on stderr (to read a replayed seed).
     trace: bool,
-    /// Steer clear of the known bugs' triggers (see hostile_simulation.rs).
-    avoid_known: bool,
 }
 
 fn cents(c: i64) -> String {
@@ -156,7 +154,7 @@ fn cents(c: i64) -> String {
 }
 
 impl World {
-    async fn new(seed: u64, avoid_known: bool) -> Self {
+    async fn new(seed: u64) -> Self {
         let store = Arc::new(MemoryStore::new());
         let psp = Arc::new(SimPsp::new());
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -198,7 +196,6 @@ impl World {
             refunded: HashMap::new(),
             stats: Stats::default(),
             trace: std::env::var("SIM_TRACE").is_ok_and(|v| v == "1"),
-            avoid_known,
         }
     }
 
@@ -210,9 +207,8 @@ impl World {
 }
 
 /// One seed, start to finish; Err names the first broken invariant.
-/// `avoid_known`: steer clear of the triggers of the known bugs (see hostile_simulation.rs).
-pub async fn run_seed(seed: u64, avoid_known: bool) -> Result<Stats, String> {
-    let mut world = World::new(seed, avoid_known).await;
+pub async fn run_seed(seed: u64) -> Result<Stats, String> {
+    let mut world = World::new(seed).await;
     let n = world.rng.between(2, 4) as usize;
     world.stats.orders = n;
     let mut plans = Vec::new();

@@ -45,18 +45,6 @@ impl World {
             })
     }
 
-    /// `SIM_AVOID_KNOWN`: a shipment or refund in flight, or a PSP cancellation not recorded.
-    fn unsettled(&self, reference: &str, snapshot: &OrderWithPayments) -> bool {
-        self.in_flight(reference)
-            || self.psp.intents_of(reference).iter().any(|i| {
-                i.cancelled_by_psp
-                    && snapshot.payments.iter().any(|p| {
-                        p.value.provider_payment() == Some(i.payment.id.as_str())
-                            && p.value.status.is_live_authorisation()
-                    })
-            })
-    }
-
     /// The shopper has something to do: pay again through the pay link.
     pub(super) async fn must_pay_again(&self, plan: &Plan) -> Result<bool, String> {
         if !plan.steps[..plan.at].contains(&Step::Pay) {
@@ -92,9 +80,6 @@ impl World {
                 self.pay(plan, card)?;
             }
             Step::PspCancel => {
-                if self.avoid_known && self.in_flight(&plan.reference) {
-                    return Ok(false);
-                }
                 let snapshot = self.snapshot(&plan.reference).await?;
                 if !matches!(
                     snapshot.order.value.status,
@@ -136,10 +121,7 @@ impl World {
                     return Ok(false);
                 }
                 let parcel = plan.parcels[i];
-                if self.avoid_known && self.unsettled(&plan.reference, &snapshot) {
-                    return Ok(false);
-                }
-                if parcel.kind != ParcelKind::Part || self.avoid_known {
+                if parcel.kind != ParcelKind::Part {
                     // "The rest" and "the last" are sent once the other parcels show as
                     // captured: sent earlier they would take or close their share, which is
                     // the warehouse's mistake, not ours.

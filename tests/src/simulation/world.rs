@@ -96,14 +96,7 @@ impl World {
                 amount,
                 last,
             } => {
-                if self.avoid_known {
-                    // Nothing fails once the capture went through (bug 2's trigger).
-                    if self.rng.chance(10) {
-                        self.psp.fail_next();
-                    }
-                } else {
-                    self.maybe_fault(10);
-                }
+                self.maybe_fault(10);
                 let message = ShipmentMessage {
                     reference: reference.clone(),
                     shipment_id: shipment.clone(),

@@ -8,10 +8,11 @@ use super::transformers as wire;
 use super::{webhook, StripeConnector, CAPABILITIES};
 use crate::domain::Money;
 use crate::ports::{
-    Capabilities, Charges, Customers, HostedPages, HostedPayment, HostedPaymentRequest,
-    HostedPaymentState, HostedPaymentStatus, NotificationRequest, Notifications, PaymentProvider,
-    ProviderError, ProviderPayment, ProviderPaymentStatus, ProviderRefund, Refunds, SavedCard,
-    SavedCardCharge, SavedPaymentMethods, WebhookError, WebhookEvent,
+    AfterCapture, Capabilities, Charges, Customers, HostedPages, HostedPayment,
+    HostedPaymentRequest, HostedPaymentState, HostedPaymentStatus, NotificationRequest,
+    Notifications, PaymentProvider, ProviderError, ProviderPayment, ProviderPaymentStatus,
+    ProviderRefund, Refunds, SavedCard, SavedCardCharge, SavedPaymentMethods, WebhookError,
+    WebhookEvent,
 };
 
 impl PaymentProvider for StripeConnector {
@@ -149,7 +150,7 @@ impl Charges for StripeConnector {
         &self,
         id: &str,
         amount: Option<Money>,
-        final_capture: bool,
+        after: AfterCapture,
         idempotency_key: &str,
     ) -> Result<ProviderPayment, ProviderError> {
         let path = format!("/v1/payment_intents/{}/capture", check_id(id)?);
@@ -157,7 +158,7 @@ impl Charges for StripeConnector {
             .post(
                 "capture",
                 path,
-                wire::capture_form(amount.as_ref(), final_capture)?,
+                wire::capture_form(amount.as_ref(), after)?,
                 idempotency_key,
             )
             .await?;

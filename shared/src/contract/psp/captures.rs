@@ -2,7 +2,8 @@
 //! authorisation left uncaptured.
 
 use super::{amounts, money, Subject, TestCard, Verdict};
-use crate::ports::{Multicapture, ProviderError, ProviderPaymentStatus};
+use crate::domain::ReleaseReason;
+use crate::ports::{AfterCapture, Multicapture, ProviderError, ProviderPaymentStatus};
 
 fn refused<T: std::fmt::Debug>(result: Result<T, ProviderError>, what: &str) {
     assert!(
@@ -32,7 +33,7 @@ pub async fn partial_capture_keeps_the_rest_with_multicapture(psp: Subject) -> V
         .capture(
             &payment.id,
             Some(money("30.00")),
-            false,
+            AfterCapture::KeepRest,
             &psp.unique("capture"),
         )
         .await
@@ -44,13 +45,41 @@ pub async fn partial_capture_keeps_the_rest_with_multicapture(psp: Subject) -> V
 
     let rest = psp
         .provider
-        .capture(&payment.id, None, true, &psp.unique("capture"))
+        .capture(
+            &payment.id,
+            None,
+            AfterCapture::FINAL,
+            &psp.unique("capture"),
+        )
         .await
         .unwrap();
     assert_eq!(rest.status, ProviderPaymentStatus::Succeeded);
     assert_eq!(rest.amount_received, money("100.00"));
     assert_eq!(rest.amount_capturable, money("0"));
     assert_eq!(amounts(&psp.fetch(&payment.id).await), amounts(&rest));
+    Ok(())
+}
+
+/// Why a final capture released the rest goes with it and stays on the PSP's payment: the
+/// capture's answer and every later read (a notification's fetch) carry it.
+pub async fn release_reason_travels_with_the_final_capture(psp: Subject) -> Verdict {
+    let payment = psp.authorised("100.00", TestCard::Success).await;
+    assert_eq!(payment.release_reason, None);
+    let captured = psp
+        .provider
+        .capture(
+            &payment.id,
+            Some(money("40.00")),
+            AfterCapture::ReleaseRest(Some(ReleaseReason::LastParcel)),
+            &psp.unique("capture"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(captured.status, ProviderPaymentStatus::Succeeded);
+    assert_eq!(captured.amount_received, money("40.00"));
+    assert_eq!(captured.release_reason, Some(ReleaseReason::LastParcel));
+    let read = psp.fetch(&payment.id).await;
+    assert_eq!(read.release_reason, Some(ReleaseReason::LastParcel));
     Ok(())
 }
 
@@ -73,7 +102,7 @@ pub async fn partial_capture_without_multicapture_is_final(psp: Subject) -> Verd
         .capture(
             &payment.id,
             Some(money("30.00")),
-            false,
+            AfterCapture::KeepRest,
             &psp.unique("capture"),
         )
         .await
@@ -83,7 +112,12 @@ pub async fn partial_capture_without_multicapture_is_final(psp: Subject) -> Verd
     assert_eq!(captured.amount_capturable, money("0"), "the rest released");
     refused(
         psp.provider
-            .capture(&payment.id, Some(money("10.00")), true, &psp.unique("c"))
+            .capture(
+                &payment.id,
+                Some(money("10.00")),
+                AfterCapture::FINAL,
+                &psp.unique("c"),
+            )
             .await,
         "a second capture without multicapture",
     );
@@ -96,13 +130,23 @@ pub async fn capture_over_the_capturable_amount_is_refused(psp: Subject) -> Verd
     let payment = psp.authorised("50.00", TestCard::Success).await;
     refused(
         psp.provider
-            .capture(&payment.id, Some(money("50.01")), true, &psp.unique("c"))
+            .capture(
+                &payment.id,
+                Some(money("50.01")),
+                AfterCapture::FINAL,
+                &psp.unique("c"),
+            )
             .await,
         "a capture above the authorisation",
     );
     refused(
         psp.provider
-            .capture(&payment.id, Some(money("0")), true, &psp.unique("c"))
+            .capture(
+                &payment.id,
+                Some(money("0")),
+                AfterCapture::FINAL,
+                &psp.unique("c"),
+            )
             .await,
         "a capture of nothing",
     );
@@ -119,13 +163,13 @@ pub async fn capture_replays_its_key(psp: Subject) -> Verdict {
     let key = psp.unique("capture");
     let first = psp
         .provider
-        .capture(&payment.id, Some(money("90.00")), true, &key)
+        .capture(&payment.id, Some(money("90.00")), AfterCapture::FINAL, &key)
         .await
         .unwrap();
     assert_eq!(first.status, ProviderPaymentStatus::Succeeded);
     let replay = psp
         .provider
-        .capture(&payment.id, Some(money("90.00")), true, &key)
+        .capture(&payment.id, Some(money("90.00")), AfterCapture::FINAL, &key)
         .await
         .expect("the same capture retried is answered, not refused");
     assert_eq!(replay.id, first.id);
@@ -138,7 +182,7 @@ pub async fn capture_replays_its_key(psp: Subject) -> Verdict {
     );
     assert_eq!(
         psp.provider
-            .capture(&payment.id, Some(money("45.00")), true, &key)
+            .capture(&payment.id, Some(money("45.00")), AfterCapture::FINAL, &key)
             .await,
         Err(ProviderError::IdempotencyConflict)
     );
@@ -165,18 +209,23 @@ pub async fn capture_retried_after_later_captures_is_replayed(psp: Subject) -> V
     let key = psp.unique("capture");
     let part = Some(money("30.00"));
     psp.provider
-        .capture(&payment.id, part, false, &key)
+        .capture(&payment.id, part, AfterCapture::KeepRest, &key)
         .await
         .unwrap();
     let rest = psp
         .provider
-        .capture(&payment.id, None, true, &psp.unique("capture"))
+        .capture(
+            &payment.id,
+            None,
+            AfterCapture::FINAL,
+            &psp.unique("capture"),
+        )
         .await
         .unwrap();
     assert_eq!(rest.amount_received, money("100.00"));
     let replay = psp
         .provider
-        .capture(&payment.id, part, false, &key)
+        .capture(&payment.id, part, AfterCapture::KeepRest, &key)
         .await
         .expect("a recorded capture retried is answered, not refused");
     assert_eq!(replay.id, payment.id);
@@ -210,7 +259,7 @@ pub async fn cancel_releases_the_authorisation(psp: Subject) -> Verdict {
     }
     refused(
         psp.provider
-            .capture(&payment.id, None, true, &psp.unique("c"))
+            .capture(&payment.id, None, AfterCapture::FINAL, &psp.unique("c"))
             .await,
         "a capture after cancel",
     );
@@ -267,7 +316,7 @@ pub async fn uncaptured_authorisation_lapses_at_the_psp(psp: Subject) -> Verdict
     assert_eq!(lapsed.amount_received, money("0"));
     refused(
         psp.provider
-            .capture(&payment.id, None, true, &psp.unique("c"))
+            .capture(&payment.id, None, AfterCapture::FINAL, &psp.unique("c"))
             .await,
         "a capture of a lapsed authorisation",
     );

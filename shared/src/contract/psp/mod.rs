@@ -19,8 +19,8 @@ use time::{Duration, OffsetDateTime};
 
 use crate::domain::{Currency, Money, Reference};
 use crate::ports::{
-    Capabilities, HostedPayment, HostedPaymentRequest, HostedPaymentState, NotificationRequest,
-    PaymentProvider, ProviderPayment, ProviderPaymentStatus,
+    AfterCapture, Capabilities, HostedPayment, HostedPaymentRequest, HostedPaymentState,
+    NotificationRequest, PaymentProvider, ProviderPayment, ProviderPaymentStatus,
 };
 
 mod captures;
@@ -244,7 +244,12 @@ impl Subject {
         let payment = self.authorised(amount, TestCard::Success).await;
         let captured = self
             .provider
-            .capture(&payment.id, None, true, &self.unique("capture"))
+            .capture(
+                &payment.id,
+                None,
+                AfterCapture::FINAL,
+                &self.unique("capture"),
+            )
             .await
             .expect("captured");
         assert_eq!(captured.status, ProviderPaymentStatus::Succeeded);
@@ -332,6 +337,7 @@ macro_rules! psp_contract_tests {
             three_ds_card_authorises_after_the_challenge,
             partial_capture_keeps_the_rest_with_multicapture,
             partial_capture_without_multicapture_is_final,
+            release_reason_travels_with_the_final_capture,
             capture_over_the_capturable_amount_is_refused,
             capture_replays_its_key,
             capture_retried_after_later_captures_is_replayed,

@@ -4,7 +4,7 @@
 use time::{Duration, OffsetDateTime};
 
 use super::{money, About, IdKind, Subject, TestCard, Verdict};
-use crate::ports::{ProviderError, WebhookEvent};
+use crate::ports::{AfterCapture, ProviderError, WebhookEvent};
 
 /// The declared capabilities agree with each other and do not change.
 pub async fn capabilities_are_consistent(psp: Subject) -> Verdict {
@@ -89,7 +89,7 @@ pub async fn notifications_name_what_they_are_about(psp: Subject) -> Verdict {
     assert_ne!(on_payment.id, on_page.id, "two events, two ids");
 
     psp.provider
-        .capture(&payment, None, true, &psp.unique("capture"))
+        .capture(&payment, None, AfterCapture::FINAL, &psp.unique("capture"))
         .await
         .unwrap();
     let refund = psp
@@ -145,7 +145,8 @@ pub async fn unknown_ids_are_not_found(psp: Subject) -> Verdict {
     not_found("fetch_payment", p.fetch_payment(&payment).await);
     not_found(
         "capture",
-        p.capture(&payment, None, true, &psp.unique("c")).await,
+        p.capture(&payment, None, AfterCapture::FINAL, &psp.unique("c"))
+            .await,
     );
     not_found("cancel", p.cancel(&payment, &psp.unique("c")).await);
     not_found(

@@ -1,7 +1,7 @@
 //! Refunds: partial then full, bounded by what was captured, replayed by key, fetched by id.
 
 use super::{money, Subject, TestCard, Verdict};
-use crate::ports::{ProviderError, ProviderRefund, RefundState};
+use crate::ports::{AfterCapture, ProviderError, ProviderRefund, RefundState};
 
 fn settled(refund: &ProviderRefund) -> bool {
     refund.state == RefundState::Succeeded
@@ -22,7 +22,12 @@ pub async fn refunds_partial_then_full(psp: Subject) -> Verdict {
     );
     let payment = psp
         .provider
-        .capture(&authorised.id, None, true, &psp.unique("capture"))
+        .capture(
+            &authorised.id,
+            None,
+            AfterCapture::FINAL,
+            &psp.unique("capture"),
+        )
         .await
         .unwrap();
     assert_eq!(payment.amount_received, money("120.00"));

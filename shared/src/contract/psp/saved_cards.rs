@@ -3,7 +3,9 @@
 
 use super::{money, IdKind, NotApplicable, Subject, TestCard, Verdict};
 use crate::domain::Reference;
-use crate::ports::{ProviderError, ProviderPaymentStatus, SavedCard, SavedCardCharge};
+use crate::ports::{
+    AfterCapture, ProviderError, ProviderPaymentStatus, SavedCard, SavedCardCharge,
+};
 
 /// The same key gives the same customer; another key another one; the key with other details
 /// is refused.
@@ -174,7 +176,12 @@ pub async fn saved_card_charges_off_session(psp: Subject) -> Verdict {
     );
     let captured = psp
         .provider
-        .capture(&payment.id, None, true, &psp.unique("capture"))
+        .capture(
+            &payment.id,
+            None,
+            AfterCapture::FINAL,
+            &psp.unique("capture"),
+        )
         .await
         .unwrap();
     assert_eq!(captured.status, ProviderPaymentStatus::Succeeded);

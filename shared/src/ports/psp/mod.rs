@@ -70,13 +70,13 @@ pub trait Charges: Send + Sync {
 
     async fn fetch_payment(&self, id: &str) -> Result<ProviderPayment, ProviderError>;
 
-    /// Captures `amount` of an authorisation (None: all that is capturable); `final_capture`
-    /// false keeps the rest capturable (multicapture).
+    /// Captures `amount` of an authorisation (None: all that is capturable); `after` says
+    /// whether the rest stays capturable (multicapture) or is released, and why.
     async fn capture(
         &self,
         id: &str,
         amount: Option<crate::domain::Money>,
-        final_capture: bool,
+        after: AfterCapture,
         idempotency_key: &str,
     ) -> Result<ProviderPayment, ProviderError>;
 
@@ -125,7 +125,7 @@ pub trait PaymentProvider:
 /// Every capability trait, for code that calls connectors through `dyn PaymentProvider`.
 pub mod prelude {
     pub use super::{
-        Charges, Customers, HostedPages, Notifications, PaymentProvider, Refunds,
+        AfterCapture, Charges, Customers, HostedPages, Notifications, PaymentProvider, Refunds,
         SavedPaymentMethods,
     };
 }

@@ -4,7 +4,7 @@
 
 use time::OffsetDateTime;
 
-use crate::domain::{Money, Reference};
+use crate::domain::{Money, Reference, ReleaseReason};
 /// The PSP's own id of a payment (a Stripe PaymentIntent id, `pi_…`).
 pub type ProviderPaymentId = String;
 
@@ -121,6 +121,37 @@ pub struct ProviderPayment {
     /// Whether this authorisation can be captured more than once (Stripe: per card, on the
     /// charge); None when the PSP did not say.
     pub multicapture: Option<bool>,
+    /// Why the rest of the authorisation was released, as we told the PSP at the final capture
+    /// (it keeps it on its payment): whoever records the capture first, its notification or
+    /// the capture's own answer, records the same reason.
+    pub release_reason: Option<ReleaseReason>,
+}
+
+/// What becomes of the rest of an authorisation after a capture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterCapture {
+    /// It stays capturable (multicapture: `final_capture=false` at Stripe).
+    KeepRest,
+    /// The PSP releases it; the reason, when given, goes with the capture (see
+    /// `ProviderPayment::release_reason`).
+    ReleaseRest(Option<ReleaseReason>),
+}
+
+impl AfterCapture {
+    /// A final capture without a reason to record (the whole rest is captured, or nothing is
+    /// left to say).
+    pub const FINAL: AfterCapture = AfterCapture::ReleaseRest(None);
+
+    pub fn is_final(self) -> bool {
+        matches!(self, AfterCapture::ReleaseRest(_))
+    }
+
+    pub fn release_reason(self) -> Option<ReleaseReason> {
+        match self {
+            AfterCapture::ReleaseRest(reason) => reason,
+            AfterCapture::KeepRest => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,6 +12,7 @@ pub fn capture(
     pi_id: &str,
     amount_to_capture: Option<i64>,
     final_capture: Option<bool>,
+    metadata: Metadata,
     req: &ReqCtx,
 ) -> Result<(), ApiError> {
     let pi = intent(st, pi_id, "intent")?;
@@ -53,6 +54,15 @@ pub fn capture(
     let is_final =
         final_capture != Some(false) || amount == pi.amount_capturable || !multicapture_available;
     pi.amount_received += amount;
+    // As at Stripe, the capture's metadata is merged into the PaymentIntent's; an empty value
+    // unsets its key.
+    for (key, value) in metadata {
+        if value.is_empty() {
+            pi.metadata.remove(&key);
+        } else {
+            pi.metadata.insert(key, value);
+        }
+    }
     let kind = if is_final {
         // A final capture releases whatever was not captured, as Stripe does.
         pi.amount_capturable = 0;

@@ -51,6 +51,7 @@ async fn latest_charge_is_an_id_unless_expanded_and_says_multicapture_is_availab
             &[
                 ("amount_to_capture", "5000"),
                 ("final_capture", "false"),
+                ("metadata[note]", "first parcel"),
                 ("expand[]", "latest_charge"),
             ],
         )
@@ -61,9 +62,28 @@ async fn latest_charge_is_an_id_unless_expanded_and_says_multicapture_is_availab
         (Some("requires_capture"), Some(7500))
     );
     assert_eq!(pi["latest_charge"]["amount_captured"], 5000);
-    let (_, pi) = sb.post(&cap, &[("amount_to_capture", "2500")]).await;
+    assert_eq!(pi["metadata"]["note"], "first parcel");
+    // The final capture's metadata is merged into the PaymentIntent's, as at Stripe (an empty
+    // value unsets a key): later reads and the webhook's object carry it.
+    let (_, pi) = sb
+        .post(
+            &cap,
+            &[
+                ("amount_to_capture", "2500"),
+                ("metadata[encaisse_release]", "last_parcel"),
+                ("metadata[note]", ""),
+            ],
+        )
+        .await;
     assert_eq!(pi["status"], "succeeded");
     assert!(pi["latest_charge"].is_string(), "not asked to expand");
+    assert_eq!(pi["metadata"]["encaisse_release"], "last_parcel");
+    assert!(pi["metadata"].get("note").is_none(), "unset: {pi}");
+    assert_eq!(
+        sb.intent(&id).await["metadata"]["encaisse_release"],
+        "last_parcel"
+    );
+    schemas.assert_valid("payment_intent", &pi);
 
     // Create and confirm expand it as well; without request_multicapture, no status at all.
     let (_, pi) = sb

@@ -18,7 +18,7 @@ async fn capture_with(server: &MockServer) -> Result<crate::ports::ProviderPayme
         .capture(
             "pi_3QxA1b2C3d4E5f6G",
             Some(eur(1_000)),
-            true,
+            AfterCapture::FINAL,
             "cap-ORD-10042-1",
         )
         .await
@@ -197,7 +197,12 @@ async fn a_timeout_ends_unavailable_after_retries() {
     let stripe = StripeConnector::new(config).unwrap();
 
     let result = stripe
-        .capture("pi_3QxA1b2C3d4E5f6G", Some(eur(1_000)), true, "cap-1")
+        .capture(
+            "pi_3QxA1b2C3d4E5f6G",
+            Some(eur(1_000)),
+            AfterCapture::FINAL,
+            "cap-1",
+        )
         .await;
 
     assert!(

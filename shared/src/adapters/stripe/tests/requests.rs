@@ -280,7 +280,12 @@ async fn a_partial_capture_keeps_the_rest_and_rereads_refunds() {
     .await;
 
     let payment = connector(&server)
-        .capture(id, Some(eur(150_000)), false, "cap-ORD-10042-1")
+        .capture(
+            id,
+            Some(eur(150_000)),
+            AfterCapture::KeepRest,
+            "cap-ORD-10042-1",
+        )
         .await
         .unwrap();
 
@@ -444,7 +449,9 @@ async fn ids_that_would_change_the_path_never_leave() {
 
     let fetched = stripe.fetch_payment("pi_1/../../v1/refunds").await;
     let canceled = stripe.cancel("pi_1?x=1", "k").await;
-    let empty_key = stripe.capture("pi_1", Some(eur(100)), true, "").await;
+    let empty_key = stripe
+        .capture("pi_1", Some(eur(100)), AfterCapture::FINAL, "")
+        .await;
 
     assert!(matches!(fetched, Err(ProviderError::InvalidRequest(_))));
     assert!(matches!(canceled, Err(ProviderError::InvalidRequest(_))));

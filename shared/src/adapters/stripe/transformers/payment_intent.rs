@@ -8,10 +8,14 @@ use serde::Deserialize;
 use super::{
     currency, field, money, timestamp, wire_amount, Expandable, Form, HasId, ObjectId, WireError,
 };
-use crate::domain::Money;
+use crate::domain::{Money, ReleaseReason};
 use crate::ports::{
-    PaymentFailure, ProviderError, ProviderPayment, ProviderPaymentStatus, SavedCardCharge,
+    AfterCapture, PaymentFailure, ProviderError, ProviderPayment, ProviderPaymentStatus,
+    SavedCardCharge,
 };
+
+/// Our metadata key for why a final capture released the rest.
+const RELEASE_REASON_KEY: &str = "encaisse_release";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -169,6 +173,9 @@ impl PaymentIntent {
             failure,
             order_reference: metadata.remove("order_reference"),
             payment_id: metadata.remove("payment_id"),
+            release_reason: metadata
+                .remove(RELEASE_REASON_KEY)
+                .and_then(|text| ReleaseReason::parse(&text)),
             created_at: timestamp(self.created)?,
             id: self.id,
         })
@@ -223,14 +230,22 @@ pub fn payment_intent_form(charge: &SavedCardCharge) -> Result<Form, ProviderErr
 /// `final_capture=false` keeps the rest of the authorisation capturable (multicapture);
 /// Stripe's default is a final capture, so it is only sent when false. Without an amount,
 /// Stripe captures all of `amount_capturable`.
-pub fn capture_form(amount: Option<&Money>, final_capture: bool) -> Result<Form, ProviderError> {
+/// A reason for releasing the rest goes in the PaymentIntent's metadata (Stripe merges the
+/// capture's `metadata` into it), so the webhook's read of the payment carries it too.
+pub fn capture_form(amount: Option<&Money>, after: AfterCapture) -> Result<Form, ProviderError> {
     let mut form = Vec::new();
     if let Some(amount) = amount {
         let (amount, _) = wire_amount(amount)?;
         form.push(field("amount_to_capture", amount));
     }
-    if !final_capture {
+    if !after.is_final() {
         form.push(field("final_capture", "false"));
+    }
+    if let Some(reason) = after.release_reason() {
+        form.push(field(
+            &format!("metadata[{RELEASE_REASON_KEY}]"),
+            reason.as_str(),
+        ));
     }
     // With the charge expanded, the answer carries the refunded total: no second read.
     form.push(field("expand[]", "latest_charge"));

@@ -4,9 +4,9 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 use super::*;
-use crate::domain::{Currency, Reference};
+use crate::domain::{Currency, Reference, ReleaseReason};
 use crate::ports::{
-    HostedPaymentRequest, HostedPaymentState, PaymentFailure, ProviderPayment,
+    AfterCapture, HostedPaymentRequest, HostedPaymentState, PaymentFailure, ProviderPayment,
     ProviderPaymentStatus, RefundState, SavedCard, SavedCardCharge,
 };
 
@@ -352,10 +352,10 @@ fn a_checkout_session_for_a_known_customer_saves_the_card_and_omits_the_email() 
 
 #[test]
 fn amounts_that_stripe_would_refuse_are_refused_here() {
-    assert!(capture_form(Some(&eur(0)), true).is_err());
+    assert!(capture_form(Some(&eur(0)), AfterCapture::FINAL).is_err());
     assert!(refund_form("pi_1", &eur(-5)).is_err());
     assert_eq!(
-        capture_form(Some(&eur(1050)), true).unwrap(),
+        capture_form(Some(&eur(1050)), AfterCapture::FINAL).unwrap(),
         vec![
             field("amount_to_capture", "1050"),
             field("expand[]", "latest_charge")
@@ -363,17 +363,40 @@ fn amounts_that_stripe_would_refuse_are_refused_here() {
     );
     // Everything capturable, finally: Stripe's defaults, only the expansion to send.
     assert_eq!(
-        capture_form(None, true).unwrap(),
+        capture_form(None, AfterCapture::FINAL).unwrap(),
         vec![field("expand[]", "latest_charge")]
     );
     assert_eq!(
-        capture_form(Some(&eur(1050)), false).unwrap(),
+        capture_form(Some(&eur(1050)), AfterCapture::KeepRest).unwrap(),
         vec![
             field("amount_to_capture", "1050"),
             field("final_capture", "false"),
             field("expand[]", "latest_charge")
         ]
     );
+}
+
+#[test]
+fn why_a_final_capture_releases_the_rest_goes_in_the_metadata_and_comes_back() {
+    let after = AfterCapture::ReleaseRest(Some(ReleaseReason::LastParcel));
+    assert_eq!(
+        capture_form(Some(&eur(1050)), after).unwrap(),
+        vec![
+            field("amount_to_capture", "1050"),
+            field("metadata[encaisse_release]", "last_parcel"),
+            field("expand[]", "latest_charge")
+        ]
+    );
+    let mut intent = fixture("pi_succeeded");
+    intent["metadata"]["encaisse_release"] = json!("replaced");
+    assert_eq!(
+        payment(intent).release_reason,
+        Some(ReleaseReason::Replaced)
+    );
+    // Metadata is free text at Stripe: an unknown value is no reason.
+    let mut intent = fixture("pi_succeeded");
+    intent["metadata"]["encaisse_release"] = json!("because");
+    assert_eq!(payment(intent).release_reason, None);
 }
 
 #[test]

@@ -188,8 +188,9 @@ pub async fn capture(
     let expand = expansions(&form, &["latest_charge"])?;
     let amount = form.int("amount_to_capture")?;
     let final_capture = form.bool("final_capture")?;
+    let metadata = form.map("metadata");
     let mut st = psp.lock();
-    captures::capture(&mut st, &id, amount, final_capture, &ctx)?;
+    captures::capture(&mut st, &id, amount, final_capture, metadata, &ctx)?;
     Ok(Json(intent_json(&st, &id, &expand)))
 }
 
