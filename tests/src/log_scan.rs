@@ -1,6 +1,8 @@
 //! Finds personal and card data in captured log text: card numbers (13–19 digits from a card
-//! network's range, spaces or dashes allowed between them, Luhn-valid), CVC values, IBANs (mod-97 valid) and full email
-//! addresses (a masked `j***@example.fr` is fine). Plus a capturing tracing writer.
+//! network's range, spaces or dashes allowed between them, Luhn-valid), CVC values, IBANs (mod-97 valid), full email
+//! addresses (a masked `j***@example.fr` is fine), phone numbers (French or international
+//! form), and the personal values and free text a test put in (names, address lines, a
+//! refund reason): `scan_for`. Plus a capturing tracing writer.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -189,13 +191,85 @@ fn emails(text: &str, leaks: &mut Vec<Leak>) {
     }
 }
 
+/// `+33 6 12 34 56 78`, `+33612345678`, `06 12 34 56 78`, `06.12.34.56.78`: a `+` and 10 to
+/// 15 digits, or a `0` and 9 more digits, with spaces, dots or dashes between groups.
+fn phone_numbers(text: &str, leaks: &mut Vec<Leak>) {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let international = bytes[i] == b'+';
+        let starts = (international && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
+            || (bytes[i] == b'0' && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric()));
+        if !starts {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut end = i + usize::from(international);
+        let mut digits = 0;
+        while end < bytes.len() {
+            let b = bytes[end];
+            if b.is_ascii_digit() {
+                digits += 1;
+                end += 1;
+            } else if matches!(b, b' ' | b'.' | b'-')
+                && bytes.get(end + 1).is_some_and(u8::is_ascii_digit)
+                && bytes[end - 1].is_ascii_digit()
+            {
+                end += 1;
+            } else {
+                break;
+            }
+        }
+        let bounded = end >= bytes.len() || !bytes[end].is_ascii_alphanumeric();
+        let grouped = text[start..end].contains([' ', '.', '-']);
+        // A bare run of 10 digits starting with 0 is a phone number too; timestamps and ids
+        // do not start with 0.
+        let phone = if international {
+            (10..=15).contains(&digits)
+        } else {
+            digits == 10 && (grouped || bounded)
+        };
+        if bounded && phone {
+            leaks.push(Leak {
+                kind: "phone number",
+                found: text[start..end].to_string(),
+                context: context(text, start, end),
+            });
+        }
+        i = end.max(i + 1);
+    }
+}
+
+/// Each of `values` (names, address lines, free text a test typed in), case-insensitive.
+fn personal_values(text: &str, values: &[&str], leaks: &mut Vec<Leak>) {
+    let lower = text.to_lowercase();
+    for value in values.iter().filter(|v| !v.trim().is_empty()) {
+        let needle = value.to_lowercase();
+        if let Some(at) = lower.find(&needle) {
+            leaks.push(Leak {
+                kind: "personal value",
+                found: (*value).to_string(),
+                context: context(&lower, at, at + needle.len()),
+            });
+        }
+    }
+}
+
 /// Every leak in `text`.
 pub fn scan(text: &str) -> Vec<Leak> {
+    scan_for(text, &[])
+}
+
+/// Every leak in `text`, the given personal values included.
+pub fn scan_for(text: &str, personal: &[&str]) -> Vec<Leak> {
     let mut leaks = Vec::new();
     card_numbers(text, &mut leaks);
     cvcs(text, &mut leaks);
     ibans(text, &mut leaks);
     emails(text, &mut leaks);
+    phone_numbers(text, &mut leaks);
+    personal_values(text, personal, &mut leaks);
     leaks
 }
 
@@ -249,6 +323,19 @@ mod tests {
         assert_eq!(kinds("iban FR76 3000 6000 0112 3456 7890 189 ok"), ["IBAN"]);
         assert_eq!(kinds("iban=DE89370400440532013000"), ["IBAN"]);
         assert_eq!(kinds("to=jeanne.martin@example.fr sent"), ["email address"]);
+        assert_eq!(kinds("phone=\"+33 6 12 34 56 78\""), ["phone number"]);
+        assert_eq!(kinds("tel +33612345678 "), ["phone number"]);
+        assert_eq!(kinds("tel: 06 12 34 56 78."), ["phone number"]);
+        assert_eq!(kinds("tel=06.12.34.56.78"), ["phone number"]);
+        assert_eq!(kinds("tel=0612345678"), ["phone number"]);
+        let found: Vec<_> = scan_for(
+            "billing name=\"Camille LEROY\" line1=4 rue Paradis",
+            &["Camille Leroy", "4 rue Paradis", "Late delivery"],
+        )
+        .into_iter()
+        .map(|l| l.found)
+        .collect();
+        assert_eq!(found, ["Camille Leroy", "4 rue Paradis"]);
     }
 
     #[test]
@@ -262,5 +349,8 @@ mod tests {
         );
         assert!(scan("VAT FR32123456789 SIRET 12345678900011").is_empty());
         assert!(scan("last4 4242 cvc_check pass").is_empty());
+        assert!(
+            scan("took 0.004213s at 2026-12-01T10:00:00+00:00 attempts=0 ORD-10042").is_empty()
+        );
     }
 }

@@ -28,10 +28,20 @@ async fn functions() -> Functions {
         AccessTokens::new(b"integration-test-secret-32-bytes!!"),
         Arc::new(SystemClock),
     );
+    // Its amount rules only: nothing here calls the PSP.
     let office = BackOffice {
         store: store.clone(),
         clock: Arc::new(SystemClock),
         auth: AdminAuth::ApiGatewayIam,
+        providers: Arc::new(encaisse::ports::ProviderRegistry::single(Arc::new(
+            encaisse::adapters::stripe::StripeConnector::new(
+                encaisse::adapters::stripe::StripeConfig::new(
+                    "sk_test_rules",
+                    vec!["whsec_rules".into()],
+                ),
+            )
+            .expect("connector"),
+        ))),
     };
     Functions {
         order_lookup: with_fallbacks(order_lookup_router(lookup)),
@@ -117,10 +127,17 @@ async fn shopper_looks_up_with_a_spaced_postcode_and_views_the_order_with_the_to
     f.counter.reset();
     let found = invoke(&f.order_lookup, &event("order-lookup/lookup.json")).await;
     assert_eq!(found.status, 200, "{}", found.body);
-    // The success path is one DynamoDB request: a BatchGetItem of the order and both counters.
+    // The success path: a BatchGetItem of the order and both failure logs, the attempt
+    // reserved on both logs before the postcode is compared (one TransactWriteItems, so
+    // concurrent guesses cannot all pass one read), and given back once it matched (another).
     assert_eq!(
         f.counter.snapshot(),
-        [("BatchGetItem".to_string(), 1)].into_iter().collect()
+        [
+            ("BatchGetItem".to_string(), 1),
+            ("TransactWriteItems".to_string(), 2)
+        ]
+        .into_iter()
+        .collect()
     );
     assert_eq!(found.headers["cache-control"].to_str().unwrap(), "no-store");
     assert_eq!(found.body["order"]["reference"], "ORD-10042");

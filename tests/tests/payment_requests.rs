@@ -80,3 +80,99 @@ async fn billing_details_given_once_serve_the_next_order() {
     assert_eq!(status, 201, "{started}");
     assert_eq!(started["payment"]["amount"], "25.68");
 }
+
+/// Moves a seeded order in the store (what the back office cannot do: an expiry in the past).
+async fn edit_order(
+    shop: &integration::shop::Shop,
+    reference: &str,
+    edit: impl FnOnce(&mut encaisse::domain::Order),
+) {
+    let reference = encaisse::domain::Reference::parse(reference).unwrap();
+    let stored = shop.store.get_order(&reference).await.unwrap().unwrap();
+    let mut order = stored.value;
+    edit(&mut order);
+    shop.store
+        .transact(vec![encaisse::ports::Write::UpdateOrder {
+            order,
+            expected_version: stored.version,
+        }])
+        .await
+        .unwrap();
+}
+
+/// A quote past its `expires_at` opened no PSP page and was paid all the same; now 409.
+#[tokio::test]
+async fn a_quote_past_its_expiry_is_refused_with_409_and_opens_no_page() {
+    let shop = shop().await;
+    let token = shop.token("ORD-10042", "83000").await;
+    edit_order(&shop, "ORD-10042", |o| {
+        o.expires_at = Some(time::OffsetDateTime::now_utc() - time::Duration::minutes(1));
+    })
+    .await;
+    let (status, reply) = shop
+        .start("ORD-10042", &token, "late", &first_order_body(&shop.base))
+        .await;
+    assert_eq!(status, 409, "{reply}");
+    assert_eq!(reply["type"], "https://encaisse.dev/problems/order-expired");
+    assert!(reply["detail"].as_str().unwrap().contains("expired"));
+    let order = shop.get("/v1/orders/ORD-10042", &token).await;
+    assert!(order["payments"].as_array().unwrap().is_empty(), "{order}");
+    // Still readable: the page says why it cannot be paid.
+    assert_eq!(order["status"], "awaiting_payment");
+    assert!(order["expires_at"].is_string());
+}
+
+/// Each attempt opens a PSP page: an order gets MAX_PAYMENT_ATTEMPTS, then 429.
+#[tokio::test]
+async fn payment_attempts_per_order_are_capped() {
+    use encaisse::app::start_payment::MAX_PAYMENT_ATTEMPTS;
+    let shop = shop().await;
+    let token = shop.token("ORD-10042", "83000").await;
+    edit_order(&shop, "ORD-10042", |o| {
+        o.payment_attempts = MAX_PAYMENT_ATTEMPTS - 1;
+    })
+    .await;
+    let body = first_order_body(&shop.base);
+    let (status, last) = shop.start("ORD-10042", &token, "last", &body).await;
+    assert_eq!(status, 201, "{last}");
+    let (status, refused) = shop.start("ORD-10042", &token, "one-more", &body).await;
+    assert_eq!(status, 429, "{refused}");
+    assert_eq!(
+        refused["type"],
+        "https://encaisse.dev/problems/too-many-payment-attempts"
+    );
+    let order = shop.get("/v1/orders/ORD-10042", &token).await;
+    assert_eq!(order["payments"].as_array().unwrap().len(), 1, "{order}");
+}
+
+/// The page's expiry was computed when the request arrived and truncated to the second, so a
+/// slow PSP received less than Stripe's 30-minute minimum (the sandbox now enforces it exactly)
+/// and refused the page. It is computed at the call, with a margin.
+#[tokio::test]
+async fn a_slow_psp_still_gets_a_page_expiry_above_its_minimum() {
+    let shop = shop().await;
+    let token = shop.token("ORD-10042", "83000").await;
+    let faults = shop
+        .http
+        .post(format!("{}/sandbox-psp/_faults", shop.base))
+        .json(&json!({"latency_ms": 1200}))
+        .send()
+        .await
+        .unwrap();
+    assert!(faults.status().is_success());
+    // A first order: the PSP customer is created first, then the page.
+    let (status, started) = shop
+        .start("ORD-10042", &token, "slow", &first_order_body(&shop.base))
+        .await;
+    assert_eq!(status, 201, "{started}");
+    let expires = time::OffsetDateTime::parse(
+        started["payment"]["expires_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let left = expires - time::OffsetDateTime::now_utc();
+    assert!(
+        left >= time::Duration::minutes(30) && left <= time::Duration::minutes(32),
+        "{left}"
+    );
+}

@@ -61,6 +61,11 @@ function nextStep(o) {
       onError: (text) => { errorBox.textContent = text; },
     });
   }
+  // A quote past its expiry is no longer payable (the API answers 409 order-expired).
+  if (o.status === "awaiting_payment" && o.expires_at && Date.parse(o.expires_at) <= Date.now()
+      && isZero(o.amounts?.settled ?? "0")) {
+    return el("p", { class: "notice", role: "status" }, t("order.expired"));
+  }
   if (o.status === "awaiting_payment" && !isZero(o.amount_due)) {
     return el("p", {}, el("a", {
       class: "button",

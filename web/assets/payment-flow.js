@@ -40,6 +40,8 @@ export function errorMessage(error) {
   if (error.status === 0) return t("error.network");
   if (error.slug === "payment-being-confirmed") return t("unfinished.confirming");
   if (error.slug === "order-not-payable") return t("checkout.notPayable", { detail: error.problem.detail || "" });
+  if (error.slug === "order-expired") return t("order.expired");
+  if (error.slug === "too-many-payment-attempts") return t("checkout.tooManyAttempts");
   if (error.status === 502 || error.status === 503) return t("error.unavailable");
   if (error.status === 422) return t("error.invalid", { detail: error.problem.detail || "" });
   return t("error.generic", { status: error.status });

@@ -27,6 +27,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         store: store.clone(),
         clock: clock.clone(),
         auth: AdminAuth::ApiGatewayIam,
+        providers: providers.clone(),
     };
     let payments = AdminPayments {
         capture: Arc::new(CaptureOnShipment::new(

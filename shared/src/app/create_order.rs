@@ -8,10 +8,10 @@ use time::OffsetDateTime;
 use super::validate::{country, email, optional_text, text};
 use crate::domain::order::parse_iso_date;
 use crate::domain::{
-    Address, Currency, Customer, FieldError, Locale, Order, OrderLine, OrderStatus, Postcode,
-    Reference, Shipping,
+    Address, Currency, Customer, FieldError, Locale, Money, Order, OrderLine, OrderStatus,
+    Postcode, Reference, Shipping,
 };
-use crate::ports::{Store, StoreError, Write};
+use crate::ports::{AmountRefusal, PaymentProvider, Store, StoreError, Write};
 
 const MAX_LINES: usize = 200;
 const MAX_QUANTITY: u32 = 1_000_000;
@@ -242,6 +242,32 @@ impl CreateOrderCommand {
         }
         Ok((reference, order))
     }
+}
+
+/// Refuses, naming the field, an order the PSP taking its cards cannot charge by its own
+/// rules (minor units on the wire, minimum and maximum charge): at the quote, not when the
+/// shopper pays. A currency it does not take names `currency`; an amount, `lines`.
+pub fn check_chargeable(
+    command: &CreateOrderCommand,
+    now: OffsetDateTime,
+    provider: &dyn PaymentProvider,
+) -> Result<(), FieldError> {
+    let (_, draft) = command.clone().validate(now)?;
+    let gross = Money::new(draft.totals().gross, draft.currency)
+        .map_err(|e| FieldError::new("lines", e.to_string()))?;
+    provider
+        .check_amount(&gross)
+        .map_err(|refusal| match refusal {
+            AmountRefusal::Currency(reason) => FieldError::new("currency", reason),
+            AmountRefusal::Amount(reason) => FieldError::new(
+                "lines",
+                format!(
+                    "the order total {} {}: {reason}",
+                    draft.currency.format(gross.amount()),
+                    draft.currency.code()
+                ),
+            ),
+        })
 }
 
 /// Stores the order under the seller's reference, or under the next `ORD-<n>` from a counter

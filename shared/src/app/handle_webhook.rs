@@ -3,6 +3,7 @@
 //! and commit the payment, the order, the outbox events and the event's dedupe record in one
 //! transaction.
 
+use crate::domain::log_safe::LogSafe;
 use std::sync::Arc;
 
 use time::Duration;
@@ -77,7 +78,7 @@ impl HandleWebhook {
     async fn publish_now(&self) {
         if let Some(relay) = &self.relay {
             if let Err(error) = relay.publish_pending(50).await {
-                tracing::warn!(%error, "outbox not published now; the scheduled relay will");
+                tracing::warn!(error = %LogSafe(&error), "outbox not published now; the scheduled relay will");
             }
         }
     }
@@ -192,7 +193,7 @@ impl HandleWebhook {
             .expire_hosted_payment(session, &format!("expire-{session}"))
             .await
         {
-            tracing::warn!(%error, payment = %payment.id, "failed attempt's page not closed");
+            tracing::warn!(error = %LogSafe(&error), payment = %payment.id, "failed attempt's page not closed");
         }
     }
 

@@ -1,5 +1,6 @@
 //! Running a request once under its idempotency key (the claim, the work, the completion).
 
+use crate::domain::log_safe::LogSafe;
 use time::OffsetDateTime;
 
 use crate::ports::{Claim, StoredResponse};
@@ -46,7 +47,7 @@ where
     let outcome = work().await;
     if outcome.is_err() {
         if let Err(error) = store.release(key, request_hash).await {
-            tracing::warn!(%error, "could not release an idempotency claim; it will expire");
+            tracing::warn!(error = %LogSafe(&error), "could not release an idempotency claim; it will expire");
         }
     }
     outcome

@@ -7,6 +7,7 @@ pub mod capture_on_shipment;
 pub mod create_order;
 pub mod create_order_once;
 pub mod handle_webhook;
+pub mod hosted_page;
 pub mod idempotency;
 pub mod notify;
 pub mod order_lookup;

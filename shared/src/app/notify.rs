@@ -6,6 +6,7 @@
 //! that dies between sending and marking leaves a claim that expires after `EMAIL_LEASE`, after
 //! which one more send is possible: SES has no idempotency key, so that window is the limit.
 
+use crate::domain::log_safe::LogSafe;
 use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
@@ -313,7 +314,7 @@ impl Notifier {
         let message_id = match self.mailer.send(email).await {
             Ok(id) => id,
             Err(e) => {
-                tracing::warn!(to = %to, key = key.as_str(), error = %e, "email not sent");
+                tracing::warn!(to = %to, key = key.as_str(), error = %LogSafe(&e), "email not sent");
                 // Best effort: if this fails too, the lease runs out and a retry claims it.
                 let _ = self.notifications.release_email(key).await;
                 return Err(match e.is_retryable() {
@@ -347,7 +348,7 @@ impl Notifier {
             tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
         }
         let e = last.map_or_else(|| "unknown".to_string(), |e| e.to_string());
-        tracing::error!(key = key.as_str(), error = %e, "email sent but not recorded");
+        tracing::error!(key = key.as_str(), error = %LogSafe(&e), "email sent but not recorded");
         Err(NotifyError::Transient(e))
     }
 }

@@ -4,6 +4,7 @@
 //! traffic, constant-time comparison), and failures are counted per reference and per client
 //! address so neither can be brute-forced.
 
+use crate::domain::log_safe::LogSafe;
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
@@ -15,7 +16,11 @@ use crate::domain::throttle::{MAX_FAILURES_PER_CLIENT, MAX_FAILURES_PER_REFERENC
 use crate::domain::{
     customer_id, Billing, FieldError, Order, OrderStatus, Payment, Postcode, Reference,
 };
-use crate::ports::{Clock, LookupKeys, Store, StoreError};
+use crate::ports::{Clock, LookupKeys, LookupReservation, LookupSnapshot, Store, StoreError};
+
+/// Reads of the throttling state per lookup when other attempts on the same keys keep
+/// reserving first.
+const RESERVE_ATTEMPTS: u32 = 3;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct LookupGranted {
@@ -80,24 +85,7 @@ impl OrderLookup {
             client: client_key(client_ip),
         };
         let now = self.clock.now();
-        let snapshot = self.store.load_lookup(&keys).await?;
-
-        let wait = [
-            snapshot
-                .reference_failures
-                .retry_after(now, MAX_FAILURES_PER_REFERENCE),
-            snapshot
-                .client_failures
-                .retry_after(now, MAX_FAILURES_PER_CLIENT),
-        ]
-        .into_iter()
-        .flatten()
-        .max();
-        if let Some(retry_after_seconds) = wait {
-            return Err(LookupError::TooManyAttempts {
-                retry_after_seconds,
-            });
-        }
+        let (snapshot, reservation) = self.reserve_attempt(&keys, now).await?;
 
         let candidate = postcode_digest(postcode.as_str());
         let found = snapshot
@@ -113,6 +101,11 @@ impl OrderLookup {
 
         match found {
             Some(order) if matches => {
+                // A right postcode is not a failure: its attempt is given back. Should that
+                // write fail, the shopper still gets in and one failure stays counted.
+                if let Err(e) = self.store.release_lookup_attempt(&keys, reservation).await {
+                    tracing::warn!(error = %LogSafe(&e), "lookup attempt not given back");
+                }
                 let (access_token, expires_at) = self.tokens.issue(&keys.reference, now);
                 // An order never paid needs no second read: the common case stays one request.
                 let payments = if order.value.payment_attempts == 0 {
@@ -128,13 +121,52 @@ impl OrderLookup {
                 })
             }
             _ => {
-                self.store
-                    .record_failed_lookup(&keys, &snapshot, now)
-                    .await?;
                 tracing::info!(reference = %keys.reference, "order lookup failed");
                 Err(LookupError::NotFound)
             }
         }
+    }
+
+    /// Counts this attempt against the reference and the client before anything is compared,
+    /// by a conditional write on what was read: of many guesses sent at once, each passes the
+    /// limits only on a read no other guess has moved since. Re-reads when another came first.
+    async fn reserve_attempt(
+        &self,
+        keys: &LookupKeys,
+        now: OffsetDateTime,
+    ) -> Result<(LookupSnapshot, LookupReservation), LookupError> {
+        for _ in 0..RESERVE_ATTEMPTS {
+            let snapshot = self.store.load_lookup(keys).await?;
+            let wait = [
+                snapshot
+                    .reference_failures
+                    .retry_after(now, MAX_FAILURES_PER_REFERENCE),
+                snapshot
+                    .client_failures
+                    .retry_after(now, MAX_FAILURES_PER_CLIENT),
+            ]
+            .into_iter()
+            .flatten()
+            .max();
+            if let Some(retry_after_seconds) = wait {
+                return Err(LookupError::TooManyAttempts {
+                    retry_after_seconds,
+                });
+            }
+            match self
+                .store
+                .reserve_lookup_attempt(keys, &snapshot, now)
+                .await
+            {
+                Ok(reservation) => return Ok((snapshot, reservation)),
+                Err(StoreError::Contention) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        // Guesses on this reference or from this client are arriving together: one at a time.
+        Err(LookupError::TooManyAttempts {
+            retry_after_seconds: 1,
+        })
     }
 
     async fn payments_of(&self, reference: &Reference) -> Result<Vec<Payment>, LookupError> {

@@ -150,7 +150,8 @@ impl RefundPayment {
             .provider_payment()
             .map(str::to_owned)
             .ok_or(RefundError::NothingToRefund)?;
-        tracing::info!(refund = %refund.id, payment = %payment.id, reason = reason.as_deref().unwrap_or(""), "refund requested");
+        // The reason is the seller's free text: never logged, only whether one was given.
+        tracing::info!(refund = %refund.id, payment = %payment.id, reason_given = reason.is_some(), "refund requested");
         let fresh = provider.fetch_payment(&provider_id).await?;
         let state = match refund.state {
             crate::ports::RefundState::Pending => "pending",

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
+use super::hosted_page::{open_page, page_expiry};
 use super::idempotency::{completion, run_once, Refusal};
 use super::payment_view::{NextAction, PaymentView, StartedPaymentView};
 use super::return_url::{with_query, ReturnOrigins};
@@ -28,6 +29,11 @@ use crate::ports::{
 
 /// How long a started card payment stays payable (Stripe Checkout's minimum is 30 minutes).
 pub const DEFAULT_ATTEMPT_LIFETIME: Duration = Duration::minutes(30);
+
+/// Payment attempts an order may start in all (each opens a PSP page): enough for a shopper
+/// trying several cards, not for a script opening pages at the PSP in our name. Enforced by the
+/// order's conditional write, which counts them (`payment_attempts`).
+pub const MAX_PAYMENT_ATTEMPTS: u32 = 20;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -90,6 +96,11 @@ pub enum StartPaymentError {
     NotFound,
     #[error("the order cannot be paid now ({0:?})")]
     NotPayable(OrderStatus),
+    /// The quote is past its `expires_at`.
+    #[error("the quote expired at {0}")]
+    Expired(OffsetDateTime),
+    #[error("this order has had {MAX_PAYMENT_ATTEMPTS} payment attempts already")]
+    TooManyAttempts,
     #[error("the order changed while the payment started; retry")]
     Conflict,
     /// Internal: the commit lost a race after the page `session` was opened (retried).
@@ -396,6 +407,19 @@ impl StartPayment {
         if order.closure.is_some() || amount <= rust_decimal::Decimal::ZERO {
             return Err(StartPaymentError::NotPayable(order.status));
         }
+        // A quote is an offer until its expiry; an order already paid in part (a lapsed
+        // authorisation's rest) stays payable whatever the quote said.
+        if let Some(expired) = order
+            .expires_at
+            .filter(|at| now >= *at && order.amounts.settled.is_zero())
+        {
+            return Err(StartPaymentError::Expired(expired));
+        }
+        // The order's write below is conditioned on the version read here: concurrent starts
+        // cannot both take the last attempt.
+        if order.payment_attempts >= MAX_PAYMENT_ATTEMPTS {
+            return Err(StartPaymentError::TooManyAttempts);
+        }
         let mut moved_order = order.clone();
         moved_order.payment_attempts += 1;
         let mut closed = Vec::new();
@@ -447,7 +471,6 @@ impl StartPayment {
             "pay_{}",
             &hex_digest(&[key.scope.as_bytes(), key.key.as_bytes()])[..32]
         );
-        let expires_at = now + self.attempt_lifetime;
         let back = |outcome: &str| {
             with_query(
                 &checked.return_url,
@@ -458,8 +481,12 @@ impl StartPayment {
                 ],
             )
         };
-        let hosted = provider
-            .open_hosted_payment(&HostedPaymentRequest {
+        // Computed at the call, after the customer was created: the PSP's minimum lifetime
+        // counts from when it receives the page request.
+        let expires_at = page_expiry(self.clock.now(), self.attempt_lifetime);
+        let hosted = open_page(
+            provider.as_ref(),
+            HostedPaymentRequest {
                 order_reference: reference.clone(),
                 payment_id: payment_id.clone(),
                 amount,
@@ -471,8 +498,9 @@ impl StartPayment {
                 save_card: checked.save_card,
                 expires_at,
                 idempotency_key: format!("hosted-{payment_id}"),
-            })
-            .await?;
+            },
+        )
+        .await?;
 
         let payment = Payment {
             id: payment_id,

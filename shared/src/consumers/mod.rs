@@ -7,6 +7,7 @@
 pub mod domain_events;
 pub mod shipments;
 
+use crate::domain::log_safe::LogSafe;
 use std::future::Future;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
@@ -43,9 +44,9 @@ where
         };
         if let Err(failure) = outcome {
             if failure.transient {
-                tracing::warn!(queue, message = %id, error = %failure.error, "message will be retried");
+                tracing::warn!(queue, message = %id, error = %LogSafe(&failure.error), "message will be retried");
             } else {
-                tracing::error!(queue, message = %id, error = %failure.error, "message refused; it will reach the dead-letter queue");
+                tracing::error!(queue, message = %id, error = %LogSafe(&failure.error), "message refused; it will reach the dead-letter queue");
             }
             let mut item = BatchItemFailure::default();
             item.item_identifier = id;

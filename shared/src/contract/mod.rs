@@ -256,15 +256,22 @@ pub async fn lookup_snapshot_reads_order_and_failures(store: Arc<dyn Store>) {
     assert_eq!(empty.reference_failures.recent_failures(now()), 0);
     assert_eq!(empty.client_failures.recent_failures(now()), 0);
 
-    store.record_failed_lookup(&k, &empty, now()).await.unwrap();
+    store
+        .reserve_lookup_attempt(&k, &empty, now())
+        .await
+        .unwrap();
     let seen = store.load_lookup(&k).await.unwrap();
-    store.record_failed_lookup(&k, &seen, now()).await.unwrap();
+    assert_eq!(seen.reference_failures.attempts, 1);
+    store
+        .reserve_lookup_attempt(&k, &seen, now())
+        .await
+        .unwrap();
     // Another reference from the same client counts for the client only.
     let other = keys("ORD-UNKNOWN", "client-a");
     let seen_other = store.load_lookup(&other).await.unwrap();
     assert!(seen_other.order.is_none());
     store
-        .record_failed_lookup(&other, &seen_other, now())
+        .reserve_lookup_attempt(&other, &seen_other, now())
         .await
         .unwrap();
 
@@ -275,27 +282,59 @@ pub async fn lookup_snapshot_reads_order_and_failures(store: Arc<dyn Store>) {
     assert_eq!(unknown.reference_failures.recent_failures(now()), 1);
 }
 
-pub async fn failures_are_counted_exactly_under_concurrency_and_pruned(store: Arc<dyn Store>) {
+/// Of concurrent reservations made on one read, exactly one passes: the others must read
+/// again (and then see it). A reservation given back no longer counts as a failure.
+pub async fn one_reservation_passes_per_read_and_one_given_back_stops_counting(
+    store: Arc<dyn Store>,
+) {
     let k = keys("ORD-9", "client-b");
     let seen = store.load_lookup(&k).await.unwrap();
     let mut tasks = Vec::new();
     for _ in 0..10 {
         let (store, k, seen) = (store.clone(), k.clone(), seen.clone());
         tasks.push(tokio::spawn(async move {
-            store.record_failed_lookup(&k, &seen, now()).await
+            store.reserve_lookup_attempt(&k, &seen, now()).await
         }));
     }
+    let mut passed = Vec::new();
     for task in tasks {
-        task.await.unwrap().unwrap();
+        match task.await.unwrap() {
+            Ok(reservation) => passed.push(reservation),
+            Err(StoreError::Contention) => {}
+            Err(e) => panic!("{e}"),
+        }
     }
+    assert_eq!(passed.len(), 1, "one reservation per read");
     let counted = store.load_lookup(&k).await.unwrap();
-    assert_eq!(counted.reference_failures.recent_failures(now()), 10);
-    assert_eq!(counted.client_failures.recent_failures(now()), 10);
+    assert_eq!(counted.reference_failures.recent_failures(now()), 1);
+    assert_eq!(counted.client_failures.recent_failures(now()), 1);
+    // A stale read is refused too, whichever key moved.
+    let other_client = keys("ORD-9", "client-c");
+    let fresh_client = store.load_lookup(&other_client).await.unwrap();
+    assert_eq!(
+        store
+            .reserve_lookup_attempt(&other_client, &seen, now())
+            .await,
+        Err(StoreError::Contention)
+    );
+    store
+        .reserve_lookup_attempt(&other_client, &fresh_client, now())
+        .await
+        .unwrap();
 
-    // Half an hour later the old bucket is stale and the next write drops it.
+    store.release_lookup_attempt(&k, passed[0]).await.unwrap();
+    let released = store.load_lookup(&k).await.unwrap();
+    assert_eq!(
+        released.reference_failures.recent_failures(now()),
+        1,
+        "client-c's"
+    );
+    assert_eq!(released.client_failures.recent_failures(now()), 0);
+
+    // Half an hour later the old bucket is stale and the next reservation drops it.
     let later = now() + Duration::minutes(30);
     store
-        .record_failed_lookup(&k, &counted, later)
+        .reserve_lookup_attempt(&k, &released, later)
         .await
         .unwrap();
     let pruned = store.load_lookup(&k).await.unwrap();
@@ -594,7 +633,7 @@ macro_rules! store_contract_tests {
             concurrent_updates_have_one_winner,
             transactions_are_all_or_nothing,
             lookup_snapshot_reads_order_and_failures,
-            failures_are_counted_exactly_under_concurrency_and_pruned,
+            one_reservation_passes_per_read_and_one_given_back_stops_counting,
             payments_are_read_with_their_order_and_versioned,
             idempotency_claims_complete_with_the_effects,
             concurrent_claims_have_one_winner,

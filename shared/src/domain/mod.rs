@@ -6,6 +6,7 @@ pub mod emails;
 pub mod field_error;
 pub mod invoice;
 pub mod invoice_text;
+pub mod log_safe;
 pub mod money;
 pub mod order;
 pub mod order_effects;

@@ -3,6 +3,9 @@
 //! A key is blocked while the failures in the last 15 minutes reach the limit. Buckets are whole
 //! minutes, so the window covered is 15 to 16 minutes: it errs on the side of blocking, never of
 //! forgetting a failure early.
+//!
+//! An attempt is counted before its postcode is compared (reserved by a conditional write on
+//! `attempts`, so concurrent guesses cannot all pass one check) and given back when it matches.
 
 use std::collections::BTreeMap;
 
@@ -16,6 +19,8 @@ pub const MAX_FAILURES_PER_CLIENT: u32 = 20;
 pub struct FailureLog {
     /// minute since the Unix epoch → failures recorded in that minute
     pub per_minute: BTreeMap<i64, u32>,
+    /// Attempts ever reserved on this key: the version a reservation is conditioned on.
+    pub attempts: u64,
 }
 
 pub fn minute_of(now: OffsetDateTime) -> i64 {
@@ -72,6 +77,13 @@ impl FailureLog {
     /// When the whole record may expire (DynamoDB TTL): after the newest bucket leaves the window.
     pub fn expires_at(now: OffsetDateTime) -> i64 {
         (minute_of(now) + WINDOW_MINUTES + 2) * 60
+    }
+
+    /// An attempt counted in `minute` that turned out right.
+    pub fn give_back(&mut self, minute: i64) {
+        if let Some(count) = self.per_minute.get_mut(&minute) {
+            *count = count.saturating_sub(1);
+        }
     }
 
     pub fn record(&mut self, now: OffsetDateTime) {

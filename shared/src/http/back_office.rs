@@ -18,11 +18,12 @@ use super::json_body::{parse_json, RawJson};
 use super::payments::in_progress_until;
 use super::views::{Audience, OrderView};
 use super::{bearer_token, Problem};
+use crate::app::create_order::check_chargeable;
 use crate::app::create_order_once::{create_order_once, CreateOnceError};
 use crate::app::start_payment::{parse_idempotency_key, StartPaymentError};
 use crate::app::{create_order, CreateOrderCommand, CreateOrderError};
 use crate::domain::{Order, Reference};
-use crate::ports::{Clock, Store, StoredResponse};
+use crate::ports::{Clock, ProviderRegistry, Store, StoredResponse};
 
 #[derive(Clone)]
 pub enum AdminAuth {
@@ -37,6 +38,8 @@ pub struct BackOffice {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub auth: AdminAuth,
+    /// Whose rules decide whether an order's total can be charged.
+    pub providers: Arc<ProviderRegistry>,
 }
 
 impl From<CreateOrderError> for Problem {
@@ -101,6 +104,8 @@ async fn create(
 ) -> Result<Response, Problem> {
     let command: CreateOrderCommand = parse_json(&body)?;
     let now = office.clock.now();
+    check_chargeable(&command, now, office.providers.for_cards().as_ref())
+        .map_err(Problem::invalid_field)?;
     let stored = match headers.get("idempotency-key") {
         None => created(&create_order(office.store.as_ref(), command, now).await?),
         Some(raw) => {

@@ -1,6 +1,7 @@
 //! Router of the `initiate-payment` function: `POST /v1/orders/{reference}/payments` and
 //! `GET /v1/orders/{reference}/payments/{payment_id}`.
 
+use crate::domain::log_safe::LogSafe;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
@@ -54,6 +55,22 @@ impl From<StartPaymentError> for Problem {
                 "Order cannot be paid now",
                 format!("The order is {}.", status.as_str()),
             ),
+            E::Expired(at) => Problem::new(
+                StatusCode::CONFLICT,
+                "order-expired",
+                "Quote expired",
+                format!(
+                    "The quote expired on {}; ask the seller for a new one.",
+                    at.format(&time::format_description::well_known::Rfc3339)
+                        .unwrap_or_default()
+                ),
+            ),
+            E::TooManyAttempts => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-payment-attempts",
+                "Too many payment attempts",
+                "This order has had too many payment attempts; contact the seller.",
+            ),
             E::Conflict | E::Raced { .. } => Problem::new(
                 StatusCode::CONFLICT,
                 "concurrent-change",
@@ -81,7 +98,7 @@ impl From<StartPaymentError> for Problem {
 pub(crate) fn provider_problem(error: &ProviderError) -> Problem {
     match error {
         ProviderError::Unavailable(_) | ProviderError::RateLimited => {
-            tracing::warn!(%error, "payment provider unavailable");
+            tracing::warn!(error = %LogSafe(&error), "payment provider unavailable");
             let mut p = Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "payment-provider-unavailable",
@@ -92,7 +109,7 @@ pub(crate) fn provider_problem(error: &ProviderError) -> Problem {
             p
         }
         _ => {
-            tracing::error!(%error, "payment provider refused our request");
+            tracing::error!(error = %LogSafe(&error), "payment provider refused our request");
             Problem::new(
                 StatusCode::BAD_GATEWAY,
                 "payment-provider-error",

@@ -1,6 +1,7 @@
 //! RFC 9457 problem details. Every error we answer is one of these: a stable `type` URI, a
 //! title, the status, a detail a developer can act on, and the offending field when there is one.
 
+use crate::domain::log_safe::LogSafe;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -160,7 +161,7 @@ impl Problem {
     pub fn from_store(error: &StoreError) -> Self {
         match error {
             StoreError::Throttled | StoreError::Contention => {
-                tracing::warn!(%error, "store busy");
+                tracing::warn!(error = %LogSafe(&error), "store busy");
                 let mut p = Self::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "temporarily-unavailable",
@@ -171,7 +172,7 @@ impl Problem {
                 p
             }
             _ => {
-                tracing::error!(%error, "store failure");
+                tracing::error!(error = %LogSafe(&error), "store failure");
                 Self::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal-error",

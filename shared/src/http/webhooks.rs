@@ -1,5 +1,6 @@
 //! Router of the `psp-webhook` function: `POST /v1/webhooks/{provider}`.
 
+use crate::domain::log_safe::LogSafe;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -63,7 +64,7 @@ async fn receive(
         }
         Err(WebhookFailure::UnknownProvider(_)) => Err(Problem::route_not_found()),
         Err(WebhookFailure::Rejected(error)) => {
-            tracing::warn!(%error, "webhook rejected");
+            tracing::warn!(error = %LogSafe(&error), "webhook rejected");
             Err(Problem::new(
                 StatusCode::BAD_REQUEST,
                 "invalid-webhook",
@@ -73,7 +74,7 @@ async fn receive(
         }
         // 5xx: the PSP delivers the event again later.
         Err(WebhookFailure::Provider(error)) => {
-            tracing::warn!(%error, "webhook: PSP unavailable for the re-fetch");
+            tracing::warn!(error = %LogSafe(&error), "webhook: PSP unavailable for the re-fetch");
             let mut p = Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "payment-provider-unavailable",

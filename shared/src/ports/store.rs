@@ -252,17 +252,32 @@ pub struct LookupSnapshot {
     pub client_failures: FailureLog,
 }
 
+/// An attempt counted against both keys before its postcode is compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LookupReservation {
+    /// The minute bucket it was counted in (given back there).
+    pub minute: i64,
+}
+
 #[async_trait]
 pub trait LookupStore: Send + Sync {
     /// Reads the order and both failure logs in one request (BatchGetItem on DynamoDB).
     async fn load_lookup(&self, keys: &LookupKeys) -> Result<LookupSnapshot, StoreError>;
-    /// Counts one failed attempt against both keys, atomically per key, and forgets buckets the
-    /// snapshot showed to be stale.
-    async fn record_failed_lookup(
+    /// Counts one attempt against both keys in one conditional write (a TransactWriteItems on
+    /// DynamoDB), on condition that neither key was reserved since `seen` (its `attempts`), and
+    /// forgets buckets the snapshot showed to be stale. `Err(Contention)` when another attempt
+    /// came first: read again.
+    async fn reserve_lookup_attempt(
         &self,
         keys: &LookupKeys,
         seen: &LookupSnapshot,
         now: OffsetDateTime,
+    ) -> Result<LookupReservation, StoreError>;
+    /// Gives a reservation back (the postcode matched): it no longer counts as a failure.
+    async fn release_lookup_attempt(
+        &self,
+        keys: &LookupKeys,
+        reservation: LookupReservation,
     ) -> Result<(), StoreError>;
 }
 

@@ -34,7 +34,12 @@ pub async fn subject() -> Subject {
         webhook_url: None,
         webhook_secret: WEBHOOK_SECRET.into(),
     });
-    tokio::spawn(async move { axum::serve(listener, sandbox.app()).await.unwrap() });
+    tokio::spawn(async move {
+        let app = sandbox
+            .app()
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(listener, app).await.unwrap()
+    });
     let mut config = StripeConfig::new("sk_test_psp_contract", vec![WEBHOOK_SECRET.into()]);
     config.api_base = format!("{base}{MOUNT}");
     let connector = StripeConnector::new(config).expect("stripe connector");

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use encaisse::domain::Money;
 use encaisse::ports::{
-    AfterCapture, Capabilities, Charges, Customers, HostedPages, HostedPayment,
+    AfterCapture, AmountRefusal, Capabilities, Charges, Customers, HostedPages, HostedPayment,
     HostedPaymentRequest, HostedPaymentState, HostedPaymentStatus, Multicapture,
     NotificationRequest, Notifications, PaymentProvider, ProviderError, ProviderPayment,
     ProviderPaymentStatus, ProviderRefund, RefundState, Refunds, SavedCard, SavedCardCharge,
@@ -37,6 +37,14 @@ impl PaymentProvider for SimPsp {
     /// The Stripe connector's, except multicapture, which the model decides per payment.
     fn capabilities(&self) -> &Capabilities {
         &CAPABILITIES
+    }
+
+    /// The model takes any positive amount.
+    fn check_amount(&self, amount: &Money) -> Result<(), AmountRefusal> {
+        match amount.amount() > Decimal::ZERO {
+            true => Ok(()),
+            false => Err(AmountRefusal::amount("must be above zero")),
+        }
     }
 }
 

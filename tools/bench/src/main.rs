@@ -47,10 +47,20 @@ fn app(store: Arc<dyn Store>) -> Router {
         AccessTokens::new(b"bench-secret-bench-secret-bench-secret"),
         Arc::new(SystemClock),
     );
+    // Its amount rules only: nothing here calls the PSP.
     let office = BackOffice {
         store,
         clock: Arc::new(SystemClock),
         auth: AdminAuth::ApiKey(ADMIN_KEY.into()),
+        providers: Arc::new(encaisse::ports::ProviderRegistry::single(Arc::new(
+            encaisse::adapters::stripe::StripeConnector::new(
+                encaisse::adapters::stripe::StripeConfig::new(
+                    "sk_test_rules",
+                    vec!["whsec_rules".into()],
+                ),
+            )
+            .expect("connector"),
+        ))),
     };
     with_fallbacks(order_lookup_router(lookup).merge(back_office_router(office)))
 }

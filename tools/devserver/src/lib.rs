@@ -153,13 +153,15 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
             while events.recv().await.is_some() {}
         });
     }
-    let webhooks =
-        Arc::new(HandleWebhook::new(store.clone(), providers, clock.clone()).with_relay(relay));
+    let webhooks = Arc::new(
+        HandleWebhook::new(store.clone(), providers.clone(), clock.clone()).with_relay(relay),
+    );
     let admin_auth = AdminAuth::ApiKey(options.admin_api_key.into());
     let office = BackOffice {
         store: store.clone(),
         clock: clock.clone(),
         auth: admin_auth.clone(),
+        providers,
     };
     let sandbox = SandboxPsp::new(options.sandbox);
     let router = with_fallbacks(

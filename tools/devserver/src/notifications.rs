@@ -2,6 +2,7 @@
 //! a memory queue (right after each webhook, and every second as the sweep), the notifier
 //! consumes it, and the memory mailer keeps every email for `GET /dev/outbox`.
 
+use encaisse::domain::log_safe::LogSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -41,11 +42,11 @@ pub fn spawn(
                 match notifier.handle(&event).await {
                     Ok(_) => break,
                     Err(error) if error.is_transient() => {
-                        tracing::warn!(event = %event.id, %error, "notification retried");
+                        tracing::warn!(event = %event.id, error = %LogSafe(&error), "notification retried");
                         tokio::time::sleep(Duration::from_millis(200 * (attempt + 1))).await;
                     }
                     Err(error) => {
-                        tracing::error!(event = %event.id, %error, "notification refused");
+                        tracing::error!(event = %event.id, error = %LogSafe(&error), "notification refused");
                         break;
                     }
                 }
@@ -57,7 +58,7 @@ pub fn spawn(
         loop {
             tick.tick().await;
             if let Err(error) = relay.publish_pending(100).await {
-                tracing::warn!(%error, "outbox sweep failed; next tick retries");
+                tracing::warn!(error = %LogSafe(&error), "outbox sweep failed; next tick retries");
             }
         }
     });
@@ -80,9 +81,11 @@ async fn outbox(State(mailer): State<Arc<MemoryMailer>>) -> Json<Value> {
     Json(Value::Array(emails))
 }
 
-/// `GET /dev/outbox`: every email sent, oldest first.
+/// `GET /dev/outbox`: every email sent, oldest first; for a client on this machine only.
 pub fn outbox_router(mailer: Arc<MemoryMailer>) -> Router {
-    Router::new()
-        .route("/dev/outbox", get(outbox))
-        .with_state(mailer)
+    encaisse_sandbox_psp::loopback::loopback_only(
+        Router::new()
+            .route("/dev/outbox", get(outbox))
+            .with_state(mailer),
+    )
 }

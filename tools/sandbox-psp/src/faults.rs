@@ -60,9 +60,11 @@ pub fn current(faults: &SharedFaults) -> Faults {
 
 /// `GET` and `POST /_faults`, without an API key.
 pub fn router(faults: SharedFaults) -> Router {
-    Router::new()
-        .route("/_faults", get(get_faults).post(set_faults))
-        .with_state(faults)
+    crate::loopback::loopback_only(
+        Router::new()
+            .route("/_faults", get(get_faults).post(set_faults))
+            .with_state(faults),
+    )
 }
 
 #[derive(Debug, Default)]

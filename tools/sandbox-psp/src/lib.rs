@@ -10,6 +10,7 @@
 mod config;
 mod faults;
 mod ids;
+pub mod loopback;
 pub mod stripe;
 
 use std::sync::{Arc, Mutex};

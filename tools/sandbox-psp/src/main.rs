@@ -103,12 +103,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("\nCtrl-C stops the server.\n");
 
-    axum::serve(listener, sandbox.app())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-            println!("\nStopping the sandbox PSP.");
-        })
-        .await?;
+    // The peer address decides who reaches the switches (`loopback`).
+    axum::serve(
+        listener,
+        sandbox
+            .app()
+            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+        println!("\nStopping the sandbox PSP.");
+    })
+    .await?;
     Ok(())
 }
 

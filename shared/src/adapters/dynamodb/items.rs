@@ -105,6 +105,9 @@ pub fn parse_failure_log(item: Option<&Item>) -> FailureLog {
         if let (Some(minute), Some(count)) = (minute, count) {
             log.per_minute.insert(minute, count);
         }
+        if let ("attempts", AttributeValue::N(n)) = (name.as_str(), value) {
+            log.attempts = n.parse().unwrap_or(0);
+        }
     }
     log
 }

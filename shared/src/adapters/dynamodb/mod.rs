@@ -2,13 +2,13 @@
 
 mod errors;
 pub mod items;
+mod lookup;
 pub mod notifications;
 mod outbox;
 pub mod request_counter;
 pub mod schema;
 pub mod transact;
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -21,13 +21,11 @@ use time::OffsetDateTime;
 use self::errors::{is_condition_failed, store_error};
 use self::items::*;
 pub use self::request_counter::{Exchange, RequestCounter};
-use crate::domain::throttle::minute_of;
-use crate::domain::{CustomerProfile, FailureLog, Order, OutboxEvent, Reference};
+use crate::domain::{CustomerProfile, Order, OutboxEvent, Reference};
 use crate::ports::decide_claim;
 use crate::ports::{
-    Claim, CounterStore, CustomerStore, IdempotencyKey, IdempotencyStore, LookupKeys,
-    LookupSnapshot, LookupStore, OrderStore, OrderWithPayments, OutboxStore, PaymentRef,
-    StoreError, Transactions, Versioned, Write,
+    Claim, CounterStore, CustomerStore, IdempotencyKey, IdempotencyStore, OrderStore,
+    OrderWithPayments, OutboxStore, PaymentRef, StoreError, Transactions, Versioned, Write,
 };
 
 /// How many times BatchGetItem's unprocessed keys are retried before giving up.
@@ -145,51 +143,6 @@ impl DynamoStore {
             Err(e) if is_condition_failed(&e) => Err(transact::condition_failed(&write)),
             Err(e) => Err(store_error(e)),
         }
-    }
-
-    /// ADD one failure to this minute's bucket, drop buckets seen stale, push the TTL out.
-    async fn record_failure(
-        &self,
-        key: Item,
-        seen: &FailureLog,
-        now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        let mut names = HashMap::from([
-            (
-                "#now".to_string(),
-                format!("{MINUTE_PREFIX}{}", minute_of(now)),
-            ),
-            ("#ttl".to_string(), TTL.to_string()),
-        ]);
-        let mut expression = "ADD #now :one SET #ttl = :ttl".to_string();
-        let stale = seen.stale_minutes(now);
-        if !stale.is_empty() {
-            let removals: Vec<String> = stale
-                .iter()
-                .enumerate()
-                .map(|(i, minute)| {
-                    names.insert(format!("#s{i}"), format!("{MINUTE_PREFIX}{minute}"));
-                    format!("#s{i}")
-                })
-                .collect();
-            expression.push_str(" REMOVE ");
-            expression.push_str(&removals.join(", "));
-        }
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key))
-            .update_expression(expression)
-            .set_expression_attribute_names(Some(names))
-            .expression_attribute_values(":one", AttributeValue::N("1".into()))
-            .expression_attribute_values(
-                ":ttl",
-                AttributeValue::N(FailureLog::expires_at(now).to_string()),
-            )
-            .send()
-            .await
-            .map_err(store_error)?;
-        Ok(())
     }
 }
 
@@ -408,59 +361,5 @@ impl IdempotencyStore for DynamoStore {
             Err(e) if is_condition_failed(&e) => Ok(()),
             Err(e) => Err(store_error(e)),
         }
-    }
-}
-
-#[async_trait]
-impl LookupStore for DynamoStore {
-    async fn load_lookup(&self, keys: &LookupKeys) -> Result<LookupSnapshot, StoreError> {
-        let order_pk = format!("ORDER#{}", keys.reference);
-        let reference_pk = format!("LOOKUP#REF#{}", keys.reference);
-        let client_pk = format!("LOOKUP#CLIENT#{}", keys.client);
-        let items = self
-            .batch_get(vec![
-                order_key(&keys.reference),
-                reference_failures_key(&keys.reference),
-                client_failures_key(&keys.client),
-            ])
-            .await?;
-        let mut snapshot = LookupSnapshot::default();
-        for item in items {
-            match pk_of(&item) {
-                Some(pk) if pk == order_pk => {
-                    let (value, version) = parse_order_item(item)?;
-                    snapshot.order = Some(Versioned { value, version });
-                }
-                Some(pk) if pk == reference_pk => {
-                    snapshot.reference_failures = parse_failure_log(Some(&item))
-                }
-                Some(pk) if pk == client_pk => {
-                    snapshot.client_failures = parse_failure_log(Some(&item))
-                }
-                _ => {}
-            }
-        }
-        Ok(snapshot)
-    }
-
-    async fn record_failed_lookup(
-        &self,
-        keys: &LookupKeys,
-        seen: &LookupSnapshot,
-        now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        let (by_reference, by_client) = tokio::join!(
-            self.record_failure(
-                reference_failures_key(&keys.reference),
-                &seen.reference_failures,
-                now
-            ),
-            self.record_failure(
-                client_failures_key(&keys.client),
-                &seen.client_failures,
-                now
-            ),
-        );
-        by_reference.and(by_client)
     }
 }

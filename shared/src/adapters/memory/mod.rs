@@ -11,13 +11,14 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::domain::{
-    CustomerProfile, FailureLog, Order, OutboxEvent, OutboxKind, Payment, Reference,
+    throttle::minute_of, CustomerProfile, FailureLog, Order, OutboxEvent, OutboxKind, Payment,
+    Reference,
 };
 use crate::ports::{decide_claim, ExistingRecord, RecordState};
 use crate::ports::{
     Claim, CounterStore, CustomerStore, IdempotencyKey, IdempotencyStore, LookupKeys,
-    LookupSnapshot, LookupStore, OrderStore, OrderWithPayments, OutboxStore, PaymentRef,
-    StoreError, Transactions, Versioned, Write,
+    LookupReservation, LookupSnapshot, LookupStore, OrderStore, OrderWithPayments, OutboxStore,
+    PaymentRef, StoreError, Transactions, Versioned, Write,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -445,23 +446,49 @@ impl LookupStore for MemoryStore {
         })
     }
 
-    async fn record_failed_lookup(
+    async fn reserve_lookup_attempt(
         &self,
         keys: &LookupKeys,
-        _seen: &LookupSnapshot,
+        seen: &LookupSnapshot,
         now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        let mut tables = self.lock()?;
-        tables
+    ) -> Result<LookupReservation, StoreError> {
+        let mut guard = self.lock()?;
+        let tables = &mut *guard;
+        let by_reference = tables
             .reference_failures
             .entry(keys.reference.clone())
-            .or_default()
-            .record(now);
-        tables
+            .or_default();
+        let by_client = tables
             .client_failures
             .entry(keys.client.clone())
-            .or_default()
-            .record(now);
+            .or_default();
+        // The same condition as DynamoDB's: neither key reserved since the caller's read.
+        if by_reference.attempts != seen.reference_failures.attempts
+            || by_client.attempts != seen.client_failures.attempts
+        {
+            return Err(StoreError::Contention);
+        }
+        for log in [by_reference, by_client] {
+            log.record(now);
+            log.attempts += 1;
+        }
+        Ok(LookupReservation {
+            minute: minute_of(now),
+        })
+    }
+
+    async fn release_lookup_attempt(
+        &self,
+        keys: &LookupKeys,
+        reservation: LookupReservation,
+    ) -> Result<(), StoreError> {
+        let mut guard = self.lock()?;
+        let tables = &mut *guard;
+        let by_reference = tables.reference_failures.get_mut(&keys.reference);
+        let by_client = tables.client_failures.get_mut(&keys.client);
+        for log in [by_reference, by_client].into_iter().flatten() {
+            log.give_back(reservation.minute);
+        }
         Ok(())
     }
 }

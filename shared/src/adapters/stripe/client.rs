@@ -2,6 +2,7 @@
 //! `ProviderError`. POSTs keep the caller's Idempotency-Key across retries, so a retry after a
 //! timeout replays Stripe's stored outcome instead of charging twice.
 
+use crate::domain::log_safe::LogSafe;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
@@ -86,7 +87,7 @@ impl StripeConnector {
                         operation = call.operation,
                         attempt,
                         delay_ms = delay.as_millis() as u64,
-                        %error,
+                        error = %LogSafe(&error),
                         "stripe call failed, retrying"
                     );
                     tokio::time::sleep(delay).await;

@@ -8,7 +8,7 @@ use super::transformers as wire;
 use super::{webhook, StripeConnector, CAPABILITIES};
 use crate::domain::Money;
 use crate::ports::{
-    AfterCapture, Capabilities, Charges, Customers, HostedPages, HostedPayment,
+    AfterCapture, AmountRefusal, Capabilities, Charges, Customers, HostedPages, HostedPayment,
     HostedPaymentRequest, HostedPaymentState, HostedPaymentStatus, NotificationRequest,
     Notifications, PaymentProvider, ProviderError, ProviderPayment, ProviderPaymentStatus,
     ProviderRefund, Refunds, SavedCard, SavedCardCharge, SavedPaymentMethods, WebhookError,
@@ -22,6 +22,10 @@ impl PaymentProvider for StripeConnector {
 
     fn capabilities(&self) -> &Capabilities {
         &CAPABILITIES
+    }
+
+    fn check_amount(&self, amount: &Money) -> Result<(), AmountRefusal> {
+        wire::amounts::chargeable(amount)
     }
 }
 

@@ -120,6 +120,10 @@ pub trait PaymentProvider:
     fn name(&self) -> &'static str;
 
     fn capabilities(&self) -> &Capabilities;
+
+    /// Whether this PSP can charge `amount` as one payment, by its own rules (minor units on
+    /// the wire, minimum and maximum charge): orders it cannot charge are refused at creation.
+    fn check_amount(&self, amount: &crate::domain::Money) -> Result<(), AmountRefusal>;
 }
 
 /// Every capability trait, for code that calls connectors through `dyn PaymentProvider`.

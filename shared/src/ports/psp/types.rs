@@ -127,6 +127,22 @@ pub struct ProviderPayment {
     pub release_reason: Option<ReleaseReason>,
 }
 
+/// Why a PSP cannot charge an amount as one payment (its own minor units, minimum, maximum,
+/// or a currency it does not take).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AmountRefusal {
+    #[error("{0}")]
+    Currency(String),
+    #[error("{0}")]
+    Amount(String),
+}
+
+impl AmountRefusal {
+    pub fn amount(reason: impl Into<String>) -> Self {
+        AmountRefusal::Amount(reason.into())
+    }
+}
+
 /// What becomes of the rest of an authorisation after a capture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AfterCapture {

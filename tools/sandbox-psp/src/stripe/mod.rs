@@ -38,10 +38,13 @@ pub fn router(psp: StripeSandbox) -> Router {
             "/3ds/{id}",
             get(pages_3ds::challenge_page).post(pages_3ds::challenge_submit),
         )
-        .route("/_events", get(controls::list_events))
-        .route(
-            "/_expire_authorisation/{id}",
-            post(controls::expire_authorisation),
-        )
+        .merge(crate::loopback::loopback_only(
+            Router::new()
+                .route("/_events", get(controls::list_events))
+                .route(
+                    "/_expire_authorisation/{id}",
+                    post(controls::expire_authorisation),
+                ),
+        ))
         .with_state(psp)
 }

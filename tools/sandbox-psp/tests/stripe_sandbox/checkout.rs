@@ -382,4 +382,31 @@ async fn checkout_session_expiry() {
         (StatusCode::BAD_REQUEST, Some("expires_at"))
     );
     assert_eq!(sb.event_types().await[0], "checkout.session.expired");
+
+    // Stripe's minimum exactly: one second under 30 minutes is refused, 30 minutes is not.
+    let session_expiring_in = |seconds: i64| {
+        let at = (time::OffsetDateTime::now_utc().unix_timestamp() + seconds).to_string();
+        let sb = &sb;
+        async move {
+            sb.post(
+                "/v1/checkout/sessions",
+                &[
+                    ("mode", "payment"),
+                    ("success_url", "https://x.example/"),
+                    ("line_items[0][price_data][currency]", "eur"),
+                    ("line_items[0][price_data][unit_amount]", "100"),
+                    ("line_items[0][price_data][product_data][name]", "x"),
+                    ("line_items[0][quantity]", "1"),
+                    ("expires_at", at.as_str()),
+                ],
+            )
+            .await
+            .0
+        }
+    };
+    assert_eq!(
+        session_expiring_in(30 * 60 - 1).await,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(session_expiring_in(30 * 60 + 2).await, StatusCode::OK);
 }

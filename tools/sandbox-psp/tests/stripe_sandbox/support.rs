@@ -25,7 +25,12 @@ pub async fn sandbox_with(webhook_url: Option<String>) -> Sandbox {
         webhook_url,
         webhook_secret: SECRET.into(),
     });
-    tokio::spawn(async move { axum::serve(listener, psp.app()).await.unwrap() });
+    tokio::spawn(async move {
+        let app = psp
+            .app()
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(listener, app).await.unwrap()
+    });
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -5,6 +5,7 @@
 //! ignored, anything Stripe may omit or null is an `Option` or `#[serde(default)]`. Requests are
 //! form fields in Stripe's bracket notation, kept as ordered pairs so tests can assert them.
 
+pub mod amounts;
 mod checkout_session;
 mod customer;
 mod error;
@@ -82,15 +83,10 @@ impl<T: HasId> Expandable<T> {
 }
 
 /// Minor units and the lower-case currency code Stripe expects.
+/// `money` as Stripe's `amount` (its own minor units, see `amounts`) and `currency`.
 pub fn wire_amount(money: &Money) -> Result<(String, String), ProviderError> {
-    let minor = money
-        .to_minor_units()
+    let minor = amounts::to_wire(money)
         .map_err(|e| ProviderError::InvalidRequest(format!("amount: {e}")))?;
-    if minor <= 0 {
-        return Err(ProviderError::InvalidRequest(
-            "amount must be positive".into(),
-        ));
-    }
     Ok((
         minor.to_string(),
         money.currency().code().to_ascii_lowercase(),
@@ -104,7 +100,7 @@ pub fn currency(code: &str) -> Result<Currency, WireError> {
 }
 
 pub fn money(minor: i64, currency: Currency) -> Result<Money, WireError> {
-    Money::from_minor_units(minor, currency)
+    amounts::from_wire(minor, currency)
         .map_err(|e| WireError(format!("amount {minor} {currency}: {e}")))
 }
 

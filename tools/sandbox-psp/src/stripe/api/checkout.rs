@@ -120,7 +120,9 @@ pub async fn create(
     let created = now();
     let expires_at = match form.int("expires_at")? {
         None => created + MAX_EXPIRY_S,
-        Some(t) if t < created + MIN_EXPIRY_S - CLOCK_SLACK_S => {
+        // Exactly Stripe's minimum: a caller that computes its expiry early, or truncates
+        // it, is refused here as it would be there.
+        Some(t) if t < created + MIN_EXPIRY_S => {
             return Err(ApiError::invalid(
                 Some("expires_at"),
                 "The `expires_at` timestamp must be at least 30 minutes from Checkout Session creation.",

@@ -1,0 +1,108 @@
+//! Text from outside (a PSP's or SES's error message, which may quote an email address, a
+//! phone number or a card number back at us) made safe to log: every email address masked to
+//! `j***@example.fr`, every run of eight digits or more (spaces, dots and dashes between them
+//! included) replaced by `#`s. Ids such as `pi_3QxA…` keep their letters and short digit runs.
+
+use std::fmt;
+
+/// `text` with addresses masked and long digit runs hidden.
+pub fn log_safe(text: &str) -> String {
+    hide_digit_runs(&mask_emails(text))
+}
+
+/// `Display` of `value`, made safe to log: `error = %LogSafe(&e)`.
+pub struct LogSafe<'a, T: fmt::Display + ?Sized>(pub &'a T);
+
+impl<T: fmt::Display + ?Sized> fmt::Display for LogSafe<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&log_safe(&self.0.to_string()))
+    }
+}
+
+fn mask_emails(text: &str) -> String {
+    let local = |c: char| c.is_alphanumeric() || "._%+-".contains(c);
+    let chars: Vec<char> = text.chars().collect();
+    // For each address, the part of its local name after the first character.
+    let mut hidden = Vec::new();
+    for (at, _) in chars.iter().enumerate().filter(|(_, c)| **c == '@') {
+        let mut start = at;
+        while start > 0 && local(chars[start - 1]) {
+            start -= 1;
+        }
+        if start < at {
+            hidden.push((start + 1, at));
+        }
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    for (from, to) in hidden {
+        out.extend(&chars[i..from]);
+        out.push_str("***");
+        i = to;
+    }
+    out.extend(&chars[i..]);
+    out
+}
+
+fn hide_digit_runs(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let starts_run = chars[i].is_ascii_digit()
+            && (i == 0 || !chars[i - 1].is_ascii_alphanumeric() || chars[i - 1] == '+');
+        if !starts_run {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let mut end = i;
+        let mut digits = 0;
+        while end < chars.len() {
+            let c = chars[end];
+            if c.is_ascii_digit() {
+                digits += 1;
+                end += 1;
+            } else if matches!(c, ' ' | '.' | '-')
+                && chars.get(end + 1).is_some_and(char::is_ascii_digit)
+                && end > i
+                && chars[end - 1].is_ascii_digit()
+            {
+                end += 1;
+            } else {
+                break;
+            }
+        }
+        if digits >= 8 {
+            out.extend(std::iter::repeat_n('#', digits.min(4)));
+        } else {
+            out.extend(&chars[i..end]);
+        }
+        i = end.max(i + 1);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_and_long_numbers_are_hidden() {
+        assert_eq!(
+            log_safe("No such customer: jeanne.martin@example.fr (cus_Rq1)"),
+            "No such customer: j***@example.fr (cus_Rq1)"
+        );
+        assert_eq!(
+            log_safe("to a@b.fr and bob.smith@example.org"),
+            "to a***@b.fr and b***@example.org"
+        );
+        assert_eq!(log_safe("call +33 6 12 34 56 78 now"), "call +#### now");
+        assert_eq!(log_safe("card 4242 4242 4242 4242"), "card ####");
+        assert_eq!(
+            log_safe("HTTP 502 after 3 tries on pi_3QxA1b2C3d4E5f6G, 2922.00 EUR"),
+            "HTTP 502 after 3 tries on pi_3QxA1b2C3d4E5f6G, 2922.00 EUR"
+        );
+        assert_eq!(log_safe("no @ here"), "no @ here");
+    }
+}
