@@ -33,6 +33,7 @@ async fn functions() -> Functions {
         store: store.clone(),
         clock: Arc::new(SystemClock),
         auth: AdminAuth::ApiGatewayIam,
+        pay_links: None,
         providers: Arc::new(encaisse::ports::ProviderRegistry::single(Arc::new(
             encaisse::adapters::stripe::StripeConnector::new(
                 encaisse::adapters::stripe::StripeConfig::new(

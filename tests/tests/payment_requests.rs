@@ -176,3 +176,55 @@ async fn a_slow_psp_still_gets_a_page_expiry_above_its_minimum() {
         "{left}"
     );
 }
+
+/// The back office gives each order its "Pay now" link; the link's pay token opens the order
+/// on the lookup without a postcode.
+#[tokio::test]
+async fn the_pay_link_of_a_new_order_opens_it_without_a_postcode() {
+    let shop = shop().await;
+    let (status, created) = shop
+        .admin_post(
+            "/v1/admin/orders",
+            None,
+            &json!({
+                "customer": {"email": "lea@example.fr", "name": "Léa", "locale": "fr"},
+                "currency": "EUR",
+                "lines": [{"sku": "X", "description": "X", "quantity": 1, "unit_price": "10.00", "tax_rate": "20"}],
+                "shipping": {"method": "carrier", "amount": "0.00", "tax_rate": "20",
+                             "address": {"name": "Léa", "line1": "1 rue X", "postcode": "69001",
+                                         "city": "Lyon", "country": "FR"}}
+            }),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let reference = created["reference"].as_str().unwrap();
+    let pay_url = created["pay_url"].as_str().unwrap();
+    assert!(
+        pay_url.starts_with(&format!("{}/pay?ref={reference}&t=", shop.base)),
+        "{pay_url}"
+    );
+    let token = pay_url.split("&t=").nth(1).unwrap();
+    let reply = shop
+        .http
+        .post(format!("{}/v1/order-lookups", shop.base))
+        .json(&json!({"pay_token": token}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    let body: serde_json::Value = reply.json().await.unwrap();
+    assert_eq!(body["order"]["reference"], reference);
+    assert!(body["access_token"].is_string());
+    // The admin view gives the same link again.
+    let view: serde_json::Value = shop
+        .http
+        .get(format!("{}/v1/admin/orders/{reference}", shop.base))
+        .bearer_auth("admin")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["pay_url"], pay_url);
+}

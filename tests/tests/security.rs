@@ -233,19 +233,92 @@ async fn lookup_brute_force_is_throttled_per_reference_and_per_source_ip() {
     .await;
     assert_eq!(other.status, 200, "{}", other.body);
 
-    // Five wrong postcodes for one reference from five addresses: the reference is locked
-    // for everyone, the right postcode included.
-    for i in 0..5 {
-        let event = lookup_event("ORD-10043", "00000", &format!("192.0.2.{i}"), "x");
+    // Five wrong postcodes for one reference from one address lock that address out of it,
+    // the right postcode included...
+    for _ in 0..5 {
+        let event = lookup_event("ORD-10043", "00000", "192.0.2.1", "x");
         assert_eq!(integration::invoke(&router, &event).await.status, 404);
     }
     let locked = integration::invoke(
         &router,
-        &lookup_event("ORD-10043", "75011", "192.0.2.200", "192.0.2.200"),
+        &lookup_event("ORD-10043", "75011", "192.0.2.1", "192.0.2.1"),
     )
     .await;
     assert_eq!(locked.status, 429);
     assert!(locked.headers.contains_key("retry-after"));
+    // ...but not its shopper: references are sequential, so a lockout per reference would let
+    // anyone lock a shopper out of their order. From another address the right postcode opens.
+    let shopper = integration::invoke(
+        &router,
+        &lookup_event("ORD-10043", "75011", "192.0.2.200", "192.0.2.200"),
+    )
+    .await;
+    assert_eq!(shopper.status, 200, "{}", shopper.body);
+}
+
+/// Guesses on one reference from many addresses slow it down (a growing Retry-After after the
+/// 10th failure) instead of locking it; the quote's pay link opens it whatever happened.
+#[tokio::test]
+async fn a_reference_guessed_from_everywhere_slows_down_and_its_pay_link_still_opens_it() {
+    captured_logs();
+    integration::hostile::moto_behind_serialising_proxy();
+    let store = integration::fresh_store().await;
+    encaisse_dev::seed_demo_orders(store.as_ref())
+        .await
+        .unwrap();
+    let secret = b"security-test-secret-at-least-32-bytes";
+    let order = store
+        .get_order(&encaisse::domain::Reference::parse("ORD-10043").unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .value;
+    let pay_token = encaisse::app::pay_token::PayTokens::new(secret).issue(&order);
+    let router = with_fallbacks(order_lookup_router(OrderLookup::new(
+        store,
+        AccessTokens::new(secret),
+        Arc::new(SystemClock),
+    )));
+    let with_body = |body: Value, ip: &str| {
+        let mut event = lookup_event("ORD-10043", "00000", ip, ip);
+        event["body"] = body.to_string().into();
+        event["headers"]["content-length"] =
+            event["body"].as_str().unwrap().len().to_string().into();
+        event
+    };
+
+    let mut waits = Vec::new();
+    for i in 0..14 {
+        let event = lookup_event("ORD-10043", "00000", &format!("198.51.100.{i}"), "x");
+        let answer = integration::invoke(&router, &event).await;
+        match answer.status {
+            404 => {}
+            429 => waits.push(
+                answer.headers["retry-after"]
+                    .to_str()
+                    .unwrap()
+                    .parse::<u64>()
+                    .unwrap(),
+            ),
+            other => panic!("{other}: {}", answer.body),
+        }
+    }
+    // After ten failures each new address waits a few seconds, never the 15-minute lockout.
+    assert!(!waits.is_empty(), "slowed down after 10 failures");
+    assert!(waits.iter().all(|w| (1..=300).contains(w)), "{waits:?}");
+    // The pay link opens the order right away, with no postcode, from anywhere.
+    for _ in 0..3 {
+        let event = with_body(json!({"pay_token": pay_token}), "203.0.113.9");
+        let answer = integration::invoke(&router, &event).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        assert_eq!(answer.body["order"]["reference"], "ORD-10043");
+    }
+    // A forged or altered token is an unknown order.
+    let mut forged = pay_token.clone();
+    let last = forged.pop().unwrap();
+    forged.push(if last == 'A' { 'B' } else { 'A' });
+    let event = with_body(json!({"pay_token": forged}), "203.0.113.9");
+    assert_eq!(integration::invoke(&router, &event).await.status, 404);
 }
 
 /// Each attempt is reserved (a conditional write) before its postcode is compared: of 50 wrong

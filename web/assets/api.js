@@ -72,6 +72,13 @@ export async function lookUp(reference, postcode) {
   return found.order;
 }
 
+/// The quote's "Pay now" link (`/pay?ref=…&t=…`): its pay token opens the order, no postcode.
+export async function openWithPayToken(payToken) {
+  const found = await call("POST", "/v1/order-lookups", { body: { pay_token: payToken } });
+  saveToken(found.order.reference, found.access_token, found.expires_at);
+  return found.order;
+}
+
 const enc = encodeURIComponent;
 
 export const getOrder = (ref, token) => call("GET", `/v1/orders/${enc(ref)}`, { token });

@@ -1,5 +1,5 @@
 // Lookup page (`/`, `/pay?ref=ORD-10042`): reference + delivery postcode → access token → order.
-import { ApiError, lookUp, normaliseReference } from "./api.js";
+import { ApiError, lookUp, normaliseReference, openWithPayToken } from "./api.js";
 import { onLanguageChange, setupLanguage, t } from "./i18n.js";
 
 const form = document.getElementById("lookup");
@@ -48,6 +48,17 @@ onLanguageChange(() => {
 if (params.get("ref")) reference.value = normaliseReference(params.get("ref"));
 if (params.get("reason") === "expired") show(notice, "lookup.expired");
 (reference.value ? postcode : reference).focus();
+
+// The seller's link carries a pay token: straight to the order. A link that no longer works
+// (expired quote, altered link) leaves the form, with a word on why.
+if (params.get("t")) {
+  openWithPayToken(params.get("t"))
+    .then((order) => window.location.replace(`/order.html?ref=${encodeURIComponent(order.reference)}`))
+    .catch((error) => {
+      if (!(error instanceof ApiError)) throw error;
+      show(notice, error.status === 404 ? "lookup.linkInvalid" : describe(error)[0]);
+    });
+}
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use encaisse::adapters::dynamodb::{client_from_env, DynamoStore};
 use encaisse::app::capture_on_shipment::CaptureOnShipment;
+use encaisse::app::pay_token::{PayLinks, PayTokens};
 use encaisse::app::refund::RefundPayment;
 use encaisse::config;
 use encaisse::http::{
@@ -28,6 +29,11 @@ async fn main() -> Result<(), lambda_http::Error> {
         clock: clock.clone(),
         auth: AdminAuth::ApiGatewayIam,
         providers: providers.clone(),
+        // The quote's "Pay now" link (`pay_url`): the pay page with the order's pay token.
+        pay_links: Some(PayLinks {
+            tokens: PayTokens::new(config::access_token_secret()?),
+            page: config::pay_page()?,
+        }),
     };
     let payments = AdminPayments {
         capture: Arc::new(CaptureOnShipment::new(

@@ -51,6 +51,11 @@ impl AccessTokens {
         self.keyed.clone()
     }
 
+    /// The keyed HMAC, for the pay tokens (same key, their own version tag).
+    pub(crate) fn keyed_mac(&self) -> HmacSha256 {
+        self.keyed.clone()
+    }
+
     /// Returns the token and its expiry.
     pub fn issue(&self, reference: &Reference, now: OffsetDateTime) -> (String, OffsetDateTime) {
         // Whole seconds: the signed expiry and the advertised one must be the same instant.

@@ -11,6 +11,7 @@ pub mod hosted_page;
 pub mod idempotency;
 pub mod notify;
 pub mod order_lookup;
+pub mod pay_token;
 pub mod payment_view;
 pub mod publish_outbox;
 pub mod reauthorise;

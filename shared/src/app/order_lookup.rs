@@ -1,8 +1,10 @@
 //! "Pay now": the shopper finds an order by its reference and shipping postcode.
 //!
 //! An unknown reference and a wrong postcode are indistinguishable (same answer, same store
-//! traffic, constant-time comparison), and failures are counted per reference and per client
-//! address so neither can be brute-forced.
+//! traffic, constant-time comparison), and failures are counted per client address and per
+//! (reference, client) so neither can be brute-forced; a reference guessed at from everywhere
+//! slows down instead of locking its shopper out. The quote's pay link carries a pay token
+//! that opens the order without a postcode and is never limited.
 
 use crate::domain::log_safe::LogSafe;
 use std::sync::Arc;
@@ -11,8 +13,9 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
+use super::pay_token::PayTokens;
 use super::{AccessTokens, TokenError};
-use crate::domain::throttle::{MAX_FAILURES_PER_CLIENT, MAX_FAILURES_PER_REFERENCE};
+use crate::domain::throttle::{MAX_FAILURES_PER_CLIENT, MAX_FAILURES_PER_PAIR};
 use crate::domain::{
     customer_id, Billing, FieldError, Order, OrderStatus, Payment, Postcode, Reference,
 };
@@ -139,11 +142,12 @@ impl OrderLookup {
             let snapshot = self.store.load_lookup(keys).await?;
             let wait = [
                 snapshot
-                    .reference_failures
-                    .retry_after(now, MAX_FAILURES_PER_REFERENCE),
+                    .pair_failures
+                    .retry_after(now, MAX_FAILURES_PER_PAIR),
                 snapshot
                     .client_failures
                     .retry_after(now, MAX_FAILURES_PER_CLIENT),
+                snapshot.reference_failures.slowdown(now),
             ]
             .into_iter()
             .flatten()
@@ -166,6 +170,29 @@ impl OrderLookup {
         // Guesses on this reference or from this client are arriving together: one at a time.
         Err(LookupError::TooManyAttempts {
             retry_after_seconds: 1,
+        })
+    }
+
+    /// The quote's "Pay now" link: its pay token opens the order, with no postcode and no
+    /// throttling (it cannot be guessed). A token that is not ours, or expired, is the same 404
+    /// as an unknown order. One Query (the order with its payments).
+    pub async fn open_with_pay_token(&self, token: &str) -> Result<LookupGranted, LookupError> {
+        let now = self.clock.now();
+        let reference = PayTokens::with_key_of(&self.tokens)
+            .verify(token, now)
+            .map_err(|_| LookupError::NotFound)?;
+        let found = self
+            .store
+            .get_order_with_payments(&reference)
+            .await?
+            .filter(|found| found.order.value.status != OrderStatus::Deleted)
+            .ok_or(LookupError::NotFound)?;
+        let (access_token, expires_at) = self.tokens.issue(&reference, now);
+        Ok(LookupGranted {
+            order: found.order.value,
+            payments: found.payments.into_iter().map(|p| p.value).collect(),
+            access_token,
+            expires_at,
         })
     }
 

@@ -308,6 +308,11 @@ pub async fn one_reservation_passes_per_read_and_one_given_back_stops_counting(
     let counted = store.load_lookup(&k).await.unwrap();
     assert_eq!(counted.reference_failures.recent_failures(now()), 1);
     assert_eq!(counted.client_failures.recent_failures(now()), 1);
+    assert_eq!(counted.pair_failures.recent_failures(now()), 1);
+    assert_eq!(
+        counted.reference_failures.last_attempt_at,
+        Some(now().unix_timestamp())
+    );
     // A stale read is refused too, whichever key moved.
     let other_client = keys("ORD-9", "client-c");
     let fresh_client = store.load_lookup(&other_client).await.unwrap();
@@ -330,6 +335,9 @@ pub async fn one_reservation_passes_per_read_and_one_given_back_stops_counting(
         "client-c's"
     );
     assert_eq!(released.client_failures.recent_failures(now()), 0);
+    assert_eq!(released.pair_failures.recent_failures(now()), 0);
+    let other_pair = store.load_lookup(&other_client).await.unwrap();
+    assert_eq!(other_pair.pair_failures.recent_failures(now()), 1);
 
     // Half an hour later the old bucket is stale and the next reservation drops it.
     let later = now() + Duration::minutes(30);

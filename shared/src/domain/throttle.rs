@@ -12,8 +12,16 @@ use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
 pub const WINDOW_MINUTES: i64 = 15;
-pub const MAX_FAILURES_PER_REFERENCE: u32 = 5;
+/// Failures of one client address on one reference: that client waits out the window for it.
+pub const MAX_FAILURES_PER_PAIR: u32 = 5;
+/// Failures of one client address on any reference.
 pub const MAX_FAILURES_PER_CLIENT: u32 = 20;
+/// Failures on one reference from everyone after which each attempt must wait longer (1, 2, 4 …
+/// seconds after the last one, at most `MAX_REFERENCE_DELAY_SECONDS`): sequential references
+/// make a per-reference lockout a way to lock a shopper out of their order, so the reference
+/// only slows down (its pay link is never limited).
+pub const REFERENCE_SLOWDOWN_AFTER: u32 = 10;
+pub const MAX_REFERENCE_DELAY_SECONDS: i64 = 300;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FailureLog {
@@ -21,6 +29,8 @@ pub struct FailureLog {
     pub per_minute: BTreeMap<i64, u32>,
     /// Attempts ever reserved on this key: the version a reservation is conditioned on.
     pub attempts: u64,
+    /// When the last attempt was reserved (Unix seconds).
+    pub last_attempt_at: Option<i64>,
 }
 
 pub fn minute_of(now: OffsetDateTime) -> i64 {
@@ -62,6 +72,20 @@ impl FailureLog {
             }
         }
         Some(1)
+    }
+
+    /// For a reference: seconds until the next attempt may be made, once its failures reach
+    /// `REFERENCE_SLOWDOWN_AFTER` (a delay after the last attempt that doubles with each
+    /// failure, at most `MAX_REFERENCE_DELAY_SECONDS`); None while it need not wait.
+    pub fn slowdown(&self, now: OffsetDateTime) -> Option<u64> {
+        let failures = self.recent_failures(now);
+        if failures < REFERENCE_SLOWDOWN_AFTER {
+            return None;
+        }
+        let doublings = (failures - REFERENCE_SLOWDOWN_AFTER).min(16);
+        let delay = (1_i64 << doublings).min(MAX_REFERENCE_DELAY_SECONDS);
+        let wait = self.last_attempt_at? + delay - now.unix_timestamp();
+        (wait > 0).then_some(wait as u64)
     }
 
     /// Buckets too old to matter, which a writer may delete.
@@ -117,6 +141,31 @@ mod tests {
         let later = now + Duration::seconds(wait as i64);
         assert_eq!(log.retry_after(later, 5), None);
         assert_eq!(log.retry_after(now, 6), None);
+    }
+
+    #[test]
+    fn a_reference_slows_down_without_locking() {
+        let mut log = FailureLog::default();
+        for i in 0..9 {
+            log.record(t(i));
+        }
+        log.last_attempt_at = Some(t(8).unix_timestamp());
+        assert_eq!(log.slowdown(t(8)), None, "9 failures: no wait");
+        log.record(t(9));
+        log.last_attempt_at = Some(t(9).unix_timestamp());
+        assert_eq!(log.slowdown(t(9)), Some(1));
+        assert_eq!(log.slowdown(t(10)), None);
+        for i in 10..13 {
+            log.record(t(i));
+        }
+        log.last_attempt_at = Some(t(12).unix_timestamp());
+        assert_eq!(log.slowdown(t(12)), Some(8), "13 failures: 2^3 s");
+        for i in 13..40 {
+            log.record(t(i));
+        }
+        log.last_attempt_at = Some(t(39).unix_timestamp());
+        assert_eq!(log.slowdown(t(39)), Some(300), "capped");
+        assert_eq!(log.slowdown(t(39 + 300)), None, "never a lockout");
     }
 
     #[test]

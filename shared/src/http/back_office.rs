@@ -20,6 +20,7 @@ use super::views::{Audience, OrderView};
 use super::{bearer_token, Problem};
 use crate::app::create_order::check_chargeable;
 use crate::app::create_order_once::{create_order_once, CreateOnceError};
+use crate::app::pay_token::PayLinks;
 use crate::app::start_payment::{parse_idempotency_key, StartPaymentError};
 use crate::app::{create_order, CreateOrderCommand, CreateOrderError};
 use crate::domain::{Order, Reference};
@@ -40,6 +41,8 @@ pub struct BackOffice {
     pub auth: AdminAuth,
     /// Whose rules decide whether an order's total can be charged.
     pub providers: Arc<ProviderRegistry>,
+    /// The "Pay now" link given with each order (`pay_url`); None leaves it out.
+    pub pay_links: Option<PayLinks>,
 }
 
 impl From<CreateOrderError> for Problem {
@@ -86,11 +89,24 @@ impl From<CreateOnceError> for Problem {
     }
 }
 
-fn created(order: &Order) -> StoredResponse {
+/// The back office's view of an order, with the quote's "Pay now" link when configured.
+fn admin_view(
+    order: &Order,
+    payments: &[crate::domain::Payment],
+    links: Option<&PayLinks>,
+) -> serde_json::Value {
+    let mut view = serde_json::to_value(OrderView::new(order, payments, Audience::BackOffice))
+        .unwrap_or_default();
+    if let (Some(links), Some(fields)) = (links, view.as_object_mut()) {
+        fields.insert("pay_url".into(), links.link_for(order).into());
+    }
+    view
+}
+
+fn created(order: &Order, links: Option<&PayLinks>) -> StoredResponse {
     StoredResponse {
         status: 201,
-        body: serde_json::to_string(&OrderView::new(order, &[], Audience::BackOffice))
-            .unwrap_or_default(),
+        body: admin_view(order, &[], links).to_string(),
     }
 }
 
@@ -107,7 +123,10 @@ async fn create(
     check_chargeable(&command, now, office.providers.for_cards().as_ref())
         .map_err(Problem::invalid_field)?;
     let stored = match headers.get("idempotency-key") {
-        None => created(&create_order(office.store.as_ref(), command, now).await?),
+        None => created(
+            &create_order(office.store.as_ref(), command, now).await?,
+            office.pay_links.as_ref(),
+        ),
         Some(raw) => {
             let key = parse_idempotency_key(raw.to_str().ok())?;
             let until = in_progress_until(context.as_ref().map(|Extension(c)| c));
@@ -118,7 +137,7 @@ async fn create(
                 command,
                 now,
                 until,
-                &created,
+                &|order| created(order, office.pay_links.as_ref()),
             )
             .await?
         }
@@ -156,10 +175,10 @@ async fn show(
         .map_err(|e| Problem::from_store(&e))?
         .ok_or_else(not_found)?;
     let payments: Vec<_> = found.payments.into_iter().map(|p| p.value).collect();
-    Ok(Json(OrderView::new(
+    Ok(Json(admin_view(
         &found.order.value,
         &payments,
-        Audience::BackOffice,
+        office.pay_links.as_ref(),
     ))
     .into_response())
 }

@@ -13,12 +13,18 @@ use super::json_body::StrictJson;
 use super::views::{Audience, BillingSummary, OrderView};
 use super::{bearer_token, Problem};
 use crate::app::{LookupError, OrderLookup};
+use crate::domain::FieldError;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LookupRequest {
-    pub reference: String,
-    pub postcode: String,
+    #[serde(default)]
+    pub reference: Option<String>,
+    #[serde(default)]
+    pub postcode: Option<String>,
+    /// From the quote's "Pay now" link: opens the order without a postcode, never limited.
+    #[serde(default)]
+    pub pay_token: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -57,9 +63,29 @@ async fn look_up_order(
     ClientIp(client_ip): ClientIp,
     StrictJson(request): StrictJson<LookupRequest>,
 ) -> Result<Response, Problem> {
-    let granted = lookup
-        .lookup(&request.reference, &request.postcode, &client_ip)
-        .await?;
+    let granted = match request {
+        LookupRequest {
+            pay_token: Some(token),
+            ..
+        } => lookup.open_with_pay_token(&token).await?,
+        LookupRequest {
+            reference,
+            postcode,
+            pay_token: None,
+        } => {
+            let required = |value: Option<String>, field: &str| {
+                value.ok_or_else(|| {
+                    Problem::invalid_field(FieldError::new(
+                        field,
+                        "is required (or give the pay_token of the order's link)",
+                    ))
+                })
+            };
+            let reference = required(reference, "reference")?;
+            let postcode = required(postcode, "postcode")?;
+            lookup.lookup(&reference, &postcode, &client_ip).await?
+        }
+    };
     let body = LookupResponse {
         order: OrderView::new(&granted.order, &granted.payments, Audience::Shopper),
         access_token: granted.access_token,

@@ -248,8 +248,12 @@ pub struct LookupKeys {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LookupSnapshot {
     pub order: Option<Versioned<Order>>,
+    /// Everyone's attempts on the reference (it slows down, never locks).
     pub reference_failures: FailureLog,
+    /// This client's attempts on any reference.
     pub client_failures: FailureLog,
+    /// This client's attempts on this reference.
+    pub pair_failures: FailureLog,
 }
 
 /// An attempt counted against both keys before its postcode is compared.
@@ -263,9 +267,9 @@ pub struct LookupReservation {
 pub trait LookupStore: Send + Sync {
     /// Reads the order and both failure logs in one request (BatchGetItem on DynamoDB).
     async fn load_lookup(&self, keys: &LookupKeys) -> Result<LookupSnapshot, StoreError>;
-    /// Counts one attempt against both keys in one conditional write (a TransactWriteItems on
-    /// DynamoDB), on condition that neither key was reserved since `seen` (its `attempts`), and
-    /// forgets buckets the snapshot showed to be stale. `Err(Contention)` when another attempt
+    /// Counts one attempt against the reference, the client and the pair in one conditional
+    /// write (a TransactWriteItems on DynamoDB), on condition that none was reserved since
+    /// `seen` (its `attempts`), records when, and forgets buckets the snapshot showed stale. `Err(Contention)` when another attempt
     /// came first: read again.
     async fn reserve_lookup_attempt(
         &self,

@@ -57,6 +57,26 @@ describe("order lookup", () => {
     await page.context().close();
   });
 
+  test("the quote's pay link opens the order without a postcode, even after 5 failures", async () => {
+    const shop = await createOrder({ postcode: "59000" });
+    assert.match(shop.order.pay_url, /\/pay\?ref=ORD-\d+&t=/);
+    const page = await newPage(browser);
+    await page.goto(`${BASE_URL}/pay?ref=${shop.reference}`);
+    for (let i = 0; i < 5; i += 1) {
+      await page.locator("#form-error").evaluate((node) => { node.textContent = ""; });
+      assert.match(await tryLookup(page, shop.reference, `5900${i + 1}`), /Aucune commande/);
+    }
+    // Same browser, same address: the link still opens the order.
+    const link = new URL(shop.order.pay_url);
+    await page.goto(`${BASE_URL}${link.pathname}${link.search}`);
+    await page.getByRole("heading", { level: 1, name: `Commande ${shop.reference}` }).waitFor();
+    // An altered link says so and leaves the form.
+    await page.goto(`${BASE_URL}${link.pathname}${link.search}x`);
+    await page.locator("#notice").filter({ hasText: /n'est plus valable/ }).waitFor();
+    assert.deepEqual(page.jsErrors, []);
+    await page.context().close();
+  });
+
   test("English switch: texts, lang attribute and formats change, and the choice is remembered", async () => {
     const page = await newPage(browser);
     await page.goto(`${BASE_URL}/pay?ref=ORD-10043`);

@@ -52,6 +52,7 @@ fn app(store: Arc<dyn Store>) -> Router {
         store,
         clock: Arc::new(SystemClock),
         auth: AdminAuth::ApiKey(ADMIN_KEY.into()),
+        pay_links: None,
         providers: Arc::new(encaisse::ports::ProviderRegistry::single(Arc::new(
             encaisse::adapters::stripe::StripeConnector::new(
                 encaisse::adapters::stripe::StripeConfig::new(

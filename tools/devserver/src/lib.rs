@@ -19,6 +19,7 @@ use encaisse::adapters::stripe::{StripeConfig, StripeConnector};
 use encaisse::app::capture_on_shipment::CaptureOnShipment;
 use encaisse::app::handle_webhook::HandleWebhook;
 use encaisse::app::notify::{Notifier, PayPage};
+use encaisse::app::pay_token::{PayLinks, PayTokens};
 use encaisse::app::publish_outbox::OutboxRelay;
 use encaisse::app::refund::RefundPayment;
 use encaisse::app::return_url::ReturnOrigins;
@@ -93,6 +94,17 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let tokens = AccessTokens::new(options.access_token_secret);
+    // The shopper pages this server hosts (`PAY_PAGE_URL` in the notifier and back-office
+    // Lambdas).
+    let pay_page = PayPage::parse(&format!(
+        "{}/pay",
+        options.sandbox.public_base_url.trim_end_matches('/')
+    ))
+    .map_err(|e| encaisse::config::ConfigError::Invalid("sandbox.public_base_url", e))?;
+    let pay_links = PayLinks {
+        tokens: PayTokens::with_key_of(&tokens),
+        page: pay_page.clone(),
+    };
     let lookup = OrderLookup::new(store.clone(), tokens.clone(), clock.clone());
     // The production connector, pointed at the sandbox PSP this server hosts.
     let mut stripe = StripeConfig::new(
@@ -137,12 +149,7 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
         mailer.clone(),
         clock.clone(),
         notifications::demo_seller(),
-        // The shopper pages this server hosts (`PAY_PAGE_URL` in the notifier Lambda).
-        PayPage::parse(&format!(
-            "{}/pay",
-            options.sandbox.public_base_url.trim_end_matches('/')
-        ))
-        .map_err(|e| encaisse::config::ConfigError::Invalid("sandbox.public_base_url", e))?,
+        pay_page.clone(),
     ));
     if options.run_notifier {
         notifications::spawn(relay.clone(), notifier, queued_events);
@@ -162,6 +169,7 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
         clock: clock.clone(),
         auth: admin_auth.clone(),
         providers,
+        pay_links: Some(pay_links),
     };
     let sandbox = SandboxPsp::new(options.sandbox);
     let router = with_fallbacks(

@@ -45,6 +45,10 @@ pub fn client_failures_key(client: &str) -> Item {
     key(format!("LOOKUP#CLIENT#{client}"), "FAILURES")
 }
 
+pub fn pair_failures_key(reference: &Reference, client: &str) -> Item {
+    key(format!("LOOKUP#PAIR#{reference}#{client}"), "FAILURES")
+}
+
 /// `ORDER#<ref>` / `ORDER`; GSI1 lists a customer's orders by creation time.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct OrderItem {
@@ -105,8 +109,10 @@ pub fn parse_failure_log(item: Option<&Item>) -> FailureLog {
         if let (Some(minute), Some(count)) = (minute, count) {
             log.per_minute.insert(minute, count);
         }
-        if let ("attempts", AttributeValue::N(n)) = (name.as_str(), value) {
-            log.attempts = n.parse().unwrap_or(0);
+        match (name.as_str(), value) {
+            ("attempts", AttributeValue::N(n)) => log.attempts = n.parse().unwrap_or(0),
+            ("last", AttributeValue::N(n)) => log.last_attempt_at = n.parse().ok(),
+            _ => {}
         }
     }
     log

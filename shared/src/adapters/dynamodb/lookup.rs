@@ -1,5 +1,6 @@
-//! Lookup throttling on DynamoDB: the order and both failure logs in one BatchGetItem; an
-//! attempt reserved on both logs by one TransactWriteItems conditioned on their `attempts`
+//! Lookup throttling on DynamoDB: the order and the three failure logs (reference, client,
+//! the pair) in one BatchGetItem; an attempt reserved on the three by one TransactWriteItems
+//! conditioned on their `attempts`
 //! (concurrent guesses cannot all pass one read), given back when the postcode matched.
 
 use std::collections::HashMap;
@@ -21,6 +22,8 @@ use crate::ports::{
 
 /// The attribute counting the attempts ever reserved on a failure log.
 const ATTEMPTS: &str = "attempts";
+/// When the last attempt was reserved (Unix seconds).
+const LAST_ATTEMPT: &str = "last";
 
 fn build_error(e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(format!("building request: {e}"))
@@ -42,15 +45,20 @@ fn reserve(
         ("#now".to_string(), minute_name(minute_of(now))),
         ("#ttl".to_string(), TTL.to_string()),
         ("#a".to_string(), ATTEMPTS.to_string()),
+        ("#last".to_string(), LAST_ATTEMPT.to_string()),
     ]);
     let mut values = HashMap::from([
         (":one".to_string(), AttributeValue::N("1".into())),
+        (
+            ":now".to_string(),
+            AttributeValue::N(now.unix_timestamp().to_string()),
+        ),
         (
             ":ttl".to_string(),
             AttributeValue::N(FailureLog::expires_at(now).to_string()),
         ),
     ]);
-    let mut expression = "SET #ttl = :ttl ADD #now :one, #a :one".to_string();
+    let mut expression = "SET #ttl = :ttl, #last = :now ADD #now :one, #a :one".to_string();
     let stale: Vec<String> = seen
         .stale_minutes(now)
         .into_iter()
@@ -105,11 +113,13 @@ impl LookupStore for DynamoStore {
         let order_pk = format!("ORDER#{}", keys.reference);
         let reference_pk = format!("LOOKUP#REF#{}", keys.reference);
         let client_pk = format!("LOOKUP#CLIENT#{}", keys.client);
+        let pair_pk = format!("LOOKUP#PAIR#{}#{}", keys.reference, keys.client);
         let items = self
             .batch_get(vec![
                 order_key(&keys.reference),
                 reference_failures_key(&keys.reference),
                 client_failures_key(&keys.client),
+                pair_failures_key(&keys.reference, &keys.client),
             ])
             .await?;
         let mut snapshot = LookupSnapshot::default();
@@ -124,6 +134,9 @@ impl LookupStore for DynamoStore {
                 }
                 Some(pk) if pk == client_pk => {
                     snapshot.client_failures = parse_failure_log(Some(&item))
+                }
+                Some(pk) if pk == pair_pk => {
+                    snapshot.pair_failures = parse_failure_log(Some(&item))
                 }
                 _ => {}
             }
@@ -148,6 +161,12 @@ impl LookupStore for DynamoStore {
                 &self.table,
                 client_failures_key(&keys.client),
                 &seen.client_failures,
+                now,
+            )?,
+            reserve(
+                &self.table,
+                pair_failures_key(&keys.reference, &keys.client),
+                &seen.pair_failures,
                 now,
             )?,
         ];
@@ -188,6 +207,11 @@ impl LookupStore for DynamoStore {
             give_back(
                 &self.table,
                 client_failures_key(&keys.client),
+                reservation.minute,
+            )?,
+            give_back(
+                &self.table,
+                pair_failures_key(&keys.reference, &keys.client),
                 reservation.minute,
             )?,
         ];

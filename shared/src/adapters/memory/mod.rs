@@ -35,6 +35,7 @@ struct Tables {
     counters: HashMap<String, u64>,
     reference_failures: HashMap<Reference, FailureLog>,
     client_failures: HashMap<String, FailureLog>,
+    pair_failures: HashMap<(Reference, String), FailureLog>,
     /// (order, payment id) → payment
     payments: HashMap<(Reference, String), Versioned<Payment>>,
     customers: HashMap<String, Versioned<CustomerProfile>>,
@@ -443,6 +444,11 @@ impl LookupStore for MemoryStore {
                 .get(&keys.client)
                 .cloned()
                 .unwrap_or_default(),
+            pair_failures: tables
+                .pair_failures
+                .get(&(keys.reference.clone(), keys.client.clone()))
+                .cloned()
+                .unwrap_or_default(),
         })
     }
 
@@ -462,15 +468,21 @@ impl LookupStore for MemoryStore {
             .client_failures
             .entry(keys.client.clone())
             .or_default();
-        // The same condition as DynamoDB's: neither key reserved since the caller's read.
+        let by_pair = tables
+            .pair_failures
+            .entry((keys.reference.clone(), keys.client.clone()))
+            .or_default();
+        // The same condition as DynamoDB's: no key reserved since the caller's read.
         if by_reference.attempts != seen.reference_failures.attempts
             || by_client.attempts != seen.client_failures.attempts
+            || by_pair.attempts != seen.pair_failures.attempts
         {
             return Err(StoreError::Contention);
         }
-        for log in [by_reference, by_client] {
+        for log in [by_reference, by_client, by_pair] {
             log.record(now);
             log.attempts += 1;
+            log.last_attempt_at = Some(now.unix_timestamp());
         }
         Ok(LookupReservation {
             minute: minute_of(now),
@@ -486,7 +498,10 @@ impl LookupStore for MemoryStore {
         let tables = &mut *guard;
         let by_reference = tables.reference_failures.get_mut(&keys.reference);
         let by_client = tables.client_failures.get_mut(&keys.client);
-        for log in [by_reference, by_client].into_iter().flatten() {
+        let by_pair = tables
+            .pair_failures
+            .get_mut(&(keys.reference.clone(), keys.client.clone()));
+        for log in [by_reference, by_client, by_pair].into_iter().flatten() {
             log.give_back(reservation.minute);
         }
         Ok(())
