@@ -8,6 +8,8 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("environment variable {0} is invalid: {1}")]
     Invalid(&'static str, String),
+    #[error("secret parameter {0}: {1}")]
+    Secret(String, String),
 }
 
 pub fn require(name: &'static str) -> Result<String, ConfigError> {
@@ -19,7 +21,16 @@ pub fn require(name: &'static str) -> Result<String, ConfigError> {
 
 /// The secret that signs shoppers' order access tokens: at least 32 bytes.
 pub fn access_token_secret() -> Result<Vec<u8>, ConfigError> {
-    let secret = require("ACCESS_TOKEN_SECRET")?;
+    access_token_secret_from(|name| env::var(name).ok())
+}
+
+/// `access_token_secret` read through `var` (e.g. `Secrets::var`).
+pub fn access_token_secret_from(
+    var: impl Fn(&str) -> Option<String>,
+) -> Result<Vec<u8>, ConfigError> {
+    let secret = var("ACCESS_TOKEN_SECRET")
+        .filter(|v| !v.trim().is_empty())
+        .ok_or(ConfigError::Missing("ACCESS_TOKEN_SECRET"))?;
     if secret.len() < 32 {
         return Err(ConfigError::Invalid(
             "ACCESS_TOKEN_SECRET",
@@ -27,6 +38,23 @@ pub fn access_token_secret() -> Result<Vec<u8>, ConfigError> {
         ));
     }
     Ok(secret.into_bytes())
+}
+
+/// `ADMIN_ALLOWED_PRINCIPALS` (optional): comma-separated IAM principal ARNs (a trailing `*`
+/// matches any rest) allowed on the back office; unset, any principal API Gateway
+/// authenticated with IAM (and allowed to invoke the route) is.
+pub fn admin_auth() -> crate::http::AdminAuth {
+    let listed: Vec<String> = env::var("ADMIN_ALLOWED_PRINCIPALS")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    match listed.is_empty() {
+        true => crate::http::AdminAuth::ApiGatewayIam,
+        false => crate::http::AdminAuth::ApiGatewayIamAllowing(listed.into()),
+    }
 }
 
 pub fn table_name() -> Result<String, ConfigError> {

@@ -21,6 +21,10 @@ struct Functions {
 
 /// Both functions wired as their main.rs does, on one fresh table.
 async fn functions() -> Functions {
+    functions_with(AdminAuth::ApiGatewayIam).await
+}
+
+async fn functions_with(auth: AdminAuth) -> Functions {
     let (store, counter) = fresh_dynamo_store().await;
     let store = Arc::new(store);
     let lookup = OrderLookup::new(
@@ -32,7 +36,7 @@ async fn functions() -> Functions {
     let office = BackOffice {
         store: store.clone(),
         clock: Arc::new(SystemClock),
-        auth: AdminAuth::ApiGatewayIam,
+        auth,
         pay_links: None,
         providers: Arc::new(encaisse::ports::ProviderRegistry::single(Arc::new(
             encaisse::adapters::stripe::StripeConnector::new(
@@ -201,4 +205,38 @@ fn the_relay_schedules_name_their_tasks() {
         RelayTask::from_input(&event("outbox-relay/daily-invoice-sweep.json")),
         Ok(RelayTask::ResendUndeliveredInvoices)
     );
+}
+
+/// `ADMIN_ALLOWED_PRINCIPALS`: an IAM principal API Gateway authenticated but not on the list
+/// gets 403 and nothing is written; one matching a pattern gets in.
+#[tokio::test]
+async fn only_the_allowed_iam_principals_use_the_back_office() {
+    let refused = functions_with(AdminAuth::ApiGatewayIamAllowing(
+        vec!["arn:aws:sts::123456789012:assumed-role/SellerBackOffice/*".to_string()].into(),
+    ))
+    .await;
+    let answer = invoke(
+        &refused.back_office,
+        &event("back-office/create-order.json"),
+    )
+    .await;
+    assert_eq!(answer.status, 403, "{}", answer.body);
+    assert_eq!(
+        answer.body["type"],
+        "https://encaisse.dev/problems/forbidden"
+    );
+    let reference = encaisse::domain::Reference::parse("ORD-10042").unwrap();
+    assert!(refused.store.get_order(&reference).await.unwrap().is_none());
+
+    // The sample event's caller is arn:aws:iam::123456789012:user/encaisse-backoffice.
+    let allowed = functions_with(AdminAuth::ApiGatewayIamAllowing(
+        vec!["arn:aws:iam::123456789012:user/encaisse-*".to_string()].into(),
+    ))
+    .await;
+    let answer = invoke(
+        &allowed.back_office,
+        &event("back-office/create-order.json"),
+    )
+    .await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
 }

@@ -4,12 +4,13 @@
 use std::sync::Arc;
 
 use encaisse::adapters::dynamodb::{client_from_env, DynamoStore};
+use encaisse::adapters::secrets::{ssm_client_from_env, Secrets};
 use encaisse::app::capture_on_shipment::CaptureOnShipment;
 use encaisse::app::pay_token::{PayLinks, PayTokens};
 use encaisse::app::refund::RefundPayment;
 use encaisse::config;
 use encaisse::http::{
-    admin_payments_router, back_office_router, with_fallbacks, AdminAuth, AdminPayments, BackOffice,
+    admin_payments_router, back_office_router, with_fallbacks, AdminPayments, BackOffice,
 };
 use encaisse::ports::{Clock, Store, SystemClock};
 
@@ -17,21 +18,30 @@ use encaisse::ports::{Clock, Store, SystemClock};
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let table = config::table_name()?;
-    let providers = Arc::new(encaisse::adapters::payment_providers_from_env()?);
+    // Its own secrets only, from SSM SecureString parameters (see adapters/secrets.rs).
+    let secrets = Secrets::load(
+        &ssm_client_from_env().await,
+        &["STRIPE_API_KEY", "ACCESS_TOKEN_SECRET"],
+    )
+    .await?;
+    let providers = Arc::new(encaisse::adapters::payment_providers_from(|n| {
+        secrets.var(n)
+    })?);
     let store = DynamoStore::new(client_from_env(None).await, table);
     if let Err(error) = store.warm_up().await {
         lambda_http::tracing::warn!(%error, "DynamoDB warm-up failed; first request pays for it");
     }
     let store: Arc<dyn Store> = Arc::new(store);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let admin_auth = config::admin_auth();
     let office = BackOffice {
         store: store.clone(),
         clock: clock.clone(),
-        auth: AdminAuth::ApiGatewayIam,
+        auth: admin_auth.clone(),
         providers: providers.clone(),
         // The quote's "Pay now" link (`pay_url`): the pay page with the order's pay token.
         pay_links: Some(PayLinks {
-            tokens: PayTokens::new(config::access_token_secret()?),
+            tokens: PayTokens::new(config::access_token_secret_from(|n| secrets.var(n))?),
             page: config::pay_page()?,
         }),
     };
@@ -43,7 +53,6 @@ async fn main() -> Result<(), lambda_http::Error> {
         )),
         refunds: Arc::new(RefundPayment::new(store, providers, clock)),
     };
-    let router =
-        back_office_router(office).merge(admin_payments_router(payments, AdminAuth::ApiGatewayIam));
+    let router = back_office_router(office).merge(admin_payments_router(payments, admin_auth));
     lambda_http::run(with_fallbacks(router)).await
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use encaisse::adapters::dynamodb::{client_from_env, DynamoStore};
+use encaisse::adapters::secrets::{ssm_client_from_env, Secrets};
 use encaisse::app::capture_on_shipment::CaptureOnShipment;
 use encaisse::config;
 use encaisse::consumers::shipments::capture_shipments;
@@ -15,7 +16,11 @@ use lambda_runtime::{service_fn, Error, LambdaEvent};
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let table = config::table_name()?;
-    let providers = Arc::new(encaisse::adapters::payment_providers_from_env()?);
+    // Its own secrets only, from SSM SecureString parameters (see adapters/secrets.rs).
+    let secrets = Secrets::load(&ssm_client_from_env().await, &["STRIPE_API_KEY"]).await?;
+    let providers = Arc::new(encaisse::adapters::payment_providers_from(|n| {
+        secrets.var(n)
+    })?);
     let store = DynamoStore::new(client_from_env(None).await, table);
     if let Err(error) = store.warm_up().await {
         lambda_runtime::tracing::warn!(%error, "DynamoDB warm-up failed; first request pays for it");

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use encaisse::adapters::dynamodb::{client_from_env, DynamoStore};
+use encaisse::adapters::secrets::{ssm_client_from_env, Secrets};
 use encaisse::adapters::sqs::SqsEventQueue;
 use encaisse::app::handle_webhook::HandleWebhook;
 use encaisse::app::publish_outbox::OutboxRelay;
@@ -14,7 +15,19 @@ use encaisse::ports::SystemClock;
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let table = config::table_name()?;
-    let providers = Arc::new(encaisse::adapters::payment_providers_from_env()?);
+    // Its own secrets only, from SSM SecureString parameters (see adapters/secrets.rs).
+    let secrets = Secrets::load(
+        &ssm_client_from_env().await,
+        &["STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET"],
+    )
+    .await?;
+    // The one function that verifies notifications: it cannot start without their secret.
+    secrets
+        .get("STRIPE_WEBHOOK_SECRET")
+        .ok_or(config::ConfigError::Missing("STRIPE_WEBHOOK_SECRET"))?;
+    let providers = Arc::new(encaisse::adapters::payment_providers_from(|n| {
+        secrets.var(n)
+    })?);
     let store = DynamoStore::new(client_from_env(None).await, table);
     if let Err(error) = store.warm_up().await {
         lambda_http::tracing::warn!(%error, "DynamoDB warm-up failed; first request pays for it");

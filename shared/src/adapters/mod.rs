@@ -2,6 +2,7 @@
 
 pub mod dynamodb;
 pub mod memory;
+pub mod secrets;
 pub mod ses;
 pub mod sqs;
 pub mod stripe;
@@ -15,7 +16,14 @@ use crate::ports::ProviderRegistry;
 /// (`STRIPE_API_KEY`, `STRIPE_API_BASE`, `STRIPE_WEBHOOK_SECRET`), which also opens new card
 /// payments.
 pub fn payment_providers_from_env() -> Result<ProviderRegistry, ConfigError> {
-    let stripe = stripe::StripeConfig::from_vars(|name| std::env::var(name).ok())?;
+    payment_providers_from(|name| std::env::var(name).ok())
+}
+
+/// The registry with its settings and secrets read through `var` (e.g. `Secrets::var`).
+pub fn payment_providers_from(
+    var: impl Fn(&str) -> Option<String>,
+) -> Result<ProviderRegistry, ConfigError> {
+    let stripe = stripe::StripeConfig::from_vars(var)?;
     Ok(ProviderRegistry::single(Arc::new(
         stripe::StripeConnector::new(stripe)?,
     )))

@@ -10,7 +10,7 @@ use axum::response::Response;
 use axum::routing::post;
 use axum::{Extension, Router};
 
-use super::back_office::{require_admin, AdminAuth};
+use super::back_office::{require_admin, AdminAuth, AdminCaller};
 use super::json_body::{parse_json, RawJson};
 use super::payments::{in_progress_until, provider_problem};
 use super::Problem;
@@ -101,6 +101,13 @@ impl From<RefundError> for Problem {
     }
 }
 
+/// The principal the admin layer recorded (every admin route goes through it).
+fn caller_of(caller: &Option<Extension<AdminCaller>>) -> &str {
+    caller
+        .as_ref()
+        .map_or("unknown", |Extension(AdminCaller(who))| who.as_str())
+}
+
 fn reply(stored: StoredResponse) -> Response {
     super::stored_reply(stored)
 }
@@ -109,10 +116,12 @@ async fn ship(
     State(api): State<AdminPayments>,
     Path(reference): Path<String>,
     context: Option<Extension<lambda_http::Context>>,
+    caller: Option<Extension<AdminCaller>>,
     RawJson(body): RawJson,
 ) -> Result<Response, Problem> {
     let reference = Reference::parse(&reference).map_err(|_| not_found())?;
     let command: ShipmentCommand = parse_json(&body)?;
+    tracing::info!(%reference, shipment = %command.shipment_id, caller = %caller_of(&caller), "capture asked from the back office");
     let until = in_progress_until(context.as_ref().map(|Extension(c)| c));
     Ok(reply(
         api.capture.capture(&reference, command, until).await?,
@@ -123,6 +132,7 @@ async fn refund(
     State(api): State<AdminPayments>,
     Path(reference): Path<String>,
     context: Option<Extension<lambda_http::Context>>,
+    caller: Option<Extension<AdminCaller>>,
     headers: HeaderMap,
     RawJson(body): RawJson,
 ) -> Result<Response, Problem> {
@@ -130,6 +140,7 @@ async fn refund(
     let key = parse_idempotency_key(headers.get("idempotency-key").and_then(|v| v.to_str().ok()))
         .map_err(Problem::from)?;
     let command: RefundCommand = parse_json(&body)?;
+    tracing::info!(%reference, key = %key, caller = %caller_of(&caller), "refund asked from the back office");
     Ok(reply(
         api.refunds
             .refund(

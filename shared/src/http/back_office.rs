@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use subtle::ConstantTimeEq;
 
-use super::client_ip::has_iam_identity;
+use super::client_ip::iam_caller;
 use super::json_body::{parse_json, RawJson};
 use super::payments::in_progress_until;
 use super::views::{Audience, OrderView};
@@ -32,6 +32,24 @@ pub enum AdminAuth {
     ApiKey(Arc<str>),
     /// API Gateway's IAM authorizer vouched for the caller (Lambda).
     ApiGatewayIam,
+    /// As `ApiGatewayIam`, and the principal must match one of these (`ADMIN_ALLOWED_PRINCIPALS`:
+    /// ARNs, a trailing `*` matching any rest, e.g. `arn:aws:sts::123456789012:assumed-role/
+    /// SellerBackOffice/*`); anyone else is 403.
+    ApiGatewayIamAllowing(Arc<[String]>),
+}
+
+/// Who called an admin route, for the log line of each money movement: the IAM principal, or
+/// `api-key` in the devserver.
+#[derive(Debug, Clone)]
+pub struct AdminCaller(pub String);
+
+fn principal_allowed(caller: &str, allowed: &[String]) -> bool {
+    allowed
+        .iter()
+        .any(|pattern| match pattern.strip_suffix('*') {
+            Some(prefix) => caller.starts_with(prefix),
+            None => caller == pattern,
+        })
 }
 
 #[derive(Clone)]
@@ -60,22 +78,39 @@ pub(crate) async fn require_admin(
     request: Request,
     next: Next,
 ) -> Response {
-    let allowed = match &auth {
-        AdminAuth::ApiGatewayIam => {
+    let mut request = request;
+    let caller = match &auth {
+        AdminAuth::ApiGatewayIam | AdminAuth::ApiGatewayIamAllowing(_) => {
             let (parts, body) = request.into_parts();
-            let ok = has_iam_identity(&parts);
-            if !ok {
+            let Some(caller) = iam_caller(&parts) else {
                 return Problem::unauthorized("This route requires IAM authentication.")
                     .into_response();
+            };
+            if let AdminAuth::ApiGatewayIamAllowing(allowed) = &auth {
+                if !principal_allowed(&caller, allowed) {
+                    tracing::warn!(%caller, "admin route refused: principal not allowed");
+                    return Problem::new(
+                        StatusCode::FORBIDDEN,
+                        "forbidden",
+                        "Forbidden",
+                        "This IAM principal may not use the back office.",
+                    )
+                    .into_response();
+                }
             }
-            return next.run(Request::from_parts(parts, body)).await;
+            request = Request::from_parts(parts, body);
+            caller
         }
-        AdminAuth::ApiKey(key) => bearer_token(request.headers())
-            .is_some_and(|given| bool::from(given.as_bytes().ct_eq(key.as_bytes()))),
+        AdminAuth::ApiKey(key) => {
+            let ok = bearer_token(request.headers())
+                .is_some_and(|given| bool::from(given.as_bytes().ct_eq(key.as_bytes())));
+            if !ok {
+                return Problem::unauthorized("A valid admin API key is required.").into_response();
+            }
+            "api-key".to_string()
+        }
     };
-    if !allowed {
-        return Problem::unauthorized("A valid admin API key is required.").into_response();
-    }
+    request.extensions_mut().insert(AdminCaller(caller));
     next.run(request).await
 }
 
@@ -115,6 +150,7 @@ fn created(order: &Order, links: Option<&PayLinks>) -> StoredResponse {
 async fn create(
     State(office): State<BackOffice>,
     context: Option<Extension<lambda_http::Context>>,
+    caller: Option<Extension<AdminCaller>>,
     headers: HeaderMap,
     RawJson(body): RawJson,
 ) -> Result<Response, Problem> {
@@ -146,7 +182,10 @@ async fn create(
         .ok()
         .and_then(|v| v["reference"].as_str().map(str::to_owned))
         .unwrap_or_default();
-    tracing::info!(%reference, "order created (or its creation replayed)");
+    let caller = caller
+        .as_ref()
+        .map_or("unknown", |Extension(AdminCaller(who))| who.as_str());
+    tracing::info!(%reference, %caller, "order created (or its creation replayed)");
     let mut response = super::stored_reply(stored);
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&format!("/v1/admin/orders/{reference}")) {

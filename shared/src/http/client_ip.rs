@@ -31,13 +31,22 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 
 /// True when API Gateway authenticated the caller with IAM (SigV4) before invoking us.
 pub fn has_iam_identity(parts: &Parts) -> bool {
+    iam_caller(parts).is_some()
+}
+
+/// The IAM principal API Gateway authenticated (its `userArn`, else its account and caller
+/// ids), when it did.
+pub fn iam_caller(parts: &Parts) -> Option<String> {
     #[allow(irrefutable_let_patterns)]
     if let Some(RequestContext::ApiGatewayV2(context)) = parts.extensions.get::<RequestContext>() {
-        return context
-            .authorizer
-            .as_ref()
-            .and_then(|a| a.iam.as_ref())
-            .is_some();
+        let iam = context.authorizer.as_ref()?.iam.as_ref()?;
+        return Some(iam.user_arn.clone().unwrap_or_else(|| {
+            format!(
+                "account:{} caller:{}",
+                iam.account_id.as_deref().unwrap_or("?"),
+                iam.caller_id.as_deref().unwrap_or("?")
+            )
+        }));
     }
-    false
+    None
 }

@@ -12,7 +12,7 @@ pub mod views;
 pub mod webhooks;
 
 pub use admin_payments::{admin_payments_router, AdminPayments};
-pub use back_office::{back_office_router, AdminAuth, BackOffice};
+pub use back_office::{back_office_router, AdminAuth, AdminCaller, BackOffice};
 pub use order_lookup::order_lookup_router;
 pub use payments::{payments_router, PaymentsApi};
 pub use problem::Problem;
