@@ -393,6 +393,16 @@ async fn a_capture_retried_after_its_webhook_landed_answers_like_the_first() {
     assert!(matches!(&retried, Ok(r) if r.status == 202), "{retried:?}");
 }
 
+/// ORD-10042 paid with `card` and its authorisation recorded (its webhook delivered).
+async fn authorised_with(h: &Harness, card: &str) -> (String, String) {
+    let (token, payment) = paid_with(h, card).await;
+    deliver_all(h, "payment_intent.amount_capturable_updated").await;
+    h.shop
+        .payment_reaches("ORD-10042", &payment, &token, "authorised")
+        .await;
+    (token, payment)
+}
+
 /// A shipment whose PSP capture went through but whose commit failed (throttled), its webhook
 /// recorded first, then SQS redelivering it.
 async fn captured_then_webhook_then_retried(
@@ -425,11 +435,7 @@ async fn captured_then_webhook_then_retried(
 #[tokio::test]
 async fn a_last_parcel_recorded_by_its_webhook_first_leaves_nothing_owed() {
     let h = harness(false).await;
-    let (token, payment) = paid(&h).await;
-    deliver_all(&h, "payment_intent.amount_capturable_updated").await;
-    h.shop
-        .payment_reaches("ORD-10042", &payment, &token, "authorised")
-        .await;
+    authorised_with(&h, "4242424242424242").await;
     let message = ShipmentMessage {
         reference: "ORD-10042".into(),
         shipment_id: "only".into(),
@@ -459,11 +465,7 @@ async fn a_last_parcel_recorded_by_its_webhook_first_leaves_nothing_owed() {
 #[tokio::test]
 async fn a_single_capture_card_recorded_by_its_webhook_first_keeps_the_rest_covered() {
     let h = harness(false).await;
-    let (token, payment) = paid_with(&h, "4000009900000004").await;
-    deliver_all(&h, "payment_intent.amount_capturable_updated").await;
-    h.shop
-        .payment_reaches("ORD-10042", &payment, &token, "authorised")
-        .await;
+    let (token, _) = authorised_with(&h, "4000009900000004").await;
     let message = ShipmentMessage {
         reference: "ORD-10042".into(),
         shipment_id: "first".into(),
@@ -491,11 +493,7 @@ async fn a_single_capture_card_recorded_by_its_webhook_first_keeps_the_rest_cove
 #[tokio::test]
 async fn the_rest_retried_after_its_webhook_answers_what_it_took() {
     let h = harness(false).await;
-    let (token, payment) = paid(&h).await;
-    deliver_all(&h, "payment_intent.amount_capturable_updated").await;
-    h.shop
-        .payment_reaches("ORD-10042", &payment, &token, "authorised")
-        .await;
+    authorised_with(&h, "4242424242424242").await;
     let capture =
         CaptureOnShipment::new(h.shop.store.clone(), h.providers(), Arc::new(SystemClock));
     let first = capture

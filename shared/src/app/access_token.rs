@@ -63,14 +63,7 @@ impl AccessTokens {
             .replace_nanosecond(0)
             .unwrap_or(now + TOKEN_LIFETIME);
         let claims = format!("{VERSION}.{}.{}", reference, expires_at.unix_timestamp());
-        let mut mac = self.mac();
-        mac.update(claims.as_bytes());
-        let signature = mac.finalize().into_bytes();
-        let token = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(claims),
-            URL_SAFE_NO_PAD.encode(signature)
-        );
+        let token = sign_claims(self.mac(), &claims);
         (token, expires_at)
     }
 
@@ -80,22 +73,7 @@ impl AccessTokens {
         reference: &Reference,
         now: OffsetDateTime,
     ) -> Result<(), TokenError> {
-        if token.len() > 512 {
-            return Err(TokenError::Malformed);
-        }
-        let (claims_b64, signature_b64) = token.split_once('.').ok_or(TokenError::Malformed)?;
-        let claims = URL_SAFE_NO_PAD
-            .decode(claims_b64)
-            .map_err(|_| TokenError::Malformed)?;
-        let signature = URL_SAFE_NO_PAD
-            .decode(signature_b64)
-            .map_err(|_| TokenError::Malformed)?;
-        let mut mac = self.mac();
-        mac.update(&claims);
-        // Constant-time comparison.
-        mac.verify_slice(&signature)
-            .map_err(|_| TokenError::BadSignature)?;
-        let claims = String::from_utf8(claims).map_err(|_| TokenError::Malformed)?;
+        let claims = open_claims(self.mac(), token)?;
         let mut parts = claims.split('.');
         let (Some(VERSION), Some(token_reference), Some(expiry), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
@@ -111,6 +89,34 @@ impl AccessTokens {
         }
         Ok(())
     }
+}
+
+/// `<claims, base64url>.<HMAC-SHA256 of them, base64url>`.
+pub(crate) fn sign_claims(mut mac: HmacSha256, claims: &str) -> String {
+    mac.update(claims.as_bytes());
+    format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(claims),
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    )
+}
+
+/// The claims of a token `sign_claims` made with this key (constant-time comparison).
+pub(crate) fn open_claims(mut mac: HmacSha256, token: &str) -> Result<String, TokenError> {
+    if token.len() > 512 {
+        return Err(TokenError::Malformed);
+    }
+    let (claims_b64, signature_b64) = token.split_once('.').ok_or(TokenError::Malformed)?;
+    let claims = URL_SAFE_NO_PAD
+        .decode(claims_b64)
+        .map_err(|_| TokenError::Malformed)?;
+    let signature = URL_SAFE_NO_PAD
+        .decode(signature_b64)
+        .map_err(|_| TokenError::Malformed)?;
+    mac.update(&claims);
+    mac.verify_slice(&signature)
+        .map_err(|_| TokenError::BadSignature)?;
+    String::from_utf8(claims).map_err(|_| TokenError::Malformed)
 }
 
 #[cfg(test)]
