@@ -1,0 +1,416 @@
+//! Least privilege on the table, checked against what the code does: each function's flows run
+//! through the devserver app on moto, every DynamoDB request recorded (`RequestCounter`), and
+//! the partition keys each function touched must all be allowed by the
+//! `dynamodb:LeadingKeys` condition of that function's statements in template.yaml (reads and
+//! writes separately). A flow that starts touching a new partition fails here before it fails
+//! in AWS with AccessDenied.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use encaisse::adapters::dynamodb::RequestCounter;
+use encaisse::adapters::memory::event_queue::MemoryEventQueue;
+use encaisse::app::capture_on_shipment::{CaptureOnShipment, ShipmentMessage};
+use encaisse::app::publish_outbox::OutboxRelay;
+use encaisse::app::return_url::ReturnOrigins;
+use encaisse::ports::SystemClock;
+use encaisse_dev::{build, seed_demo_orders, Options, SandboxConfig};
+use integration::shop::{first_order_body, Shop, WEBHOOK_SECRET};
+use serde_json::{json, Value};
+
+const WRITES: [&str; 5] = [
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "TransactWriteItems",
+    "BatchWriteItem",
+];
+
+/// "ORDER#" of "ORDER#ORD-10042", "LOOKUP#" of "LOOKUP#REF#…".
+fn prefix(value: &str) -> Option<String> {
+    let (head, _) = value.split_once('#')?;
+    (!head.is_empty() && head.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'))
+        .then(|| format!("{head}#"))
+}
+
+/// The partition keys in a request: `PK` in every key and item, and the partition value of a
+/// Query (table or index).
+fn partitions(operation: &str, request: &Value, out: &mut BTreeSet<String>) {
+    fn walk(value: &Value, out: &mut BTreeSet<String>) {
+        match value {
+            Value::Object(map) => {
+                for (name, inner) in map {
+                    if name == "PK" {
+                        if let Some(value) = inner["S"].as_str() {
+                            out.insert(value.to_string());
+                        }
+                    }
+                    walk(inner, out);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    if operation == "Query" {
+        let names = &request["ExpressionAttributeNames"];
+        let condition = request["KeyConditionExpression"]
+            .as_str()
+            .unwrap_or_default();
+        for clause in condition.split(" AND ").chain(condition.split(" and ")) {
+            let Some((left, right)) = clause.split_once('=') else {
+                continue;
+            };
+            let left = left.trim().trim_start_matches('(');
+            let attribute = names[left].as_str().unwrap_or(left);
+            if attribute == "PK" || attribute == "GSI1PK" {
+                let placeholder = right.trim().trim_end_matches(')');
+                if let Some(value) = request["ExpressionAttributeValues"][placeholder]["S"].as_str()
+                {
+                    out.insert(value.to_string());
+                }
+            }
+        }
+    } else {
+        walk(request, out);
+    }
+}
+
+#[derive(Default, Debug)]
+struct Touched {
+    reads: BTreeSet<String>,
+    writes: BTreeSet<String>,
+}
+
+fn touched(counter: &RequestCounter, into: &mut Touched) {
+    for exchange in counter.exchanges() {
+        let target = if WRITES.contains(&exchange.operation.as_str()) {
+            &mut into.writes
+        } else {
+            &mut into.reads
+        };
+        partitions(&exchange.operation, &exchange.request, target);
+    }
+    counter.reset();
+}
+
+/// The LeadingKeys patterns of a function's table statements in template.yaml: (patterns of
+/// statements that grant reads, of those that grant writes).
+fn allowed(template: &str, function: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
+    // The function's block: from its name to the next resource (a line indented by two).
+    let mut lines = template
+        .lines()
+        .skip_while(|l| *l != format!("  {function}:"));
+    assert!(lines.next().is_some(), "{function} not in template.yaml");
+    let block: String = lines
+        .take_while(|l| l.is_empty() || l.starts_with("   "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let (mut reads, mut writes, mut unconditioned) = (Vec::new(), Vec::new(), Vec::new());
+    for statement in block.split("            - Sid: ").skip(1) {
+        let actions: Vec<&str> = statement
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("- dynamodb:"))
+            .collect();
+        let patterns: Vec<String> = statement
+            .split("dynamodb:LeadingKeys:")
+            .nth(1)
+            .map(|after| {
+                after
+                    .lines()
+                    .skip(1)
+                    .map(str::trim)
+                    .take_while(|l| l.starts_with("- "))
+                    .map(|l| l.trim_start_matches("- ").trim_matches('"').to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if actions.is_empty() {
+            continue;
+        }
+        if patterns.is_empty() {
+            let sid = statement.lines().next().unwrap_or_default();
+            unconditioned.push(format!(
+                "{function}: statement {sid} has no dynamodb:LeadingKeys"
+            ));
+        }
+        if actions.iter().any(|a| WRITES.contains(a)) {
+            writes.extend(patterns.iter().cloned());
+        }
+        if actions.iter().any(|a| !WRITES.contains(a)) {
+            reads.extend(patterns);
+        }
+    }
+    (reads, writes, unconditioned)
+}
+
+/// IAM's StringLike, as the template uses it: a trailing `*`, or the exact value.
+fn covered(value: &str, patterns: &[String]) -> bool {
+    patterns.iter().any(|p| match p.strip_suffix('*') {
+        Some(head) => value.starts_with(head),
+        None => value == p,
+    })
+}
+
+/// The partitions by their prefix ("ORDER#"), for the report.
+fn prefixes(values: &BTreeSet<String>) -> BTreeSet<String> {
+    values
+        .iter()
+        .map(|v| prefix(v).unwrap_or_else(|| v.clone()))
+        .collect()
+}
+
+async fn post(shop: &Shop, path: &str, body: Value, admin: Option<&str>) -> (u16, Value) {
+    let mut request = shop.http.post(format!("{}{path}", shop.base)).json(&body);
+    if let Some(key) = admin {
+        request = request.bearer_auth("admin").header("idempotency-key", key);
+    }
+    let reply = request.send().await.unwrap();
+    (
+        reply.status().as_u16(),
+        reply.json().await.unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn every_partition_a_function_touches_is_allowed_by_its_leading_keys() {
+    integration::hostile::moto_behind_serialising_proxy();
+    let counter = RequestCounter::recording();
+    let table = format!("encaisse-lp-{}", uuid::Uuid::new_v4().simple());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = build(Options {
+        admin_api_key: "admin".into(),
+        access_token_secret: b"least-privilege-secret-at-least-32-bytes".to_vec(),
+        dynamodb_table: Some(table.clone()),
+        sandbox: SandboxConfig {
+            public_base_url: base.clone(),
+            webhook_url: None,
+            webhook_secret: WEBHOOK_SECRET.into(),
+        },
+        return_origins: ReturnOrigins::local_development(),
+        dynamodb_request_counter: Some(counter.clone()),
+        run_notifier: false,
+    })
+    .await
+    .expect("devserver app on moto");
+    seed_demo_orders(app.store.as_ref()).await.unwrap();
+    let (store, sandbox, router) = (app.store.clone(), app.sandbox.clone(), app.router);
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap()
+    });
+    let shop = Shop {
+        base: base.clone(),
+        store: store.clone(),
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+    };
+    let mut functions: BTreeMap<&str, Touched> = BTreeMap::new();
+    counter.reset();
+
+    // order-lookup: a wrong and a right postcode, the order view, the billing on file.
+    let (status, _) = post(
+        &shop,
+        "/v1/order-lookups",
+        json!({"reference": "ORD-10042", "postcode": "00000"}),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let token = shop.token("ORD-10042", "83000").await;
+    shop.get("/v1/orders/ORD-10042", &token).await;
+    shop.get("/v1/orders/ORD-10042/billing", &token).await;
+    touched(
+        &counter,
+        functions.entry("OrderLookupFunction").or_default(),
+    );
+
+    // initiate-payment: a first attempt, another that replaces it, its view.
+    let body = first_order_body(&base);
+    let (status, _) = shop.start("ORD-10042", &token, "first", &body).await;
+    assert_eq!(status, 201);
+    let (status, started) = shop.start("ORD-10042", &token, "second", &body).await;
+    assert_eq!(status, 201, "{started}");
+    let payment = started["payment"]["id"].as_str().unwrap().to_string();
+    shop.get(&format!("/v1/orders/ORD-10042/payments/{payment}"), &token)
+        .await;
+    touched(
+        &counter,
+        functions.entry("InitiatePaymentFunction").or_default(),
+    );
+
+    // The shopper pays on the PSP's page (no DynamoDB), then psp-webhook takes the events
+    // (and publishes the outbox right after).
+    shop.pay(
+        started["next_action"]["url"].as_str().unwrap(),
+        "4242424242424242",
+    )
+    .await
+    .expect("redirect back");
+    counter.reset();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    for event in sandbox.events() {
+        let (status, reply) = shop.webhook(&event.to_string(), now, WEBHOOK_SECRET).await;
+        assert!(status == 200, "{status}: {reply}");
+    }
+    touched(&counter, functions.entry("PspWebhookFunction").or_default());
+
+    // back-office: orders from quotes (given and generated references, with a key), a view,
+    // a partial shipment, a refund.
+    let quote = |reference: Option<&str>| {
+        let mut q = json!({
+            "customer": {"email": "lp@example.fr", "name": "L P", "locale": "fr"},
+            "currency": "EUR",
+            "lines": [{"sku": "X", "description": "X", "quantity": 1, "unit_price": "10.00", "tax_rate": "20"}],
+            "shipping": {"method": "carrier", "amount": "0.00", "tax_rate": "20",
+                         "address": {"name": "L P", "line1": "1 rue X", "postcode": "69001", "city": "Lyon", "country": "FR"}}
+        });
+        if let Some(r) = reference {
+            q["reference"] = r.into();
+        }
+        q
+    };
+    assert_eq!(
+        shop.admin_post("/v1/admin/orders", None, &quote(Some("ORD-50001")))
+            .await
+            .0,
+        201
+    );
+    assert_eq!(
+        shop.admin_post("/v1/admin/orders", Some("q-1"), &quote(None))
+            .await
+            .0,
+        201
+    );
+    shop.http
+        .get(format!("{base}/v1/admin/orders/ORD-10042"))
+        .bearer_auth("admin")
+        .send()
+        .await
+        .unwrap();
+    let (status, shipped) = shop
+        .admin_post(
+            "/v1/admin/orders/ORD-10042/shipments",
+            None,
+            &json!({"shipment_id": "p1", "amount": "1000.00"}),
+        )
+        .await;
+    assert_eq!(status, 202, "{shipped}");
+    let (status, refunded) = shop
+        .admin_post(
+            "/v1/admin/orders/ORD-10042/refunds",
+            Some("r-1"),
+            &json!({"amount": "10.00"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{refunded}");
+    touched(&counter, functions.entry("BackOfficeFunction").or_default());
+
+    // capture-on-shipment: the rest, from the shipments queue.
+    let capture = CaptureOnShipment::new(
+        store.clone(),
+        Arc::new(encaisse::ports::ProviderRegistry::single(
+            sandbox_connector(&base),
+        )),
+        Arc::new(SystemClock),
+    );
+    capture
+        .capture_message(ShipmentMessage {
+            reference: "ORD-10042".into(),
+            shipment_id: "p2".into(),
+            amount: None,
+            last_parcel: false,
+        })
+        .await
+        .expect("captured");
+    touched(
+        &counter,
+        functions.entry("CaptureOnShipmentFunction").or_default(),
+    );
+
+    // outbox-relay: what the back office and the capture left pending.
+    let (queue, mut events) = MemoryEventQueue::new();
+    let relay = OutboxRelay::new(store.clone(), Arc::new(queue));
+    let published = relay.publish_pending(100).await.unwrap();
+    assert!(published > 0);
+    // Its daily sweep of invoices whose email was never confirmed (a day later).
+    let later = time::OffsetDateTime::now_utc() + time::Duration::days(2);
+    relay
+        .resend_undelivered_invoices(later, time::Duration::days(1), 100)
+        .await
+        .unwrap();
+    touched(
+        &counter,
+        functions.entry("OutboxRelayFunction").or_default(),
+    );
+
+    // notifier: every event the relay published (debit, refund, the invoice), on a store of
+    // its own over the same table, recorded the same way.
+    let mut published_events = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        published_events.push(event);
+    }
+    assert!(!published_events.is_empty());
+    let client = encaisse::adapters::dynamodb::client_from_env(Some(counter.clone())).await;
+    let notifier = encaisse::app::notify::Notifier::new(
+        Arc::new(encaisse::adapters::dynamodb::DynamoStore::new(
+            client.clone(),
+            &table,
+        )),
+        Arc::new(
+            encaisse::adapters::dynamodb::notifications::DynamoNotificationStore::new(
+                client, &table,
+            ),
+        ),
+        Arc::new(encaisse::adapters::memory::notifications::MemoryMailer::new()),
+        Arc::new(SystemClock),
+        encaisse_dev::notifications::demo_seller(),
+        encaisse::app::notify::PayPage::parse(&format!("{base}/pay")).unwrap(),
+    );
+    counter.reset();
+    for event in &published_events {
+        notifier.handle(event).await.expect("notified");
+    }
+    touched(&counter, functions.entry("NotifierFunction").or_default());
+
+    let template =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml")).unwrap();
+    let mut report = Vec::new();
+    for (function, seen) in &functions {
+        let (reads, writes, unconditioned) = allowed(&template, function);
+        report.extend(unconditioned);
+        for p in &seen.reads {
+            if !covered(p, &reads) {
+                report.push(format!("{function} reads {p} but may not ({reads:?})"));
+            }
+        }
+        for p in &seen.writes {
+            if !covered(p, &writes) {
+                report.push(format!("{function} writes {p} but may not ({writes:?})"));
+            }
+        }
+        eprintln!(
+            "{function}: reads {:?}, writes {:?}",
+            prefixes(&seen.reads),
+            prefixes(&seen.writes)
+        );
+    }
+    assert!(report.is_empty(), "{}", report.join("\n"));
+}
+
+fn sandbox_connector(base: &str) -> Arc<encaisse::adapters::stripe::StripeConnector> {
+    let mut config = encaisse::adapters::stripe::StripeConfig::new(
+        integration::journey::SANDBOX_KEY,
+        vec![WEBHOOK_SECRET.into()],
+    );
+    config.api_base = format!("{base}/sandbox-psp");
+    Arc::new(encaisse::adapters::stripe::StripeConnector::new(config).unwrap())
+}
