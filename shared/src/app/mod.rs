@@ -20,6 +20,7 @@ pub mod refund;
 pub mod return_url;
 pub mod settle;
 pub mod start_payment;
+pub mod start_payment_request;
 pub mod validate;
 
 pub use access_token::{AccessTokens, TokenError};
