@@ -373,6 +373,37 @@ async fn fifty_concurrent_guesses_on_one_reference_get_at_most_five_comparisons(
     }
 }
 
+/// Lookups within the limits never conflict: many shoppers behind one address (a company's
+/// NAT) looking their orders up at the same moment all get in. (A version condition on the
+/// client's log made them collide and answered 429.)
+#[tokio::test]
+async fn concurrent_right_lookups_from_one_address_all_get_in() {
+    captured_logs();
+    let h = harness(true).await;
+    let lookups: Vec<_> = (0..12)
+        .map(|i| {
+            let (http, base) = (h.shop.http.clone(), h.shop.base.clone());
+            let (reference, postcode) = [
+                ("ORD-10042", "83000"),
+                ("ORD-10043", "75011"),
+                ("ORD-10044", "69007"),
+            ][i % 3];
+            tokio::spawn(async move {
+                http.post(format!("{base}/v1/order-lookups"))
+                    .json(&json!({"reference": reference, "postcode": postcode}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    for lookup in lookups {
+        assert_eq!(lookup.await.unwrap(), 200);
+    }
+}
+
 /// A right postcode gives its attempt back: four failures and a success leave the shopper
 /// room for one more mistake, not a lockout.
 #[tokio::test]

@@ -15,7 +15,9 @@ use time::OffsetDateTime;
 
 use super::pay_token::PayTokens;
 use super::{AccessTokens, TokenError};
-use crate::domain::throttle::{MAX_FAILURES_PER_CLIENT, MAX_FAILURES_PER_PAIR};
+use crate::domain::throttle::{
+    LookupGuards, ReserveGuard, MAX_FAILURES_PER_CLIENT, MAX_FAILURES_PER_PAIR,
+};
 use crate::domain::{
     customer_id, Billing, FieldError, Order, OrderStatus, Payment, Postcode, Reference,
 };
@@ -130,9 +132,10 @@ impl OrderLookup {
         }
     }
 
-    /// Counts this attempt against the reference and the client before anything is compared,
-    /// by a conditional write on what was read: of many guesses sent at once, each passes the
-    /// limits only on a read no other guess has moved since. Re-reads when another came first.
+    /// Counts this attempt against the reference, the client and the pair before anything is
+    /// compared, by a write conditioned on the room each limit has left: of many guesses sent
+    /// at once, no more pass than the limits allow, and lookups within them never conflict.
+    /// Re-reads when the room was taken meanwhile (the next read answers 429 with the wait).
     async fn reserve_attempt(
         &self,
         keys: &LookupKeys,
@@ -157,9 +160,22 @@ impl OrderLookup {
                     retry_after_seconds,
                 });
             }
+            let guards = LookupGuards {
+                reference: snapshot.reference_failures.slowdown_guard(now),
+                client: ReserveGuard::BucketBelow(
+                    snapshot
+                        .client_failures
+                        .room_this_minute(now, MAX_FAILURES_PER_CLIENT),
+                ),
+                pair: ReserveGuard::BucketBelow(
+                    snapshot
+                        .pair_failures
+                        .room_this_minute(now, MAX_FAILURES_PER_PAIR),
+                ),
+            };
             match self
                 .store
-                .reserve_lookup_attempt(keys, &snapshot, now)
+                .reserve_lookup_attempt(keys, &snapshot, &guards, now)
                 .await
             {
                 Ok(reservation) => return Ok((snapshot, reservation)),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use time::Duration;
 
 use super::{now, order};
+use crate::domain::throttle::{LookupGuards, ReserveGuard};
 use crate::domain::Reference;
 use crate::ports::{LookupKeys, Store, StoreError};
 
@@ -26,13 +27,13 @@ pub async fn lookup_snapshot_reads_order_and_failures(store: Arc<dyn Store>) {
     assert_eq!(empty.client_failures.recent_failures(now()), 0);
 
     store
-        .reserve_lookup_attempt(&k, &empty, now())
+        .reserve_lookup_attempt(&k, &empty, &FREE, now())
         .await
         .unwrap();
     let seen = store.load_lookup(&k).await.unwrap();
     assert_eq!(seen.reference_failures.attempts, 1);
     store
-        .reserve_lookup_attempt(&k, &seen, now())
+        .reserve_lookup_attempt(&k, &seen, &FREE, now())
         .await
         .unwrap();
     // Another reference from the same client counts for the client only.
@@ -40,7 +41,7 @@ pub async fn lookup_snapshot_reads_order_and_failures(store: Arc<dyn Store>) {
     let seen_other = store.load_lookup(&other).await.unwrap();
     assert!(seen_other.order.is_none());
     store
-        .reserve_lookup_attempt(&other, &seen_other, now())
+        .reserve_lookup_attempt(&other, &seen_other, &FREE, now())
         .await
         .unwrap();
 
@@ -51,18 +52,28 @@ pub async fn lookup_snapshot_reads_order_and_failures(store: Arc<dyn Store>) {
     assert_eq!(unknown.reference_failures.recent_failures(now()), 1);
 }
 
-/// Of concurrent reservations made on one read, exactly one passes: the others must read
-/// again (and then see it). A reservation given back no longer counts as a failure.
-pub async fn one_reservation_passes_per_read_and_one_given_back_stops_counting(
+const FREE: LookupGuards = LookupGuards {
+    reference: ReserveGuard::Always,
+    client: ReserveGuard::Always,
+    pair: ReserveGuard::Always,
+};
+
+/// Of concurrent reservations, as many pass as the room a guard leaves, whatever their order;
+/// within it none conflicts. A reservation given back no longer counts as a failure.
+pub async fn reservations_pass_up_to_the_room_left_and_one_given_back_stops_counting(
     store: Arc<dyn Store>,
 ) {
     let k = keys("ORD-9", "client-b");
     let seen = store.load_lookup(&k).await.unwrap();
+    let room = LookupGuards {
+        pair: ReserveGuard::BucketBelow(3),
+        ..FREE
+    };
     let mut tasks = Vec::new();
     for _ in 0..10 {
         let (store, k, seen) = (store.clone(), k.clone(), seen.clone());
         tasks.push(tokio::spawn(async move {
-            store.reserve_lookup_attempt(&k, &seen, now()).await
+            store.reserve_lookup_attempt(&k, &seen, &room, now()).await
         }));
     }
     let mut passed = Vec::new();
@@ -73,45 +84,49 @@ pub async fn one_reservation_passes_per_read_and_one_given_back_stops_counting(
             Err(e) => panic!("{e}"),
         }
     }
-    assert_eq!(passed.len(), 1, "one reservation per read");
+    assert_eq!(passed.len(), 3, "as many as the room");
     let counted = store.load_lookup(&k).await.unwrap();
-    assert_eq!(counted.reference_failures.recent_failures(now()), 1);
-    assert_eq!(counted.client_failures.recent_failures(now()), 1);
-    assert_eq!(counted.pair_failures.recent_failures(now()), 1);
+    assert_eq!(counted.reference_failures.recent_failures(now()), 3);
+    assert_eq!(counted.client_failures.recent_failures(now()), 3);
+    assert_eq!(counted.pair_failures.recent_failures(now()), 3);
     assert_eq!(
         counted.reference_failures.last_attempt_at,
         Some(now().unix_timestamp())
     );
-    // A stale read is refused too, whichever key moved.
+    // The slowdown: the last attempt must be old enough.
     let other_client = keys("ORD-9", "client-c");
     let fresh_client = store.load_lookup(&other_client).await.unwrap();
+    let too_soon = LookupGuards {
+        reference: ReserveGuard::LastAtOrBefore(now().unix_timestamp() - 1),
+        ..FREE
+    };
     assert_eq!(
         store
-            .reserve_lookup_attempt(&other_client, &seen, now())
+            .reserve_lookup_attempt(&other_client, &fresh_client, &too_soon, now())
             .await,
         Err(StoreError::Contention)
     );
+    let late_enough = LookupGuards {
+        reference: ReserveGuard::LastAtOrBefore(now().unix_timestamp()),
+        ..FREE
+    };
     store
-        .reserve_lookup_attempt(&other_client, &fresh_client, now())
+        .reserve_lookup_attempt(&other_client, &fresh_client, &late_enough, now())
         .await
         .unwrap();
 
     store.release_lookup_attempt(&k, passed[0]).await.unwrap();
     let released = store.load_lookup(&k).await.unwrap();
-    assert_eq!(
-        released.reference_failures.recent_failures(now()),
-        1,
-        "client-c's"
-    );
-    assert_eq!(released.client_failures.recent_failures(now()), 0);
-    assert_eq!(released.pair_failures.recent_failures(now()), 0);
+    assert_eq!(released.reference_failures.recent_failures(now()), 3);
+    assert_eq!(released.client_failures.recent_failures(now()), 2);
+    assert_eq!(released.pair_failures.recent_failures(now()), 2);
     let other_pair = store.load_lookup(&other_client).await.unwrap();
     assert_eq!(other_pair.pair_failures.recent_failures(now()), 1);
 
     // Half an hour later the old bucket is stale and the next reservation drops it.
     let later = now() + Duration::minutes(30);
     store
-        .reserve_lookup_attempt(&k, &released, later)
+        .reserve_lookup_attempt(&k, &released, &FREE, later)
         .await
         .unwrap();
     let pruned = store.load_lookup(&k).await.unwrap();

@@ -532,7 +532,7 @@ macro_rules! store_contract_tests {
             concurrent_updates_have_one_winner,
             transactions_are_all_or_nothing,
             lookup_snapshot_reads_order_and_failures,
-            one_reservation_passes_per_read_and_one_given_back_stops_counting,
+            reservations_pass_up_to_the_room_left_and_one_given_back_stops_counting,
             payments_are_read_with_their_order_and_versioned,
             idempotency_claims_complete_with_the_effects,
             concurrent_claims_have_one_winner,

@@ -78,14 +78,41 @@ impl FailureLog {
     /// `REFERENCE_SLOWDOWN_AFTER` (a delay after the last attempt that doubles with each
     /// failure, at most `MAX_REFERENCE_DELAY_SECONDS`); None while it need not wait.
     pub fn slowdown(&self, now: OffsetDateTime) -> Option<u64> {
+        let delay = self.slowdown_delay(now)?;
+        let wait = self.last_attempt_at? + delay - now.unix_timestamp();
+        (wait > 0).then_some(wait as u64)
+    }
+
+    /// The delay each attempt on a reference must leave after the last, once slowed down.
+    fn slowdown_delay(&self, now: OffsetDateTime) -> Option<i64> {
         let failures = self.recent_failures(now);
         if failures < REFERENCE_SLOWDOWN_AFTER {
             return None;
         }
         let doublings = (failures - REFERENCE_SLOWDOWN_AFTER).min(16);
-        let delay = (1_i64 << doublings).min(MAX_REFERENCE_DELAY_SECONDS);
-        let wait = self.last_attempt_at? + delay - now.unix_timestamp();
-        (wait > 0).then_some(wait as u64)
+        Some((1_i64 << doublings).min(MAX_REFERENCE_DELAY_SECONDS))
+    }
+
+    /// The guard of a reservation on a reference's log: none until it slows down, then that
+    /// the last attempt was at least the delay ago (so concurrent attempts go one at a time).
+    pub fn slowdown_guard(&self, now: OffsetDateTime) -> ReserveGuard {
+        match self.slowdown_delay(now) {
+            Some(delay) => ReserveGuard::LastAtOrBefore(now.unix_timestamp() - delay),
+            None => ReserveGuard::Always,
+        }
+    }
+
+    /// How many more failures this minute's bucket may take before the window reaches `limit`
+    /// (the other live minutes as read: only the current minute's bucket grows).
+    pub fn room_this_minute(&self, now: OffsetDateTime, limit: u32) -> u32 {
+        let current = minute_of(now);
+        let others: u32 = self
+            .per_minute
+            .iter()
+            .filter(|(m, _)| Self::is_live(**m, current) && **m != current)
+            .map(|(_, n)| *n)
+            .sum();
+        limit.saturating_sub(others)
     }
 
     /// Buckets too old to matter, which a writer may delete.
@@ -116,6 +143,27 @@ impl FailureLog {
             self.per_minute.remove(&stale);
         }
     }
+}
+
+/// What reserving an attempt on one failure log requires, decided from what was read; the
+/// store makes it the condition of its write, so concurrent attempts within the limits never
+/// conflict and none passes beyond them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReserveGuard {
+    /// Nothing (a reference below its slowdown).
+    Always,
+    /// This minute's bucket must hold fewer than this many (`room_this_minute`).
+    BucketBelow(u32),
+    /// The last attempt must be at or before this instant (Unix seconds): the slowdown.
+    LastAtOrBefore(i64),
+}
+
+/// The guards of one lookup's reservation, per log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LookupGuards {
+    pub reference: ReserveGuard,
+    pub client: ReserveGuard,
+    pub pair: ReserveGuard,
 }
 
 #[cfg(test)]
@@ -166,6 +214,28 @@ mod tests {
         log.last_attempt_at = Some(t(39).unix_timestamp());
         assert_eq!(log.slowdown(t(39)), Some(300), "capped");
         assert_eq!(log.slowdown(t(39 + 300)), None, "never a lockout");
+    }
+
+    #[test]
+    fn the_room_this_minute_is_the_limit_less_the_other_live_minutes() {
+        let mut log = FailureLog::default();
+        log.record(t(0));
+        log.record(t(0));
+        log.record(t(120));
+        // At t(130) the current minute holds 1, the others 2: 3 more may come this minute.
+        assert_eq!(log.room_this_minute(t(130), 5), 3);
+        assert_eq!(log.room_this_minute(t(130), 2), 0);
+        // Old minutes leave the window and give their room back.
+        assert_eq!(log.room_this_minute(t(20 * 60), 5), 5);
+        assert_eq!(log.slowdown_guard(t(130)), ReserveGuard::Always);
+        for i in 0..10 {
+            log.record(t(130 + i));
+        }
+        log.last_attempt_at = Some(t(139).unix_timestamp());
+        assert_eq!(
+            log.slowdown_guard(t(140)),
+            ReserveGuard::LastAtOrBefore(t(140).unix_timestamp() - 8)
+        );
     }
 
     #[test]

@@ -265,16 +265,17 @@ pub struct LookupReservation {
 
 #[async_trait]
 pub trait LookupStore: Send + Sync {
-    /// Reads the order and both failure logs in one request (BatchGetItem on DynamoDB).
+    /// Reads the order and the three failure logs in one request (BatchGetItem on DynamoDB).
     async fn load_lookup(&self, keys: &LookupKeys) -> Result<LookupSnapshot, StoreError>;
-    /// Counts one attempt against the reference, the client and the pair in one conditional
-    /// write (a TransactWriteItems on DynamoDB), on condition that none was reserved since
-    /// `seen` (its `attempts`), records when, and forgets buckets the snapshot showed stale. `Err(Contention)` when another attempt
-    /// came first: read again.
+    /// Counts one attempt against the reference, the client and the pair in one write (a
+    /// TransactWriteItems on DynamoDB) conditioned by `guards` on each log, records when, and
+    /// forgets buckets `seen` showed stale. `Err(Contention)` when a guard no longer holds
+    /// (other attempts took the room meanwhile): read again.
     async fn reserve_lookup_attempt(
         &self,
         keys: &LookupKeys,
         seen: &LookupSnapshot,
+        guards: &crate::domain::throttle::LookupGuards,
         now: OffsetDateTime,
     ) -> Result<LookupReservation, StoreError>;
     /// Gives a reservation back (the postcode matched): it no longer counts as a failure.

@@ -1,6 +1,6 @@
 //! Lookup throttling on DynamoDB: the order and the three failure logs (reference, client,
 //! the pair) in one BatchGetItem; an attempt reserved on the three by one TransactWriteItems
-//! conditioned on their `attempts`
+//! conditioned on the room each has left
 //! (concurrent guesses cannot all pass one read), given back when the postcode matched.
 
 use std::collections::HashMap;
@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use super::errors::store_error;
 use super::items::*;
 use super::DynamoStore;
-use crate::domain::throttle::minute_of;
+use crate::domain::throttle::{minute_of, LookupGuards, ReserveGuard};
 use crate::domain::FailureLog;
 use crate::ports::{
     LookupKeys, LookupReservation, LookupSnapshot, LookupStore, StoreError, Versioned,
@@ -33,12 +33,13 @@ fn minute_name(minute: i64) -> String {
     format!("{MINUTE_PREFIX}{minute}")
 }
 
-/// ADD one attempt to this minute's bucket and to `attempts`, on condition that `attempts` is
-/// still what we read; drop buckets seen stale; push the TTL out.
+/// ADD one attempt to this minute's bucket and to `attempts` on condition of `guard`, record
+/// when; drop buckets seen stale; push the TTL out.
 fn reserve(
     table: &str,
     key: Item,
     seen: &FailureLog,
+    guard: ReserveGuard,
     now: OffsetDateTime,
 ) -> Result<TransactWriteItem, StoreError> {
     let mut names = HashMap::from([
@@ -72,20 +73,23 @@ fn reserve(
         expression.push_str(" REMOVE ");
         expression.push_str(&stale.join(", "));
     }
-    let condition = if seen.attempts == 0 {
-        "attribute_not_exists(#a)"
-    } else {
-        values.insert(
-            ":seen".to_string(),
-            AttributeValue::N(seen.attempts.to_string()),
-        );
-        "#a = :seen"
+    // Within the limits, concurrent attempts do not conflict: only the room left is checked.
+    let condition = match guard {
+        ReserveGuard::Always => None,
+        ReserveGuard::BucketBelow(room) => {
+            values.insert(":room".to_string(), AttributeValue::N(room.to_string()));
+            Some("attribute_not_exists(#now) OR #now < :room")
+        }
+        ReserveGuard::LastAtOrBefore(at) => {
+            values.insert(":not_after".to_string(), AttributeValue::N(at.to_string()));
+            Some("attribute_not_exists(#last) OR #last <= :not_after")
+        }
     };
     let update = Update::builder()
         .table_name(table)
         .set_key(Some(key))
         .update_expression(expression)
-        .condition_expression(condition)
+        .set_condition_expression(condition.map(str::to_string))
         .set_expression_attribute_names(Some(names))
         .set_expression_attribute_values(Some(values))
         .build()
@@ -148,6 +152,7 @@ impl LookupStore for DynamoStore {
         &self,
         keys: &LookupKeys,
         seen: &LookupSnapshot,
+        guards: &LookupGuards,
         now: OffsetDateTime,
     ) -> Result<LookupReservation, StoreError> {
         let items = vec![
@@ -155,18 +160,21 @@ impl LookupStore for DynamoStore {
                 &self.table,
                 reference_failures_key(&keys.reference),
                 &seen.reference_failures,
+                guards.reference,
                 now,
             )?,
             reserve(
                 &self.table,
                 client_failures_key(&keys.client),
                 &seen.client_failures,
+                guards.client,
                 now,
             )?,
             reserve(
                 &self.table,
                 pair_failures_key(&keys.reference, &keys.client),
                 &seen.pair_failures,
+                guards.pair,
                 now,
             )?,
         ];

@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::domain::{
-    throttle::minute_of, CustomerProfile, FailureLog, Order, OutboxEvent, OutboxKind, Payment,
-    Reference,
+    throttle::{minute_of, LookupGuards, ReserveGuard},
+    CustomerProfile, FailureLog, Order, OutboxEvent, OutboxKind, Payment, Reference,
 };
 use crate::ports::{decide_claim, ExistingRecord, RecordState};
 use crate::ports::{
@@ -455,7 +455,8 @@ impl LookupStore for MemoryStore {
     async fn reserve_lookup_attempt(
         &self,
         keys: &LookupKeys,
-        seen: &LookupSnapshot,
+        _seen: &LookupSnapshot,
+        guards: &LookupGuards,
         now: OffsetDateTime,
     ) -> Result<LookupReservation, StoreError> {
         let mut guard = self.lock()?;
@@ -472,10 +473,17 @@ impl LookupStore for MemoryStore {
             .pair_failures
             .entry((keys.reference.clone(), keys.client.clone()))
             .or_default();
-        // The same condition as DynamoDB's: no key reserved since the caller's read.
-        if by_reference.attempts != seen.reference_failures.attempts
-            || by_client.attempts != seen.client_failures.attempts
-            || by_pair.attempts != seen.pair_failures.attempts
+        // The same conditions as DynamoDB's.
+        let holds = |log: &FailureLog, guard: ReserveGuard| match guard {
+            ReserveGuard::Always => true,
+            ReserveGuard::BucketBelow(room) => {
+                log.per_minute.get(&minute_of(now)).copied().unwrap_or(0) < room
+            }
+            ReserveGuard::LastAtOrBefore(at) => log.last_attempt_at.is_none_or(|last| last <= at),
+        };
+        if !(holds(by_reference, guards.reference)
+            && holds(by_client, guards.client)
+            && holds(by_pair, guards.pair))
         {
             return Err(StoreError::Contention);
         }
