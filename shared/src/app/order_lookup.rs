@@ -23,9 +23,11 @@ use crate::domain::{
 };
 use crate::ports::{Clock, LookupKeys, LookupReservation, LookupSnapshot, Store, StoreError};
 
-/// Reads of the throttling state per lookup when other attempts on the same keys keep
-/// reserving first.
-const RESERVE_ATTEMPTS: u32 = 3;
+/// Tries per lookup to reserve its attempt: a refusal is either the room taken meanwhile (the
+/// next read shows the limit: 429 with its wait) or, on DynamoDB, another transaction on the
+/// same log at that instant (`TransactionConflict`, many shoppers behind one address): that
+/// one passes after a short random wait.
+const RESERVE_ATTEMPTS: u32 = 5;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct LookupGranted {
@@ -141,7 +143,13 @@ impl OrderLookup {
         keys: &LookupKeys,
         now: OffsetDateTime,
     ) -> Result<(LookupSnapshot, LookupReservation), LookupError> {
-        for _ in 0..RESERVE_ATTEMPTS {
+        for attempt in 0..RESERVE_ATTEMPTS {
+            if attempt > 0 {
+                // 5 to 20 ms times the attempt, spread so colliding lookups do not collide again.
+                let spread = u64::from(uuid::Uuid::new_v4().as_bytes()[0] % 16);
+                let wait = (5 + spread) * u64::from(attempt);
+                tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+            }
             let snapshot = self.store.load_lookup(keys).await?;
             let wait = [
                 snapshot
