@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use encaisse::adapters::dynamodb::{client_from_env, DynamoStore};
-use encaisse::adapters::secrets::{ssm_client_from_env, Secrets};
+use encaisse::adapters::secrets::{secrets_client_from_env, Secrets};
 use encaisse::app::capture_on_shipment::CaptureOnShipment;
 use encaisse::config;
 use encaisse::consumers::shipments::capture_shipments;
@@ -16,8 +16,8 @@ use lambda_runtime::{service_fn, Error, LambdaEvent};
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let table = config::table_name()?;
-    // Its own secrets only, from SSM SecureString parameters (see adapters/secrets.rs).
-    let secrets = Secrets::load(&ssm_client_from_env().await, &["STRIPE_API_KEY"]).await?;
+    // Its own secrets only, from Secrets Manager (see adapters/secrets.rs).
+    let secrets = Secrets::load(&secrets_client_from_env().await, &["STRIPE_API_KEY"]).await?;
     let providers = Arc::new(encaisse::adapters::payment_providers_from(|n| {
         secrets.var(n)
     })?);

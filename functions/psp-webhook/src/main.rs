@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use encaisse::adapters::dynamodb::{client_from_env, DynamoStore};
-use encaisse::adapters::secrets::{ssm_client_from_env, Secrets};
+use encaisse::adapters::secrets::{secrets_client_from_env, Secrets};
 use encaisse::adapters::sqs::SqsEventQueue;
 use encaisse::app::handle_webhook::HandleWebhook;
 use encaisse::app::publish_outbox::OutboxRelay;
@@ -15,9 +15,9 @@ use encaisse::ports::SystemClock;
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let table = config::table_name()?;
-    // Its own secrets only, from SSM SecureString parameters (see adapters/secrets.rs).
+    // Its own secrets only, from Secrets Manager (see adapters/secrets.rs).
     let secrets = Secrets::load(
-        &ssm_client_from_env().await,
+        &secrets_client_from_env().await,
         &["STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET"],
     )
     .await?;
