@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use encaisse::adapters::dynamodb::{client_from_env, DynamoStore};
-use encaisse::adapters::secrets::{secrets_client_from_env, Secrets};
+use encaisse::adapters::dynamodb::{client_from_config, DynamoStore};
+use encaisse::adapters::secrets::{secrets_client, Secrets};
 use encaisse::app::capture_on_shipment::CaptureOnShipment;
 use encaisse::app::pay_token::{PayLinks, PayTokens};
 use encaisse::app::refund::RefundPayment;
@@ -18,16 +18,17 @@ use encaisse::ports::{Clock, Store, SystemClock};
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let table = config::table_name()?;
+    let aws = encaisse::adapters::aws_config_from_env().await;
     // Its own secrets only, from Secrets Manager (see adapters/secrets.rs).
     let secrets = Secrets::load(
-        &secrets_client_from_env().await,
+        &secrets_client(&aws),
         &["STRIPE_API_KEY", "ACCESS_TOKEN_SECRET"],
     )
     .await?;
     let providers = Arc::new(encaisse::adapters::payment_providers_from(|n| {
         secrets.var(n)
     })?);
-    let store = DynamoStore::new(client_from_env(None).await, table);
+    let store = DynamoStore::new(client_from_config(&aws, None), table);
     if let Err(error) = store.warm_up().await {
         lambda_http::tracing::warn!(%error, "DynamoDB warm-up failed; first request pays for it");
     }

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use encaisse::adapters::dynamodb::{client_from_env, DynamoStore};
-use encaisse::adapters::secrets::{secrets_client_from_env, Secrets};
+use encaisse::adapters::dynamodb::{client_from_config, DynamoStore};
+use encaisse::adapters::secrets::{secrets_client, Secrets};
 use encaisse::app::capture_on_shipment::CaptureOnShipment;
 use encaisse::config;
 use encaisse::consumers::shipments::capture_shipments;
@@ -16,12 +16,13 @@ use lambda_runtime::{service_fn, Error, LambdaEvent};
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let table = config::table_name()?;
+    let aws = encaisse::adapters::aws_config_from_env().await;
     // Its own secrets only, from Secrets Manager (see adapters/secrets.rs).
-    let secrets = Secrets::load(&secrets_client_from_env().await, &["STRIPE_API_KEY"]).await?;
+    let secrets = Secrets::load(&secrets_client(&aws), &["STRIPE_API_KEY"]).await?;
     let providers = Arc::new(encaisse::adapters::payment_providers_from(|n| {
         secrets.var(n)
     })?);
-    let store = DynamoStore::new(client_from_env(None).await, table);
+    let store = DynamoStore::new(client_from_config(&aws, None), table);
     if let Err(error) = store.warm_up().await {
         lambda_runtime::tracing::warn!(%error, "DynamoDB warm-up failed; first request pays for it");
     }

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use encaisse::adapters::dynamodb::{client_from_env, DynamoStore};
-use encaisse::adapters::secrets::{secrets_client_from_env, Secrets};
+use encaisse::adapters::dynamodb::{client_from_config, DynamoStore};
+use encaisse::adapters::secrets::{secrets_client, Secrets};
 use encaisse::app::start_payment::StartPayment;
 use encaisse::app::AccessTokens;
 use encaisse::config;
@@ -14,9 +14,10 @@ use encaisse::ports::{Store, SystemClock};
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let table = config::table_name()?;
+    let aws = encaisse::adapters::aws_config_from_env().await;
     // Its own secrets only, from Secrets Manager (see adapters/secrets.rs).
     let secrets = Secrets::load(
-        &secrets_client_from_env().await,
+        &secrets_client(&aws),
         &["STRIPE_API_KEY", "ACCESS_TOKEN_SECRET"],
     )
     .await?;
@@ -25,7 +26,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let providers = Arc::new(encaisse::adapters::payment_providers_from(|n| {
         secrets.var(n)
     })?);
-    let store = DynamoStore::new(client_from_env(None).await, table);
+    let store = DynamoStore::new(client_from_config(&aws, None), table);
     if let Err(error) = store.warm_up().await {
         lambda_http::tracing::warn!(%error, "DynamoDB warm-up failed; first request pays for it");
     }

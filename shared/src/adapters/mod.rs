@@ -3,6 +3,12 @@
 pub mod dynamodb;
 pub mod memory;
 pub mod secrets;
+
+/// The AWS configuration from the environment (`AWS_ENDPOINT_URL` reaches an emulator): load it
+/// once in `main` and build every client from it.
+pub async fn aws_config_from_env() -> aws_config::SdkConfig {
+    aws_config::load_from_env().await
+}
 pub mod ses;
 pub mod sqs;
 pub mod stripe;

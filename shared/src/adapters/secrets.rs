@@ -28,6 +28,12 @@ pub async fn secrets_client_from_env() -> Client {
     Client::new(&aws_config::load_from_env().await)
 }
 
+/// The client on an AWS configuration already loaded (shared with the DynamoDB client, so a
+/// cold start loads it once).
+pub fn secrets_client(sdk_config: &aws_config::SdkConfig) -> Client {
+    Client::new(sdk_config)
+}
+
 impl Secrets {
     /// Resolves `names` from the environment: `<NAME>_SECRET_ID` through Secrets Manager
     /// (GetSecretValue, its string), else `<NAME>` as is.

@@ -40,8 +40,15 @@ pub struct DynamoStore {
 /// Builds a DynamoDB client from the environment (`AWS_ENDPOINT_URL` reaches an emulator), with
 /// an optional request counter. Call once at init and share the client.
 pub async fn client_from_env(counter: Option<RequestCounter>) -> Client {
-    let sdk_config = aws_config::load_from_env().await;
-    let mut builder = aws_sdk_dynamodb::config::Builder::from(&sdk_config);
+    client_from_config(&aws_config::load_from_env().await, counter)
+}
+
+/// `client_from_env` on an AWS configuration already loaded (one load per cold start).
+pub fn client_from_config(
+    sdk_config: &aws_config::SdkConfig,
+    counter: Option<RequestCounter>,
+) -> Client {
+    let mut builder = aws_sdk_dynamodb::config::Builder::from(sdk_config);
     if let Some(counter) = counter {
         builder = builder.interceptor(counter);
     }

@@ -2,6 +2,7 @@
 //! all-or-nothing transactions), used by the devserver and fast tests.
 
 pub mod event_queue;
+mod lookup;
 pub mod notifications;
 
 use std::collections::HashMap;
@@ -11,14 +12,12 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::domain::{
-    throttle::{minute_of, LookupGuards, ReserveGuard},
     CustomerProfile, FailureLog, Order, OutboxEvent, OutboxKind, Payment, Reference,
 };
 use crate::ports::{decide_claim, ExistingRecord, RecordState};
 use crate::ports::{
-    Claim, CounterStore, CustomerStore, IdempotencyKey, IdempotencyStore, LookupKeys,
-    LookupReservation, LookupSnapshot, LookupStore, OrderStore, OrderWithPayments, OutboxStore,
-    PaymentRef, StoreError, Transactions, Versioned, Write,
+    Claim, CounterStore, CustomerStore, IdempotencyKey, IdempotencyStore, OrderStore,
+    OrderWithPayments, OutboxStore, PaymentRef, StoreError, Transactions, Versioned, Write,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,12 +29,12 @@ enum OutboxState {
 }
 
 #[derive(Default)]
-struct Tables {
-    orders: HashMap<Reference, Versioned<Order>>,
+pub(super) struct Tables {
+    pub(super) orders: HashMap<Reference, Versioned<Order>>,
     counters: HashMap<String, u64>,
-    reference_failures: HashMap<Reference, FailureLog>,
-    client_failures: HashMap<String, FailureLog>,
-    pair_failures: HashMap<(Reference, String), FailureLog>,
+    pub(super) reference_failures: HashMap<Reference, FailureLog>,
+    pub(super) client_failures: HashMap<String, FailureLog>,
+    pub(super) pair_failures: HashMap<(Reference, String), FailureLog>,
     /// (order, payment id) → payment
     payments: HashMap<(Reference, String), Versioned<Payment>>,
     customers: HashMap<String, Versioned<CustomerProfile>>,
@@ -72,7 +71,7 @@ impl MemoryStore {
         events
     }
 
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Tables>, StoreError> {
+    pub(super) fn lock(&self) -> Result<std::sync::MutexGuard<'_, Tables>, StoreError> {
         self.tables
             .lock()
             .map_err(|_| StoreError::Unavailable("memory store poisoned".into()))
@@ -423,94 +422,6 @@ impl IdempotencyStore for MemoryStore {
         });
         if ours {
             tables.idempotency.remove(&id);
-        }
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl LookupStore for MemoryStore {
-    async fn load_lookup(&self, keys: &LookupKeys) -> Result<LookupSnapshot, StoreError> {
-        let tables = self.lock()?;
-        Ok(LookupSnapshot {
-            order: tables.orders.get(&keys.reference).cloned(),
-            reference_failures: tables
-                .reference_failures
-                .get(&keys.reference)
-                .cloned()
-                .unwrap_or_default(),
-            client_failures: tables
-                .client_failures
-                .get(&keys.client)
-                .cloned()
-                .unwrap_or_default(),
-            pair_failures: tables
-                .pair_failures
-                .get(&(keys.reference.clone(), keys.client.clone()))
-                .cloned()
-                .unwrap_or_default(),
-        })
-    }
-
-    async fn reserve_lookup_attempt(
-        &self,
-        keys: &LookupKeys,
-        _seen: &LookupSnapshot,
-        guards: &LookupGuards,
-        now: OffsetDateTime,
-    ) -> Result<LookupReservation, StoreError> {
-        let mut guard = self.lock()?;
-        let tables = &mut *guard;
-        let by_reference = tables
-            .reference_failures
-            .entry(keys.reference.clone())
-            .or_default();
-        let by_client = tables
-            .client_failures
-            .entry(keys.client.clone())
-            .or_default();
-        let by_pair = tables
-            .pair_failures
-            .entry((keys.reference.clone(), keys.client.clone()))
-            .or_default();
-        // The same conditions as DynamoDB's.
-        let holds = |log: &FailureLog, guard: ReserveGuard| match guard {
-            ReserveGuard::Always => true,
-            ReserveGuard::BucketBelow(room) => {
-                log.per_minute.get(&minute_of(now)).copied().unwrap_or(0) < room
-            }
-            ReserveGuard::LastAtOrBefore(at) => log.last_attempt_at.is_none_or(|last| last <= at),
-        };
-        if !(holds(by_reference, guards.reference)
-            && holds(by_client, guards.client)
-            && holds(by_pair, guards.pair))
-        {
-            return Err(StoreError::Contention);
-        }
-        for log in [by_reference, by_client, by_pair] {
-            log.record(now);
-            log.attempts += 1;
-            log.last_attempt_at = Some(now.unix_timestamp());
-        }
-        Ok(LookupReservation {
-            minute: minute_of(now),
-        })
-    }
-
-    async fn release_lookup_attempt(
-        &self,
-        keys: &LookupKeys,
-        reservation: LookupReservation,
-    ) -> Result<(), StoreError> {
-        let mut guard = self.lock()?;
-        let tables = &mut *guard;
-        let by_reference = tables.reference_failures.get_mut(&keys.reference);
-        let by_client = tables.client_failures.get_mut(&keys.client);
-        let by_pair = tables
-            .pair_failures
-            .get_mut(&(keys.reference.clone(), keys.client.clone()));
-        for log in [by_reference, by_client, by_pair].into_iter().flatten() {
-            log.give_back(reservation.minute);
         }
         Ok(())
     }
