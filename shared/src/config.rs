@@ -107,6 +107,35 @@ pub fn seller() -> Result<crate::domain::SellerIdentity, ConfigError> {
     })
 }
 
+/// `SELLER_EMAIL`: the seller's inbox for dispute emails; `SELLER_LOCALE` (`fr` by default, or
+/// `en`) their language.
+pub fn seller_inbox() -> Result<crate::domain::seller_emails::SellerInbox, ConfigError> {
+    let address = require("SELLER_EMAIL")?.trim().to_string();
+    let at = address.find('@');
+    if !at.is_some_and(|i| i > 0 && i + 1 < address.len()) || address.contains(char::is_whitespace)
+    {
+        return Err(ConfigError::Invalid(
+            "SELLER_EMAIL",
+            "must be an email address".into(),
+        ));
+    }
+    let locale = match std::env::var("SELLER_LOCALE")
+        .ok()
+        .as_deref()
+        .map(str::trim)
+    {
+        None | Some("") | Some("fr") => crate::domain::Locale::Fr,
+        Some("en") => crate::domain::Locale::En,
+        Some(_) => {
+            return Err(ConfigError::Invalid(
+                "SELLER_LOCALE",
+                "must be fr or en".into(),
+            ))
+        }
+    };
+    Ok(crate::domain::seller_emails::SellerInbox { address, locale })
+}
+
 /// `PAY_PAGE_URL`: the shopper pages' lookup page, for pay links in emails.
 pub fn pay_page() -> Result<crate::app::notify::PayPage, ConfigError> {
     crate::app::notify::PayPage::parse(&require("PAY_PAGE_URL")?)

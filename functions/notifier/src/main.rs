@@ -18,20 +18,24 @@ async fn main() -> Result<(), Error> {
     let table = config::table_name()?;
     let seller = config::seller()?;
     let pay_page = config::pay_page()?;
+    let seller_inbox = config::seller_inbox()?;
     let mailer = SesMailer::from_env().await?;
     let store = DynamoStore::new(client_from_env(None).await, table);
     if let Err(error) = store.warm_up().await {
         lambda_runtime::tracing::warn!(%error, "DynamoDB warm-up failed; first request pays for it");
     }
     let notifications = DynamoNotificationStore::new(store.client().clone(), store.table());
-    let notifier = Arc::new(Notifier::new(
-        Arc::new(store),
-        Arc::new(notifications),
-        Arc::new(mailer),
-        Arc::new(SystemClock),
-        seller,
-        pay_page,
-    ));
+    let notifier = Arc::new(
+        Notifier::new(
+            Arc::new(store),
+            Arc::new(notifications),
+            Arc::new(mailer),
+            Arc::new(SystemClock),
+            seller,
+            pay_page,
+        )
+        .with_seller_inbox(seller_inbox),
+    );
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let notifier = notifier.clone();
         async move { Ok::<SqsBatchResponse, Error>(notify_batch(&notifier, event.payload).await) }

@@ -1,5 +1,5 @@
-//! The notifier: consumes outbox events (SQS), sends each customer email exactly once and
-//! issues the invoice when a payment is fully captured.
+//! The notifier: consumes outbox events (SQS), sends each customer email exactly once, issues
+//! the invoice when a payment is fully captured, and tells the seller of disputes.
 //!
 //! Exactly once: every email is claimed under `<event>#<template>#<recipient>` before it is
 //! sent and marked sent after; a redelivered event finds it sent and does nothing. A consumer
@@ -12,6 +12,7 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
 use crate::domain::emails::{render, EmailContent};
+use crate::domain::seller_emails::{render_for_seller, SellerEmail, SellerInbox};
 use crate::domain::{
     customer_id, Billing, BillingAddress, InvoiceDraft, Order, OutboxEvent, OutboxKind,
     SellerIdentity,
@@ -74,6 +75,8 @@ pub struct Notifier {
     clock: Arc<dyn Clock>,
     seller: SellerIdentity,
     pay_page: PayPage,
+    /// Where dispute emails go (`SELLER_EMAIL`); without it a dispute event is dead-lettered.
+    seller_inbox: Option<SellerInbox>,
 }
 
 /// The shopper pages' "Pay now" address (`PAY_PAGE_URL`, e.g. `https://shop.example/pay`): the
@@ -136,7 +139,13 @@ impl Notifier {
             clock,
             seller,
             pay_page,
+            seller_inbox: None,
         }
+    }
+
+    pub fn with_seller_inbox(mut self, inbox: SellerInbox) -> Self {
+        self.seller_inbox = Some(inbox);
+        self
     }
 
     pub async fn handle(&self, event: &OutboxEvent) -> Result<Handled, NotifyError> {
@@ -152,6 +161,12 @@ impl Notifier {
             .ok_or_else(|| {
                 NotifyError::Permanent(format!("order {} not found", event.order_reference))
             })?;
+        if matches!(
+            event.kind,
+            OutboxKind::DisputeOpened | OutboxKind::DisputeClosed
+        ) {
+            return self.tell_seller(&loaded, event).await;
+        }
         let order = &loaded.order.value;
         let (name, reference) = (order.customer.name.as_str(), &order.reference);
         let (amount, currency) = (event.amount, event.currency);
@@ -236,7 +251,9 @@ impl Notifier {
                 currency,
                 pay_link: &pay_link,
             },
-            OutboxKind::AuthorisationReleased => return Ok(handled),
+            OutboxKind::AuthorisationReleased
+            | OutboxKind::DisputeOpened
+            | OutboxKind::DisputeClosed => return Ok(handled),
         };
         let template = content.template();
         let rendered = render(&content, order.customer.locale);
@@ -292,6 +309,63 @@ impl Notifier {
         let draft = InvoiceDraft::credit_note(&invoice, event.amount, &event.id, event.created_at)
             .map_err(|e| NotifyError::Permanent(e.to_string()))?;
         Ok(Some(self.notifications.issue_invoice(&draft).await?))
+    }
+
+    /// A dispute opened or decided: the seller hears of it (the shopper's bank told the shopper).
+    /// The email describes the dispute as stored now (statuses only move forward).
+    async fn tell_seller(
+        &self,
+        loaded: &crate::ports::OrderWithPayments,
+        event: &OutboxEvent,
+    ) -> Result<Handled, NotifyError> {
+        let inbox = self.seller_inbox.as_ref().ok_or_else(|| {
+            NotifyError::Permanent(
+                "a dispute to report, and no SELLER_EMAIL to report it to".into(),
+            )
+        })?;
+        let order = &loaded.order.value;
+        let dispute = loaded
+            .payments
+            .iter()
+            .find(|p| p.value.id == event.payment_id)
+            .and_then(|p| p.value.dispute.as_ref())
+            .ok_or_else(|| {
+                NotifyError::Permanent(format!(
+                    "no dispute on payment {} of order {}",
+                    event.payment_id, order.reference
+                ))
+            })?;
+        let (reference, currency) = (&order.reference, order.currency);
+        let email = if event.kind == OutboxKind::DisputeOpened {
+            SellerEmail::DisputeOpened {
+                reference,
+                currency,
+                dispute,
+            }
+        } else {
+            SellerEmail::DisputeClosed {
+                reference,
+                currency,
+                dispute,
+            }
+        };
+        let template = email.template();
+        let rendered = render_for_seller(&email, inbox.locale);
+        let key = EmailKey::new(&event.id, template, &inbox.address);
+        let outgoing = OutgoingEmail {
+            to: inbox.address.clone(),
+            subject: rendered.subject,
+            text: rendered.text,
+            html: rendered.html,
+            idempotency_key: key.as_str().to_string(),
+        };
+        let mut handled = Handled::default();
+        if self.send_once(&key, &outgoing).await? {
+            handled.sent.push(template);
+        } else {
+            handled.already_sent.push(template);
+        }
+        Ok(handled)
     }
 
     /// Sends unless already sent; true when this call sent it.

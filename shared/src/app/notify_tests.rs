@@ -248,3 +248,74 @@ async fn reauthorisation_email_links_to_the_pay_page() {
         .text
         .contains("https://shop.example/pay?ref=ORD-10042"));
 }
+
+/// Puts a chargeback on the seeded order's payment.
+async fn dispute_pay_1(store: &MemoryStore) {
+    use crate::ports::store::{OrderStore, Transactions};
+    let reference = crate::domain::Reference::parse("ORD-10042").unwrap();
+    let snapshot = store
+        .get_order_with_payments(&reference)
+        .await
+        .unwrap()
+        .unwrap();
+    let stored = &snapshot.payments[0];
+    let mut payment = stored.value.clone();
+    payment.dispute = Some(crate::domain::Dispute {
+        id: "dp_1".into(),
+        kind: crate::domain::DisputeKind::Chargeback,
+        status: crate::domain::DisputeStatus::NeedsResponse,
+        amount: payment.captured_amount,
+        withdrawn: payment.captured_amount,
+        reason: "fraudulent".into(),
+        respond_by: None,
+        opened_at: payment.created_at,
+    });
+    store
+        .transact(vec![crate::ports::Write::PutPayment {
+            payment,
+            expected_version: Some(stored.version),
+        }])
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_dispute_is_emailed_to_the_seller_once_and_never_to_the_shopper() {
+    let f = fixture(Locale::En).await;
+    dispute_pay_1(&f.store).await;
+    let inbox = crate::domain::seller_emails::SellerInbox {
+        address: "seller@shop.example".into(),
+        locale: Locale::Fr,
+    };
+    let without_inbox = f
+        .notifier
+        .handle(&outbox_event(
+            OutboxKind::DisputeOpened,
+            "ORD-10042",
+            "pay_1",
+        ))
+        .await;
+    assert!(
+        matches!(without_inbox, Err(NotifyError::Permanent(_))),
+        "no SELLER_EMAIL: dead-lettered, not dropped"
+    );
+    let notifier = f.notifier.with_seller_inbox(inbox);
+    let event = outbox_event(OutboxKind::DisputeOpened, "ORD-10042", "pay_1");
+    assert_eq!(
+        notifier.handle(&event).await.unwrap().sent,
+        vec!["dispute_opened"]
+    );
+    assert_eq!(
+        notifier.handle(&event).await.unwrap().already_sent,
+        vec!["dispute_opened"]
+    );
+    let sent = f.mailer.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].to, "seller@shop.example");
+    // The seller's language, not the shopper's.
+    assert!(
+        sent[0].subject.starts_with("Litige ouvert"),
+        "{}",
+        sent[0].subject
+    );
+}

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::domain::{FailureReason, Payment};
+use crate::domain::{Dispute, FailureReason, Payment};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PaymentView {
@@ -19,8 +19,38 @@ pub struct PaymentView {
     pub refunded_amount: String,
     /// Why a `failed` payment failed: `bank_refused`, `authentication_failed`, `other`.
     pub failure_reason: Option<FailureReason>,
+    /// The shopper's bank's dispute of this payment, if any.
+    pub dispute: Option<DisputeView>,
     pub created_at: String,
     pub expires_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DisputeView {
+    /// `chargeback` or `inquiry`.
+    pub kind: crate::domain::DisputeKind,
+    /// `needs_response`, `under_review`, `won`, `lost`, `closed`.
+    pub status: &'static str,
+    pub amount: String,
+    /// Held back by the PSP now because of it.
+    pub withdrawn: String,
+    pub reason: String,
+    pub respond_by: Option<String>,
+    pub opened_at: String,
+}
+
+impl DisputeView {
+    fn new(dispute: &Dispute, currency: crate::domain::Currency) -> Self {
+        Self {
+            kind: dispute.kind,
+            status: dispute.status.as_str(),
+            amount: currency.format(dispute.amount),
+            withdrawn: currency.format(dispute.withdrawn),
+            reason: dispute.reason.clone(),
+            respond_by: dispute.respond_by.map(rfc3339),
+            opened_at: rfc3339(dispute.opened_at),
+        }
+    }
 }
 
 fn rfc3339(t: time::OffsetDateTime) -> String {
@@ -42,6 +72,7 @@ impl PaymentView {
             captured_amount: c.format(payment.captured_amount),
             refunded_amount: c.format(payment.refunded_amount),
             failure_reason: payment.failure_reason(),
+            dispute: payment.dispute.as_ref().map(|d| DisputeView::new(d, c)),
             created_at: rfc3339(payment.created_at),
             expires_at: rfc3339(payment.expires_at),
         }

@@ -129,6 +129,7 @@ pub async fn renew_lapsed_authorisation(
                 updated_at: now,
                 expires_at: now,
                 authorised_at: Some(now),
+                dispute: None,
                 ..payment.clone()
             };
             changes.push(PaymentChange {

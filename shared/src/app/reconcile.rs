@@ -5,7 +5,7 @@
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
-use crate::domain::{Payment, PaymentStatus, PspLink};
+use crate::domain::{Dispute, Payment, PaymentStatus, PspLink};
 use crate::ports::{ProviderPayment, ProviderPaymentStatus};
 
 fn payment_status(stored: &Payment, psp: &ProviderPayment) -> PaymentStatus {
@@ -105,6 +105,7 @@ pub fn reconcile(payment: &Payment, psp: &ProviderPayment, now: OffsetDateTime) 
     if let Some(reason) = psp.release_reason {
         updated.note_release(reason);
     }
+    updated.dispute = Dispute::merge(payment.dispute.as_ref(), psp.dispute.clone());
     if updated == *payment || is_stale(payment, &updated) {
         return None;
     }

@@ -32,6 +32,9 @@ pub enum RefundError {
     NotFound,
     #[error("nothing captured to refund")]
     NothingToRefund,
+    /// What is captured is disputed (a chargeback not won): the bank, not the seller, decides.
+    #[error("the captured payment is disputed")]
+    Disputed,
     #[error("a request with this Idempotency-Key is still running")]
     InProgress,
     #[error("this Idempotency-Key was used with another body")]
@@ -129,7 +132,14 @@ impl RefundPayment {
             .map(|p| &p.value)
             .filter(|p| p.captured_amount > Decimal::ZERO)
             .collect();
-        let newest = *candidates.first().ok_or(RefundError::NothingToRefund)?;
+        if candidates.is_empty() {
+            return Err(RefundError::NothingToRefund);
+        }
+        let candidates: Vec<&crate::domain::Payment> = candidates
+            .into_iter()
+            .filter(|p| !p.dispute.as_ref().is_some_and(|d| d.blocks_refund()))
+            .collect();
+        let newest = *candidates.first().ok_or(RefundError::Disputed)?;
         let amount = newest.parse_amount_field(amount)?;
         let mut outcome = Err(refusal(newest, amount));
         for payment in &candidates {

@@ -56,6 +56,7 @@ fn history(index: usize, amount: i64, steps: &[PspStep]) -> Vec<ProviderPayment>
         created_at: now(),
         multicapture: Some(true),
         release_reason: None,
+        dispute: None,
     };
     let mut out = Vec::new();
     let cents = |m: &Money| {

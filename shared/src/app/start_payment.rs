@@ -425,6 +425,7 @@ impl StartPayment {
             updated_at: now,
             expires_at,
             authorised_at: None,
+            dispute: None,
         };
         let view = StartedPaymentView {
             payment: PaymentView::new(&payment),

@@ -268,6 +268,7 @@ pub fn payment(reference: &str, id: &str, created_offset_s: i64) -> Payment {
         updated_at: created,
         expires_at: created + Duration::minutes(30),
         authorised_at: None,
+        dispute: None,
     }
 }
 

@@ -2,6 +2,7 @@
 //! Nothing here knows about AWS or HTTP.
 
 pub mod customer;
+pub mod dispute;
 pub mod emails;
 pub mod field_error;
 pub mod invoice;
@@ -16,10 +17,12 @@ pub mod paris_time;
 pub mod payment;
 pub mod postcode;
 pub mod reference;
+pub mod seller_emails;
 pub mod text_format;
 pub mod throttle;
 
 pub use customer::{customer_id, Billing, BillingAddress, CustomerProfile};
+pub use dispute::{Dispute, DisputeKind, DisputeStatus};
 pub use field_error::FieldError;
 pub use invoice::{Invoice, InvoiceDraft, InvoiceError, SellerIdentity};
 pub use money::{Currency, Money, MoneyError};

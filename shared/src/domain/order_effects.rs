@@ -16,6 +16,10 @@ pub enum Effect {
     IssueInvoice,
     /// Ask the shopper to pay again (pay link): the authorisation lapsed.
     EmailReauthorisationNeeded,
+    /// Tell the seller a payment is disputed (amount: what is disputed).
+    EmailDisputeOpened,
+    /// Tell the seller how a dispute ended (amount: what was disputed).
+    EmailDisputeClosed,
 }
 
 /// One effect, the payment whose change caused it, and the amount it is about.
@@ -38,7 +42,8 @@ fn is_paid(status: OrderStatus) -> bool {
 }
 
 /// `changed` pairs each changed payment (new state) with its stored state (None: new). Effects
-/// come oldest first: received, debited, refunded, invoice, pay link.
+/// come oldest first: received, debited, refunded, invoice, pay link, disputes. The lifecycle
+/// effects follow `lifecycle` (disputes aside), so a dispute never re-announces a payment.
 pub fn effects(
     before: &OrderPosition,
     after: &OrderPosition,
@@ -53,7 +58,7 @@ pub fn effects(
         amount,
     };
     let mut out = Vec::new();
-    if is_paid(after.status) && !is_paid(before.status) {
+    if is_paid(after.lifecycle) && !is_paid(before.lifecycle) {
         let newly = changed
             .iter()
             .find(|(old, new)| {
@@ -82,8 +87,8 @@ pub fn effects(
             ));
         }
     }
-    if after.status.is_fully_captured()
-        && !before.status.is_fully_captured()
+    if after.lifecycle.is_fully_captured()
+        && !before.lifecycle.is_fully_captured()
         && after.amounts.captured > after.amounts.refunded
     {
         // What was captured less what was refunded by now: later refunds get credit notes.
@@ -93,10 +98,22 @@ pub fn effects(
             after.amounts.captured - after.amounts.refunded,
         ));
     }
-    if after.status == OrderStatus::RequiresReauthorisation
-        && before.status != OrderStatus::RequiresReauthorisation
+    if after.lifecycle == OrderStatus::RequiresReauthorisation
+        && before.lifecycle != OrderStatus::RequiresReauthorisation
     {
         out.push(caused(Effect::EmailReauthorisationNeeded, first, after.due));
+    }
+    for (old, new) in changed {
+        let Some(dispute) = &new.dispute else {
+            continue;
+        };
+        let stored = old.and_then(|o| o.dispute.as_ref());
+        if dispute.is_new_since(stored) {
+            out.push(caused(Effect::EmailDisputeOpened, new, dispute.amount));
+        }
+        if dispute.closed_since(stored) {
+            out.push(caused(Effect::EmailDisputeClosed, new, dispute.amount));
+        }
     }
     out
 }

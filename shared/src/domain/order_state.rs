@@ -24,6 +24,9 @@ pub enum OrderStatus {
     /// An authorisation lapsed (or the PSP cancelled it) before everything shipped and could
     /// not be renewed with the saved card: the shopper was sent a pay link for what remains.
     RequiresReauthorisation,
+    /// The shopper's bank disputes a payment: open (the seller must answer, or the bank
+    /// decides), or lost. A won dispute gives the order back the status its payments say.
+    Disputed,
 }
 
 impl OrderStatus {
@@ -56,6 +59,7 @@ impl OrderStatus {
             Deleted => "deleted",
             UnderReview => "under_review",
             RequiresReauthorisation => "requires_reauthorisation",
+            Disputed => "disputed",
         }
     }
 }
@@ -82,11 +86,17 @@ pub struct OrderAmounts {
     /// released as not owed (last parcel). `amount_due` = gross − settled.
     #[serde(default)]
     pub settled: Decimal,
+    /// What the PSPs hold back because of disputes: open chargebacks and lost ones.
+    #[serde(default)]
+    pub disputed: Decimal,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrderPosition {
     pub status: OrderStatus,
+    /// The status the payments give, disputes aside: what the order's lifecycle (paid,
+    /// invoiced, pay link) follows, so a dispute opening or closing never re-announces it.
+    pub lifecycle: OrderStatus,
     pub amounts: OrderAmounts,
     pub due: Decimal,
 }
@@ -100,7 +110,7 @@ pub fn order_position(
 ) -> OrderPosition {
     let mut amounts = OrderAmounts::default();
     let mut capturable = Decimal::ZERO;
-    let (mut unfinished, mut processing, mut lapsed) = (false, false, false);
+    let (mut unfinished, mut processing, mut lapsed, mut disputed) = (false, false, false, false);
     for p in payments {
         if p.status.was_authorised() {
             amounts.authorised += p.amount;
@@ -115,6 +125,10 @@ pub fn order_position(
             amounts.settled += rest;
             capturable += rest;
         }
+        if let Some(dispute) = &p.dispute {
+            amounts.disputed += dispute.withdrawn;
+            disputed |= dispute.marks_order();
+        }
         unfinished |= p.status.is_unfinished();
         processing |= p.status == PaymentStatus::Processing;
         lapsed |= p
@@ -123,7 +137,7 @@ pub fn order_position(
     }
     let due = (gross - amounts.settled).max(Decimal::ZERO);
     use OrderStatus as S;
-    let status = match closure {
+    let lifecycle = match closure {
         Some(OrderClosure::CancelledBySeller) => S::Cancelled,
         Some(OrderClosure::DeletedByShopper) => S::Deleted,
         None if due > Decimal::ZERO && unfinished => S::PaymentPending,
@@ -143,8 +157,13 @@ pub fn order_position(
         None if amounts.refunded >= amounts.captured => S::Refunded,
         None => S::PartiallyRefunded,
     };
+    let status = match closure {
+        None if disputed => S::Disputed,
+        _ => lifecycle,
+    };
     OrderPosition {
         status,
+        lifecycle,
         amounts,
         due,
     }

@@ -5,7 +5,9 @@ use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
 use super::*;
-use crate::domain::{Currency, PaymentMethod, Reference, Release};
+use crate::domain::{
+    Currency, Dispute, DisputeKind, DisputeStatus, PaymentMethod, Reference, Release,
+};
 
 fn payment(id: usize, status: PaymentStatus, amount: i64, captured: i64, refunded: i64) -> Payment {
     let at = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
@@ -27,6 +29,7 @@ fn payment(id: usize, status: PaymentStatus, amount: i64, captured: i64, refunde
         updated_at: at,
         expires_at: at,
         authorised_at: None,
+        dispute: None,
     }
 }
 
@@ -250,4 +253,97 @@ proptest! {
             | OrderStatus::Captured | OrderStatus::PartiallyRefunded | OrderStatus::Refunded);
         prop_assert_eq!(paid, position.due.is_zero() && position.status != OrderStatus::PaymentPending);
     }
+}
+
+fn disputed(mut p: Payment, kind: DisputeKind, status: DisputeStatus, withdrawn: i64) -> Payment {
+    p.dispute = Some(Dispute {
+        id: "dp_1".into(),
+        kind,
+        status,
+        amount: p.captured_amount,
+        withdrawn: eur(withdrawn),
+        reason: "fraudulent".into(),
+        respond_by: None,
+        opened_at: p.created_at,
+    });
+    p
+}
+
+#[test]
+fn a_dispute_marks_the_order_and_shows_what_is_withheld_until_it_is_won() {
+    use DisputeKind::{Chargeback, Inquiry};
+    let gross = eur(10_000);
+    let paid = payment(1, PaymentStatus::Captured, 10_000, 10_000, 0);
+    let cases = [
+        (
+            Chargeback,
+            DisputeStatus::NeedsResponse,
+            10_000,
+            OrderStatus::Disputed,
+        ),
+        (
+            Chargeback,
+            DisputeStatus::UnderReview,
+            10_000,
+            OrderStatus::Disputed,
+        ),
+        (
+            Chargeback,
+            DisputeStatus::Lost,
+            10_000,
+            OrderStatus::Disputed,
+        ),
+        (Chargeback, DisputeStatus::Won, 0, OrderStatus::Captured),
+        (
+            Inquiry,
+            DisputeStatus::NeedsResponse,
+            0,
+            OrderStatus::Disputed,
+        ),
+        (Inquiry, DisputeStatus::Closed, 0, OrderStatus::Captured),
+    ];
+    for (kind, status, withdrawn, expected) in cases {
+        let p = order_position(
+            gross,
+            None,
+            &[disputed(paid.clone(), kind, status, withdrawn)],
+        );
+        assert_eq!(p.status, expected, "{kind:?} {status:?}");
+        assert_eq!(p.lifecycle, OrderStatus::Captured, "disputes aside");
+        assert_eq!(p.amounts.disputed, eur(withdrawn));
+        assert_eq!(p.due, Decimal::ZERO, "a chargeback is not a new debt");
+    }
+    // The seller's own closure still says what happened.
+    let open = disputed(paid, Chargeback, DisputeStatus::NeedsResponse, 10_000);
+    let p = order_position(gross, Some(OrderClosure::CancelledBySeller), &[open]);
+    assert_eq!(p.status, OrderStatus::Cancelled);
+}
+
+#[test]
+fn a_dispute_tells_the_seller_and_never_re_announces_the_payment() {
+    use crate::domain::{effects, Effect};
+    let gross = eur(10_000);
+    let paid = payment(1, PaymentStatus::Captured, 10_000, 10_000, 0);
+    let open = disputed(
+        paid.clone(),
+        DisputeKind::Chargeback,
+        DisputeStatus::NeedsResponse,
+        10_000,
+    );
+    let won = disputed(paid.clone(), DisputeKind::Chargeback, DisputeStatus::Won, 0);
+    let position = |p: &Payment| order_position(gross, None, std::slice::from_ref(p));
+    let kinds = |old: &Payment, new: &Payment| -> Vec<Effect> {
+        effects(&position(old), &position(new), &[(Some(old), new)])
+            .into_iter()
+            .map(|c| c.effect)
+            .collect()
+    };
+    assert_eq!(kinds(&paid, &open), vec![Effect::EmailDisputeOpened]);
+    assert_eq!(kinds(&open, &won), vec![Effect::EmailDisputeClosed]);
+    assert_eq!(kinds(&won, &won), Vec::<Effect>::new());
+    // Opened and decided between two reads: both.
+    assert_eq!(
+        kinds(&paid, &won),
+        vec![Effect::EmailDisputeOpened, Effect::EmailDisputeClosed]
+    );
 }

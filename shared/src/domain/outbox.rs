@@ -19,6 +19,10 @@ pub enum OutboxKind {
     AuthorisationReleased,
     /// The authorisation lapsed: email the shopper a pay link for what remains.
     ReauthorisationRequired,
+    /// A payment is disputed: email the seller.
+    DisputeOpened,
+    /// A dispute was decided: email the seller the outcome.
+    DisputeClosed,
 }
 
 impl From<Effect> for OutboxKind {
@@ -29,6 +33,8 @@ impl From<Effect> for OutboxKind {
             Effect::EmailRefundIssued => OutboxKind::RefundIssued,
             Effect::IssueInvoice => OutboxKind::InvoiceDue,
             Effect::EmailReauthorisationNeeded => OutboxKind::ReauthorisationRequired,
+            Effect::EmailDisputeOpened => OutboxKind::DisputeOpened,
+            Effect::EmailDisputeClosed => OutboxKind::DisputeClosed,
         }
     }
 }

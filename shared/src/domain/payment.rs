@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{Billing, Currency, FieldError, Reference};
+use super::{Billing, Currency, Dispute, FieldError, Reference};
 
 /// A wallet offered on the PSP's hosted page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -278,6 +278,9 @@ pub struct Payment {
     /// When we learned of the authorisation: the capture window runs from here.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub authorised_at: Option<OffsetDateTime>,
+    /// A chargeback or inquiry on this payment, as its PSP last reported it.
+    #[serde(default)]
+    pub dispute: Option<Dispute>,
 }
 
 impl Payment {

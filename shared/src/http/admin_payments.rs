@@ -85,6 +85,13 @@ impl From<RefundError> for Problem {
                 "Nothing to refund",
                 "The order has no captured amount left to refund.",
             ),
+            E::Disputed => conflict(
+                "payment-disputed",
+                "Payment disputed",
+                "The captured payment is disputed by the shopper's bank: it cannot be refunded \
+                 while the dispute is open or after it was lost. Answer the dispute in the \
+                 payment provider's dashboard.",
+            ),
             E::InProgress => conflict(
                 "request-in-progress",
                 "Request in progress",

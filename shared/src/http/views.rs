@@ -32,6 +32,7 @@ pub struct AmountsView {
     pub captured: String,
     pub refunded: String,
     pub settled: String,
+    pub disputed: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -165,6 +166,7 @@ impl OrderView {
                 captured: c.format(order.amounts.captured),
                 refunded: c.format(order.amounts.refunded),
                 settled: c.format(order.amounts.settled),
+                disputed: c.format(order.amounts.disputed),
             },
             amount_due: c.format(order.amount_due()),
             event_date: order.event_date.map(|d| d.to_string()),

@@ -217,6 +217,7 @@ impl State {
             // Stripe says so on the charge, once there is one.
             multicapture: i.payment_method.as_ref().map(|_| i.multicapture),
             release_reason: i.release_reason,
+            dispute: None,
         })
     }
 

@@ -187,6 +187,7 @@ impl World {
                     Err(
                         e @ (RefundError::Invalid(_)
                         | RefundError::NothingToRefund
+                        | RefundError::Disputed
                         | RefundError::Provider(_)),
                     ) => Err(format!("{e:?}")),
                     Err(e) => return Err(format!("refund {reference}/{key}: {e:?}")),

@@ -282,6 +282,7 @@ pub async fn run(options: ColdStartOptions) -> Result<(), Failure> {
         ("SELLER_VAT_NUMBER", "FR32123456789"),
         ("SELLER_RCS", "RCS Toulon 123 456 789"),
         ("SELLER_SHARE_CAPITAL", "10 000 EUR"),
+        ("SELLER_EMAIL", "seller@shop.example"),
         ("PAY_PAGE_URL", "https://shop.example/pay"),
     ] {
         vars.retain(|(name, _)| name != k);

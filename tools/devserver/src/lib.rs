@@ -143,14 +143,17 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
     let (queue, queued_events) = MemoryEventQueue::new();
     let relay = OutboxRelay::new(store.clone(), Arc::new(queue));
     let mailer = Arc::new(MemoryMailer::new());
-    let notifier = Arc::new(Notifier::new(
-        store.clone(),
-        notification_store,
-        mailer.clone(),
-        clock.clone(),
-        notifications::demo_seller(),
-        pay_page.clone(),
-    ));
+    let notifier = Arc::new(
+        Notifier::new(
+            store.clone(),
+            notification_store,
+            mailer.clone(),
+            clock.clone(),
+            notifications::demo_seller(),
+            pay_page.clone(),
+        )
+        .with_seller_inbox(notifications::demo_seller_inbox()),
+    );
     if options.run_notifier {
         notifications::spawn(relay.clone(), notifier, queued_events);
     } else {

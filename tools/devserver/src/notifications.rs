@@ -30,6 +30,14 @@ pub fn demo_seller() -> SellerIdentity {
     }
 }
 
+/// The demo seller's inbox: dispute emails land in `/dev/outbox` addressed to it.
+pub fn demo_seller_inbox() -> encaisse::domain::seller_emails::SellerInbox {
+    encaisse::domain::seller_emails::SellerInbox {
+        address: "seller@atelier-demo.example".into(),
+        locale: encaisse::domain::Locale::Fr,
+    }
+}
+
 /// Consumes the queue (retrying transient failures a few times) and runs the sweep.
 pub fn spawn(
     relay: OutboxRelay,

@@ -175,7 +175,33 @@ impl StripeConnector {
         let intent: wire::PaymentIntent = self
             .get("fetch_payment", path, wire::payment_intent_query())
             .await?;
-        Ok(intent.into_payment()?)
+        self.with_dispute(intent).await
+    }
+
+    /// The payment, with its dispute read when the charge says it is disputed (one more call,
+    /// only for those).
+    async fn with_dispute(
+        &self,
+        intent: wire::PaymentIntent,
+    ) -> Result<ProviderPayment, ProviderError> {
+        let disputed = intent.disputed_charge();
+        let mut payment = intent.into_payment()?;
+        if let Some(charge) = disputed {
+            let list: wire::DisputeList = self
+                .get(
+                    "fetch_dispute",
+                    "/v1/disputes".into(),
+                    wire::disputes_query(&charge),
+                )
+                .await?;
+            payment.dispute = list
+                .data
+                .into_iter()
+                .next()
+                .map(wire::StripeDispute::into_dispute)
+                .transpose()?;
+        }
+        Ok(payment)
     }
 
     /// POST responses carry the latest charge as a bare id; when money was received, refunds
@@ -187,6 +213,6 @@ impl StripeConnector {
         if intent.refunds_unknown() {
             return self.get_payment_intent(&intent.id).await;
         }
-        Ok(intent.into_payment()?)
+        self.with_dispute(intent).await
     }
 }

@@ -4,7 +4,7 @@
 
 use time::OffsetDateTime;
 
-use crate::domain::{Money, Reference, ReleaseReason};
+use crate::domain::{Dispute, Money, Reference, ReleaseReason};
 /// The PSP's own id of a payment (a Stripe PaymentIntent id, `pi_…`).
 pub type ProviderPaymentId = String;
 
@@ -125,6 +125,9 @@ pub struct ProviderPayment {
     /// (it keeps it on its payment): whoever records the capture first, its notification or
     /// the capture's own answer, records the same reason.
     pub release_reason: Option<ReleaseReason>,
+    /// The dispute on this payment, when the PSP reports one (None: none, or not read on this
+    /// call; a stored dispute is kept either way).
+    pub dispute: Option<Dispute>,
 }
 
 /// Why a PSP cannot charge an amount as one payment (its own minor units, minimum, maximum,

@@ -1,6 +1,7 @@
 //! Money after authorisation: capture (incl. multicapture), cancel and refunds, with Stripe's
 //! state and amount rules.
 
+use super::disputes;
 use super::errors::ApiError;
 use super::fixed::RefundFixed;
 use super::payments::{intent, unexpected_state};
@@ -73,11 +74,14 @@ pub fn capture(
         "payment_intent.amount_capturable_updated"
     };
     let json = to_json(&*pi);
-    if let Some(ch) = charge_id.and_then(|id| st.charges.get_mut(&id)) {
+    if let Some(ch) = charge_id.as_deref().and_then(|id| st.charges.get_mut(id)) {
         ch.amount_captured += amount;
         ch.captured = true;
     }
     st.emit(kind, json, req);
+    if let Some(charge) = charge_id {
+        disputes::open_after_capture(st, &charge, req);
+    }
     Ok(())
 }
 
@@ -171,6 +175,9 @@ pub fn refund(
         .intents
         .get(pi_id)
         .ok_or_else(|| ApiError::not_found("payment_intent", pi_id, "payment_intent"))?;
+    if let Some(charge) = pi.latest_charge.as_deref() {
+        disputes::refuse_refund_if_charged_back(st, charge)?;
+    }
     let charge = pi
         .latest_charge
         .as_deref()

@@ -11,6 +11,33 @@ pub enum Behaviour {
     /// 3-D Secure on every payment; off-session payments fail with `authentication_required`.
     Authenticate,
     Decline(Decline),
+    /// Authorised; once captured, the shopper's bank disputes the charge (Stripe's dispute
+    /// test cards).
+    AuthoriseThenDispute(DisputeCase),
+}
+
+/// The dispute a test card brings, as Stripe's dispute test cards do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisputeCase {
+    /// 4000 0000 0000 0259: a chargeback, reason `fraudulent`.
+    Fraudulent,
+    /// 4000 0000 0000 2685: a chargeback, reason `product_not_received`.
+    ProductNotReceived,
+    /// 4000 0000 0000 1976: an inquiry (`warning_needs_response`), reason `fraudulent`.
+    Inquiry,
+}
+
+impl DisputeCase {
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::Fraudulent | Self::Inquiry => "fraudulent",
+            Self::ProductNotReceived => "product_not_received",
+        }
+    }
+
+    pub fn is_inquiry(self) -> bool {
+        self == Self::Inquiry
+    }
 }
 
 impl Behaviour {
@@ -66,6 +93,18 @@ pub const TEST_CARDS: &[(&str, &str)] = &[
         "4000 0099 0000 0004",
         "authorised, multicapture unavailable (sandbox only)",
     ),
+    (
+        "4000 0000 0000 0259",
+        "authorised, disputed as fraudulent once captured",
+    ),
+    (
+        "4000 0000 0000 2685",
+        "authorised, disputed as product not received once captured",
+    ),
+    (
+        "4000 0000 0000 1976",
+        "authorised, an inquiry from the bank once captured",
+    ),
 ];
 
 /// The behaviour of a card number (digits only). Numbers that are not Stripe test cards are
@@ -77,6 +116,9 @@ pub fn behaviour_of_number(digits: &str) -> Behaviour {
         "4000000000000002" => Behaviour::Decline(Decline::Generic),
         "4000000000009995" => Behaviour::Decline(Decline::InsufficientFunds),
         CARD_WITHOUT_MULTICAPTURE => Behaviour::AuthoriseWithoutMulticapture,
+        "4000000000000259" => Behaviour::AuthoriseThenDispute(DisputeCase::Fraudulent),
+        "4000000000002685" => Behaviour::AuthoriseThenDispute(DisputeCase::ProductNotReceived),
+        "4000000000001976" => Behaviour::AuthoriseThenDispute(DisputeCase::Inquiry),
         _ => Behaviour::Decline(Decline::LiveCard),
     }
 }
@@ -102,6 +144,21 @@ pub fn test_payment_method(id: &str) -> Option<(&'static str, &'static str, Beha
             ("visa", "0004", Behaviour::AuthoriseWithoutMulticapture)
         }
         "pm_card_authenticationRequired" => ("visa", "3184", Behaviour::Authenticate),
+        "pm_card_createDispute" => (
+            "visa",
+            "0259",
+            Behaviour::AuthoriseThenDispute(DisputeCase::Fraudulent),
+        ),
+        "pm_card_createDisputeProductNotReceived" => (
+            "visa",
+            "2685",
+            Behaviour::AuthoriseThenDispute(DisputeCase::ProductNotReceived),
+        ),
+        "pm_card_createDisputeInquiry" => (
+            "visa",
+            "1976",
+            Behaviour::AuthoriseThenDispute(DisputeCase::Inquiry),
+        ),
         "pm_card_chargeDeclined" => ("visa", "0002", Behaviour::Decline(Decline::Generic)),
         "pm_card_chargeDeclinedInsufficientFunds" => (
             "visa",

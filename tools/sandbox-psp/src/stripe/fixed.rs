@@ -165,7 +165,6 @@ pub struct ChargeFixed {
     /// Test mode moves no money; the sandbox keeps no balance.
     balance_transaction: (),
     calculated_statement_descriptor: &'static str,
-    disputed: bool,
     failure_balance_transaction: (),
     failure_code: (),
     failure_message: (),
@@ -194,7 +193,6 @@ impl Default for ChargeFixed {
             application_fee_amount: (),
             balance_transaction: (),
             calculated_statement_descriptor: "SANDBOX PSP",
-            disputed: false,
             failure_balance_transaction: (),
             failure_code: (),
             failure_message: (),

@@ -4,12 +4,14 @@
 //!
 //! Module graph (no cycles): `handle` owns `state`; `api/*`, `pages*` and `controls` are the
 //! HTTP faces; `payments`, `captures` and `sessions` change objects and emit events;
-//! `cards`, `errors`, `forms` and `webhooks` are leaves.
+//! `disputes` follows a captured charge's dispute; `cards`, `errors`, `forms` and `webhooks`
+//! are leaves.
 
 mod api;
 mod captures;
 pub mod cards;
 mod controls;
+mod disputes;
 mod errors;
 mod fixed;
 mod forms;

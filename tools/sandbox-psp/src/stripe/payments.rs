@@ -144,7 +144,9 @@ pub fn confirm(
     pi.next_action = None;
     pi.challenge = None;
     match behaviour {
-        Behaviour::Authorise | Behaviour::AuthoriseWithoutMulticapture => {
+        Behaviour::Authorise
+        | Behaviour::AuthoriseWithoutMulticapture
+        | Behaviour::AuthoriseThenDispute(_) => {
             authorise(st, pi_id, req);
             Ok(())
         }
@@ -251,6 +253,7 @@ pub fn authorise(st: &mut State, pi_id: &str, req: &ReqCtx) {
         amount_refunded: 0,
         captured: !manual,
         refunded: false,
+        disputed: false,
         paid: true,
         status: "succeeded",
         currency: pi.currency.clone(),

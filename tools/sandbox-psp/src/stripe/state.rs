@@ -128,6 +128,8 @@ pub struct Charge {
     pub amount_refunded: i64,
     pub captured: bool,
     pub refunded: bool,
+    /// Set when the shopper's bank disputes the charge (see `disputes`).
+    pub disputed: bool,
     pub paid: bool,
     pub status: &'static str,
     pub currency: String,
@@ -161,6 +163,29 @@ pub struct Refund {
     pub created: i64,
     #[serde(flatten)]
     pub fixed: RefundFixed,
+}
+
+/// A dispute of a charge. `evidence` holds Stripe's evidence fields (all null until the seller
+/// submits some); `balance_transactions` the withdrawal and, once won, the reinstatement.
+#[derive(Debug, Clone, Serialize)]
+pub struct Dispute {
+    pub id: String,
+    pub object: &'static str,
+    pub amount: i64,
+    pub balance_transactions: Vec<Value>,
+    pub charge: String,
+    pub created: i64,
+    pub currency: String,
+    pub evidence: Value,
+    pub evidence_details: Value,
+    pub is_charge_refundable: bool,
+    pub livemode: bool,
+    pub metadata: Metadata,
+    pub network_reason_code: Option<String>,
+    pub payment_intent: Option<String>,
+    pub payment_method_details: Value,
+    pub reason: String,
+    pub status: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -228,6 +253,7 @@ pub struct State {
     pub intents: HashMap<String, PaymentIntent>,
     pub charges: HashMap<String, Charge>,
     pub refunds: HashMap<String, Refund>,
+    pub disputes: HashMap<String, Dispute>,
     pub events: Vec<Value>,
     pub idempotency: HashMap<(String, String), IdemEntry>,
     outbox: UnboundedSender<Value>,
@@ -242,6 +268,7 @@ impl State {
             intents: HashMap::new(),
             charges: HashMap::new(),
             refunds: HashMap::new(),
+            disputes: HashMap::new(),
             events: Vec::new(),
             idempotency: HashMap::new(),
             outbox,

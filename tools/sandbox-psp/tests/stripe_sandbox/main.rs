@@ -5,6 +5,7 @@
 mod api;
 mod checkout;
 mod controls;
+mod disputes;
 mod faults;
 mod multicapture;
 mod schema_check;

@@ -1,6 +1,7 @@
 //! The connector against a local HTTP fake (wiremock) standing in for Stripe: what goes on the
 //! wire, and what comes back through the port.
 
+mod disputes;
 mod errors;
 mod requests;
 

@@ -23,7 +23,7 @@ pub struct EventData {
 }
 
 /// The fields shared by the objects events carry (PaymentIntent, Checkout Session, Refund,
-/// Charge); the rest is ignored.
+/// Charge, Dispute); the rest is ignored.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct EventObject {
     #[serde(default)]
@@ -47,6 +47,8 @@ impl Event {
             Some("checkout.session") => (payment_intent, id, None),
             Some("refund") => (payment_intent, None, id),
             Some("charge") => (payment_intent, None, None),
+            // charge.dispute.*: the payment is re-read, and its dispute with it.
+            Some("dispute") => (payment_intent, None, None),
             _ => (None, None, None),
         };
         Ok(WebhookEvent {

@@ -8,6 +8,7 @@
 pub mod amounts;
 mod checkout_session;
 mod customer;
+mod dispute;
 mod error;
 mod event;
 mod payment_intent;
@@ -16,6 +17,7 @@ mod refund;
 
 pub use checkout_session::{checkout_session_form, CheckoutSession};
 pub use customer::{customer_form, Customer};
+pub use dispute::{disputes_query, DisputeList, StripeDispute};
 pub use error::{ErrorBody, ErrorEnvelope};
 pub use event::parse_event;
 pub use payment_intent::{

@@ -65,6 +65,9 @@ pub struct Charge {
     pub amount_refunded: i64,
     #[serde(default)]
     pub payment_method_details: Option<ChargeMethodDetails>,
+    /// Whether the charge is disputed; the dispute itself is read from `/v1/disputes`.
+    #[serde(default)]
+    pub disputed: bool,
 }
 
 /// `payment_method_details.card.multicapture.status`: `available` | `unavailable`.
@@ -124,6 +127,14 @@ impl PaymentIntent {
         self.amount_received > 0 && matches!(self.latest_charge, Some(Expandable::Id(_)))
     }
 
+    /// The latest charge's id when it is expanded and disputed: its dispute is to be read.
+    pub fn disputed_charge(&self) -> Option<String> {
+        match &self.latest_charge {
+            Some(Expandable::Object(charge)) if charge.disputed => Some(charge.id.clone()),
+            _ => None,
+        }
+    }
+
     pub fn into_payment(self) -> Result<ProviderPayment, WireError> {
         let currency = currency(&self.currency)?;
         let amount = |minor| money(minor, currency);
@@ -178,6 +189,7 @@ impl PaymentIntent {
                 .and_then(|text| ReleaseReason::parse(&text)),
             created_at: timestamp(self.created)?,
             id: self.id,
+            dispute: None,
         })
     }
 }

@@ -1,10 +1,11 @@
 //! The /v1 API: Stripe's bearer auth, fault injection, idempotency keys and request ids around
-//! every endpoint (here), the endpoints in customers / checkout / intents / refunds, their
+//! every endpoint (here), the endpoints in customers / checkout / intents / refunds / disputes, their
 //! shared parameter checks in params. Only this module imports the others.
 
 mod auth;
 mod checkout;
 mod customers;
+mod disputes;
 mod idempotency;
 mod intents;
 mod params;
@@ -38,6 +39,12 @@ pub fn router(psp: StripeSandbox) -> Router<StripeSandbox> {
         .route("/payment_intents/{id}/cancel", post(intents::cancel))
         .route("/refunds", post(refunds::create))
         .route("/refunds/{id}", get(refunds::retrieve))
+        .route("/disputes", get(disputes::list))
+        .route(
+            "/disputes/{id}",
+            get(disputes::retrieve).post(disputes::update),
+        )
+        .route("/disputes/{id}/close", post(disputes::close))
         // A catch-all route rather than a fallback: fallbacks of doubly nested routers give way
         // to the devserver's problem+json one, and Stripe clients expect Stripe's shape.
         .route("/{*rest}", any(unknown_url))
