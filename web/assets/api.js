@@ -19,7 +19,7 @@ export class ApiError extends Error {
 }
 
 /// A failure to reach the API at all (offline, DNS, CORS): status 0.
-async function call(method, path, { body, token, headers = {} } = {}) {
+export async function call(method, path, { body, token, headers = {} } = {}) {
   const init = { method, headers: { accept: "application/json", ...headers }, cache: "no-store" };
   if (token) init.headers.authorization = `Bearer ${token}`;
   if (body !== undefined) {

@@ -1,6 +1,8 @@
 // French by default, English on request; the choice is remembered on this device.
 // Static text carries data-i18n="key" (its French text is in the HTML, so the page reads
-// right before this runs); dynamic text goes through t().
+// right before this runs); dynamic text goes through t(). This file holds the texts several
+// pages use; a page's own texts are in i18n-<page>.js, added with addText() before
+// setupLanguage(), so no page downloads every other page's texts.
 
 const STORAGE_KEY = "encaisse.lang";
 
@@ -11,17 +13,6 @@ const TEXT = {
     "switch": "English",
     "switch.label": "Read this page in English",
     "footer": "Les données de carte sont saisies uniquement sur la page sécurisée du prestataire de paiement.",
-    "lookup.title": "Retrouver ma commande",
-    "lookup.intro": "Saisissez la référence figurant sur votre devis et le code postal de livraison.",
-    "lookup.reference": "Référence de commande",
-    "lookup.reference.hint": "Par exemple ORD-10042",
-    "lookup.postcode": "Code postal de livraison",
-    "lookup.submit": "Afficher ma commande",
-    "lookup.notFound": "Aucune commande ne correspond à cette référence et à ce code postal. Vérifiez les deux et réessayez.",
-    "lookup.tooMany": "Trop de tentatives infructueuses. Réessayez dans {minutes} min.",
-    "lookup.expired": "Votre session a expiré : saisissez à nouveau le code postal pour continuer.",
-    "lookup.required.reference": "Saisissez la référence de commande.",
-    "lookup.required.postcode": "Saisissez le code postal de livraison.",
     "error.invalid": "Vérifiez ce champ : {detail}",
     "error.network": "Le service ne répond pas. Vérifiez votre connexion et réessayez.",
     "error.unavailable": "Le service est momentanément indisponible. Réessayez dans quelques instants.",
@@ -89,25 +80,8 @@ const TEXT = {
     "checkout.required": "Ce champ est obligatoire.",
     "checkout.notPayable": "Cette commande ne peut pas être payée maintenant ({detail}).",
     "checkout.tooManyAttempts": "Trop de tentatives de paiement pour cette commande. Contactez le vendeur.",
-    "lookup.linkInvalid": "Ce lien de paiement n'est plus valable. Saisissez la référence et le code postal de livraison.",
     "order.expired": "Ce devis a expiré : il ne peut plus être payé. Demandez un nouveau devis au vendeur.",
     "checkout.fix": "Corrigez le champ signalé.",
-    "return.title": "Résultat du paiement",
-    "return.checking": "Vérification du paiement…",
-    "return.paid.title": "Paiement accepté",
-    "return.paid": "Votre paiement de {amount} est accepté. Votre carte sera débitée à l'expédition. Un e-mail de confirmation vous est envoyé.",
-    "return.failed.title": "Paiement non abouti",
-    "return.failed": "Le paiement n'a pas abouti et rien n'a été débité. Vous pouvez réessayer.",
-    "return.failed.bank_refused": "Votre banque a refusé le paiement et rien n'a été débité. Vous pouvez réessayer avec une autre carte.",
-    "return.failed.authentication_failed": "L'authentification 3-D Secure a échoué et rien n'a été débité. Vous pouvez réessayer.",
-    "return.processing.title": "Paiement en cours de traitement",
-    "return.processing": "Votre banque n'a pas encore confirmé le paiement. Cette page vérifie à nouveau toutes les 5 secondes ; vous pouvez aussi l'actualiser.",
-    "return.processing.stopped": "Votre banque n'a toujours pas confirmé le paiement. Actualisez pour vérifier à nouveau, ou consultez votre commande plus tard.",
-    "return.refresh": "Actualiser",
-    "return.cancelled.title": "Paiement non terminé",
-    "return.cancelled": "Vous avez quitté la page de paiement sans payer. Rien n'a été débité.",
-    "return.order": "Voir ma commande",
-    "return.retry": "Réessayer le paiement",
   },
   en: {
     "skip": "Skip to content",
@@ -115,17 +89,6 @@ const TEXT = {
     "switch": "Français",
     "switch.label": "Lire cette page en français",
     "footer": "Card details are entered only on the payment provider's secure page.",
-    "lookup.title": "Find my order",
-    "lookup.intro": "Enter the reference shown on your quote and the delivery postcode.",
-    "lookup.reference": "Order reference",
-    "lookup.reference.hint": "For example ORD-10042",
-    "lookup.postcode": "Delivery postcode",
-    "lookup.submit": "Show my order",
-    "lookup.notFound": "No order matches this reference and postcode. Check both and try again.",
-    "lookup.tooMany": "Too many failed attempts. Try again in {minutes} min.",
-    "lookup.expired": "Your session has expired: enter the postcode again to continue.",
-    "lookup.required.reference": "Enter the order reference.",
-    "lookup.required.postcode": "Enter the delivery postcode.",
     "error.invalid": "Check this field: {detail}",
     "error.network": "The service is not answering. Check your connection and try again.",
     "error.unavailable": "The service is briefly unavailable. Try again in a moment.",
@@ -193,27 +156,15 @@ const TEXT = {
     "checkout.required": "This field is required.",
     "checkout.notPayable": "This order cannot be paid now ({detail}).",
     "checkout.tooManyAttempts": "Too many payment attempts for this order. Please contact the seller.",
-    "lookup.linkInvalid": "This payment link is no longer valid. Enter the reference and the delivery postcode.",
     "order.expired": "This quote has expired and can no longer be paid. Ask the seller for a new quote.",
     "checkout.fix": "Correct the highlighted field.",
-    "return.title": "Payment result",
-    "return.checking": "Checking the payment…",
-    "return.paid.title": "Payment accepted",
-    "return.paid": "Your payment of {amount} is accepted. Your card is charged when the order ships. A confirmation email is on its way.",
-    "return.failed.title": "Payment not completed",
-    "return.failed": "The payment did not go through and nothing was charged. You can try again.",
-    "return.failed.bank_refused": "Your bank refused the payment and nothing was charged. You can try again with another card.",
-    "return.failed.authentication_failed": "The 3-D Secure authentication failed and nothing was charged. You can try again.",
-    "return.processing.title": "Payment being processed",
-    "return.processing": "Your bank has not confirmed the payment yet. This page checks again every 5 seconds; you can also refresh it.",
-    "return.processing.stopped": "Your bank has still not confirmed the payment. Refresh to check again, or look at your order later.",
-    "return.refresh": "Refresh",
-    "return.cancelled.title": "Payment not finished",
-    "return.cancelled": "You left the payment page without paying. Nothing was charged.",
-    "return.order": "View my order",
-    "return.retry": "Try the payment again",
   },
 };
+
+/// A page's own texts (`{fr: {…}, en: {…}}`), kept out of this file so other pages stay light.
+export function addText(more) {
+  for (const l of ["fr", "en"]) Object.assign(TEXT[l], more[l]);
+}
 
 // Used when storage is disabled, so the switch still works for this page.
 let chosen = null;

@@ -1,6 +1,7 @@
 // Lookup page (`/`, `/pay?ref=ORD-10042`): reference + delivery postcode → access token → order.
 import { ApiError, lookUp, normaliseReference, openWithPayToken } from "./api.js";
-import { onLanguageChange, setupLanguage, t } from "./i18n.js";
+import { addText, onLanguageChange, setupLanguage, t } from "./i18n.js";
+import TEXT from "./i18n-lookup.js";
 
 const form = document.getElementById("lookup");
 const reference = document.getElementById("reference");
@@ -36,6 +37,7 @@ function describe(error) {
   return ["error.generic", { status: error.status }];
 }
 
+addText(TEXT);
 setupLanguage();
 onLanguageChange(() => {
   if (shown) show(shown.target, shown.key, shown.params);

@@ -1,7 +1,8 @@
 // Return page (the PSP sends the shopper back here with reference, payment and outcome): polls
 // the payment until the webhook has moved it, then says paid, failed or still processing.
 import { ApiError, ENDED_UNPAID, getOrder, getPayment, normaliseReference, sendToLookup, SUCCEEDED, tokenFor, UNFINISHED } from "./api.js";
-import { onLanguageChange, setupLanguage, t } from "./i18n.js";
+import { addText, onLanguageChange, setupLanguage, t } from "./i18n.js";
+import TEXT from "./i18n-return.js";
 import { el, money } from "./format.js";
 import { errorMessage, unfinishedSection } from "./payment-flow.js";
 
@@ -108,6 +109,7 @@ async function poll(until) {
   }
 }
 
+addText(TEXT);
 setupLanguage();
 onLanguageChange(render);
 if (!reference || !paymentId || !token) sendToLookup(reference);

@@ -163,7 +163,9 @@ impl Notifier {
             })?;
         if matches!(
             event.kind,
-            OutboxKind::DisputeOpened | OutboxKind::DisputeClosed
+            OutboxKind::DisputeOpened
+                | OutboxKind::DisputeClosed
+                | OutboxKind::OrderDeletedByShopper
         ) {
             return self.tell_seller(&loaded, event).await;
         }
@@ -253,7 +255,8 @@ impl Notifier {
             },
             OutboxKind::AuthorisationReleased
             | OutboxKind::DisputeOpened
-            | OutboxKind::DisputeClosed => return Ok(handled),
+            | OutboxKind::DisputeClosed
+            | OutboxKind::OrderDeletedByShopper => return Ok(handled),
         };
         let template = content.template();
         let rendered = render(&content, order.customer.locale);
@@ -320,10 +323,19 @@ impl Notifier {
     ) -> Result<Handled, NotifyError> {
         let inbox = self.seller_inbox.as_ref().ok_or_else(|| {
             NotifyError::Permanent(
-                "a dispute to report, and no SELLER_EMAIL to report it to".into(),
+                "an email for the seller, and no SELLER_EMAIL to send it to".into(),
             )
         })?;
         let order = &loaded.order.value;
+        let (reference, currency) = (&order.reference, order.currency);
+        if event.kind == OutboxKind::OrderDeletedByShopper {
+            let email = SellerEmail::OrderDeleted {
+                reference,
+                currency,
+                gross: event.amount,
+            };
+            return self.send_to_seller(inbox, event, &email).await;
+        }
         let dispute = loaded
             .payments
             .iter()
@@ -335,7 +347,6 @@ impl Notifier {
                     event.payment_id, order.reference
                 ))
             })?;
-        let (reference, currency) = (&order.reference, order.currency);
         let email = if event.kind == OutboxKind::DisputeOpened {
             SellerEmail::DisputeOpened {
                 reference,
@@ -349,8 +360,17 @@ impl Notifier {
                 dispute,
             }
         };
+        self.send_to_seller(inbox, event, &email).await
+    }
+
+    async fn send_to_seller(
+        &self,
+        inbox: &SellerInbox,
+        event: &OutboxEvent,
+        email: &SellerEmail<'_>,
+    ) -> Result<Handled, NotifyError> {
         let template = email.template();
-        let rendered = render_for_seller(&email, inbox.locale);
+        let rendered = render_for_seller(email, inbox.locale);
         let key = EmailKey::new(&event.id, template, &inbox.address);
         let outgoing = OutgoingEmail {
             to: inbox.address.clone(),

@@ -108,6 +108,14 @@ pub struct StartPayment {
 pub type StartPaymentResponse = StoredResponse;
 
 impl StartPayment {
+    pub(super) fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    pub(super) fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
     pub fn new(
         store: Arc<dyn Store>,
         providers: Arc<ProviderRegistry>,
@@ -208,7 +216,7 @@ impl StartPayment {
     }
 
     /// Closes an unfinished attempt at the PSP and returns the change that cancels it here.
-    async fn close_attempt(
+    pub(super) async fn close_attempt(
         &self,
         old: crate::ports::Versioned<Payment>,
         now: OffsetDateTime,

@@ -52,19 +52,26 @@ pub struct StartPaymentCommand {
 }
 
 fn billing(input: &BillingInput) -> Result<Billing, FieldError> {
+    checked_billing(input, "billing.")
+}
+
+/// Billing details checked, each error naming its field under `prefix` (`billing.` in a
+/// payment request, none on the account's own billing route).
+pub fn checked_billing(input: &BillingInput, prefix: &str) -> Result<Billing, FieldError> {
     let a = &input.address;
-    Postcode::parse_field(&a.postcode, "billing.address.postcode")?;
+    let f = |name: &str| format!("{prefix}{name}");
+    Postcode::parse_field(&a.postcode, &f("address.postcode"))?;
     Ok(Billing {
-        company: optional_text("billing.company", input.company.as_deref(), 200)?,
-        name: text("billing.name", &input.name, 200)?,
-        email: email("billing.email", &input.email)?,
-        phone: optional_text("billing.phone", input.phone.as_deref(), 40)?,
+        company: optional_text(&f("company"), input.company.as_deref(), 200)?,
+        name: text(&f("name"), &input.name, 200)?,
+        email: email(&f("email"), &input.email)?,
+        phone: optional_text(&f("phone"), input.phone.as_deref(), 40)?,
         address: BillingAddress {
-            line1: text("billing.address.line1", &a.line1, 200)?,
-            line2: optional_text("billing.address.line2", a.line2.as_deref(), 200)?,
-            postcode: text("billing.address.postcode", &a.postcode, 32)?,
-            city: text("billing.address.city", &a.city, 100)?,
-            country: country("billing.address.country", &a.country)?,
+            line1: text(&f("address.line1"), &a.line1, 200)?,
+            line2: optional_text(&f("address.line2"), a.line2.as_deref(), 200)?,
+            postcode: text(&f("address.postcode"), &a.postcode, 32)?,
+            city: text(&f("address.city"), &a.city, 100)?,
+            country: country(&f("address.country"), &a.country)?,
         },
     })
 }

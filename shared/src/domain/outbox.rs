@@ -23,6 +23,8 @@ pub enum OutboxKind {
     DisputeOpened,
     /// A dispute was decided: email the seller the outcome.
     DisputeClosed,
+    /// The shopper deleted the order from their account: email the seller.
+    OrderDeletedByShopper,
 }
 
 impl From<Effect> for OutboxKind {

@@ -29,6 +29,12 @@ pub enum SellerEmail<'a> {
         currency: Currency,
         dispute: &'a Dispute,
     },
+    /// The shopper deleted an order nothing was paid on, from their account.
+    OrderDeleted {
+        reference: &'a Reference,
+        currency: Currency,
+        gross: rust_decimal::Decimal,
+    },
 }
 
 impl SellerEmail<'_> {
@@ -37,6 +43,7 @@ impl SellerEmail<'_> {
         match self {
             SellerEmail::DisputeOpened { .. } => "dispute_opened",
             SellerEmail::DisputeClosed { .. } => "dispute_closed",
+            SellerEmail::OrderDeleted { .. } => "order_deleted",
         }
     }
 }
@@ -101,6 +108,30 @@ pub fn render_for_seller(email: &SellerEmail<'_>, locale: Locale) -> RenderedEma
             currency,
             dispute,
         } => closed(reference, currency, dispute, fr, locale),
+        SellerEmail::OrderDeleted {
+            reference,
+            currency,
+            gross,
+        } => {
+            let a = format_amount(gross, currency, locale);
+            if fr {
+                assemble(
+                    format!("Commande supprimée par le client – {reference}"),
+                    &[format!(
+                        "Le client a supprimé la commande {reference} ({a}) depuis son compte : \
+                         elle ne peut plus être payée. Aucun paiement n'avait abouti."
+                    )],
+                )
+            } else {
+                assemble(
+                    format!("Order deleted by the customer – {reference}"),
+                    &[format!(
+                        "The customer deleted order {reference} ({a}) from their account: it \
+                         can no longer be paid. No payment had gone through."
+                    )],
+                )
+            }
+        }
     }
 }
 

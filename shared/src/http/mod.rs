@@ -8,6 +8,7 @@ pub mod json_body;
 pub mod order_lookup;
 pub mod payments;
 pub mod problem;
+pub mod shopper_account;
 pub mod views;
 pub mod webhooks;
 
@@ -16,6 +17,7 @@ pub use back_office::{back_office_router, AdminAuth, AdminCaller, BackOffice};
 pub use order_lookup::order_lookup_router;
 pub use payments::{payments_router, PaymentsApi};
 pub use problem::Problem;
+pub use shopper_account::shopper_account_router;
 pub use webhooks::webhooks_router;
 
 /// Requests larger than this are refused with 413 before they are parsed.

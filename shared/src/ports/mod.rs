@@ -1,5 +1,6 @@
 //! What the application needs from the outside world, as traits; adapters implement them.
 
+pub mod account;
 pub mod clock;
 pub mod event_queue;
 pub mod idempotency;
@@ -9,6 +10,7 @@ pub mod mailer;
 pub mod psp;
 pub mod store;
 
+pub use account::*;
 pub use clock::{Clock, SystemClock};
 pub use event_queue::{EventQueue, QueueError};
 pub use idempotency::*;

@@ -290,6 +290,7 @@ pub trait LookupStore: Send + Sync {
 /// they need.
 pub trait Store:
     PaymentWrites
+    + super::AccountStore
     + Transactions
     + OrderStore
     + CustomerStore
@@ -300,7 +301,8 @@ pub trait Store:
 {
 }
 impl<T> Store for T where
-    T: Transactions
+    T: super::AccountStore
+        + Transactions
         + OrderStore
         + CustomerStore
         + CounterStore
@@ -318,5 +320,5 @@ impl<T: OrderStore + Transactions + ?Sized> PaymentWrites for T {}
 /// Every store trait, for code that calls them through `dyn Store`.
 pub mod prelude {
     pub use super::{CounterStore, CustomerStore, OrderStore, OutboxStore, Store, Transactions};
-    pub use crate::ports::{IdempotencyStore, LookupStore};
+    pub use crate::ports::{AccountStore, IdempotencyStore, LookupStore};
 }

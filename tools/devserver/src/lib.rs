@@ -23,11 +23,13 @@ use encaisse::app::pay_token::{PayLinks, PayTokens};
 use encaisse::app::publish_outbox::OutboxRelay;
 use encaisse::app::refund::RefundPayment;
 use encaisse::app::return_url::ReturnOrigins;
+use encaisse::app::shopper_account::ShopperAccount;
 use encaisse::app::start_payment::StartPayment;
 use encaisse::app::{AccessTokens, OrderLookup};
 use encaisse::http::{
     admin_payments_router, back_office_router, order_lookup_router, payments_router,
-    webhooks_router, with_fallbacks, AdminAuth, AdminPayments, BackOffice, PaymentsApi,
+    shopper_account_router, webhooks_router, with_fallbacks, AdminAuth, AdminPayments, BackOffice,
+    PaymentsApi,
 };
 use encaisse::ports::NotificationStore;
 use encaisse::ports::{Clock, ProviderRegistry, Store, SystemClock};
@@ -122,7 +124,7 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
         start: Arc::new(StartPayment::new(
             store.clone(),
             providers.clone(),
-            tokens,
+            tokens.clone(),
             clock.clone(),
             options.return_origins,
         )),
@@ -163,6 +165,14 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
             while events.recv().await.is_some() {}
         });
     }
+    let account = Arc::new(ShopperAccount::new(
+        store.clone(),
+        mailer.clone(),
+        clock.clone(),
+        tokens,
+        payments.start.clone(),
+        providers.clone(),
+    ));
     let webhooks = Arc::new(
         HandleWebhook::new(store.clone(), providers.clone(), clock.clone()).with_relay(relay),
     );
@@ -182,6 +192,7 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
             .merge(back_office_router(office))
             .merge(admin_payments_router(admin_payments, admin_auth))
             .merge(payments_router(payments))
+            .merge(shopper_account_router(account))
             .merge(webhooks_router(webhooks))
             .merge(notifications::outbox_router(mailer))
             .nest(sandbox_psp::MOUNT, sandbox.router())

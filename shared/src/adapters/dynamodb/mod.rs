@@ -1,5 +1,6 @@
 //! The DynamoDB store: one table, items keyed `PK`/`SK`, every change conditional.
 
+mod account;
 mod errors;
 pub mod items;
 mod lookup;

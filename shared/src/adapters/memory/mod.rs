@@ -1,6 +1,7 @@
 //! The memory store: a real implementation with DynamoDB's semantics (conditional writes,
 //! all-or-nothing transactions), used by the devserver and fast tests.
 
+mod account;
 pub mod event_queue;
 mod lookup;
 pub mod notifications;
@@ -45,6 +46,7 @@ pub(super) struct Tables {
     idempotency: HashMap<(String, String), ExistingRecord>,
     /// (provider, PSP payment id) → our payment
     provider_payments: HashMap<(String, String), PaymentRef>,
+    pub(super) account: account::AccountTables,
 }
 
 fn idempotency_id(key: &IdempotencyKey) -> (String, String) {
