@@ -4,6 +4,7 @@
 //! These tests need the emulator and fail (never skip) without it: run them with `scripts/test`,
 //! which starts moto and sets `AWS_ENDPOINT_URL`.
 
+pub mod account;
 pub mod hostile;
 pub mod journey;
 pub mod log_scan;

@@ -381,6 +381,61 @@ async fn every_partition_a_function_touches_is_allowed_by_its_leading_keys() {
     }
     touched(&counter, functions.entry("NotifierFunction").or_default());
 
+    // shopper-account: a code asked and used, the profile and billing, my orders, an order's
+    // access, cards and mandates, a deletion, signing out.
+    counter.reset();
+    let session = integration::account::signed_in(&shop, "jeanne.martin@example.fr").await;
+    let me = |path: &str| format!("{base}{path}");
+    for path in ["/v1/me", "/v1/me/orders", "/v1/me/cards", "/v1/me/mandates"] {
+        let reply = shop
+            .http
+            .get(me(path))
+            .bearer_auth(&session)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), 200, "{path}");
+    }
+    let billing = &first_order_body(&base)["billing"];
+    let reply = shop
+        .http
+        .put(me("/v1/me/billing"))
+        .bearer_auth(&session)
+        .json(billing)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    let reply = shop
+        .http
+        .post(me("/v1/me/orders/ORD-10042/access"))
+        .bearer_auth(&session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    let reply = shop
+        .http
+        .delete(me("/v1/me/session"))
+        .bearer_auth(&session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 204);
+    let paul = integration::account::signed_in(&shop, "paul.durand@example.fr").await;
+    let reply = shop
+        .http
+        .delete(me("/v1/me/orders/ORD-10043"))
+        .bearer_auth(&paul)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    touched(
+        &counter,
+        functions.entry("ShopperAccountFunction").or_default(),
+    );
+
     let template =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml")).unwrap();
     let mut report = Vec::new();

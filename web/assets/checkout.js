@@ -2,7 +2,8 @@
 // remembered on this device)
 // and the payment method, then off to the PSP's hosted page. No card data is ever asked here.
 import { ApiError, getBillingOnFile, getOrder, normaliseReference, sendToLookup, tokenFor } from "./api.js";
-import { onLanguageChange, setupLanguage, t } from "./i18n.js";
+import { addText, onLanguageChange, setupLanguage, t } from "./i18n.js";
+import TEXT from "./i18n-checkout.js";
 import { country, el, money } from "./format.js";
 import { errorMessage, PaymentStarter, unfinishedPayment } from "./payment-flow.js";
 
@@ -230,6 +231,7 @@ async function load() {
   render();
 }
 
+addText(TEXT);
 setupLanguage();
 onLanguageChange(() => {
   if (!order) return;

@@ -1,4 +1,4 @@
-// The lookup page's texts (added to i18n.js's by lookup.js).
+// The lookup page's own texts (added to i18n.js's by lookup.js).
 export default {
   fr: {
     "lookup.title": "Retrouver ma commande",

@@ -1,4 +1,4 @@
-// The return page's texts (added to i18n.js's by return.js).
+// The return page's own texts (added to i18n.js's by return.js).
 export default {
   fr: {
     "return.title": "Résultat du paiement",

@@ -1,7 +1,8 @@
 // Order page: lines, quantities, shipping, totals, status, and what the shopper can do next
 // (pay, or resume / drop an unfinished payment).
 import { ApiError, getOrder, normaliseReference, sendToLookup, tokenFor, SUCCEEDED } from "./api.js";
-import { onLanguageChange, setupLanguage, t } from "./i18n.js";
+import { addText, onLanguageChange, setupLanguage, t } from "./i18n.js";
+import TEXT from "./i18n-order.js";
 import { country, dateTime, el, money, rate } from "./format.js";
 import { errorMessage, unfinishedPayment, unfinishedSection } from "./payment-flow.js";
 
@@ -112,6 +113,7 @@ async function load() {
   }
 }
 
+addText(TEXT);
 setupLanguage();
 onLanguageChange(() => { say(message); render(); });
 if (!reference || !token) sendToLookup(reference);

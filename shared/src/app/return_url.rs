@@ -71,6 +71,11 @@ impl ReturnOrigins {
     }
 
     /// The devserver's default: http on 127.0.0.1 and localhost, any port.
+    /// No return origin allowed (for functions that never start a payment).
+    pub fn none() -> Self {
+        Self(Vec::new())
+    }
+
     pub fn local_development() -> Self {
         Self::parse("http://127.0.0.1:*,http://localhost:*").unwrap_or(Self(Vec::new()))
     }

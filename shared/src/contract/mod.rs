@@ -16,11 +16,13 @@ use crate::ports::{
     Claim, IdempotencyCompletion, IdempotencyKey, Store, StoreError, StoredResponse, Write,
 };
 
+mod account;
 mod idempotency;
 mod lookup;
 mod outbox;
 mod provider_index;
 pub mod psp;
+pub use account::*;
 pub use idempotency::*;
 pub use lookup::*;
 pub use outbox::*;
@@ -417,7 +419,11 @@ macro_rules! store_contract_tests {
             customers_are_versioned,
             outbox_events_stay_pending_until_published,
             undelivered_invoices_are_requeued,
-            provider_payment_ids_lead_back_to_our_payment);
+            provider_payment_ids_lead_back_to_our_payment,
+            concurrent_tries_of_a_code_never_exceed_its_limit,
+            code_limits_hold_under_concurrent_requests,
+            a_code_opens_one_session_and_signing_out_closes_it,
+            a_customers_orders_are_paged_newest_first);
     };
     (@each $make_store:expr; $($check:ident),*) => {
         $(

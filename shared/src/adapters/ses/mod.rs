@@ -24,6 +24,11 @@ pub async fn client_from_env() -> Client {
     Client::new(&sdk_config)
 }
 
+/// An SES client from a configuration already loaded at init.
+pub fn client_from_config(config: &aws_config::SdkConfig) -> Client {
+    Client::new(config)
+}
+
 /// `SES_SENDER`: the verified address emails come from.
 pub fn sender_from_env() -> Result<String, ConfigError> {
     require("SES_SENDER")

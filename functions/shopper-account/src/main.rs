@@ -1,0 +1,48 @@
+//! shopper-account: `/v1/me/*` (sign-in by emailed code, session, profile and billing, my
+//! orders, order access and deletion, saved cards, mandates). Wiring only.
+
+use std::sync::Arc;
+
+use encaisse::adapters::dynamodb::{client_from_config, DynamoStore};
+use encaisse::adapters::secrets::{secrets_client, Secrets};
+use encaisse::adapters::ses::{self, sender_from_env, SesMailer};
+use encaisse::app::shopper_account::ShopperAccount;
+use encaisse::app::start_payment::StartPayment;
+use encaisse::app::AccessTokens;
+use encaisse::config;
+use encaisse::http::{shopper_account_router, with_fallbacks};
+use encaisse::ports::{Clock, Store, SystemClock};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let table = config::table_name()?;
+    let aws = encaisse::adapters::aws_config_from_env().await;
+    // Its own secrets only, from Secrets Manager (see adapters/secrets.rs).
+    let secrets = Secrets::load(
+        &secrets_client(&aws),
+        &["STRIPE_API_KEY", "ACCESS_TOKEN_SECRET"],
+    )
+    .await?;
+    let tokens = AccessTokens::new(config::access_token_secret_from(|n| secrets.var(n))?);
+    let providers = Arc::new(encaisse::adapters::payment_providers_from(|n| {
+        secrets.var(n)
+    })?);
+    let mailer = SesMailer::new(ses::client_from_config(&aws), sender_from_env()?);
+    let store = DynamoStore::new(client_from_config(&aws, None), table);
+    if let Err(error) = store.warm_up().await {
+        lambda_http::tracing::warn!(%error, "DynamoDB warm-up failed; first request pays for it");
+    }
+    let store: Arc<dyn Store> = Arc::new(store);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    // Deleting an order closes its unfinished attempt at the PSP, as dropping it does.
+    let payments = Arc::new(StartPayment::new(
+        store.clone(),
+        providers.clone(),
+        tokens.clone(),
+        clock.clone(),
+        encaisse::app::return_url::ReturnOrigins::none(),
+    ));
+    let account = ShopperAccount::new(store, Arc::new(mailer), clock, tokens, payments, providers);
+    lambda_http::run(with_fallbacks(shopper_account_router(Arc::new(account)))).await
+}

@@ -1,0 +1,31 @@
+// The checkout page's own texts (added to i18n.js's by checkout.js).
+export default {
+  fr: {
+    "checkout.title": "Facturation et paiement",
+    "checkout.amount": "Montant à payer",
+    "checkout.billing.onFile": "Utiliser les coordonnées enregistrées : {summary}",
+    "checkout.billing.new": "Saisir d'autres coordonnées de facturation",
+    "checkout.billing.noneOnFile": "Aucune coordonnée de facturation n'est enregistrée pour vous : saisissez-les ci-dessous.",
+    "checkout.remember": "Mémoriser ces coordonnées sur cet appareil",
+    "checkout.prefilled": "Coordonnées pré-remplies depuis votre précédente commande sur cet appareil.",
+    "checkout.method": "Moyen de paiement",
+    "method.card": "Carte bancaire",
+    "method.card.hint": "Vous saisirez votre carte sur la page sécurisée de notre prestataire de paiement.",
+    "checkout.submit": "Payer {amount}",
+    "checkout.redirecting": "Redirection vers la page de paiement sécurisée…",
+  },
+  en: {
+    "checkout.title": "Billing and payment",
+    "checkout.amount": "Amount to pay",
+    "checkout.billing.onFile": "Use the details on file: {summary}",
+    "checkout.billing.new": "Enter other billing details",
+    "checkout.billing.noneOnFile": "No billing details are on file for you: please enter them below.",
+    "checkout.remember": "Remember these details on this device",
+    "checkout.prefilled": "Details pre-filled from your previous order on this device.",
+    "checkout.method": "Payment method",
+    "method.card": "Card",
+    "method.card.hint": "You will enter your card on our payment provider's secure page.",
+    "checkout.submit": "Pay {amount}",
+    "checkout.redirecting": "Taking you to the secure payment page…",
+  },
+};
