@@ -240,3 +240,117 @@ async fn only_the_allowed_iam_principals_use_the_back_office() {
     .await;
     assert_eq!(answer.status, 201, "{}", answer.body);
 }
+
+/// The shopper-account function as its main.rs wires it (the emails kept in memory to read
+/// the code), on the same table as the others.
+fn shopper_account(
+    f: &Functions,
+) -> (
+    Router,
+    Arc<encaisse::adapters::memory::notifications::MemoryMailer>,
+) {
+    use encaisse::app::shopper_account::ShopperAccount;
+    use encaisse::app::start_payment::StartPayment;
+    let tokens = AccessTokens::new(b"integration-test-secret-32-bytes!!");
+    let providers = Arc::new(encaisse::ports::ProviderRegistry::single(Arc::new(
+        encaisse::adapters::stripe::StripeConnector::new(
+            encaisse::adapters::stripe::StripeConfig::new("sk_test_rules", vec![]),
+        )
+        .expect("connector"),
+    )));
+    let mailer = Arc::new(encaisse::adapters::memory::notifications::MemoryMailer::new());
+    let payments = Arc::new(StartPayment::new(
+        f.store.clone(),
+        providers.clone(),
+        tokens.clone(),
+        Arc::new(SystemClock),
+        encaisse::app::return_url::ReturnOrigins::none(),
+    ));
+    let account = ShopperAccount::new(
+        f.store.clone(),
+        mailer.clone(),
+        Arc::new(SystemClock),
+        tokens,
+        payments,
+        providers,
+    );
+    (
+        with_fallbacks(encaisse::http::shopper_account_router(Arc::new(account))),
+        mailer,
+    )
+}
+
+#[tokio::test]
+async fn a_shopper_signs_in_and_lists_their_orders_in_few_requests() {
+    let f = functions().await;
+    create_sample_order(&f).await;
+    let (account, mailer) = shopper_account(&f);
+
+    f.counter.reset();
+    let asked = invoke(&account, &event("shopper-account/sign-in.json")).await;
+    assert_eq!(asked.status, 202, "{}", asked.body);
+    // The code and both limits in one TransactWriteItems; whether the email is a customer's:
+    // the profile (GetItem), else one order under it (a Query on GSI1).
+    let sign_in_request = f.counter.snapshot();
+    assert_eq!(
+        sign_in_request,
+        [
+            ("GetItem".to_string(), 1),
+            ("Query".to_string(), 1),
+            ("TransactWriteItems".to_string(), 1)
+        ]
+        .into_iter()
+        .collect()
+    );
+    let sent = mailer.sent();
+    let code = sent[0]
+        .text
+        .split("\n\n")
+        .find(|p| p.len() == 6)
+        .expect("code")
+        .to_string();
+
+    let mut open = event("shopper-account/open-session.json");
+    open["body"] = serde_json::json!({"email": "buyer@example.fr", "code": code})
+        .to_string()
+        .into();
+    f.counter.reset();
+    let opened = invoke(&account, &open).await;
+    assert_eq!(opened.status, 201, "{}", opened.body);
+    // A try counted (UpdateItem) before comparing; the code used and the session opened in
+    // one TransactWriteItems.
+    assert_eq!(
+        f.counter.snapshot(),
+        [
+            ("TransactWriteItems".to_string(), 1),
+            ("UpdateItem".to_string(), 1)
+        ]
+        .into_iter()
+        .collect()
+    );
+
+    let mut page = event("shopper-account/my-orders.json");
+    page["headers"]["authorization"] =
+        format!("Bearer {}", opened.body["session_token"].as_str().unwrap()).into();
+    f.counter.reset();
+    let orders = invoke(&account, &page).await;
+    assert_eq!(orders.status, 200, "{}", orders.body);
+    assert_eq!(orders.body["orders"][0]["reference"], "ORD-10042");
+    // The session (GetItem) and one page of orders (a Query on GSI1); an order with an
+    // unfinished payment adds the Query of its payments.
+    assert_eq!(
+        f.counter.snapshot(),
+        [("GetItem".to_string(), 1), ("Query".to_string(), 1)]
+            .into_iter()
+            .collect()
+    );
+    eprintln!(
+        "DynamoDB requests: sign-in request {}, code {}, my orders page 2",
+        sign_in_request.values().sum::<u64>(),
+        2
+    );
+
+    // The event as stored (placeholder token) is refused.
+    let refused = invoke(&account, &event("shopper-account/my-orders.json")).await;
+    assert_eq!(refused.status, 401);
+}

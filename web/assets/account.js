@@ -1,6 +1,5 @@
-// Account page: sign in with a 6-digit code sent by email, then the shopper's orders (open;
-// resume or delete one whose payment is not finished), billing details, saved cards and SEPA
-// mandates. The session token is kept in sessionStorage for this tab only.
+// Account page: sign in with a code sent by email, then the shopper's orders (open; resume or
+// delete an unfinished one), billing details, cards and mandates. Session token: this tab only.
 import { ApiError, call, saveToken } from "./api.js";
 import { addText, onLanguageChange, setupLanguage, t } from "./i18n.js";
 import TEXT from "./i18n-account.js";
@@ -70,13 +69,7 @@ function busy(on) {
 function handle(error) {
   if (!(error instanceof ApiError)) throw error;
   busy(false);
-  if (error.status === 401 && state.step === "account") {
-    store(SESSION_KEY, null);
-    state = fresh();
-    fail(null);
-    say("account.expired");
-    return show("signin-email");
-  }
+  if (error.status === 401 && state.step === "account") return reset("account.expired", "notice");
   if (error.status === 429) {
     return fail("account.tooMany", { minutes: Math.max(1, Math.ceil((error.retryAfter ?? 60) / 60)) });
   }
@@ -113,8 +106,6 @@ function keep() {
   if (state.values) state.values = readForm();
 }
 
-// --- sign in ------------------------------------------------------------------------------
-
 function signInView() {
   const heading = el("h2", {}, t("account.signIn"));
   if (state.step === "email") {
@@ -129,13 +120,7 @@ function signInView() {
     el("div", { class: "actions" },
       el("button", { type: "submit" }, t("account.submitCode")),
       button(t("account.newCode"), askCode, { id: "new-code", class: "secondary" }),
-      button(t("account.otherEmail"), () => {
-        store(EMAIL_KEY, null);
-        state = fresh("email", state.email);
-        say(null);
-        fail(null);
-        show("signin-email");
-      }, { class: "secondary" })));
+      button(t("account.otherEmail"), () => reset(null, null, state.email), { class: "secondary" })));
 }
 
 async function askCode() {
@@ -189,8 +174,6 @@ async function signIn() {
   show("code");
   $("code").select();
 }
-
-// --- signed in ----------------------------------------------------------------------------
 
 async function load(focusId) {
   say("loading");
@@ -400,10 +383,16 @@ async function signOut() {
     // 401: already over; offline: the token is forgotten here all the same.
     if (!(error instanceof ApiError)) throw error;
   }
+  reset("account.signedOut");
+}
+
+/// Back to the first step, the session forgotten, with a word on why.
+function reset(key, cls = "success", email = "") {
   store(SESSION_KEY, null);
-  state = fresh();
+  store(EMAIL_KEY, null);
+  state = fresh("email", email);
   fail(null);
-  say("account.signedOut", null, "success");
+  say(key, null, cls);
   show("signin-email");
 }
 
