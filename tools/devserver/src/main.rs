@@ -78,6 +78,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     println!(
+        "\nShopper accounts: {base}/account.html, sign in as jeanne.martin@example.fr, \
+         paul.durand@example.fr or emma.smith@example.com; the emailed code (and every email) \
+         is at {base}/dev/outbox"
+    );
+    println!(
         "\nSandbox PSP (Stripe API subset): STRIPE_API_BASE={base}/sandbox-psp, any sk_test_… key"
     );
     println!("  webhooks to {base}/v1/webhooks/stripe, STRIPE_WEBHOOK_SECRET={webhook_secret}");
