@@ -415,6 +415,18 @@ proptest! {
     }
 
     #[test]
+    fn sign_in_bodies(m in mutation()) {
+        let route = Route { path: "/v1/me/sign-in", admin: false, token: false, idempotency_key: false, orders_only: false };
+        check(&route, apply(&json!({"email": "emma.smith@example.com"}), m), String::new())?;
+    }
+
+    #[test]
+    fn session_bodies(m in mutation()) {
+        let route = Route { path: "/v1/me/sessions", admin: false, token: false, idempotency_key: false, orders_only: false };
+        check(&route, apply(&json!({"email": "emma.smith@example.com", "code": "123456"}), m), String::new())?;
+    }
+
+    #[test]
     fn shipment_bodies(m in mutation()) {
         let route = Route { path: "/v1/admin/orders/ORD-10042/shipments", admin: true, token: false, idempotency_key: false, orders_only: false };
         check(&route, apply(&json!({"shipment_id": "parcel-1", "amount": "10.00"}), m), String::new())?;
