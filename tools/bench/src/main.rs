@@ -6,6 +6,7 @@
 //! 2. Warm in-process handler latency (router + use case + memory store), which isolates our
 //!    own code's CPU cost from the emulator's.
 
+mod account_flow;
 mod capacity;
 mod card_flow;
 mod cold_fixtures;
@@ -128,7 +129,8 @@ async fn count_requests() -> Result<(), Box<dyn std::error::Error>> {
     let client = client_from_env(Some(counter.clone())).await;
     let table = format!("encaisse-bench-{}", uuid::Uuid::new_v4().simple());
     schema::ensure_table(&client, &table).await?;
-    let router = app(Arc::new(DynamoStore::new(client, table)));
+    let store: Arc<dyn Store> = Arc::new(DynamoStore::new(client, table));
+    let router = app(store.clone());
 
     println!("{}", capacity::HEADER);
     let mut token = String::new();
@@ -214,6 +216,7 @@ async fn count_requests() -> Result<(), Box<dyn std::error::Error>> {
         "{}",
         capacity::row("lookup, locked (after 5 failures)", status, &counter)
     );
+    account_flow::count(store, &counter).await?;
     Ok(())
 }
 
