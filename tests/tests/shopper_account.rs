@@ -271,6 +271,11 @@ async fn an_unfinished_payment_is_marked_and_its_order_can_be_deleted() {
         deleted,
         json!({"reference": "ORD-10043", "status": "deleted"})
     );
+    // Deleting it again answers the same; it no longer opens.
+    let (status, again, _) = call(&shop, "DELETE", "/v1/me/orders/ORD-10043", &paul, None).await;
+    assert_eq!((status, &again), (200, &deleted));
+    let (status, _, _) = call(&shop, "POST", "/v1/me/orders/ORD-10043/access", &paul, None).await;
+    assert_eq!(status, 404);
     // No longer listed, found or payable; the attempt closed; the seller told.
     let (_, orders, _) = call(&shop, "GET", "/v1/me/orders", &paul, None).await;
     assert_eq!(orders["orders"], json!([]));

@@ -24,7 +24,7 @@ use crate::domain::{
     customer_id, CustomerProfile, FieldError, Locale, Order, OrderStatus, Payment, Reference,
 };
 use crate::ports::{
-    mask_address, Clock, CodeIssue, MailError, Mailer, OrderPage, OutgoingEmail, ProviderError,
+    mask_address, Clock, CodeIssue, Mailer, OrderPage, OutgoingEmail, ProviderError,
     ProviderRegistry, SavedCard, Session, SignInLimits, Store, StoreError, StoredSignInCode, Write,
 };
 
@@ -56,8 +56,6 @@ pub enum AccountError {
     Conflict,
     #[error("payment provider: {0}")]
     Provider(#[from] ProviderError),
-    #[error("email: {0}")]
-    Mail(#[from] MailError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -185,9 +183,11 @@ impl ShopperAccount {
                 idempotency_key: format!("sign-in#{customer}#{}", now.unix_timestamp()),
             })
             .await;
+        // Answered like any other request whatever happened: an error here would tell that
+        // the email has an account. The shopper asks again if no code arrives.
         if let Err(error) = sent {
             tracing::warn!(to = %mask_address(&email), error = %LogSafe(&error), "sign-in code not sent");
-            return Err(error.into());
+            return Ok(());
         }
         tracing::info!(to = %mask_address(&email), "sign-in code sent");
         Ok(())
@@ -385,7 +385,8 @@ impl ShopperAccount {
         Ok((mine, next))
     }
 
-    /// The shopper's own order (another customer's is not found, like an unknown one).
+    /// The shopper's own order, deleted ones included (another customer's is not found, like
+    /// an unknown one).
     async fn own_order(&self, session: &Session, reference: &str) -> Result<Order, AccountError> {
         let reference = Reference::parse(reference).map_err(|_| AccountError::NotFound)?;
         let order = self
@@ -394,7 +395,6 @@ impl ShopperAccount {
             .await?
             .map(|v| v.value)
             .filter(|o| customer_id(&o.customer.email) == session.customer_id)
-            .filter(|o| o.status != OrderStatus::Deleted)
             .ok_or(AccountError::NotFound)?;
         Ok(order)
     }
@@ -406,9 +406,13 @@ impl ShopperAccount {
         reference: &str,
     ) -> Result<(String, OffsetDateTime), AccountError> {
         let order = self.own_order(session, reference).await?;
+        if order.status == OrderStatus::Deleted {
+            return Err(AccountError::NotFound);
+        }
         Ok(self.access.issue(&order.reference, self.clock.now()))
     }
 
+    /// Deleting an order already deleted answers the same.
     pub async fn delete_order(
         &self,
         session: &Session,

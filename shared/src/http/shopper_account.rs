@@ -62,8 +62,8 @@ impl From<AccountError> for Problem {
                 "order-not-deletable",
                 "Order cannot be deleted",
                 format!(
-                    "The order is {}: something was paid or authorised on it, or the seller \
-                     closed it.",
+                    "The order is {}: something is authorised, processing or paid on it, or \
+                     the seller closed it.",
                     status.as_str()
                 ),
             ),
@@ -71,15 +71,9 @@ impl From<AccountError> for Problem {
                 StatusCode::CONFLICT,
                 "concurrent-change",
                 "Concurrent change",
-                "The order changed during the request. Retry.",
+                "What this request changes was changed by another one meanwhile. Retry.",
             ),
             E::Provider(e) => provider_problem(&e),
-            E::Mail(_) => Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "email-unavailable",
-                "Email unavailable",
-                "The code could not be emailed just now. Try again shortly.",
-            ),
             E::Store(e) => Problem::from_store(&e),
         }
     }
