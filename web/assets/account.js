@@ -322,7 +322,7 @@ function profileSection() {
     }, { id: "edit-billing", class: "secondary" })
       : form("billing", saveBilling,
         el("fieldset", {},
-          el("legend", {}, t("account.edit")),
+          el("legend", {}, t("checkout.billing")),
           FIELDS.map(([id, label, auto, required, type]) =>
             field(id, label, { type, autocomplete: `billing ${auto}`, required, value: v[id] ?? "" })),
           field("country", "checkout.country", { autocomplete: "billing country" }, "select",

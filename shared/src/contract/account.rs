@@ -206,6 +206,19 @@ pub async fn a_customers_orders_are_paged_newest_first(store: Arc<dyn Store>) {
         store.customer_orders(&customer, Some("not-a-cursor"), 2).await,
         Err(StoreError::Missing(what)) if what == "cursor"
     ));
+    // An order its shopper deleted leaves the listing: pages stay full.
+    let first = crate::domain::Reference::parse(&references[0]).unwrap();
+    let stored = store.get_order(&first).await.unwrap().unwrap();
+    let mut deleted = stored.value.clone();
+    deleted.closure = Some(crate::domain::OrderClosure::DeletedByShopper);
+    store.update_order(&deleted, stored.version).await.unwrap();
+    let page = store.customer_orders(&customer, None, 2).await.unwrap();
+    let listed: Vec<String> = page
+        .orders
+        .iter()
+        .map(|o| o.reference.to_string())
+        .collect();
+    assert_eq!(listed, references[1..3].to_vec());
     let nobody = store.customer_orders("cus_nobody", None, 10).await.unwrap();
     assert!(nobody.orders.is_empty() && nobody.next.is_none());
 }

@@ -49,17 +49,18 @@ pub fn pair_failures_key(reference: &Reference, client: &str) -> Item {
     key(format!("LOOKUP#PAIR#{reference}#{client}"), "FAILURES")
 }
 
-/// `ORDER#<ref>` / `ORDER`; GSI1 lists a customer's orders by creation time.
+/// `ORDER#<ref>` / `ORDER`; GSI1 lists a customer's orders by creation time (an order its
+/// shopper deleted leaves the index, so pages of "my orders" stay full).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct OrderItem {
     #[serde(rename = "PK")]
     pub pk: String,
     #[serde(rename = "SK")]
     pub sk: String,
-    #[serde(rename = "GSI1PK")]
-    pub gsi1pk: String,
-    #[serde(rename = "GSI1SK")]
-    pub gsi1sk: String,
+    #[serde(rename = "GSI1PK", default, skip_serializing_if = "Option::is_none")]
+    pub gsi1pk: Option<String>,
+    #[serde(rename = "GSI1SK", default, skip_serializing_if = "Option::is_none")]
+    pub gsi1sk: Option<String>,
     pub version: u64,
     pub order: Order,
 }
@@ -69,11 +70,12 @@ pub fn order_item(order: &Order, version: u64) -> Result<Item, StoreError> {
         .created_at
         .format(&time::format_description::well_known::Rfc3339)
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let listed = order.closure != Some(crate::domain::OrderClosure::DeletedByShopper);
     let item = OrderItem {
         pk: format!("ORDER#{}", order.reference),
         sk: "ORDER".into(),
-        gsi1pk: format!("CUSTOMER#{}", customer_id(&order.customer.email)),
-        gsi1sk: format!("ORDER#{created}#{}", order.reference),
+        gsi1pk: listed.then(|| format!("CUSTOMER#{}", customer_id(&order.customer.email))),
+        gsi1sk: listed.then(|| format!("ORDER#{created}#{}", order.reference)),
         version,
         order: order.clone(),
     };

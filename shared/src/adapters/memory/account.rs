@@ -129,6 +129,8 @@ impl AccountStore for MemoryStore {
             .orders
             .values()
             .filter(|o| customer_id(&o.value.customer.email) == customer)
+            // As on DynamoDB, an order its shopper deleted leaves the customer's index.
+            .filter(|o| o.value.closure != Some(crate::domain::OrderClosure::DeletedByShopper))
             .map(|o| (sort_key(&o.value), o.value.clone()))
             .collect();
         mine.sort_by(|a, b| b.0.cmp(&a.0));
