@@ -63,11 +63,17 @@ async fn a_shopper_signs_in_with_the_emailed_code_and_sees_their_orders() {
     let before = shop.emails().await.len();
     let (status, unknown) = ask_code(&shop, "nobody@example.fr").await;
     assert_eq!((status, &unknown), (202, &asked));
-    assert_eq!(
-        shop.emails().await.len(),
-        before,
-        "nothing sent to an unknown email"
-    );
+    // An email goes out either way (the answer's timing tells nothing), but no code.
+    let after = shop.emails().await;
+    assert_eq!(after.len(), before + 1);
+    let told = after.last().unwrap();
+    assert_eq!(told["to"], "nobody@example.fr");
+    assert_eq!(told["subject"], "Votre demande de connexion");
+    assert!(!told["text"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .any(|c| c.is_ascii_digit()));
     let (status, refused) = try_code(&shop, "nobody@example.fr", "123456").await;
     assert_eq!((status, problem(&refused)), (401, "sign-in-code-invalid"));
 
@@ -235,6 +241,16 @@ async fn a_session_never_reaches_another_customers_orders() {
         .map(|o| o["reference"].as_str().unwrap())
         .collect();
     assert_eq!(references, ["ORD-10042"]);
+    // Paul saved a card paying his order: it is his, never Jeanne's.
+    shop.authorised_order("ORD-10043", "75011", PAUL).await;
+    let paul = signed_in(&shop, PAUL).await;
+    let (_, his, _) = call(&shop, "GET", "/v1/me/cards", &paul, None).await;
+    assert_eq!(his["cards"].as_array().map(Vec::len), Some(1), "{his}");
+    assert_eq!(his["cards"][0]["last4"], "4242");
+    let (_, hers, _) = call(&shop, "GET", "/v1/me/cards", &jeanne, None).await;
+    assert_eq!(hers, json!({"cards": []}));
+    let (_, me, _) = call(&shop, "GET", "/v1/me", &jeanne, None).await;
+    assert_eq!(me["email"], JEANNE);
     // A forged or foreign token is refused, never someone's account.
     let (status, _, _) = call(&shop, "GET", "/v1/me", &format!("{jeanne}x"), None).await;
     assert_eq!(status, 401);

@@ -70,12 +70,12 @@ impl ReturnOrigins {
         Ok(Self(rules))
     }
 
-    /// The devserver's default: http on 127.0.0.1 and localhost, any port.
     /// No return origin allowed (for functions that never start a payment).
     pub fn none() -> Self {
         Self(Vec::new())
     }
 
+    /// The devserver's default: http on 127.0.0.1 and localhost, any port.
     pub fn local_development() -> Self {
         Self::parse("http://127.0.0.1:*,http://localhost:*").unwrap_or(Self(Vec::new()))
     }

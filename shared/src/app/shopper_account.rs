@@ -3,9 +3,10 @@
 //! access token for one of their own orders, deleting an order nothing was paid on, and the
 //! cards and mandates on file.
 //!
-//! The answer to a sign-in request never says whether the email has an account: a code is
-//! stored for any email (so checking a code behaves the same), and emailed only to customers
-//! (a profile or an order under that email).
+//! The answer to a sign-in request never says whether the email has an account, in what it
+//! says nor in how long it takes: a code is stored for any email (so checking a code behaves
+//! the same), the same reads are made, and an email goes out either way: the code to a
+//! customer (a profile or an order under that email), "there is no account here" otherwise.
 
 use std::sync::Arc;
 
@@ -19,7 +20,7 @@ use super::start_payment::{StartPayment, StartPaymentError};
 use super::start_payment_request::{checked_billing, BillingInput};
 use super::validate::email as checked_email;
 use crate::domain::log_safe::LogSafe;
-use crate::domain::sign_in_email::render_sign_in_code;
+use crate::domain::sign_in_email::{render_no_account, render_sign_in_code};
 use crate::domain::{
     customer_id, CustomerProfile, FieldError, Locale, Order, OrderStatus, Payment, Reference,
 };
@@ -30,10 +31,13 @@ use crate::ports::{
 
 pub const CODE_LIFETIME: Duration = Duration::minutes(10);
 pub const MAX_CODE_TRIES: u32 = 5;
-/// Codes per email, and per client IP, in an hour.
+/// Codes per email, and per client IP, in an hour; per email in a day (so at most 50 guesses a
+/// day at one account's codes, 5 tries each).
 pub const CODES_PER_EMAIL: u32 = 5;
 pub const CODES_PER_CLIENT: u32 = 20;
+pub const CODES_PER_EMAIL_DAY: u32 = 10;
 const WINDOW_SECONDS: i64 = 3600;
+const DAY_SECONDS: i64 = 86_400;
 pub const MAX_PAGE: usize = 50;
 
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +69,10 @@ impl From<StartPaymentError> for AccountError {
         match e {
             StartPaymentError::NotFound => AccountError::NotFound,
             StartPaymentError::NotPayable(status) => AccountError::NotDeletable(status),
+            // The shopper finished paying on the PSP's page meanwhile: no longer deletable.
+            StartPaymentError::AttemptCompleted => {
+                AccountError::NotDeletable(OrderStatus::PaymentPending)
+            }
             StartPaymentError::Provider(p) => AccountError::Provider(p),
             StartPaymentError::Store(s) => AccountError::Store(s),
             _ => AccountError::Conflict,
@@ -97,10 +105,11 @@ pub struct ShopperAccount {
     providers: Arc<ProviderRegistry>,
 }
 
-fn window_of(now: OffsetDateTime) -> (i64, OffsetDateTime) {
-    let window = now.unix_timestamp().div_euclid(WINDOW_SECONDS);
-    let ends = OffsetDateTime::from_unix_timestamp((window + 1) * WINDOW_SECONDS)
-        .unwrap_or(now + Duration::hours(1));
+/// The fixed window of `seconds` holding `now`: its number and when it ends.
+fn window_of(now: OffsetDateTime, seconds: i64) -> (i64, OffsetDateTime) {
+    let window = now.unix_timestamp().div_euclid(seconds);
+    let ends = OffsetDateTime::from_unix_timestamp((window + 1) * seconds)
+        .unwrap_or(now + Duration::seconds(seconds));
     (window, ends)
 }
 
@@ -145,7 +154,8 @@ impl ShopperAccount {
         let now = self.clock.now();
         let customer = customer_id(&email);
         let code = six_digits();
-        let (window, window_ends_at) = window_of(now);
+        let (window, window_ends_at) = window_of(now, WINDOW_SECONDS);
+        let (day, day_ends_at) = window_of(now, DAY_SECONDS);
         let limits = SignInLimits {
             email_key: format!("EMAIL#{customer}"),
             per_email: CODES_PER_EMAIL,
@@ -153,6 +163,10 @@ impl ShopperAccount {
             per_client: CODES_PER_CLIENT,
             window,
             window_ends_at,
+            email_day_key: format!("EMAILDAY#{customer}"),
+            per_email_day: CODES_PER_EMAIL_DAY,
+            day,
+            day_ends_at,
         };
         let stored = StoredSignInCode {
             customer_id: customer.clone(),
@@ -160,19 +174,24 @@ impl ShopperAccount {
             expires_at: now + CODE_LIFETIME,
             tries: 0,
         };
-        if let CodeIssue::Limited { retry_at } =
-            self.store.issue_sign_in_code(&stored, &limits).await?
-        {
+        let mut issued = Err(StoreError::Contention);
+        for _ in 0..3 {
+            issued = self.store.issue_sign_in_code(&stored, &limits).await;
+            // Two requests for the same email at the same instant: try again.
+            if !matches!(issued, Err(StoreError::Contention)) {
+                break;
+            }
+        }
+        if let CodeIssue::Limited { retry_at } = issued? {
             let wait = (retry_at - now).whole_seconds().max(1);
             return Err(AccountError::TooManyRequests {
                 retry_after_seconds: u64::try_from(wait).unwrap_or(1),
             });
         }
-        let Some(locale) = self.known_customer(&customer).await? else {
-            tracing::info!(to = %mask_address(&email), "sign-in code stored; no account, no email");
-            return Ok(());
+        let rendered = match self.known_customer(&customer).await? {
+            Some(locale) => render_sign_in_code(&code, CODE_LIFETIME.whole_minutes(), locale),
+            None => render_no_account(Locale::default()),
         };
-        let rendered = render_sign_in_code(&code, CODE_LIFETIME.whole_minutes(), locale);
         let sent = self
             .mailer
             .send(&OutgoingEmail {
@@ -194,12 +213,16 @@ impl ShopperAccount {
     }
 
     /// The customer's language when they are one (a profile, or an order under that email).
+    /// Both reads are always made, so a known email takes as long as an unknown one.
     async fn known_customer(&self, customer: &str) -> Result<Option<Locale>, AccountError> {
-        if let Some(profile) = self.store.get_customer(customer).await? {
+        let (profile, orders) = tokio::join!(
+            self.store.get_customer(customer),
+            self.store.customer_orders(customer, None, 1)
+        );
+        if let Some(profile) = profile? {
             return Ok(Some(profile.value.locale));
         }
-        let page = self.store.customer_orders(customer, None, 1).await?;
-        Ok(page.orders.first().map(|o| o.customer.locale))
+        Ok(orders?.orders.first().map(|o| o.customer.locale))
     }
 
     /// `POST /v1/me/sessions`: one try counted before the code is compared; a right code

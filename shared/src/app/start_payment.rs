@@ -231,6 +231,18 @@ impl StartPayment {
             if closed.state == HostedPaymentState::Complete {
                 return Err(StartPaymentError::AttemptCompleted);
             }
+        } else if let Some(intent) = old.value.provider_payment() {
+            // Off the hosted page (a saved card waiting for 3-D Secure): the PSP's payment
+            // itself is abandoned, so it cannot complete after the order moved on.
+            let cancelled = self
+                .providers
+                .for_payment(&old.value)
+                .map_err(ProviderError::from)?
+                .cancel(intent, &format!("abandon-{intent}"))
+                .await?;
+            if cancelled.status != crate::ports::ProviderPaymentStatus::Canceled {
+                return Err(StartPaymentError::AttemptCompleted);
+            }
         }
         let mut cancelled = old.value;
         cancelled.status = PaymentStatus::Cancelled;

@@ -27,6 +27,10 @@ fn limits(email: &str, client: &str, per_email: u32, per_client: u32) -> SignInL
         per_client,
         window: 500_000,
         window_ends_at: now() + Duration::minutes(30),
+        email_day_key: format!("EMAILDAY#{email}"),
+        per_email_day: 7,
+        day: 20_000,
+        day_ends_at: now() + Duration::hours(10),
     }
 }
 
@@ -119,6 +123,23 @@ pub async fn code_limits_hold_under_concurrent_requests(store: Arc<dyn Store>) {
         }
     }
     assert_eq!(more, 3, "eight codes per address");
+    // The daily cap (7 here) holds across hours, and says when the day ends.
+    for hour in 0..8 {
+        let mut hourly = limits("z", &format!("ip-{hour}"), 5, 20);
+        hourly.window += hour;
+        let issue = store
+            .issue_sign_in_code(&code("cus_z", "d"), &hourly)
+            .await
+            .unwrap();
+        let expected = if hour < 7 {
+            CodeIssue::Issued
+        } else {
+            CodeIssue::Limited {
+                retry_at: now() + Duration::hours(10),
+            }
+        };
+        assert_eq!(issue, expected, "code {}", hour + 1);
+    }
 }
 
 pub async fn a_code_opens_one_session_and_signing_out_closes_it(store: Arc<dyn Store>) {

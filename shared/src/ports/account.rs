@@ -29,12 +29,18 @@ pub struct SignInLimits {
     /// The window's start (an hour bucket) and end.
     pub window: i64,
     pub window_ends_at: OffsetDateTime,
+    /// Codes per email in a day, counted the same way.
+    pub email_day_key: String,
+    pub per_email_day: u32,
+    pub day: i64,
+    pub day_ends_at: OffsetDateTime,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CodeIssue {
     Issued,
-    /// One of the limits is reached until `retry_at`.
+    /// One of the limits is reached until `retry_at` (the end of the hour, or of the day when
+    /// the daily limit is what stops it).
     Limited {
         retry_at: OffsetDateTime,
     },
@@ -54,6 +60,22 @@ pub struct Session {
 pub struct OrderPage {
     pub orders: Vec<Order>,
     pub next: Option<String>,
+}
+
+/// The sort key an order-page cursor stands for (`ORDER#<RFC 3339 creation>#<reference>`,
+/// base64url), checked whole: a cursor this API did not give is refused, never sent on.
+pub fn decode_order_cursor(cursor: &str) -> Option<String> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    if cursor.len() > 200 {
+        return None;
+    }
+    let sort = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
+    let rest = sort.strip_prefix("ORDER#")?;
+    let (created, reference) = rest.rsplit_once('#')?;
+    time::OffsetDateTime::parse(created, &time::format_description::well_known::Rfc3339).ok()?;
+    crate::domain::Reference::parse(reference).ok()?;
+    Some(sort)
 }
 
 #[async_trait]

@@ -95,12 +95,7 @@ fn count_code(
 /// The cursor is GSI1's sort key of the last order given, base64url (opaque to callers).
 fn cursor_key(customer_id: &str, cursor: &str) -> Result<Item, StoreError> {
     let bad = || StoreError::Missing("cursor".into());
-    let sort = URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .filter(|s| s.starts_with("ORDER#"))
-        .ok_or_else(bad)?;
+    let sort = crate::ports::decode_order_cursor(cursor).ok_or_else(bad)?;
     let reference = sort.rsplit('#').next().ok_or_else(bad)?.to_string();
     Ok(HashMap::from([
         (PK.to_string(), s(&format!("ORDER#{reference}"))),
@@ -141,6 +136,12 @@ impl AccountStore for DynamoStore {
                 limits.per_client,
                 limits.window_ends_at,
             )?,
+            count_code(
+                table,
+                limit_key(&limits.email_day_key, limits.day),
+                limits.per_email_day,
+                limits.day_ends_at,
+            )?,
             TransactWriteItem::builder().put(put).build(),
         ];
         let result = self
@@ -153,16 +154,20 @@ impl AccountStore for DynamoStore {
             Ok(_) => Ok(CodeIssue::Issued),
             Err(err) => match err.as_service_error() {
                 Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
-                    let limited = cancelled
+                    // [email this hour, client this hour, email today, the code].
+                    let failed: Vec<bool> = cancelled
                         .cancellation_reasons()
                         .iter()
-                        .any(|r| r.code() == Some("ConditionalCheckFailed"));
-                    if limited {
-                        Ok(CodeIssue::Limited {
+                        .map(|r| r.code() == Some("ConditionalCheckFailed"))
+                        .collect();
+                    match failed.as_slice() {
+                        [_, _, true, ..] => Ok(CodeIssue::Limited {
+                            retry_at: limits.day_ends_at,
+                        }),
+                        [true, ..] | [_, true, ..] => Ok(CodeIssue::Limited {
                             retry_at: limits.window_ends_at,
-                        })
-                    } else {
-                        Err(StoreError::Contention)
+                        }),
+                        _ => Err(StoreError::Contention),
                     }
                 }
                 Some(e) if e.code() == Some("TransactionConflictException") => {
@@ -243,9 +248,25 @@ impl AccountStore for DynamoStore {
         match result {
             Ok(_) => Ok(()),
             Err(err) => match err.as_service_error() {
-                Some(TransactWriteItemsError::TransactionCanceledException(_)) => Err(
-                    StoreError::Missing(format!("sign-in code of {}", code.customer_id)),
-                ),
+                // The code's condition failed: used or replaced meanwhile. Anything else (a
+                // concurrent transaction on the same items) is contention, not a used code.
+                Some(TransactWriteItemsError::TransactionCanceledException(cancelled))
+                    if cancelled
+                        .cancellation_reasons()
+                        .first()
+                        .is_some_and(|r| r.code() == Some("ConditionalCheckFailed")) =>
+                {
+                    Err(StoreError::Missing(format!(
+                        "sign-in code of {}",
+                        code.customer_id
+                    )))
+                }
+                Some(TransactWriteItemsError::TransactionCanceledException(_)) => {
+                    Err(StoreError::Contention)
+                }
+                Some(e) if e.code() == Some("TransactionConflictException") => {
+                    Err(StoreError::Contention)
+                }
                 _ => Err(store_error(err)),
             },
         }

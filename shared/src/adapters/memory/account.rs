@@ -30,8 +30,14 @@ impl AccountStore for MemoryStore {
         let account = &mut tables.account;
         let email = (limits.email_key.clone(), limits.window);
         let client = (limits.client_key.clone(), limits.window);
+        let day = (limits.email_day_key.clone(), limits.day);
         let full =
             |key: &(String, i64), max: u32| account.issued.get(key).copied().unwrap_or(0) >= max;
+        if full(&day, limits.per_email_day) {
+            return Ok(CodeIssue::Limited {
+                retry_at: limits.day_ends_at,
+            });
+        }
         if full(&email, limits.per_email) || full(&client, limits.per_client) {
             return Ok(CodeIssue::Limited {
                 retry_at: limits.window_ends_at,
@@ -39,6 +45,7 @@ impl AccountStore for MemoryStore {
         }
         *account.issued.entry(email).or_default() += 1;
         *account.issued.entry(client).or_default() += 1;
+        *account.issued.entry(day).or_default() += 1;
         account.codes.insert(
             code.customer_id.clone(),
             StoredSignInCode {
@@ -107,11 +114,7 @@ impl AccountStore for MemoryStore {
         use base64::Engine;
         let after = match after {
             Some(cursor) => Some(
-                URL_SAFE_NO_PAD
-                    .decode(cursor)
-                    .ok()
-                    .and_then(|b| String::from_utf8(b).ok())
-                    .filter(|s| s.starts_with("ORDER#"))
+                crate::ports::decode_order_cursor(cursor)
                     .ok_or_else(|| StoreError::Missing("cursor".into()))?,
             ),
             None => None,
