@@ -24,6 +24,7 @@ pub const SHIPMENTS: &str =
     include_str!("../../../events/capture-on-shipment/shipments-batch.json");
 pub const DOMAIN_EVENTS: &str = include_str!("../../../events/notifier/domain-events-batch.json");
 pub const SCHEDULE: &str = include_str!("../../../events/outbox-relay/schedule.json");
+pub const SIGN_IN: &str = include_str!("../../../events/shopper-account/sign-in.json");
 
 pub fn api_event(template: &str, path: &str, body: &str, headers: &[(&str, &str)]) -> Vec<u8> {
     let mut event: Value = serde_json::from_str(template).expect("events/*.json are JSON");

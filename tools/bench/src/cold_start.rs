@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use crate::card_flow::SECRET;
 use crate::cold_fixtures::{
     api_event, sqs_event, start_devserver, DOMAIN_EVENTS, GET_ORDER, LOOKUP, SCHEDULE, SHIPMENTS,
-    START_PAYMENT, TOKEN_SECRET, WEBHOOK,
+    SIGN_IN, START_PAYMENT, TOKEN_SECRET, WEBHOOK,
 };
 use crate::runtime_api::{Report, RuntimeApi};
 
@@ -445,6 +445,23 @@ pub async fn run(options: ColdStartOptions) -> Result<(), Failure> {
                 .await?
                 .0,
         );
+    }
+    all.push(stats);
+
+    // shopper-account: a sign-in code asked, each run for another address (one email may ask
+    // 5 an hour).
+    let mut stats = Stats {
+        name: "shopper-account".into(),
+        samples: Vec::new(),
+    };
+    for i in 0..runs {
+        let mut event: Value = serde_json::from_str(SIGN_IN)?;
+        event["body"] = json!({ "email": format!("bench-{i}@example.fr") })
+            .to_string()
+            .into();
+        let event = serde_json::to_vec(&event)?;
+        let cold = cold_start(&bin("shopper-account"), &env, "shopper-account", event).await?;
+        stats.samples.push(cold.0);
     }
     all.push(stats);
 
