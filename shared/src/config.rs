@@ -107,10 +107,16 @@ pub fn seller() -> Result<crate::domain::SellerIdentity, ConfigError> {
     })
 }
 
-/// `SELLER_EMAIL`: the seller's inbox for dispute emails; `SELLER_LOCALE` (`fr` by default, or
-/// `en`) their language.
-pub fn seller_inbox() -> Result<crate::domain::seller_emails::SellerInbox, ConfigError> {
-    let address = require("SELLER_EMAIL")?.trim().to_string();
+/// `SELLER_EMAIL`: the seller's inbox for dispute and deleted-order emails (None when unset or
+/// empty: the customer emails still go out, and those events are dead-lettered, so the DLQ
+/// alarm says so); `SELLER_LOCALE` (`fr` by default, or `en`) their language. Set but not an
+/// address stops the function at init.
+pub fn seller_inbox() -> Result<Option<crate::domain::seller_emails::SellerInbox>, ConfigError> {
+    let address = match require("SELLER_EMAIL") {
+        Ok(address) => address.trim().to_string(),
+        Err(ConfigError::Missing(_)) => return Ok(None),
+        Err(other) => return Err(other),
+    };
     let at = address.find('@');
     if !at.is_some_and(|i| i > 0 && i + 1 < address.len()) || address.contains(char::is_whitespace)
     {
@@ -133,7 +139,10 @@ pub fn seller_inbox() -> Result<crate::domain::seller_emails::SellerInbox, Confi
             ))
         }
     };
-    Ok(crate::domain::seller_emails::SellerInbox { address, locale })
+    Ok(Some(crate::domain::seller_emails::SellerInbox {
+        address,
+        locale,
+    }))
 }
 
 /// `PAY_PAGE_URL`: the shopper pages' lookup page, for pay links in emails.

@@ -19,6 +19,11 @@ async fn main() -> Result<(), Error> {
     let seller = config::seller()?;
     let pay_page = config::pay_page()?;
     let seller_inbox = config::seller_inbox()?;
+    if seller_inbox.is_none() {
+        lambda_runtime::tracing::warn!(
+            "SELLER_EMAIL is not set: dispute and deleted-order emails will be dead-lettered"
+        );
+    }
     let mailer = SesMailer::from_env().await?;
     let store = DynamoStore::new(client_from_env(None).await, table);
     if let Err(error) = store.warm_up().await {

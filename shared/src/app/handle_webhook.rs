@@ -114,6 +114,11 @@ impl HandleWebhook {
             (None, None) => None,
         };
         let Some(payment_id) = payment_id else {
+            if event.kind.starts_with("charge.dispute.") {
+                // A dispute names its charge and, for a charge of a PaymentIntent, that too:
+                // without it there is no payment of ours to follow.
+                tracing::error!(alert = "dispute_without_payment", event = %event.id, "a dispute event names no payment; recorded only");
+            }
             return self.record_only(provider, &event).await;
         };
         let fresh = match provider.fetch_payment(&payment_id).await {

@@ -143,8 +143,8 @@ impl Notifier {
         }
     }
 
-    pub fn with_seller_inbox(mut self, inbox: SellerInbox) -> Self {
-        self.seller_inbox = Some(inbox);
+    pub fn with_seller_inbox(mut self, inbox: Option<SellerInbox>) -> Self {
+        self.seller_inbox = inbox;
         self
     }
 

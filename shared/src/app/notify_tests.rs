@@ -269,6 +269,7 @@ async fn dispute_pay_1(store: &MemoryStore) {
         reason: "fraudulent".into(),
         respond_by: None,
         opened_at: payment.created_at,
+        movements: 1,
     });
     store
         .transact(vec![crate::ports::Write::PutPayment {
@@ -299,7 +300,7 @@ async fn a_dispute_is_emailed_to_the_seller_once_and_never_to_the_shopper() {
         matches!(without_inbox, Err(NotifyError::Permanent(_))),
         "no SELLER_EMAIL: dead-lettered, not dropped"
     );
-    let notifier = f.notifier.with_seller_inbox(inbox);
+    let notifier = f.notifier.with_seller_inbox(Some(inbox));
     let event = outbox_event(OutboxKind::DisputeOpened, "ORD-10042", "pay_1");
     assert_eq!(
         notifier.handle(&event).await.unwrap().sent,

@@ -67,24 +67,29 @@ pub struct Dispute {
     /// When evidence is due, while the seller can answer.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub respond_by: Option<OffsetDateTime>,
+    /// How many balance movements (withdrawal, reinstatement) the PSP had reported: they only
+    /// grow, so an older read of the same status never takes one back.
+    #[serde(default)]
+    pub movements: u32,
     #[serde(with = "time::serde::rfc3339")]
     pub opened_at: OffsetDateTime,
 }
 
 impl Dispute {
-    /// How far the dispute has gone: it only moves forward (an inquiry may escalate to a
-    /// chargeback under the same id, then be decided), so an older read of the same dispute (a
-    /// late webhook's fetch) never takes it back.
-    fn progress(&self) -> u8 {
-        let stage = match self.status {
-            DisputeStatus::NeedsResponse => 0,
-            DisputeStatus::UnderReview => 1,
-            DisputeStatus::Won | DisputeStatus::Lost | DisputeStatus::Closed => return 9,
+    /// How far the dispute has gone: it only moves forward, an inquiry's stages (closed
+    /// included) below every chargeback stage, since an inquiry may become a chargeback under
+    /// the same id (even after it closed), then be decided; and the balance movements only
+    /// grow. So an older read of the same dispute (a late webhook's fetch) never takes it back.
+    fn progress(&self) -> (u8, u32) {
+        let stage = match (self.kind, self.status) {
+            (DisputeKind::Inquiry, DisputeStatus::NeedsResponse) => 0,
+            (DisputeKind::Inquiry, DisputeStatus::UnderReview) => 1,
+            (DisputeKind::Inquiry, _) => 2,
+            (DisputeKind::Chargeback, DisputeStatus::NeedsResponse) => 3,
+            (DisputeKind::Chargeback, DisputeStatus::UnderReview) => 4,
+            (DisputeKind::Chargeback, _) => 5,
         };
-        match self.kind {
-            DisputeKind::Inquiry => stage,
-            DisputeKind::Chargeback => 2 + stage,
-        }
+        (stage, self.movements)
     }
 
     /// The dispute to keep from what was stored and what the PSP says now: the PSP's, unless
@@ -92,7 +97,11 @@ impl Dispute {
     /// stored one: a dispute never disappears.
     pub fn merge(stored: Option<&Dispute>, fresh: Option<Dispute>) -> Option<Dispute> {
         match (stored, fresh) {
-            (Some(old), Some(new)) if old.id == new.id && new.progress() < old.progress() => {
+            (Some(old), Some(new))
+                if old.id == new.id
+                    && (new.progress().0 < old.progress().0
+                        || new.progress().1 < old.progress().1) =>
+            {
                 Some(old.clone())
             }
             (_, Some(new)) => Some(new),
@@ -137,7 +146,27 @@ mod tests {
             reason: "fraudulent".into(),
             respond_by: None,
             opened_at: OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap(),
+            movements: 1,
         }
+    }
+
+    #[test]
+    fn an_older_read_with_fewer_movements_never_takes_them_back() {
+        let mut won = dispute("dp_1", DisputeStatus::Won);
+        won.movements = 2;
+        won.withdrawn = Decimal::ZERO;
+        let mut early = dispute("dp_1", DisputeStatus::Won);
+        early.movements = 1;
+        assert_eq!(Dispute::merge(Some(&won), Some(early)), Some(won.clone()));
+        // A chargeback after an inquiry closed, under the same id, is news.
+        let mut closed = dispute("dp_1", DisputeStatus::Closed);
+        closed.kind = DisputeKind::Inquiry;
+        closed.movements = 0;
+        let open = dispute("dp_1", DisputeStatus::NeedsResponse);
+        assert_eq!(
+            Dispute::merge(Some(&closed), Some(open.clone())),
+            Some(open)
+        );
     }
 
     #[test]

@@ -265,6 +265,7 @@ fn disputed(mut p: Payment, kind: DisputeKind, status: DisputeStatus, withdrawn:
         reason: "fraudulent".into(),
         respond_by: None,
         opened_at: p.created_at,
+        movements: 1,
     });
     p
 }

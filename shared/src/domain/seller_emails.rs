@@ -241,18 +241,33 @@ fn closed(
                  customer: this amount is withdrawn for good."
             ),
         ),
-        (_, true) => (
+        (DisputeStatus::Closed, true) => (
             format!("Demande de la banque close – commande {reference}"),
             format!(
                 "La demande d'information sur le paiement de {a} de la commande {reference} \
                  est close sans litige."
             ),
         ),
-        (_, false) => (
+        (DisputeStatus::Closed, false) => (
             format!("Bank inquiry closed – order {reference}"),
             format!(
                 "The inquiry about the payment of {a} for order {reference} closed without a \
                  dispute."
+            ),
+        ),
+        // A new dispute took its place before this email went out: say only that it goes on.
+        (DisputeStatus::NeedsResponse | DisputeStatus::UnderReview, true) => (
+            format!("Litige en cours – commande {reference}"),
+            format!(
+                "Le litige sur le paiement de {a} de la commande {reference} n'est pas tranché : \
+                 suivez-le dans le tableau de bord de votre prestataire de paiement."
+            ),
+        ),
+        (DisputeStatus::NeedsResponse | DisputeStatus::UnderReview, false) => (
+            format!("Dispute ongoing – order {reference}"),
+            format!(
+                "The dispute over the payment of {a} for order {reference} is not decided: \
+                 follow it in your payment provider's dashboard."
             ),
         ),
     };
@@ -276,6 +291,7 @@ mod tests {
             // 2027-03-31 23:30 UTC is 1 April in Paris (summer time).
             respond_by: Some(OffsetDateTime::from_unix_timestamp(1_806_535_800).unwrap()),
             opened_at: OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap(),
+            movements: 1,
         }
     }
 

@@ -154,7 +154,7 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
             notifications::demo_seller(),
             pay_page.clone(),
         )
-        .with_seller_inbox(notifications::demo_seller_inbox()),
+        .with_seller_inbox(Some(notifications::demo_seller_inbox())),
     );
     if options.run_notifier {
         notifications::spawn(relay.clone(), notifier, queued_events);

@@ -187,21 +187,41 @@ impl StripeConnector {
         let disputed = intent.disputed_charge();
         let mut payment = intent.into_payment()?;
         if let Some(charge) = disputed {
-            let list: wire::DisputeList = self
-                .get(
-                    "fetch_dispute",
-                    "/v1/disputes".into(),
-                    wire::disputes_query(&charge),
-                )
-                .await?;
-            payment.dispute = list
-                .data
-                .into_iter()
-                .next()
-                .map(wire::StripeDispute::into_dispute)
-                .transpose()?;
+            payment.dispute = match self.dispute_of(&charge).await {
+                Ok(dispute) => dispute,
+                // The payment still reads (its money moved, its webhooks must not fail for
+                // days): the stored dispute is kept, and the next read tries again.
+                Err(error) => {
+                    tracing::error!(
+                        alert = "dispute_unreadable",
+                        payment = %payment.id,
+                        error = %crate::domain::log_safe::LogSafe(&error),
+                        "the charge is disputed but its dispute could not be read"
+                    );
+                    None
+                }
+            };
         }
         Ok(payment)
+    }
+
+    async fn dispute_of(
+        &self,
+        charge: &str,
+    ) -> Result<Option<crate::domain::Dispute>, ProviderError> {
+        let list: wire::DisputeList = self
+            .get(
+                "fetch_dispute",
+                "/v1/disputes".into(),
+                wire::disputes_query(charge),
+            )
+            .await?;
+        Ok(list
+            .data
+            .into_iter()
+            .next()
+            .map(wire::StripeDispute::into_dispute)
+            .transpose()?)
     }
 
     /// POST responses carry the latest charge as a bare id; when money was received, refunds

@@ -2,9 +2,10 @@
 //! 4000 0000 0000 0259 is disputed as soon as it is captured (`charge.dispute.created`, then
 //! `charge.dispute.funds_withdrawn` for a chargeback). The seller answers with evidence
 //! (`POST /v1/disputes/{id}`): as in Stripe's test mode, `evidence[uncategorized_text]` of
-//! `winning_evidence` wins it and `losing_evidence` loses it (an inquiry answered so becomes a
-//! chargeback); or accepts it (`POST /v1/disputes/{id}/close`). Decisions are immediate here,
-//! where Stripe takes a few seconds.
+//! `winning_evidence` wins a chargeback and `losing_evidence` loses it; or accepts it
+//! (`POST /v1/disputes/{id}/close`). For an inquiry the rules are the sandbox's own (Stripe
+//! documents none): winning evidence closes it, losing evidence makes it a chargeback.
+//! Decisions are immediate here, where Stripe takes a few seconds.
 
 use serde_json::{json, Map, Value};
 

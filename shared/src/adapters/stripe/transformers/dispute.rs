@@ -74,8 +74,9 @@ impl StripeDispute {
         let withdrawals = self.balance_transactions.iter().filter(|t| t.amount < 0);
         let reinstatements = self.balance_transactions.iter().filter(|t| t.amount > 0);
         let held = withdrawals.count() > reinstatements.count();
+        // Stripe gives 0 when no response is allowed.
         let respond_by = match self.evidence_details.and_then(|d| d.due_by) {
-            Some(due) if status.is_open() => Some(timestamp(due)?),
+            Some(due) if status.is_open() && due > 0 => Some(timestamp(due)?),
             _ => None,
         };
         Ok(Dispute {
@@ -91,6 +92,7 @@ impl StripeDispute {
             reason: self.reason.unwrap_or_else(|| "general".into()),
             respond_by,
             opened_at: timestamp(self.created)?,
+            movements: u32::try_from(self.balance_transactions.len()).unwrap_or(u32::MAX),
         })
     }
 }
