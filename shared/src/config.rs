@@ -145,6 +145,15 @@ pub fn seller_inbox() -> Result<Option<crate::domain::seller_emails::SellerInbox
     }))
 }
 
+/// `THREE_D_SECURE_POLICY`: `always`, `never`, `automatic` (unset: the default) or
+/// `event-within:<days>` (see `domain::three_d_secure`).
+pub fn three_d_secure_policy(
+) -> Result<crate::domain::three_d_secure::ThreeDSecurePolicy, ConfigError> {
+    let text = std::env::var("THREE_D_SECURE_POLICY").unwrap_or_default();
+    crate::domain::three_d_secure::ThreeDSecurePolicy::parse(&text)
+        .map_err(|e| ConfigError::Invalid("THREE_D_SECURE_POLICY", e))
+}
+
 /// `PAY_PAGE_URL`: the shopper pages' lookup page, for pay links in emails.
 pub fn pay_page() -> Result<crate::app::notify::PayPage, ConfigError> {
     crate::app::notify::PayPage::parse(&require("PAY_PAGE_URL")?)

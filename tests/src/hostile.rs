@@ -76,6 +76,7 @@ pub async fn harness(deliver_webhooks: bool) -> Harness {
         return_origins: ReturnOrigins::local_development(),
         dynamodb_request_counter: None,
         run_notifier: true,
+        three_d_secure: Default::default(),
     })
     .await
     .expect("devserver app on moto");

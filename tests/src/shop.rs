@@ -28,6 +28,14 @@ pub async fn shop() -> Shop {
 /// `deliver_webhooks` false: the sandbox keeps its events (`GET /sandbox-psp/_events`) and
 /// the test delivers them itself, in the order it wants.
 pub async fn shop_with_webhooks(deliver_webhooks: bool) -> Shop {
+    shop_with(deliver_webhooks, Default::default()).await
+}
+
+/// A shop whose seller has this 3-D Secure policy.
+pub async fn shop_with(
+    deliver_webhooks: bool,
+    three_d_secure: encaisse::domain::three_d_secure::ThreeDSecurePolicy,
+) -> Shop {
     // moto does not isolate concurrent transactions (a cancelled one restores a copy of the
     // table taken when it began, erasing writes committed meanwhile): one request at a time.
     crate::hostile::moto_behind_serialising_proxy();
@@ -45,6 +53,7 @@ pub async fn shop_with_webhooks(deliver_webhooks: bool) -> Shop {
         return_origins: ReturnOrigins::local_development(),
         dynamodb_request_counter: None,
         run_notifier: true,
+        three_d_secure,
     })
     .await
     .expect("devserver app on moto");

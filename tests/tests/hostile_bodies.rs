@@ -48,6 +48,7 @@ fn app() -> &'static App {
                 return_origins: encaisse::app::return_url::ReturnOrigins::local_development(),
                 dynamodb_request_counter: None,
                 run_notifier: true,
+                three_d_secure: Default::default(),
             })
             .await
             .unwrap();

@@ -29,6 +29,7 @@ async fn api() -> Api {
         return_origins: encaisse::app::return_url::ReturnOrigins::local_development(),
         dynamodb_request_counter: None,
         run_notifier: true,
+        three_d_secure: Default::default(),
     })
     .await
     .expect("devserver app on moto");

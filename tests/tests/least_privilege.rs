@@ -192,6 +192,7 @@ async fn every_partition_a_function_touches_is_allowed_by_its_leading_keys() {
         return_origins: ReturnOrigins::local_development(),
         dynamodb_request_counter: Some(counter.clone()),
         run_notifier: false,
+        three_d_secure: Default::default(),
     })
     .await
     .expect("devserver app on moto");

@@ -38,7 +38,8 @@ async fn main() -> Result<(), lambda_http::Error> {
         Arc::new(SystemClock),
         origins,
     )
-    .with_attempt_lifetime(config::payment_attempt_lifetime()?);
+    .with_attempt_lifetime(config::payment_attempt_lifetime()?)
+    .with_three_d_secure(config::three_d_secure_policy()?);
     let api = PaymentsApi {
         start: Arc::new(start),
         store,

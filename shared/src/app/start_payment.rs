@@ -18,6 +18,7 @@ use super::settle::{settle, PaymentChange};
 use super::start_payment_request::{check, Checked};
 pub use super::start_payment_request::{BillingAddressInput, BillingInput, StartPaymentCommand};
 use super::{AccessTokens, TokenError};
+use crate::domain::three_d_secure::ThreeDSecurePolicy;
 use crate::domain::{
     customer_id, CustomerProfile, FieldError, Money, OrderStatus, Payment, PaymentMethod,
     PaymentStatus, PspLink, Reference,
@@ -102,6 +103,7 @@ pub struct StartPayment {
     clock: Arc<dyn Clock>,
     origins: ReturnOrigins,
     attempt_lifetime: Duration,
+    three_d_secure: ThreeDSecurePolicy,
 }
 
 /// What the router answers; for a replay, exactly what was answered the first time.
@@ -130,7 +132,14 @@ impl StartPayment {
             clock,
             origins,
             attempt_lifetime: DEFAULT_ATTEMPT_LIFETIME,
+            three_d_secure: ThreeDSecurePolicy::default(),
         }
+    }
+
+    /// The seller's 3-D Secure policy (`THREE_D_SECURE_POLICY`), applied to every page.
+    pub fn with_three_d_secure(mut self, policy: ThreeDSecurePolicy) -> Self {
+        self.three_d_secure = policy;
+        self
     }
 
     /// How long a started payment stays payable (its hosted page's expiry).
@@ -404,6 +413,13 @@ impl StartPayment {
         // Computed at the call, after the customer was created: the PSP's minimum lifetime
         // counts from when it receives the page request.
         let expires_at = page_expiry(self.clock.now(), self.attempt_lifetime);
+        let three_ds = provider.capabilities().three_ds;
+        let three_d_secure = self.three_d_secure.for_payment(
+            order.event_date,
+            crate::domain::paris_time::paris_date(now),
+            three_ds.can_request,
+            three_ds.can_skip,
+        );
         let hosted = open_page(
             provider.as_ref(),
             HostedPaymentRequest {
@@ -417,6 +433,7 @@ impl StartPayment {
                 cancel_url: back("cancelled"),
                 save_card: checked.save_card,
                 expires_at,
+                three_d_secure,
                 idempotency_key: format!("hosted-{payment_id}"),
             },
         )

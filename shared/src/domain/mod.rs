@@ -20,6 +20,7 @@ pub mod reference;
 pub mod seller_emails;
 pub mod sign_in_email;
 pub mod text_format;
+pub mod three_d_secure;
 pub mod throttle;
 
 pub use customer::{customer_id, Billing, BillingAddress, CustomerProfile};

@@ -90,6 +90,7 @@ pub async fn count_card_flow() -> Result<Vec<Step>, Failure> {
         return_origins: ReturnOrigins::local_development(),
         dynamodb_request_counter: Some(counter.clone()),
         run_notifier: false,
+        three_d_secure: Default::default(),
     })
     .await?;
     seed_demo_orders(app.store.as_ref()).await?;

@@ -145,6 +145,7 @@ pub async fn start_devserver(table: &str) -> Result<(Preparer, String), Failure>
         return_origins: ReturnOrigins::local_development(),
         dynamodb_request_counter: None,
         run_notifier: false,
+        three_d_secure: Default::default(),
     })
     .await?;
     seed_demo_orders(app.store.as_ref()).await?;

@@ -54,6 +54,8 @@ pub struct Options {
     pub dynamodb_request_counter: Option<RequestCounter>,
     /// Runs the notifier and the outbox sweep in the background (off for request counting).
     pub run_notifier: bool,
+    /// The seller's 3-D Secure policy (`THREE_D_SECURE_POLICY` for the binary).
+    pub three_d_secure: encaisse::domain::three_d_secure::ThreeDSecurePolicy,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -121,13 +123,16 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
         stripe,
     )?)));
     let payments = PaymentsApi {
-        start: Arc::new(StartPayment::new(
-            store.clone(),
-            providers.clone(),
-            tokens.clone(),
-            clock.clone(),
-            options.return_origins,
-        )),
+        start: Arc::new(
+            StartPayment::new(
+                store.clone(),
+                providers.clone(),
+                tokens.clone(),
+                clock.clone(),
+                options.return_origins,
+            )
+            .with_three_d_secure(options.three_d_secure),
+        ),
         store: store.clone(),
     };
     let admin_payments = AdminPayments {

@@ -198,6 +198,7 @@ impl Subject {
             payment_id,
             save_card: false,
             expires_at: OffsetDateTime::now_utc() + Duration::hours(1),
+            three_d_secure: Default::default(),
             idempotency_key: self.unique("page"),
         }
     }

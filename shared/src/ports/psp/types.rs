@@ -26,6 +26,8 @@ pub struct HostedPaymentRequest {
     pub save_card: bool,
     /// When the hosted page stops accepting the payment.
     pub expires_at: OffsetDateTime,
+    /// What the seller's 3-D Secure policy asks of this payment (within what the PSP can do).
+    pub three_d_secure: crate::domain::three_d_secure::ThreeDSecureRequest,
     pub idempotency_key: String,
 }
 

@@ -143,6 +143,22 @@ pub fn confirm(
     pi.last_payment_error = None;
     pi.next_action = None;
     pi.challenge = None;
+    // 3-D Secure asked for (`any`, `challenge`): any card authenticates on session, as Stripe's
+    // test cards do when it is requested.
+    let requested = matches!(
+        pi.payment_method_options["card"]["request_three_d_secure"].as_str(),
+        Some("any" | "challenge")
+    );
+    let behaviour = match behaviour {
+        Behaviour::Authorise
+        | Behaviour::AuthoriseWithoutMulticapture
+        | Behaviour::AuthoriseThenDispute(_)
+            if requested && !off_session =>
+        {
+            Behaviour::Authenticate
+        }
+        other => other,
+    };
     match behaviour {
         Behaviour::Authorise
         | Behaviour::AuthoriseWithoutMulticapture

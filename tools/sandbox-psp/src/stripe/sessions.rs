@@ -46,6 +46,7 @@ pub fn checkout_intent(st: &mut State, cs_id: &str) -> Option<String> {
         setup_future_usage: cs.intent.setup_future_usage.clone(),
         metadata: cs.intent.metadata.clone(),
         multicapture: cs.intent.multicapture,
+        three_d_secure: cs.intent.three_d_secure.clone(),
     });
     let pi_id = pi.id.clone();
     let mut pi = pi;
@@ -67,6 +68,8 @@ pub struct NewIntent {
     pub setup_future_usage: Option<String>,
     pub metadata: Metadata,
     pub multicapture: bool,
+    /// `any`, `automatic` (Stripe's default) or `challenge`.
+    pub three_d_secure: String,
 }
 
 pub fn new_intent(n: NewIntent) -> PaymentIntent {
@@ -91,7 +94,7 @@ pub fn new_intent(n: NewIntent) -> PaymentIntent {
                 "mandate_options": null,
                 "network": null,
                 "request_multicapture": if n.multicapture { "if_available" } else { "never" },
-                "request_three_d_secure": "automatic",
+                "request_three_d_secure": n.three_d_secure,
             }
         }),
         setup_future_usage: n.setup_future_usage,

@@ -229,6 +229,9 @@ pub struct IntentTemplate {
     pub setup_future_usage: Option<String>,
     pub metadata: Metadata,
     pub multicapture: bool,
+    /// `payment_method_options[card][request_three_d_secure]`: `any` and `challenge` put every
+    /// card through the challenge page on session.
+    pub three_d_secure: String,
 }
 
 /// The request an object change came from, echoed in events as Stripe does.

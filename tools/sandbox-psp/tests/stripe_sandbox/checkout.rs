@@ -188,6 +188,49 @@ async fn hosted_checkout_manual_capture_saved_card_multicapture_and_refunds() {
 }
 
 #[tokio::test]
+async fn three_d_secure_requested_puts_a_frictionless_card_through_the_challenge() {
+    let sb = sandbox().await;
+    let cs = sb
+        .session(&[(
+            "payment_method_options[card][request_three_d_secure]",
+            "any",
+        )])
+        .await;
+    let resp = sb.pay(cs["url"].as_str().unwrap(), CARD_OK).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let challenge = location(&resp);
+    assert!(challenge.starts_with("/sandbox-psp/3ds/pi_"), "{challenge}");
+    let (_, pi) = session_intent(&sb, cs["id"].as_str().unwrap()).await;
+    assert_eq!(pi["status"], "requires_action");
+    assert_eq!(
+        pi["payment_method_options"]["card"]["request_three_d_secure"],
+        "any"
+    );
+    let challenge_url = format!("{}{challenge}", sb.base);
+    let (_, html) = sb.page(&challenge_url).await;
+    let resp = sb
+        .submit(&challenge_url, &[("code", &challenge_code(&html))])
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, pi) = session_intent(&sb, cs["id"].as_str().unwrap()).await;
+    assert_eq!(pi["status"], "requires_capture");
+    // Not requested: the same card is authorised at once; an unknown value is refused.
+    let plain = sb.session(&[]).await;
+    let resp = sb.pay(plain["url"].as_str().unwrap(), CARD_OK).await;
+    assert!(!location(&resp).starts_with("/sandbox-psp/3ds/"));
+    let (s, _) = sb
+        .post(
+            "/v1/checkout/sessions",
+            &[(
+                "payment_method_options[card][request_three_d_secure]",
+                "sometimes",
+            )],
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
 async fn three_d_secure_challenge_three_tries() {
     let sb = sandbox().await;
     // Right code at the third try.

@@ -63,6 +63,7 @@ async fn open_hosted_payment_sends_the_checkout_session_form() {
         cancel_url: "https://shop.example.fr/orders/ORD-10042/cancel".into(),
         save_card: true,
         expires_at: OffsetDateTime::from_unix_timestamp(1_800_003_600).unwrap(),
+        three_d_secure: Default::default(),
         idempotency_key: "open-ORD-10042-1".into(),
     };
 

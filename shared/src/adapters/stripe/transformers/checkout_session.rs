@@ -4,6 +4,7 @@
 use serde::Deserialize;
 
 use super::{field, wire_amount, Expandable, Form, ObjectId, WireError};
+use crate::domain::three_d_secure::ThreeDSecureRequest;
 use crate::ports::ProviderError;
 use crate::ports::{HostedPayment, HostedPaymentRequest, HostedPaymentState, HostedPaymentStatus};
 
@@ -116,5 +117,12 @@ pub fn checkout_session_form(request: &HostedPaymentRequest) -> Result<Form, Pro
             "if_available",
         ),
     ]);
+    // Stripe's default is `automatic`; it has no way to skip 3-D Secure (capabilities).
+    if request.three_d_secure == ThreeDSecureRequest::Request {
+        form.push(field(
+            "payment_method_options[card][request_three_d_secure]",
+            "any",
+        ));
+    }
     Ok(form)
 }

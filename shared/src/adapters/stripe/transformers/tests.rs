@@ -327,6 +327,7 @@ fn hosted_request(customer: Option<&str>, save_card: bool) -> HostedPaymentReque
         cancel_url: "https://shop.example.fr/cancel".into(),
         save_card,
         expires_at: OffsetDateTime::from_unix_timestamp(1_800_003_600).unwrap(),
+        three_d_secure: Default::default(),
         idempotency_key: "open-ORD-10042-1".into(),
     }
 }
@@ -414,4 +415,19 @@ fn a_saved_card_charge_on_session_has_a_return_url_and_no_off_session() {
     let form = payment_intent_form(&charge).unwrap();
     assert!(!keys(&form).contains(&"off_session"));
     assert!(form.contains(&field("return_url", "https://shop.example.fr/3ds")));
+}
+
+#[test]
+fn a_payment_the_policy_wants_authenticated_asks_stripe_for_3_d_secure() {
+    use crate::domain::three_d_secure::ThreeDSecureRequest;
+    let key = "payment_method_options[card][request_three_d_secure]";
+    let mut request = hosted_request(None, false);
+    let automatic = checkout_session_form(&request).unwrap();
+    assert!(
+        !keys(&automatic).contains(&key),
+        "Stripe's default is left alone"
+    );
+    request.three_d_secure = ThreeDSecureRequest::Request;
+    let asked = checkout_session_form(&request).unwrap();
+    assert!(asked.contains(&(key.to_string(), "any".to_string())));
 }

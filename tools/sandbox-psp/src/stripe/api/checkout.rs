@@ -37,6 +37,7 @@ const CREATE_PARAMS: &[&str] = &[
     "payment_intent_data[setup_future_usage]",
     "payment_intent_data[metadata][*]",
     "payment_method_options[card][request_multicapture]",
+    "payment_method_options[card][request_three_d_secure]",
     "payment_method_types[#]",
     "metadata[*]",
     "expires_at",
@@ -117,6 +118,12 @@ pub async fn create(
             &["if_available", "never"],
         )?
         .is_some_and(|v| v == "if_available");
+    let three_d_secure = form
+        .one_of(
+            "payment_method_options[card][request_three_d_secure]",
+            &["any", "automatic", "challenge"],
+        )?
+        .unwrap_or_else(|| "automatic".into());
     let created = now();
     let expires_at = match form.int("expires_at")? {
         None => created + MAX_EXPIRY_S,
@@ -181,6 +188,7 @@ pub async fn create(
             setup_future_usage,
             metadata: form.map("payment_intent_data[metadata]"),
             multicapture,
+            three_d_secure,
         },
     };
     st.sessions.insert(id.clone(), session);

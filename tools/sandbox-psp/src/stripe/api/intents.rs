@@ -119,6 +119,7 @@ pub async fn create(
         setup_future_usage,
         metadata: form.map("metadata"),
         multicapture,
+        three_d_secure: "automatic".into(),
     });
     if payment_method.is_some() {
         pi.status = "requires_confirmation";
