@@ -148,6 +148,11 @@ impl RefundPayment {
                 Err(e @ RefundError::Provider(ProviderError::IdempotencyConflict)) => {
                     outcome = Err(e)
                 }
+                // Charged back before its webhook reached us: the same answer as once it has.
+                Err(RefundError::Provider(ProviderError::Disputed(_))) => {
+                    outcome = Err(RefundError::Disputed);
+                    break;
+                }
                 Err(_) if amount > payment.captured_amount => {}
                 other => {
                     outcome = other.map(|done| (*payment, done));

@@ -188,6 +188,9 @@ pub(super) fn map_error(status: u16, error: &ErrorBody) -> ProviderError {
     if error.is("idempotency_error") {
         return ProviderError::IdempotencyConflict;
     }
+    if error.has_code("charge_disputed") {
+        return ProviderError::Disputed(error.describe(status));
+    }
     if status == 404 || error.has_code("resource_missing") {
         return ProviderError::NotFound(error.describe(status));
     }
@@ -238,6 +241,19 @@ pub(super) fn check_id(id: &str) -> Result<&str, ProviderError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refund_of_a_charged_back_charge_is_refused_as_disputed() {
+        let body: ErrorEnvelope = serde_json::from_str(
+            r#"{"error":{"type":"invalid_request_error","code":"charge_disputed",
+                "message":"Charge ch_1 has been charged back; cannot issue a refund."}}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            map_error(400, &body.error),
+            ProviderError::Disputed(_)
+        ));
+    }
 
     #[test]
     fn backoff_grows_and_stays_bounded() {

@@ -244,6 +244,10 @@ pub enum ProviderError {
     /// The same idempotency key was used with other parameters.
     #[error("idempotency key reused with other parameters")]
     IdempotencyConflict,
+    /// The charge is disputed (a chargeback): the PSP refuses to refund it; the dispute itself
+    /// arrives by notification.
+    #[error("the charge is disputed: {0}")]
+    Disputed(String),
     /// Still rate limited after the connector's retries.
     #[error("rate limited")]
     RateLimited,
