@@ -20,6 +20,7 @@ async fn call(
     let mut request = match method {
         "GET" => shop.http.get(url),
         "PUT" => shop.http.put(url),
+        "PATCH" => shop.http.patch(url),
         "DELETE" => shop.http.delete(url),
         _ => shop.http.post(url),
     }
@@ -334,4 +335,53 @@ async fn an_unfinished_payment_is_marked_and_its_order_can_be_deleted() {
     let (status, refused, _) =
         call(&shop, "DELETE", "/v1/me/orders/ORD-10042", &jeanne, None).await;
     assert_eq!((status, problem(&refused)), (409, "order-not-deletable"));
+}
+
+#[tokio::test]
+async fn a_shopper_renews_and_deletes_a_saved_card_and_nobody_else_can() {
+    let shop = shop().await;
+    shop.authorised_order("ORD-10043", "75011", PAUL).await;
+    let paul = signed_in(&shop, PAUL).await;
+    let (_, cards, _) = call(&shop, "GET", "/v1/me/cards", &paul, None).await;
+    let card = cards["cards"][0]["id"].as_str().unwrap().to_string();
+    assert!(card.starts_with("pm_"), "{cards}");
+    let path = format!("/v1/me/cards/{card}");
+
+    let renewed = json!({"exp_month": 3, "exp_year": 2031, "holder": "Paul Durand"});
+    let (status, updated, _) = call(&shop, "PATCH", &path, &paul, Some(renewed.clone())).await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(
+        (
+            &updated["exp_month"],
+            &updated["exp_year"],
+            &updated["holder"]
+        ),
+        (&json!(3), &json!(2031), &json!("Paul Durand"))
+    );
+    assert_eq!(updated["last4"], "4242");
+    for (body, field) in [
+        (json!({"exp_month": 13, "exp_year": 2031}), "exp_month"),
+        (json!({"exp_month": 1, "exp_year": 2020}), "exp_year"),
+    ] {
+        let (status, bad, _) = call(&shop, "PATCH", &path, &paul, Some(body)).await;
+        assert_eq!((status, bad["field"].as_str()), (422, Some(field)), "{bad}");
+    }
+
+    // Jeanne cannot touch Paul's card: the same 404 as an unknown one.
+    let jeanne = signed_in(&shop, JEANNE).await;
+    for method in ["PATCH", "DELETE"] {
+        let (status, body, _) = call(&shop, method, &path, &jeanne, Some(renewed.clone())).await;
+        assert_eq!(
+            (status, problem(&body)),
+            (404, "card-not-found"),
+            "{method}"
+        );
+    }
+
+    let (status, _, _) = call(&shop, "DELETE", &path, &paul, None).await;
+    assert_eq!(status, 204);
+    let (_, cards, _) = call(&shop, "GET", "/v1/me/cards", &paul, None).await;
+    assert_eq!(cards, json!({"cards": []}));
+    let (status, body, _) = call(&shop, "DELETE", &path, &paul, None).await;
+    assert_eq!((status, problem(&body)), (404, "card-not-found"));
 }

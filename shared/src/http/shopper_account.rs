@@ -14,10 +14,12 @@ use super::client_ip::ClientIp;
 use super::json_body::StrictJson;
 use super::payments::provider_problem;
 use super::{bearer_token, Problem};
-use crate::app::shopper_account::{AccountError, MyOrder, Profile, ShopperAccount};
+use crate::app::shopper_account::{
+    AccountError, CardUpdateInput, MyOrder, Profile, ShopperAccount,
+};
 use crate::app::start_payment_request::BillingInput;
 use crate::domain::{Billing, Locale};
-use crate::ports::Session;
+use crate::ports::{SavedCard, Session};
 
 impl From<AccountError> for Problem {
     fn from(error: AccountError) -> Self {
@@ -56,6 +58,12 @@ impl From<AccountError> for Problem {
                 "order-not-found",
                 "Order not found",
                 "None of your orders has this reference.",
+            ),
+            E::CardNotFound => Problem::new(
+                StatusCode::NOT_FOUND,
+                "card-not-found",
+                "Card not found",
+                "None of your saved cards has this id.",
             ),
             E::NotDeletable(status) => Problem::new(
                 StatusCode::CONFLICT,
@@ -309,10 +317,26 @@ async fn delete_order(
 
 #[derive(Debug, Serialize)]
 struct CardView {
+    /// The PSP's payment method id: what the card routes name.
+    id: String,
     brand: String,
     last4: String,
     exp_month: u8,
     exp_year: u16,
+    holder: Option<String>,
+}
+
+impl From<SavedCard> for CardView {
+    fn from(c: SavedCard) -> Self {
+        Self {
+            id: c.payment_method,
+            brand: c.brand,
+            last4: c.last4,
+            exp_month: c.exp_month,
+            exp_year: c.exp_year,
+            holder: c.holder,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -324,17 +348,30 @@ async fn cards(State(api): State<Api>, headers: HeaderMap) -> Result<Response, P
     let session = session(&api, &headers).await?;
     let cards = api.cards(&session).await?;
     let body = CardsAnswer {
-        cards: cards
-            .into_iter()
-            .map(|c| CardView {
-                brand: c.brand,
-                last4: c.last4,
-                exp_month: c.exp_month,
-                exp_year: c.exp_year,
-            })
-            .collect(),
+        cards: cards.into_iter().map(CardView::from).collect(),
     };
     Ok(private(Json(body).into_response()))
+}
+
+async fn update_card(
+    State(api): State<Api>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    StrictJson(input): StrictJson<CardUpdateInput>,
+) -> Result<Response, Problem> {
+    let session = session(&api, &headers).await?;
+    let card = api.update_card(&session, &id, &input).await?;
+    Ok(private(Json(CardView::from(card)).into_response()))
+}
+
+async fn delete_card(
+    State(api): State<Api>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let session = session(&api, &headers).await?;
+    api.delete_card(&session, &id).await?;
+    Ok(private(StatusCode::NO_CONTENT.into_response()))
 }
 
 #[derive(Debug, Serialize)]
@@ -364,6 +401,10 @@ pub fn shopper_account_router(api: Arc<ShopperAccount>) -> Router {
         .route("/v1/me/orders/{reference}/access", post(order_access))
         .route("/v1/me/orders/{reference}", delete(delete_order))
         .route("/v1/me/cards", get(cards))
+        .route(
+            "/v1/me/cards/{id}",
+            axum::routing::patch(update_card).delete(delete_card),
+        )
         .route("/v1/me/mandates", get(mandates))
         .with_state(api)
 }

@@ -136,13 +136,27 @@ impl State {
             .get(customer)
             .into_iter()
             .flatten()
-            .map(|method| SavedCard {
-                payment_method: method.clone(),
-                brand: "visa".into(),
-                last4: "4242".into(),
-                exp_month: 12,
-                exp_year: 2030,
-            })
+            .map(|method| self.saved_card(method))
             .collect())
+    }
+
+    pub(super) fn saved_card(&self, method: &str) -> SavedCard {
+        let update = self.card_updates.get(method);
+        SavedCard {
+            payment_method: method.to_string(),
+            brand: "visa".into(),
+            last4: "4242".into(),
+            exp_month: update.map_or(12, |u| u.exp_month),
+            exp_year: update.map_or(2030, |u| u.exp_year),
+            holder: update.and_then(|u| u.holder.clone()),
+        }
+    }
+
+    /// The customer a saved card is attached to.
+    pub(super) fn owner_of(&self, method: &str) -> Option<String> {
+        self.saved_cards
+            .iter()
+            .find(|(_, methods)| methods.iter().any(|m| m == method))
+            .map(|(customer, _)| customer.clone())
     }
 }

@@ -164,6 +164,8 @@ struct State {
     saved_cards: HashMap<String, Vec<String>>,
     /// How each card (payment method) behaves.
     cards: HashMap<String, CardProfile>,
+    /// Expiry and holder a shopper set on a saved card (else the card's own).
+    card_updates: HashMap<String, encaisse::ports::CardUpdate>,
 }
 
 impl State {

@@ -149,6 +149,38 @@ impl SavedPaymentMethods for SimPsp {
         tokio::task::yield_now().await;
         self.lock().saved_cards_of(customer)
     }
+
+    async fn update_saved_card(
+        &self,
+        payment_method: &str,
+        update: &encaisse::ports::CardUpdate,
+        _idempotency_key: &str,
+    ) -> Result<SavedCard, ProviderError> {
+        tokio::task::yield_now().await;
+        let mut st = self.lock();
+        if st.owner_of(payment_method).is_none() {
+            return Err(ProviderError::NotFound(payment_method.into()));
+        }
+        st.card_updates
+            .insert(payment_method.to_string(), update.clone());
+        Ok(st.saved_card(payment_method))
+    }
+
+    async fn detach_saved_card(
+        &self,
+        payment_method: &str,
+        _idempotency_key: &str,
+    ) -> Result<(), ProviderError> {
+        tokio::task::yield_now().await;
+        let mut st = self.lock();
+        let owner = st.owner_of(payment_method).ok_or_else(|| {
+            ProviderError::InvalidRequest(format!("{payment_method} is not attached"))
+        })?;
+        if let Some(methods) = st.saved_cards.get_mut(&owner) {
+            methods.retain(|m| m != payment_method);
+        }
+        Ok(())
+    }
 }
 
 #[async_trait]

@@ -8,11 +8,11 @@ use super::transformers as wire;
 use super::{webhook, StripeConnector, CAPABILITIES};
 use crate::domain::Money;
 use crate::ports::{
-    AfterCapture, AmountRefusal, Capabilities, Charges, Customers, HostedPages, HostedPayment,
-    HostedPaymentRequest, HostedPaymentState, HostedPaymentStatus, NotificationRequest,
-    Notifications, PaymentProvider, ProviderError, ProviderPayment, ProviderPaymentStatus,
-    ProviderRefund, Refunds, SavedCard, SavedCardCharge, SavedPaymentMethods, WebhookError,
-    WebhookEvent,
+    AfterCapture, AmountRefusal, Capabilities, CardUpdate, Charges, Customers, HostedPages,
+    HostedPayment, HostedPaymentRequest, HostedPaymentState, HostedPaymentStatus,
+    NotificationRequest, Notifications, PaymentProvider, ProviderError, ProviderPayment,
+    ProviderPaymentStatus, ProviderRefund, Refunds, SavedCard, SavedCardCharge,
+    SavedPaymentMethods, WebhookError, WebhookEvent,
 };
 
 impl PaymentProvider for StripeConnector {
@@ -125,6 +125,38 @@ impl SavedPaymentMethods for StripeConnector {
             .into_iter()
             .filter_map(wire::PaymentMethod::into_saved_card)
             .collect())
+    }
+
+    async fn update_saved_card(
+        &self,
+        payment_method: &str,
+        update: &CardUpdate,
+        idempotency_key: &str,
+    ) -> Result<SavedCard, ProviderError> {
+        let path = format!("/v1/payment_methods/{}", check_id(payment_method)?);
+        let updated: wire::PaymentMethod = self
+            .post(
+                "update_saved_card",
+                path,
+                wire::card_update_form(update),
+                idempotency_key,
+            )
+            .await?;
+        updated
+            .into_saved_card()
+            .ok_or_else(|| ProviderError::Unavailable("updated card unreadable".into()))
+    }
+
+    async fn detach_saved_card(
+        &self,
+        payment_method: &str,
+        idempotency_key: &str,
+    ) -> Result<(), ProviderError> {
+        let path = format!("/v1/payment_methods/{}/detach", check_id(payment_method)?);
+        let _: wire::PaymentMethod = self
+            .post("detach_saved_card", path, Vec::new(), idempotency_key)
+            .await?;
+        Ok(())
     }
 }
 

@@ -57,6 +57,21 @@ pub trait HostedPages: Send + Sync {
 #[async_trait]
 pub trait SavedPaymentMethods: Send + Sync {
     async fn list_saved_cards(&self, customer: &str) -> Result<Vec<SavedCard>, ProviderError>;
+
+    /// A new expiry and holder name on a saved card (the number never changes).
+    async fn update_saved_card(
+        &self,
+        payment_method: &str,
+        update: &CardUpdate,
+        idempotency_key: &str,
+    ) -> Result<SavedCard, ProviderError>;
+
+    /// Takes the card off its customer at the PSP: it can no longer be charged.
+    async fn detach_saved_card(
+        &self,
+        payment_method: &str,
+        idempotency_key: &str,
+    ) -> Result<(), ProviderError>;
 }
 
 /// Charges and their captures.

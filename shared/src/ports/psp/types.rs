@@ -198,6 +198,16 @@ pub struct SavedCard {
     pub last4: String,
     pub exp_month: u8,
     pub exp_year: u16,
+    /// The name on the card, when the PSP keeps one.
+    pub holder: Option<String>,
+}
+
+/// What a shopper may change on a saved card: its expiry (a renewed card) and holder name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardUpdate {
+    pub exp_month: u8,
+    pub exp_year: u16,
+    pub holder: Option<String>,
 }
 
 /// A verified webhook: only what is needed to know what to re-fetch.

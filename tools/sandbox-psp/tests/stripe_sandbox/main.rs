@@ -8,6 +8,7 @@ mod controls;
 mod disputes;
 mod faults;
 mod multicapture;
+mod saved_cards;
 mod schema_check;
 mod spec;
 mod support;

@@ -23,7 +23,9 @@ pub use event::parse_event;
 pub use payment_intent::{
     cancel_form, capture_form, payment_intent_form, payment_intent_query, PaymentIntent,
 };
-pub use payment_method::{payment_methods_query, PaymentMethod, PaymentMethodList};
+pub use payment_method::{
+    card_update_form, payment_methods_query, PaymentMethod, PaymentMethodList,
+};
 pub use refund::{refund_form, Refund};
 
 use serde::Deserialize;

@@ -1,9 +1,10 @@
-//! Saved cards: `GET /v1/payment_methods?customer=…&type=card`.
+//! Saved cards: `GET /v1/payment_methods?customer=…&type=card`, `POST /v1/payment_methods/{id}`
+//! (expiry, holder name), `POST /v1/payment_methods/{id}/detach`.
 
 use serde::Deserialize;
 
 use super::{field, Form};
-use crate::ports::SavedCard;
+use crate::ports::{CardUpdate, SavedCard};
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct PaymentMethodList {
@@ -20,6 +21,14 @@ pub struct PaymentMethod {
     pub kind: Option<String>,
     #[serde(default)]
     pub card: Option<Card>,
+    #[serde(default)]
+    pub billing_details: Option<BillingDetails>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct BillingDetails {
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -47,8 +56,21 @@ impl PaymentMethod {
             last4: card.last4?,
             exp_month: card.exp_month.and_then(|m| u8::try_from(m).ok())?,
             exp_year: card.exp_year.and_then(|y| u16::try_from(y).ok())?,
+            holder: self.billing_details.and_then(|b| b.name),
         })
     }
+}
+
+/// The holder name is only sent when given (an absent one leaves Stripe's as it is).
+pub fn card_update_form(update: &CardUpdate) -> Form {
+    let mut form = vec![
+        field("card[exp_month]", update.exp_month.to_string()),
+        field("card[exp_year]", update.exp_year.to_string()),
+    ];
+    if let Some(holder) = &update.holder {
+        form.push(field("billing_details[name]", holder));
+    }
+    form
 }
 
 pub fn payment_methods_query(customer: &str) -> Form {

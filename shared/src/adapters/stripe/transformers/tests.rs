@@ -228,6 +228,7 @@ fn saved_cards_skip_what_is_not_a_complete_card() {
                 last4: "4242".into(),
                 exp_month: 12,
                 exp_year: 2034,
+                holder: None,
             },
             SavedCard {
                 payment_method: "pm_1QxB1c2D3e4F5g6H".into(),
@@ -235,6 +236,7 @@ fn saved_cards_skip_what_is_not_a_complete_card() {
                 last4: "4444".into(),
                 exp_month: 3,
                 exp_year: 2027,
+                holder: None,
             },
         ]
     );
@@ -430,4 +432,26 @@ fn a_payment_the_policy_wants_authenticated_asks_stripe_for_3_d_secure() {
     request.three_d_secure = ThreeDSecureRequest::Request;
     let asked = checkout_session_form(&request).unwrap();
     assert!(asked.contains(&(key.to_string(), "any".to_string())));
+}
+
+#[test]
+fn a_card_update_sends_the_expiry_and_a_given_holder_only() {
+    use crate::ports::CardUpdate;
+    let mut update = CardUpdate {
+        exp_month: 3,
+        exp_year: 2031,
+        holder: None,
+    };
+    assert_eq!(
+        card_update_form(&update),
+        vec![
+            ("card[exp_month]".to_string(), "3".to_string()),
+            ("card[exp_year]".to_string(), "2031".to_string())
+        ]
+    );
+    update.holder = Some("Jeanne Martin".into());
+    assert!(card_update_form(&update).contains(&(
+        "billing_details[name]".to_string(),
+        "Jeanne Martin".to_string()
+    )));
 }

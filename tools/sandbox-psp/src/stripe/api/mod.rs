@@ -9,6 +9,7 @@ mod disputes;
 mod idempotency;
 mod intents;
 mod params;
+mod payment_methods;
 mod refunds;
 
 use axum::extract::{Request, State};
@@ -29,6 +30,11 @@ pub fn router(psp: StripeSandbox) -> Router<StripeSandbox> {
         .route("/customers", post(customers::create))
         .route("/customers/{id}", get(customers::retrieve))
         .route("/payment_methods", get(customers::list_payment_methods))
+        .route("/payment_methods/{id}", post(payment_methods::update))
+        .route(
+            "/payment_methods/{id}/detach",
+            post(payment_methods::detach),
+        )
         .route("/checkout/sessions", post(checkout::create))
         .route("/checkout/sessions/{id}", get(checkout::retrieve))
         .route("/checkout/sessions/{id}/expire", post(checkout::expire))
