@@ -4,6 +4,7 @@
 mod disputes;
 mod errors;
 mod requests;
+mod saved_cards;
 
 use std::time::Duration;
 
