@@ -1,30 +1,23 @@
-// Account page: sign in with a code sent by email, then the shopper's orders (open; resume or
-// delete an unfinished one), billing details, cards and mandates. Session token: this tab only.
+// Account page: sign in with an emailed code; orders, billing details, cards, mandates.
 import { ApiError, call, saveToken } from "./api.js";
 import { addText, onLanguageChange, setupLanguage, t } from "./i18n.js";
 import TEXT from "./i18n-account.js";
 import { country, dateTime, el, money } from "./format.js";
 
 const SESSION_KEY = "encaisse.session";
-const EMAIL_KEY = "encaisse.signin"; // where the code went: a reload stays on the code step
+const EMAIL_KEY = "encaisse.signin"; // a reload stays on the code step
 const COUNTRIES = ["FR", "BE", "LU", "CH", "MC", "DE", "ES", "IT", "NL", "PT", "AT", "IE", "GB"];
-// [input id = the API's field name, label, autocomplete, required, type]
+// [id = the API's field, autocomplete, required, type]; label checkout.<id>
 const FIELDS = [
-  ["company", "checkout.company", "organization", false, "text"],
-  ["name", "checkout.name", "name", true, "text"],
-  ["email", "checkout.email", "email", true, "email"],
-  ["phone", "checkout.phone", "tel", false, "tel"],
-  ["line1", "checkout.line1", "address-line1", true, "text"],
-  ["line2", "checkout.line2", "address-line2", false, "text"],
-  ["postcode", "checkout.postcode", "postal-code", true, "text"],
-  ["city", "checkout.city", "address-level2", true, "text"],
+  ["company", "organization"], ["name", "name", true], ["email", "email", true, "email"], ["phone", "tel", false, "tel"],
+  ["line1", "address-line1", true], ["line2", "address-line2"], ["postcode", "postal-code", true], ["city", "address-level2", true],
 ];
+const BILLING = [...FIELDS.map(([f]) => f), "country"];
+const CARD = ["exp_month", "exp_year", "holder"];
 
-const statusBox = document.getElementById("status");
-const errorBox = document.getElementById("error");
-const root = document.getElementById("account");
-const enc = encodeURIComponent;
 const $ = (id) => document.getElementById(id);
+const root = $("account");
+const enc = encodeURIComponent;
 
 function stored(key) {
   try { return JSON.parse(sessionStorage.getItem(key)); } catch { return null; }
@@ -33,7 +26,7 @@ function store(key, value) {
   try {
     if (value) sessionStorage.setItem(key, JSON.stringify(value));
     else sessionStorage.removeItem(key);
-  } catch { /* private mode: the shopper signs in again */ }
+  } catch { /* private mode: signed in again */ }
 }
 function sessionToken() {
   const s = stored(SESSION_KEY);
@@ -43,18 +36,17 @@ const me = (method, path = "", body) => call(method, `/v1/me${path}`, { body, to
 
 const fresh = (step = "email", email = "") => ({ step, email, code: "", errors: {}, me: null, orders: [] });
 let state = fresh();
-// Messages as [key, params]: a language switch redraws them.
+// [key, params]: redrawn on a language switch.
 let notice = null;
 let problem = null;
 
 function paint() {
-  statusBox.replaceChildren(notice ? el("p", { class: notice[2] }, t(notice[0], notice[1])) : "");
-  errorBox.textContent = problem ? t(...problem) : "";
+  $("status").replaceChildren(notice ? el("p", { class: notice[2] }, t(notice[0], notice[1])) : "");
+  $("error").textContent = problem ? t(...problem) : "";
 }
 function say(key, params, cls = "notice") { notice = key && [key, params, cls]; paint(); }
 function fail(key, params) { problem = key && [key, params]; paint(); }
 
-/// Redraws, then moves the focus (the element that had it is usually gone).
 function show(focusId) {
   document.title = t("account.title");
   root.replaceChildren(...(state.step === "account" ? accountView() : [signInView()]));
@@ -65,14 +57,11 @@ function busy(on) {
   for (const b of root.querySelectorAll("button")) b.disabled = on;
 }
 
-/// An API failure: a 401 while signed in ends the session (expired, or signed out elsewhere).
 function handle(error) {
   if (!(error instanceof ApiError)) throw error;
   busy(false);
   if (error.status === 401 && state.step === "account") return reset("account.expired", "notice");
-  if (error.status === 429) {
-    return fail("account.tooMany", { minutes: Math.max(1, Math.ceil((error.retryAfter ?? 60) / 60)) });
-  }
+  if (error.status === 429) return fail("account.tooMany", { minutes: Math.max(1, Math.ceil((error.retryAfter ?? 60) / 60)) });
   fail(...(error.status === 0 ? ["error.network"] : error.status >= 500 ? ["error.unavailable"]
     : ["error.generic", { status: error.status }]));
 }
@@ -83,7 +72,6 @@ function button(text, onClick, attrs) {
   return b;
 }
 
-/// A labelled input, its error named next to it (aria-invalid, aria-describedby).
 function field(id, label, attrs, tag = "input", options = []) {
   const error = state.errors[id];
   return [
@@ -99,11 +87,12 @@ function form(id, onSubmit, ...children) {
   return f;
 }
 
-/// What the shopper typed, kept across a redraw.
+/// What was typed, kept across a redraw.
 function keep() {
   state.email = $("signin-email")?.value ?? state.email;
   state.code = $("code")?.value ?? state.code;
-  if (state.values) state.values = readForm();
+  if (state.values) state.values = read(BILLING);
+  if (state.card) Object.assign(state.card, read(CARD));
 }
 
 function signInView() {
@@ -128,22 +117,20 @@ async function askCode() {
   const email = state.email.trim();
   state.errors = {};
   fail(null);
-  if (!/^[^\s@]+@[^\s@]+$/.test(email)) {
-    state.errors["signin-email"] = "account.emailInvalid";
-    return show("signin-email");
+  if (/^[^\s@]+@[^\s@]+$/.test(email)) {
+    busy(true);
+    try {
+      await call("POST", "/v1/me/sign-in", { body: { email } });
+      store(EMAIL_KEY, email);
+      state = fresh("code", email);
+      say("account.codeSent", { email });
+      return show("code");
+    } catch (error) {
+      if (error.status !== 422) return handle(error);
+    }
   }
-  busy(true);
-  try {
-    await call("POST", "/v1/me/sign-in", { body: { email } });
-    store(EMAIL_KEY, email);
-    state = fresh("code", email);
-    say("account.codeSent", { email });
-    show("code");
-  } catch (error) {
-    if (error.status !== 422) return handle(error);
-    state.errors["signin-email"] = "account.emailInvalid";
-    show("signin-email");
-  }
+  state.errors["signin-email"] = "account.emailInvalid";
+  show("signin-email");
 }
 
 async function signIn() {
@@ -161,7 +148,7 @@ async function signIn() {
     } catch (error) {
       busy(false);
       if (error.slug === "sign-in-code-expired") {
-        // Expired, used up by wrong tries, or never asked: only a new code helps.
+        // Expired, used up or never asked: only a new code helps.
         say(null);
         fail("account.codeExpired");
         return show("new-code");
@@ -177,7 +164,7 @@ async function signIn() {
 
 async function load(focusId) {
   say("loading");
-  // Cards and mandates are extras: the page works without them (null: "unavailable").
+  // Cards and mandates are extras (null: "unavailable").
   const extra = (path) => me("GET", path).catch((error) => {
     if (error.status === 401 || !(error instanceof ApiError)) throw error;
     return null;
@@ -199,8 +186,7 @@ async function load(focusId) {
   }
 }
 
-/// A page of orders. Deleted orders are left out after the limit, so a page can come back
-/// empty with a cursor: the next one is asked for then.
+/// Deleted orders are left out after the limit: a page can be empty with a cursor.
 async function ordersPage(cursor) {
   for (let i = 0; ; i += 1) {
     const page = await me("GET", `/orders?limit=10${cursor ? `&cursor=${enc(cursor)}` : ""}`);
@@ -214,9 +200,9 @@ function section(id, ...children) {
     el("h2", { id: `${id}-title`, tabindex: "-1" }, t(`account.${id}`)), ...children);
 }
 
-function list(id, items, line) {
+function list(id, items, line, cls) {
   return section(id, !items ? el("p", {}, t("error.unavailable"))
-    : items.length ? el("ul", {}, items.map((item) => el("li", {}, line(item))))
+    : items.length ? el("ul", { class: cls }, items.map((item) => el("li", {}, line(item))))
       : el("p", {}, t(`account.${id}.none`)));
 }
 
@@ -229,21 +215,18 @@ function accountView() {
       state.orders.length ? el("ul", { class: "orders" }, state.orders.map(orderItem)) : el("p", {}, t("account.orders.none")),
       state.cursor ? button(t("account.more"), more, { class: "secondary" }) : null),
     profileSection(),
-    list("cards", state.cards, (c) => t("account.card", {
-      brand: (c.brand || "").replace(/^./, (x) => x.toUpperCase()),
-      last4: c.last4,
-      expiry: `${String(c.exp_month).padStart(2, "0")}/${c.exp_year}`,
-    })),
+    list("cards", state.cards, cardItem, "orders"),
     list("mandates", state.mandates, (m) => t("account.mandate", { reference: m.reference ?? m.id })),
   ];
 }
 
+const fact = (key, value, attrs) => [el("dt", {}, t(key)), el("dd", attrs, value)];
+
 function orderItem(o) {
   const ref = o.reference;
   const id = `order-${ref}`;
-  const deleted = o.status === "deleted"; // no longer opened, resumed or deleted
+  const deleted = o.status === "deleted";
   const open = deleted ? null : o.unfinished_payment;
-  const fact = (key, value) => [el("dt", {}, t(key)), el("dd", {}, value)];
   const about = { "aria-describedby": id };
   return el("li", { "data-reference": ref },
     el("h3", { id, tabindex: "-1" }, t("order.title", { reference: ref })),
@@ -256,27 +239,26 @@ function orderItem(o) {
       el("strong", {}, t("account.unfinished")), el("br"),
       t("account.unfinishedText", { amount: money(open.amount, o.currency), date: dateTime(open.created_at) })) : null,
     deleted ? null : el("div", { class: "actions" },
-      // Resume and open both lead to the order page, whose resume / drop choice takes over.
+      // Both open the order page, whose resume / drop choice takes over.
       open ? button(t("unfinished.resume"), () => access(ref), about) : null,
       open ? button(t("account.delete"), () => remove(ref), { ...about, class: "secondary" }) : null,
       button(t("account.open"), () => access(ref), { ...about, class: open && "secondary" })));
 }
 
-/// An order access token (the one the lookup gives), kept where the order page looks for it.
+/// The order access token the lookup would give, kept for the order page.
 async function access(ref) {
   busy(true);
   try {
     const granted = await me("POST", `/orders/${enc(ref)}/access`);
     saveToken(ref, granted.access_token, granted.expires_at);
-    window.location.assign(`/order.html?ref=${enc(ref)}`);
+    location.assign(`/order.html?ref=${enc(ref)}`);
   } catch (error) {
     handle(error);
   }
 }
 
 async function remove(ref) {
-  // The browser's own dialog: keyboard and screen-reader ready, Cancel by default on Escape.
-  if (!window.confirm(t("account.confirm", { reference: ref }))) return;
+  if (!confirm(t("account.confirm", { reference: ref }))) return;
   busy(true);
   try {
     const done = await me("DELETE", `/orders/${enc(ref)}`);
@@ -309,12 +291,11 @@ function profileSection() {
   const v = state.values;
   return section("profile",
     el("dl", { class: "facts" },
-      el("dt", {}, t("checkout.email")), el("dd", {}, state.me.email),
-      el("dt", {}, t("checkout.billing")),
-      el("dd", { id: "billing-on-file" }, b
+      fact("checkout.email", state.me.email),
+      fact("checkout.billing", b
         ? [b.company, b.name, b.email, b.phone, a.line1, a.line2, `${a.postcode} ${a.city}`, country(a.country)]
           .filter(Boolean).map((line, i) => (i ? [el("br"), line] : line))
-        : t("account.noBilling"))),
+        : t("account.noBilling"), { id: "billing-on-file" })),
     !v ? button(t("account.edit"), () => {
       state.values = b ? { ...b, ...a } : { email: state.me.email, country: "FR" };
       state.errors = {};
@@ -323,30 +304,22 @@ function profileSection() {
       : form("billing", saveBilling,
         el("fieldset", {},
           el("legend", {}, t("checkout.billing")),
-          FIELDS.map(([id, label, auto, required, type]) =>
-            field(id, label, { type, autocomplete: `billing ${auto}`, required, value: v[id] ?? "" })),
+          FIELDS.map(([id, auto, required, type = "text"]) =>
+            field(id, `checkout.${id}`, { type, autocomplete: `billing ${auto}`, required, value: v[id] ?? "" })),
           field("country", "checkout.country", { autocomplete: "billing country" }, "select",
             [...new Set([...COUNTRIES, v.country])].map((code) =>
               el("option", { value: code, selected: v.country === code }, country(code))))),
         el("div", { class: "actions" },
           el("button", { type: "submit" }, t("account.save")),
-          button(t("account.cancel"), () => {
-            state.values = null;
-            fail(null);
-            show("edit-billing");
-          }, { class: "secondary" }))));
+          button(t("account.cancel"), () => { state.values = null; fail(null); show("edit-billing"); }, { class: "secondary" }))));
 }
 
-function readForm() {
-  const values = {};
-  for (const id of [...FIELDS.map(([f]) => f), "country"]) values[id] = $(id)?.value ?? "";
-  return values;
-}
+const read = (ids) => Object.fromEntries(ids.map((id) => [id, $(id)?.value ?? ""]));
 
 async function saveBilling() {
-  const v = (state.values = readForm());
+  const v = (state.values = read(BILLING));
   state.errors = {};
-  for (const [id, , , required] of FIELDS) if (required && !v[id].trim()) state.errors[id] = "checkout.required";
+  for (const [id, , required] of FIELDS) if (required && !v[id].trim()) state.errors[id] = "checkout.required";
   const first = Object.keys(state.errors)[0];
   if (first) {
     fail("checkout.fix");
@@ -366,7 +339,7 @@ async function saveBilling() {
     say("account.saved", null, "success");
     show("edit-billing");
   } catch (error) {
-    // The API names the field: `name`, `address.postcode` (maybe under `billing.`).
+    // `name`, `address.postcode`, maybe under `billing.`
     const id = error.status === 422 && String(error.problem.field).split(".").pop();
     if (!(id in v)) return handle(error);
     state.errors[id] = v[id].trim() ? "account.invalid" : "checkout.required";
@@ -375,18 +348,76 @@ async function saveBilling() {
   }
 }
 
+const cardText = (c) => ({
+  brand: (c.brand || "").replace(/^./, (x) => x.toUpperCase()), last4: c.last4,
+  expiry: `${String(c.exp_month).padStart(2, "0")}/${c.exp_year}`,
+});
+
+/// A card, then edit and delete, or the form (ids: the API's fields).
+function cardItem(c) {
+  const id = `card-${c.id}`;
+  const v = state.card?.id === c.id && state.card;
+  const by = { "aria-describedby": id, class: "secondary" };
+  return [
+    el("p", { id }, t("account.card", cardText(c)), c.holder && [el("br"), t("account.cardHolder", c)]),
+    v ? form("card-form", saveCard,
+      CARD.map((f, i) => field(f, `account.${f}`, {
+        type: "text", inputmode: i < 2 && "numeric", autocomplete: i < 2 ? `cc-${f.replace("_", "-")}` : "cc-name",
+        maxlength: [2, 4, 100][i], value: v[f],
+      })),
+      el("div", { class: "actions" },
+        el("button", { type: "submit", "aria-describedby": id }, t("account.save")),
+        button(t("account.cancel"), () => { state.card = null; fail(null); show(`edit-${id}`); }, by)))
+      : el("div", { class: "actions" },
+        button(t("account.cardEdit"), () => { state.card = { ...c }; state.errors = {}; fail(null); show("exp_month"); },
+          { ...by, id: `edit-${id}` }),
+        button(t("account.cardDelete"), () => confirm(t("account.cardConfirm", cardText(c)))
+          && cardsAfter(me("DELETE", `/cards/${enc(c.id)}`), "account.cardDeleted"), by)),
+  ];
+}
+
+function saveCard() {
+  const v = Object.assign(state.card, read(CARD));
+  const n = (x) => (/^\d+$/.test(x.trim()) ? +x : 0); // else 0: the API names the field
+  state.errors = {};
+  cardsAfter(me("PATCH", `/cards/${enc(v.id)}`, { exp_month: n(v.exp_month), exp_year: n(v.exp_year), holder: v.holder.trim() }),
+    "account.cardSaved", `edit-card-${v.id}`);
+}
+
+/// After a change, the list as it is now (404: deleted meanwhile); a 422 names the field.
+async function cardsAfter(change, done, focusId = "cards-title") {
+  say(null);
+  fail(null);
+  busy(true);
+  try {
+    await change.then(() => say(done, null, "success"), (error) => {
+      if (error.status !== 404) throw error;
+      fail("account.cardGone");
+      focusId = "cards-title";
+    });
+    state.cards = (await me("GET", "/cards")).cards;
+    state.card = null;
+    show(focusId);
+  } catch (error) {
+    const f = error.status === 422 && error.problem.field;
+    if (!CARD.includes(f)) return handle(error);
+    state.errors[f] = `account.${f}Error`;
+    fail("checkout.fix");
+    show(f);
+  }
+}
+
 async function signOut() {
   busy(true);
   try {
     await me("DELETE", "/session");
   } catch (error) {
-    // 401: already over; offline: the token is forgotten here all the same.
+    // 401: already over; offline: forgotten here all the same.
     if (!(error instanceof ApiError)) throw error;
   }
   reset("account.signedOut");
 }
 
-/// Back to the first step, the session forgotten, with a word on why.
 function reset(key, cls = "success", email = "") {
   store(SESSION_KEY, null);
   store(EMAIL_KEY, null);
@@ -399,8 +430,8 @@ function reset(key, cls = "success", email = "") {
 addText(TEXT);
 setupLanguage();
 onLanguageChange(() => { keep(); paint(); show(); });
-// Back from the order page (back/forward cache): the buttons were left disabled.
-window.addEventListener("pageshow", (event) => { if (event.persisted) busy(false); });
+// Back from the order page (bfcache): the buttons were left disabled.
+addEventListener("pageshow", (event) => { if (event.persisted) busy(false); });
 if (sessionToken()) {
   state.step = "account";
   load();

@@ -1,10 +1,12 @@
 // The account page: sign in with the code emailed to the shopper (read from the devserver's
 // outbox), "Mes commandes", billing details, opening an order without the lookup, an unfinished
-// payment (resume / delete), wrong and used-up codes, too many code requests, English.
+// payment (resume / delete), wrong and used-up codes, too many code requests, English, a saved
+// card edited and deleted.
+import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  adminOrder, BASE_URL, checkAccessibility, createOrder, fillBilling, launch, newPage, outcome,
+  adminOrder, BASE_URL, checkAccessibility, createOrder, fillBilling, launch, newPage, openOrder, outcome,
   payOnPspPage, screenshot, TIMEOUT_MS,
 } from "../lib/harness.js";
 
@@ -342,6 +344,109 @@ describe("shopper account", () => {
     await page.getByRole("heading", { level: 2, name: "Mes commandes" }).waitFor();
     assert.equal(await page.locator("html").getAttribute("lang"), "fr");
     assert.match(await orderItem(page, "ORD-10044").locator("dl").innerText(), /Total TTC\s+550,80\s€/);
+    assert.deepEqual(page.jsErrors, []);
+    await page.context().close();
+  });
+});
+
+/// A card saved on `email`'s customer: a new order paid with 4242 and `save_card: true` (no page
+/// offers that yet, so the payment is started through the API with the order page's token).
+async function saveCard(page, email) {
+  const shop = await createOrder({ email });
+  await openOrder(page, shop);
+  const { token } = await page.evaluate((ref) => JSON.parse(sessionStorage.getItem(`encaisse.token.${ref}`)), shop.reference);
+  const response = await fetch(`${BASE_URL}/v1/orders/${shop.reference}/payments`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}`, "idempotency-key": randomUUID() },
+    body: JSON.stringify({
+      method: "card",
+      billing: { name: "Emma Smith", email, address: { line1: "5 rue Mercière", postcode: "69002", city: "Lyon", country: "FR" } },
+      return_url: `${BASE_URL}/return.html`,
+      save_card: true,
+    }),
+  });
+  const started = await response.json();
+  assert.equal(response.status, 201, JSON.stringify(started));
+  await page.goto(started.next_action.url);
+  await payOnPspPage(page, "4242 4242 4242 4242");
+  assert.equal(await outcome(page), "paid");
+}
+
+describe("saved cards on the account page", () => {
+  test("a saved card: listed, expiry and holder edited, a refused month named, deleted", async () => {
+    const page = await newPage(browser);
+    await saveCard(page, EMMA);
+    await signIn(page, EMMA);
+    const cards = page.getByRole("region", { name: "Cartes enregistrées" });
+    const card = cards.getByRole("listitem");
+    await card.waitFor();
+    assert.equal(await card.count(), 1);
+    // The holder: the name typed on the PSP's page.
+    assert.equal(await card.locator("p").innerText(), "Visa se terminant par 4242, expire fin 12/2034\nTitulaire : Camille Durand");
+    await checkAccessibility(page, "30-account-card");
+    const patches = [];
+    page.on("request", (r) => { if (r.method() === "PATCH") patches.push(r.postDataJSON()); });
+
+    // Edit: the form takes the focus, pre-filled; saved, the list shows the card as the API has it.
+    await card.getByRole("button", { name: "Modifier", exact: true }).click();
+    assert.equal(await focusedId(page), "exp_month");
+    assert.equal(await page.getByLabel("Mois d'expiration").inputValue(), "12");
+    assert.equal(await page.getByLabel("Année d'expiration").inputValue(), "2034");
+    assert.equal(await page.getByLabel("Nom du titulaire (facultatif)").inputValue(), "Camille Durand");
+    await page.getByLabel("Mois d'expiration").fill("03");
+    await page.getByLabel("Année d'expiration").fill("2031");
+    await page.getByLabel("Nom du titulaire (facultatif)").fill("Paul Durand");
+    await checkAccessibility(page, "31-account-card-edit");
+    await screenshot(page, "31-account-card-edit");
+    await cards.getByRole("button", { name: "Enregistrer" }).click();
+    await page.getByText("Carte modifiée.").waitFor();
+    assert.deepEqual(patches, [{ exp_month: 3, exp_year: 2031, holder: "Paul Durand" }]);
+    assert.equal(await card.locator("p").innerText(), "Visa se terminant par 4242, expire fin 03/2031\nTitulaire : Paul Durand");
+    assert.match(await focusedId(page), /^edit-card-/);
+
+    // Month 13: the API's 422 names the field, shown next to it and focused; typed values kept.
+    await card.getByRole("button", { name: "Modifier", exact: true }).click();
+    await page.getByLabel("Mois d'expiration").fill("13");
+    await cards.getByRole("button", { name: "Enregistrer" }).click();
+    await page.locator("#exp_month-error").waitFor();
+    assert.equal(patches.length, 2);
+    assert.equal(await page.locator("#exp_month-error").innerText(), "Saisissez un mois de 1 à 12.");
+    assert.equal(await page.getByLabel("Mois d'expiration").getAttribute("aria-invalid"), "true");
+    assert.equal(await page.getByLabel("Année d'expiration").getAttribute("aria-invalid"), null);
+    assert.equal(await focusedId(page), "exp_month");
+    assert.equal(await page.locator("#error").innerText(), "Corrigez le champ signalé.");
+    assert.equal(await page.getByLabel("Nom du titulaire (facultatif)").inputValue(), "Paul Durand");
+    await checkAccessibility(page, "32-account-card-error");
+    await screenshot(page, "32-account-card-error");
+    // A language switch redraws the form with what was typed and the error, translated.
+    await page.getByRole("button", { name: "Read this page in English" }).click();
+    assert.equal(await page.getByLabel("Expiry month").inputValue(), "13");
+    assert.equal(await page.locator("#exp_month-error").innerText(), "Enter a month from 1 to 12.");
+    assert.equal(await page.getByRole("region", { name: "Saved cards" }).locator("li > p:first-child").innerText(),
+      "Visa ending in 4242, expires end of 03/2031\nCardholder: Paul Durand");
+    await page.getByRole("button", { name: "Lire cette page en français" }).click();
+    // Cancel: nothing changed, the focus back on "Modifier".
+    await cards.getByRole("button", { name: "Annuler" }).click();
+    assert.equal(await page.locator("#error").innerText(), "");
+    assert.match(await focusedId(page), /^edit-card-/);
+    assert.equal(await card.locator("p").innerText(), "Visa se terminant par 4242, expire fin 03/2031\nTitulaire : Paul Durand");
+
+    // Delete: the browser's confirmation (dismissed keeps the card), then the list refreshed.
+    const asked = [];
+    page.once("dialog", (dialog) => { asked.push(dialog.message()); dialog.dismiss(); });
+    await card.getByRole("button", { name: "Supprimer la carte" }).click();
+    assert.deepEqual(asked, ["Supprimer la carte Visa se terminant par 4242 ?"]);
+    assert.equal(await card.count(), 1);
+    page.once("dialog", (dialog) => dialog.accept());
+    await card.getByRole("button", { name: "Supprimer la carte" }).click();
+    await page.getByText("Carte supprimée.").waitFor();
+    await cards.getByText("Aucune carte enregistrée.").waitFor();
+    assert.equal(await focusedId(page), "cards-title");
+    await checkAccessibility(page, "33-account-card-deleted");
+    await screenshot(page, "33-account-card-deleted");
+    const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem("encaisse.session")).token);
+    const listed = await fetch(`${BASE_URL}/v1/me/cards`, { headers: { authorization: `Bearer ${token}` } });
+    assert.deepEqual(await listed.json(), { cards: [] });
     assert.deepEqual(page.jsErrors, []);
     await page.context().close();
   });
