@@ -154,6 +154,13 @@ pub fn three_d_secure_policy(
         .map_err(|e| ConfigError::Invalid("THREE_D_SECURE_POLICY", e))
 }
 
+/// `SAVE_CARD_POLICY`: `offered` (unset: the default) or `not-offered`.
+pub fn card_saving_policy() -> Result<crate::domain::card_saving::CardSavingPolicy, ConfigError> {
+    let text = std::env::var("SAVE_CARD_POLICY").unwrap_or_default();
+    crate::domain::card_saving::CardSavingPolicy::parse(&text)
+        .map_err(|e| ConfigError::Invalid("SAVE_CARD_POLICY", e))
+}
+
 /// `PAY_PAGE_URL`: the shopper pages' lookup page, for pay links in emails.
 pub fn pay_page() -> Result<crate::app::notify::PayPage, ConfigError> {
     crate::app::notify::PayPage::parse(&require("PAY_PAGE_URL")?)

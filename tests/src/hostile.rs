@@ -77,6 +77,7 @@ pub async fn harness(deliver_webhooks: bool) -> Harness {
         dynamodb_request_counter: None,
         run_notifier: true,
         three_d_secure: Default::default(),
+        card_saving: Default::default(),
     })
     .await
     .expect("devserver app on moto");

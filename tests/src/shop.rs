@@ -36,6 +36,15 @@ pub async fn shop_with(
     deliver_webhooks: bool,
     three_d_secure: encaisse::domain::three_d_secure::ThreeDSecurePolicy,
 ) -> Shop {
+    shop_configured(deliver_webhooks, three_d_secure, Default::default()).await
+}
+
+/// A shop with these seller policies.
+pub async fn shop_configured(
+    deliver_webhooks: bool,
+    three_d_secure: encaisse::domain::three_d_secure::ThreeDSecurePolicy,
+    card_saving: encaisse::domain::card_saving::CardSavingPolicy,
+) -> Shop {
     // moto does not isolate concurrent transactions (a cancelled one restores a copy of the
     // table taken when it began, erasing writes committed meanwhile): one request at a time.
     crate::hostile::moto_behind_serialising_proxy();
@@ -54,6 +63,7 @@ pub async fn shop_with(
         dynamodb_request_counter: None,
         run_notifier: true,
         three_d_secure,
+        card_saving,
     })
     .await
     .expect("devserver app on moto");

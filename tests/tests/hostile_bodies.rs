@@ -49,6 +49,7 @@ fn app() -> &'static App {
                 dynamodb_request_counter: None,
                 run_notifier: true,
                 three_d_secure: Default::default(),
+                card_saving: Default::default(),
             })
             .await
             .unwrap();

@@ -30,6 +30,7 @@ async fn api() -> Api {
         dynamodb_request_counter: None,
         run_notifier: true,
         three_d_secure: Default::default(),
+        card_saving: Default::default(),
     })
     .await
     .expect("devserver app on moto");

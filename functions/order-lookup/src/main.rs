@@ -21,6 +21,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     if let Err(error) = store.warm_up().await {
         lambda_http::tracing::warn!(%error, "DynamoDB warm-up failed; first request pays for it");
     }
-    let lookup = OrderLookup::new(Arc::new(store), tokens, Arc::new(SystemClock));
+    let lookup = OrderLookup::new(Arc::new(store), tokens, Arc::new(SystemClock))
+        .with_card_saving(config::card_saving_policy()?);
     lambda_http::run(with_fallbacks(order_lookup_router(lookup))).await
 }

@@ -57,6 +57,7 @@ pub struct OrderLookup {
     store: Arc<dyn Store>,
     tokens: AccessTokens,
     clock: Arc<dyn Clock>,
+    card_saving: crate::domain::card_saving::CardSavingPolicy,
 }
 
 /// Postcodes are hashed before the constant-time comparison so their lengths leak nothing.
@@ -76,7 +77,22 @@ impl OrderLookup {
             store,
             tokens,
             clock,
+            card_saving: Default::default(),
         }
+    }
+
+    /// Whether the checkout offers to keep the card (`SAVE_CARD_POLICY`), told with the
+    /// billing on file.
+    pub fn with_card_saving(
+        mut self,
+        policy: crate::domain::card_saving::CardSavingPolicy,
+    ) -> Self {
+        self.card_saving = policy;
+        self
+    }
+
+    pub fn card_saving_offered(&self) -> bool {
+        self.card_saving.is_offered()
     }
 
     pub async fn lookup(

@@ -104,6 +104,7 @@ pub struct StartPayment {
     origins: ReturnOrigins,
     attempt_lifetime: Duration,
     three_d_secure: ThreeDSecurePolicy,
+    card_saving: crate::domain::card_saving::CardSavingPolicy,
 }
 
 /// What the router answers; for a replay, exactly what was answered the first time.
@@ -133,7 +134,17 @@ impl StartPayment {
             origins,
             attempt_lifetime: DEFAULT_ATTEMPT_LIFETIME,
             three_d_secure: ThreeDSecurePolicy::default(),
+            card_saving: Default::default(),
         }
+    }
+
+    /// Whether shoppers may ask to keep their card (`SAVE_CARD_POLICY`).
+    pub fn with_card_saving(
+        mut self,
+        policy: crate::domain::card_saving::CardSavingPolicy,
+    ) -> Self {
+        self.card_saving = policy;
+        self
     }
 
     /// The seller's 3-D Secure policy (`THREE_D_SECURE_POLICY`), applied to every page.
@@ -172,7 +183,7 @@ impl StartPayment {
         command: StartPaymentCommand,
         in_progress_until: OffsetDateTime,
     ) -> Result<StartPaymentResponse, StartPaymentError> {
-        let checked = check(command, &self.origins)?;
+        let checked = check(command, &self.origins, self.card_saving)?;
         let now = self.clock.now();
         let key = IdempotencyKey {
             scope: format!("payments#{reference}"),

@@ -87,6 +87,7 @@ pub(super) struct Checked {
 pub(super) fn check(
     command: StartPaymentCommand,
     origins: &ReturnOrigins,
+    card_saving: crate::domain::card_saving::CardSavingPolicy,
 ) -> Result<Checked, FieldError> {
     if command.method != "card" {
         let reason = match command.method.as_str() {
@@ -106,6 +107,12 @@ pub(super) fn check(
         return Err(FieldError::new(
             *field,
             "is not available with method card yet",
+        ));
+    }
+    if command.save_card && !card_saving.is_offered() {
+        return Err(FieldError::new(
+            "save_card",
+            "this shop does not keep cards: leave it false",
         ));
     }
     origins.check("return_url", &command.return_url)?;

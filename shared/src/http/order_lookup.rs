@@ -111,6 +111,8 @@ async fn view_order(
 #[derive(Debug, Serialize)]
 pub struct BillingOnFileResponse {
     pub billing_on_file: Option<BillingSummary>,
+    /// Whether the checkout offers "save this card for future purchases" (the seller's policy).
+    pub save_card_offered: bool,
 }
 
 /// `GET /v1/orders/{reference}/billing`: the billing details on file for the order's customer,
@@ -125,6 +127,7 @@ async fn billing_on_file(
         .await?;
     let body = BillingOnFileResponse {
         billing_on_file: billing.as_ref().map(BillingSummary::new),
+        save_card_offered: lookup.card_saving_offered(),
     };
     Ok(private(Json(body).into_response()))
 }

@@ -91,6 +91,7 @@ pub async fn count_card_flow() -> Result<Vec<Step>, Failure> {
         dynamodb_request_counter: Some(counter.clone()),
         run_notifier: false,
         three_d_secure: Default::default(),
+        card_saving: Default::default(),
     })
     .await?;
     seed_demo_orders(app.store.as_ref()).await?;

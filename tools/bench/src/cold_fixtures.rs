@@ -146,6 +146,7 @@ pub async fn start_devserver(table: &str) -> Result<(Preparer, String), Failure>
         dynamodb_request_counter: None,
         run_notifier: false,
         three_d_secure: Default::default(),
+        card_saving: Default::default(),
     })
     .await?;
     seed_demo_orders(app.store.as_ref()).await?;

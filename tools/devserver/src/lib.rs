@@ -56,6 +56,8 @@ pub struct Options {
     pub run_notifier: bool,
     /// The seller's 3-D Secure policy (`THREE_D_SECURE_POLICY` for the binary).
     pub three_d_secure: encaisse::domain::three_d_secure::ThreeDSecurePolicy,
+    /// Whether shoppers are offered to keep their card (`SAVE_CARD_POLICY` for the binary).
+    pub card_saving: encaisse::domain::card_saving::CardSavingPolicy,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -109,7 +111,8 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
         tokens: PayTokens::with_key_of(&tokens),
         page: pay_page.clone(),
     };
-    let lookup = OrderLookup::new(store.clone(), tokens.clone(), clock.clone());
+    let lookup = OrderLookup::new(store.clone(), tokens.clone(), clock.clone())
+        .with_card_saving(options.card_saving);
     // The production connector, pointed at the sandbox PSP this server hosts.
     let mut stripe = StripeConfig::new(
         "sk_test_encaisse_devserver",
@@ -131,7 +134,8 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
                 clock.clone(),
                 options.return_origins,
             )
-            .with_three_d_secure(options.three_d_secure),
+            .with_three_d_secure(options.three_d_secure)
+            .with_card_saving(options.card_saving),
         ),
         store: store.clone(),
     };

@@ -58,6 +58,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         dynamodb_request_counter: None,
         run_notifier: true,
         three_d_secure: encaisse::config::three_d_secure_policy()?,
+        card_saving: encaisse::config::card_saving_policy()?,
     })
     .await?;
     let demos = seed_demo_orders(app.store.as_ref()).await?;
