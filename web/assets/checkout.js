@@ -11,9 +11,18 @@ const BILLING_KEY = "encaisse.billing";
 
 // Methods the API takes today. Later ones (saved card, SEPA, instalments, vouchers, promo
 // code, credit) are added here with their own fields once the API accepts them; a method is
-// never listed before it works.
+// never listed before it works. `more` is drawn under the method's hint.
 const METHODS = [
-  { id: "card", label: "method.card", hint: "method.card.hint", fields: () => ({}) },
+  {
+    id: "card", label: "method.card", hint: "method.card.hint",
+    // Keeping the card: only when the shop offers it (`save_card_offered`), opt-in (unticked).
+    more: () => (state.saveCardOffered ? el("div", { class: "choice" },
+      el("input", { type: "checkbox", id: "save-card", checked: state.saveCard, "aria-describedby": "save-card-hint" }),
+      el("div", {},
+        el("label", { for: "save-card" }, t("checkout.saveCard")),
+        el("p", { class: "hint", id: "save-card-hint" }, t("checkout.saveCard.hint")))) : null),
+    fields: () => ({ save_card: state.saveCard }),
+  },
 ];
 
 const COUNTRIES = ["FR", "BE", "LU", "CH", "MC", "DE", "ES", "IT", "NL", "PT", "AT", "IE", "GB"];
@@ -40,6 +49,7 @@ let order = null;
 let starter = null;
 const state = {
   billingMode: null, values: null, remember: false, prefilled: false, errors: {}, notice: null, error: null,
+  saveCardOffered: false, saveCard: false,
 };
 
 function remembered() {
@@ -124,7 +134,8 @@ function methodSection() {
       el("input", { type: "radio", id: `method-${m.id}`, name: "method", value: m.id, checked: i === 0, "aria-describedby": `method-${m.id}-hint` }),
       el("div", {},
         el("label", { for: `method-${m.id}` }, t(m.label)),
-        el("p", { class: "hint", id: `method-${m.id}-hint` }, t(m.hint))))));
+        el("p", { class: "hint", id: `method-${m.id}-hint` }, t(m.hint)),
+        m.more?.()))));
 }
 
 function render() {
@@ -154,6 +165,7 @@ async function submit(event) {
   event.preventDefault();
   state.values = readForm();
   state.remember = document.getElementById("remember")?.checked ?? false;
+  state.saveCard = document.getElementById("save-card")?.checked ?? false;
   state.errors = {};
   state.error = null;
   const method = METHODS.find((m) => m.id === (new FormData(event.target).get("method") || "card"));
@@ -189,6 +201,15 @@ async function submit(event) {
       document.getElementById("name")?.focus();
       return;
     }
+    if (error instanceof ApiError && error.status === 422 && field === "save_card") {
+      // The shop stopped keeping cards meanwhile: the box goes, the shopper pays again.
+      state.saveCardOffered = false;
+      state.saveCard = false;
+      state.error = t("checkout.saveCard.gone");
+      render();
+      document.querySelector("#pay button[type='submit']")?.focus();
+      return;
+    }
     if (error instanceof ApiError && error.status === 422 && field.startsWith("billing.")) {
       const entry = FIELDS.find(([, path]) => `billing.${path}` === field);
       const id = entry ? entry[0] : field === "billing.address.country" ? "country" : null;
@@ -205,11 +226,12 @@ async function submit(event) {
 
 async function load() {
   let onFile = null;
+  let offered = false;
   try {
     // The details on file are a convenience: if they cannot be read, the form is enough.
     const billing = getBillingOnFile(reference, token).catch(() => ({ billing_on_file: null }));
     order = await getOrder(reference, token);
-    onFile = (await billing).billing_on_file;
+    ({ billing_on_file: onFile, save_card_offered: offered } = await billing);
   } catch (error) {
     if (error instanceof ApiError && (error.status === 401 || error.status === 404)) return sendToLookup(reference);
     status.replaceChildren("");
@@ -222,6 +244,7 @@ async function load() {
     return;
   }
   order.billing_on_file = onFile;
+  state.saveCardOffered = offered === true;
   starter = new PaymentStarter(reference, token);
   const saved = remembered();
   state.values = { country: "FR", ...(saved || {}) };
@@ -237,6 +260,7 @@ onLanguageChange(() => {
   if (!order) return;
   state.values = readForm();
   state.remember = document.getElementById("remember")?.checked ?? state.remember;
+  state.saveCard = document.getElementById("save-card")?.checked ?? false;
   render();
 });
 if (!reference || !token) sendToLookup(reference);

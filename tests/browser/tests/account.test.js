@@ -2,7 +2,6 @@
 // outbox), "Mes commandes", billing details, opening an order without the lookup, an unfinished
 // payment (resume / delete), wrong and used-up codes, too many code requests, English, a saved
 // card edited and deleted.
-import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -349,25 +348,18 @@ describe("shopper account", () => {
   });
 });
 
-/// A card saved on `email`'s customer: a new order paid with 4242 and `save_card: true` (no page
-/// offers that yet, so the payment is started through the API with the order page's token).
+/// A card saved on `email`'s customer: a new order paid on the checkout page with 4242 and
+/// "Enregistrer cette carte pour mes prochains achats" ticked (`save_card: true`).
 async function saveCard(page, email) {
   const shop = await createOrder({ email });
   await openOrder(page, shop);
-  const { token } = await page.evaluate((ref) => JSON.parse(sessionStorage.getItem(`encaisse.token.${ref}`)), shop.reference);
-  const response = await fetch(`${BASE_URL}/v1/orders/${shop.reference}/payments`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}`, "idempotency-key": randomUUID() },
-    body: JSON.stringify({
-      method: "card",
-      billing: { name: "Emma Smith", email, address: { line1: "5 rue Mercière", postcode: "69002", city: "Lyon", country: "FR" } },
-      return_url: `${BASE_URL}/return.html`,
-      save_card: true,
-    }),
-  });
-  const started = await response.json();
-  assert.equal(response.status, 201, JSON.stringify(started));
-  await page.goto(started.next_action.url);
+  await page.getByRole("link", { name: /^Payer / }).click();
+  await page.waitForURL(/\/checkout\.html/);
+  await fillBilling(page);
+  await page.getByLabel("Enregistrer cette carte pour mes prochains achats").check();
+  const started = page.waitForRequest((r) => r.method() === "POST" && r.url().endsWith(`/v1/orders/${shop.reference}/payments`));
+  await page.getByRole("button", { name: /^Payer / }).click();
+  assert.equal((await started).postDataJSON().save_card, true);
   await payOnPspPage(page, "4242 4242 4242 4242");
   assert.equal(await outcome(page), "paid");
 }
