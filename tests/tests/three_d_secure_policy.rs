@@ -42,3 +42,39 @@ async fn an_event_far_away_leaves_it_to_the_psp() {
     shop.payment_reaches("ORD-10042", &payment, &token, "authorised")
         .await;
 }
+
+#[tokio::test]
+async fn an_event_within_the_window_asks_for_it() {
+    let shop = shop_with(true, ThreeDSecurePolicy::EventWithinDays(7)).await;
+    // A quote for an event in 3 days (Paris calendar): 3-D Secure is asked for.
+    let event = (time::OffsetDateTime::now_utc() + time::Duration::days(3)).date();
+    let (status, order) = shop
+        .admin_post(
+            "/v1/admin/orders",
+            None,
+            &serde_json::json!({
+                "reference": "ORD-20001",
+                "customer": {"email": "jeanne.martin@example.fr", "name": "Jeanne Martin"},
+                "currency": "EUR",
+                "lines": [{"sku": "TKT-1", "description": "Billet", "quantity": 1,
+                           "unit_price": "45.00", "tax_rate": "20"}],
+                "shipping": {"method": "carrier", "amount": "0.00", "tax_rate": "20",
+                             "address": {"name": "Jeanne Martin", "line1": "9 rue d'Antrechaus",
+                                         "postcode": "83000", "city": "Toulon", "country": "FR"}},
+                "event_date": event.to_string(),
+            }),
+        )
+        .await;
+    assert_eq!(status, 201, "{order}");
+    let token = shop.token("ORD-20001", "83000").await;
+    let (status, started) = shop
+        .start("ORD-20001", &token, "pay-1", &first_order_body(&shop.base))
+        .await;
+    assert_eq!(status, 201, "{started}");
+    let page = started["next_action"]["url"].as_str().unwrap();
+    let next = shop
+        .pay(page, "4242 4242 4242 4242")
+        .await
+        .expect("redirect");
+    assert!(next.starts_with("/sandbox-psp/3ds/pi_"), "{next}");
+}
