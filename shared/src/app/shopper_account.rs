@@ -11,7 +11,6 @@
 use std::sync::Arc;
 
 use hmac::Mac;
-use sha2::Digest;
 use time::{Duration, OffsetDateTime};
 
 use super::access_token::{AccessTokens, TokenError};
@@ -27,7 +26,7 @@ use crate::domain::{
 };
 use crate::ports::{
     mask_address, Clock, CodeIssue, Mailer, OrderPage, OutgoingEmail, ProviderError,
-    ProviderRegistry, SavedCard, Session, SignInLimits, Store, StoreError, StoredSignInCode, Write,
+    ProviderRegistry, Session, SignInLimits, Store, StoreError, StoredSignInCode, Write,
 };
 
 pub const CODE_LIFETIME: Duration = Duration::minutes(10);
@@ -40,6 +39,9 @@ pub const CODES_PER_EMAIL_DAY: u32 = 10;
 const WINDOW_SECONDS: i64 = 3600;
 const DAY_SECONDS: i64 = 86_400;
 pub const MAX_PAGE: usize = 50;
+
+mod cards;
+pub use cards::CardUpdateInput;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -80,44 +82,6 @@ impl From<StartPaymentError> for AccountError {
             StartPaymentError::Store(s) => AccountError::Store(s),
             _ => AccountError::Conflict,
         }
-    }
-}
-
-/// `PATCH /v1/me/cards/{id}`'s body.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CardUpdateInput {
-    pub exp_month: u8,
-    pub exp_year: u16,
-    #[serde(default)]
-    pub holder: Option<String>,
-}
-
-impl CardUpdateInput {
-    /// A month and year not past, at most 50 years ahead; a holder name of 100 characters at
-    /// most (empty: none given).
-    fn checked(&self, today: time::Date) -> Result<crate::ports::CardUpdate, FieldError> {
-        if !(1..=12).contains(&self.exp_month) {
-            return Err(FieldError::new("exp_month", "must be a month from 1 to 12"));
-        }
-        let year = i32::from(self.exp_year);
-        if year > today.year() + 50 {
-            return Err(FieldError::new(
-                "exp_year",
-                "must be at most 50 years ahead",
-            ));
-        }
-        if (year, self.exp_month) < (today.year(), u8::from(today.month())) {
-            return Err(FieldError::new(
-                "exp_year",
-                "the card would already have expired",
-            ));
-        }
-        Ok(crate::ports::CardUpdate {
-            exp_month: self.exp_month,
-            exp_year: self.exp_year,
-            holder: super::validate::optional_text("holder", self.holder.as_deref(), 100)?,
-        })
     }
 }
 
@@ -485,79 +449,5 @@ impl ShopperAccount {
         let order = self.own_order(session, reference).await?;
         self.payments.delete_order(&order.reference).await?;
         Ok(order.reference)
-    }
-
-    /// One of the shopper's own saved cards, and the connector it is saved at (another
-    /// customer's card, or an unknown one, is not found).
-    async fn own_card(
-        &self,
-        session: &Session,
-        payment_method: &str,
-    ) -> Result<(Arc<dyn crate::ports::PaymentProvider>, SavedCard), AccountError> {
-        let Some(profile) = self.store.get_customer(&session.customer_id).await? else {
-            return Err(AccountError::CardNotFound);
-        };
-        for (provider, customer) in &profile.value.provider_customers {
-            let Ok(connector) = self.providers.get(provider) else {
-                continue;
-            };
-            let cards = connector.list_saved_cards(customer).await?;
-            if let Some(card) = cards
-                .into_iter()
-                .find(|c| c.payment_method == payment_method)
-            {
-                return Ok((connector.clone(), card));
-            }
-        }
-        Err(AccountError::CardNotFound)
-    }
-
-    /// A renewed card's expiry, or its holder name (the number never changes).
-    pub async fn update_card(
-        &self,
-        session: &Session,
-        payment_method: &str,
-        input: &CardUpdateInput,
-    ) -> Result<SavedCard, AccountError> {
-        let update = input.checked(crate::domain::paris_time::paris_date(self.clock.now()))?;
-        let (connector, _) = self.own_card(session, payment_method).await?;
-        let holder = update.holder.as_deref().unwrap_or("");
-        let key = format!(
-            "card-{payment_method}-{}-{}-{}",
-            update.exp_month,
-            update.exp_year,
-            &hex::encode(sha2::Sha256::digest(holder.as_bytes()))[..16]
-        );
-        Ok(connector
-            .update_saved_card(payment_method, &update, &key)
-            .await?)
-    }
-
-    /// Takes a saved card off the customer at its PSP: it can no longer be charged.
-    pub async fn delete_card(
-        &self,
-        session: &Session,
-        payment_method: &str,
-    ) -> Result<(), AccountError> {
-        let (connector, _) = self.own_card(session, payment_method).await?;
-        connector
-            .detach_saved_card(payment_method, &format!("detach-{payment_method}"))
-            .await?;
-        Ok(())
-    }
-
-    /// Cards saved at each PSP the customer has an id with.
-    pub async fn cards(&self, session: &Session) -> Result<Vec<SavedCard>, AccountError> {
-        let Some(profile) = self.store.get_customer(&session.customer_id).await? else {
-            return Ok(Vec::new());
-        };
-        let mut cards = Vec::new();
-        for (provider, customer) in &profile.value.provider_customers {
-            let Ok(connector) = self.providers.get(provider) else {
-                continue;
-            };
-            cards.extend(connector.list_saved_cards(customer).await?);
-        }
-        Ok(cards)
     }
 }
