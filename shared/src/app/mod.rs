@@ -23,6 +23,7 @@ pub mod session_token;
 pub mod settle;
 pub mod shopper_account;
 pub mod start_payment;
+pub mod start_payment_method;
 pub mod start_payment_request;
 pub mod validate;
 

@@ -65,6 +65,8 @@ pub async fn renew_lapsed_authorisation(
                 payment_method,
                 off_session: true,
                 return_url: None,
+                shopper_confirms: false,
+                three_d_secure: crate::domain::three_d_secure::ThreeDSecureRequest::Automatic,
                 idempotency_key: format!("renew-{}", payment.id),
             };
             match provider.charge_saved_card(&charge).await {

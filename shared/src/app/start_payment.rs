@@ -10,22 +10,22 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
-use super::hosted_page::{open_page, page_expiry};
+use super::hosted_page::page_expiry;
 use super::idempotency::{completion, run_once, Refusal};
 use super::payment_view::{NextAction, PaymentView, StartedPaymentView};
 use super::return_url::{with_query, ReturnOrigins};
 use super::settle::{settle, PaymentChange};
-use super::start_payment_request::{check, Checked};
+use super::start_payment_method::{confirm_saved_card, open_card_page, Attempt, OpenedAtPsp};
+use super::start_payment_request::{check, Checked, CheckedMethod};
 pub use super::start_payment_request::{BillingAddressInput, BillingInput, StartPaymentCommand};
 use super::{AccessTokens, TokenError};
 use crate::domain::three_d_secure::ThreeDSecurePolicy;
 use crate::domain::{
-    customer_id, CustomerProfile, FieldError, Money, OrderStatus, Payment, PaymentMethod,
-    PaymentStatus, PspLink, Reference,
+    customer_id, CustomerProfile, FieldError, Money, OrderStatus, Payment, PaymentStatus, Reference,
 };
 use crate::ports::{
-    Clock, HostedPaymentRequest, HostedPaymentState, IdempotencyKey, ProviderError,
-    ProviderRegistry, Store, StoreError, StoredResponse,
+    Clock, HostedPaymentState, IdempotencyKey, ProviderError, ProviderRegistry, Store, StoreError,
+    StoredResponse,
 };
 
 /// How long a started card payment stays payable (Stripe Checkout's minimum is 30 minutes).
@@ -59,9 +59,9 @@ pub enum StartPaymentError {
     TooManyAttempts,
     #[error("the order changed while the payment started; retry")]
     Conflict,
-    /// Internal: the commit lost a race after the page `session` was opened (retried).
-    #[error("concurrent change after opening {session}")]
-    Raced { session: String },
+    /// Internal: the commit lost a race after `opened` was opened at the PSP (retried).
+    #[error("concurrent change after opening {opened:?}")]
+    Raced { opened: OpenedAtPsp },
     /// The shopper finished the old attempt after all (another tab): wait for its outcome.
     #[error("the previous attempt was just completed; its outcome is on its way")]
     AttemptCompleted,
@@ -221,16 +221,12 @@ impl StartPayment {
                 .start_claimed(reference, key, request_hash, checked.clone(), now)
                 .await
             {
-                Err(StartPaymentError::Raced { session }) => opened = Some(session),
+                Err(StartPaymentError::Raced { opened: at_psp }) => opened = Some(at_psp),
                 other => return other,
             }
         }
-        if let Some(session) = opened {
-            let _ = self
-                .providers
-                .for_cards()
-                .expire_hosted_payment(&session, &format!("expire-{session}"))
-                .await;
+        if let Some(at_psp) = opened {
+            at_psp.close(self.providers.for_cards().as_ref()).await;
         }
         Err(StartPaymentError::Conflict)
     }
@@ -421,48 +417,47 @@ impl StartPayment {
                 ],
             )
         };
-        // Computed at the call, after the customer was created: the PSP's minimum lifetime
-        // counts from when it receives the page request.
-        let expires_at = page_expiry(self.clock.now(), self.attempt_lifetime);
         let three_ds = provider.capabilities().three_ds;
-        let three_d_secure = self.three_d_secure.for_payment(
-            order.event_date,
-            crate::domain::paris_time::paris_date(now),
-            three_ds.can_request,
-            three_ds.can_skip,
-        );
-        let hosted = open_page(
-            provider.as_ref(),
-            HostedPaymentRequest {
-                order_reference: reference.clone(),
-                payment_id: payment_id.clone(),
-                amount,
-                description: format!("Order {reference}"),
-                customer: customer.provider_customers.get(provider.name()).cloned(),
-                customer_email: billing.email.clone(),
-                success_url: back("returned"),
-                cancel_url: back("cancelled"),
-                save_card: checked.save_card,
-                expires_at,
-                three_d_secure,
-                idempotency_key: format!("hosted-{payment_id}"),
-            },
-        )
-        .await?;
-
+        let attempt = Attempt {
+            provider: provider.as_ref(),
+            reference,
+            payment_id: &payment_id,
+            amount,
+            psp_customer: customer.provider_customers.get(provider.name()).cloned(),
+            customer_email: &billing.email,
+            back: &back,
+            three_d_secure: self.three_d_secure.for_payment(
+                order.event_date,
+                crate::domain::paris_time::paris_date(now),
+                three_ds.can_request,
+                three_ds.can_skip,
+            ),
+        };
+        // The expiry is computed at the call, after the customer was created: the PSP's
+        // minimum lifetime counts from when it receives the page request.
+        let opened = match &checked.method {
+            CheckedMethod::Card { save_card } => {
+                let expires_at = page_expiry(self.clock.now(), self.attempt_lifetime);
+                open_card_page(attempt, *save_card, expires_at).await?
+            }
+            CheckedMethod::SavedCard { payment_method } => {
+                confirm_saved_card(
+                    attempt,
+                    payment_method,
+                    self.clock.now(),
+                    self.attempt_lifetime,
+                )
+                .await?
+            }
+        };
         let payment = Payment {
             id: payment_id,
             order_reference: reference.clone(),
-            method: PaymentMethod::Card,
+            method: opened.method,
             status: PaymentStatus::Created,
             amount: amount.amount(),
             currency: amount.currency(),
-            psp: Some(PspLink {
-                provider: provider.name().to_string(),
-                payment: None,
-                hosted_session: Some(hosted.session_id.clone()),
-                multicapture: None,
-            }),
+            psp: Some(opened.psp),
             captured_amount: rust_decimal::Decimal::ZERO,
             refunded_amount: rust_decimal::Decimal::ZERO,
             shipped_amount: rust_decimal::Decimal::ZERO,
@@ -471,7 +466,7 @@ impl StartPayment {
             billing: Some(billing.clone()),
             created_at: now,
             updated_at: now,
-            expires_at,
+            expires_at: opened.expires_at,
             authorised_at: None,
             dispute: None,
         };
@@ -479,7 +474,7 @@ impl StartPayment {
             payment: PaymentView::new(&payment),
             next_action: Some(NextAction {
                 kind: "redirect",
-                url: hosted.url.clone(),
+                url: opened.redirect_to,
             }),
         };
         let response = StoredResponse {
@@ -504,7 +499,7 @@ impl StartPayment {
             // Someone else moved the order or the customer first: read again and retry.
             Err(StoreError::VersionConflict(_) | StoreError::AlreadyExists(_)) => {
                 Err(StartPaymentError::Raced {
-                    session: hosted.session_id,
+                    opened: opened.at_psp,
                 })
             }
             Err(e) => Err(e.into()),

@@ -76,12 +76,44 @@ pub fn checked_billing(input: &BillingInput, prefix: &str) -> Result<Billing, Fi
     })
 }
 
+/// How the shopper pays this attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum CheckedMethod {
+    /// A card typed on the PSP's page, kept for later when `save_card`.
+    Card { save_card: bool },
+    /// A card saved at the PSP (its payment-method id), confirmed with its security code on
+    /// the PSP's side.
+    SavedCard { payment_method: String },
+}
+
 /// A checked request: what the use case acts on.
 #[derive(Clone)]
 pub(super) struct Checked {
     pub(super) billing: Option<Billing>,
     pub(super) return_url: String,
-    pub(super) save_card: bool,
+    pub(super) method: CheckedMethod,
+}
+
+/// A PSP payment-method id as the shopper's page sends it back: short, visible ASCII.
+fn saved_card_id(id: Option<&str>) -> Result<String, FieldError> {
+    match id.map(str::trim) {
+        None | Some("") => Err(FieldError::new(
+            "saved_card_id",
+            "is required with method saved_card: one of the ids your saved cards are listed with",
+        )),
+        Some(id)
+            if id.len() <= 255
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') =>
+        {
+            Ok(id.to_owned())
+        }
+        Some(_) => Err(FieldError::new(
+            "saved_card_id",
+            "is not a saved card id (letters, digits, _ and -, 255 at most)",
+        )),
+    }
 }
 
 pub(super) fn check(
@@ -89,36 +121,58 @@ pub(super) fn check(
     origins: &ReturnOrigins,
     card_saving: crate::domain::card_saving::CardSavingPolicy,
 ) -> Result<Checked, FieldError> {
-    if command.method != "card" {
-        let reason = match command.method.as_str() {
-            "saved_card" | "sepa_debit" | "on_account" | "instalments" => "is not available yet",
-            _ => "must be one of card, saved_card, sepa_debit, on_account, instalments",
-        };
-        return Err(FieldError::new("method", reason));
-    }
+    let method = match command.method.as_str() {
+        "card" => {
+            if command.saved_card_id.is_some() {
+                return Err(FieldError::new(
+                    "saved_card_id",
+                    "goes with method saved_card, not card",
+                ));
+            }
+            if command.save_card && !card_saving.is_offered() {
+                return Err(FieldError::new(
+                    "save_card",
+                    "this shop does not keep cards: leave it false",
+                ));
+            }
+            CheckedMethod::Card {
+                save_card: command.save_card,
+            }
+        }
+        "saved_card" => {
+            if command.save_card {
+                return Err(FieldError::new(
+                    "save_card",
+                    "this card is saved already: leave it false",
+                ));
+            }
+            CheckedMethod::SavedCard {
+                payment_method: saved_card_id(command.saved_card_id.as_deref())?,
+            }
+        }
+        "sepa_debit" | "on_account" | "instalments" => {
+            return Err(FieldError::new("method", "is not available yet"))
+        }
+        _ => {
+            return Err(FieldError::new(
+                "method",
+                "must be one of card, saved_card, sepa_debit, on_account, instalments",
+            ))
+        }
+    };
     let unsupported = [
-        ("saved_card_id", command.saved_card_id.is_some()),
         ("instalments", command.instalments.is_some()),
         ("voucher_codes", !command.voucher_codes.is_empty()),
         ("promo_code", command.promo_code.is_some()),
         ("use_credit_balance", command.use_credit_balance),
     ];
     if let Some((field, _)) = unsupported.iter().find(|(_, used)| *used) {
-        return Err(FieldError::new(
-            *field,
-            "is not available with method card yet",
-        ));
-    }
-    if command.save_card && !card_saving.is_offered() {
-        return Err(FieldError::new(
-            "save_card",
-            "this shop does not keep cards: leave it false",
-        ));
+        return Err(FieldError::new(*field, "is not available yet"));
     }
     origins.check("return_url", &command.return_url)?;
     Ok(Checked {
         billing: command.billing.as_ref().map(billing).transpose()?,
         return_url: command.return_url,
-        save_card: command.save_card,
+        method,
     })
 }

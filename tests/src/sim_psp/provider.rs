@@ -25,6 +25,7 @@ static CAPABILITIES: Capabilities = Capabilities {
     },
     hosted_page: true,
     saved_cards: true,
+    saved_card_checkout: false,
     mandates: false,
     signed_notifications: true,
 };

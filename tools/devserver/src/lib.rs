@@ -122,6 +122,8 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
         "{}/sandbox-psp",
         options.sandbox.public_base_url.trim_end_matches('/')
     );
+    // The sandbox's stand-in for Stripe.js's security-code step (saved cards at checkout).
+    stripe.confirm_page = Some(format!("{}/confirm", stripe.api_base));
     let providers = Arc::new(ProviderRegistry::single(Arc::new(StripeConnector::new(
         stripe,
     )?)));

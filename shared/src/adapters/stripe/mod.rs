@@ -37,6 +37,8 @@ static CAPABILITIES: Capabilities = Capabilities {
     },
     hosted_page: true,
     saved_cards: true,
+    // Set per connector: only with a page where the shopper confirms (`confirm_page`).
+    saved_card_checkout: false,
     mandates: false,
     signed_notifications: true,
 };
@@ -55,6 +57,10 @@ pub struct StripeConfig {
     pub retry_base_delay: Duration,
     /// The whole request: connect, send and read the response.
     pub request_timeout: Duration,
+    /// Where the shopper confirms a saved card with its security code (Stripe.js's CVC element
+    /// and `confirmCardPayment`, on a page of ours; the sandbox serves its own at
+    /// `{api_base}/confirm`). None: saved-card payments at checkout are not offered.
+    pub confirm_page: Option<String>,
 }
 
 impl fmt::Debug for StripeConfig {
@@ -70,6 +76,7 @@ impl fmt::Debug for StripeConfig {
             .field("max_retries", &self.max_retries)
             .field("retry_base_delay", &self.retry_base_delay)
             .field("request_timeout", &self.request_timeout)
+            .field("confirm_page", &self.confirm_page)
             .finish()
     }
 }
@@ -85,6 +92,7 @@ impl StripeConfig {
             max_retries: 2,
             retry_base_delay: Duration::from_millis(250),
             request_timeout: Duration::from_secs(10),
+            confirm_page: None,
         }
     }
 
@@ -127,6 +135,23 @@ impl StripeConfig {
             }
             config.api_base = base.to_owned();
         }
+        config.confirm_page = match set("STRIPE_CONFIRM_PAGE_URL") {
+            Some(url) => {
+                let url = url.trim().trim_end_matches('/');
+                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    return Err(ConfigError::Invalid(
+                        "STRIPE_CONFIRM_PAGE_URL",
+                        "must be an http(s) URL".into(),
+                    ));
+                }
+                Some(url.to_owned())
+            }
+            // The sandbox PSP serves the page itself; real Stripe has none.
+            None if config.api_base != DEFAULT_API_BASE => {
+                Some(format!("{}/confirm", config.api_base))
+            }
+            None => None,
+        };
         Ok(config)
     }
 }
@@ -138,6 +163,7 @@ pub struct StripeConnector {
     /// Built once: connection pool, TLS and the Authorization header are reused across calls
     /// (and across invocations of a warm Lambda).
     http: reqwest::Client,
+    capabilities: Capabilities,
 }
 
 impl fmt::Debug for StripeConnector {
@@ -163,11 +189,32 @@ impl StripeConnector {
             .user_agent(concat!("encaisse/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ConfigError::Invalid("STRIPE_API_BASE", format!("HTTP client: {e}")))?;
+        let capabilities = Capabilities {
+            saved_card_checkout: config.confirm_page.is_some(),
+            ..CAPABILITIES.clone()
+        };
         Ok(Self {
             api_base: config.api_base.trim_end_matches('/').to_owned(),
             config,
             http,
+            capabilities,
         })
+    }
+
+    /// The page where the shopper confirms `intent` with the card's security code, then comes
+    /// back to `return_url`.
+    fn confirm_url(
+        &self,
+        intent: &wire::PaymentIntent,
+        return_url: Option<&str>,
+    ) -> Option<String> {
+        let page = self.config.confirm_page.as_deref()?;
+        let query = serde_urlencoded::to_string([
+            ("client_secret", intent.client_secret.as_deref()?),
+            ("return_url", return_url?),
+        ])
+        .ok()?;
+        Some(format!("{page}/{}?{query}", intent.id))
     }
 
     async fn get_payment_intent(&self, id: &str) -> Result<ProviderPayment, ProviderError> {

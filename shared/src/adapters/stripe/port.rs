@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 
 use super::client::check_id;
 use super::transformers as wire;
-use super::{webhook, StripeConnector, CAPABILITIES};
+use super::{webhook, StripeConnector};
 use crate::domain::Money;
 use crate::ports::{
     AfterCapture, AmountRefusal, Capabilities, CardUpdate, Charges, Customers, HostedPages,
@@ -21,7 +21,7 @@ impl PaymentProvider for StripeConnector {
     }
 
     fn capabilities(&self) -> &Capabilities {
-        &CAPABILITIES
+        &self.capabilities
     }
 
     fn check_amount(&self, amount: &Money) -> Result<(), AmountRefusal> {
@@ -175,7 +175,15 @@ impl Charges for StripeConnector {
             )
             .await?;
         tracing::debug!(payment = %intent.id, payment_id = %charge.payment_id, "saved card charged");
-        self.complete(intent).await
+        let confirm_url = charge
+            .shopper_confirms
+            .then(|| self.confirm_url(&intent, charge.return_url.as_deref()))
+            .flatten();
+        let mut payment = self.complete(intent).await?;
+        if payment.status == ProviderPaymentStatus::RequiresConfirmation {
+            payment.next_action_url = confirm_url;
+        }
+        Ok(payment)
     }
 
     async fn fetch_payment(&self, id: &str) -> Result<ProviderPayment, ProviderError> {

@@ -130,6 +130,8 @@ fn charge(psp: &Subject, customer: &str, method: &str, amount: &str) -> SavedCar
         payment_method: method.to_owned(),
         off_session: true,
         return_url: None,
+        shopper_confirms: false,
+        three_d_secure: crate::domain::three_d_secure::ThreeDSecureRequest::Automatic,
         idempotency_key: psp.unique("charge"),
     }
 }

@@ -33,6 +33,9 @@ pub struct Capabilities {
     /// Hosted page, saved cards (off-session charges), SEPA mandates.
     pub hosted_page: bool,
     pub saved_cards: bool,
+    /// A shopper can pay on session with a saved card, its security code asked again on the
+    /// PSP's side (`SavedCardCharge::shopper_confirms`).
+    pub saved_card_checkout: bool,
     pub mandates: bool,
     /// Notifications carry a signature (else each is only a hint: always re-fetch).
     pub signed_notifications: bool,

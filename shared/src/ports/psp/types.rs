@@ -70,6 +70,12 @@ pub struct SavedCardCharge {
     pub off_session: bool,
     /// Where 3-D Secure sends the shopper back, when on session.
     pub return_url: Option<String>,
+    /// On session, the shopper confirms the charge on the PSP's side with the card's security
+    /// code (it never reaches us): the payment waits in `RequiresConfirmation` with
+    /// `next_action_url`, the PSP's page that asks for it. False: confirmed at once.
+    pub shopper_confirms: bool,
+    /// What the seller's 3-D Secure policy asks of this charge (on session).
+    pub three_d_secure: crate::domain::three_d_secure::ThreeDSecureRequest,
     pub idempotency_key: String,
 }
 

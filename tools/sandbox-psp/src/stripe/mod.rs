@@ -18,6 +18,7 @@ mod forms;
 mod handle;
 mod pages;
 mod pages_3ds;
+mod pages_confirm;
 mod payments;
 mod sessions;
 mod state;
@@ -35,6 +36,10 @@ pub fn router(psp: StripeSandbox) -> Router {
         .route(
             "/checkout/{id}",
             get(pages::checkout_page).post(pages::checkout_submit),
+        )
+        .route(
+            "/confirm/{id}",
+            get(pages_confirm::confirm_page).post(pages_confirm::confirm_submit),
         )
         .route(
             "/3ds/{id}",

@@ -95,6 +95,7 @@ pub fn new_intent(n: NewIntent) -> PaymentIntent {
                 "network": null,
                 "request_multicapture": if n.multicapture { "if_available" } else { "never" },
                 "request_three_d_secure": n.three_d_secure,
+                "require_cvc_recollection": false,
             }
         }),
         setup_future_usage: n.setup_future_usage,

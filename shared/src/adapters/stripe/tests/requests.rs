@@ -208,6 +208,8 @@ async fn charge_saved_card_off_session() {
         payment_method: "pm_1QxA0a9B8c7D6e5F".into(),
         off_session: true,
         return_url: None,
+        shopper_confirms: false,
+        three_d_secure: crate::domain::three_d_secure::ThreeDSecureRequest::Automatic,
         idempotency_key: "reauth-ORD-10042-2".into(),
     };
 

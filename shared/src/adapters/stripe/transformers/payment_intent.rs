@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::{
     currency, field, money, timestamp, wire_amount, Expandable, Form, HasId, ObjectId, WireError,
 };
+use crate::domain::three_d_secure::ThreeDSecureRequest;
 use crate::domain::{Money, ReleaseReason};
 use crate::ports::{
     AfterCapture, PaymentFailure, ProviderError, ProviderPayment, ProviderPaymentStatus,
@@ -42,6 +43,9 @@ pub struct PaymentIntent {
     pub amount_received: i64,
     pub currency: String,
     pub status: PaymentIntentStatus,
+    /// What the shopper's browser confirms with (Stripe.js); never logged.
+    #[serde(default)]
+    pub client_secret: Option<String>,
     #[serde(default)]
     pub customer: Option<Expandable<ObjectId>>,
     #[serde(default)]
@@ -218,13 +222,27 @@ pub fn payment_intent_form(charge: &SavedCardCharge) -> Result<Form, ProviderErr
         field("capture_method", "manual"),
         field("customer", &charge.customer),
         field("payment_method", &charge.payment_method),
-        field("confirm", "true"),
     ];
+    if charge.shopper_confirms {
+        // Confirmed by the shopper with the security code, on Stripe's side (Stripe.js).
+        form.push(field(
+            "payment_method_options[card][require_cvc_recollection]",
+            "true",
+        ));
+    } else {
+        form.push(field("confirm", "true"));
+        if let Some(url) = &charge.return_url {
+            form.push(field("return_url", url));
+        }
+    }
     if charge.off_session {
         form.push(field("off_session", "true"));
     }
-    if let Some(url) = &charge.return_url {
-        form.push(field("return_url", url));
+    if charge.three_d_secure == ThreeDSecureRequest::Request && !charge.off_session {
+        form.push(field(
+            "payment_method_options[card][request_three_d_secure]",
+            "any",
+        ));
     }
     form.extend([
         field("metadata[order_reference]", charge.order_reference.as_str()),

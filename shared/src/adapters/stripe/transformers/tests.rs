@@ -412,6 +412,8 @@ fn a_saved_card_charge_on_session_has_a_return_url_and_no_off_session() {
         payment_method: "pm_1".into(),
         off_session: false,
         return_url: Some("https://shop.example.fr/3ds".into()),
+        shopper_confirms: false,
+        three_d_secure: crate::domain::three_d_secure::ThreeDSecureRequest::Automatic,
         idempotency_key: "k".into(),
     };
     let form = payment_intent_form(&charge).unwrap();

@@ -23,6 +23,20 @@ fn minimum_amount(currency: &str) -> i64 {
     }
 }
 
+/// Created with `require_cvc_recollection`: only the shopper confirms it, with the card's
+/// security code on the PSP's side (Stripe.js; the sandbox's `/confirm/{id}` page).
+fn needs_cvc(pi: &crate::stripe::state::PaymentIntent) -> bool {
+    pi.payment_method_options["card"]["require_cvc_recollection"] == true
+}
+
+fn cvc_needed() -> ApiError {
+    ApiError::invalid(
+        Some("payment_method_options[card][cvc_token]"),
+        "This PaymentIntent requires the card's security code again: the customer confirms it \
+         with the code, on session.",
+    )
+}
+
 fn intent_json(st: &Psp, id: &str, expand: &[String]) -> Value {
     let mut json = st.intent_json(id);
     if expand.iter().any(|e| e == "latest_charge") {
@@ -52,6 +66,8 @@ pub async fn create(
         "setup_future_usage",
         "metadata[*]",
         "payment_method_options[card][request_multicapture]",
+        "payment_method_options[card][request_three_d_secure]",
+        "payment_method_options[card][require_cvc_recollection]",
         "payment_method_types[#]",
         "expand[#]",
     ])?;
@@ -89,7 +105,19 @@ pub async fn create(
             &["if_available", "never"],
         )?
         .is_some_and(|v| v == "if_available");
+    let three_d_secure = form
+        .one_of(
+            "payment_method_options[card][request_three_d_secure]",
+            &["automatic", "any", "challenge"],
+        )?
+        .unwrap_or_else(|| "automatic".into());
+    let recollect_cvc = form
+        .bool("payment_method_options[card][require_cvc_recollection]")?
+        .unwrap_or(false);
     let confirm = form.bool("confirm")?.unwrap_or(false);
+    if confirm && recollect_cvc {
+        return Err(cvc_needed());
+    }
     let off_session = form.bool("off_session")?.unwrap_or(false);
     if off_session && !confirm {
         return Err(ApiError::invalid(
@@ -119,8 +147,11 @@ pub async fn create(
         setup_future_usage,
         metadata: form.map("metadata"),
         multicapture,
-        three_d_secure: "automatic".into(),
+        three_d_secure,
     });
+    if recollect_cvc {
+        pi.payment_method_options["card"]["require_cvc_recollection"] = true.into();
+    }
     if payment_method.is_some() {
         pi.status = "requires_confirmation";
     }
@@ -161,6 +192,9 @@ pub async fn confirm(
     let off_session = form.bool("off_session")?.unwrap_or(false);
     let return_url = url_param(&form, "return_url")?;
     let mut st = psp.lock();
+    if st.intents.get(&id).is_some_and(needs_cvc) {
+        return Err(cvc_needed());
+    }
     payments::confirm(
         &mut st,
         psp.base(),

@@ -1,0 +1,175 @@
+//! The method-specific step of starting a payment: a card typed on the PSP's page, or a saved
+//! card confirmed there with its security code. Each opens something at the PSP and says where
+//! the shopper goes next; the use case records the payment and commits.
+
+use time::OffsetDateTime;
+
+use super::hosted_page::{open_page, page_expiry};
+use super::start_payment::StartPaymentError;
+use crate::domain::three_d_secure::ThreeDSecureRequest;
+use crate::domain::{FieldError, Money, PaymentMethod, PspLink, Reference};
+use crate::ports::{
+    HostedPaymentRequest, PaymentProvider, ProviderError, ProviderPaymentStatus, SavedCardCharge,
+};
+
+/// What is open at the PSP for this attempt, to close if the commit loses a race.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpenedAtPsp {
+    /// A hosted page (Checkout Session).
+    Page(String),
+    /// A payment waiting for the shopper (a saved card's PaymentIntent).
+    Payment(String),
+}
+
+impl OpenedAtPsp {
+    /// Closes it so it can no longer be paid; errors are left to the PSP's own expiry.
+    pub async fn close(&self, provider: &dyn PaymentProvider) {
+        let _ = match self {
+            OpenedAtPsp::Page(session) => provider
+                .expire_hosted_payment(session, &format!("expire-{session}"))
+                .await
+                .map(|_| ()),
+            OpenedAtPsp::Payment(id) => provider
+                .cancel(id, &format!("abandon-{id}"))
+                .await
+                .map(|_| ()),
+        };
+    }
+}
+
+/// What the method's step opened: the payment's method, PSP link and expiry, and where the
+/// shopper goes.
+pub struct Opened {
+    pub method: PaymentMethod,
+    pub psp: PspLink,
+    pub expires_at: OffsetDateTime,
+    pub redirect_to: String,
+    pub at_psp: OpenedAtPsp,
+}
+
+/// What both methods share.
+pub struct Attempt<'a> {
+    pub provider: &'a dyn PaymentProvider,
+    pub reference: &'a Reference,
+    pub payment_id: &'a str,
+    pub amount: Money,
+    pub psp_customer: Option<String>,
+    pub customer_email: &'a str,
+    /// Where the shopper comes back: `outcome` is `returned` or `cancelled`.
+    pub back: &'a (dyn Fn(&str) -> String + Sync),
+    pub three_d_secure: ThreeDSecureRequest,
+}
+
+pub async fn open_card_page(
+    a: Attempt<'_>,
+    save_card: bool,
+    expires_at: OffsetDateTime,
+) -> Result<Opened, StartPaymentError> {
+    let hosted = open_page(
+        a.provider,
+        HostedPaymentRequest {
+            order_reference: a.reference.clone(),
+            payment_id: a.payment_id.to_owned(),
+            amount: a.amount,
+            description: format!("Order {}", a.reference),
+            customer: a.psp_customer,
+            customer_email: a.customer_email.to_owned(),
+            success_url: (a.back)("returned"),
+            cancel_url: (a.back)("cancelled"),
+            save_card,
+            expires_at,
+            three_d_secure: a.three_d_secure,
+            idempotency_key: format!("hosted-{}", a.payment_id),
+        },
+    )
+    .await?;
+    Ok(Opened {
+        method: PaymentMethod::Card,
+        psp: PspLink {
+            provider: a.provider.name().to_string(),
+            payment: None,
+            hosted_session: Some(hosted.session_id.clone()),
+            multicapture: None,
+        },
+        expires_at,
+        redirect_to: hosted.url,
+        at_psp: OpenedAtPsp::Page(hosted.session_id),
+    })
+}
+
+/// A payment on a card saved on the order's customer at the PSP: checked to be one of theirs,
+/// then created for the shopper to confirm with its security code on the PSP's side (and
+/// 3-D Secure there when asked). Nothing is charged before the shopper confirms.
+pub async fn confirm_saved_card(
+    a: Attempt<'_>,
+    payment_method: &str,
+    now: OffsetDateTime,
+    lifetime: time::Duration,
+) -> Result<Opened, StartPaymentError> {
+    let not_theirs = || {
+        FieldError::new(
+            "saved_card_id",
+            "is not one of this customer's saved cards (it may have been deleted)",
+        )
+    };
+    if !a.provider.capabilities().saved_card_checkout {
+        return Err(FieldError::new(
+            "method",
+            "saved_card is not offered by this shop's payment provider",
+        )
+        .into());
+    }
+    let customer = a.psp_customer.clone().ok_or_else(not_theirs)?;
+    let cards = a.provider.list_saved_cards(&customer).await?;
+    if !cards.iter().any(|c| c.payment_method == payment_method) {
+        return Err(not_theirs().into());
+    }
+    let charge = SavedCardCharge {
+        order_reference: a.reference.clone(),
+        payment_id: a.payment_id.to_owned(),
+        amount: a.amount,
+        customer,
+        payment_method: payment_method.to_owned(),
+        off_session: false,
+        return_url: Some((a.back)("returned")),
+        shopper_confirms: true,
+        three_d_secure: a.three_d_secure,
+        idempotency_key: format!("saved-{}", a.payment_id),
+    };
+    let created = match a.provider.charge_saved_card(&charge).await {
+        Ok(created) => created,
+        // Detached between the list and the charge.
+        Err(ProviderError::NotFound(_)) => return Err(not_theirs().into()),
+        Err(e) => return Err(e.into()),
+    };
+    let redirect_to = match (&created.status, &created.next_action_url) {
+        (ProviderPaymentStatus::RequiresConfirmation, Some(url)) => url.clone(),
+        _ => {
+            // Not what a shopper-confirmed charge answers: close it rather than leave a
+            // payment nobody is sent to.
+            let _ = a
+                .provider
+                .cancel(&created.id, &format!("abandon-{}", created.id))
+                .await;
+            return Err(ProviderError::InvalidRequest(format!(
+                "a saved-card payment to confirm came back {:?}",
+                created.status
+            ))
+            .into());
+        }
+    };
+    Ok(Opened {
+        method: PaymentMethod::SavedCard {
+            payment_method: payment_method.to_owned(),
+        },
+        psp: PspLink {
+            provider: a.provider.name().to_string(),
+            payment: Some(created.id.clone()),
+            hosted_session: None,
+            multicapture: None,
+        },
+        expires_at: page_expiry(now, lifetime),
+        redirect_to,
+        at_psp: OpenedAtPsp::Payment(created.id),
+    })
+}
