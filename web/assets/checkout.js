@@ -1,7 +1,7 @@
 // Checkout page: billing details (the shop's copy, shown redacted, or typed and optionally
 // remembered on this device)
 // and the payment method, then off to the PSP's hosted page. No card data is ever asked here.
-import { ApiError, getBillingOnFile, getOrder, normaliseReference, sendToLookup, tokenFor } from "./api.js";
+import { ApiError, call, getBillingOnFile, getOrder, normaliseReference, sendToLookup, tokenFor } from "./api.js";
 import { addText, onLanguageChange, setupLanguage, t } from "./i18n.js";
 import TEXT from "./i18n-checkout.js";
 import { country, el, money } from "./format.js";
@@ -9,9 +9,9 @@ import { errorMessage, PaymentStarter, unfinishedPayment } from "./payment-flow.
 
 const BILLING_KEY = "encaisse.billing";
 
-// Methods the API takes today. Later ones (saved card, SEPA, instalments, vouchers, promo
-// code, credit) are added here with their own fields once the API accepts them; a method is
-// never listed before it works. `more` is drawn under the method's hint.
+// Methods the API takes today. Later ones (SEPA, instalments, vouchers, promo code, credit)
+// are added here with their own fields once the API accepts them; a method is never listed
+// before it works. `more` is drawn under the method's hint. Saved cards come first (below).
 const METHODS = [
   {
     id: "card", label: "method.card", hint: "method.card.hint",
@@ -47,6 +47,32 @@ const root = document.getElementById("checkout");
 
 let order = null;
 let starter = null;
+let savedCards = [];
+
+/// A signed-in shopper's saved cards (the account page keeps its session for this tab); none
+/// otherwise. The API checks that the chosen card is the order customer's.
+async function loadSavedCards() {
+  try {
+    const session = JSON.parse(sessionStorage.getItem("encaisse.session") || "null");
+    if (!session || Date.parse(session.expiresAt) <= Date.now()) return [];
+    return (await call("GET", "/v1/me/cards", { token: session.token })).cards || [];
+  } catch {
+    return [];
+  }
+}
+
+/// Each saved card as a method: its security code is asked again on the PSP's page.
+function savedMethods() {
+  return savedCards.map((c) => ({
+    id: `saved-${c.id}`,
+    text: `${BRANDS[c.brand] || c.brand} •••• ${c.last4} · ${String(c.exp_month).padStart(2, "0")}/${String(c.exp_year).slice(-2)}${c.holder ? ` · ${c.holder}` : ""}`,
+    hint: "method.saved.hint",
+    fields: () => ({ method: "saved_card", saved_card_id: c.id }),
+  }));
+}
+
+const BRANDS = { visa: "Visa", mastercard: "Mastercard", amex: "American Express" };
+const allMethods = () => [...savedMethods(), ...METHODS];
 const state = {
   billingMode: null, values: null, remember: false, prefilled: false, errors: {}, notice: null, error: null,
   saveCardOffered: false, saveCard: false,
@@ -130,10 +156,10 @@ function billingSection() {
 function methodSection() {
   return el("fieldset", {},
     el("legend", {}, t("checkout.method")),
-    METHODS.map((m, i) => el("div", { class: "choice" },
+    allMethods().map((m, i) => el("div", { class: "choice" },
       el("input", { type: "radio", id: `method-${m.id}`, name: "method", value: m.id, checked: i === 0, "aria-describedby": `method-${m.id}-hint` }),
       el("div", {},
-        el("label", { for: `method-${m.id}` }, t(m.label)),
+        el("label", { for: `method-${m.id}` }, m.text ?? t(m.label)),
         el("p", { class: "hint", id: `method-${m.id}-hint` }, t(m.hint)),
         m.more?.()))));
 }
@@ -168,7 +194,8 @@ async function submit(event) {
   state.saveCard = document.getElementById("save-card")?.checked ?? false;
   state.errors = {};
   state.error = null;
-  const method = METHODS.find((m) => m.id === (new FormData(event.target).get("method") || "card"));
+  const chosen = new FormData(event.target).get("method") || "card";
+  const method = allMethods().find((m) => m.id === chosen);
   const extra = { ...method.fields() };
   if (state.billingMode === "new") {
     state.errors = validate(state.values);
@@ -210,6 +237,13 @@ async function submit(event) {
       document.querySelector("#pay button[type='submit']")?.focus();
       return;
     }
+    if (error instanceof ApiError && error.status === 422 && (field === "saved_card_id" || (field === "method" && chosen.startsWith("saved-")))) {
+      // Deleted meanwhile, or not this order's customer's card: it goes, another is chosen.
+      savedCards = savedCards.filter((c) => `saved-${c.id}` !== chosen);
+      state.error = t("checkout.savedCard.gone");
+      render();
+      return;
+    }
     if (error instanceof ApiError && error.status === 422 && field.startsWith("billing.")) {
       const entry = FIELDS.find(([, path]) => `billing.${path}` === field);
       const id = entry ? entry[0] : field === "billing.address.country" ? "country" : null;
@@ -230,7 +264,9 @@ async function load() {
   try {
     // The details on file are a convenience: if they cannot be read, the form is enough.
     const billing = getBillingOnFile(reference, token).catch(() => ({ billing_on_file: null }));
+    const cards = loadSavedCards();
     order = await getOrder(reference, token);
+    savedCards = await cards;
     ({ billing_on_file: onFile, save_card_offered: offered } = await billing);
   } catch (error) {
     if (error instanceof ApiError && (error.status === 401 || error.status === 404)) return sendToLookup(reference);

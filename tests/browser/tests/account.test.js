@@ -1,7 +1,7 @@
 // The account page: sign in with the code emailed to the shopper (read from the devserver's
 // outbox), "Mes commandes", billing details, opening an order without the lookup, an unfinished
 // payment (resume / delete), wrong and used-up codes, too many code requests, English, a saved
-// card edited and deleted.
+// card edited and deleted, a saved card chosen at checkout (its security code on the PSP's page).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -439,6 +439,41 @@ describe("saved cards on the account page", () => {
     const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem("encaisse.session")).token);
     const listed = await fetch(`${BASE_URL}/v1/me/cards`, { headers: { authorization: `Bearer ${token}` } });
     assert.deepEqual(await listed.json(), { cards: [] });
+    assert.deepEqual(page.jsErrors, []);
+    await page.context().close();
+  });
+});
+
+describe("paying with a saved card", () => {
+  test("signed in, the next order's checkout offers the saved card first; its code is typed on the PSP's page", async () => {
+    const page = await newPage(browser);
+    const email = `saved-${process.pid}-${Date.now()}@example.fr`;
+    await saveCard(page, email);
+    await signIn(page, email);
+    const next = await createOrder({ email });
+    await openOrder(page, next);
+    await page.getByRole("link", { name: /^Payer / }).click();
+    await page.waitForURL(/\/checkout\.html/);
+    const saved = page.getByLabel("Visa •••• 4242 · 12/34 · Camille Durand");
+    await saved.waitFor();
+    assert.equal(await saved.isChecked(), true, "the saved card is chosen by default");
+    assert.equal(await page.getByLabel("Carte bancaire").isChecked(), false);
+    await checkAccessibility(page, "33-checkout-saved-card");
+    await screenshot(page, "33-checkout-saved-card");
+    const started = page.waitForRequest((r) => r.method() === "POST" && r.url().endsWith(`/v1/orders/${next.reference}/payments`));
+    await page.getByRole("button", { name: /^Payer / }).click();
+    const body = (await started).postDataJSON();
+    assert.equal(body.method, "saved_card");
+    assert.match(body.saved_card_id, /^pm_/);
+    // The PSP's page: the card, and only its security code asked.
+    await page.waitForURL(/\/sandbox-psp\/confirm\//);
+    assert.match(await page.locator("[data-saved-card]").innerText(), /visa •••• 4242/i);
+    await page.getByLabel("Security code (CVC)").fill("123");
+    await page.getByRole("button", { name: /^Pay / }).click();
+    assert.equal(await outcome(page), "paid");
+    const stored = await adminOrder(next.reference);
+    assert.equal(stored.status, "authorised");
+    assert.equal(stored.payments.at(-1).method, "saved_card");
     assert.deepEqual(page.jsErrors, []);
     await page.context().close();
   });
