@@ -161,6 +161,12 @@ pub fn card_saving_policy() -> Result<crate::domain::card_saving::CardSavingPoli
         .map_err(|e| ConfigError::Invalid("SAVE_CARD_POLICY", e))
 }
 
+/// Whether a page exists where a shopper confirms a saved card with its security code
+/// (`STRIPE_CONFIRM_PAGE_URL` set: the only PSP today), so the checkout may offer saved cards.
+pub fn saved_card_checkout() -> bool {
+    std::env::var("STRIPE_CONFIRM_PAGE_URL").is_ok_and(|v| !v.trim().is_empty())
+}
+
 /// `PAY_PAGE_URL`: the shopper pages' lookup page, for pay links in emails.
 pub fn pay_page() -> Result<crate::app::notify::PayPage, ConfigError> {
     crate::app::notify::PayPage::parse(&require("PAY_PAGE_URL")?)

@@ -34,4 +34,6 @@ async fn by_default_the_checkout_offers_it() {
     let token = shop.token("ORD-10042", "83000").await;
     let billing = shop.get("/v1/orders/ORD-10042/billing", &token).await;
     assert_eq!(billing["save_card_offered"], true);
+    // The sandbox serves the page where a saved card's security code is typed again.
+    assert_eq!(billing["saved_cards_payable"], true);
 }

@@ -266,8 +266,9 @@ async function load() {
     const billing = getBillingOnFile(reference, token).catch(() => ({ billing_on_file: null }));
     const cards = loadSavedCards();
     order = await getOrder(reference, token);
-    savedCards = await cards;
-    ({ billing_on_file: onFile, save_card_offered: offered } = await billing);
+    let payable = false;
+    ({ billing_on_file: onFile, save_card_offered: offered, saved_cards_payable: payable } = await billing);
+    savedCards = payable ? await cards : [];
   } catch (error) {
     if (error instanceof ApiError && (error.status === 401 || error.status === 404)) return sendToLookup(reference);
     status.replaceChildren("");

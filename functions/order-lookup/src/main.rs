@@ -22,6 +22,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         lambda_http::tracing::warn!(%error, "DynamoDB warm-up failed; first request pays for it");
     }
     let lookup = OrderLookup::new(Arc::new(store), tokens, Arc::new(SystemClock))
-        .with_card_saving(config::card_saving_policy()?);
+        .with_card_saving(config::card_saving_policy()?)
+        .with_saved_card_checkout(config::saved_card_checkout());
     lambda_http::run(with_fallbacks(order_lookup_router(lookup))).await
 }

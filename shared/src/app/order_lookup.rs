@@ -58,6 +58,7 @@ pub struct OrderLookup {
     tokens: AccessTokens,
     clock: Arc<dyn Clock>,
     card_saving: crate::domain::card_saving::CardSavingPolicy,
+    saved_card_checkout: bool,
 }
 
 /// Postcodes are hashed before the constant-time comparison so their lengths leak nothing.
@@ -78,7 +79,18 @@ impl OrderLookup {
             tokens,
             clock,
             card_saving: Default::default(),
+            saved_card_checkout: false,
         }
+    }
+
+    /// Whether a saved card can pay at checkout (the PSP has a page for its security code).
+    pub fn with_saved_card_checkout(mut self, offered: bool) -> Self {
+        self.saved_card_checkout = offered;
+        self
+    }
+
+    pub fn saved_card_checkout(&self) -> bool {
+        self.saved_card_checkout
     }
 
     /// Whether the checkout offers to keep the card (`SAVE_CARD_POLICY`), told with the

@@ -113,6 +113,9 @@ pub struct BillingOnFileResponse {
     pub billing_on_file: Option<BillingSummary>,
     /// Whether the checkout offers "save this card for future purchases" (the seller's policy).
     pub save_card_offered: bool,
+    /// Whether the checkout may offer the signed-in shopper's saved cards (the PSP has a page
+    /// where the security code is typed again).
+    pub saved_cards_payable: bool,
 }
 
 /// `GET /v1/orders/{reference}/billing`: the billing details on file for the order's customer,
@@ -128,6 +131,7 @@ async fn billing_on_file(
     let body = BillingOnFileResponse {
         billing_on_file: billing.as_ref().map(BillingSummary::new),
         save_card_offered: lookup.card_saving_offered(),
+        saved_cards_payable: lookup.saved_card_checkout(),
     };
     Ok(private(Json(body).into_response()))
 }

@@ -112,7 +112,9 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
         page: pay_page.clone(),
     };
     let lookup = OrderLookup::new(store.clone(), tokens.clone(), clock.clone())
-        .with_card_saving(options.card_saving);
+        .with_card_saving(options.card_saving)
+        // The sandbox serves the security-code page (see the connector below).
+        .with_saved_card_checkout(true);
     // The production connector, pointed at the sandbox PSP this server hosts.
     let mut stripe = StripeConfig::new(
         "sk_test_encaisse_devserver",

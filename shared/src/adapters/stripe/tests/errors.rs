@@ -263,6 +263,19 @@ fn config_from_the_environment() {
     ]))
     .unwrap();
     assert_eq!(config.api_base, "https://api.stripe.com");
+    assert_eq!(config.confirm_page, None);
+    let hosted = StripeConfig::from_vars(vars(&[
+        ("STRIPE_API_KEY", "sk_test_1"),
+        (
+            "STRIPE_CONFIRM_PAGE_URL",
+            "https://shop.example.fr/pay/confirm/",
+        ),
+    ]))
+    .unwrap();
+    assert_eq!(
+        hosted.confirm_page.as_deref(),
+        Some("https://shop.example.fr/pay/confirm")
+    );
     assert_eq!(config.webhook_secrets, vec!["whsec_new", "whsec_old"]);
     assert_eq!(config.webhook_tolerance, Duration::from_secs(300));
 
@@ -273,6 +286,11 @@ fn config_from_the_environment() {
     ]))
     .unwrap();
     assert_eq!(config.api_base, "http://127.0.0.1:3000/sandbox-psp");
+    // The sandbox serves the saved-card security-code page itself; real Stripe has none.
+    assert_eq!(
+        config.confirm_page.as_deref(),
+        Some("http://127.0.0.1:3000/sandbox-psp/confirm")
+    );
     let debug = format!("{config:?}");
     assert!(
         !debug.contains("sk_test_1") && !debug.contains("whsec_1"),

@@ -422,6 +422,44 @@ fn a_saved_card_charge_on_session_has_a_return_url_and_no_off_session() {
 }
 
 #[test]
+fn a_saved_card_the_shopper_confirms_is_not_confirmed_here_and_asks_for_its_security_code() {
+    use crate::domain::three_d_secure::ThreeDSecureRequest;
+    let mut charge = SavedCardCharge {
+        order_reference: Reference::parse("ORD-10042").unwrap(),
+        payment_id: "pay_1".into(),
+        amount: eur(100),
+        customer: "cus_1".into(),
+        payment_method: "pm_1".into(),
+        off_session: false,
+        return_url: Some("https://shop.example.fr/return".into()),
+        shopper_confirms: true,
+        three_d_secure: ThreeDSecureRequest::Request,
+        idempotency_key: "k".into(),
+    };
+    let form = payment_intent_form(&charge).unwrap();
+    let sent = keys(&form);
+    // Stripe takes `return_url` only with `confirm=true`: the shopper's confirmation gives it.
+    assert!(
+        !sent.contains(&"confirm") && !sent.contains(&"return_url"),
+        "{sent:?}"
+    );
+    assert!(form.contains(&field(
+        "payment_method_options[card][require_cvc_recollection]",
+        "true"
+    )));
+    assert!(form.contains(&field(
+        "payment_method_options[card][request_three_d_secure]",
+        "any"
+    )));
+    // Off session nobody is there to authenticate: 3-D Secure is never asked for.
+    charge.shopper_confirms = false;
+    charge.off_session = true;
+    let form = payment_intent_form(&charge).unwrap();
+    assert!(!keys(&form).contains(&"payment_method_options[card][request_three_d_secure]"));
+    assert!(form.contains(&field("confirm", "true")));
+}
+
+#[test]
 fn a_payment_the_policy_wants_authenticated_asks_stripe_for_3_d_secure() {
     use crate::domain::three_d_secure::ThreeDSecureRequest;
     let key = "payment_method_options[card][request_three_d_secure]";
