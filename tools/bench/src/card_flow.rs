@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use sha2::Sha256;
 
 pub(crate) const SECRET: &str = "whsec_bench";
-const ADMIN: &str = "bench-admin";
+pub(crate) const ADMIN: &str = "bench-admin";
 
 /// One measured step: its capacity and its wall time over HTTP (devserver app, moto, sandbox
 /// PSP, all on this machine).
@@ -26,7 +26,7 @@ pub struct Step {
     pub wall: Duration,
 }
 
-fn row(name: &str, status: u16, counter: &RequestCounter, started: Instant) -> Step {
+pub(crate) fn row(name: &str, status: u16, counter: &RequestCounter, started: Instant) -> Step {
     let wall = started.elapsed();
     println!("{}", crate::capacity::row(name, status, counter));
     Step {
@@ -44,9 +44,13 @@ pub(crate) fn signed(payload: &str) -> String {
     format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-type Failure = Box<dyn std::error::Error>;
+pub(crate) type Failure = Box<dyn std::error::Error>;
 
-async fn last_event(http: &reqwest::Client, base: &str, kind: &str) -> Result<String, Failure> {
+pub(crate) async fn last_event(
+    http: &reqwest::Client,
+    base: &str,
+    kind: &str,
+) -> Result<String, Failure> {
     let events: Value = http
         .get(format!("{base}/sandbox-psp/_events"))
         .send()
@@ -60,7 +64,11 @@ async fn last_event(http: &reqwest::Client, base: &str, kind: &str) -> Result<St
     Ok(found.to_string())
 }
 
-async fn deliver(http: &reqwest::Client, base: &str, payload: &str) -> Result<u16, Failure> {
+pub(crate) async fn deliver(
+    http: &reqwest::Client,
+    base: &str,
+    payload: &str,
+) -> Result<u16, Failure> {
     let reply = http
         .post(format!("{base}/v1/webhooks/stripe"))
         .header("stripe-signature", signed(payload))
@@ -70,8 +78,10 @@ async fn deliver(http: &reqwest::Client, base: &str, payload: &str) -> Result<u1
     Ok(reply.status().as_u16())
 }
 
-pub async fn count_card_flow() -> Result<Vec<Step>, Failure> {
-    let mut steps = Vec::new();
+/// The devserver app on the emulator (sandbox PSP, webhooks left to the bench), its DynamoDB
+/// requests counted; returns its base URL, the counter and an HTTP client that does not
+/// follow redirects.
+pub(crate) async fn start_app() -> Result<(String, RequestCounter, reqwest::Client), Failure> {
     let counter = RequestCounter::recording();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
@@ -106,7 +116,12 @@ pub async fn count_card_flow() -> Result<Vec<Step>, Failure> {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
+    Ok((base, counter, http))
+}
 
+pub async fn count_card_flow() -> Result<Vec<Step>, Failure> {
+    let mut steps = Vec::new();
+    let (base, counter, http) = start_app().await?;
     println!(
         "\nCard flow over HTTP (devserver app, sandbox PSP, webhooks delivered by the bench):\n"
     );

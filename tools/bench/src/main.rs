@@ -14,6 +14,7 @@ mod cold_start;
 mod cost;
 mod load;
 mod runtime_api;
+mod saved_card_flow;
 mod targets;
 
 use std::sync::Arc;
@@ -297,6 +298,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if !only_latency {
         count_requests().await?;
         steps = card_flow::count_card_flow().await?;
+        // Printed on its own; the cost of 1,000 checkouts stays the new-card checkout's.
+        saved_card_flow::count_saved_card_flow().await?;
         targets::print(&steps);
     }
     time_warm_lookups().await;

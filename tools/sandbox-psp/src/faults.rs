@@ -63,6 +63,7 @@ pub fn router(faults: SharedFaults) -> Router {
     crate::loopback::loopback_only(
         Router::new()
             .route("/_faults", get(get_faults).post(set_faults))
+            .route("/_calls", get(get_calls))
             .with_state(faults),
     )
 }
@@ -72,7 +73,14 @@ pub struct FaultState {
     pub faults: Faults,
     calls: u64,
     failed: u64,
+    /// Every authenticated /v1 call since start, and the latest few (`GET /_calls`): what a
+    /// flow costs at the PSP, for the benchmark.
+    api_calls: u64,
+    recent_calls: std::collections::VecDeque<String>,
 }
+
+/// How many calls `GET /_calls` lists.
+const RECENT_CALLS: usize = 200;
 
 /// What a /v1 call meets instead of the endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +91,15 @@ pub enum Injected {
 }
 
 impl FaultState {
+    /// Notes one /v1 call (`POST /v1/payment_intents`).
+    pub fn record_call(&mut self, call: String) {
+        self.api_calls += 1;
+        if self.recent_calls.len() == RECENT_CALLS {
+            self.recent_calls.pop_front();
+        }
+        self.recent_calls.push_back(call);
+    }
+
     /// Counts one /v1 call: the latency to add and the fault to answer with, if any.
     pub fn tick(&mut self) -> (u64, Injected) {
         let latency = self.faults.latency_ms;
@@ -119,6 +136,15 @@ fn invalid(param: Option<&str>, message: &str) -> Response {
         Json(serde_json::json!({ "error": error })),
     )
         .into_response()
+}
+
+/// `GET /_calls`: the /v1 calls counted since start, and the latest ones, oldest first.
+async fn get_calls(State(faults): State<SharedFaults>) -> Json<serde_json::Value> {
+    let state = lock(&faults);
+    Json(serde_json::json!({
+        "total": state.api_calls,
+        "recent": state.recent_calls,
+    }))
 }
 
 async fn get_faults(State(faults): State<SharedFaults>) -> Json<Faults> {

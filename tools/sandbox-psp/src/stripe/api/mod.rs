@@ -75,7 +75,11 @@ async fn api_layer(State(psp): State<StripeSandbox>, mut req: Request, next: Nex
     let mut resp = match auth::authorise(&req) {
         Err(e) => e.into_response(),
         Ok(api_key) => {
-            let (latency, injected) = psp.faults_lock().tick();
+            let (latency, injected) = {
+                let mut faults = psp.faults_lock();
+                faults.record_call(format!("{} /v1{}", req.method(), req.uri().path()));
+                faults.tick()
+            };
             if latency > 0 {
                 tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
             }
