@@ -154,6 +154,14 @@ pub fn three_d_secure_policy(
         .map_err(|e| ConfigError::Invalid("THREE_D_SECURE_POLICY", e))
 }
 
+/// `FRAUD_REVIEW_RULES`: `none`, or `amount-above:<amount>`, `risk:elevated|highest`,
+/// `countries-differ`, comma-separated; unset: `risk:elevated,countries-differ`.
+pub fn review_rules() -> Result<crate::domain::fraud_review::ReviewRules, ConfigError> {
+    let text = std::env::var("FRAUD_REVIEW_RULES").unwrap_or_default();
+    crate::domain::fraud_review::ReviewRules::parse(&text)
+        .map_err(|e| ConfigError::Invalid("FRAUD_REVIEW_RULES", e))
+}
+
 /// `SAVE_CARD_POLICY`: `offered` (unset: the default) or `not-offered`.
 pub fn card_saving_policy() -> Result<crate::domain::card_saving::CardSavingPolicy, ConfigError> {
     let text = std::env::var("SAVE_CARD_POLICY").unwrap_or_default();

@@ -78,6 +78,7 @@ pub async fn harness(deliver_webhooks: bool) -> Harness {
         run_notifier: true,
         three_d_secure: Default::default(),
         card_saving: Default::default(),
+        fraud_review: Default::default(),
     })
     .await
     .expect("devserver app on moto");

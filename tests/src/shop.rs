@@ -64,6 +64,7 @@ pub async fn shop_configured(
         run_notifier: true,
         three_d_secure,
         card_saving,
+        fraud_review: Default::default(),
     })
     .await
     .expect("devserver app on moto");

@@ -50,6 +50,7 @@ fn app() -> &'static App {
                 run_notifier: true,
                 three_d_secure: Default::default(),
                 card_saving: Default::default(),
+                fraud_review: Default::default(),
             })
             .await
             .unwrap();

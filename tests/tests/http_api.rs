@@ -31,6 +31,7 @@ async fn api() -> Api {
         run_notifier: true,
         three_d_secure: Default::default(),
         card_saving: Default::default(),
+        fraud_review: Default::default(),
     })
     .await
     .expect("devserver app on moto");

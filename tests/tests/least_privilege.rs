@@ -194,6 +194,7 @@ async fn every_partition_a_function_touches_is_allowed_by_its_leading_keys() {
         run_notifier: false,
         three_d_secure: Default::default(),
         card_saving: Default::default(),
+        fraud_review: Default::default(),
     })
     .await
     .expect("devserver app on moto");

@@ -390,14 +390,16 @@ async function cardsAfter(change, done, focusId = "cards-title") {
   fail(null);
   busy(true);
   try {
-    await change.then(() => say(done, null, "success"), (error) => {
+    await change.catch((error) => {
       if (error.status !== 404) throw error;
       fail("account.cardGone");
-      focusId = "cards-title";
+      focusId = done = null;
     });
+    // Said with the list as it is now, never before it.
     state.cards = (await me("GET", "/cards")).cards;
     state.card = null;
-    show(focusId);
+    if (done) say(done, null, "success");
+    show(focusId || "cards-title");
   } catch (error) {
     const f = error.status === 422 && error.problem.field;
     if (!CARD.includes(f)) return handle(error);

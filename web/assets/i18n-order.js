@@ -14,6 +14,7 @@ export default {
     "order.pay": "Payer {amount}",
     "order.nothingDue": "Cette commande ne peut pas être payée en ligne maintenant.",
     "order.paid": "Le paiement de cette commande est accepté. Merci !",
+    "order.review": "Votre paiement est autorisé. La boutique vérifie votre commande avant de l'expédier : votre carte ne sera débitée qu'à l'expédition.",
     "order.back": "Retrouver une autre commande",
   },
   en: {
@@ -30,6 +31,7 @@ export default {
     "order.pay": "Pay {amount}",
     "order.nothingDue": "This order cannot be paid online now.",
     "order.paid": "The payment for this order is accepted. Thank you!",
+    "order.review": "Your payment is authorised. The shop is checking your order before shipping it: your card is charged only when it ships.",
     "order.back": "Find another order",
   },
 };

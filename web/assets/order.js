@@ -74,6 +74,8 @@ function nextStep(o) {
     }, t("order.pay", { amount: money(o.amount_due, o.currency) })));
   }
   if (SUCCEEDED.has(o.status)) return el("p", { class: "success" }, t("order.paid"));
+  // Authorised, and the shop checks the order before shipping it (fraud review).
+  if (o.status === "under_review") return el("p", { class: "notice", "data-review": "" }, t("order.review"));
   return el("p", { class: "notice" }, t("order.nothingDue"));
 }
 

@@ -50,7 +50,10 @@ function render() {
         : kind === "processing" ? t(view.stopped ? "return.processing.stopped" : "return.processing")
           : t("return.cancelled")));
   if (kind === "paid") {
-    result.replaceChildren(el("p", {}, orderLink()));
+    // Under the shop's fraud review: said, so the shopper knows why it does not ship yet.
+    const review = view.order?.status === "under_review"
+      ? el("p", { class: "notice", "data-review": "" }, t("return.review")) : null;
+    result.replaceChildren(review ?? "", el("p", {}, orderLink()));
   } else if (kind === "failed") {
     result.replaceChildren(el("p", { class: "actions" },
       el("a", { class: "button", href: `/order.html?ref=${encodeURIComponent(reference)}` }, t("return.retry"))));
@@ -72,7 +75,8 @@ function render() {
 
 async function show(kind, payment) {
   // The unfinished choice needs the order (amount, reference) as the order page has it.
-  const order = kind === "cancelled" ? await getOrder(reference, token) : null;
+  const order = kind === "cancelled" ? await getOrder(reference, token)
+    : kind === "paid" ? await getOrder(reference, token).catch(() => null) : null;
   view = { kind, payment, order };
   render();
 }

@@ -8,9 +8,11 @@ use encaisse::adapters::secrets::{secrets_client, Secrets};
 use encaisse::app::capture_on_shipment::CaptureOnShipment;
 use encaisse::app::pay_token::{PayLinks, PayTokens};
 use encaisse::app::refund::RefundPayment;
+use encaisse::app::review::DecideReview;
 use encaisse::config;
 use encaisse::http::{
-    admin_payments_router, back_office_router, with_fallbacks, AdminPayments, BackOffice,
+    admin_payments_router, admin_reviews_router, back_office_router, with_fallbacks, AdminPayments,
+    AdminReviews, BackOffice,
 };
 use encaisse::ports::{Clock, Store, SystemClock};
 
@@ -52,8 +54,17 @@ async fn main() -> Result<(), lambda_http::Error> {
             providers.clone(),
             clock.clone(),
         )),
-        refunds: Arc::new(RefundPayment::new(store, providers, clock)),
+        refunds: Arc::new(RefundPayment::new(
+            store.clone(),
+            providers.clone(),
+            clock.clone(),
+        )),
     };
-    let router = back_office_router(office).merge(admin_payments_router(payments, admin_auth));
+    let reviews = AdminReviews {
+        reviews: Arc::new(DecideReview::new(store, providers, clock)),
+    };
+    let router = back_office_router(office)
+        .merge(admin_payments_router(payments, admin_auth.clone()))
+        .merge(admin_reviews_router(reviews, admin_auth));
     lambda_http::run(with_fallbacks(router)).await
 }

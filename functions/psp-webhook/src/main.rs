@@ -39,6 +39,8 @@ async fn main() -> Result<(), lambda_http::Error> {
     );
     let store = Arc::new(store);
     let relay = OutboxRelay::new(store.clone(), Arc::new(queue));
-    let handler = HandleWebhook::new(store, providers, Arc::new(SystemClock)).with_relay(relay);
+    let handler = HandleWebhook::new(store, providers, Arc::new(SystemClock))
+        .with_relay(relay)
+        .with_review_rules(config::review_rules()?);
     lambda_http::run(with_fallbacks(webhooks_router(Arc::new(handler)))).await
 }

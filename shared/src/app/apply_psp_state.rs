@@ -29,6 +29,8 @@ pub struct Context {
     pub release: Option<ReleaseReason>,
     /// What a shipment's capture took, once its answer is given with this change.
     pub shipped: Option<rust_decimal::Decimal>,
+    /// The seller's fraud rules, for a change that may authorise the payment.
+    pub review: Option<super::review::ReviewCheck>,
 }
 
 /// `extra` is built per attempt (Write is not Copy). A failed extra write's error is returned as
@@ -65,6 +67,16 @@ pub async fn apply_psp_state(
         if let Some(shipped) = context.shipped {
             payment.shipped_amount += shipped;
             payment.updated_at = now;
+        }
+        if let Some(check) = &context.review {
+            super::review::open_review(
+                check,
+                &stored.value,
+                &mut payment,
+                &snapshot.order.value,
+                fresh.risk_level,
+                now,
+            );
         }
         if let Some(reason) = context.release {
             if payment.note_release(reason) {

@@ -15,6 +15,9 @@ pub enum CaptureError {
     RequiresReauthorisation,
     #[error("this shipment is being captured right now")]
     InProgress,
+    /// The order waits for the seller's fraud review: approve it first.
+    #[error("the order is under fraud review")]
+    UnderReview,
     #[error("this shipment id was already used with another amount")]
     ShipmentReused,
     #[error("payment provider: {0}")]

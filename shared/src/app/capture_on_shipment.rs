@@ -156,6 +156,10 @@ impl CaptureOnShipment {
             .get_order_with_payments(reference)
             .await?
             .ok_or(CaptureError::NotFound)?;
+        // The seller's fraud review decides first: nothing is taken before it is approved.
+        if snapshot.order.value.status == crate::domain::OrderStatus::UnderReview {
+            return Err(CaptureError::UnderReview);
+        }
         // A capturable payment; else the last one that captured anything (since captured in
         // full, or refunded), in case this is a retry of a capture the PSP made and its
         // webhook already recorded (the PSP will tell).
@@ -368,6 +372,7 @@ impl CaptureOnShipment {
         let context = Context {
             release: after.release_reason(),
             shipped: Some(this_capture),
+            review: None,
         };
         apply_psp_state(
             self.store.as_ref(),

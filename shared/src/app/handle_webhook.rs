@@ -12,7 +12,9 @@ use super::apply_psp_state::{apply_psp_state, Applied, Context};
 use super::capture_error::CaptureError;
 use super::publish_outbox::OutboxRelay;
 use super::reauthorise::{renew_lapsed_authorisation, Renewal};
+use super::review::review_check;
 use super::settle::{settle, PaymentChange};
+use crate::domain::fraud_review::ReviewRules;
 use crate::domain::{Payment, PaymentStatus, Reference};
 use crate::ports::{
     Clock, HostedPaymentState, HostedPaymentStatus, NotificationRequest, PaymentProvider,
@@ -54,6 +56,8 @@ pub struct HandleWebhook {
     /// Publishes the events a change queued right away, so emails go out at once (the
     /// scheduled relay catches whatever this misses).
     relay: Option<OutboxRelay>,
+    /// The seller's fraud rules (`FRAUD_REVIEW_RULES`), checked when a payment is authorised.
+    review_rules: ReviewRules,
 }
 
 impl HandleWebhook {
@@ -67,7 +71,13 @@ impl HandleWebhook {
             providers,
             clock,
             relay: None,
+            review_rules: ReviewRules::default(),
         }
+    }
+
+    pub fn with_review_rules(mut self, rules: ReviewRules) -> Self {
+        self.review_rules = rules;
+        self
     }
 
     pub fn with_relay(mut self, relay: OutboxRelay) -> Self {
@@ -157,13 +167,38 @@ impl HandleWebhook {
                 return Ok(outcome);
             }
         }
+        // An authorisation: the fraud rules may open a review. The order read for them is the
+        // one the change is applied to (no second read).
+        let (known, review) = if fresh.status == ProviderPaymentStatus::RequiresCapture
+            && self.review_rules != ReviewRules::NONE
+        {
+            match self.store.get_order_with_payments(&reference).await? {
+                Some(snapshot) => {
+                    let check = review_check(
+                        self.store.as_ref(),
+                        self.review_rules,
+                        &snapshot,
+                        &our_payment,
+                    )
+                    .await?;
+                    (Some(snapshot), check)
+                }
+                None => return Ok(WebhookOutcome::Ignored),
+            }
+        } else {
+            (None, None)
+        };
+        let context = Context {
+            review,
+            ..Context::default()
+        };
         match apply_psp_state(
             self.store.as_ref(),
-            None,
+            known,
             &reference,
             &our_payment,
             &fresh,
-            Context::default(),
+            context,
             now,
             &record,
         )
@@ -215,6 +250,10 @@ impl HandleWebhook {
         let Some(snapshot) = self.store.get_order_with_payments(reference).await? else {
             return Ok(None);
         };
+        // Closed by the seller (a review rejected): the cancellation was ours, nothing to renew.
+        if snapshot.order.value.closure.is_some() {
+            return Ok(None);
+        }
         let Some(stored) = snapshot
             .payments
             .iter()

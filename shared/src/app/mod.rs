@@ -19,6 +19,7 @@ pub mod reauthorise;
 pub mod reconcile;
 pub mod refund;
 pub mod return_url;
+pub mod review;
 pub mod session_token;
 pub mod settle;
 pub mod shopper_account;

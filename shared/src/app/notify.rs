@@ -246,6 +246,12 @@ impl Notifier {
                     invoice: &invoice,
                 }
             }
+            OutboxKind::OrderRejected => EmailContent::OrderRejected {
+                name,
+                reference,
+                amount,
+                currency,
+            },
             OutboxKind::ReauthorisationRequired => EmailContent::ReauthorisationNeeded {
                 name,
                 reference,

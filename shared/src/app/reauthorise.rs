@@ -132,6 +132,7 @@ pub async fn renew_lapsed_authorisation(
                 expires_at: now,
                 authorised_at: Some(now),
                 dispute: None,
+                review: None,
                 ..payment.clone()
             };
             changes.push(PaymentChange {

@@ -57,6 +57,7 @@ fn history(index: usize, amount: i64, steps: &[PspStep]) -> Vec<ProviderPayment>
         multicapture: Some(true),
         release_reason: None,
         dispute: None,
+        risk_level: None,
     };
     let mut out = Vec::new();
     let cents = |m: &Money| {

@@ -469,6 +469,7 @@ impl StartPayment {
             expires_at: opened.expires_at,
             authorised_at: None,
             dispute: None,
+            review: None,
         };
         let view = StartedPaymentView {
             payment: PaymentView::new(&payment),

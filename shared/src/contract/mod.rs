@@ -271,7 +271,56 @@ pub fn payment(reference: &str, id: &str, created_offset_s: i64) -> Payment {
         expires_at: created + Duration::minutes(30),
         authorised_at: None,
         dispute: None,
+        review: None,
     }
+}
+
+pub async fn pending_reviews_are_listed_oldest_first_until_decided(store: Arc<dyn Store>) {
+    use crate::domain::fraud_review::{Review, ReviewReason, ReviewStatus};
+    let reviewed = |reference: &str, id: &str, opened_s: i64, status| {
+        let mut p = payment(reference, id, 0);
+        p.status = PaymentStatus::Authorised;
+        p.review = Some(Review {
+            reasons: vec![ReviewReason::RiskElevated],
+            status,
+            opened_at: now() + Duration::seconds(opened_s),
+            decided_at: None,
+        });
+        p
+    };
+    let later = reviewed("ORD-30", "pay_later", 10, ReviewStatus::Pending);
+    let first = reviewed("ORD-31", "pay_first", 0, ReviewStatus::Pending);
+    let approved = reviewed("ORD-32", "pay_approved", 5, ReviewStatus::Approved);
+    let unreviewed = payment("ORD-33", "pay_plain", 0);
+    for p in [&later, &first, &approved, &unreviewed] {
+        store
+            .transact(vec![Write::PutPayment {
+                payment: p.clone(),
+                expected_version: None,
+            }])
+            .await
+            .unwrap();
+    }
+    let ids = |list: Vec<Payment>| list.into_iter().map(|p| p.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store.pending_reviews(10).await.unwrap()),
+        ["pay_first", "pay_later"]
+    );
+    assert_eq!(ids(store.pending_reviews(1).await.unwrap()), ["pay_first"]);
+    let read = store.pending_reviews(10).await.unwrap();
+    assert_eq!(read[0], first, "listed whole");
+    let mut decided = first.clone();
+    if let Some(review) = decided.review.as_mut() {
+        review.status = ReviewStatus::Rejected;
+    }
+    store
+        .transact(vec![Write::PutPayment {
+            payment: decided,
+            expected_version: Some(1),
+        }])
+        .await
+        .unwrap();
+    assert_eq!(ids(store.pending_reviews(10).await.unwrap()), ["pay_later"]);
 }
 
 pub async fn payments_are_read_with_their_order_and_versioned(store: Arc<dyn Store>) {
@@ -414,6 +463,7 @@ macro_rules! store_contract_tests {
             lookup_snapshot_reads_order_and_failures,
             reservations_pass_up_to_the_room_left_and_one_given_back_stops_counting,
             payments_are_read_with_their_order_and_versioned,
+            pending_reviews_are_listed_oldest_first_until_decided,
             idempotency_claims_complete_with_the_effects,
             concurrent_claims_have_one_winner,
             customers_are_versioned,

@@ -51,6 +51,14 @@ pub enum EmailContent<'a> {
         /// The shopper pages' pay link for this order (`…/pay?ref=ORD-10042`).
         pay_link: &'a str,
     },
+    /// The seller did not accept the order after its fraud review: the amount held on the
+    /// card was released, nothing is charged.
+    OrderRejected {
+        name: &'a str,
+        reference: &'a Reference,
+        amount: Decimal,
+        currency: Currency,
+    },
 }
 
 impl EmailContent<'_> {
@@ -62,6 +70,7 @@ impl EmailContent<'_> {
             EmailContent::RefundIssued { .. } => "refund_issued",
             EmailContent::Invoice { .. } => "invoice",
             EmailContent::ReauthorisationNeeded { .. } => "reauthorisation_needed",
+            EmailContent::OrderRejected { .. } => "order_rejected",
         }
     }
 }
@@ -256,6 +265,32 @@ pub fn render(content: &EmailContent<'_>, locale: Locale) -> RenderedEmail {
                     .text
                     .replacen(&format!("\n\n{bye}"), &format!("\n{pay_link}\n\n{bye}"), 1);
             email
+        }
+        EmailContent::OrderRejected {
+            name,
+            reference,
+            amount,
+            currency,
+        } => {
+            let a = format_amount(amount, currency, locale);
+            let (subject, body, end) = if fr {
+                (
+                    format!("Commande {reference} non acceptée"),
+                    format!(
+                        "Après vérification, nous ne pouvons pas accepter votre commande                          {reference}. Le montant de {a} réservé sur votre carte a été libéré :                          rien ne vous sera débité."
+                    ),
+                    "Pour toute question, répondez simplement à cet email.",
+                )
+            } else {
+                (
+                    format!("Order {reference} not accepted"),
+                    format!(
+                        "After checking it, we cannot accept your order {reference}. The                          {a} held on your card has been released: nothing will be charged."
+                    ),
+                    "If you have any question, just reply to this email.",
+                )
+            };
+            assemble(subject, &[hello(name), body, end.to_string()], "")
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod customer;
 pub mod dispute;
 pub mod emails;
 pub mod field_error;
+pub mod fraud_review;
 pub mod invoice;
 pub mod invoice_text;
 pub mod log_safe;

@@ -20,6 +20,9 @@ pub enum Effect {
     EmailDisputeOpened,
     /// Tell the seller how a dispute ended (amount: what was disputed).
     EmailDisputeClosed,
+    /// Tell the shopper the seller did not accept the order after review: the authorisation
+    /// was released, nothing is charged (amount: what was authorised).
+    EmailOrderRejected,
 }
 
 /// One effect, the payment whose change caused it, and the amount it is about.
@@ -34,6 +37,7 @@ fn is_paid(status: OrderStatus) -> bool {
     matches!(
         status,
         OrderStatus::Authorised
+            | OrderStatus::UnderReview
             | OrderStatus::PartiallyCaptured
             | OrderStatus::Captured
             | OrderStatus::PartiallyRefunded
@@ -96,6 +100,13 @@ pub fn effects(
             Effect::IssueInvoice,
             first,
             after.amounts.captured - after.amounts.refunded,
+        ));
+    }
+    if before.lifecycle == OrderStatus::UnderReview && after.lifecycle == OrderStatus::Cancelled {
+        out.push(caused(
+            Effect::EmailOrderRejected,
+            first,
+            before.amounts.authorised,
         ));
     }
     if after.lifecycle == OrderStatus::RequiresReauthorisation

@@ -19,7 +19,8 @@ pub enum OrderStatus {
     Refunded,
     Cancelled,
     Deleted,
-    /// Not reachable yet: fraud review comes with its own issue.
+    /// Authorised, and the seller's fraud rules asked for a review: nothing is captured until
+    /// the seller approves it (a rejection releases the authorisation: `cancelled`).
     UnderReview,
     /// An authorisation lapsed (or the PSP cancelled it) before everything shipped and could
     /// not be renewed with the saved card: the shopper was sent a pay link for what remains.
@@ -70,6 +71,8 @@ impl OrderStatus {
 pub enum OrderClosure {
     CancelledBySeller,
     DeletedByShopper,
+    /// The seller rejected it in fraud review: the authorisation was released.
+    RejectedInReview,
 }
 
 /// The order's money, summed over its payments.
@@ -111,6 +114,7 @@ pub fn order_position(
     let mut amounts = OrderAmounts::default();
     let mut capturable = Decimal::ZERO;
     let (mut unfinished, mut processing, mut lapsed, mut disputed) = (false, false, false, false);
+    let mut under_review = false;
     for p in payments {
         if p.status.was_authorised() {
             amounts.authorised += p.amount;
@@ -129,6 +133,8 @@ pub fn order_position(
             amounts.disputed += dispute.withdrawn;
             disputed |= dispute.marks_order();
         }
+        under_review |=
+            p.capturable() > Decimal::ZERO && p.review.as_ref().is_some_and(|r| r.is_pending());
         unfinished |= p.status.is_unfinished();
         processing |= p.status == PaymentStatus::Processing;
         lapsed |= p
@@ -138,7 +144,7 @@ pub fn order_position(
     let due = (gross - amounts.settled).max(Decimal::ZERO);
     use OrderStatus as S;
     let lifecycle = match closure {
-        Some(OrderClosure::CancelledBySeller) => S::Cancelled,
+        Some(OrderClosure::CancelledBySeller | OrderClosure::RejectedInReview) => S::Cancelled,
         Some(OrderClosure::DeletedByShopper) => S::Deleted,
         None if due > Decimal::ZERO && unfinished => S::PaymentPending,
         None if due > Decimal::ZERO && lapsed => S::RequiresReauthorisation,
@@ -146,6 +152,7 @@ pub fn order_position(
         None if processing && capturable.is_zero() && amounts.captured.is_zero() => {
             S::PaymentPending
         }
+        None if under_review => S::UnderReview,
         None if capturable > Decimal::ZERO || processing => {
             if amounts.captured.is_zero() {
                 S::Authorised

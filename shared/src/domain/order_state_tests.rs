@@ -30,6 +30,7 @@ fn payment(id: usize, status: PaymentStatus, amount: i64, captured: i64, refunde
         expires_at: at,
         authorised_at: None,
         dispute: None,
+        review: None,
     }
 }
 

@@ -25,6 +25,8 @@ pub enum OutboxKind {
     DisputeClosed,
     /// The shopper deleted the order from their account: email the seller.
     OrderDeletedByShopper,
+    /// The seller rejected the order in fraud review: email the shopper.
+    OrderRejected,
 }
 
 impl From<Effect> for OutboxKind {
@@ -37,6 +39,7 @@ impl From<Effect> for OutboxKind {
             Effect::EmailReauthorisationNeeded => OutboxKind::ReauthorisationRequired,
             Effect::EmailDisputeOpened => OutboxKind::DisputeOpened,
             Effect::EmailDisputeClosed => OutboxKind::DisputeClosed,
+            Effect::EmailOrderRejected => OutboxKind::OrderRejected,
         }
     }
 }

@@ -281,6 +281,9 @@ pub struct Payment {
     /// A chargeback or inquiry on this payment, as its PSP last reported it.
     #[serde(default)]
     pub dispute: Option<Dispute>,
+    /// The seller's fraud review of this authorisation, when its rules asked for one.
+    #[serde(default)]
+    pub review: Option<super::fraud_review::Review>,
 }
 
 impl Payment {

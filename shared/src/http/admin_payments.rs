@@ -50,6 +50,12 @@ impl From<CaptureError> for Problem {
                 "Nothing to capture",
                 "The order has no authorised amount left to capture.",
             ),
+            E::UnderReview => conflict(
+                "order-under-review",
+                "Order under review",
+                "The order waits for your fraud review: approve it (POST \
+                 /v1/admin/orders/{reference}/review) before capturing, or reject it.",
+            ),
             E::RequiresReauthorisation => conflict(
                 "requires-reauthorisation",
                 "Authorisation lapsed",

@@ -125,7 +125,7 @@ impl From<CreateOnceError> for Problem {
 }
 
 /// The back office's view of an order, with the quote's "Pay now" link when configured.
-fn admin_view(
+pub(crate) fn admin_view(
     order: &Order,
     payments: &[crate::domain::Payment],
     links: Option<&PayLinks>,
@@ -134,6 +134,17 @@ fn admin_view(
         .unwrap_or_default();
     if let (Some(links), Some(fields)) = (links, view.as_object_mut()) {
         fields.insert("pay_url".into(), links.link_for(order).into());
+    }
+    // The fraud review, for the seller only (its reasons are not the shopper's to read).
+    if let Some(listed) = view["payments"].as_array_mut() {
+        for (shown, payment) in listed.iter_mut().zip(payments) {
+            if let (Some(fields), Some(review)) = (shown.as_object_mut(), &payment.review) {
+                fields.insert(
+                    "review".into(),
+                    serde_json::to_value(review).unwrap_or_default(),
+                );
+            }
+        }
     }
     view
 }

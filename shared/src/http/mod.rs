@@ -2,6 +2,7 @@
 //! devserver, and the problem+json errors they answer with.
 
 pub mod admin_payments;
+pub mod admin_reviews;
 pub mod back_office;
 pub mod client_ip;
 pub mod json_body;
@@ -13,6 +14,7 @@ pub mod views;
 pub mod webhooks;
 
 pub use admin_payments::{admin_payments_router, AdminPayments};
+pub use admin_reviews::{admin_reviews_router, AdminReviews};
 pub use back_office::{back_office_router, AdminAuth, AdminCaller, BackOffice};
 pub use order_lookup::order_lookup_router;
 pub use payments::{payments_router, PaymentsApi};

@@ -80,6 +80,8 @@ pub enum StoreError {
 
 /// One item change inside a transaction; all of a transaction's writes happen or none do.
 #[derive(Debug, Clone, PartialEq)]
+// A handful of writes live for one transaction: boxing the payment would only add allocations.
+#[allow(clippy::large_enum_variant)]
 pub enum Write {
     /// Creates the order; fails with `AlreadyExists` if the reference is taken.
     InsertOrder(Order),
@@ -180,6 +182,9 @@ pub trait OrderStore: Send + Sync {
         provider: &str,
         provider_payment: &str,
     ) -> Result<Option<PaymentRef>, StoreError>;
+
+    /// Payments whose fraud review waits for the seller, oldest review first, `limit` at most.
+    async fn pending_reviews(&self, limit: usize) -> Result<Vec<Payment>, StoreError>;
 }
 
 /// Customer profiles (billing on file, PSP customer ids).

@@ -95,6 +95,16 @@ export async function createOrder({ postcode = "13001", email, lines } = {}) {
   return { reference: json.reference, postcode, email: body.customer.email, order: json };
 }
 
+/// A back-office POST (the devserver's admin key); returns [status, JSON body].
+export async function adminPost(path, body) {
+  const response = await fetch(`${BASE_URL}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_API_KEY}` },
+    body: JSON.stringify(body),
+  });
+  return [response.status, await response.json()];
+}
+
 export async function adminOrder(reference) {
   const response = await fetch(`${BASE_URL}/v1/admin/orders/${reference}`, {
     headers: { authorization: `Bearer ${ADMIN_API_KEY}` },

@@ -220,6 +220,7 @@ impl State {
             multicapture: i.payment_method.as_ref().map(|_| i.multicapture),
             release_reason: i.release_reason,
             dispute: None,
+            risk_level: None,
         })
     }
 

@@ -102,6 +102,7 @@ pub(crate) async fn start_app() -> Result<(String, RequestCounter, reqwest::Clie
         run_notifier: false,
         three_d_secure: Default::default(),
         card_saving: Default::default(),
+        fraud_review: Default::default(),
     })
     .await?;
     seed_demo_orders(app.store.as_ref()).await?;

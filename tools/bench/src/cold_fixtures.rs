@@ -147,6 +147,7 @@ pub async fn start_devserver(table: &str) -> Result<(Preparer, String), Failure>
         run_notifier: false,
         three_d_secure: Default::default(),
         card_saving: Default::default(),
+        fraud_review: Default::default(),
     })
     .await?;
     seed_demo_orders(app.store.as_ref()).await?;

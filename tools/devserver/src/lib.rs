@@ -23,13 +23,14 @@ use encaisse::app::pay_token::{PayLinks, PayTokens};
 use encaisse::app::publish_outbox::OutboxRelay;
 use encaisse::app::refund::RefundPayment;
 use encaisse::app::return_url::ReturnOrigins;
+use encaisse::app::review::DecideReview;
 use encaisse::app::shopper_account::ShopperAccount;
 use encaisse::app::start_payment::StartPayment;
 use encaisse::app::{AccessTokens, OrderLookup};
 use encaisse::http::{
-    admin_payments_router, back_office_router, order_lookup_router, payments_router,
-    shopper_account_router, webhooks_router, with_fallbacks, AdminAuth, AdminPayments, BackOffice,
-    PaymentsApi,
+    admin_payments_router, admin_reviews_router, back_office_router, order_lookup_router,
+    payments_router, shopper_account_router, webhooks_router, with_fallbacks, AdminAuth,
+    AdminPayments, AdminReviews, BackOffice, PaymentsApi,
 };
 use encaisse::ports::NotificationStore;
 use encaisse::ports::{Clock, ProviderRegistry, Store, SystemClock};
@@ -58,6 +59,8 @@ pub struct Options {
     pub three_d_secure: encaisse::domain::three_d_secure::ThreeDSecurePolicy,
     /// Whether shoppers are offered to keep their card (`SAVE_CARD_POLICY` for the binary).
     pub card_saving: encaisse::domain::card_saving::CardSavingPolicy,
+    /// The seller's fraud review rules (`FRAUD_REVIEW_RULES` for the binary).
+    pub fraud_review: encaisse::domain::fraud_review::ReviewRules,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -187,9 +190,18 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
         providers.clone(),
     ));
     let webhooks = Arc::new(
-        HandleWebhook::new(store.clone(), providers.clone(), clock.clone()).with_relay(relay),
+        HandleWebhook::new(store.clone(), providers.clone(), clock.clone())
+            .with_relay(relay)
+            .with_review_rules(options.fraud_review),
     );
     let admin_auth = AdminAuth::ApiKey(options.admin_api_key.into());
+    let reviews = AdminReviews {
+        reviews: Arc::new(DecideReview::new(
+            store.clone(),
+            providers.clone(),
+            clock.clone(),
+        )),
+    };
     let office = BackOffice {
         store: store.clone(),
         clock: clock.clone(),
@@ -203,7 +215,8 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
             .route("/healthz", get(|| async { "ok" }))
             .merge(order_lookup_router(lookup))
             .merge(back_office_router(office))
-            .merge(admin_payments_router(admin_payments, admin_auth))
+            .merge(admin_payments_router(admin_payments, admin_auth.clone()))
+            .merge(admin_reviews_router(reviews, admin_auth))
             .merge(payments_router(payments))
             .merge(shopper_account_router(account))
             .merge(webhooks_router(webhooks))

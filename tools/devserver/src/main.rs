@@ -59,6 +59,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         run_notifier: true,
         three_d_secure: encaisse::config::three_d_secure_policy()?,
         card_saving: encaisse::config::card_saving_policy()?,
+        fraud_review: encaisse::config::review_rules()?,
     })
     .await?;
     let demos = seed_demo_orders(app.store.as_ref()).await?;

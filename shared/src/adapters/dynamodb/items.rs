@@ -128,16 +128,35 @@ pub struct PaymentItem {
     pub pk: String,
     #[serde(rename = "SK")]
     pub sk: String,
+    /// `REVIEW#PENDING` while its fraud review waits for the seller: GSI1 is the review list.
+    #[serde(rename = "GSI1PK", default, skip_serializing_if = "Option::is_none")]
+    pub gsi1pk: Option<String>,
+    #[serde(rename = "GSI1SK", default, skip_serializing_if = "Option::is_none")]
+    pub gsi1sk: Option<String>,
     pub version: u64,
     pub payment: Payment,
 }
 
 pub const PAYMENT_PREFIX: &str = "PAYMENT#";
 
+pub const REVIEW_PENDING: &str = "REVIEW#PENDING";
+
 pub fn payment_item(payment: &Payment, version: u64) -> Result<Item, StoreError> {
+    let pending_since = payment
+        .review
+        .as_ref()
+        .filter(|r| r.is_pending())
+        .map(|r| {
+            r.opened_at
+                .format(&time::format_description::well_known::Rfc3339)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))
+        })
+        .transpose()?;
     let item = PaymentItem {
         pk: format!("ORDER#{}", payment.order_reference),
         sk: format!("{PAYMENT_PREFIX}{}", payment.id),
+        gsi1pk: pending_since.as_ref().map(|_| REVIEW_PENDING.to_string()),
+        gsi1sk: pending_since.map(|at| format!("{at}#{}#{}", payment.order_reference, payment.id)),
         version,
         payment: payment.clone(),
     };

@@ -168,8 +168,44 @@ impl Transactions for DynamoStore {
     }
 }
 
+impl DynamoStore {
+    /// GSI1 `REVIEW#PENDING`: payment items carry it while their review is pending.
+    async fn query_pending_reviews(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<crate::domain::Payment>, StoreError> {
+        let page = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("GSI1")
+            .key_condition_expression("GSI1PK = :pending")
+            .expression_attribute_values(
+                ":pending",
+                AttributeValue::S(items::REVIEW_PENDING.into()),
+            )
+            .scan_index_forward(true)
+            .limit(i32::try_from(limit.clamp(1, 1000)).unwrap_or(1000))
+            .send()
+            .await
+            .map_err(store_error)?;
+        page.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| items::parse_payment_item(item).map(|(payment, _)| payment))
+            .collect()
+    }
+}
+
 #[async_trait]
 impl OrderStore for DynamoStore {
+    async fn pending_reviews(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<crate::domain::Payment>, StoreError> {
+        self.query_pending_reviews(limit).await
+    }
+
     async fn get_order(
         &self,
         reference: &Reference,

@@ -254,6 +254,15 @@ impl Transactions for MemoryStore {
     }
 }
 
+/// How pending reviews are listed: oldest first, as DynamoDB's index sorts them.
+fn review_order(p: &Payment) -> (Option<time::OffsetDateTime>, &Reference, &str) {
+    (
+        p.review.as_ref().map(|r| r.opened_at),
+        &p.order_reference,
+        p.id.as_str(),
+    )
+}
+
 #[async_trait]
 impl OrderStore for MemoryStore {
     async fn get_order(
@@ -294,6 +303,19 @@ impl OrderStore for MemoryStore {
         }])
         .await?;
         Ok(expected_version + 1)
+    }
+
+    async fn pending_reviews(&self, limit: usize) -> Result<Vec<Payment>, StoreError> {
+        let tables = self.lock()?;
+        let mut pending: Vec<Payment> = tables
+            .payments
+            .values()
+            .map(|p| p.value.clone())
+            .filter(|p| p.review.as_ref().is_some_and(|r| r.is_pending()))
+            .collect();
+        pending.sort_by(|a, b| review_order(a).cmp(&review_order(b)));
+        pending.truncate(limit);
+        Ok(pending)
     }
 
     async fn find_provider_payment(

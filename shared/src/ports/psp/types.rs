@@ -136,6 +136,8 @@ pub struct ProviderPayment {
     /// The dispute on this payment, when the PSP reports one (None: none, or not read on this
     /// call; a stored dispute is kept either way).
     pub dispute: Option<Dispute>,
+    /// How risky the PSP judged the payment (Stripe Radar), when it says.
+    pub risk_level: Option<crate::domain::fraud_review::RiskLevel>,
 }
 
 /// Why a PSP cannot charge an amount as one payment (its own minor units, minimum, maximum,

@@ -14,6 +14,25 @@ pub enum Behaviour {
     /// Authorised; once captured, the shopper's bank disputes the charge (Stripe's dispute
     /// test cards).
     AuthoriseThenDispute(DisputeCase),
+    /// Authorised, Radar's `outcome.risk_level` elevated or highest (Stripe's Radar test
+    /// cards; highest as when the seller's "block if highest" rule is off).
+    AuthoriseAtRisk(RiskLevel),
+}
+
+/// Radar's risk levels above normal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RiskLevel {
+    Elevated,
+    Highest,
+}
+
+impl RiskLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Elevated => "elevated",
+            Self::Highest => "highest",
+        }
+    }
 }
 
 /// The dispute a test card brings, as Stripe's dispute test cards do.
@@ -45,6 +64,14 @@ impl Behaviour {
     pub fn multicapture(self) -> bool {
         self != Self::AuthoriseWithoutMulticapture
     }
+
+    /// Radar's `outcome.risk_level` on this card's charges.
+    pub fn risk_level(self) -> &'static str {
+        match self {
+            Self::AuthoriseAtRisk(level) => level.as_str(),
+            _ => "normal",
+        }
+    }
 }
 
 /// Not one of Stripe's test cards: the sandbox's own, for a card whose multicapture is
@@ -57,6 +84,8 @@ pub enum Decline {
     InsufficientFunds,
     /// A real card number used in test mode.
     LiveCard,
+    /// Radar blocks it whatever the rules (risk level highest).
+    Fraudulent,
 }
 
 impl Decline {
@@ -65,12 +94,13 @@ impl Decline {
             Self::Generic => "generic_decline",
             Self::InsufficientFunds => "insufficient_funds",
             Self::LiveCard => "test_mode_live_card",
+            Self::Fraudulent => "fraudulent",
         }
     }
 
     pub fn message(self) -> &'static str {
         match self {
-            Self::Generic => "Your card was declined.",
+            Self::Generic | Self::Fraudulent => "Your card was declined.",
             Self::InsufficientFunds => "Your card has insufficient funds.",
             Self::LiveCard => {
                 "Your card was declined. Your request was in test mode, but used a non test card."
@@ -105,6 +135,12 @@ pub const TEST_CARDS: &[(&str, &str)] = &[
         "4000 0000 0000 1976",
         "authorised, an inquiry from the bank once captured",
     ),
+    ("4000 0000 0000 9235", "authorised, risk level elevated"),
+    ("4000 0000 0000 4954", "authorised, risk level highest"),
+    (
+        "4100 0000 0000 0019",
+        "declined (fraudulent): blocked, risk level highest",
+    ),
 ];
 
 /// The behaviour of a card number (digits only). Numbers that are not Stripe test cards are
@@ -119,6 +155,9 @@ pub fn behaviour_of_number(digits: &str) -> Behaviour {
         "4000000000000259" => Behaviour::AuthoriseThenDispute(DisputeCase::Fraudulent),
         "4000000000002685" => Behaviour::AuthoriseThenDispute(DisputeCase::ProductNotReceived),
         "4000000000001976" => Behaviour::AuthoriseThenDispute(DisputeCase::Inquiry),
+        "4000000000009235" => Behaviour::AuthoriseAtRisk(RiskLevel::Elevated),
+        "4000000000004954" => Behaviour::AuthoriseAtRisk(RiskLevel::Highest),
+        "4100000000000019" => Behaviour::Decline(Decline::Fraudulent),
         _ => Behaviour::Decline(Decline::LiveCard),
     }
 }
@@ -160,6 +199,19 @@ pub fn test_payment_method(id: &str) -> Option<(&'static str, &'static str, Beha
             Behaviour::AuthoriseThenDispute(DisputeCase::Inquiry),
         ),
         "pm_card_chargeDeclined" => ("visa", "0002", Behaviour::Decline(Decline::Generic)),
+        "pm_card_riskLevelElevated" => (
+            "visa",
+            "9235",
+            Behaviour::AuthoriseAtRisk(RiskLevel::Elevated),
+        ),
+        "pm_card_riskLevelHighest" => (
+            "visa",
+            "4954",
+            Behaviour::AuthoriseAtRisk(RiskLevel::Highest),
+        ),
+        "pm_card_chargeDeclinedFraudulent" => {
+            ("visa", "0019", Behaviour::Decline(Decline::Fraudulent))
+        }
         "pm_card_chargeDeclinedInsufficientFunds" => (
             "visa",
             "9995",

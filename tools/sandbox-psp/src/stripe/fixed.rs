@@ -185,6 +185,15 @@ pub struct ChargeFixed {
     transfer_group: (),
 }
 
+impl ChargeFixed {
+    /// Radar's verdict on this charge: `normal`, `elevated` or `highest`.
+    pub fn with_risk_level(level: &str) -> Self {
+        let mut fixed = Self::default();
+        fixed.outcome["risk_level"] = level.into();
+        fixed
+    }
+}
+
 impl Default for ChargeFixed {
     fn default() -> Self {
         Self {

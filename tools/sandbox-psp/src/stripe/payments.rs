@@ -153,6 +153,7 @@ pub fn confirm(
         Behaviour::Authorise
         | Behaviour::AuthoriseWithoutMulticapture
         | Behaviour::AuthoriseThenDispute(_)
+        | Behaviour::AuthoriseAtRisk(_)
             if requested && !off_session =>
         {
             Behaviour::Authenticate
@@ -162,7 +163,8 @@ pub fn confirm(
     match behaviour {
         Behaviour::Authorise
         | Behaviour::AuthoriseWithoutMulticapture
-        | Behaviour::AuthoriseThenDispute(_) => {
+        | Behaviour::AuthoriseThenDispute(_)
+        | Behaviour::AuthoriseAtRisk(_) => {
             authorise(st, pi_id, req);
             Ok(())
         }
@@ -290,7 +292,9 @@ pub fn authorise(st: &mut State, pi_id: &str, req: &ReqCtx) {
         metadata: pi.metadata.clone(),
         created,
         livemode: false,
-        fixed: ChargeFixed::default(),
+        fixed: ChargeFixed::with_risk_level(
+            pm.as_ref().map_or("normal", |p| p.behaviour.risk_level()),
+        ),
         multicapture_available: multicapture == Some(true),
     };
     let save_for = pi

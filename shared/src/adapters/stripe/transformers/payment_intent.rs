@@ -72,6 +72,15 @@ pub struct Charge {
     /// Whether the charge is disputed; the dispute itself is read from `/v1/disputes`.
     #[serde(default)]
     pub disputed: bool,
+    /// Radar's verdict (`risk_level`: normal, elevated, highest, not_assessed, unknown).
+    #[serde(default)]
+    pub outcome: Option<ChargeOutcome>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ChargeOutcome {
+    #[serde(default)]
+    pub risk_level: Option<String>,
 }
 
 /// `payment_method_details.card.multicapture.status`: `available` | `unavailable`.
@@ -155,6 +164,14 @@ impl PaymentIntent {
                 .map(|m| m.status == "available"),
             _ => None,
         };
+        let risk_level = match &self.latest_charge {
+            Some(Expandable::Object(charge)) => charge
+                .outcome
+                .as_ref()
+                .and_then(|o| o.risk_level.as_deref())
+                .and_then(crate::domain::fraud_review::RiskLevel::parse),
+            _ => None,
+        };
         let next_action_url = self
             .next_action
             .filter(|action| action.kind == "redirect_to_url")
@@ -194,6 +211,7 @@ impl PaymentIntent {
             created_at: timestamp(self.created)?,
             id: self.id,
             dispute: None,
+            risk_level,
         })
     }
 }
