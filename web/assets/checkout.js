@@ -1,6 +1,5 @@
-// Checkout page: billing details (the shop's copy, shown redacted, or typed and optionally
-// remembered on this device)
-// and the payment method, then off to the PSP's hosted page. No card data is ever asked here.
+// Checkout: billing details (on file, redacted, or typed and maybe remembered here) and the
+// method, then the PSP's page or its form framed here. No card data is ever asked by us.
 import { ApiError, call, getBillingOnFile, getOrder, normaliseReference, sendToLookup, tokenFor } from "./api.js";
 import { addText, onLanguageChange, setupLanguage, t } from "./i18n.js";
 import TEXT from "./i18n-checkout.js";
@@ -9,13 +8,12 @@ import { errorMessage, PaymentStarter, unfinishedPayment } from "./payment-flow.
 
 const BILLING_KEY = "encaisse.billing";
 
-// Methods the API takes today. Later ones (SEPA, instalments, vouchers, promo code, credit)
-// are added here with their own fields once the API accepts them; a method is never listed
-// before it works. `more` is drawn under the method's hint. Saved cards come first (below).
+// Methods the API takes (none listed before it works); `more` is drawn under the hint.
+// Saved cards come first (below).
 const METHODS = [
   {
     id: "card", label: "method.card", hint: "method.card.hint",
-    // Keeping the card: only when the shop offers it (`save_card_offered`), opt-in (unticked).
+    // Keeping the card: opt-in, when the shop offers it (`save_card_offered`).
     more: () => (state.saveCardOffered ? el("div", { class: "choice" },
       el("input", { type: "checkbox", id: "save-card", checked: state.saveCard, "aria-describedby": "save-card-hint" }),
       el("div", {},
@@ -23,7 +21,27 @@ const METHODS = [
         el("p", { class: "hint", id: "save-card-hint" }, t("checkout.saveCard.hint")))) : null),
     fields: () => ({ save_card: state.saveCard }),
   },
+  // The PSP's form framed in this page (card data still goes to the PSP only).
+  { id: "card-here", label: "method.cardHere", hint: "method.cardHere.hint", fields: () => ({ ui: "embedded" }) },
 ];
+
+/// Loads the PSP's script (Stripe.js, or the sandbox's) and mounts its form in this page.
+async function mountEmbedded(action) {
+  if (!window.Stripe) {
+    await new Promise((resolve, reject) => {
+      const script = el("script", { src: action.script_url });
+      script.onload = resolve;
+      script.onerror = () => reject(new ApiError(0, null, null));
+      document.head.append(script);
+    });
+  }
+  const form = await window.Stripe(action.publishable_key).initEmbeddedCheckout({ clientSecret: action.client_secret });
+  const box = el("section", { id: "embedded", "aria-label": t("method.cardHere") });
+  status.replaceChildren("");
+  root.replaceChildren(el("p", {}, t("checkout.embedded")), box,
+    el("p", {}, el("a", { href: window.location.href }, t("checkout.otherWay"))));
+  form.mount(box);
+}
 
 const COUNTRIES = ["FR", "BE", "LU", "CH", "MC", "DE", "ES", "IT", "NL", "PT", "AT", "IE", "GB"];
 
@@ -49,8 +67,8 @@ let order = null;
 let starter = null;
 let savedCards = [];
 
-/// A signed-in shopper's saved cards (the account page keeps its session for this tab); none
-/// otherwise. The API checks that the chosen card is the order customer's.
+/// A signed-in shopper's saved cards (the account page's session, this tab); the API checks
+/// the card is the order customer's.
 async function loadSavedCards() {
   try {
     const session = JSON.parse(sessionStorage.getItem("encaisse.session") || "null");
@@ -212,6 +230,7 @@ async function submit(event) {
   try {
     const url = await starter.start(extra);
     if (state.billingMode === "new") remember(state.remember ? state.values : null);
+    if (typeof url === "object") return await mountEmbedded(url);
     state.notice = "checkout.redirecting";
     status.replaceChildren(el("p", { class: "notice" }, t("checkout.redirecting")));
     window.location.assign(url);
@@ -238,7 +257,7 @@ async function submit(event) {
       return;
     }
     if (error instanceof ApiError && error.status === 422 && (field === "saved_card_id" || (field === "method" && chosen.startsWith("saved-")))) {
-      // Deleted meanwhile, or not this order's customer's card: it goes, another is chosen.
+      // Deleted meanwhile, or not this customer's: it leaves the list.
       savedCards = savedCards.filter((c) => `saved-${c.id}` !== chosen);
       state.error = t("checkout.savedCard.gone");
       render();

@@ -28,9 +28,10 @@ export class PaymentStarter {
       this.key = newIdempotencyKey();
     }
     const started = await startPayment(this.reference, body, this.token, this.key);
-    const url = started?.next_action?.url;
-    if (!url) throw new ApiError(502, { detail: "no payment page" }, null);
-    return url;
+    const action = started?.next_action;
+    if (!action?.url && !action?.client_secret) throw new ApiError(502, { detail: "no payment page" }, null);
+    // A redirect's URL, or the embedded form's action (the checkout mounts it).
+    return action.type === "embedded" ? action : action.url;
   }
 }
 

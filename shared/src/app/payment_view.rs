@@ -79,11 +79,42 @@ impl PaymentView {
     }
 }
 
+/// Where the shopper goes: `redirect` to `url`, or `embedded`: our page mounts the PSP's form
+/// with its script (`script_url`, Stripe.js), `publishable_key` and `client_secret`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NextAction {
     #[serde(rename = "type")]
     pub kind: &'static str,
-    pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub script_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub publishable_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+}
+
+impl From<super::start_payment_method::NextStep> for NextAction {
+    fn from(step: super::start_payment_method::NextStep) -> Self {
+        use super::start_payment_method::NextStep;
+        match step {
+            NextStep::Redirect(url) => NextAction {
+                kind: "redirect",
+                url: Some(url),
+                script_url: None,
+                publishable_key: None,
+                client_secret: None,
+            },
+            NextStep::Embedded(page) => NextAction {
+                kind: "embedded",
+                url: None,
+                script_url: Some(page.script_url),
+                publishable_key: Some(page.publishable_key),
+                client_secret: Some(page.client_secret),
+            },
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -438,7 +438,7 @@ impl StartPayment {
         let opened = match &checked.method {
             CheckedMethod::Card { save_card } => {
                 let expires_at = page_expiry(self.clock.now(), self.attempt_lifetime);
-                open_card_page(attempt, *save_card, expires_at).await?
+                open_card_page(attempt, *save_card, checked.embedded, expires_at).await?
             }
             CheckedMethod::SavedCard { payment_method } => {
                 confirm_saved_card(
@@ -473,10 +473,7 @@ impl StartPayment {
         };
         let view = StartedPaymentView {
             payment: PaymentView::new(&payment),
-            next_action: Some(NextAction {
-                kind: "redirect",
-                url: opened.redirect_to,
-            }),
+            next_action: Some(NextAction::from(opened.next)),
         };
         let response = StoredResponse {
             status: 201,

@@ -9,7 +9,8 @@ use super::start_payment::StartPaymentError;
 use crate::domain::three_d_secure::ThreeDSecureRequest;
 use crate::domain::{FieldError, Money, PaymentMethod, PspLink, Reference};
 use crate::ports::{
-    HostedPaymentRequest, PaymentProvider, ProviderError, ProviderPaymentStatus, SavedCardCharge,
+    EmbeddedPage, HostedPaymentRequest, PaymentProvider, ProviderError, ProviderPaymentStatus,
+    SavedCardCharge,
 };
 
 /// What is open at the PSP for this attempt, to close if the commit loses a race.
@@ -43,8 +44,16 @@ pub struct Opened {
     pub method: PaymentMethod,
     pub psp: PspLink,
     pub expires_at: OffsetDateTime,
-    pub redirect_to: String,
+    pub next: NextStep,
     pub at_psp: OpenedAtPsp,
+}
+
+/// Where the shopper goes next.
+pub enum NextStep {
+    /// To the PSP's page (hosted page, security-code page).
+    Redirect(String),
+    /// The PSP's form, shown inside our checkout page.
+    Embedded(EmbeddedPage),
 }
 
 /// What both methods share.
@@ -63,8 +72,16 @@ pub struct Attempt<'a> {
 pub async fn open_card_page(
     a: Attempt<'_>,
     save_card: bool,
+    embedded: bool,
     expires_at: OffsetDateTime,
 ) -> Result<Opened, StartPaymentError> {
+    if embedded && !a.provider.capabilities().embedded_page {
+        return Err(FieldError::new(
+            "ui",
+            "embedded is not offered by this shop's payment provider: use redirect",
+        )
+        .into());
+    }
     let hosted = open_page(
         a.provider,
         HostedPaymentRequest {
@@ -79,10 +96,22 @@ pub async fn open_card_page(
             save_card,
             expires_at,
             three_d_secure: a.three_d_secure,
+            embedded,
             idempotency_key: format!("hosted-{}", a.payment_id),
         },
     )
     .await?;
+    let next = match (hosted.embedded, hosted.url) {
+        (Some(page), _) if embedded => NextStep::Embedded(page),
+        (_, Some(url)) if !embedded => NextStep::Redirect(url),
+        _ => {
+            return Err(ProviderError::InvalidRequest(format!(
+                "the PSP's page {} is not shown as asked",
+                hosted.session_id
+            ))
+            .into())
+        }
+    };
     Ok(Opened {
         method: PaymentMethod::Card,
         psp: PspLink {
@@ -92,7 +121,7 @@ pub async fn open_card_page(
             multicapture: None,
         },
         expires_at,
-        redirect_to: hosted.url,
+        next,
         at_psp: OpenedAtPsp::Page(hosted.session_id),
     })
 }
@@ -169,7 +198,7 @@ pub async fn confirm_saved_card(
             multicapture: None,
         },
         expires_at: page_expiry(now, lifetime),
-        redirect_to,
+        next: NextStep::Redirect(redirect_to),
         at_psp: OpenedAtPsp::Payment(created.id),
     })
 }

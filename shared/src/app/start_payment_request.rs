@@ -49,6 +49,9 @@ pub struct StartPaymentCommand {
     pub promo_code: Option<String>,
     #[serde(default)]
     pub use_credit_balance: bool,
+    /// `redirect` (the default: the PSP's page) or `embedded` (its form inside our page).
+    #[serde(default)]
+    pub ui: Option<String>,
 }
 
 fn billing(input: &BillingInput) -> Result<Billing, FieldError> {
@@ -92,6 +95,8 @@ pub(super) struct Checked {
     pub(super) billing: Option<Billing>,
     pub(super) return_url: String,
     pub(super) method: CheckedMethod,
+    /// The PSP's form shown inside our page.
+    pub(super) embedded: bool,
 }
 
 /// A PSP payment-method id as the shopper's page sends it back: short, visible ASCII.
@@ -169,8 +174,20 @@ pub(super) fn check(
     if let Some((field, _)) = unsupported.iter().find(|(_, used)| *used) {
         return Err(FieldError::new(*field, "is not available yet"));
     }
+    let embedded = match command.ui.as_deref() {
+        None | Some("redirect") => false,
+        Some("embedded") if matches!(method, CheckedMethod::Card { .. }) => true,
+        Some("embedded") => {
+            return Err(FieldError::new(
+                "ui",
+                "embedded goes with method card; a saved card is confirmed on the PSP's page",
+            ))
+        }
+        Some(_) => return Err(FieldError::new("ui", "must be redirect or embedded")),
+    };
     origins.check("return_url", &command.return_url)?;
     Ok(Checked {
+        embedded,
         billing: command.billing.as_ref().map(billing).transpose()?,
         return_url: command.return_url,
         method,

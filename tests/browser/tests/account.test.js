@@ -457,7 +457,7 @@ describe("paying with a saved card", () => {
     const saved = page.getByLabel("Visa •••• 4242 · 12/34 · Camille Durand");
     await saved.waitFor();
     assert.equal(await saved.isChecked(), true, "the saved card is chosen by default");
-    assert.equal(await page.getByLabel("Carte bancaire").isChecked(), false);
+    assert.equal(await page.getByLabel("Carte bancaire", { exact: true }).isChecked(), false);
     await checkAccessibility(page, "33-checkout-saved-card");
     await screenshot(page, "33-checkout-saved-card");
     const started = page.waitForRequest((r) => r.method() === "POST" && r.url().endsWith(`/v1/orders/${next.reference}/payments`));

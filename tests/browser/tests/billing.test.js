@@ -172,7 +172,7 @@ describe("save this card", () => {
       route.fulfill({ response, json: { ...(await response.json()), save_card_offered: false } });
     });
     await toCheckout(page, shop);
-    await page.getByLabel("Carte bancaire").waitFor();
+    await page.getByLabel("Carte bancaire", { exact: true }).waitFor();
     assert.equal(await page.getByRole("checkbox", { name: SAVE_CARD }).count(), 0);
     assert.equal(await page.getByText(SAVE_CARD_HINT).count(), 0);
     await fillBilling(page);

@@ -44,10 +44,10 @@ describe("card journey", () => {
     await page.getByRole("link", { name: /^Payer / }).click();
     await page.waitForURL(/\/checkout\.html\?ref=/);
     await page.getByRole("heading", { name: "Facturation et paiement" }).waitFor();
-    // Only the card is offered today, and it is chosen.
+    // The card, on the PSP's page (chosen) or its form in this page; no saved card (signed out).
     const methods = page.getByRole("group", { name: "Moyen de paiement" }).getByRole("radio");
-    assert.equal(await methods.count(), 1);
-    assert.equal(await page.getByLabel("Carte bancaire").isChecked(), true);
+    assert.equal(await methods.count(), 2);
+    assert.equal(await page.getByLabel("Carte bancaire", { exact: true }).isChecked(), true);
     // No card field on our pages: the PSP's page collects the card.
     assert.equal(await page.locator("input[autocomplete^='cc-'], input[name*='card' i]").count(), 0);
     await fillBilling(page);
@@ -130,6 +130,37 @@ describe("card journey", () => {
     const stored = await adminOrder(shop.reference);
     assert.equal(stored.status, "authorised");
     assert.equal(stored.payments.length, 1);
+    await page.context().close();
+  });
+});
+
+describe("card form inside the checkout", () => {
+  test("'without leaving this page': the PSP's form in a frame, American Express, then paid", async () => {
+    const shop = await createOrder();
+    const page = await newPage(browser);
+    await openOrder(page, shop);
+    await page.getByRole("link", { name: /^Payer / }).click();
+    await fillBilling(page);
+    await page.getByLabel("Carte bancaire, sans quitter cette page").check();
+    const started = page.waitForRequest((r) => r.method() === "POST" && r.url().endsWith(`/v1/orders/${shop.reference}/payments`));
+    await page.getByRole("button", { name: /^Payer / }).click();
+    assert.equal((await started).postDataJSON().ui, "embedded");
+    // Still our page: the PSP's form is framed in it.
+    const frame = page.frameLocator("#embedded iframe");
+    await frame.getByLabel("Card number").waitFor();
+    assert.match(page.url(), /\/checkout\.html/);
+    assert.equal(await page.getByRole("link", { name: "Payer autrement" }).count(), 1);
+    await checkAccessibility(page, "06-checkout-embedded");
+    await screenshot(page, "06-checkout-embedded");
+    await frame.getByLabel("Name on card").fill("Camille Durand");
+    await frame.getByLabel("Card number").fill("3782 822463 10005");
+    await frame.getByLabel("Expiry date (MM/YY)").fill("12/34");
+    await frame.getByLabel("Security code (CVC)").fill("1234");
+    await frame.getByRole("button", { name: /^Pay / }).click();
+    assert.equal(await outcome(page), "paid");
+    const stored = await adminOrder(shop.reference);
+    assert.equal(stored.status, "authorised");
+    assert.deepEqual(page.jsErrors, []);
     await page.context().close();
   });
 });

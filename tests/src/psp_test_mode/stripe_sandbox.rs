@@ -150,7 +150,7 @@ impl PspTestMode for StripeSandboxMode {
     async fn pay_hosted_page(&self, page: &HostedPayment, card: TestCard) -> PageAnswer {
         let reply = self
             .http
-            .post(&page.url)
+            .post(page.url.as_deref().expect("a page to redirect to"))
             .form(&[
                 ("name", "Jeanne Martin"),
                 ("number", number(card)),

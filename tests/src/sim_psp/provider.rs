@@ -26,6 +26,7 @@ static CAPABILITIES: Capabilities = Capabilities {
     hosted_page: true,
     saved_cards: true,
     saved_card_checkout: false,
+    embedded_page: false,
     mandates: false,
     signed_notifications: true,
 };
@@ -105,7 +106,8 @@ impl HostedPages for SimPsp {
             }
         };
         Ok(HostedPayment {
-            url: format!("https://psp.example/pay/{id}"),
+            url: Some(format!("https://psp.example/pay/{id}")),
+            embedded: None,
             session_id: id,
         })
     }

@@ -15,7 +15,7 @@ use encaisse::adapters::dynamodb::{client_from_env, schema, DynamoStore, Request
 use encaisse::adapters::memory::event_queue::MemoryEventQueue;
 use encaisse::adapters::memory::notifications::{MemoryMailer, MemoryNotificationStore};
 use encaisse::adapters::memory::MemoryStore;
-use encaisse::adapters::stripe::{StripeConfig, StripeConnector};
+use encaisse::adapters::stripe::{EmbeddedScript, StripeConfig, StripeConnector};
 use encaisse::app::capture_on_shipment::CaptureOnShipment;
 use encaisse::app::handle_webhook::HandleWebhook;
 use encaisse::app::notify::{Notifier, PayPage};
@@ -129,6 +129,8 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
     );
     // The sandbox's stand-in for Stripe.js's security-code step (saved cards at checkout).
     stripe.confirm_page = Some(format!("{}/confirm", stripe.api_base));
+    // And for Stripe.js's embedded Checkout (the card form inside the checkout page).
+    stripe.embedded = Some(EmbeddedScript::sandbox(&stripe.api_base));
     let providers = Arc::new(ProviderRegistry::single(Arc::new(StripeConnector::new(
         stripe,
     )?)));

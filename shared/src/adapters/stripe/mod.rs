@@ -39,6 +39,8 @@ static CAPABILITIES: Capabilities = Capabilities {
     saved_cards: true,
     // Set per connector: only with a page where the shopper confirms (`confirm_page`).
     saved_card_checkout: false,
+    // Set per connector: only with a publishable key for Stripe.js.
+    embedded_page: false,
     mandates: false,
     signed_notifications: true,
 };
@@ -61,7 +63,31 @@ pub struct StripeConfig {
     /// and `confirmCardPayment`, on a page of ours; the sandbox serves its own at
     /// `{api_base}/confirm`). None: saved-card payments at checkout are not offered.
     pub confirm_page: Option<String>,
+    /// Embedded Checkout in our page: Stripe.js and the account's publishable key
+    /// (`STRIPE_PUBLISHABLE_KEY`; the sandbox's own script and `pk_test_sandbox`). None: only
+    /// the redirect is offered.
+    pub embedded: Option<EmbeddedScript>,
 }
+
+/// Where Stripe.js comes from and the key it is given (public, not a secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmbeddedScript {
+    pub script_url: String,
+    pub publishable_key: String,
+}
+
+impl EmbeddedScript {
+    /// The sandbox PSP's stand-in for Stripe.js, served under its API base.
+    pub fn sandbox(api_base: &str) -> Self {
+        EmbeddedScript {
+            script_url: format!("{}/js/v3.js", api_base.trim_end_matches('/')),
+            publishable_key: "pk_test_sandbox".into(),
+        }
+    }
+}
+
+/// Stripe.js, as Stripe requires it be loaded (never bundled).
+pub const STRIPE_JS_URL: &str = "https://js.stripe.com/v3/";
 
 impl fmt::Debug for StripeConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -77,6 +103,7 @@ impl fmt::Debug for StripeConfig {
             .field("retry_base_delay", &self.retry_base_delay)
             .field("request_timeout", &self.request_timeout)
             .field("confirm_page", &self.confirm_page)
+            .field("embedded", &self.embedded)
             .finish()
     }
 }
@@ -93,6 +120,7 @@ impl StripeConfig {
             retry_base_delay: Duration::from_millis(250),
             request_timeout: Duration::from_secs(10),
             confirm_page: None,
+            embedded: None,
         }
     }
 
@@ -152,6 +180,22 @@ impl StripeConfig {
             }
             None => None,
         };
+        config.embedded = match set("STRIPE_PUBLISHABLE_KEY") {
+            Some(key) if key.trim().starts_with("pk_") => Some(EmbeddedScript {
+                script_url: STRIPE_JS_URL.into(),
+                publishable_key: key.trim().to_owned(),
+            }),
+            Some(_) => {
+                return Err(ConfigError::Invalid(
+                    "STRIPE_PUBLISHABLE_KEY",
+                    "is not a publishable key (pk_…)".into(),
+                ))
+            }
+            None if config.api_base != DEFAULT_API_BASE => {
+                Some(EmbeddedScript::sandbox(&config.api_base))
+            }
+            None => None,
+        };
         Ok(config)
     }
 }
@@ -191,6 +235,7 @@ impl StripeConnector {
             .map_err(|e| ConfigError::Invalid("STRIPE_API_BASE", format!("HTTP client: {e}")))?;
         let capabilities = Capabilities {
             saved_card_checkout: config.confirm_page.is_some(),
+            embedded_page: config.embedded.is_some(),
             ..CAPABILITIES.clone()
         };
         Ok(Self {

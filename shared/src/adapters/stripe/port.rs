@@ -65,7 +65,14 @@ impl HostedPages for StripeConnector {
             )
             .await?;
         tracing::debug!(session = %session.id, payment_id = %request.payment_id, "checkout session opened");
-        Ok(session.into_hosted_payment()?)
+        let script = if request.embedded {
+            Some(self.config.embedded.as_ref().ok_or_else(|| {
+                ProviderError::InvalidRequest("no Stripe.js key for an embedded page".into())
+            })?)
+        } else {
+            None
+        };
+        Ok(session.into_hosted_payment(script)?)
     }
 
     async fn hosted_payment_status(

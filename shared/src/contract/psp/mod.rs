@@ -199,6 +199,7 @@ impl Subject {
             save_card: false,
             expires_at: OffsetDateTime::now_utc() + Duration::hours(1),
             three_d_secure: Default::default(),
+            embedded: false,
             idempotency_key: self.unique("page"),
         }
     }

@@ -14,7 +14,7 @@ pub async fn hosted_page_opens_then_authorises(psp: Subject) -> Verdict {
     request.customer = Some(customer.clone());
     let page = psp.open(&request).await;
     assert!(
-        !page.session_id.is_empty() && page.url.starts_with("http"),
+        !page.session_id.is_empty() && page.url.as_deref().is_some_and(|u| u.starts_with("http")),
         "an id and a URL to send the shopper to: {page:?}"
     );
 

@@ -36,6 +36,8 @@ pub struct Capabilities {
     /// A shopper can pay on session with a saved card, its security code asked again on the
     /// PSP's side (`SavedCardCharge::shopper_confirms`).
     pub saved_card_checkout: bool,
+    /// The hosted page can be shown inside our checkout page (`HostedPaymentRequest::embedded`).
+    pub embedded_page: bool,
     pub mandates: bool,
     /// Notifications carry a signature (else each is only a hint: always re-fetch).
     pub signed_notifications: bool,

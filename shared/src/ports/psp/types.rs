@@ -28,6 +28,9 @@ pub struct HostedPaymentRequest {
     pub expires_at: OffsetDateTime,
     /// What the seller's 3-D Secure policy asks of this payment (within what the PSP can do).
     pub three_d_secure: crate::domain::three_d_secure::ThreeDSecureRequest,
+    /// Shown inside our checkout page (the PSP's embeddable form) instead of a redirect; the
+    /// shopper then comes back to `success_url` only.
+    pub embedded: bool,
     pub idempotency_key: String,
 }
 
@@ -35,8 +38,19 @@ pub struct HostedPaymentRequest {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostedPayment {
     pub session_id: String,
-    /// Where to redirect the shopper.
-    pub url: String,
+    /// Where to redirect the shopper (a page opened to redirect to).
+    pub url: Option<String>,
+    /// What our page needs to show the PSP's form inside it (an embedded page).
+    pub embedded: Option<EmbeddedPage>,
+}
+
+/// The PSP's embeddable form: its script (Stripe.js), the public key it needs and the page's
+/// client secret. Card data goes from that form to the PSP only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmbeddedPage {
+    pub script_url: String,
+    pub publishable_key: String,
+    pub client_secret: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

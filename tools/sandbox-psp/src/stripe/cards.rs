@@ -120,6 +120,10 @@ pub const TEST_CARDS: &[(&str, &str)] = &[
     ("4000 0000 0000 9995", "declined (insufficient_funds)"),
     ("5555 5555 5555 4444", "authorised (Mastercard)"),
     (
+        "3782 822463 10005",
+        "authorised (American Express, 4-digit CVC)",
+    ),
+    (
         "4000 0099 0000 0004",
         "authorised, multicapture unavailable (sandbox only)",
     ),

@@ -19,6 +19,7 @@ mod handle;
 mod pages;
 mod pages_3ds;
 mod pages_confirm;
+mod pages_embedded;
 mod payments;
 mod sessions;
 mod state;
@@ -37,6 +38,11 @@ pub fn router(psp: StripeSandbox) -> Router {
             "/checkout/{id}",
             get(pages::checkout_page).post(pages::checkout_submit),
         )
+        .route(
+            "/embedded/{id}",
+            get(pages_embedded::embedded_page).post(pages_embedded::embedded_submit),
+        )
+        .route("/js/v3.js", get(pages_embedded::stripe_js))
         .route(
             "/confirm/{id}",
             get(pages_confirm::confirm_page).post(pages_confirm::confirm_submit),

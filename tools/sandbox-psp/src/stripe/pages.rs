@@ -112,7 +112,28 @@ fn field(
     )
 }
 
-fn checkout_form(cs: &CheckoutSession, f: &CardForm, status: StatusCode) -> Response {
+/// Where the card form posts: the hosted page's own URL, or the embedded page's (with the
+/// session's client secret).
+pub(super) struct FormTarget<'a> {
+    pub action: String,
+    pub client_secret: Option<&'a str>,
+}
+
+impl FormTarget<'_> {
+    pub(super) fn hosted(cs_id: &str) -> Self {
+        FormTarget {
+            action: format!("/sandbox-psp/checkout/{cs_id}"),
+            client_secret: None,
+        }
+    }
+}
+
+fn checkout_form(
+    cs: &CheckoutSession,
+    f: &CardForm,
+    status: StatusCode,
+    target: &FormTarget<'_>,
+) -> Response {
     let amount = format_amount(cs.amount_total, &cs.currency);
     let mut body = format!(
         "<h1>Pay {}</h1>\n<p>{}</p>\n<p class=\"amount\">{}</p>\n",
@@ -136,9 +157,15 @@ fn checkout_form(cs: &CheckoutSession, f: &CardForm, status: StatusCode) -> Resp
         body.push_str("</ul></div>\n");
     }
     body.push_str(&format!(
-        "<form method=\"post\" action=\"/sandbox-psp/checkout/{}\">\n",
-        escape(&cs.id)
+        "<form method=\"post\" action=\"{}\">\n",
+        escape(&target.action)
     ));
+    if let Some(secret) = target.client_secret {
+        body.push_str(&format!(
+            "<input type=\"hidden\" name=\"client_secret\" value=\"{}\">\n",
+            escape(secret)
+        ));
+    }
     body.push_str(&field("name", "Name on card", "cc-name", &f.name, "", f));
     body.push_str(&field(
         "number",
@@ -217,15 +244,31 @@ fn pending_challenge(st: &Psp, cs: &CheckoutSession) -> Option<String> {
 
 pub async fn checkout_page(State(psp): State<StripeSandbox>, Path(id): Path<String>) -> Response {
     let mut st = psp.lock();
-    sessions::refresh_session(&mut st, &id);
-    let Some(cs) = st.sessions.get(&id) else {
-        return not_found();
+    match show_card_form(&mut st, &id, &FormTarget::hosted(&id)) {
+        Shown::Form(page) | Shown::Elsewhere(page) => page,
+    }
+}
+
+/// What a session's card page shows.
+pub(super) enum Shown {
+    /// The card form.
+    Form(Response),
+    /// Where the shopper must be instead: a closed session's page, or the pending 3-D Secure
+    /// challenge (a redirect).
+    Elsewhere(Response),
+}
+
+/// The card form of session `id`, or where the shopper must be instead.
+pub(super) fn show_card_form(st: &mut Psp, id: &str, target: &FormTarget<'_>) -> Shown {
+    sessions::refresh_session(st, id);
+    let Some(cs) = st.sessions.get(id) else {
+        return Shown::Elsewhere(not_found());
     };
     if let Some(resp) = closed_session(cs) {
-        return resp;
+        return Shown::Elsewhere(resp);
     }
-    if let Some(url) = pending_challenge(&st, cs) {
-        return redirect(&url);
+    if let Some(url) = pending_challenge(st, cs) {
+        return Shown::Elsewhere(redirect(&url));
     }
     // Back from a failed challenge: say why the last attempt failed.
     let decline = cs
@@ -234,14 +277,15 @@ pub async fn checkout_page(State(psp): State<StripeSandbox>, Path(id): Path<Stri
         .and_then(|pi| st.intents.get(pi))
         .and_then(|pi| pi.last_payment_error.as_ref())
         .map(|e| e.message.clone());
-    checkout_form(
+    Shown::Form(checkout_form(
         cs,
         &CardForm {
             decline,
             ..CardForm::default()
         },
         StatusCode::OK,
-    )
+        target,
+    ))
 }
 
 /// `MM/YY`, `MM / YYYY`, `MMYY` → (month, four-digit year).
@@ -339,38 +383,67 @@ pub async fn checkout_submit(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let submitted = read_card_form(&body);
     let mut st = psp.lock();
-    sessions::refresh_session(&mut st, &id);
-    let Some(cs) = st.sessions.get(&id) else {
-        return not_found();
+    match take_card(&mut st, psp.base(), &id, &body, &FormTarget::hosted(&id)) {
+        Taken::Next(next) => redirect(&next),
+        Taken::Page(page) => page,
+    }
+}
+
+/// What a submitted card led to.
+pub(super) enum Taken {
+    /// Where the shopper goes next: the challenge, or the shop's success URL.
+    Next(String),
+    /// The page to show: the form again with its errors or the decline, or a closed session's.
+    Page(Response),
+}
+
+/// Reads the card typed on session `id`'s form and confirms its payment with it.
+pub(super) fn take_card(
+    st: &mut Psp,
+    base: &str,
+    id: &str,
+    body: &[u8],
+    target: &FormTarget<'_>,
+) -> Taken {
+    let submitted = read_card_form(body);
+    sessions::refresh_session(st, id);
+    let Some(cs) = st.sessions.get(id) else {
+        return Taken::Page(not_found());
     };
     if let Some(resp) = closed_session(cs) {
-        return resp;
+        return Taken::Page(resp);
     }
     let (card, digits) = match validate(&submitted) {
         Ok(ok) => ok,
-        Err(form) => return checkout_form(cs, &form, StatusCode::UNPROCESSABLE_ENTITY),
+        Err(form) => {
+            return Taken::Page(checkout_form(
+                cs,
+                &form,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                target,
+            ))
+        }
     };
     let behaviour = behaviour_of_number(&digits);
     drop(digits);
     let pm = payments::new_payment_method(card, behaviour, Some(&submitted.name));
     let pm_id = pm.id.clone();
     st.payment_methods.push(pm);
-    let Some(pi_id) = sessions::checkout_intent(&mut st, &id) else {
-        return not_found();
+    let Some(pi_id) = sessions::checkout_intent(st, id) else {
+        return Taken::Page(not_found());
     };
     let result = payments::confirm(
-        &mut st,
-        psp.base(),
+        st,
+        base,
         &pi_id,
         Some(&pm_id),
         false,
         None,
         &ReqCtx::default(),
     );
-    let Some(cs) = st.sessions.get(&id) else {
-        return not_found();
+    let Some(cs) = st.sessions.get(id) else {
+        return Taken::Page(not_found());
     };
     match result {
         Err(e) => {
@@ -380,11 +453,8 @@ pub async fn checkout_submit(
                 decline: Some(e.body.message),
                 ..CardForm::default()
             };
-            checkout_form(cs, &form, StatusCode::OK)
+            Taken::Page(checkout_form(cs, &form, StatusCode::OK, target))
         }
-        Ok(()) => match pending_challenge(&st, cs) {
-            Some(url) => redirect(&url),
-            None => redirect(&success_url(cs)),
-        },
+        Ok(()) => Taken::Next(pending_challenge(st, cs).unwrap_or_else(|| success_url(cs))),
     }
 }

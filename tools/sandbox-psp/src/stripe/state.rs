@@ -220,6 +220,15 @@ pub struct CheckoutSession {
     pub description: String,
     #[serde(skip)]
     pub intent: IntentTemplate,
+    /// `ui_mode=embedded`: shown inside the shop's page (Stripe.js `initEmbeddedCheckout`),
+    /// with a client secret, and back to `return_url` (kept in `success_url`) when paid.
+    #[serde(skip)]
+    pub embedded: Option<EmbeddedSession>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EmbeddedSession {
+    pub client_secret: String,
 }
 
 /// `payment_intent_data[...]` of a Checkout Session, used when the shopper submits a card.
@@ -313,10 +322,20 @@ impl State {
     }
 
     pub fn session_json(&self, id: &str) -> Value {
-        self.sessions
-            .get(id)
-            .and_then(|s| serde_json::to_value(s).ok())
-            .unwrap_or(Value::Null)
+        let Some(session) = self.sessions.get(id) else {
+            return Value::Null;
+        };
+        let mut json = serde_json::to_value(session).unwrap_or(Value::Null);
+        // An embedded session, as Stripe shows it: no URL, a client secret, `return_url`.
+        if let Some(embedded) = &session.embedded {
+            json["ui_mode"] = "embedded".into();
+            json["client_secret"] = embedded.client_secret.clone().into();
+            json["return_url"] = session.success_url.clone().into();
+            json["redirect_on_completion"] = "always".into();
+            json["success_url"] = Value::Null;
+            json["url"] = Value::Null;
+        }
+        json
     }
 
     pub fn charge_json(&self, id: &str) -> Value {

@@ -453,3 +453,88 @@ async fn checkout_session_expiry() {
     );
     assert_eq!(session_expiring_in(30 * 60 + 2).await, StatusCode::OK);
 }
+
+/// `ui_mode=embedded`: Stripe's shape (no URL, a client secret, `return_url`), its own rules
+/// on the parameters, and the framed form completing the session.
+#[tokio::test]
+async fn an_embedded_session_is_paid_in_its_frame() {
+    let schemas = crate::schema_check::Schemas::load();
+    let sb = sandbox().await;
+    let base = [
+        ("mode", "payment"),
+        ("line_items[0][price_data][currency]", "eur"),
+        ("line_items[0][price_data][unit_amount]", "12500"),
+        (
+            "line_items[0][price_data][product_data][name]",
+            "Order ORD-10042",
+        ),
+        ("line_items[0][quantity]", "1"),
+        ("payment_intent_data[capture_method]", "manual"),
+        ("ui_mode", "embedded"),
+    ];
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut form = base.to_vec();
+        form.extend_from_slice(extra);
+        form
+    };
+    let (s, err) = sb.post("/v1/checkout/sessions", &with(&[])).await;
+    assert_eq!(
+        (s, err["error"]["param"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("return_url"))
+    );
+    let (s, err) = sb
+        .post(
+            "/v1/checkout/sessions",
+            &with(&[
+                ("return_url", "https://shop.example/back"),
+                ("success_url", "https://shop.example/ok"),
+            ]),
+        )
+        .await;
+    assert_eq!(
+        (s, err["error"]["param"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("success_url"))
+    );
+    let (s, cs) = sb
+        .post(
+            "/v1/checkout/sessions",
+            &with(&[("return_url", "https://shop.example/back")]),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{cs}");
+    schemas.assert_valid("checkout.session", &cs);
+    assert_eq!(
+        (cs["ui_mode"].as_str(), cs["url"].as_str()),
+        (Some("embedded"), None)
+    );
+    assert_eq!(cs["return_url"], "https://shop.example/back");
+    let id = cs["id"].as_str().unwrap();
+    let secret = cs["client_secret"].as_str().unwrap();
+    assert!(secret.starts_with(&format!("{id}_secret_")));
+
+    let frame = sb.url(&format!("/embedded/{id}"));
+    let (s, html) = sb.page(&format!("{frame}?client_secret={secret}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("name=\"client_secret\""));
+    let paid = sb
+        .submit(
+            &frame,
+            &[
+                ("client_secret", secret),
+                ("name", "Ada Lovelace"),
+                ("number", CARD_OK),
+                ("exp", "12/40"),
+                ("cvc", "123"),
+            ],
+        )
+        .await;
+    assert_eq!(paid.status(), StatusCode::OK);
+    assert!(paid
+        .text()
+        .await
+        .unwrap()
+        .contains("https://shop.example/back"));
+    let (_, cs) = sb.get(&format!("/v1/checkout/sessions/{id}")).await;
+    assert_eq!(cs["status"], "complete");
+    schemas.assert_valid("checkout.session", &cs);
+}

@@ -64,6 +64,7 @@ async fn open_hosted_payment_sends_the_checkout_session_form() {
         save_card: true,
         expires_at: OffsetDateTime::from_unix_timestamp(1_800_003_600).unwrap(),
         three_d_secure: Default::default(),
+        embedded: false,
         idempotency_key: "open-ORD-10042-1".into(),
     };
 
@@ -73,7 +74,10 @@ async fn open_hosted_payment_sends_the_checkout_session_form() {
         .unwrap();
 
     assert_eq!(hosted.session_id, "cs_test_a1B2c3D4e5F6g7H8i9J0");
-    assert!(hosted.url.starts_with("https://checkout.stripe.com/"));
+    assert!(hosted
+        .url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://checkout.stripe.com/")));
     let requests = received(&server).await;
     assert_post(&requests[0], "/v1/checkout/sessions", "open-ORD-10042-1");
     assert_eq!(

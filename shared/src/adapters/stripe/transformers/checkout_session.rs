@@ -32,16 +32,41 @@ pub struct CheckoutSession {
     /// Our ids, set when the session was created.
     #[serde(default)]
     pub metadata: std::collections::HashMap<String, String>,
+    /// Embedded sessions only: what Stripe.js mounts it with; never logged.
+    #[serde(default)]
+    pub client_secret: Option<String>,
 }
 
 impl CheckoutSession {
-    pub fn into_hosted_payment(self) -> Result<HostedPayment, WireError> {
-        let url = self
-            .url
-            .ok_or_else(|| WireError(format!("checkout session {} has no url", self.id)))?;
+    /// `script`: Stripe.js and the publishable key, for an embedded session.
+    pub fn into_hosted_payment(
+        self,
+        script: Option<&crate::adapters::stripe::EmbeddedScript>,
+    ) -> Result<HostedPayment, WireError> {
+        let Some(script) = script else {
+            let url = self
+                .url
+                .ok_or_else(|| WireError(format!("checkout session {} has no url", self.id)))?;
+            return Ok(HostedPayment {
+                session_id: self.id,
+                url: Some(url),
+                embedded: None,
+            });
+        };
+        let client_secret = self.client_secret.ok_or_else(|| {
+            WireError(format!(
+                "embedded checkout session {} has no client secret",
+                self.id
+            ))
+        })?;
         Ok(HostedPayment {
             session_id: self.id,
-            url,
+            url: None,
+            embedded: Some(crate::ports::EmbeddedPage {
+                script_url: script.script_url.clone(),
+                publishable_key: script.publishable_key.clone(),
+                client_secret,
+            }),
         })
     }
 
@@ -73,11 +98,19 @@ impl CheckoutSession {
 pub fn checkout_session_form(request: &HostedPaymentRequest) -> Result<Form, ProviderError> {
     let (amount, currency) = wire_amount(&request.amount)?;
     let reference = request.order_reference.as_str();
-    let mut form = vec![
-        field("mode", "payment"),
-        field("success_url", &request.success_url),
-        field("cancel_url", &request.cancel_url),
-    ];
+    let mut form = vec![field("mode", "payment")];
+    if request.embedded {
+        // In our page: no cancel button (the shopper stays on our page), one way back.
+        form.extend([
+            field("ui_mode", "embedded"),
+            field("return_url", &request.success_url),
+        ]);
+    } else {
+        form.extend([
+            field("success_url", &request.success_url),
+            field("cancel_url", &request.cancel_url),
+        ]);
+    }
     // Stripe refuses both at once; the customer already carries the email.
     match &request.customer {
         Some(customer) => form.push(field("customer", customer)),

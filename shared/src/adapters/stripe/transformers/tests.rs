@@ -160,11 +160,13 @@ fn minimal_payment_intents_parse_and_other_currencies_keep_their_units() {
 #[test]
 fn checkout_sessions_open_and_complete() {
     let open: CheckoutSession = serde_json::from_value(fixture("cs_open")).unwrap();
-    let hosted = open.clone().into_hosted_payment().unwrap();
+    let hosted = open.clone().into_hosted_payment(None).unwrap();
     assert_eq!(hosted.session_id, "cs_test_a1B2c3D4e5F6g7H8i9J0");
     assert!(hosted
         .url
-        .starts_with("https://checkout.stripe.com/c/pay/cs_test_"));
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://checkout.stripe.com/c/pay/cs_test_")));
+    assert_eq!(hosted.embedded, None);
     let status = open.into_status().unwrap();
     assert_eq!(status.state, HostedPaymentState::Open);
     assert_eq!(status.payment, None);
@@ -174,7 +176,7 @@ fn checkout_sessions_open_and_complete() {
     assert_eq!(status.state, HostedPaymentState::Complete);
     assert_eq!(status.payment.as_deref(), Some("pi_3QxA1b2C3d4E5f6G"));
     assert!(
-        complete.into_hosted_payment().is_err(),
+        complete.into_hosted_payment(None).is_err(),
         "no url once complete"
     );
 
@@ -330,6 +332,7 @@ fn hosted_request(customer: Option<&str>, save_card: bool) -> HostedPaymentReque
         save_card,
         expires_at: OffsetDateTime::from_unix_timestamp(1_800_003_600).unwrap(),
         three_d_secure: Default::default(),
+        embedded: false,
         idempotency_key: "open-ORD-10042-1".into(),
     }
 }
@@ -457,6 +460,37 @@ fn a_saved_card_the_shopper_confirms_is_not_confirmed_here_and_asks_for_its_secu
     let form = payment_intent_form(&charge).unwrap();
     assert!(!keys(&form).contains(&"payment_method_options[card][request_three_d_secure]"));
     assert!(form.contains(&field("confirm", "true")));
+}
+
+#[test]
+fn an_embedded_page_asks_for_ui_mode_embedded_with_one_way_back() {
+    let mut request = hosted_request(None, false);
+    request.embedded = true;
+    let form = checkout_session_form(&request).unwrap();
+    let sent = keys(&form);
+    assert!(form.contains(&field("ui_mode", "embedded")));
+    assert!(form.contains(&field("return_url", &request.success_url)));
+    assert!(
+        !sent.contains(&"success_url") && !sent.contains(&"cancel_url"),
+        "Stripe refuses them with ui_mode=embedded: {sent:?}"
+    );
+    let mut session: CheckoutSession = serde_json::from_value(fixture("cs_open")).unwrap();
+    session.url = None;
+    let script = crate::adapters::stripe::EmbeddedScript {
+        script_url: "https://js.stripe.com/v3/".into(),
+        publishable_key: "pk_test_1".into(),
+    };
+    assert!(
+        session.clone().into_hosted_payment(Some(&script)).is_err(),
+        "an embedded session without a client secret"
+    );
+    session.client_secret = Some("cs_test_a1B2_secret_x".into());
+    let page = session.into_hosted_payment(Some(&script)).unwrap();
+    assert_eq!(page.url, None);
+    assert_eq!(
+        page.embedded.map(|e| (e.publishable_key, e.client_secret)),
+        Some(("pk_test_1".into(), "cs_test_a1B2_secret_x".into()))
+    );
 }
 
 #[test]

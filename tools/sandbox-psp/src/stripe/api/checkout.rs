@@ -39,6 +39,8 @@ const CREATE_PARAMS: &[&str] = &[
     "payment_method_options[card][request_multicapture]",
     "payment_method_options[card][request_three_d_secure]",
     "payment_method_types[#]",
+    "ui_mode",
+    "return_url",
     "metadata[*]",
     "expires_at",
     "expand[#]",
@@ -98,9 +100,36 @@ pub async fn create(
         }
     }
     form.one_of("payment_method_types[0]", &["card"])?;
-    let success_url =
-        url_param(&form, "success_url")?.ok_or_else(|| ApiError::missing("success_url"))?;
-    let cancel_url = url_param(&form, "cancel_url")?;
+    let embedded = form
+        .one_of("ui_mode", &["hosted", "embedded"])?
+        .is_some_and(|m| m == "embedded");
+    let (success_url, cancel_url) = if embedded {
+        for not_allowed in ["success_url", "cancel_url"] {
+            if form.get(not_allowed).is_some() {
+                return Err(ApiError::invalid(
+                    Some(not_allowed),
+                    &format!("{not_allowed} is not allowed if ui_mode is `embedded`."),
+                ));
+            }
+        }
+        let back = url_param(&form, "return_url")?.ok_or_else(|| {
+            ApiError::invalid(
+                Some("return_url"),
+                "return_url is required if ui_mode is `embedded`.",
+            )
+        })?;
+        (back, None)
+    } else {
+        if form.get("return_url").is_some() {
+            return Err(ApiError::invalid(
+                Some("return_url"),
+                "return_url is only allowed if ui_mode is `embedded`.",
+            ));
+        }
+        let success_url =
+            url_param(&form, "success_url")?.ok_or_else(|| ApiError::missing("success_url"))?;
+        (success_url, url_param(&form, "cancel_url")?)
+    };
     let (amount_total, currency, description) = line_items(&form)?;
     let capture_method = form
         .one_of(
@@ -190,6 +219,9 @@ pub async fn create(
             multicapture,
             three_d_secure,
         },
+        embedded: embedded.then(|| crate::stripe::state::EmbeddedSession {
+            client_secret: format!("{id}_secret_{}", &new_id("")[..24]),
+        }),
     };
     st.sessions.insert(id.clone(), session);
     Ok(Json(session_json(&st, &id, &expand)))
