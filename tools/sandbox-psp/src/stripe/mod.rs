@@ -20,6 +20,7 @@ mod pages;
 mod pages_3ds;
 mod pages_confirm;
 mod pages_embedded;
+mod pages_wallet;
 mod payments;
 mod sessions;
 mod state;

@@ -134,6 +134,9 @@ fn checkout_form(
     status: StatusCode,
     target: &FormTarget<'_>,
 ) -> Response {
+    if cs.method_type != "card" {
+        return super::pages_wallet::wallet_page(cs, f.decline.as_deref(), status, target);
+    }
     let amount = format_amount(cs.amount_total, &cs.currency);
     let mut body = format!(
         "<h1>Pay {}</h1>\n<p>{}</p>\n<p class=\"amount\">{}</p>\n",
@@ -195,6 +198,7 @@ fn checkout_form(
         "<button type=\"submit\">Pay {}</button>\n</form>\n",
         escape(&amount)
     ));
+    body.push_str(&super::pages_wallet::card_wallet_buttons(target));
     if let Some(cancel) = &cs.cancel_url {
         body.push_str(&format!(
             "<p><a href=\"{}\">Cancel and return to the shop</a></p>\n",
@@ -371,6 +375,7 @@ fn validate(s: &Submitted) -> Result<(Card, String), CardForm> {
                 last4: digits[digits.len() - 4..].to_owned(),
                 exp_month,
                 exp_year,
+                wallet: None,
             },
             digits,
         )),
@@ -414,20 +419,40 @@ pub(super) fn take_card(
     if let Some(resp) = closed_session(cs) {
         return Taken::Page(resp);
     }
-    let (card, digits) = match validate(&submitted) {
-        Ok(ok) => ok,
-        Err(form) => {
+    let choice = super::pages_wallet::wallet_choice(body);
+    let card_session = cs.method_type == "card";
+    let pm = match &choice {
+        // A wallet of this session's kind: PayPal / Alipay, or Apple Pay / Google Pay on a card.
+        Some(c)
+            if card_session == matches!(c, super::pages_wallet::WalletChoice::CardWallet(_)) =>
+        {
+            super::pages_wallet::wallet_method(cs, c)
+        }
+        _ if !card_session => {
             return Taken::Page(checkout_form(
                 cs,
-                &form,
+                &CardForm::default(),
                 StatusCode::UNPROCESSABLE_ENTITY,
                 target,
             ))
         }
+        _ => {
+            let (card, digits) = match validate(&submitted) {
+                Ok(ok) => ok,
+                Err(form) => {
+                    return Taken::Page(checkout_form(
+                        cs,
+                        &form,
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        target,
+                    ))
+                }
+            };
+            let behaviour = behaviour_of_number(&digits);
+            drop(digits);
+            payments::new_payment_method(card, behaviour, Some(&submitted.name))
+        }
     };
-    let behaviour = behaviour_of_number(&digits);
-    drop(digits);
-    let pm = payments::new_payment_method(card, behaviour, Some(&submitted.name));
     let pm_id = pm.id.clone();
     st.payment_methods.push(pm);
     let Some(pi_id) = sessions::checkout_intent(st, id) else {

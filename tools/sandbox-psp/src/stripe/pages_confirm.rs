@@ -65,7 +65,8 @@ fn confirm_form(
         .payment_method
         .as_deref()
         .and_then(|id| st.payment_method(id))
-        .map(|pm| format!("{} •••• {}", pm.card.brand, pm.card.last4))
+        .and_then(|pm| pm.card.as_ref())
+        .map(|card| format!("{} •••• {}", card.brand, card.last4))
         .unwrap_or_else(|| "your saved card".into());
     let mut body = format!(
         "<h1>Pay {}</h1>\n<p>With <strong data-saved-card>{}</strong>. Type its security code \
@@ -175,7 +176,8 @@ pub async fn confirm_submit(
         .payment_method
         .as_deref()
         .and_then(|pm| st.payment_method(pm))
-        .is_some_and(|pm| pm.card.brand == "amex");
+        .and_then(|pm| pm.card.as_ref())
+        .is_some_and(|card| card.brand == "amex");
     let digits = if amex { 4 } else { 3 };
     let cvc_ok = p.cvc.len() == digits && p.cvc.bytes().all(|b| b.is_ascii_digit());
     if !cvc_ok {

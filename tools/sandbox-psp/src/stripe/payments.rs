@@ -56,6 +56,7 @@ pub fn resolve_payment_method(st: &mut State, id: &str) -> Result<String, ApiErr
                 last4: last4.into(),
                 exp_month: 12,
                 exp_year: time::OffsetDateTime::now_utc().year() + 3,
+                wallet: None,
             },
             behaviour,
             None,
@@ -76,7 +77,8 @@ pub fn new_payment_method(card: Card, behaviour: Behaviour, name: Option<&str>) 
         object: "payment_method",
         kind: "card",
         customer: None,
-        card,
+        card: Some(card),
+        details: serde_json::Map::new(),
         billing_details: fixed::billing_details(name),
         metadata: Metadata::new(),
         created: now(),
@@ -278,12 +280,12 @@ pub fn authorise(st: &mut State, pi_id: &str, req: &ReqCtx) {
         customer: pi.customer.clone(),
         payment_intent: pi.id.clone(),
         payment_method: pm.as_ref().map(|p| p.id.clone()).unwrap_or_default(),
-        payment_method_details: serde_json::json!({
-            "type": "card",
-            "card": pm.as_ref().map(|p| {
-                card_details(&p.card, pi.amount, manual.then_some(created), multicapture)
-            }),
-        }),
+        payment_method_details: method_details(
+            pm.as_ref(),
+            pi.amount,
+            manual.then_some(created),
+            multicapture,
+        ),
         billing_details: pm.as_ref().map_or_else(
             || fixed::billing_details(None),
             |p| p.billing_details.clone(),
@@ -336,6 +338,27 @@ pub fn authorise(st: &mut State, pi_id: &str, req: &ReqCtx) {
 /// How long Stripe keeps an uncaptured card authorisation before cancelling it.
 pub const AUTHORISATION_DAYS: i64 = 7;
 
+/// The charge's `payment_method_details`: the card's, or a wallet's own (PayPal, Alipay).
+fn method_details(
+    pm: Option<&PaymentMethod>,
+    amount: i64,
+    authorised_at: Option<i64>,
+    multicapture: Option<bool>,
+) -> serde_json::Value {
+    match pm {
+        Some(p) if p.kind != "card" => serde_json::json!({
+            "type": p.kind,
+            p.kind: p.details.get(p.kind).cloned().unwrap_or_default(),
+        }),
+        _ => serde_json::json!({
+            "type": "card",
+            "card": pm.and_then(|p| p.card.as_ref()).map(|card| {
+                card_details(card, amount, authorised_at, multicapture)
+            }),
+        }),
+    }
+}
+
 /// The charge's `payment_method_details.card`; `authorised_at` for a manual capture, which
 /// must happen before `capture_before`; `multicapture` when it was asked for.
 fn card_details(
@@ -359,7 +382,7 @@ fn card_details(
         "mandate": null,
         "network": card.brand,
         "three_d_secure": null,
-        "wallet": null,
+        "wallet": card.wallet.clone(),
     });
     if let Some(t) = authorised_at {
         details["capture_before"] = (t + AUTHORISATION_DAYS * 24 * 60 * 60).into();

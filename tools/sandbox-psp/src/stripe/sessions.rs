@@ -51,6 +51,7 @@ pub fn checkout_intent(st: &mut State, cs_id: &str) -> Option<String> {
     let pi_id = pi.id.clone();
     let mut pi = pi;
     pi.checkout_session = Some(cs_id.to_owned());
+    pi.payment_method_types = vec![cs.method_type];
     st.intents.insert(pi_id.clone(), pi);
     if let Some(cs) = st.sessions.get_mut(cs_id) {
         cs.payment_intent = Some(pi_id.clone());

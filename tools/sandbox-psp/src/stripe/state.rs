@@ -33,6 +33,9 @@ pub struct Card {
     pub last4: String,
     pub exp_month: u32,
     pub exp_year: i32,
+    /// Paid through a card wallet (`apple_pay`, `google_pay`): Stripe's `card.wallet`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wallet: Option<Value>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -42,7 +45,12 @@ pub struct PaymentMethod {
     #[serde(rename = "type")]
     pub kind: &'static str,
     pub customer: Option<String>,
-    pub card: Card,
+    /// Cards only (`kind` card); a wallet's own details are in `details`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub card: Option<Card>,
+    /// The type's own object for other kinds (`{"paypal": {...}}`), flattened.
+    #[serde(flatten)]
+    pub details: serde_json::Map<String, Value>,
     pub billing_details: Value,
     pub metadata: Metadata,
     pub created: i64,
@@ -224,6 +232,10 @@ pub struct CheckoutSession {
     /// with a client secret, and back to `return_url` (kept in `success_url`) when paid.
     #[serde(skip)]
     pub embedded: Option<EmbeddedSession>,
+    /// `payment_method_types[0]`: `card` (with the Apple Pay / Google Pay buttons), `paypal`
+    /// or `alipay` (their test authorisation page).
+    #[serde(skip)]
+    pub method_type: &'static str,
 }
 
 #[derive(Debug, Clone)]
@@ -326,6 +338,7 @@ impl State {
             return Value::Null;
         };
         let mut json = serde_json::to_value(session).unwrap_or(Value::Null);
+        json["payment_method_types"] = serde_json::json!([session.method_type]);
         // An embedded session, as Stripe shows it: no URL, a client secret, `return_url`.
         if let Some(embedded) = &session.embedded {
             json["ui_mode"] = "embedded".into();

@@ -12,4 +12,5 @@ mod saved_cards;
 mod schema_check;
 mod spec;
 mod support;
+mod wallets;
 mod webhooks;

@@ -99,7 +99,20 @@ pub async fn create(
             ))
         }
     }
-    form.one_of("payment_method_types[0]", &["card"])?;
+    let method_type: &'static str = match form
+        .one_of("payment_method_types[0]", &["card", "paypal", "alipay"])?
+        .as_deref()
+    {
+        Some("paypal") => "paypal",
+        Some("alipay") => "alipay",
+        _ => "card",
+    };
+    if form.get("payment_method_types[1]").is_some() {
+        return Err(ApiError::invalid(
+            Some("payment_method_types"),
+            "The sandbox takes one payment method type per session.",
+        ));
+    }
     let embedded = form
         .one_of("ui_mode", &["hosted", "embedded"])?
         .is_some_and(|m| m == "embedded");
@@ -137,6 +150,13 @@ pub async fn create(
             &["automatic", "automatic_async", "manual"],
         )?
         .unwrap_or_else(|| "automatic".into());
+    // Alipay has no separate authorisation: it is captured at once.
+    if method_type == "alipay" && capture_method == "manual" {
+        return Err(ApiError::invalid(
+            Some("payment_intent_data[capture_method]"),
+            "The payment method type `alipay` does not support manual capture.",
+        ));
+    }
     let setup_future_usage = form.one_of(
         "payment_intent_data[setup_future_usage]",
         &["off_session", "on_session"],
@@ -219,6 +239,7 @@ pub async fn create(
             multicapture,
             three_d_secure,
         },
+        method_type,
         embedded: embedded.then(|| crate::stripe::state::EmbeddedSession {
             client_secret: format!("{id}_secret_{}", &new_id("")[..24]),
         }),

@@ -52,7 +52,7 @@ pub async fn list_payment_methods(
 ) -> Result<Json<Value>, ApiError> {
     let form = Form::from_query(query.as_deref())?;
     form.allow_only(&["customer", "type", "limit", "expand[#]"])?;
-    form.one_of("type", &["card"])?;
+    let kind = form.one_of("type", &["card"])?;
     let customer = form.required("customer")?;
     let limit = form.int("limit")?.unwrap_or(10).clamp(1, 100) as usize;
     let st = psp.lock();
@@ -65,6 +65,7 @@ pub async fn list_payment_methods(
         .iter()
         .rev()
         .filter(|p| p.customer.as_deref() == Some(customer))
+        .filter(|p| kind.as_deref().is_none_or(|k| p.kind == k))
         .map(to_json)
         .collect();
     let has_more = mine.len() > limit;

@@ -62,11 +62,17 @@ pub async fn update(
             "You must save this PaymentMethod to a customer before you can update it.",
         ));
     }
+    let Some(card) = pm.card.as_mut() else {
+        return Err(ApiError::invalid(
+            Some("card"),
+            "Only a card PaymentMethod has an expiry to update.",
+        ));
+    };
     if let Some(m) = month.and_then(|m| u32::try_from(m).ok()) {
-        pm.card.exp_month = m;
+        card.exp_month = m;
     }
     if let Some(y) = year.and_then(|y| i32::try_from(y).ok()) {
-        pm.card.exp_year = y;
+        card.exp_year = y;
     }
     if let Some(name) = form.get("billing_details[name]") {
         pm.billing_details["name"] = if name.is_empty() {
