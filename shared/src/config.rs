@@ -154,6 +154,13 @@ pub fn three_d_secure_policy(
         .map_err(|e| ConfigError::Invalid("THREE_D_SECURE_POLICY", e))
 }
 
+/// `PAYMENT_WALLETS`: the wallets the checkout offers (`apple_pay`, `google_pay`, `paypal`,
+/// `alipay`, comma-separated); unset or `none`: none.
+pub fn payment_wallets() -> Result<Vec<crate::domain::Wallet>, ConfigError> {
+    let text = std::env::var("PAYMENT_WALLETS").unwrap_or_default();
+    crate::domain::Wallet::parse_list(&text).map_err(|e| ConfigError::Invalid("PAYMENT_WALLETS", e))
+}
+
 /// `FRAUD_REVIEW_RULES`: `none`, or `amount-above:<amount>`, `risk:elevated|highest`,
 /// `countries-differ`, comma-separated; unset: `risk:elevated,countries-differ`.
 pub fn review_rules() -> Result<crate::domain::fraud_review::ReviewRules, ConfigError> {

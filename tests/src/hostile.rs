@@ -79,6 +79,7 @@ pub async fn harness(deliver_webhooks: bool) -> Harness {
         three_d_secure: Default::default(),
         card_saving: Default::default(),
         fraud_review: Default::default(),
+        wallets: Vec::new(),
     })
     .await
     .expect("devserver app on moto");

@@ -65,6 +65,7 @@ pub async fn shop_configured(
         three_d_secure,
         card_saving,
         fraud_review: Default::default(),
+        wallets: encaisse::domain::Wallet::ALL.to_vec(),
     })
     .await
     .expect("devserver app on moto");

@@ -51,6 +51,7 @@ fn app() -> &'static App {
                 three_d_secure: Default::default(),
                 card_saving: Default::default(),
                 fraud_review: Default::default(),
+                wallets: Vec::new(),
             })
             .await
             .unwrap();

@@ -32,6 +32,7 @@ async fn api() -> Api {
         three_d_secure: Default::default(),
         card_saving: Default::default(),
         fraud_review: Default::default(),
+        wallets: Vec::new(),
     })
     .await
     .expect("devserver app on moto");

@@ -195,6 +195,7 @@ async fn every_partition_a_function_touches_is_allowed_by_its_leading_keys() {
         three_d_secure: Default::default(),
         card_saving: Default::default(),
         fraud_review: Default::default(),
+        wallets: Vec::new(),
     })
     .await
     .expect("devserver app on moto");

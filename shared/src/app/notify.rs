@@ -176,6 +176,19 @@ impl Notifier {
         let credit_note;
         let pay_link = self.pay_page.link_for(reference);
         let content = match event.kind {
+            OutboxKind::PaymentReceived
+                if loaded.payments.iter().any(|p| {
+                    p.value.id == event.payment_id
+                        && p.value.capture == crate::domain::CaptureTiming::AtOnce
+                }) =>
+            {
+                EmailContent::PaymentTaken {
+                    name,
+                    reference,
+                    amount,
+                    currency,
+                }
+            }
             OutboxKind::PaymentReceived => EmailContent::PaymentReceived {
                 name,
                 reference,

@@ -59,6 +59,7 @@ pub struct OrderLookup {
     clock: Arc<dyn Clock>,
     card_saving: crate::domain::card_saving::CardSavingPolicy,
     saved_card_checkout: bool,
+    wallets: Vec<crate::domain::Wallet>,
 }
 
 /// Postcodes are hashed before the constant-time comparison so their lengths leak nothing.
@@ -80,6 +81,7 @@ impl OrderLookup {
             clock,
             card_saving: Default::default(),
             saved_card_checkout: false,
+            wallets: Vec::new(),
         }
     }
 
@@ -91,6 +93,16 @@ impl OrderLookup {
 
     pub fn saved_card_checkout(&self) -> bool {
         self.saved_card_checkout
+    }
+
+    /// The wallets the checkout offers (`PAYMENT_WALLETS`).
+    pub fn with_wallets(mut self, wallets: Vec<crate::domain::Wallet>) -> Self {
+        self.wallets = wallets;
+        self
+    }
+
+    pub fn wallets(&self) -> &[crate::domain::Wallet] {
+        &self.wallets
     }
 
     /// Whether the checkout offers to keep the card (`SAVE_CARD_POLICY`), told with the

@@ -10,6 +10,11 @@ pub struct PaymentView {
     pub id: String,
     pub status: &'static str,
     pub method: &'static str,
+    /// With method `wallet`: which one (`paypal`, `alipay`, `apple_pay`, `google_pay`).
+    pub wallet: Option<&'static str>,
+    /// `at_shipment` (authorised now, captured per parcel) or `at_once` (a wallet the PSP
+    /// cannot authorise apart: captured as soon as it is paid).
+    pub capture: crate::domain::CaptureTiming,
     pub amount: String,
     pub currency: &'static str,
     /// None for a payment no PSP takes part in.
@@ -65,6 +70,11 @@ impl PaymentView {
             id: payment.id.clone(),
             status: payment.status.as_str(),
             method: payment.method.kind(),
+            wallet: match payment.method {
+                crate::domain::PaymentMethod::Wallet { wallet } => Some(wallet.as_str()),
+                _ => None,
+            },
+            capture: payment.capture,
             amount: c.format(payment.amount),
             currency: c.code(),
             provider: payment.provider().map(str::to_owned),

@@ -133,6 +133,7 @@ pub async fn renew_lapsed_authorisation(
                 authorised_at: Some(now),
                 dispute: None,
                 review: None,
+                capture: Default::default(),
                 ..payment.clone()
             };
             changes.push(PaymentChange {

@@ -15,7 +15,9 @@ use super::idempotency::{completion, run_once, Refusal};
 use super::payment_view::{NextAction, PaymentView, StartedPaymentView};
 use super::return_url::{with_query, ReturnOrigins};
 use super::settle::{settle, PaymentChange};
-use super::start_payment_method::{confirm_saved_card, open_card_page, Attempt, OpenedAtPsp};
+use super::start_payment_method::{
+    confirm_saved_card, open_card_page, Attempt, OpenedAtPsp, PageChoice,
+};
 use super::start_payment_request::{check, Checked, CheckedMethod};
 pub use super::start_payment_request::{BillingAddressInput, BillingInput, StartPaymentCommand};
 use super::{AccessTokens, TokenError};
@@ -105,6 +107,8 @@ pub struct StartPayment {
     attempt_lifetime: Duration,
     three_d_secure: ThreeDSecurePolicy,
     card_saving: crate::domain::card_saving::CardSavingPolicy,
+    /// The wallets the checkout offers (`PAYMENT_WALLETS`).
+    wallets: Vec<crate::domain::Wallet>,
 }
 
 /// What the router answers; for a replay, exactly what was answered the first time.
@@ -135,7 +139,14 @@ impl StartPayment {
             attempt_lifetime: DEFAULT_ATTEMPT_LIFETIME,
             three_d_secure: ThreeDSecurePolicy::default(),
             card_saving: Default::default(),
+            wallets: Vec::new(),
         }
+    }
+
+    /// The wallets shoppers may choose (`PAYMENT_WALLETS`), within what the PSP offers.
+    pub fn with_wallets(mut self, wallets: Vec<crate::domain::Wallet>) -> Self {
+        self.wallets = wallets;
+        self
     }
 
     /// Whether shoppers may ask to keep their card (`SAVE_CARD_POLICY`).
@@ -183,7 +194,7 @@ impl StartPayment {
         command: StartPaymentCommand,
         in_progress_until: OffsetDateTime,
     ) -> Result<StartPaymentResponse, StartPaymentError> {
-        let checked = check(command, &self.origins, self.card_saving)?;
+        let checked = check(command, &self.origins, self.card_saving, &self.wallets)?;
         let now = self.clock.now();
         let key = IdempotencyKey {
             scope: format!("payments#{reference}"),
@@ -438,7 +449,21 @@ impl StartPayment {
         let opened = match &checked.method {
             CheckedMethod::Card { save_card } => {
                 let expires_at = page_expiry(self.clock.now(), self.attempt_lifetime);
-                open_card_page(attempt, *save_card, checked.embedded, expires_at).await?
+                let choice = PageChoice {
+                    wallet: None,
+                    save_card: *save_card,
+                    embedded: checked.embedded,
+                };
+                open_card_page(attempt, choice, expires_at).await?
+            }
+            CheckedMethod::Wallet { wallet } => {
+                let expires_at = page_expiry(self.clock.now(), self.attempt_lifetime);
+                let choice = PageChoice {
+                    wallet: Some(*wallet),
+                    save_card: false,
+                    embedded: false,
+                };
+                open_card_page(attempt, choice, expires_at).await?
             }
             CheckedMethod::SavedCard { payment_method } => {
                 confirm_saved_card(
@@ -470,6 +495,7 @@ impl StartPayment {
             authorised_at: None,
             dispute: None,
             review: None,
+            capture: opened.capture,
         };
         let view = StartedPaymentView {
             payment: PaymentView::new(&payment),

@@ -43,6 +43,7 @@ impl OpenedAtPsp {
 pub struct Opened {
     pub method: PaymentMethod,
     pub psp: PspLink,
+    pub capture: crate::domain::CaptureTiming,
     pub expires_at: OffsetDateTime,
     pub next: NextStep,
     pub at_psp: OpenedAtPsp,
@@ -69,12 +70,24 @@ pub struct Attempt<'a> {
     pub three_d_secure: ThreeDSecureRequest,
 }
 
+/// What the PSP's page is opened for.
+pub struct PageChoice {
+    /// A wallet instead of a card.
+    pub wallet: Option<crate::domain::Wallet>,
+    pub save_card: bool,
+    pub embedded: bool,
+}
+
 pub async fn open_card_page(
     a: Attempt<'_>,
-    save_card: bool,
-    embedded: bool,
+    choice: PageChoice,
     expires_at: OffsetDateTime,
 ) -> Result<Opened, StartPaymentError> {
+    let PageChoice {
+        wallet,
+        save_card,
+        embedded,
+    } = choice;
     if embedded && !a.provider.capabilities().embedded_page {
         return Err(FieldError::new(
             "ui",
@@ -82,6 +95,19 @@ pub async fn open_card_page(
         )
         .into());
     }
+    let capture_at_once = match wallet {
+        None => false,
+        Some(w) => match a.provider.capabilities().wallet(w) {
+            Some(support) => !support.manual_capture,
+            None => {
+                return Err(FieldError::new(
+                    "wallet",
+                    "is not offered by this shop's payment provider",
+                )
+                .into())
+            }
+        },
+    };
     let hosted = open_page(
         a.provider,
         HostedPaymentRequest {
@@ -97,6 +123,8 @@ pub async fn open_card_page(
             expires_at,
             three_d_secure: a.three_d_secure,
             embedded,
+            wallet,
+            capture_at_once,
             idempotency_key: format!("hosted-{}", a.payment_id),
         },
     )
@@ -113,7 +141,15 @@ pub async fn open_card_page(
         }
     };
     Ok(Opened {
-        method: PaymentMethod::Card,
+        method: match wallet {
+            Some(wallet) => PaymentMethod::Wallet { wallet },
+            None => PaymentMethod::Card,
+        },
+        capture: if capture_at_once {
+            crate::domain::CaptureTiming::AtOnce
+        } else {
+            crate::domain::CaptureTiming::AtShipment
+        },
         psp: PspLink {
             provider: a.provider.name().to_string(),
             payment: None,
@@ -188,6 +224,7 @@ pub async fn confirm_saved_card(
         }
     };
     Ok(Opened {
+        capture: Default::default(),
         method: PaymentMethod::SavedCard {
             payment_method: payment_method.to_owned(),
         },

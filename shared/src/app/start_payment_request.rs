@@ -52,6 +52,9 @@ pub struct StartPaymentCommand {
     /// `redirect` (the default: the PSP's page) or `embedded` (its form inside our page).
     #[serde(default)]
     pub ui: Option<String>,
+    /// With `method: wallet`: `apple_pay`, `google_pay`, `paypal` or `alipay`.
+    #[serde(default)]
+    pub wallet: Option<String>,
 }
 
 fn billing(input: &BillingInput) -> Result<Billing, FieldError> {
@@ -87,6 +90,8 @@ pub(super) enum CheckedMethod {
     /// A card saved at the PSP (its payment-method id), confirmed with its security code on
     /// the PSP's side.
     SavedCard { payment_method: String },
+    /// A wallet on the PSP's page (one the shop offers).
+    Wallet { wallet: crate::domain::Wallet },
 }
 
 /// A checked request: what the use case acts on.
@@ -125,7 +130,11 @@ pub(super) fn check(
     command: StartPaymentCommand,
     origins: &ReturnOrigins,
     card_saving: crate::domain::card_saving::CardSavingPolicy,
+    wallets: &[crate::domain::Wallet],
 ) -> Result<Checked, FieldError> {
+    if command.wallet.is_some() && command.method != "wallet" {
+        return Err(FieldError::new("wallet", "goes with method wallet"));
+    }
     let method = match command.method.as_str() {
         "card" => {
             if command.saved_card_id.is_some() {
@@ -155,13 +164,42 @@ pub(super) fn check(
                 payment_method: saved_card_id(command.saved_card_id.as_deref())?,
             }
         }
+        "wallet" => {
+            if command.save_card {
+                return Err(FieldError::new(
+                    "save_card",
+                    "only a card can be kept: leave it false",
+                ));
+            }
+            let offered = wallets
+                .iter()
+                .map(|w| w.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let wallet = command
+                .wallet
+                .as_deref()
+                .and_then(crate::domain::Wallet::parse)
+                .filter(|w| wallets.contains(w))
+                .ok_or_else(|| {
+                    FieldError::new(
+                        "wallet",
+                        if offered.is_empty() {
+                            "this shop offers no wallet".to_string()
+                        } else {
+                            format!("must be one of the wallets this shop offers: {offered}")
+                        },
+                    )
+                })?;
+            CheckedMethod::Wallet { wallet }
+        }
         "sepa_debit" | "on_account" | "instalments" => {
             return Err(FieldError::new("method", "is not available yet"))
         }
         _ => {
             return Err(FieldError::new(
                 "method",
-                "must be one of card, saved_card, sepa_debit, on_account, instalments",
+                "must be one of card, saved_card, wallet, sepa_debit, on_account, instalments",
             ))
         }
     };

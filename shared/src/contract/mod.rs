@@ -272,6 +272,7 @@ pub fn payment(reference: &str, id: &str, created_offset_s: i64) -> Payment {
         authorised_at: None,
         dispute: None,
         review: None,
+        capture: Default::default(),
     }
 }
 

@@ -23,6 +23,13 @@ pub enum EmailContent<'a> {
         amount: Decimal,
         currency: Currency,
     },
+    /// Paid and taken at once (a wallet without a separate authorisation).
+    PaymentTaken {
+        name: &'a str,
+        reference: &'a Reference,
+        amount: Decimal,
+        currency: Currency,
+    },
     /// The card was debited at shipment.
     AmountDebited {
         name: &'a str,
@@ -65,7 +72,9 @@ impl EmailContent<'_> {
     /// Names the template in dedupe keys and logs.
     pub fn template(&self) -> &'static str {
         match self {
-            EmailContent::PaymentReceived { .. } => "payment_received",
+            EmailContent::PaymentReceived { .. } | EmailContent::PaymentTaken { .. } => {
+                "payment_received"
+            }
             EmailContent::AmountDebited { .. } => "amount_debited",
             EmailContent::RefundIssued { .. } => "refund_issued",
             EmailContent::Invoice { .. } => "invoice",
@@ -134,6 +143,32 @@ pub fn render(content: &EmailContent<'_>, locale: Locale) -> RenderedEmail {
                         ),
                     )
                 };
+            assemble(subject, &[hello(name), body, bye], "")
+        }
+        EmailContent::PaymentTaken {
+            name,
+            reference,
+            amount,
+            currency,
+        } => {
+            let a = format_amount(amount, currency, locale);
+            let (subject, body) = if fr {
+                (
+                    format!("Paiement reçu – commande {reference}"),
+                    format!(
+                        "Nous avons bien reçu votre paiement de {a} pour la commande \
+                         {reference} : il est réglé."
+                    ),
+                )
+            } else {
+                (
+                    format!("Payment received – order {reference}"),
+                    format!(
+                        "We have received your payment of {a} for order {reference}: it is \
+                         settled."
+                    ),
+                )
+            };
             assemble(subject, &[hello(name), body, bye], "")
         }
         EmailContent::AmountDebited {

@@ -73,6 +73,11 @@ pub fn effects(
     }
     for (old, new) in changed {
         let captured_before = old.map_or(Decimal::ZERO, |o| o.captured_amount);
+        // Taken at once (a wallet the PSP cannot authorise apart): no parcel, nothing more to
+        // say than that it was received.
+        if new.capture == super::CaptureTiming::AtOnce {
+            continue;
+        }
         if new.captured_amount > captured_before {
             out.push(caused(
                 Effect::EmailAmountDebited,

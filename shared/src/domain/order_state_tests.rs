@@ -31,6 +31,7 @@ fn payment(id: usize, status: PaymentStatus, amount: i64, captured: i64, refunde
         authorised_at: None,
         dispute: None,
         review: None,
+        capture: Default::default(),
     }
 }
 

@@ -14,6 +14,60 @@ use super::{Billing, Currency, Dispute, FieldError, Reference};
 pub enum Wallet {
     ApplePay,
     GooglePay,
+    Paypal,
+    Alipay,
+}
+
+impl Wallet {
+    pub const ALL: [Wallet; 4] = [
+        Wallet::ApplePay,
+        Wallet::GooglePay,
+        Wallet::Paypal,
+        Wallet::Alipay,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Wallet::ApplePay => "apple_pay",
+            Wallet::GooglePay => "google_pay",
+            Wallet::Paypal => "paypal",
+            Wallet::Alipay => "alipay",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Wallet::ALL.into_iter().find(|w| w.as_str() == text)
+    }
+
+    /// `PAYMENT_WALLETS`: comma-separated wallet names, or `none` (also when empty).
+    pub fn parse_list(text: &str) -> Result<Vec<Wallet>, String> {
+        let text = text.trim();
+        if text.is_empty() || text == "none" {
+            return Ok(Vec::new());
+        }
+        let mut wallets = Vec::new();
+        for name in text.split(',').map(str::trim) {
+            let wallet = Wallet::parse(name).ok_or_else(|| {
+                format!(
+                    "unknown wallet {name:?}: use apple_pay, google_pay, paypal, alipay or none"
+                )
+            })?;
+            if !wallets.contains(&wallet) {
+                wallets.push(wallet);
+            }
+        }
+        Ok(wallets)
+    }
+}
+
+/// When a payment's money is taken: at shipment (authorised now, captured per parcel), or at
+/// once (a method the PSP cannot authorise apart, e.g. Alipay).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaptureTiming {
+    #[default]
+    AtShipment,
+    AtOnce,
 }
 
 /// How an offline settlement reached the seller.
@@ -284,6 +338,9 @@ pub struct Payment {
     /// The seller's fraud review of this authorisation, when its rules asked for one.
     #[serde(default)]
     pub review: Option<super::fraud_review::Review>,
+    /// When its money is taken (a wallet the PSP cannot authorise apart: at once).
+    #[serde(default)]
+    pub capture: CaptureTiming,
 }
 
 impl Payment {

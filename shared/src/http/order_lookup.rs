@@ -116,6 +116,8 @@ pub struct BillingOnFileResponse {
     /// Whether the checkout may offer the signed-in shopper's saved cards (the PSP has a page
     /// where the security code is typed again).
     pub saved_cards_payable: bool,
+    /// The wallets the checkout offers (`PAYMENT_WALLETS`), in the seller's order.
+    pub wallets_offered: Vec<&'static str>,
 }
 
 /// `GET /v1/orders/{reference}/billing`: the billing details on file for the order's customer,
@@ -132,6 +134,7 @@ async fn billing_on_file(
         billing_on_file: billing.as_ref().map(BillingSummary::new),
         save_card_offered: lookup.card_saving_offered(),
         saved_cards_payable: lookup.saved_card_checkout(),
+        wallets_offered: lookup.wallets().iter().map(|w| w.as_str()).collect(),
     };
     Ok(private(Json(body).into_response()))
 }

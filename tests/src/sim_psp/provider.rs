@@ -27,6 +27,7 @@ static CAPABILITIES: Capabilities = Capabilities {
     saved_cards: true,
     saved_card_checkout: false,
     embedded_page: false,
+    wallets: &[],
     mandates: false,
     signed_notifications: true,
 };

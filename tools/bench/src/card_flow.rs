@@ -103,6 +103,7 @@ pub(crate) async fn start_app() -> Result<(String, RequestCounter, reqwest::Clie
         three_d_secure: Default::default(),
         card_saving: Default::default(),
         fraud_review: Default::default(),
+        wallets: Vec::new(),
     })
     .await?;
     seed_demo_orders(app.store.as_ref()).await?;

@@ -148,6 +148,7 @@ pub async fn start_devserver(table: &str) -> Result<(Preparer, String), Failure>
         three_d_secure: Default::default(),
         card_saving: Default::default(),
         fraud_review: Default::default(),
+        wallets: Vec::new(),
     })
     .await?;
     seed_demo_orders(app.store.as_ref()).await?;

@@ -61,6 +61,8 @@ pub struct Options {
     pub card_saving: encaisse::domain::card_saving::CardSavingPolicy,
     /// The seller's fraud review rules (`FRAUD_REVIEW_RULES` for the binary).
     pub fraud_review: encaisse::domain::fraud_review::ReviewRules,
+    /// The wallets the checkout offers (`PAYMENT_WALLETS` for the binary).
+    pub wallets: Vec<encaisse::domain::Wallet>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -117,7 +119,8 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
     let lookup = OrderLookup::new(store.clone(), tokens.clone(), clock.clone())
         .with_card_saving(options.card_saving)
         // The sandbox serves the security-code page (see the connector below).
-        .with_saved_card_checkout(true);
+        .with_saved_card_checkout(true)
+        .with_wallets(options.wallets.clone());
     // The production connector, pointed at the sandbox PSP this server hosts.
     let mut stripe = StripeConfig::new(
         "sk_test_encaisse_devserver",
@@ -144,7 +147,8 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
                 options.return_origins,
             )
             .with_three_d_secure(options.three_d_secure)
-            .with_card_saving(options.card_saving),
+            .with_card_saving(options.card_saving)
+            .with_wallets(options.wallets.clone()),
         ),
         store: store.clone(),
     };

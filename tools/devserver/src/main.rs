@@ -60,6 +60,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         three_d_secure: encaisse::config::three_d_secure_policy()?,
         card_saving: encaisse::config::card_saving_policy()?,
         fraud_review: encaisse::config::review_rules()?,
+        // The demo offers every wallet the sandbox has unless PAYMENT_WALLETS says otherwise.
+        wallets: match std::env::var("PAYMENT_WALLETS") {
+            Ok(_) => encaisse::config::payment_wallets()?,
+            Err(_) => encaisse::domain::Wallet::ALL.to_vec(),
+        },
     })
     .await?;
     let demos = seed_demo_orders(app.store.as_ref()).await?;

@@ -20,7 +20,10 @@ use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 use self::client::check_id;
 use self::transformers as wire;
 use crate::config::ConfigError;
-use crate::ports::{Capabilities, Multicapture, ProviderError, ProviderPayment, ThreeDsOptions};
+use crate::domain::Wallet;
+use crate::ports::{
+    Capabilities, Multicapture, ProviderError, ProviderPayment, ThreeDsOptions, WalletSupport,
+};
 
 pub const DEFAULT_API_BASE: &str = "https://api.stripe.com";
 
@@ -41,6 +44,26 @@ static CAPABILITIES: Capabilities = Capabilities {
     saved_card_checkout: false,
     // Set per connector: only with a publishable key for Stripe.js.
     embedded_page: false,
+    // Apple Pay and Google Pay are card wallets on Checkout; PayPal can be captured later;
+    // Alipay only at once (docs.stripe.com/payments/alipay: no separate authorisation).
+    wallets: &[
+        WalletSupport {
+            wallet: Wallet::ApplePay,
+            manual_capture: true,
+        },
+        WalletSupport {
+            wallet: Wallet::GooglePay,
+            manual_capture: true,
+        },
+        WalletSupport {
+            wallet: Wallet::Paypal,
+            manual_capture: true,
+        },
+        WalletSupport {
+            wallet: Wallet::Alipay,
+            manual_capture: false,
+        },
+    ],
     mandates: false,
     signed_notifications: true,
 };

@@ -200,6 +200,8 @@ impl Subject {
             expires_at: OffsetDateTime::now_utc() + Duration::hours(1),
             three_d_secure: Default::default(),
             embedded: false,
+            wallet: None,
+            capture_at_once: false,
             idempotency_key: self.unique("page"),
         }
     }

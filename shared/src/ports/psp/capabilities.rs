@@ -21,6 +21,14 @@ pub struct ThreeDsOptions {
     pub can_skip: bool,
 }
 
+/// A wallet a connector's page offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WalletSupport {
+    pub wallet: crate::domain::Wallet,
+    /// Authorised now, captured at shipment (else captured at once).
+    pub manual_capture: bool,
+}
+
 /// What a connector can do; the use cases read this instead of constants.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Capabilities {
@@ -38,12 +46,20 @@ pub struct Capabilities {
     pub saved_card_checkout: bool,
     /// The hosted page can be shown inside our checkout page (`HostedPaymentRequest::embedded`).
     pub embedded_page: bool,
+    /// The wallets its hosted page offers, and whether each can be authorised now and captured
+    /// later (else it is captured at once).
+    pub wallets: &'static [WalletSupport],
     pub mandates: bool,
     /// Notifications carry a signature (else each is only a hint: always re-fetch).
     pub signed_notifications: bool,
 }
 
 impl Capabilities {
+    /// How this connector's page takes `wallet`, if it offers it.
+    pub fn wallet(&self, wallet: crate::domain::Wallet) -> Option<WalletSupport> {
+        self.wallets.iter().copied().find(|w| w.wallet == wallet)
+    }
+
     /// Whether this payment's authorisation can be captured again after a partial capture.
     pub fn can_capture_twice(&self, said_by_psp: Option<bool>) -> bool {
         match self.multicapture {

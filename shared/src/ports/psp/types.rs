@@ -31,6 +31,10 @@ pub struct HostedPaymentRequest {
     /// Shown inside our checkout page (the PSP's embeddable form) instead of a redirect; the
     /// shopper then comes back to `success_url` only.
     pub embedded: bool,
+    /// A wallet instead of a card (its page, or the card page's wallet buttons).
+    pub wallet: Option<crate::domain::Wallet>,
+    /// Captured as soon as it is paid (a wallet that cannot be authorised apart).
+    pub capture_at_once: bool,
     pub idempotency_key: String,
 }
 

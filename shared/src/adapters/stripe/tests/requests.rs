@@ -65,6 +65,8 @@ async fn open_hosted_payment_sends_the_checkout_session_form() {
         expires_at: OffsetDateTime::from_unix_timestamp(1_800_003_600).unwrap(),
         three_d_secure: Default::default(),
         embedded: false,
+        wallet: None,
+        capture_at_once: false,
         idempotency_key: "open-ORD-10042-1".into(),
     };
 

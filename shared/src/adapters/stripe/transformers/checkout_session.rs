@@ -93,6 +93,16 @@ impl CheckoutSession {
     }
 }
 
+/// Checkout's `payment_method_types` for a page: `card` (with its wallets), `paypal`, `alipay`.
+fn method_type(wallet: Option<crate::domain::Wallet>) -> &'static str {
+    use crate::domain::Wallet;
+    match wallet {
+        None | Some(Wallet::ApplePay | Wallet::GooglePay) => "card",
+        Some(Wallet::Paypal) => "paypal",
+        Some(Wallet::Alipay) => "alipay",
+    }
+}
+
 /// One line for the whole order amount, authorised with manual capture (multicapture when the
 /// card allows it, for shipments in several parts).
 pub fn checkout_session_form(request: &HostedPaymentRequest) -> Result<Form, ProviderError> {
@@ -125,9 +135,19 @@ pub fn checkout_session_form(request: &HostedPaymentRequest) -> Result<Form, Pro
             &request.description,
         ),
         field("line_items[0][quantity]", "1"),
-        field("payment_intent_data[capture_method]", "manual"),
+        // Apple Pay and Google Pay are card wallets on Checkout's card page.
+        field("payment_method_types[0]", method_type(request.wallet)),
+        field(
+            "payment_intent_data[capture_method]",
+            if request.capture_at_once {
+                "automatic"
+            } else {
+                "manual"
+            },
+        ),
     ]);
-    if request.save_card {
+    let card = method_type(request.wallet) == "card";
+    if request.save_card && card {
         form.push(field(
             "payment_intent_data[setup_future_usage]",
             "off_session",
@@ -145,13 +165,15 @@ pub fn checkout_session_form(request: &HostedPaymentRequest) -> Result<Form, Pro
             "expires_at",
             request.expires_at.unix_timestamp().to_string(),
         ),
-        field(
+    ]);
+    if card {
+        form.push(field(
             "payment_method_options[card][request_multicapture]",
             "if_available",
-        ),
-    ]);
+        ));
+    }
     // Stripe's default is `automatic`; it has no way to skip 3-D Secure (capabilities).
-    if request.three_d_secure == ThreeDSecureRequest::Request {
+    if card && request.three_d_secure == ThreeDSecureRequest::Request {
         form.push(field(
             "payment_method_options[card][request_three_d_secure]",
             "any",

@@ -333,6 +333,8 @@ fn hosted_request(customer: Option<&str>, save_card: bool) -> HostedPaymentReque
         expires_at: OffsetDateTime::from_unix_timestamp(1_800_003_600).unwrap(),
         three_d_secure: Default::default(),
         embedded: false,
+        wallet: None,
+        capture_at_once: false,
         idempotency_key: "open-ORD-10042-1".into(),
     }
 }
