@@ -25,24 +25,6 @@ const METHODS = [
   { id: "card-here", label: "method.cardHere", hint: "method.cardHere.hint", fields: () => ({ ui: "embedded" }) },
 ];
 
-/// Loads the PSP's script (Stripe.js, or the sandbox's) and mounts its form in this page.
-async function mountEmbedded(action) {
-  if (!window.Stripe) {
-    await new Promise((resolve, reject) => {
-      const script = el("script", { src: action.script_url });
-      script.onload = resolve;
-      script.onerror = () => reject(new ApiError(0, null, null));
-      document.head.append(script);
-    });
-  }
-  const form = await window.Stripe(action.publishable_key).initEmbeddedCheckout({ clientSecret: action.client_secret });
-  const box = el("section", { id: "embedded", "aria-label": t("method.cardHere") });
-  status.replaceChildren("");
-  root.replaceChildren(el("p", {}, t("checkout.embedded")), box,
-    el("p", {}, el("a", { href: window.location.href }, t("checkout.otherWay"))));
-  form.mount(box);
-}
-
 const COUNTRIES = ["FR", "BE", "LU", "CH", "MC", "DE", "ES", "IT", "NL", "PT", "AT", "IE", "GB"];
 
 // [field id, API path under billing, label key, autocomplete, required, input type]
@@ -90,10 +72,16 @@ function savedMethods() {
 }
 
 const BRANDS = { visa: "Visa", mastercard: "Mastercard", amex: "American Express" };
-const allMethods = () => [...savedMethods(), ...METHODS];
+const WALLETS = { paypal: "PayPal", alipay: "Alipay", apple_pay: "Apple Pay", google_pay: "Google Pay" };
+/// The shop's wallets (`wallets_offered`), on the PSP's page; Alipay is debited at once.
+const walletMethods = () => state.wallets.map((w) => ({
+  id: `wallet-${w}`, text: WALLETS[w] || w, hint: w === "alipay" ? "method.walletNow" : "method.wallet",
+  fields: () => ({ method: "wallet", wallet: w }),
+}));
+const allMethods = () => [...savedMethods(), ...METHODS, ...walletMethods()];
 const state = {
   billingMode: null, values: null, remember: false, prefilled: false, errors: {}, notice: null, error: null,
-  saveCardOffered: false, saveCard: false,
+  saveCardOffered: false, saveCard: false, wallets: [],
 };
 
 function remembered() {
@@ -230,7 +218,7 @@ async function submit(event) {
   try {
     const url = await starter.start(extra);
     if (state.billingMode === "new") remember(state.remember ? state.values : null);
-    if (typeof url === "object") return await mountEmbedded(url);
+    if (typeof url === "object") return await (await import("./embedded.js")).mountEmbedded(url, status, root);
     state.notice = "checkout.redirecting";
     status.replaceChildren(el("p", { class: "notice" }, t("checkout.redirecting")));
     window.location.assign(url);
@@ -286,7 +274,7 @@ async function load() {
     const cards = loadSavedCards();
     order = await getOrder(reference, token);
     let payable = false;
-    ({ billing_on_file: onFile, save_card_offered: offered, saved_cards_payable: payable } = await billing);
+    ({ billing_on_file: onFile, save_card_offered: offered, saved_cards_payable: payable, wallets_offered: state.wallets = [] } = await billing);
     savedCards = payable ? await cards : [];
   } catch (error) {
     if (error instanceof ApiError && (error.status === 401 || error.status === 404)) return sendToLookup(reference);

@@ -44,9 +44,11 @@ describe("card journey", () => {
     await page.getByRole("link", { name: /^Payer / }).click();
     await page.waitForURL(/\/checkout\.html\?ref=/);
     await page.getByRole("heading", { name: "Facturation et paiement" }).waitFor();
-    // The card, on the PSP's page (chosen) or its form in this page; no saved card (signed out).
+    // The card, on the PSP's page (chosen) or its form in this page, then the devserver's
+    // wallets; no saved card (signed out).
     const methods = page.getByRole("group", { name: "Moyen de paiement" }).getByRole("radio");
-    assert.equal(await methods.count(), 2);
+    assert.deepEqual(await methods.evaluateAll((radios) => radios.map((r) => r.labels[0].textContent)),
+      ["Carte bancaire", "Carte bancaire, sans quitter cette page", "Apple Pay", "Google Pay", "PayPal", "Alipay"]);
     assert.equal(await page.getByLabel("Carte bancaire", { exact: true }).isChecked(), true);
     // No card field on our pages: the PSP's page collects the card.
     assert.equal(await page.locator("input[autocomplete^='cc-'], input[name*='card' i]").count(), 0);
@@ -160,6 +162,31 @@ describe("card form inside the checkout", () => {
     assert.equal(await outcome(page), "paid");
     const stored = await adminOrder(shop.reference);
     assert.equal(stored.status, "authorised");
+    assert.deepEqual(page.jsErrors, []);
+    await page.context().close();
+  });
+});
+
+describe("wallets on the PSP's page", () => {
+  test("PayPal: chosen at checkout, authorised on the PSP's page, paid; Alipay says 'debited at once'", async () => {
+    const shop = await createOrder();
+    const page = await newPage(browser);
+    await openOrder(page, shop);
+    await page.getByRole("link", { name: /^Payer / }).click();
+    await fillBilling(page);
+    assert.equal(await page.locator("#method-wallet-alipay-hint").innerText(),
+      "Sur la page sécurisée du prestataire ; débité immédiatement.");
+    await page.getByLabel("PayPal").check();
+    const started = page.waitForRequest((r) => r.method() === "POST" && r.url().endsWith(`/v1/orders/${shop.reference}/payments`));
+    await page.getByRole("button", { name: /^Payer / }).click();
+    const body = (await started).postDataJSON();
+    assert.deepEqual([body.method, body.wallet], ["wallet", "paypal"]);
+    await page.waitForURL(/\/sandbox-psp\/checkout\//);
+    await page.getByRole("button", { name: "Authorize test payment" }).click();
+    assert.equal(await outcome(page), "paid");
+    const stored = await adminOrder(shop.reference);
+    assert.equal(stored.status, "authorised");
+    assert.equal(stored.payments[0].wallet, "paypal");
     assert.deepEqual(page.jsErrors, []);
     await page.context().close();
   });

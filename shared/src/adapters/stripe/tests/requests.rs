@@ -103,6 +103,7 @@ async fn open_hosted_payment_sends_the_checkout_session_form() {
                 "Order ORD-10042"
             ),
             ("line_items[0][quantity]", "1"),
+            ("payment_method_types[0]", "card"),
             ("payment_intent_data[capture_method]", "manual"),
             ("payment_intent_data[setup_future_usage]", "off_session"),
             (
