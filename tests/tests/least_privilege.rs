@@ -237,8 +237,11 @@ async fn every_partition_a_function_touches_is_allowed_by_its_leading_keys() {
         functions.entry("OrderLookupFunction").or_default(),
     );
 
-    // initiate-payment: a first attempt, another that replaces it, its view.
-    let body = first_order_body(&base);
+    // initiate-payment: a first attempt, another that replaces it, its view. Billed abroad on
+    // a first order: the webhook's fraud rules read the customer's orders (GSI1) and put it
+    // under review, which the back office approves below.
+    let mut body = first_order_body(&base);
+    body["billing"]["address"]["country"] = "BE".into();
     let (status, _) = shop.start("ORD-10042", &token, "first", &body).await;
     assert_eq!(status, 201);
     let (status, started) = shop.start("ORD-10042", &token, "second", &body).await;
@@ -300,6 +303,25 @@ async fn every_partition_a_function_touches_is_allowed_by_its_leading_keys() {
         .send()
         .await
         .unwrap();
+    let reviews: Value = shop
+        .http
+        .get(format!("{base}/v1/admin/reviews"))
+        .bearer_auth("admin")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reviews["reviews"][0]["reference"], "ORD-10042", "{reviews}");
+    let (status, approved) = shop
+        .admin_post(
+            "/v1/admin/orders/ORD-10042/review",
+            None,
+            &json!({"decision": "approve"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{approved}");
     let (status, shipped) = shop
         .admin_post(
             "/v1/admin/orders/ORD-10042/shipments",
