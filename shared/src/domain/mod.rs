@@ -7,6 +7,7 @@ pub mod dispute;
 pub mod emails;
 pub mod field_error;
 pub mod fraud_review;
+pub mod instalments;
 pub mod invoice;
 pub mod invoice_text;
 pub mod log_safe;
