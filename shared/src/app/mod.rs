@@ -1,5 +1,6 @@
 //! Application services: one module per use case. They take ports, never AWS or HTTP types.
 
+pub mod abandon_payment;
 pub mod access_token;
 pub mod apply_psp_state;
 pub mod capture_error;
