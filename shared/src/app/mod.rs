@@ -12,6 +12,7 @@ pub mod handle_webhook;
 pub mod hosted_page;
 pub mod idempotency;
 pub mod notify;
+mod notify_instalments;
 pub mod order_lookup;
 pub mod pay_token;
 pub mod payment_view;

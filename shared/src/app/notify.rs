@@ -175,107 +175,121 @@ impl Notifier {
         let invoice;
         let credit_note;
         let pay_link = self.pay_page.link_for(reference);
-        let content = match event.kind {
-            OutboxKind::PaymentReceived
-                if loaded.payments.iter().any(|p| {
-                    p.value.id == event.payment_id
-                        && p.value.capture == crate::domain::CaptureTiming::AtOnce
-                }) =>
-            {
-                EmailContent::PaymentTaken {
+        let facts =
+            super::notify_instalments::instalment_facts(&loaded.payments, &event.payment_id);
+        let instalment = facts
+            .as_ref()
+            .and_then(|f| f.content(event.kind, name, reference, amount, currency, &pay_link));
+        let content = match instalment {
+            Some(content) => content,
+            None => match event.kind {
+                OutboxKind::PaymentReceived
+                    if loaded.payments.iter().any(|p| {
+                        p.value.id == event.payment_id
+                            && p.value.capture == crate::domain::CaptureTiming::AtOnce
+                    }) =>
+                {
+                    EmailContent::PaymentTaken {
+                        name,
+                        reference,
+                        amount,
+                        currency,
+                    }
+                }
+                OutboxKind::PaymentReceived => EmailContent::PaymentReceived {
                     name,
                     reference,
                     amount,
                     currency,
-                }
-            }
-            OutboxKind::PaymentReceived => EmailContent::PaymentReceived {
-                name,
-                reference,
-                amount,
-                currency,
-            },
-            OutboxKind::AmountDebited => EmailContent::AmountDebited {
-                name,
-                reference,
-                amount,
-                currency,
-            },
-            OutboxKind::RefundIssued => {
-                credit_note = self.credit_note_for(&loaded, event).await?;
-                handled.invoice_number = credit_note.as_ref().map(|n| n.number.clone());
-                EmailContent::RefundIssued {
+                },
+                OutboxKind::AmountDebited => EmailContent::AmountDebited {
                     name,
                     reference,
                     amount,
                     currency,
-                    credit_note: credit_note.as_ref(),
+                },
+                OutboxKind::RefundIssued => {
+                    credit_note = self.credit_note_for(&loaded, event).await?;
+                    handled.invoice_number = credit_note.as_ref().map(|n| n.number.clone());
+                    EmailContent::RefundIssued {
+                        name,
+                        reference,
+                        amount,
+                        currency,
+                        credit_note: credit_note.as_ref(),
+                    }
                 }
-            }
-            OutboxKind::InvoiceDue => {
-                let Some(paid_with) = loaded
-                    .payments
-                    .iter()
-                    .find(|p| p.value.id == event.payment_id)
-                else {
-                    return Err(NotifyError::Permanent(format!(
-                        "payment {} not found on order {reference}",
-                        event.payment_id
-                    )));
-                };
-                // The billing details the order was paid with (snapshot on the payment, the
-                // latest one that has them); the profile only for payments made before
-                // snapshots existed.
-                let snapshot = paid_with.value.billing.clone().or_else(|| {
-                    loaded
+                OutboxKind::InvoiceDue => {
+                    let Some(paid_with) = loaded
                         .payments
                         .iter()
-                        .rev()
-                        .find_map(|p| p.value.billing.clone())
-                });
-                let billing = match snapshot {
-                    Some(billing) => billing,
-                    None => billing_of(
+                        .find(|p| p.value.id == event.payment_id)
+                    else {
+                        return Err(NotifyError::Permanent(format!(
+                            "payment {} not found on order {reference}",
+                            event.payment_id
+                        )));
+                    };
+                    // The billing details the order was paid with (snapshot on the payment, the
+                    // latest one that has them); the profile only for payments made before
+                    // snapshots existed.
+                    let snapshot = paid_with.value.billing.clone().or_else(|| {
+                        loaded
+                            .payments
+                            .iter()
+                            .rev()
+                            .find_map(|p| p.value.billing.clone())
+                    });
+                    let billing = match snapshot {
+                        Some(billing) => billing,
+                        None => billing_of(
+                            order,
+                            self.store
+                                .get_customer(&customer_id(&order.customer.email))
+                                .await?
+                                .and_then(|c| c.value.billing),
+                        ),
+                    };
+                    let draft = InvoiceDraft::from_order(
                         order,
-                        self.store
-                            .get_customer(&customer_id(&order.customer.email))
-                            .await?
-                            .and_then(|c| c.value.billing),
-                    ),
-                };
-                let draft = InvoiceDraft::from_order(
-                    order,
-                    event.amount,
-                    &billing,
-                    &event.payment_id,
-                    event.created_at,
-                    &self.seller,
-                )
-                .map_err(|e| NotifyError::Permanent(e.to_string()))?;
-                invoice = self.notifications.issue_invoice(&draft).await?;
-                handled.invoice_number = Some(invoice.number.clone());
-                EmailContent::Invoice {
-                    name,
-                    invoice: &invoice,
+                        event.amount,
+                        &billing,
+                        &event.payment_id,
+                        event.created_at,
+                        &self.seller,
+                    )
+                    .map_err(|e| NotifyError::Permanent(e.to_string()))?;
+                    invoice = self.notifications.issue_invoice(&draft).await?;
+                    handled.invoice_number = Some(invoice.number.clone());
+                    EmailContent::Invoice {
+                        name,
+                        invoice: &invoice,
+                    }
                 }
-            }
-            OutboxKind::OrderRejected => EmailContent::OrderRejected {
-                name,
-                reference,
-                amount,
-                currency,
+                OutboxKind::OrderRejected => EmailContent::OrderRejected {
+                    name,
+                    reference,
+                    amount,
+                    currency,
+                },
+                OutboxKind::ReauthorisationRequired => EmailContent::ReauthorisationNeeded {
+                    name,
+                    reference,
+                    amount,
+                    currency,
+                    pay_link: &pay_link,
+                },
+                OutboxKind::InstalmentFailed => {
+                    return Err(NotifyError::Permanent(format!(
+                        "payment {} of order {reference} is not an instalment",
+                        event.payment_id
+                    )))
+                }
+                OutboxKind::AuthorisationReleased
+                | OutboxKind::DisputeOpened
+                | OutboxKind::DisputeClosed
+                | OutboxKind::OrderDeletedByShopper => return Ok(handled),
             },
-            OutboxKind::ReauthorisationRequired => EmailContent::ReauthorisationNeeded {
-                name,
-                reference,
-                amount,
-                currency,
-                pay_link: &pay_link,
-            },
-            OutboxKind::AuthorisationReleased
-            | OutboxKind::DisputeOpened
-            | OutboxKind::DisputeClosed
-            | OutboxKind::OrderDeletedByShopper => return Ok(handled),
         };
         let template = content.template();
         let rendered = render(&content, order.customer.locale);

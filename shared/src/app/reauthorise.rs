@@ -134,6 +134,7 @@ pub async fn renew_lapsed_authorisation(
                 dispute: None,
                 review: None,
                 capture: Default::default(),
+                due_on: None,
                 ..payment.clone()
             };
             changes.push(PaymentChange {

@@ -5,6 +5,7 @@
 
 use time::OffsetDateTime;
 
+use crate::domain::instalment_plan::plan_followups;
 use crate::domain::order::InvoiceCue;
 use crate::domain::{effects, Effect, Order, OutboxEvent, OutboxKind, Payment};
 use crate::ports::{OrderWithPayments, PaymentRef, Write};
@@ -51,6 +52,18 @@ impl Settled {
     }
 }
 
+/// `stored` with each change replacing the payment of its id, or added.
+fn apply(stored: &[Payment], changes: &[PaymentChange]) -> Vec<Payment> {
+    let mut after = stored.to_vec();
+    for change in changes {
+        match after.iter_mut().find(|p| p.id == change.payment.id) {
+            Some(slot) => *slot = change.payment.clone(),
+            None => after.push(change.payment.clone()),
+        }
+    }
+    after
+}
+
 /// The order once `changes` apply to `snapshot`'s payments (each change replaces the payment
 /// of the same id, or adds one), with the events of the change. Event ids are
 /// `<kind>#<payment>#<its next version>`, so replaying the same change cannot queue twice.
@@ -61,12 +74,29 @@ pub fn settle(
     now: OffsetDateTime,
 ) -> Settled {
     let stored: Vec<Payment> = snapshot.payments.iter().map(|p| p.value.clone()).collect();
-    let mut after = stored.clone();
-    for change in &changes {
-        match after.iter_mut().find(|p| p.id == change.payment.id) {
-            Some(slot) => *slot = change.payment.clone(),
-            None => after.push(change.payment.clone()),
-        }
+    let mut changes = changes;
+    let mut after = apply(&stored, &changes);
+    // An instalment plan's own rules (cancel the rest of an unpaid plan, schedule a retry).
+    let followups = {
+        let pairs: Vec<(Option<&Payment>, &Payment)> = changes
+            .iter()
+            .map(|c| (stored.iter().find(|p| p.id == c.payment.id), &c.payment))
+            .collect();
+        plan_followups(&pairs, &after, now)
+    };
+    if !followups.is_empty() {
+        changes.extend(followups.into_iter().map(|payment| {
+            let expected_version = snapshot
+                .payments
+                .iter()
+                .find(|p| p.value.id == payment.id)
+                .map(|p| p.version);
+            PaymentChange {
+                payment,
+                expected_version,
+            }
+        }));
+        after = apply(&stored, &changes);
     }
     let before_position = snapshot.order.value.position(&stored);
     let mut rederived = order.rederived(&after);

@@ -451,6 +451,7 @@ impl StartPayment {
             dispute: None,
             review: None,
             capture: opened.capture,
+            due_on: None,
         };
         let view = StartedPaymentView {
             payment: PaymentView::new(&payment),

@@ -273,6 +273,7 @@ pub fn payment(reference: &str, id: &str, created_offset_s: i64) -> Payment {
         dispute: None,
         review: None,
         capture: Default::default(),
+        due_on: None,
     }
 }
 

@@ -66,6 +66,20 @@ pub enum EmailContent<'a> {
         amount: Decimal,
         currency: Currency,
     },
+    /// An instalment was taken (the first at checkout, the others on their dates), with what
+    /// is still to come (due date, amount).
+    InstalmentTaken {
+        news: super::instalment_emails::InstalmentNews<'a>,
+        upcoming: &'a [(time::Date, Decimal)],
+    },
+    /// An instalment could not be charged: tried again on `retry_on`, or the shopper must act
+    /// (`needs_shopper`: the bank wants them present), with the pay link.
+    InstalmentFailed {
+        news: super::instalment_emails::InstalmentNews<'a>,
+        retry_on: Option<time::Date>,
+        needs_shopper: bool,
+        pay_link: &'a str,
+    },
 }
 
 impl EmailContent<'_> {
@@ -80,6 +94,8 @@ impl EmailContent<'_> {
             EmailContent::Invoice { .. } => "invoice",
             EmailContent::ReauthorisationNeeded { .. } => "reauthorisation_needed",
             EmailContent::OrderRejected { .. } => "order_rejected",
+            EmailContent::InstalmentTaken { .. } => "instalment_taken",
+            EmailContent::InstalmentFailed { .. } => "instalment_failed",
         }
     }
 }
@@ -301,6 +317,15 @@ pub fn render(content: &EmailContent<'_>, locale: Locale) -> RenderedEmail {
                     .replacen(&format!("\n\n{bye}"), &format!("\n{pay_link}\n\n{bye}"), 1);
             email
         }
+        EmailContent::InstalmentTaken { news, upcoming } => {
+            super::instalment_emails::taken(&news, upcoming, locale)
+        }
+        EmailContent::InstalmentFailed {
+            news,
+            retry_on,
+            needs_shopper,
+            pay_link,
+        } => super::instalment_emails::failed(&news, retry_on, needs_shopper, pay_link, locale),
         EmailContent::OrderRejected {
             name,
             reference,

@@ -7,6 +7,8 @@ pub mod dispute;
 pub mod emails;
 pub mod field_error;
 pub mod fraud_review;
+pub mod instalment_emails;
+pub mod instalment_plan;
 pub mod instalments;
 pub mod invoice;
 pub mod invoice_text;

@@ -23,6 +23,9 @@ pub enum Effect {
     /// Tell the shopper the seller did not accept the order after review: the authorisation
     /// was released, nothing is charged (amount: what was authorised).
     EmailOrderRejected,
+    /// Tell the shopper an instalment could not be charged: when it is tried again, and a pay
+    /// link (amount: the instalment).
+    EmailInstalmentFailed,
 }
 
 /// One effect, the payment whose change caused it, and the amount it is about.
@@ -75,7 +78,9 @@ pub fn effects(
         let captured_before = old.map_or(Decimal::ZERO, |o| o.captured_amount);
         // Taken at once (a wallet the PSP cannot authorise apart): no parcel, nothing more to
         // say than that it was received.
-        if new.capture == super::CaptureTiming::AtOnce {
+        if new.capture == super::CaptureTiming::AtOnce
+            && !super::instalment_plan::is_off_session_instalment(new)
+        {
             continue;
         }
         if new.captured_amount > captured_before {
@@ -118,6 +123,13 @@ pub fn effects(
         && before.lifecycle != OrderStatus::RequiresReauthorisation
     {
         out.push(caused(Effect::EmailReauthorisationNeeded, first, after.due));
+    }
+    for (old, new) in changed {
+        let newly_failed = new.status == super::PaymentStatus::Failed
+            && old.is_none_or(|o| o.status != super::PaymentStatus::Failed);
+        if newly_failed && super::instalment_plan::is_off_session_instalment(new) {
+            out.push(caused(Effect::EmailInstalmentFailed, new, new.amount));
+        }
     }
     for (old, new) in changed {
         let Some(dispute) = &new.dispute else {

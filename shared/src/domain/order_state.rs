@@ -115,7 +115,14 @@ pub fn order_position(
     let mut capturable = Decimal::ZERO;
     let (mut unfinished, mut processing, mut lapsed, mut disputed) = (false, false, false, false);
     let mut under_review = false;
+    let mut scheduled = false;
     for p in payments {
+        if super::instalment_plan::scheduled_covers(p, payments) {
+            // Promised by a plan whose first instalment went through: covers the order, and
+            // keeps it open (money still to come) like an authorisation.
+            amounts.settled += p.amount;
+            scheduled = true;
+        }
         if p.status.was_authorised() {
             amounts.authorised += p.amount;
         }
@@ -153,7 +160,7 @@ pub fn order_position(
             S::PaymentPending
         }
         None if under_review => S::UnderReview,
-        None if capturable > Decimal::ZERO || processing => {
+        None if capturable > Decimal::ZERO || processing || scheduled => {
             if amounts.captured.is_zero() {
                 S::Authorised
             } else {

@@ -32,6 +32,7 @@ fn payment(id: usize, status: PaymentStatus, amount: i64, captured: i64, refunde
         dispute: None,
         review: None,
         capture: Default::default(),
+        due_on: None,
     }
 }
 

@@ -27,6 +27,8 @@ pub enum OutboxKind {
     OrderDeletedByShopper,
     /// The seller rejected the order in fraud review: email the shopper.
     OrderRejected,
+    /// An instalment could not be charged: email the shopper (retry date, pay link).
+    InstalmentFailed,
 }
 
 impl From<Effect> for OutboxKind {
@@ -40,6 +42,7 @@ impl From<Effect> for OutboxKind {
             Effect::EmailDisputeOpened => OutboxKind::DisputeOpened,
             Effect::EmailDisputeClosed => OutboxKind::DisputeClosed,
             Effect::EmailOrderRejected => OutboxKind::OrderRejected,
+            Effect::EmailInstalmentFailed => OutboxKind::InstalmentFailed,
         }
     }
 }

@@ -97,11 +97,15 @@ pub enum PaymentMethod {
     CreditBalance,
     /// On account ("compte d'attente"), settled later by recorded payments.
     OnAccount,
-    /// One instalment of a plan (`index` from 1 to `count`).
+    /// One instalment of a plan (`index` from 1 to `count`); `plan` is the id of the plan's
+    /// first instalment, paid on the PSP's page. `retry` counts the charges tried before this
+    /// one for the same instalment (0: its first try).
     Instalment {
         plan: String,
         index: u32,
         count: u32,
+        #[serde(default)]
+        retry: u32,
     },
     /// A bank transfer or cheque recorded by the seller, with the seller's own reference.
     Offline {
@@ -165,6 +169,8 @@ pub struct PspLink {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentStatus {
+    /// An instalment to charge on its due date (`Payment::due_on`); nothing at the PSP yet.
+    Scheduled,
     /// Opened at the PSP; the shopper has not finished yet.
     Created,
     /// 3-D Secure or another shopper step is pending.
@@ -212,6 +218,7 @@ impl PaymentStatus {
     pub fn as_str(self) -> &'static str {
         use PaymentStatus::*;
         match self {
+            Scheduled => "scheduled",
             Created => "created",
             RequiresAction => "requires_action",
             Processing => "processing",
@@ -341,6 +348,9 @@ pub struct Payment {
     /// When its money is taken (a wallet the PSP cannot authorise apart: at once).
     #[serde(default)]
     pub capture: CaptureTiming,
+    /// A scheduled instalment's due date (the shop's calendar).
+    #[serde(default)]
+    pub due_on: Option<time::Date>,
 }
 
 impl Payment {
@@ -355,6 +365,19 @@ impl Payment {
         use sha2::{Digest, Sha256};
         let digest = Sha256::digest(format!("renewal-of-{}", self.id).as_bytes());
         format!("pay_{}", &hex::encode(digest)[..32])
+    }
+
+    /// The plan, index, count and retry of an instalment.
+    pub fn instalment(&self) -> Option<(&str, u32, u32, u32)> {
+        match &self.method {
+            PaymentMethod::Instalment {
+                plan,
+                index,
+                count,
+                retry,
+            } => Some((plan.as_str(), *index, *count, *retry)),
+            _ => None,
+        }
     }
 
     /// The connector that serves this payment, if a PSP takes part.
@@ -398,7 +421,8 @@ impl Payment {
                 };
                 self.captured_amount + written_off
             }
-            Created | RequiresAction | Failed | Expired => Decimal::ZERO,
+            // A scheduled instalment covers the order through its plan (`order_position`).
+            Scheduled | Created | RequiresAction | Failed | Expired => Decimal::ZERO,
         }
     }
 
