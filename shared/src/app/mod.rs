@@ -25,6 +25,7 @@ pub mod review;
 pub mod session_token;
 pub mod settle;
 pub mod shopper_account;
+mod start_instalments;
 pub mod start_payment;
 pub mod start_payment_method;
 pub mod start_payment_request;

@@ -26,8 +26,24 @@ pub struct PaymentView {
     pub failure_reason: Option<FailureReason>,
     /// The shopper's bank's dispute of this payment, if any.
     pub dispute: Option<DisputeView>,
+    /// With method `instalments`: its place in the plan and, while scheduled, its due date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instalment: Option<InstalmentView>,
     pub created_at: String,
     pub expires_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InstalmentView {
+    /// The plan's first instalment (its payment id).
+    pub plan: String,
+    /// From 1 to `count`.
+    pub index: u32,
+    pub count: u32,
+    /// 0 for the instalment's first charge, then 1, 2 for the retries after a refusal.
+    pub retry: u32,
+    /// `YYYY-MM-DD` in the shop's calendar, for an instalment charged on its date.
+    pub due_on: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -83,6 +99,15 @@ impl PaymentView {
             refunded_amount: c.format(payment.refunded_amount),
             failure_reason: payment.failure_reason(),
             dispute: payment.dispute.as_ref().map(|d| DisputeView::new(d, c)),
+            instalment: payment
+                .instalment()
+                .map(|(plan, index, count, retry)| InstalmentView {
+                    plan: plan.to_owned(),
+                    index,
+                    count,
+                    retry,
+                    due_on: payment.due_on.map(|d| d.to_string()),
+                }),
             created_at: rfc3339(payment.created_at),
             expires_at: rfc3339(payment.expires_at),
         }
@@ -131,4 +156,7 @@ impl From<super::start_payment_method::NextStep> for NextAction {
 pub struct StartedPaymentView {
     pub payment: PaymentView,
     pub next_action: Option<NextAction>,
+    /// With method `instalments`: the instalments after this first one, scheduled.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub instalments: Vec<PaymentView>,
 }

@@ -58,6 +58,7 @@ pub async fn renew_lapsed_authorisation(
     let renewed = match saved_card_of(provider, &old).await? {
         Some((customer, payment_method)) => {
             let charge = SavedCardCharge {
+                capture_at_once: false,
                 order_reference: payment.order_reference.clone(),
                 payment_id: payment.replacement_id(),
                 amount: remaining_money,

@@ -15,6 +15,7 @@ use super::idempotency::{completion, run_once, Refusal};
 use super::payment_view::{NextAction, PaymentView, StartedPaymentView};
 use super::return_url::{with_query, ReturnOrigins};
 use super::settle::{settle, PaymentChange};
+use super::start_instalments::{first_method, plan_schedule, scheduled_after};
 use super::start_payment_method::{
     confirm_saved_card, open_card_page, Attempt, OpenedAtPsp, PageChoice,
 };
@@ -109,6 +110,8 @@ pub struct StartPayment {
     card_saving: crate::domain::card_saving::CardSavingPolicy,
     /// The wallets the checkout offers (`PAYMENT_WALLETS`).
     wallets: Vec<crate::domain::Wallet>,
+    /// The seller's instalment plans (`INSTALMENT_PLANS`), if any.
+    instalments: Option<crate::domain::instalments::InstalmentPolicy>,
 }
 
 /// What the router answers; for a replay, exactly what was answered the first time.
@@ -140,7 +143,17 @@ impl StartPayment {
             three_d_secure: ThreeDSecurePolicy::default(),
             card_saving: Default::default(),
             wallets: Vec::new(),
+            instalments: None,
         }
+    }
+
+    /// The instalment plans shoppers may choose (`INSTALMENT_PLANS`; None: none offered).
+    pub fn with_instalments(
+        mut self,
+        policy: Option<crate::domain::instalments::InstalmentPolicy>,
+    ) -> Self {
+        self.instalments = policy;
+        self
     }
 
     /// The wallets shoppers may choose (`PAYMENT_WALLETS`), within what the PSP offers.
@@ -194,7 +207,13 @@ impl StartPayment {
         command: StartPaymentCommand,
         in_progress_until: OffsetDateTime,
     ) -> Result<StartPaymentResponse, StartPaymentError> {
-        let checked = check(command, &self.origins, self.card_saving, &self.wallets)?;
+        let checked = check(
+            command,
+            &self.origins,
+            self.card_saving,
+            &self.wallets,
+            self.instalments.as_ref(),
+        )?;
         let now = self.clock.now();
         let key = IdempotencyKey {
             scope: format!("payments#{reference}"),
@@ -330,6 +349,23 @@ impl StartPayment {
         }
         let amount = Money::new(amount, order.currency)
             .map_err(|e| StoreError::Corrupt(format!("order amount: {e}")))?;
+        // A plan is checked before anything is opened at the PSP: its first instalment is
+        // what the shopper pays now.
+        let schedule = match &checked.method {
+            CheckedMethod::Instalments { count } => Some(plan_schedule(
+                self.instalments.as_ref(),
+                amount,
+                *count,
+                now,
+                order.event_date,
+            )?),
+            _ => None,
+        };
+        let amount = match schedule.as_ref().and_then(|s| s.first()) {
+            Some(first) => Money::new(first.amount, order.currency)
+                .map_err(|e| StoreError::Corrupt(format!("first instalment: {e}")))?,
+            None => amount,
+        };
 
         let id = customer_id(&order.customer.email);
         let stored_customer = self.store.get_customer(&id).await?;
@@ -408,8 +444,22 @@ impl StartPayment {
                     wallet: None,
                     save_card: *save_card,
                     embedded: checked.embedded,
+                    capture_at_once: false,
                 };
                 open_card_page(attempt, choice, expires_at).await?
+            }
+            CheckedMethod::Instalments { count } => {
+                let expires_at = page_expiry(self.clock.now(), self.attempt_lifetime);
+                // The card is kept for the instalments to come; each is taken when paid.
+                let choice = PageChoice {
+                    wallet: None,
+                    save_card: true,
+                    embedded: checked.embedded,
+                    capture_at_once: true,
+                };
+                let mut opened = open_card_page(attempt, choice, expires_at).await?;
+                opened.method = first_method(&payment_id, *count);
+                opened
             }
             CheckedMethod::Wallet { wallet } => {
                 let expires_at = page_expiry(self.clock.now(), self.attempt_lifetime);
@@ -417,6 +467,7 @@ impl StartPayment {
                     wallet: Some(*wallet),
                     save_card: false,
                     embedded: false,
+                    capture_at_once: false,
                 };
                 open_card_page(attempt, choice, expires_at).await?
             }
@@ -453,9 +504,13 @@ impl StartPayment {
             capture: opened.capture,
             due_on: None,
         };
+        let scheduled = schedule
+            .as_deref()
+            .map_or_else(Vec::new, |s| scheduled_after(&payment, s));
         let view = StartedPaymentView {
             payment: PaymentView::new(&payment),
             next_action: Some(NextAction::from(opened.next)),
+            instalments: scheduled.iter().map(PaymentView::new).collect(),
         };
         let response = StoredResponse {
             status: 201,
@@ -465,6 +520,10 @@ impl StartPayment {
             payment,
             expected_version: None,
         });
+        closed.extend(scheduled.into_iter().map(|payment| PaymentChange {
+            payment,
+            expected_version: None,
+        }));
         let settled = settle(&snapshot, &moved_order, closed, now);
         let mut writes = settled.into_writes(snapshot.order.version, true);
         writes.extend([

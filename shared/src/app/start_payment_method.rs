@@ -76,6 +76,8 @@ pub struct PageChoice {
     pub wallet: Option<crate::domain::Wallet>,
     pub save_card: bool,
     pub embedded: bool,
+    /// Taken as soon as it is paid (an instalment), whatever the method.
+    pub capture_at_once: bool,
 }
 
 pub async fn open_card_page(
@@ -87,6 +89,7 @@ pub async fn open_card_page(
         wallet,
         save_card,
         embedded,
+        capture_at_once: at_once_asked,
     } = choice;
     if embedded && !a.provider.capabilities().embedded_page {
         return Err(FieldError::new(
@@ -95,19 +98,20 @@ pub async fn open_card_page(
         )
         .into());
     }
-    let capture_at_once = match wallet {
-        None => false,
-        Some(w) => match a.provider.capabilities().wallet(w) {
-            Some(support) => !support.manual_capture,
-            None => {
-                return Err(FieldError::new(
-                    "wallet",
-                    "is not offered by this shop's payment provider",
-                )
-                .into())
-            }
-        },
-    };
+    let capture_at_once = at_once_asked
+        || match wallet {
+            None => false,
+            Some(w) => match a.provider.capabilities().wallet(w) {
+                Some(support) => !support.manual_capture,
+                None => {
+                    return Err(FieldError::new(
+                        "wallet",
+                        "is not offered by this shop's payment provider",
+                    )
+                    .into())
+                }
+            },
+        };
     let hosted = open_page(
         a.provider,
         HostedPaymentRequest {
@@ -190,6 +194,7 @@ pub async fn confirm_saved_card(
         return Err(not_theirs().into());
     }
     let charge = SavedCardCharge {
+        capture_at_once: false,
         order_reference: a.reference.clone(),
         payment_id: a.payment_id.to_owned(),
         amount: a.amount,

@@ -92,6 +92,9 @@ pub(super) enum CheckedMethod {
     SavedCard { payment_method: String },
     /// A wallet on the PSP's page (one the shop offers).
     Wallet { wallet: crate::domain::Wallet },
+    /// An instalment plan: the first on the PSP's card page (the card kept for the others),
+    /// the others charged off-session on their dates.
+    Instalments { count: u32 },
 }
 
 /// A checked request: what the use case acts on.
@@ -131,9 +134,16 @@ pub(super) fn check(
     origins: &ReturnOrigins,
     card_saving: crate::domain::card_saving::CardSavingPolicy,
     wallets: &[crate::domain::Wallet],
+    instalments: Option<&crate::domain::instalments::InstalmentPolicy>,
 ) -> Result<Checked, FieldError> {
     if command.wallet.is_some() && command.method != "wallet" {
         return Err(FieldError::new("wallet", "goes with method wallet"));
+    }
+    if command.instalments.is_some() && command.method != "instalments" {
+        return Err(FieldError::new(
+            "instalments",
+            "goes with method instalments",
+        ));
     }
     let method = match command.method.as_str() {
         "card" => {
@@ -193,7 +203,8 @@ pub(super) fn check(
                 })?;
             CheckedMethod::Wallet { wallet }
         }
-        "sepa_debit" | "on_account" | "instalments" => {
+        "instalments" => instalment_count(&command, instalments)?,
+        "sepa_debit" | "on_account" => {
             return Err(FieldError::new("method", "is not available yet"))
         }
         _ => {
@@ -204,7 +215,6 @@ pub(super) fn check(
         }
     };
     let unsupported = [
-        ("instalments", command.instalments.is_some()),
         ("voucher_codes", !command.voucher_codes.is_empty()),
         ("promo_code", command.promo_code.is_some()),
         ("use_credit_balance", command.use_credit_balance),
@@ -214,11 +224,19 @@ pub(super) fn check(
     }
     let embedded = match command.ui.as_deref() {
         None | Some("redirect") => false,
-        Some("embedded") if matches!(method, CheckedMethod::Card { .. }) => true,
+        Some("embedded")
+            if matches!(
+                method,
+                CheckedMethod::Card { .. } | CheckedMethod::Instalments { .. }
+            ) =>
+        {
+            true
+        }
         Some("embedded") => {
             return Err(FieldError::new(
                 "ui",
-                "embedded goes with method card; a saved card is confirmed on the PSP's page",
+                "embedded goes with method card or instalments; a saved card is confirmed on \
+                 the PSP's page",
             ))
         }
         Some(_) => return Err(FieldError::new("ui", "must be redirect or embedded")),
@@ -230,4 +248,44 @@ pub(super) fn check(
         return_url: command.return_url,
         method,
     })
+}
+
+/// The number of instalments asked, when the shop offers plans (the schedule itself is
+/// checked against the order's amount and dates when the payment starts).
+fn instalment_count(
+    command: &StartPaymentCommand,
+    policy: Option<&crate::domain::instalments::InstalmentPolicy>,
+) -> Result<CheckedMethod, FieldError> {
+    let policy = policy.ok_or_else(|| {
+        FieldError::new("method", "this shop does not offer payment in instalments")
+    })?;
+    if command.save_card {
+        return Err(FieldError::new(
+            "save_card",
+            "an instalment plan keeps the card until its last instalment: leave it false",
+        ));
+    }
+    if command.saved_card_id.is_some() {
+        return Err(FieldError::new(
+            "saved_card_id",
+            "the first instalment is paid on the payment page: leave it out",
+        ));
+    }
+    let offered = policy
+        .counts
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    match command.instalments {
+        Some(count) if policy.counts.contains(&count) => Ok(CheckedMethod::Instalments { count }),
+        Some(_) => Err(FieldError::new(
+            "instalments",
+            format!("must be one of the numbers of instalments this shop offers: {offered}"),
+        )),
+        None => Err(FieldError::new(
+            "instalments",
+            format!("is required with method instalments: one of {offered}"),
+        )),
+    }
 }

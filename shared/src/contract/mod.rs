@@ -18,12 +18,14 @@ use crate::ports::{
 
 mod account;
 mod idempotency;
+mod instalments;
 mod lookup;
 mod outbox;
 mod provider_index;
 pub mod psp;
 pub use account::*;
 pub use idempotency::*;
+pub use instalments::*;
 pub use lookup::*;
 pub use outbox::*;
 pub use provider_index::*;
@@ -466,6 +468,7 @@ macro_rules! store_contract_tests {
             reservations_pass_up_to_the_room_left_and_one_given_back_stops_counting,
             payments_are_read_with_their_order_and_versioned,
             pending_reviews_are_listed_oldest_first_until_decided,
+            due_instalments_are_listed_soonest_first_and_paged,
             idempotency_claims_complete_with_the_effects,
             concurrent_claims_have_one_winner,
             customers_are_versioned,

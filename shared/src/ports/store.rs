@@ -185,6 +185,15 @@ pub trait OrderStore: Send + Sync {
 
     /// Payments whose fraud review waits for the seller, oldest review first, `limit` at most.
     async fn pending_reviews(&self, limit: usize) -> Result<Vec<Payment>, StoreError>;
+
+    /// Scheduled instalments due on `until` or before, soonest first (then by order and id),
+    /// `limit` at most, after `after` (the last of the previous page) when given.
+    async fn due_instalments(
+        &self,
+        until: time::Date,
+        after: Option<&Payment>,
+        limit: usize,
+    ) -> Result<Vec<Payment>, StoreError>;
 }
 
 /// Customer profiles (billing on file, PSP customer ids).

@@ -128,7 +128,8 @@ pub struct PaymentItem {
     pub pk: String,
     #[serde(rename = "SK")]
     pub sk: String,
-    /// `REVIEW#PENDING` while its fraud review waits for the seller: GSI1 is the review list.
+    /// `REVIEW#PENDING` while its fraud review waits for the seller (the review list), or
+    /// `INSTALMENT#DUE` while it is a scheduled instalment (sorted by due date): GSI1.
     #[serde(rename = "GSI1PK", default, skip_serializing_if = "Option::is_none")]
     pub gsi1pk: Option<String>,
     #[serde(rename = "GSI1SK", default, skip_serializing_if = "Option::is_none")]
@@ -141,22 +142,40 @@ pub const PAYMENT_PREFIX: &str = "PAYMENT#";
 
 pub const REVIEW_PENDING: &str = "REVIEW#PENDING";
 
+pub const INSTALMENT_DUE: &str = "INSTALMENT#DUE";
+
+/// A scheduled instalment's sort key on GSI1: due date, then order and id.
+pub fn due_sort_key(due_on: time::Date, payment: &Payment) -> String {
+    format!("{due_on}#{}#{}", payment.order_reference, payment.id)
+}
+
+/// The payment's GSI1 entry, if it is on a list.
+fn payment_gsi1(payment: &Payment) -> Result<Option<(String, String)>, StoreError> {
+    if payment.status == crate::domain::PaymentStatus::Scheduled {
+        if let Some(due_on) = payment.due_on {
+            return Ok(Some((INSTALMENT_DUE.into(), due_sort_key(due_on, payment))));
+        }
+    }
+    let Some(review) = payment.review.as_ref().filter(|r| r.is_pending()) else {
+        return Ok(None);
+    };
+    let at = review
+        .opened_at
+        .format(&time::format_description::well_known::Rfc3339)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(Some((
+        REVIEW_PENDING.into(),
+        format!("{at}#{}#{}", payment.order_reference, payment.id),
+    )))
+}
+
 pub fn payment_item(payment: &Payment, version: u64) -> Result<Item, StoreError> {
-    let pending_since = payment
-        .review
-        .as_ref()
-        .filter(|r| r.is_pending())
-        .map(|r| {
-            r.opened_at
-                .format(&time::format_description::well_known::Rfc3339)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))
-        })
-        .transpose()?;
+    let (gsi1pk, gsi1sk) = payment_gsi1(payment)?.unzip();
     let item = PaymentItem {
         pk: format!("ORDER#{}", payment.order_reference),
         sk: format!("{PAYMENT_PREFIX}{}", payment.id),
-        gsi1pk: pending_since.as_ref().map(|_| REVIEW_PENDING.to_string()),
-        gsi1sk: pending_since.map(|at| format!("{at}#{}#{}", payment.order_reference, payment.id)),
+        gsi1pk,
+        gsi1sk,
         version,
         payment: payment.clone(),
     };

@@ -169,6 +169,55 @@ impl Transactions for DynamoStore {
 }
 
 impl DynamoStore {
+    /// GSI1 `INSTALMENT#DUE` up to the end of `until` (`~` sorts after the `#` that follows
+    /// the date), from after `after` (its keys rebuilt: they are derived from the payment).
+    async fn query_due_instalments(
+        &self,
+        until: time::Date,
+        after: Option<&crate::domain::Payment>,
+        limit: usize,
+    ) -> Result<Vec<crate::domain::Payment>, StoreError> {
+        let start = after.and_then(|p| Some((p, p.due_on?))).map(|(p, due_on)| {
+            std::collections::HashMap::from([
+                (
+                    "PK".to_string(),
+                    AttributeValue::S(format!("ORDER#{}", p.order_reference)),
+                ),
+                (
+                    "SK".to_string(),
+                    AttributeValue::S(format!("{}{}", items::PAYMENT_PREFIX, p.id)),
+                ),
+                (
+                    "GSI1PK".to_string(),
+                    AttributeValue::S(items::INSTALMENT_DUE.into()),
+                ),
+                (
+                    "GSI1SK".to_string(),
+                    AttributeValue::S(items::due_sort_key(due_on, p)),
+                ),
+            ])
+        });
+        let page = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("GSI1")
+            .key_condition_expression("GSI1PK = :due AND GSI1SK < :bound")
+            .expression_attribute_values(":due", AttributeValue::S(items::INSTALMENT_DUE.into()))
+            .expression_attribute_values(":bound", AttributeValue::S(format!("{until}~")))
+            .scan_index_forward(true)
+            .set_exclusive_start_key(start)
+            .limit(i32::try_from(limit.clamp(1, 1000)).unwrap_or(1000))
+            .send()
+            .await
+            .map_err(store_error)?;
+        page.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| items::parse_payment_item(item).map(|(payment, _)| payment))
+            .collect()
+    }
+
     /// GSI1 `REVIEW#PENDING`: payment items carry it while their review is pending.
     async fn query_pending_reviews(
         &self,
@@ -204,6 +253,15 @@ impl OrderStore for DynamoStore {
         limit: usize,
     ) -> Result<Vec<crate::domain::Payment>, StoreError> {
         self.query_pending_reviews(limit).await
+    }
+
+    async fn due_instalments(
+        &self,
+        until: time::Date,
+        after: Option<&crate::domain::Payment>,
+        limit: usize,
+    ) -> Result<Vec<crate::domain::Payment>, StoreError> {
+        self.query_due_instalments(until, after, limit).await
     }
 
     async fn get_order(

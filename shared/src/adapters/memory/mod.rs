@@ -305,6 +305,29 @@ impl OrderStore for MemoryStore {
         Ok(expected_version + 1)
     }
 
+    async fn due_instalments(
+        &self,
+        until: time::Date,
+        after: Option<&Payment>,
+        limit: usize,
+    ) -> Result<Vec<Payment>, StoreError> {
+        let key = |p: &Payment| (p.due_on, p.order_reference.clone(), p.id.clone());
+        let from = after.map(key);
+        let tables = self.lock()?;
+        let mut due: Vec<Payment> = tables
+            .payments
+            .values()
+            .map(|p| &p.value)
+            .filter(|p| p.status == crate::domain::PaymentStatus::Scheduled)
+            .filter(|p| p.due_on.is_some_and(|d| d <= until))
+            .filter(|p| from.as_ref().is_none_or(|f| key(p) > *f))
+            .cloned()
+            .collect();
+        due.sort_by_key(key);
+        due.truncate(limit);
+        Ok(due)
+    }
+
     async fn pending_reviews(&self, limit: usize) -> Result<Vec<Payment>, StoreError> {
         let tables = self.lock()?;
         let mut pending: Vec<Payment> = tables

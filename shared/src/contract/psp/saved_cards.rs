@@ -123,6 +123,7 @@ pub async fn saved_card_is_listed_only_when_asked(psp: Subject) -> Verdict {
 fn charge(psp: &Subject, customer: &str, method: &str, amount: &str) -> SavedCardCharge {
     let payment_id = format!("pay_{}", psp.unique("renew").replace('-', "_"));
     SavedCardCharge {
+        capture_at_once: false,
         order_reference: Reference::parse("ORD-10042").expect("reference"),
         payment_id,
         amount: money(amount),

@@ -75,7 +75,8 @@ pub struct HostedPaymentStatus {
     pub payment_id: Option<String>,
 }
 
-/// An off-session or on-session charge of a card saved on a customer (manual capture).
+/// An off-session or on-session charge of a card saved on a customer (manual capture, or
+/// captured at once when asked).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SavedCardCharge {
     pub order_reference: Reference,
@@ -94,6 +95,8 @@ pub struct SavedCardCharge {
     pub shopper_confirms: bool,
     /// What the seller's 3-D Secure policy asks of this charge (on session).
     pub three_d_secure: crate::domain::three_d_secure::ThreeDSecureRequest,
+    /// Taken at once (an instalment) instead of authorised for a capture at shipment.
+    pub capture_at_once: bool,
     pub idempotency_key: String,
 }
 

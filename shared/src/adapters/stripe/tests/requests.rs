@@ -208,6 +208,7 @@ async fn charge_saved_card_off_session() {
     )
     .await;
     let charge = SavedCardCharge {
+        capture_at_once: false,
         order_reference: Reference::parse("ORD-10042").unwrap(),
         payment_id: "pay_01JD4Q7Y3M".into(),
         amount: eur(291_000),

@@ -231,13 +231,19 @@ fn status(status: PaymentIntentStatus) -> Result<ProviderPaymentStatus, WireErro
     })
 }
 
-/// A manual-capture PaymentIntent on a saved card, confirmed at once.
+/// A PaymentIntent on a saved card, confirmed at once (or by the shopper): manual capture, or
+/// automatic when it is taken at once (an instalment).
 pub fn payment_intent_form(charge: &SavedCardCharge) -> Result<Form, ProviderError> {
     let (amount, currency) = wire_amount(&charge.amount)?;
+    let capture_method = if charge.capture_at_once {
+        "automatic"
+    } else {
+        "manual"
+    };
     let mut form = vec![
         field("amount", amount),
         field("currency", currency),
-        field("capture_method", "manual"),
+        field("capture_method", capture_method),
         field("customer", &charge.customer),
         field("payment_method", &charge.payment_method),
     ];
@@ -265,13 +271,16 @@ pub fn payment_intent_form(charge: &SavedCardCharge) -> Result<Form, ProviderErr
     form.extend([
         field("metadata[order_reference]", charge.order_reference.as_str()),
         field("metadata[payment_id]", &charge.payment_id),
-        field(
+    ]);
+    if !charge.capture_at_once {
+        // Multicapture goes with manual capture only.
+        form.push(field(
             "payment_method_options[card][request_multicapture]",
             "if_available",
-        ),
-        // The charge says whether this card allows multicapture.
-        field("expand[]", "latest_charge"),
-    ]);
+        ));
+    }
+    // The charge says whether this card allows multicapture.
+    form.push(field("expand[]", "latest_charge"));
     Ok(form)
 }
 

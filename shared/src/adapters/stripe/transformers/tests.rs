@@ -410,6 +410,7 @@ fn why_a_final_capture_releases_the_rest_goes_in_the_metadata_and_comes_back() {
 #[test]
 fn a_saved_card_charge_on_session_has_a_return_url_and_no_off_session() {
     let charge = SavedCardCharge {
+        capture_at_once: false,
         order_reference: Reference::parse("ORD-10042").unwrap(),
         payment_id: "pay_1".into(),
         amount: eur(100),
@@ -430,6 +431,7 @@ fn a_saved_card_charge_on_session_has_a_return_url_and_no_off_session() {
 fn a_saved_card_the_shopper_confirms_is_not_confirmed_here_and_asks_for_its_security_code() {
     use crate::domain::three_d_secure::ThreeDSecureRequest;
     let mut charge = SavedCardCharge {
+        capture_at_once: false,
         order_reference: Reference::parse("ORD-10042").unwrap(),
         payment_id: "pay_1".into(),
         amount: eur(100),
