@@ -161,6 +161,15 @@ pub fn payment_wallets() -> Result<Vec<crate::domain::Wallet>, ConfigError> {
     crate::domain::Wallet::parse_list(&text).map_err(|e| ConfigError::Invalid("PAYMENT_WALLETS", e))
 }
 
+/// `INSTALMENT_PLANS`: the instalment plans the checkout offers (see
+/// `InstalmentPolicy::parse`, e.g. `counts:3|4,minimum:100`); unset or `none`: none.
+pub fn instalment_plans(
+) -> Result<Option<crate::domain::instalments::InstalmentPolicy>, ConfigError> {
+    let text = std::env::var("INSTALMENT_PLANS").unwrap_or_default();
+    crate::domain::instalments::InstalmentPolicy::parse(&text)
+        .map_err(|e| ConfigError::Invalid("INSTALMENT_PLANS", e))
+}
+
 /// `FRAUD_REVIEW_RULES`: `none`, or `amount-above:<amount>`, `risk:elevated|highest`,
 /// `countries-differ`, comma-separated; unset: `risk:elevated,countries-differ`.
 pub fn review_rules() -> Result<crate::domain::fraud_review::ReviewRules, ConfigError> {

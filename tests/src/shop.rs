@@ -14,6 +14,9 @@ use sha2::Sha256;
 
 pub const WEBHOOK_SECRET: &str = "whsec_card_journey_test";
 
+/// The test shop's instalment plans: 3 or 4 monthly instalments from 100 EUR.
+pub const SHOP_INSTALMENT_PLANS: &str = "counts:3|4,minimum:100";
+
 #[derive(Clone)]
 pub struct Shop {
     pub base: String,
@@ -66,6 +69,8 @@ pub async fn shop_configured(
         card_saving,
         fraud_review: Default::default(),
         wallets: encaisse::domain::Wallet::ALL.to_vec(),
+        instalments: encaisse::domain::instalments::InstalmentPolicy::parse(SHOP_INSTALMENT_PLANS)
+            .expect("the test shop's plans"),
     })
     .await
     .expect("devserver app on moto");

@@ -41,7 +41,8 @@ async fn main() -> Result<(), lambda_http::Error> {
     .with_attempt_lifetime(config::payment_attempt_lifetime()?)
     .with_three_d_secure(config::three_d_secure_policy()?)
     .with_card_saving(config::card_saving_policy()?)
-    .with_wallets(config::payment_wallets()?);
+    .with_wallets(config::payment_wallets()?)
+    .with_instalments(config::instalment_plans()?);
     let api = PaymentsApi {
         start: Arc::new(start),
         store,

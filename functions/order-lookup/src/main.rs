@@ -24,6 +24,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let lookup = OrderLookup::new(Arc::new(store), tokens, Arc::new(SystemClock))
         .with_card_saving(config::card_saving_policy()?)
         .with_saved_card_checkout(config::saved_card_checkout())
-        .with_wallets(config::payment_wallets()?);
+        .with_wallets(config::payment_wallets()?)
+        .with_instalments(config::instalment_plans()?);
     lambda_http::run(with_fallbacks(order_lookup_router(lookup))).await
 }

@@ -5,6 +5,8 @@ pub mod access_token;
 pub mod apply_psp_state;
 pub mod capture_error;
 pub mod capture_on_shipment;
+mod collect_instalment;
+pub mod collect_instalments;
 pub mod create_order;
 pub mod create_order_once;
 pub mod delete_order;

@@ -60,6 +60,15 @@ pub struct OrderLookup {
     card_saving: crate::domain::card_saving::CardSavingPolicy,
     saved_card_checkout: bool,
     wallets: Vec<crate::domain::Wallet>,
+    instalments: Option<crate::domain::instalments::InstalmentPolicy>,
+}
+
+/// What the checkout offers for an order beyond the card.
+pub struct CheckoutOffer {
+    pub billing: Option<Billing>,
+    pub currency: crate::domain::Currency,
+    /// The instalment plans open to what it owes: count and schedule.
+    pub plans: Vec<(u32, Vec<crate::domain::instalments::Instalment>)>,
 }
 
 /// Postcodes are hashed before the constant-time comparison so their lengths leak nothing.
@@ -82,7 +91,17 @@ impl OrderLookup {
             card_saving: Default::default(),
             saved_card_checkout: false,
             wallets: Vec::new(),
+            instalments: None,
         }
+    }
+
+    /// The instalment plans the checkout offers (`INSTALMENT_PLANS`; None: none).
+    pub fn with_instalments(
+        mut self,
+        policy: Option<crate::domain::instalments::InstalmentPolicy>,
+    ) -> Self {
+        self.instalments = policy;
+        self
     }
 
     /// Whether a saved card can pay at checkout (the PSP has a page for its security code).
@@ -292,6 +311,34 @@ impl OrderLookup {
             }
             _ => Err(LookupError::NotFound),
         }
+    }
+
+    /// What the checkout offers for the order: its customer's billing on file and the
+    /// instalment plans open to what it owes now (the same two reads as the billing alone).
+    pub async fn checkout_for(
+        &self,
+        reference: &str,
+        token: Option<&str>,
+    ) -> Result<CheckoutOffer, LookupError> {
+        let reference = self.authorise(reference, token)?;
+        let order = match self.store.get_order(&reference).await? {
+            Some(found) if found.value.status != OrderStatus::Deleted => found.value,
+            _ => return Err(LookupError::NotFound),
+        };
+        let plans = match &self.instalments {
+            Some(policy) if order.amount_due() > rust_decimal::Decimal::ZERO => policy.offers(
+                order.amount_due(),
+                order.currency,
+                crate::domain::paris_time::paris_date(self.clock.now()),
+                order.event_date,
+            ),
+            _ => Vec::new(),
+        };
+        Ok(CheckoutOffer {
+            billing: self.billing_on_file(&order).await?,
+            currency: order.currency,
+            plans,
+        })
     }
 
     fn authorise(&self, reference: &str, token: Option<&str>) -> Result<Reference, LookupError> {

@@ -143,6 +143,26 @@ impl InstalmentPolicy {
         Ok(Some(policy))
     }
 
+    /// Every plan the shop offers for `total`, with its schedule (the ones the rules refuse
+    /// left out), fewest instalments first.
+    pub fn offers(
+        &self,
+        total: Decimal,
+        currency: Currency,
+        today: Date,
+        event: Option<Date>,
+    ) -> Vec<(u32, Vec<Instalment>)> {
+        let mut counts = self.counts.clone();
+        counts.sort_unstable();
+        counts
+            .into_iter()
+            .filter_map(|count| {
+                let schedule = self.schedule(total, currency, count, today, event).ok()?;
+                Some((count, schedule))
+            })
+            .collect()
+    }
+
     /// The schedule of `total` in `count` instalments, the first due `today`.
     pub fn schedule(
         &self,

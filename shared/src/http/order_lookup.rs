@@ -118,6 +118,23 @@ pub struct BillingOnFileResponse {
     pub saved_cards_payable: bool,
     /// The wallets the checkout offers (`PAYMENT_WALLETS`), in the seller's order.
     pub wallets_offered: Vec<&'static str>,
+    /// The instalment plans open to what the order owes (`INSTALMENT_PLANS`), each with its
+    /// schedule.
+    pub instalment_plans: Vec<PlanView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PlanView {
+    pub count: u32,
+    pub instalments: Vec<PlannedInstalment>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PlannedInstalment {
+    pub index: u32,
+    /// `YYYY-MM-DD`, the shop's calendar; the first is today.
+    pub due_on: String,
+    pub amount: String,
 }
 
 /// `GET /v1/orders/{reference}/billing`: the billing details on file for the order's customer,
@@ -127,14 +144,30 @@ async fn billing_on_file(
     Path(reference): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let billing = lookup
-        .billing_on_file_for(&reference, bearer_token(&headers))
+    let offer = lookup
+        .checkout_for(&reference, bearer_token(&headers))
         .await?;
+    let (billing, currency) = (offer.billing, offer.currency);
     let body = BillingOnFileResponse {
         billing_on_file: billing.as_ref().map(BillingSummary::new),
         save_card_offered: lookup.card_saving_offered(),
         saved_cards_payable: lookup.saved_card_checkout(),
         wallets_offered: lookup.wallets().iter().map(|w| w.as_str()).collect(),
+        instalment_plans: offer
+            .plans
+            .into_iter()
+            .map(|(count, schedule)| PlanView {
+                count,
+                instalments: schedule
+                    .into_iter()
+                    .map(|i| PlannedInstalment {
+                        index: i.index,
+                        due_on: i.due_on.to_string(),
+                        amount: currency.format(i.amount),
+                    })
+                    .collect(),
+            })
+            .collect(),
     };
     Ok(private(Json(body).into_response()))
 }

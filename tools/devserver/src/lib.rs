@@ -3,6 +3,7 @@
 //! main.rs serves it; integration tests serve it too, on a random port.
 
 mod demo;
+pub mod instalments;
 pub mod notifications;
 pub mod web;
 
@@ -17,6 +18,7 @@ use encaisse::adapters::memory::notifications::{MemoryMailer, MemoryNotification
 use encaisse::adapters::memory::MemoryStore;
 use encaisse::adapters::stripe::{EmbeddedScript, StripeConfig, StripeConnector};
 use encaisse::app::capture_on_shipment::CaptureOnShipment;
+use encaisse::app::collect_instalments::CollectInstalments;
 use encaisse::app::handle_webhook::HandleWebhook;
 use encaisse::app::notify::{Notifier, PayPage};
 use encaisse::app::pay_token::{PayLinks, PayTokens};
@@ -63,6 +65,8 @@ pub struct Options {
     pub fraud_review: encaisse::domain::fraud_review::ReviewRules,
     /// The wallets the checkout offers (`PAYMENT_WALLETS` for the binary).
     pub wallets: Vec<encaisse::domain::Wallet>,
+    /// The instalment plans offered (`INSTALMENT_PLANS` for the binary).
+    pub instalments: Option<encaisse::domain::instalments::InstalmentPolicy>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -120,7 +124,8 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
         .with_card_saving(options.card_saving)
         // The sandbox serves the security-code page (see the connector below).
         .with_saved_card_checkout(true)
-        .with_wallets(options.wallets.clone());
+        .with_wallets(options.wallets.clone())
+        .with_instalments(options.instalments.clone());
     // The production connector, pointed at the sandbox PSP this server hosts.
     let mut stripe = StripeConfig::new(
         "sk_test_encaisse_devserver",
@@ -148,10 +153,16 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
             )
             .with_three_d_secure(options.three_d_secure)
             .with_card_saving(options.card_saving)
-            .with_wallets(options.wallets.clone()),
+            .with_wallets(options.wallets.clone())
+            .with_instalments(options.instalments.clone()),
         ),
         store: store.clone(),
     };
+    let collection = Arc::new(CollectInstalments::new(
+        store.clone(),
+        providers.clone(),
+        clock.clone(),
+    ));
     let admin_payments = AdminPayments {
         capture: Arc::new(CaptureOnShipment::new(
             store.clone(),
@@ -227,6 +238,7 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
             .merge(shopper_account_router(account))
             .merge(webhooks_router(webhooks))
             .merge(notifications::outbox_router(mailer))
+            .merge(instalments::router(collection))
             .nest(sandbox_psp::MOUNT, sandbox.router())
             .merge(web::router(&web::default_dir())),
     );

@@ -7,6 +7,9 @@ use encaisse_dev::{build, seed_demo_orders, Options, SandboxConfig};
 use encaisse_sandbox_psp::TEST_CARDS;
 use tracing_subscriber::EnvFilter;
 
+/// The demo's instalment plans when `INSTALMENT_PLANS` is unset.
+const DEMO_INSTALMENT_PLANS: &str = "counts:3|4,minimum:100";
+
 fn random_secret() -> String {
     format!(
         "{}{}",
@@ -64,6 +67,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         wallets: match std::env::var("PAYMENT_WALLETS") {
             Ok(_) => encaisse::config::payment_wallets()?,
             Err(_) => encaisse::domain::Wallet::ALL.to_vec(),
+        },
+        // And plans in 3 or 4 monthly instalments from 100 EUR unless INSTALMENT_PLANS says
+        // otherwise.
+        instalments: match std::env::var("INSTALMENT_PLANS") {
+            Ok(_) => encaisse::config::instalment_plans()?,
+            Err(_) => {
+                encaisse::domain::instalments::InstalmentPolicy::parse(DEMO_INSTALMENT_PLANS)?
+            }
         },
     })
     .await?;
