@@ -155,7 +155,7 @@ async fn charge(
     let Some((customer, payment_method)) = card else {
         // The plan's card is gone (removed from the account): only the shopper can pay now.
         return Ok((
-            failed(instalment, "authentication_required_no_card", now),
+            failed(instalment, "authentication_required", now),
             Collected::NeedsShopper,
         ));
     };
@@ -206,6 +206,18 @@ async fn charge(
         Err(ProviderError::Declined(failure)) => {
             let code = failure.decline_code.unwrap_or(failure.code);
             Ok((failed(instalment, &code, now), Collected::Refused))
+        }
+        Err(ProviderError::NotFound(reason) | ProviderError::InvalidRequest(reason)) => {
+            // The card cannot be charged any more (detached from the customer, expired):
+            // retrying will not help, the shopper must pay.
+            tracing::warn!(
+                payment = %instalment.id, %reason,
+                "the plan's card was refused as unusable; the shopper is sent the pay link"
+            );
+            Ok((
+                failed(instalment, "authentication_required", now),
+                Collected::NeedsShopper,
+            ))
         }
         Err(e) => Err(e.into()),
     }

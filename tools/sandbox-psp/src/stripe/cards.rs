@@ -17,6 +17,9 @@ pub enum Behaviour {
     /// Authorised, Radar's `outcome.risk_level` elevated or highest (Stripe's Radar test
     /// cards; highest as when the seller's "block if highest" rule is off).
     AuthoriseAtRisk(RiskLevel),
+    /// Authorised on session; every off-session payment is declined (`insufficient_funds`),
+    /// as a card emptied after it was saved.
+    DeclineOffSession,
 }
 
 /// Radar's risk levels above normal.
@@ -78,6 +81,10 @@ impl Behaviour {
 /// unavailable (Stripe documents no such card).
 pub const CARD_WITHOUT_MULTICAPTURE: &str = "4000009900000004";
 
+/// Not one of Stripe's test cards either: the sandbox's own, for a saved card whose later
+/// off-session payments are declined (Stripe's 0341 declines the first payment too).
+pub const CARD_DECLINED_OFF_SESSION: &str = "4000009900000012";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decline {
     Generic,
@@ -128,6 +135,10 @@ pub const TEST_CARDS: &[(&str, &str)] = &[
         "authorised, multicapture unavailable (sandbox only)",
     ),
     (
+        "4000 0099 0000 0012",
+        "authorised; declined off-session later, insufficient funds (sandbox only)",
+    ),
+    (
         "4000 0000 0000 0259",
         "authorised, disputed as fraudulent once captured",
     ),
@@ -156,6 +167,7 @@ pub fn behaviour_of_number(digits: &str) -> Behaviour {
         "4000000000000002" => Behaviour::Decline(Decline::Generic),
         "4000000000009995" => Behaviour::Decline(Decline::InsufficientFunds),
         CARD_WITHOUT_MULTICAPTURE => Behaviour::AuthoriseWithoutMulticapture,
+        CARD_DECLINED_OFF_SESSION => Behaviour::DeclineOffSession,
         "4000000000000259" => Behaviour::AuthoriseThenDispute(DisputeCase::Fraudulent),
         "4000000000002685" => Behaviour::AuthoriseThenDispute(DisputeCase::ProductNotReceived),
         "4000000000001976" => Behaviour::AuthoriseThenDispute(DisputeCase::Inquiry),

@@ -160,13 +160,18 @@ pub fn confirm(
         {
             Behaviour::Authenticate
         }
+        Behaviour::DeclineOffSession if off_session => {
+            Behaviour::Decline(super::cards::Decline::InsufficientFunds)
+        }
+        Behaviour::DeclineOffSession => Behaviour::Authorise,
         other => other,
     };
     match behaviour {
         Behaviour::Authorise
         | Behaviour::AuthoriseWithoutMulticapture
         | Behaviour::AuthoriseThenDispute(_)
-        | Behaviour::AuthoriseAtRisk(_) => {
+        | Behaviour::AuthoriseAtRisk(_)
+        | Behaviour::DeclineOffSession => {
             authorise(st, pi_id, req);
             Ok(())
         }
