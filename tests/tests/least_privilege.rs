@@ -196,7 +196,7 @@ async fn every_partition_a_function_touches_is_allowed_by_its_leading_keys() {
         card_saving: Default::default(),
         fraud_review: Default::default(),
         wallets: Vec::new(),
-        instalments: None,
+        instalments: encaisse::domain::instalments::InstalmentPolicy::parse("counts:3").unwrap(),
     })
     .await
     .expect("devserver app on moto");
@@ -250,6 +250,16 @@ async fn every_partition_a_function_touches_is_allowed_by_its_leading_keys() {
     let payment = started["payment"]["id"].as_str().unwrap().to_string();
     shop.get(&format!("/v1/orders/ORD-10042/payments/{payment}"), &token)
         .await;
+    // Another order in three instalments: the first on the page, two scheduled.
+    let plan_token = shop.token("ORD-10043", "75011").await;
+    let mut plan_body = first_order_body(&base);
+    plan_body["method"] = "instalments".into();
+    plan_body["instalments"] = 3.into();
+    plan_body["save_card"] = false.into();
+    let (status, plan) = shop
+        .start("ORD-10043", &plan_token, "plan", &plan_body)
+        .await;
+    assert_eq!(status, 201, "{plan}");
     touched(
         &counter,
         functions.entry("InitiatePaymentFunction").or_default(),
@@ -259,6 +269,12 @@ async fn every_partition_a_function_touches_is_allowed_by_its_leading_keys() {
     // (and publishes the outbox right after).
     shop.pay(
         started["next_action"]["url"].as_str().unwrap(),
+        "4242424242424242",
+    )
+    .await
+    .expect("redirect back");
+    shop.pay(
+        plan["next_action"]["url"].as_str().unwrap(),
         "4242424242424242",
     )
     .await
@@ -361,6 +377,22 @@ async fn every_partition_a_function_touches_is_allowed_by_its_leading_keys() {
     touched(
         &counter,
         functions.entry("CaptureOnShipmentFunction").or_default(),
+    );
+
+    // collect-instalments: the plan's two instalments, charged as of their due dates.
+    let run = encaisse::app::collect_instalments::CollectInstalments::new(
+        store.clone(),
+        Arc::new(encaisse::ports::ProviderRegistry::single(
+            sandbox_connector(&base),
+        )),
+        Arc::new(SystemClock),
+    );
+    let later = time::OffsetDateTime::now_utc().date() + time::Duration::days(100);
+    let report = run.run_on(later).await.unwrap();
+    assert_eq!(report.charged, 2, "{report:?}");
+    touched(
+        &counter,
+        functions.entry("CollectInstalmentsFunction").or_default(),
     );
 
     // outbox-relay: what the back office and the capture left pending.

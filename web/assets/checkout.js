@@ -78,10 +78,10 @@ const walletMethods = () => state.wallets.map((w) => ({
   id: `wallet-${w}`, text: WALLETS[w] || w, hint: w === "alipay" ? "method.walletNow" : "method.wallet",
   fields: () => ({ method: "wallet", wallet: w }),
 }));
-const allMethods = () => [...savedMethods(), ...METHODS, ...walletMethods()];
+const allMethods = () => [...savedMethods(), ...METHODS, ...state.plans, ...walletMethods()];
 const state = {
   billingMode: null, values: null, remember: false, prefilled: false, errors: {}, notice: null, error: null,
-  saveCardOffered: false, saveCard: false, wallets: [],
+  saveCardOffered: false, saveCard: false, wallets: [], plans: [],
 };
 
 function remembered() {
@@ -274,7 +274,9 @@ async function load() {
     const cards = loadSavedCards();
     order = await getOrder(reference, token);
     let payable = false;
-    ({ billing_on_file: onFile, save_card_offered: offered, saved_cards_payable: payable, wallets_offered: state.wallets = [] } = await billing);
+    let plans;
+    ({ billing_on_file: onFile, save_card_offered: offered, saved_cards_payable: payable, wallets_offered: state.wallets = [], instalment_plans: plans = [] } = await billing);
+    if (plans.length) state.plans = (await import("./instalments.js")).planMethods(plans, order.currency);
     savedCards = payable ? await cards : [];
   } catch (error) {
     if (error instanceof ApiError && (error.status === 401 || error.status === 404)) return sendToLookup(reference);

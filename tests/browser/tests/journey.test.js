@@ -44,11 +44,12 @@ describe("card journey", () => {
     await page.getByRole("link", { name: /^Payer / }).click();
     await page.waitForURL(/\/checkout\.html\?ref=/);
     await page.getByRole("heading", { name: "Facturation et paiement" }).waitFor();
-    // The card, on the PSP's page (chosen) or its form in this page, then the devserver's
-    // wallets; no saved card (signed out).
+    // The card, on the PSP's page (chosen) or its form in this page, the devserver's plans in
+    // instalments, then its wallets; no saved card (signed out).
     const methods = page.getByRole("group", { name: "Moyen de paiement" }).getByRole("radio");
     assert.deepEqual(await methods.evaluateAll((radios) => radios.map((r) => r.labels[0].textContent)),
-      ["Carte bancaire", "Carte bancaire, sans quitter cette page", "Apple Pay", "Google Pay", "PayPal", "Alipay"]);
+      ["Carte bancaire", "Carte bancaire, sans quitter cette page", "En 3 fois par carte", "En 4 fois par carte",
+        "Apple Pay", "Google Pay", "PayPal", "Alipay"]);
     assert.equal(await page.getByLabel("Carte bancaire", { exact: true }).isChecked(), true);
     // No card field on our pages: the PSP's page collects the card.
     assert.equal(await page.locator("input[autocomplete^='cc-'], input[name*='card' i]").count(), 0);
@@ -187,6 +188,40 @@ describe("wallets on the PSP's page", () => {
     const stored = await adminOrder(shop.reference);
     assert.equal(stored.status, "authorised");
     assert.equal(stored.payments[0].wallet, "paypal");
+    assert.deepEqual(page.jsErrors, []);
+    await page.context().close();
+  });
+});
+
+describe("paying in instalments", () => {
+  test("the plans and their schedule at checkout; the first paid on the PSP's page, the rest collected on their dates", async () => {
+    const shop = await createOrder();
+    const page = await newPage(browser);
+    await openOrder(page, shop);
+    await page.getByRole("link", { name: /^Payer / }).click();
+    await fillBilling(page);
+    // Both plans the shop offers, each with its schedule.
+    const hint = await page.locator("#method-plan-3-hint").innerText();
+    assert.match(hint, /^(3 × \S+\s€ : aujourd'hui, \d{1,2} \S+, \d{1,2} \S+|.+ aujourd'hui · .+ · .+)\. Votre carte est conservée/, hint);
+    assert.ok(await page.getByLabel("En 4 fois par carte").isVisible());
+    await checkAccessibility(page, "checkout-instalments");
+    await page.getByLabel("En 3 fois par carte").check();
+    const started = page.waitForRequest((r) => r.method() === "POST" && r.url().endsWith(`/v1/orders/${shop.reference}/payments`));
+    await page.getByRole("button", { name: /^Payer / }).click();
+    const body = (await started).postDataJSON();
+    assert.deepEqual([body.method, body.instalments], ["instalments", 3]);
+    await payOnPspPage(page, "4242 4242 4242 4242");
+    assert.equal(await outcome(page), "paid");
+    const stored = await adminOrder(shop.reference);
+    assert.equal(stored.status, "partially_captured");
+    const scheduled = stored.payments.filter((p) => p.status === "scheduled");
+    assert.equal(scheduled.length, 2);
+    // The daily run, as of the last due date: both charged off-session.
+    const run = await fetch(`${BASE_URL}/dev/collect-instalments?as_of=${scheduled[1].instalment.due_on}`, { method: "POST" });
+    assert.equal(run.status, 200);
+    assert.ok((await run.json()).charged >= 2);
+    const after = await adminOrder(shop.reference);
+    assert.equal(after.status, "captured");
     assert.deepEqual(page.jsErrors, []);
     await page.context().close();
   });
