@@ -12,6 +12,7 @@ mod card_flow;
 mod cold_fixtures;
 mod cold_start;
 mod cost;
+mod instalment_run;
 mod load;
 mod runtime_api;
 mod saved_card_flow;
@@ -280,6 +281,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("{}", load::HEADER);
         return Ok(());
     }
+    if args.get(1).map(String::as_str) == Some("instalments") {
+        // Only the instalment collection run (`--due` on the memory store, 200 on moto).
+        return instalment_run::count_instalment_run(option(&args, "--due", 10_000), 200).await;
+    }
     if args.get(1).map(String::as_str) == Some("load") {
         return load::run(load::LoadOptions {
             target: option(&args, "--target", "http://127.0.0.1:3000".into()),
@@ -300,6 +305,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         steps = card_flow::count_card_flow().await?;
         // Printed on its own; the cost of 1,000 checkouts stays the new-card checkout's.
         saved_card_flow::count_saved_card_flow().await?;
+        // The daily instalment run: 10,000 due on the memory store, DynamoDB counted on 200.
+        instalment_run::count_instalment_run(10_000, 200).await?;
         targets::print(&steps);
     }
     time_warm_lookups().await;
