@@ -29,6 +29,16 @@ pub struct CollectionReport {
 }
 
 impl CollectionReport {
+    /// Adds another report's outcomes (`due` is counted from the list, not here).
+    fn add(&mut self, other: CollectionReport) {
+        self.charged += other.charged;
+        self.refused += other.refused;
+        self.needs_shopper += other.needs_shopper;
+        self.cancelled += other.cancelled;
+        self.already_done += other.already_done;
+        self.deferred += other.deferred;
+    }
+
     fn count(&mut self, outcome: Collected) {
         match outcome {
             Collected::Charged => self.charged += 1,
@@ -110,20 +120,38 @@ impl CollectInstalments {
         now: OffsetDateTime,
         report: &mut CollectionReport,
     ) {
-        let mut running = JoinSet::new();
+        // One order's instalments one after the other (a catch-up may find several due):
+        // they commit to the same order item, so running them together would only conflict.
+        let mut by_order: Vec<Vec<Payment>> = Vec::new();
         for due in page {
+            match by_order
+                .iter_mut()
+                .find(|group| group[0].order_reference == due.order_reference)
+            {
+                Some(group) => group.push(due),
+                None => by_order.push(vec![due]),
+            }
+        }
+        let mut running = JoinSet::new();
+        for group in by_order {
             while running.len() >= self.concurrency {
                 if let Some(done) = running.join_next().await {
-                    report.count(done.unwrap_or(Collected::Deferred));
+                    report.add(done.unwrap_or_default());
                 }
             }
             let (store, providers) = (self.store.clone(), self.providers.clone());
             running.spawn(async move {
-                collect_instalment(store.as_ref(), providers.as_ref(), &due, now).await
+                let mut outcomes = CollectionReport::default();
+                for due in &group {
+                    outcomes.count(
+                        collect_instalment(store.as_ref(), providers.as_ref(), due, now).await,
+                    );
+                }
+                outcomes
             });
         }
         while let Some(done) = running.join_next().await {
-            report.count(done.unwrap_or(Collected::Deferred));
+            report.add(done.unwrap_or_default());
         }
     }
 }
