@@ -29,6 +29,7 @@ pub mod settle;
 pub mod shopper_account;
 mod start_instalments;
 pub mod start_payment;
+mod start_payment_error;
 pub mod start_payment_method;
 pub mod start_payment_request;
 pub mod validate;

@@ -16,12 +16,11 @@ use super::payment_view::{NextAction, PaymentView, StartedPaymentView};
 use super::return_url::{with_query, ReturnOrigins};
 use super::settle::{settle, PaymentChange};
 use super::start_instalments::{first_method, plan_schedule, scheduled_after};
-use super::start_payment_method::{
-    confirm_saved_card, open_card_page, Attempt, OpenedAtPsp, PageChoice,
-};
+pub use super::start_payment_error::{parse_idempotency_key, StartPaymentError};
+use super::start_payment_method::{confirm_saved_card, open_card_page, Attempt, PageChoice};
 use super::start_payment_request::{check, Checked, CheckedMethod};
 pub use super::start_payment_request::{BillingAddressInput, BillingInput, StartPaymentCommand};
-use super::{AccessTokens, TokenError};
+use super::AccessTokens;
 use crate::domain::three_d_secure::ThreeDSecurePolicy;
 use crate::domain::{
     customer_id, CustomerProfile, FieldError, Money, OrderStatus, Payment, PaymentStatus, Reference,
@@ -38,53 +37,6 @@ pub const DEFAULT_ATTEMPT_LIFETIME: Duration = Duration::minutes(30);
 /// trying several cards, not for a script opening pages at the PSP in our name. Enforced by the
 /// order's conditional write, which counts them (`payment_attempts`).
 pub const MAX_PAYMENT_ATTEMPTS: u32 = 20;
-
-#[derive(Debug, thiserror::Error)]
-pub enum StartPaymentError {
-    #[error("invalid input: {0}")]
-    Invalid(#[from] FieldError),
-    #[error("missing or invalid access token")]
-    Unauthorized(Option<TokenError>),
-    #[error("missing or invalid Idempotency-Key")]
-    BadIdempotencyKey,
-    #[error("a request with this Idempotency-Key is still running")]
-    InProgress,
-    #[error("this Idempotency-Key was used with another body")]
-    KeyReused,
-    #[error("order not found")]
-    NotFound,
-    #[error("the order cannot be paid now ({0:?})")]
-    NotPayable(OrderStatus),
-    /// The quote is past its `expires_at`.
-    #[error("the quote expired at {0}")]
-    Expired(OffsetDateTime),
-    #[error("this order has had {MAX_PAYMENT_ATTEMPTS} payment attempts already")]
-    TooManyAttempts,
-    #[error("the order changed while the payment started; retry")]
-    Conflict,
-    /// Internal: the commit lost a race after `opened` was opened at the PSP (retried).
-    #[error("concurrent change after opening {opened:?}")]
-    Raced { opened: OpenedAtPsp },
-    /// The shopper finished the old attempt after all (another tab): wait for its outcome.
-    #[error("the previous attempt was just completed; its outcome is on its way")]
-    AttemptCompleted,
-    #[error("no such payment")]
-    PaymentNotFound,
-    #[error("payment provider: {0}")]
-    Provider(#[from] ProviderError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-/// 1–255 visible ASCII characters, as api.md says.
-pub fn parse_idempotency_key(raw: Option<&str>) -> Result<String, StartPaymentError> {
-    match raw.map(str::trim) {
-        Some(k) if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()) => {
-            Ok(k.to_string())
-        }
-        _ => Err(StartPaymentError::BadIdempotencyKey),
-    }
-}
 
 fn hex_digest(parts: &[&[u8]]) -> String {
     let mut hasher = Sha256::new();
