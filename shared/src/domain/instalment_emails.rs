@@ -5,7 +5,7 @@
 use rust_decimal::Decimal;
 use time::Date;
 
-use super::emails::{escape_html, format_amount, RenderedEmail};
+use super::emails::{assemble, escape_html, format_amount, RenderedEmail};
 use super::{Currency, Locale, Reference};
 
 /// What an instalment email says.
@@ -42,31 +42,21 @@ pub fn format_date(date: Date, locale: Locale) -> String {
     }
 }
 
-/// Paragraphs → email, each paragraph HTML-escaped; `link` (text, url) as a last paragraph.
+/// Paragraphs → email (`emails::assemble`); `link` (text, url) as a last paragraph, the url
+/// written out in the plain text.
 fn email(subject: String, paragraphs: Vec<String>, link: Option<(&str, &str)>) -> RenderedEmail {
-    let mut text = paragraphs.join("\n\n");
-    let mut body: String = paragraphs
-        .iter()
-        .map(|p| format!("<p>{}</p>", escape_html(p).replace('\n', "<br>")))
-        .collect();
-    if let Some((label, url)) = link {
-        text.push_str(&format!("\n\n{label}: {url}"));
-        body.push_str(&format!(
+    let html = link.map_or_else(String::new, |(label, url)| {
+        format!(
             "<p><a href=\"{}\">{}</a></p>",
             escape_html(url),
             escape_html(label)
-        ));
+        )
+    });
+    let mut email = assemble(subject, &paragraphs, &html);
+    if let Some((label, url)) = link {
+        email.text.push_str(&format!("\n\n{label}: {url}"));
     }
-    let html = format!(
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{}</title></head>\
-         <body>{body}</body></html>",
-        escape_html(&subject)
-    );
-    RenderedEmail {
-        subject,
-        text,
-        html,
-    }
+    email
 }
 
 /// Instalment `index` of `count` was taken; `upcoming` lists what is still to come.

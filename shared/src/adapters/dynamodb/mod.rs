@@ -168,6 +168,16 @@ impl Transactions for DynamoStore {
     }
 }
 
+/// The payments of a GSI1 page (the index projects whole items).
+fn payments_of(
+    page: Option<Vec<std::collections::HashMap<String, AttributeValue>>>,
+) -> Result<Vec<crate::domain::Payment>, StoreError> {
+    page.unwrap_or_default()
+        .into_iter()
+        .map(|item| items::parse_payment_item(item).map(|(payment, _)| payment))
+        .collect()
+}
+
 impl DynamoStore {
     /// GSI1 `INSTALMENT#DUE` up to the end of `until` (`~` sorts after the `#` that follows
     /// the date), from after `after` (its keys rebuilt: they are derived from the payment).
@@ -211,11 +221,7 @@ impl DynamoStore {
             .send()
             .await
             .map_err(store_error)?;
-        page.items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|item| items::parse_payment_item(item).map(|(payment, _)| payment))
-            .collect()
+        payments_of(page.items)
     }
 
     /// GSI1 `REVIEW#PENDING`: payment items carry it while their review is pending.
@@ -238,11 +244,7 @@ impl DynamoStore {
             .send()
             .await
             .map_err(store_error)?;
-        page.items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|item| items::parse_payment_item(item).map(|(payment, _)| payment))
-            .collect()
+        payments_of(page.items)
     }
 }
 
