@@ -23,6 +23,7 @@ pub mod payment;
 pub mod postcode;
 pub mod reference;
 pub mod seller_emails;
+pub mod sepa;
 pub mod sign_in_email;
 pub mod text_format;
 pub mod three_d_secure;
