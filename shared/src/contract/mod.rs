@@ -23,12 +23,14 @@ mod lookup;
 mod outbox;
 mod provider_index;
 pub mod psp;
+mod sepa;
 pub use account::*;
 pub use idempotency::*;
 pub use instalments::*;
 pub use lookup::*;
 pub use outbox::*;
 pub use provider_index::*;
+pub use sepa::*;
 
 pub fn order(reference: &str) -> Order {
     Order {
@@ -478,7 +480,10 @@ macro_rules! store_contract_tests {
             concurrent_tries_of_a_code_never_exceed_its_limit,
             code_limits_hold_under_concurrent_requests,
             a_code_opens_one_session_and_signing_out_closes_it,
-            a_customers_orders_are_paged_newest_first);
+            a_customers_orders_are_paged_newest_first,
+            sepa_items_are_read_together_and_versioned,
+            concurrent_purchases_never_pass_the_cap_together,
+            a_months_customers_are_listed_by_shard);
     };
     (@each $make_store:expr; $($check:ident),*) => {
         $(

@@ -8,6 +8,7 @@ pub mod idempotency_decision;
 pub mod invoices;
 pub mod mailer;
 pub mod psp;
+pub mod sepa_store;
 pub mod store;
 
 pub use account::*;
@@ -18,6 +19,7 @@ pub use idempotency_decision::{decide_claim, ExistingRecord, RecordState};
 pub use invoices::*;
 pub use mailer::*;
 pub use psp::*;
+pub use sepa_store::*;
 pub use store::*;
 
 /// Every port trait (store and PSP), for code that calls them through `dyn Store` or

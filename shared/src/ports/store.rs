@@ -25,6 +25,9 @@ pub enum ItemKind {
     Webhook,
     Idempotency,
     ProviderPaymentIndex,
+    Mandate,
+    SepaAccount,
+    DebitMonth,
 }
 
 /// The item a failed write named: its kind and its id.
@@ -54,6 +57,9 @@ impl std::fmt::Display for ItemRef {
             ItemKind::Webhook => "webhook",
             ItemKind::Idempotency => "idempotency record",
             ItemKind::ProviderPaymentIndex => "PSP payment index",
+            ItemKind::Mandate => "mandate",
+            ItemKind::SepaAccount => "SEPA standing",
+            ItemKind::DebitMonth => "direct debit month",
         };
         write!(f, "{kind} {}", self.id)
     }
@@ -118,6 +124,8 @@ pub enum Write {
     /// Turns this request's INPROGRESS idempotency record into COMPLETED with its response;
     /// fails (`VersionConflict`) if the record is no longer this request's claim.
     CompleteIdempotency(IdempotencyCompletion),
+    /// A write to a customer's SEPA items.
+    Sepa(super::SepaWrite),
 }
 
 impl Write {
@@ -138,6 +146,7 @@ impl Write {
             Write::RecordWebhook {
                 provider, event_id, ..
             } => ItemRef::new(K::Webhook, format!("{provider} {event_id}")),
+            Write::Sepa(write) => write.describe(),
             Write::IndexProviderPayment {
                 provider,
                 provider_payment,
@@ -312,10 +321,12 @@ pub trait Store:
     + OutboxStore
     + LookupStore
     + IdempotencyStore
+    + super::SepaStore
 {
 }
 impl<T> Store for T where
     T: super::AccountStore
+        + super::SepaStore
         + Transactions
         + OrderStore
         + CustomerStore
@@ -334,5 +345,5 @@ impl<T: OrderStore + Transactions + ?Sized> PaymentWrites for T {}
 /// Every store trait, for code that calls them through `dyn Store`.
 pub mod prelude {
     pub use super::{CounterStore, CustomerStore, OrderStore, OutboxStore, Store, Transactions};
-    pub use crate::ports::{AccountStore, IdempotencyStore, LookupStore};
+    pub use crate::ports::{AccountStore, IdempotencyStore, LookupStore, SepaStore};
 }

@@ -8,6 +8,7 @@ pub mod notifications;
 mod outbox;
 pub mod request_counter;
 pub mod schema;
+mod sepa;
 pub mod transact;
 
 use std::time::Duration;

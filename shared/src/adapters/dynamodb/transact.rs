@@ -83,7 +83,9 @@ pub fn item_put(table: &str, write: &Write) -> Result<Option<Put>, StoreError> {
                 .map(Some)
                 .map_err(build_error);
         }
-        Write::AdvanceCounter { .. } | Write::CompleteIdempotency(_) => return Ok(None),
+        Write::AdvanceCounter { .. } | Write::CompleteIdempotency(_) | Write::Sepa(_) => {
+            return Ok(None)
+        }
     };
     put_if_version(table, item, expected).map(Some)
 }
@@ -126,6 +128,9 @@ pub fn transact_item(table: &str, write: &Write) -> Result<TransactWriteItem, St
     if let Write::CompleteIdempotency(completion) = write {
         return complete_idempotency(table, completion);
     }
+    if let Write::Sepa(sepa) = write {
+        return super::sepa::transact_item(table, sepa);
+    }
     let Write::AdvanceCounter { name, from, to } = write else {
         return Err(StoreError::Unavailable(format!(
             "no operation for {}",
@@ -155,6 +160,8 @@ pub fn transact_item(table: &str, write: &Write) -> Result<TransactWriteItem, St
 /// What a failed condition on this write means to the caller.
 pub fn condition_failed(write: &Write) -> StoreError {
     match write {
+        Write::Sepa(sepa) if sepa.creates() => StoreError::AlreadyExists(write.describe()),
+        Write::Sepa(_) => StoreError::VersionConflict(write.describe()),
         Write::InsertOrder(_) => StoreError::AlreadyExists(write.describe()),
         Write::PutPayment {
             expected_version: None,

@@ -5,6 +5,7 @@ mod account;
 pub mod event_queue;
 mod lookup;
 pub mod notifications;
+mod sepa;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -47,6 +48,7 @@ pub(super) struct Tables {
     /// (provider, PSP payment id) → our payment
     provider_payments: HashMap<(String, String), PaymentRef>,
     pub(super) account: account::AccountTables,
+    pub(super) sepa: sepa::SepaTables,
 }
 
 fn idempotency_id(key: &IdempotencyKey) -> (String, String) {
@@ -141,6 +143,7 @@ fn check(tables: &Tables, write: &Write) -> Result<(), StoreError> {
             false => Ok(()),
         },
         Write::IndexProviderPayment { .. } => Ok(()),
+        Write::Sepa(sepa) => tables.sepa.check(sepa),
         Write::CompleteIdempotency(completion) => {
             match tables.idempotency.get(&idempotency_id(&completion.key)) {
                 Some(record)
@@ -227,6 +230,7 @@ fn apply(tables: &mut Tables, write: Write) {
                 .provider_payments
                 .insert((provider, provider_payment), payment);
         }
+        Write::Sepa(sepa) => tables.sepa.apply(sepa),
         Write::CompleteIdempotency(completion) => {
             tables.idempotency.insert(
                 idempotency_id(&completion.key),

@@ -36,7 +36,9 @@ impl SuspensionReason {
 pub enum SepaState {
     Active,
     /// Until the seller reinstates it.
-    Suspended { reason: SuspensionReason },
+    Suspended {
+        reason: SuspensionReason,
+    },
 }
 
 /// The score as last read from the `ScoreProvider`, and the Paris day it was read.

@@ -78,10 +78,19 @@ mod tests {
         assert!(is_business_day(date!(2026 - 04 - 07)));
         // Thursday 2 April + 2 business days: Wednesday 8 April (Friday and Monday are
         // holidays).
-        assert_eq!(add_business_days(date!(2026 - 04 - 02), 2), date!(2026 - 04 - 08));
+        assert_eq!(
+            add_business_days(date!(2026 - 04 - 02), 2),
+            date!(2026 - 04 - 08)
+        );
         // Friday + 1: Monday.
-        assert_eq!(add_business_days(date!(2026 - 11 - 27), 1), date!(2026 - 11 - 30));
+        assert_eq!(
+            add_business_days(date!(2026 - 11 - 27), 1),
+            date!(2026 - 11 - 30)
+        );
         // 1 January 2027 (Friday, a holiday) + 2: Tuesday 5 January.
-        assert_eq!(add_business_days(date!(2027 - 01 - 01), 2), date!(2027 - 01 - 05));
+        assert_eq!(
+            add_business_days(date!(2027 - 01 - 01), 2),
+            date!(2027 - 01 - 05)
+        );
     }
 }

@@ -3,8 +3,8 @@
 
 use rust_decimal::Decimal;
 
-use super::{SepaAccount, SepaState, SuspensionReason, MINIMUM_SCORE};
 use super::{MonthId, StoredScore};
+use super::{SepaAccount, SepaState, SuspensionReason, MINIMUM_SCORE};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CapRule {
@@ -169,8 +169,8 @@ mod tests {
     #[test]
     fn parses_the_rule_and_refuses_nonsense() {
         assert_eq!(CapRule::parse("").unwrap(), CapRule::default());
-        let rule = CapRule::parse("initial:300, raise:2, ceiling:1000, after-months:2, usage:50")
-            .unwrap();
+        let rule =
+            CapRule::parse("initial:300, raise:2, ceiling:1000, after-months:2, usage:50").unwrap();
         assert_eq!(rule.initial, eur("300"));
         assert_eq!(rule.raise, eur("2"));
         assert_eq!(rule.after_months, 2);

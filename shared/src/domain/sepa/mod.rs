@@ -8,7 +8,7 @@ pub mod mandate;
 pub mod month;
 pub mod purchase;
 
-pub use account::{SepaAccount, SepaState, SuspensionReason, StoredScore, MINIMUM_SCORE};
+pub use account::{SepaAccount, SepaState, StoredScore, SuspensionReason, MINIMUM_SCORE};
 pub use cap_rule::CapRule;
 pub use mandate::{Mandate, MandateStatus};
 pub use month::{DebitLine, DebitMonth, DebitStatus, MonthId};

@@ -25,8 +25,7 @@ impl MonthId {
         }
         let year: i32 = year.parse().ok()?;
         let month: u8 = month.parse().ok()?;
-        ((1..=12).contains(&month) && (2000..=9999).contains(&year))
-            .then_some(Self { year, month })
+        ((1..=12).contains(&month) && (2000..=9999).contains(&year)).then_some(Self { year, month })
     }
 
     /// The month `day` falls in.
@@ -213,8 +212,11 @@ impl DebitMonth {
 
     /// The orders the month's lines belong to, each once.
     pub fn orders(&self) -> Vec<Reference> {
-        let mut orders: Vec<Reference> =
-            self.lines.values().map(|l| l.order_reference.clone()).collect();
+        let mut orders: Vec<Reference> = self
+            .lines
+            .values()
+            .map(|l| l.order_reference.clone())
+            .collect();
         orders.sort_by(|a, b| a.as_str().cmp(b.as_str()));
         orders.dedup();
         orders
@@ -232,8 +234,14 @@ mod tests {
         let nov = MonthId::parse("2026-11").unwrap();
         assert_eq!(nov.to_string(), "2026-11");
         assert_eq!(MonthId::of(date!(2026 - 12 - 01)).previous(), nov);
-        assert_eq!(MonthId::parse("2026-01").unwrap().previous().to_string(), "2025-12");
-        assert_eq!(MonthId::parse("2026-12").unwrap().next().to_string(), "2027-01");
+        assert_eq!(
+            MonthId::parse("2026-01").unwrap().previous().to_string(),
+            "2025-12"
+        );
+        assert_eq!(
+            MonthId::parse("2026-12").unwrap().next().to_string(),
+            "2027-01"
+        );
         assert_eq!(nov.first_day(), date!(2026 - 11 - 01));
         assert!(nov < nov.next());
         for bad in ["2026-13", "2026-1", "26-11", "2026/11", "", "2026-00"] {
