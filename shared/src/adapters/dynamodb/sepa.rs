@@ -330,7 +330,7 @@ impl SepaStore for DynamoStore {
         });
         snapshot
             .months
-            .sort_by(|a, b| b.value.month.cmp(&a.value.month));
+            .sort_by_key(|m| std::cmp::Reverse(m.value.month));
         Ok(snapshot)
     }
 

@@ -177,7 +177,7 @@ impl SepaStore for MemoryStore {
             .filter(|((c, _), _)| c == customer_id)
             .map(|(_, m)| m.clone())
             .collect();
-        months.sort_by(|a, b| b.value.month.cmp(&a.value.month));
+        months.sort_by_key(|m| std::cmp::Reverse(m.value.month));
         Ok(SepaSnapshot {
             account: sepa.accounts.get(customer_id).cloned(),
             mandates,
