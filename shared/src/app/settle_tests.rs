@@ -58,6 +58,7 @@ fn history(index: usize, amount: i64, steps: &[PspStep]) -> Vec<ProviderPayment>
         release_reason: None,
         dispute: None,
         risk_level: None,
+        direct_debit: None,
     };
     let mut out = Vec::new();
     let cents = |m: &Money| {

@@ -221,6 +221,7 @@ impl State {
             release_reason: i.release_reason,
             dispute: None,
             risk_level: None,
+            direct_debit: None,
         })
     }
 

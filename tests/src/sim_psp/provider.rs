@@ -187,6 +187,50 @@ impl SavedPaymentMethods for SimPsp {
     }
 }
 
+/// The simulation models cards only: it declares no mandates (`Capabilities::mandates`).
+#[async_trait]
+impl encaisse::ports::Mandates for SimPsp {
+    async fn open_mandate_setup(
+        &self,
+        _request: &encaisse::ports::MandateSetupRequest,
+    ) -> Result<encaisse::ports::MandateSetupPage, ProviderError> {
+        Err(no_mandates())
+    }
+
+    async fn mandate_setup_status(
+        &self,
+        _setup_id: &str,
+    ) -> Result<encaisse::ports::MandateSetupStatus, ProviderError> {
+        Err(no_mandates())
+    }
+
+    async fn fetch_mandate(
+        &self,
+        _mandate: &str,
+    ) -> Result<encaisse::ports::ProviderMandate, ProviderError> {
+        Err(no_mandates())
+    }
+
+    async fn revoke_mandate(
+        &self,
+        _payment_method: &str,
+        _idempotency_key: &str,
+    ) -> Result<(), ProviderError> {
+        Err(no_mandates())
+    }
+
+    async fn debit_mandate(
+        &self,
+        _debit: &encaisse::ports::MandateDebit,
+    ) -> Result<ProviderPayment, ProviderError> {
+        Err(no_mandates())
+    }
+}
+
+fn no_mandates() -> ProviderError {
+    ProviderError::InvalidRequest("the simulated PSP has no SEPA mandates".into())
+}
+
 #[async_trait]
 impl Charges for SimPsp {
     async fn charge_saved_card(

@@ -5,6 +5,7 @@
 //! mapping; `webhook` the Stripe-Signature check.
 
 mod client;
+mod mandates;
 mod port;
 mod transformers;
 mod webhook;
@@ -64,7 +65,7 @@ static CAPABILITIES: Capabilities = Capabilities {
             manual_capture: false,
         },
     ],
-    mandates: false,
+    mandates: true,
     signed_notifications: true,
 };
 

@@ -8,11 +8,13 @@
 //! never makes a second charge, capture or refund.
 
 mod capabilities;
+mod mandates;
 mod notification;
 mod registry;
 mod types;
 
 pub use capabilities::*;
+pub use mandates::*;
 pub use notification::NotificationRequest;
 pub use registry::{ProviderRegistry, UnknownProvider};
 pub use types::*;
@@ -115,6 +117,34 @@ pub trait Refunds: Send + Sync {
     async fn fetch_refund(&self, id: &str) -> Result<ProviderRefund, ProviderError>;
 }
 
+/// SEPA mandates and the debits taken on them (`Capabilities::mandates`).
+#[async_trait]
+pub trait Mandates: Send + Sync {
+    /// Opens the PSP's page where the customer gives an IBAN and accepts the mandate.
+    async fn open_mandate_setup(
+        &self,
+        request: &MandateSetupRequest,
+    ) -> Result<MandateSetupPage, ProviderError>;
+
+    /// The set-up page's outcome, with the mandate once accepted.
+    async fn mandate_setup_status(
+        &self,
+        setup_id: &str,
+    ) -> Result<MandateSetupStatus, ProviderError>;
+
+    async fn fetch_mandate(&self, mandate: &str) -> Result<ProviderMandate, ProviderError>;
+
+    /// Revokes the mandate: its payment method can no longer be debited.
+    async fn revoke_mandate(
+        &self,
+        payment_method: &str,
+        idempotency_key: &str,
+    ) -> Result<(), ProviderError>;
+
+    /// Takes a debit on the mandate, off-session; it stays processing until the bank answers.
+    async fn debit_mandate(&self, debit: &MandateDebit) -> Result<ProviderPayment, ProviderError>;
+}
+
 /// The PSP's notifications (webhooks), each only a hint of what to re-fetch.
 pub trait Notifications: Send + Sync {
     /// Authenticates the request where the PSP signs it (constant time, several secrets during
@@ -127,9 +157,8 @@ pub trait Notifications: Send + Sync {
 }
 
 /// A connector: every capability above, its name in the registry, and what it can do.
-/// (Mandates arrive with the SEPA issue; `Capabilities::mandates` says none today.)
 pub trait PaymentProvider:
-    Customers + HostedPages + SavedPaymentMethods + Charges + Refunds + Notifications
+    Customers + HostedPages + SavedPaymentMethods + Charges + Refunds + Mandates + Notifications
 {
     /// "stripe".
     fn name(&self) -> &'static str;
@@ -144,7 +173,7 @@ pub trait PaymentProvider:
 /// Every capability trait, for code that calls connectors through `dyn PaymentProvider`.
 pub mod prelude {
     pub use super::{
-        AfterCapture, Charges, Customers, HostedPages, Notifications, PaymentProvider, Refunds,
-        SavedPaymentMethods,
+        AfterCapture, Charges, Customers, HostedPages, Mandates, Notifications, PaymentProvider,
+        Refunds, SavedPaymentMethods,
     };
 }

@@ -159,6 +159,9 @@ pub struct ProviderPayment {
     pub dispute: Option<Dispute>,
     /// How risky the PSP judged the payment (Stripe Radar), when it says.
     pub risk_level: Option<crate::domain::fraud_review::RiskLevel>,
+    /// The SEPA month this debit collects (`<customer>#<yyyy-mm>`, from the PSP's metadata),
+    /// when it is one: it belongs to no single order.
+    pub direct_debit: Option<String>,
 }
 
 /// Why a PSP cannot charge an amount as one payment (its own minor units, minimum, maximum,

@@ -29,6 +29,9 @@ pub struct CheckoutSession {
     /// Null until the shopper submits a card.
     #[serde(default)]
     pub payment_intent: Option<Expandable<ObjectId>>,
+    /// Setup mode (a SEPA mandate): the SetupIntent, expanded when asked.
+    #[serde(default)]
+    pub setup_intent: Option<Expandable<super::SetupIntent>>,
     /// Our ids, set when the session was created.
     #[serde(default)]
     pub metadata: std::collections::HashMap<String, String>,

@@ -11,15 +11,20 @@ mod customer;
 mod dispute;
 mod error;
 mod event;
+mod mandate;
 mod payment_intent;
 mod payment_method;
 mod refund;
 
-pub use checkout_session::{checkout_session_form, CheckoutSession};
+pub use checkout_session::{checkout_session_form, CheckoutSession, CheckoutSessionStatus};
 pub use customer::{customer_form, Customer};
 pub use dispute::{disputes_query, DisputeList, StripeDispute};
 pub use error::{ErrorBody, ErrorEnvelope};
 pub use event::parse_event;
+pub use mandate::{
+    mandate_setup_form, sepa_debit_form, setup_session_query, SepaDebitDetails, SetupIntent,
+    StripeMandate,
+};
 pub use payment_intent::{
     cancel_form, capture_form, payment_intent_form, payment_intent_query, PaymentIntent,
 };

@@ -17,6 +17,8 @@ use crate::ports::{
 
 /// Our metadata key for why a final capture released the rest.
 const RELEASE_REASON_KEY: &str = "encaisse_release";
+/// Our metadata key for the SEPA month a debit collects.
+pub const DIRECT_DEBIT_KEY: &str = "direct_debit";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -212,6 +214,7 @@ impl PaymentIntent {
             id: self.id,
             dispute: None,
             risk_level,
+            direct_debit: metadata.remove(DIRECT_DEBIT_KEY),
         })
     }
 }

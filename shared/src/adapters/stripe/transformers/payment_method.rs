@@ -21,8 +21,14 @@ pub struct PaymentMethod {
     pub kind: Option<String>,
     #[serde(default)]
     pub card: Option<Card>,
+    /// The customer it is attached to (None once detached).
+    #[serde(default)]
+    pub customer: Option<String>,
     #[serde(default)]
     pub billing_details: Option<BillingDetails>,
+    /// A bank account under a SEPA mandate: what Stripe shows of the IBAN.
+    #[serde(default)]
+    pub sepa_debit: Option<super::SepaDebitDetails>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -1,0 +1,72 @@
+//! SEPA mandates at the PSP: the customer gives an IBAN and accepts the mandate on the PSP's
+//! page (the IBAN never reaches us), and the month's one debit is taken on it off-session.
+
+use time::OffsetDateTime;
+
+use crate::domain::sepa::MandateStatus;
+use crate::domain::Money;
+
+/// Opens the PSP's page where the customer adds a bank account and accepts a SEPA Core mandate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MandateSetupRequest {
+    /// Ours (`mdt_…`), echoed back in the PSP's metadata.
+    pub mandate_id: String,
+    /// Ours (`cus_…`), echoed back too.
+    pub customer_id: String,
+    /// The PSP's customer the bank account is attached to.
+    pub customer: String,
+    pub success_url: String,
+    pub cancel_url: String,
+    pub idempotency_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MandateSetupPage {
+    /// The PSP's set-up page (a Stripe Checkout Session in setup mode).
+    pub setup_id: String,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MandateSetupState {
+    Open,
+    Complete,
+    Expired,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MandateSetupStatus {
+    pub setup_id: String,
+    pub state: MandateSetupState,
+    /// The mandate, once the customer accepted it.
+    pub mandate: Option<ProviderMandate>,
+}
+
+/// A mandate as the PSP sees it now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderMandate {
+    /// The PSP's id (`mandate_…`).
+    pub id: String,
+    /// The payment method debits are taken from (`pm_…`).
+    pub payment_method: String,
+    pub status: MandateStatus,
+    /// The mandate reference (UMR).
+    pub reference: Option<String>,
+    pub accepted_at: Option<OffsetDateTime>,
+    pub iban_last4: Option<String>,
+    pub bank_country: Option<String>,
+}
+
+/// The month's one debit, off-session, on the customer's mandate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MandateDebit {
+    /// Ours: `<customer>#<yyyy-mm>`, echoed back as `ProviderPayment::direct_debit`.
+    pub debit_id: String,
+    pub customer: String,
+    pub payment_method: String,
+    pub mandate: String,
+    pub amount: Money,
+    /// What the customer's bank statement shows.
+    pub description: String,
+    pub idempotency_key: String,
+}
