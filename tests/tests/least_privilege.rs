@@ -196,6 +196,7 @@ async fn every_partition_a_function_touches_is_allowed_by_its_leading_keys() {
         card_saving: Default::default(),
         fraud_review: Default::default(),
         wallets: Vec::new(),
+        sepa: Some(encaisse::app::start_sepa::SepaSettings::local()),
         instalments: encaisse::domain::instalments::InstalmentPolicy::parse("counts:3").unwrap(),
     })
     .await

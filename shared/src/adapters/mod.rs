@@ -2,6 +2,7 @@
 
 pub mod dynamodb;
 pub mod memory;
+pub mod score_table;
 pub mod secrets;
 
 /// The AWS configuration from the environment (`AWS_ENDPOINT_URL` reaches an emulator): load it

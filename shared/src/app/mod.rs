@@ -32,6 +32,7 @@ pub mod start_payment;
 mod start_payment_error;
 pub mod start_payment_method;
 pub mod start_payment_request;
+pub mod start_sepa;
 pub mod validate;
 
 pub use access_token::{AccessTokens, TokenError};

@@ -38,7 +38,7 @@ pub const DEFAULT_ATTEMPT_LIFETIME: Duration = Duration::minutes(30);
 /// order's conditional write, which counts them (`payment_attempts`).
 pub const MAX_PAYMENT_ATTEMPTS: u32 = 20;
 
-fn hex_digest(parts: &[&[u8]]) -> String {
+pub(super) fn hex_digest(parts: &[&[u8]]) -> String {
     let mut hasher = Sha256::new();
     for part in parts {
         hasher.update((part.len() as u64).to_be_bytes());
@@ -64,6 +64,8 @@ pub struct StartPayment {
     wallets: Vec<crate::domain::Wallet>,
     /// The seller's instalment plans (`INSTALMENT_PLANS`), if any.
     instalments: Option<crate::domain::instalments::InstalmentPolicy>,
+    /// SEPA direct debit, when the seller offers it (`SEPA_DEBIT`).
+    sepa: Option<super::start_sepa::SepaSettings>,
 }
 
 /// What the router answers; for a replay, exactly what was answered the first time.
@@ -76,6 +78,10 @@ impl StartPayment {
 
     pub(super) fn store(&self) -> &dyn Store {
         self.store.as_ref()
+    }
+
+    pub(super) fn sepa_settings(&self) -> Option<&super::start_sepa::SepaSettings> {
+        self.sepa.as_ref()
     }
 
     pub fn new(
@@ -96,7 +102,14 @@ impl StartPayment {
             card_saving: Default::default(),
             wallets: Vec::new(),
             instalments: None,
+            sepa: None,
         }
+    }
+
+    /// SEPA direct debit offered, with the seller's cap rule and score provider.
+    pub fn with_sepa(mut self, settings: Option<super::start_sepa::SepaSettings>) -> Self {
+        self.sepa = settings;
+        self
     }
 
     /// The instalment plans shoppers may choose (`INSTALMENT_PLANS`; None: none offered).
@@ -165,6 +178,7 @@ impl StartPayment {
             self.card_saving,
             &self.wallets,
             self.instalments.as_ref(),
+            self.sepa.is_some(),
         )?;
         let now = self.clock.now();
         let key = IdempotencyKey {
@@ -198,7 +212,13 @@ impl StartPayment {
         now: OffsetDateTime,
     ) -> Result<StartPaymentResponse, StartPaymentError> {
         let mut opened = None;
-        for _ in 0..3 {
+        // A SEPA purchase opens nothing at the PSP: losing a race to another purchase on the
+        // same month only costs a read, so it tries longer.
+        let tries = match checked.method {
+            CheckedMethod::SepaDebit { .. } => 20,
+            _ => 3,
+        };
+        for _ in 0..tries {
             match self
                 .start_claimed(reference, key, request_hash, checked.clone(), now)
                 .await
@@ -346,6 +366,25 @@ impl StartPayment {
         let Some(billing) = customer.billing.clone() else {
             return Err(FieldError::new("billing", "is required").into());
         };
+        // Derived from our key: a retry of this request reuses the same PSP page.
+        let payment_id = format!(
+            "pay_{}",
+            &hex_digest(&[key.scope.as_bytes(), key.key.as_bytes()])[..32]
+        );
+        if let CheckedMethod::SepaDebit { mandate_id } = &checked.method {
+            let sepa = super::start_sepa::SepaStart {
+                payment_id: &payment_id,
+                mandate_id: mandate_id.as_deref(),
+                amount,
+                customer,
+                customer_version: stored_customer.map(|c| c.version),
+                billing,
+                closed,
+            };
+            return self
+                .start_sepa(&snapshot, moved_order, sepa, key, request_hash, now)
+                .await;
+        }
         let provider = self.providers.for_cards();
         if !customer.provider_customers.contains_key(provider.name()) {
             let created = provider
@@ -356,11 +395,6 @@ impl StartPayment {
                 .insert(provider.name().to_owned(), created);
         }
 
-        // Derived from our key: a retry of this request reuses the same PSP page.
-        let payment_id = format!(
-            "pay_{}",
-            &hex_digest(&[key.scope.as_bytes(), key.key.as_bytes()])[..32]
-        );
         let back = |outcome: &str| {
             with_query(
                 &checked.return_url,
@@ -422,6 +456,11 @@ impl StartPayment {
                     capture_at_once: false,
                 };
                 open_card_page(attempt, choice, expires_at).await?
+            }
+            CheckedMethod::SepaDebit { .. } => {
+                return Err(
+                    StoreError::Corrupt("a SEPA purchase reached the card step".into()).into(),
+                )
             }
             CheckedMethod::SavedCard { payment_method } => {
                 confirm_saved_card(

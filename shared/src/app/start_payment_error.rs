@@ -40,6 +40,11 @@ pub enum StartPaymentError {
     AttemptCompleted,
     #[error("no such payment")]
     PaymentNotFound,
+    /// SEPA refused for this purchase (mandate, suspension, score or cap).
+    #[error("SEPA refused: {0}")]
+    Sepa(crate::domain::sepa::PurchaseRefusal),
+    #[error(transparent)]
+    ScoreUnavailable(crate::ports::ScoreUnavailable),
     #[error("payment provider: {0}")]
     Provider(#[from] ProviderError),
     #[error(transparent)]

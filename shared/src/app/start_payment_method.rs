@@ -20,6 +20,8 @@ pub enum OpenedAtPsp {
     Page(String),
     /// A payment waiting for the shopper (a saved card's PaymentIntent).
     Payment(String),
+    /// Nothing (a SEPA line: the PSP is asked at the month's debit only).
+    Nothing,
 }
 
 impl OpenedAtPsp {
@@ -34,6 +36,7 @@ impl OpenedAtPsp {
                 .cancel(id, &format!("abandon-{id}"))
                 .await
                 .map(|_| ()),
+            OpenedAtPsp::Nothing => Ok(()),
         };
     }
 }

@@ -55,6 +55,9 @@ pub struct StartPaymentCommand {
     /// With `method: wallet`: `apple_pay`, `google_pay`, `paypal` or `alipay`.
     #[serde(default)]
     pub wallet: Option<String>,
+    /// With `method: sepa_debit`: one of the customer's mandates (default: the newest active).
+    #[serde(default)]
+    pub mandate_id: Option<String>,
 }
 
 fn billing(input: &BillingInput) -> Result<Billing, FieldError> {
@@ -95,6 +98,8 @@ pub(super) enum CheckedMethod {
     /// An instalment plan: the first on the PSP's card page (the card kept for the others),
     /// the others charged off-session on their dates.
     Instalments { count: u32 },
+    /// A line of the customer's SEPA month, under one of their mandates.
+    SepaDebit { mandate_id: Option<String> },
 }
 
 /// A checked request: what the use case acts on.
@@ -135,7 +140,11 @@ pub(super) fn check(
     card_saving: crate::domain::card_saving::CardSavingPolicy,
     wallets: &[crate::domain::Wallet],
     instalments: Option<&crate::domain::instalments::InstalmentPolicy>,
+    sepa_offered: bool,
 ) -> Result<Checked, FieldError> {
+    if command.mandate_id.is_some() && command.method != "sepa_debit" {
+        return Err(FieldError::new("mandate_id", "goes with method sepa_debit"));
+    }
     if command.wallet.is_some() && command.method != "wallet" {
         return Err(FieldError::new("wallet", "goes with method wallet"));
     }
@@ -204,9 +213,8 @@ pub(super) fn check(
             CheckedMethod::Wallet { wallet }
         }
         "instalments" => instalment_count(&command, instalments)?,
-        "sepa_debit" | "on_account" => {
-            return Err(FieldError::new("method", "is not available yet"))
-        }
+        "sepa_debit" => sepa_method(&command, sepa_offered)?,
+        "on_account" => return Err(FieldError::new("method", "is not available yet")),
         _ => {
             return Err(FieldError::new(
                 "method",
@@ -248,6 +256,43 @@ pub(super) fn check(
         return_url: command.return_url,
         method,
     })
+}
+
+/// SEPA direct debit, when the shop offers it: no card fields, an optional mandate id.
+fn sepa_method(command: &StartPaymentCommand, offered: bool) -> Result<CheckedMethod, FieldError> {
+    if !offered {
+        return Err(FieldError::new(
+            "method",
+            "this shop does not offer SEPA direct debit",
+        ));
+    }
+    for (field, used) in [
+        ("save_card", command.save_card),
+        ("saved_card_id", command.saved_card_id.is_some()),
+        ("instalments", command.instalments.is_some()),
+        ("wallet", command.wallet.is_some()),
+    ] {
+        if used {
+            return Err(FieldError::new(field, "does not go with method sepa_debit"));
+        }
+    }
+    let mandate_id = match command.mandate_id.as_deref().map(str::trim) {
+        None => None,
+        Some(id)
+            if id.starts_with("mdt_")
+                && id.len() <= 64
+                && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+        {
+            Some(id.to_string())
+        }
+        Some(_) => {
+            return Err(FieldError::new(
+                "mandate_id",
+                "must be one of your mandates' ids (mdt_…)",
+            ))
+        }
+    };
+    Ok(CheckedMethod::SepaDebit { mandate_id })
 }
 
 /// The number of instalments asked, when the shop offers plans (the schedule itself is

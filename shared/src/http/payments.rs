@@ -89,10 +89,39 @@ impl From<StartPaymentError> for Problem {
                 "Payment not found",
                 "This order has no payment with this id.",
             ),
+            E::Sepa(refusal) => sepa_problem(&refusal),
+            E::ScoreUnavailable(e) => {
+                tracing::warn!(error = %e, "score provider unavailable");
+                let mut p = Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "score-unavailable",
+                    "Score unavailable",
+                    "The financial score could not be read. Retry with the same Idempotency-Key.",
+                );
+                p.retry_after_seconds = Some(2);
+                p
+            }
             E::Provider(e) => provider_problem(&e),
             E::Store(e) => Problem::from_store(&e),
         }
     }
+}
+
+/// 422 naming the condition SEPA failed (`sepa_cap_exceeded`, …) and, for the cap, what
+/// remains this month.
+fn sepa_problem(refusal: &crate::domain::sepa::PurchaseRefusal) -> Problem {
+    use crate::domain::sepa::PurchaseRefusal;
+    let mut problem = Problem::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &refusal.code().replace('_', "-"),
+        "SEPA direct debit refused",
+        refusal.to_string(),
+    )
+    .with_field(refusal.field());
+    if let PurchaseRefusal::CapExceeded { remaining, .. } = refusal {
+        problem.remaining = Some(crate::domain::Currency::EUR.format(*remaining));
+    }
+    problem
 }
 
 pub(crate) fn provider_problem(error: &ProviderError) -> Problem {

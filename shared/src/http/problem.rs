@@ -20,6 +20,9 @@ pub struct Problem {
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// What a refusal left available (SEPA: what remains under this month's cap, EUR).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remaining: Option<String>,
     #[serde(skip)]
     pub retry_after_seconds: Option<u64>,
 }
@@ -32,6 +35,7 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             field: None,
+            remaining: None,
             retry_after_seconds: None,
         }
     }

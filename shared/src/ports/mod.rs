@@ -8,6 +8,7 @@ pub mod idempotency_decision;
 pub mod invoices;
 pub mod mailer;
 pub mod psp;
+pub mod score;
 pub mod sepa_store;
 pub mod store;
 
@@ -19,6 +20,7 @@ pub use idempotency_decision::{decide_claim, ExistingRecord, RecordState};
 pub use invoices::*;
 pub use mailer::*;
 pub use psp::*;
+pub use score::{ScoreProvider, ScoreUnavailable};
 pub use sepa_store::*;
 pub use store::*;
 

@@ -67,6 +67,8 @@ pub struct Options {
     pub wallets: Vec<encaisse::domain::Wallet>,
     /// The instalment plans offered (`INSTALMENT_PLANS` for the binary).
     pub instalments: Option<encaisse::domain::instalments::InstalmentPolicy>,
+    /// SEPA direct debit (`SEPA_DEBIT`, `SEPA_CAP_RULE`, `SEPA_SCORES` for the binary).
+    pub sepa: Option<encaisse::app::start_sepa::SepaSettings>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -154,7 +156,8 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
             .with_three_d_secure(options.three_d_secure)
             .with_card_saving(options.card_saving)
             .with_wallets(options.wallets.clone())
-            .with_instalments(options.instalments.clone()),
+            .with_instalments(options.instalments.clone())
+            .with_sepa(options.sepa.clone()),
         ),
         store: store.clone(),
     };

@@ -70,6 +70,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
         // And plans in 3 or 4 monthly instalments from 100 EUR unless INSTALMENT_PLANS says
         // otherwise.
+        // SEPA direct debit is on in the devserver unless `SEPA_DEBIT=off`.
+        sepa: match std::env::var("SEPA_DEBIT") {
+            Err(_) => Some(encaisse::app::start_sepa::SepaSettings::local()),
+            Ok(_) => encaisse::config::sepa_settings()?,
+        },
         instalments: match std::env::var("INSTALMENT_PLANS") {
             Ok(_) => encaisse::config::instalment_plans()?,
             Err(_) => {

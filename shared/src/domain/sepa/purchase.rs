@@ -6,7 +6,7 @@
 use rust_decimal::Decimal;
 
 use super::{Mandate, SepaAccount, SepaState, StoredScore, SuspensionReason, MINIMUM_SCORE};
-use crate::domain::Money;
+use crate::domain::{Currency, Money};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PurchaseRefusal {
@@ -18,7 +18,11 @@ pub enum PurchaseRefusal {
     Suspended(SuspensionReason),
     #[error("the financial score ({score}/20) is below {MINIMUM_SCORE}/20")]
     ScoreTooLow { score: u8 },
-    #[error("above this month's SEPA cap: {remaining} EUR remain of {cap} EUR")]
+    #[error(
+        "above this month's SEPA cap: {} EUR remain of {} EUR",
+        Currency::EUR.format(*remaining),
+        Currency::EUR.format(*cap)
+    )]
     CapExceeded { cap: Decimal, remaining: Decimal },
 }
 

@@ -106,8 +106,14 @@ pub fn mandate_setup_form(request: &MandateSetupRequest) -> Form {
         field("cancel_url", &request.cancel_url),
         field("metadata[mandate_id]", &request.mandate_id),
         field("metadata[customer_id]", &request.customer_id),
-        field("setup_intent_data[metadata][mandate_id]", &request.mandate_id),
-        field("setup_intent_data[metadata][customer_id]", &request.customer_id),
+        field(
+            "setup_intent_data[metadata][mandate_id]",
+            &request.mandate_id,
+        ),
+        field(
+            "setup_intent_data[metadata][customer_id]",
+            &request.customer_id,
+        ),
     ]
 }
 
