@@ -1,4 +1,4 @@
-//! The sandbox's switches (`_faults`, `_events`, `_expire_authorisation`) and the devserver's
+//! The sandbox's switches (`_faults`, `_events`, `_expire_authorisation`, `_clock`, `_sepa`) and the devserver's
 //! `/dev/*` change or reveal what a test controls: they answer only a client on this machine.
 //! Anyone else gets the 404 an unknown route gets (the server may listen on every interface,
 //! e.g. `ENCAISSE_LISTEN=0.0.0.0:3000` for a phone on the LAN).
@@ -76,7 +76,7 @@ mod tests {
                 .insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
             sandbox.app().oneshot(request)
         };
-        for path in ["/_faults", "/_events"] {
+        for path in ["/_faults", "/_events", "/_clock"] {
             let local = call(path, "127.0.0.1:40000").await.unwrap();
             assert_eq!(local.status(), StatusCode::OK, "{path}");
             let remote = call(path, "192.168.1.20:40000").await.unwrap();

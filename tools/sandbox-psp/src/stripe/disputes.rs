@@ -92,14 +92,14 @@ pub fn open_after_capture(st: &mut State, charge_id: &str, req: &ReqCtx) {
         metadata: Metadata::new(),
         network_reason_code: Some(network_reason(case).into()),
         payment_intent: Some(charge.payment_intent.clone()),
-        payment_method_details: json!({
+        payment_method_details: Some(json!({
             "type": "card",
             "card": {
                 "brand": brand,
                 "case_type": if case.is_inquiry() { "inquiry" } else { "chargeback" },
                 "network_reason_code": network_reason(case),
             },
-        }),
+        })),
         reason: case.reason().into(),
         status: if case.is_inquiry() {
             "warning_needs_response"
@@ -116,6 +116,63 @@ pub fn open_after_capture(st: &mut State, charge_id: &str, req: &ReqCtx) {
     if !case.is_inquiry() {
         withdraw(st, &id, req);
     }
+}
+
+/// Stripe's dispute reasons a SEPA debit's bank may give (late failures and refund claims).
+pub const SEPA_REASONS: &[&str] = &[
+    "insufficient_funds",
+    "debit_not_authorized",
+    "customer_initiated",
+    "incorrect_account_details",
+    "bank_cannot_process",
+    "general",
+];
+
+/// A SEPA Direct Debit's bank takes the money back: a dispute that is final at once (Stripe:
+/// "SEPA Direct Debit disputes are final and there is no process for appeal"), so it is
+/// created `lost`, withdraws the amount and the fee, and closes
+/// (`charge.dispute.created`, `charge.dispute.funds_withdrawn`, `charge.dispute.closed`).
+pub fn open_sepa(st: &mut State, charge_id: &str, reason: &str, req: &ReqCtx) -> Option<String> {
+    let charge = st.charges.get(charge_id).filter(|c| !c.disputed)?;
+    let created = st.now();
+    let dispute = Dispute {
+        id: new_id("dp_"),
+        object: "dispute",
+        amount: charge.amount_captured,
+        balance_transactions: Vec::new(),
+        charge: charge_id.to_owned(),
+        created,
+        currency: charge.currency.clone(),
+        evidence: Value::Object(
+            EVIDENCE_FIELDS
+                .iter()
+                .map(|f| (f.to_string(), Value::Null))
+                .collect(),
+        ),
+        evidence_details: json!({
+            "due_by": null,
+            "has_evidence": false,
+            "past_due": false,
+            "submission_count": 0,
+        }),
+        is_charge_refundable: false,
+        livemode: false,
+        metadata: Metadata::new(),
+        network_reason_code: None,
+        payment_intent: Some(charge.payment_intent.clone()),
+        payment_method_details: None,
+        reason: reason.to_owned(),
+        status: "lost",
+    };
+    if let Some(charge) = st.charges.get_mut(charge_id) {
+        charge.disputed = true;
+    }
+    let id = dispute.id.clone();
+    st.disputes.insert(id.clone(), dispute);
+    emit(st, "charge.dispute.created", &id, req);
+    withdraw(st, &id, req);
+    emit(st, "charge.dispute.closed", &id, req);
+    Some(id)
 }
 
 /// Visa's reason codes for the cases (10.4 card-absent fraud, 13.1 merchandise not received,
@@ -306,7 +363,9 @@ fn escalate(st: &mut State, id: &str, req: &ReqCtx) {
         dispute.status = "needs_response";
         dispute.is_charge_refundable = false;
         dispute.evidence_details["due_by"] = json!(now() + RESPONSE_DAYS * 86_400);
-        dispute.payment_method_details["card"]["case_type"] = json!("chargeback");
+        if let Some(details) = dispute.payment_method_details.as_mut() {
+            details["card"]["case_type"] = json!("chargeback");
+        }
     }
     emit(st, "charge.dispute.updated", id, req);
     withdraw(st, id, req);

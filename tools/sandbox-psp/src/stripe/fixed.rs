@@ -166,8 +166,9 @@ pub struct ChargeFixed {
     balance_transaction: (),
     calculated_statement_descriptor: &'static str,
     failure_balance_transaction: (),
-    failure_code: (),
-    failure_message: (),
+    /// Set when a SEPA debit fails (Stripe's SEPA failure codes).
+    failure_code: Option<String>,
+    failure_message: Option<String>,
     fraud_details: Value,
     invoice: (),
     on_behalf_of: (),
@@ -192,6 +193,15 @@ impl ChargeFixed {
         fixed.outcome["risk_level"] = level.into();
         fixed
     }
+
+    /// The bank refused the debit: Stripe's failure code and message, a declined outcome.
+    pub fn fail(&mut self, code: &str, message: &str) {
+        self.failure_code = Some(code.to_owned());
+        self.failure_message = Some(message.to_owned());
+        self.outcome["network_status"] = "declined_by_network".into();
+        self.outcome["type"] = "issuer_declined".into();
+        self.outcome["seller_message"] = message.into();
+    }
 }
 
 impl Default for ChargeFixed {
@@ -203,8 +213,8 @@ impl Default for ChargeFixed {
             balance_transaction: (),
             calculated_statement_descriptor: "SANDBOX PSP",
             failure_balance_transaction: (),
-            failure_code: (),
-            failure_message: (),
+            failure_code: None,
+            failure_message: None,
             fraud_details: json!({}),
             invoice: (),
             on_behalf_of: (),

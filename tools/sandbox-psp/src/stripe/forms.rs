@@ -93,6 +93,16 @@ impl Form {
             .collect()
     }
 
+    /// The keys given under `prefix[…]`, in the order sent (to refuse a whole group).
+    pub fn keys_under(&self, prefix: &str) -> Vec<String> {
+        let open = format!("{prefix}[");
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k.starts_with(&open))
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
     /// Values of a list parameter, given as `key[]=…` or `key[0]=…`.
     pub fn list(&self, key: &str) -> Vec<String> {
         self.pairs

@@ -1,10 +1,11 @@
 //! The Stripe dialect's handle: its objects, the base URL of its hosted pages and the shared
 //! fault switches. Cheap to clone; every handler gets one as its axum state.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use serde_json::Value;
 
+use super::sepa_debits;
 use super::state::State;
 use super::webhooks;
 use crate::config::SandboxConfig;
@@ -20,6 +21,24 @@ struct Shared {
 #[derive(Clone)]
 pub struct StripeSandbox(Arc<Shared>);
 
+/// How often SEPA debits are looked at: immediate ones settle about 2 s after creation
+/// without anyone touching the clock (the devserver's case).
+const TICK: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Settles due SEPA debits until the sandbox is dropped (a weak handle does not keep it).
+fn spawn_ticker(shared: Weak<Shared>) {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(TICK).await;
+            let Some(shared) = shared.upgrade() else {
+                return;
+            };
+            let mut st = shared.state.lock().unwrap_or_else(|e| e.into_inner());
+            sepa_debits::settle_due(&mut st, false);
+        }
+    });
+}
+
 impl StripeSandbox {
     /// Starts the webhook delivery task, so it must run inside a tokio runtime.
     pub fn new(config: &SandboxConfig, faults: SharedFaults) -> Self {
@@ -30,11 +49,13 @@ impl StripeSandbox {
             faults.clone(),
             rx,
         );
-        Self(Arc::new(Shared {
+        let shared = Arc::new(Shared {
             base: config.public_base_url.trim_end_matches('/').to_owned(),
             state: Mutex::new(State::new(tx)),
             faults,
-        }))
+        });
+        spawn_ticker(Arc::downgrade(&shared));
+        Self(shared)
     }
 
     /// Every event so far, oldest first.

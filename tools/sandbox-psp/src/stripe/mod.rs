@@ -16,12 +16,17 @@ mod errors;
 mod fixed;
 mod forms;
 mod handle;
+mod iban;
 mod pages;
 mod pages_3ds;
 mod pages_confirm;
 mod pages_embedded;
+mod pages_sepa;
 mod pages_wallet;
 mod payments;
+mod sepa_debits;
+mod sepa_objects;
+mod sepa_setup;
 mod sessions;
 mod state;
 pub mod webhooks;
@@ -44,6 +49,7 @@ pub fn router(psp: StripeSandbox) -> Router {
             get(pages_embedded::embedded_page).post(pages_embedded::embedded_submit),
         )
         .route("/js/v3.js", get(pages_embedded::stripe_js))
+        .route("/mandates/{id}", get(pages_sepa::mandate_page))
         .route(
             "/confirm/{id}",
             get(pages_confirm::confirm_page).post(pages_confirm::confirm_submit),
@@ -58,7 +64,12 @@ pub fn router(psp: StripeSandbox) -> Router {
                 .route(
                     "/_expire_authorisation/{id}",
                     post(controls::expire_authorisation),
-                ),
+                )
+                .route(
+                    "/_clock",
+                    get(controls::clock).post(controls::advance_clock),
+                )
+                .route("/_sepa/{id}/return", post(controls::sepa_return)),
         ))
         .with_state(psp)
 }

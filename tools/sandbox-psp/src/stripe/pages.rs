@@ -248,6 +248,9 @@ fn pending_challenge(st: &Psp, cs: &CheckoutSession) -> Option<String> {
 
 pub async fn checkout_page(State(psp): State<StripeSandbox>, Path(id): Path<String>) -> Response {
     let mut st = psp.lock();
+    if super::pages_sepa::is_setup(&st, &id) {
+        return super::pages_sepa::show(&mut st, &id);
+    }
     match show_card_form(&mut st, &id, &FormTarget::hosted(&id)) {
         Shown::Form(page) | Shown::Elsewhere(page) => page,
     }
@@ -386,8 +389,13 @@ fn validate(s: &Submitted) -> Result<(Card, String), CardForm> {
 pub async fn checkout_submit(
     State(psp): State<StripeSandbox>,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     body: Bytes,
 ) -> Response {
+    if super::pages_sepa::is_setup(&psp.lock(), &id) {
+        return super::pages_sepa::submit(&psp, &id, &body, &headers, peer);
+    }
     let mut st = psp.lock();
     match take_card(&mut st, psp.base(), &id, &body, &FormTarget::hosted(&id)) {
         Taken::Next(next) => redirect(&next),

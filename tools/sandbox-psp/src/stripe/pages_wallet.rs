@@ -162,5 +162,6 @@ pub(super) fn wallet_method(cs: &CheckoutSession, choice: &WalletChoice) -> Paym
         created: now(),
         livemode: false,
         behaviour,
+        sepa: None,
     }
 }

@@ -84,6 +84,7 @@ pub fn new_payment_method(card: Card, behaviour: Behaviour, name: Option<&str>) 
         created: now(),
         livemode: false,
         behaviour,
+        sepa: None,
     }
 }
 
@@ -238,7 +239,7 @@ pub fn fail(
     pi.challenge = None;
     pi.last_payment_error = Some(LastPaymentError {
         kind,
-        code: code.to_owned(),
+        code: Some(code.to_owned()),
         decline_code: decline_code.map(str::to_owned),
         message: message.to_owned(),
         payment_method: pm,

@@ -4,7 +4,7 @@
 use super::captures::cancel_unchecked;
 use super::errors::ApiError;
 use super::fixed::{CustomerFixed, IntentFixed};
-use super::state::{to_json, Customer, Metadata, PaymentIntent, ReqCtx, State};
+use super::state::{Customer, Metadata, PaymentIntent, ReqCtx, State};
 use crate::ids::{new_id, now};
 
 /// The PaymentIntent a hosted-page card submission confirms: the session's open one, or a new
@@ -135,11 +135,14 @@ pub fn expire_session(st: &mut State, cs_id: &str, req: &ReqCtx) -> Result<(), A
     }
     cs.status = "expired";
     cs.url = None;
-    let pi_id = cs.payment_intent.clone();
-    let json = to_json(&*cs);
+    let (pi_id, seti_id) = (cs.payment_intent.clone(), cs.setup_intent.clone());
+    let json = st.session_json(cs_id);
     if let Some(pi_id) = pi_id {
         // Nothing to cancel when the PaymentIntent already left the cancellable states.
         let _ = cancel_unchecked(st, &pi_id, Some("abandoned".into()), req);
+    }
+    if let Some(seti_id) = seti_id {
+        super::sepa_setup::cancel_setup_intent(st, &seti_id, req);
     }
     st.emit("checkout.session.expired", json, req);
     Ok(())

@@ -10,7 +10,9 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::cards::Behaviour;
 use super::fixed::{ChargeFixed, CustomerFixed, IntentFixed, RefundFixed, SessionFixed};
-use crate::ids::{new_id, now};
+use super::iban::Scenario;
+use super::sepa_objects::{Mandate, PendingDebit, SetupIntent};
+use crate::ids::new_id;
 
 pub type Metadata = BTreeMap<String, String>;
 
@@ -57,13 +59,18 @@ pub struct PaymentMethod {
     pub livemode: bool,
     #[serde(skip)]
     pub behaviour: Behaviour,
+    /// A `sepa_debit` method's test behaviour (its IBAN is not kept).
+    #[serde(skip)]
+    pub sepa: Option<Scenario>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct LastPaymentError {
     #[serde(rename = "type")]
     pub kind: &'static str,
-    pub code: String,
+    /// None for a SEPA failure Stripe's error codes have no code for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decline_code: Option<String>,
     pub message: String,
@@ -191,7 +198,9 @@ pub struct Dispute {
     pub metadata: Metadata,
     pub network_reason_code: Option<String>,
     pub payment_intent: Option<String>,
-    pub payment_method_details: Value,
+    /// Stripe has none for a SEPA Direct Debit dispute (no `sepa_debit` type in its schema).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_method_details: Option<Value>,
     pub reason: String,
     pub status: &'static str,
 }
@@ -236,6 +245,9 @@ pub struct CheckoutSession {
     /// or `alipay` (their test authorisation page).
     #[serde(skip)]
     pub method_type: &'static str,
+    /// `mode=setup`: the SetupIntent created with the session.
+    #[serde(skip)]
+    pub setup_intent: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -280,6 +292,12 @@ pub struct State {
     pub disputes: HashMap<String, Dispute>,
     pub events: Vec<Value>,
     pub idempotency: HashMap<(String, String), IdemEntry>,
+    pub setup_intents: HashMap<String, SetupIntent>,
+    pub mandates: HashMap<String, Mandate>,
+    /// SEPA debits still `processing`, in creation order.
+    pub pending_debits: Vec<PendingDebit>,
+    /// The sandbox clock runs this far ahead of the wall clock (`POST /_clock`).
+    pub clock_offset_ms: i64,
     outbox: UnboundedSender<Value>,
 }
 
@@ -295,6 +313,10 @@ impl State {
             disputes: HashMap::new(),
             events: Vec::new(),
             idempotency: HashMap::new(),
+            setup_intents: HashMap::new(),
+            mandates: HashMap::new(),
+            pending_debits: Vec::new(),
+            clock_offset_ms: 0,
             outbox,
         }
     }
@@ -306,7 +328,7 @@ impl State {
             "id": new_id("evt_"),
             "object": "event",
             "api_version": API_VERSION,
-            "created": now(),
+            "created": self.now(),
             "data": { "object": object },
             "livemode": false,
             "pending_webhooks": 1,
@@ -316,6 +338,17 @@ impl State {
         self.events.push(event.clone());
         // The worker is gone only when the sandbox is being dropped.
         let _ = self.outbox.send(event);
+    }
+
+    /// The sandbox clock in milliseconds: wall time plus the offset `/_clock` adds.
+    pub fn now_ms(&self) -> i64 {
+        let wall = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
+        i64::try_from(wall).unwrap_or(i64::MAX) + self.clock_offset_ms
+    }
+
+    /// The sandbox clock in unix seconds (SEPA objects and events are stamped with it).
+    pub fn now(&self) -> i64 {
+        self.now_ms().div_euclid(1000)
     }
 
     pub fn payment_method(&self, id: &str) -> Option<&PaymentMethod> {
@@ -347,6 +380,16 @@ impl State {
             json["redirect_on_completion"] = "always".into();
             json["success_url"] = Value::Null;
             json["url"] = Value::Null;
+        }
+        if session.mode == "setup" {
+            // Nothing is paid in setup mode: Stripe reports no amount and no currency.
+            json["payment_status"] = "no_payment_required".into();
+            json["amount_subtotal"] = Value::Null;
+            json["amount_total"] = Value::Null;
+            json["currency"] = Value::Null;
+            json["total_details"] = Value::Null;
+            json["payment_method_options"] = serde_json::json!({});
+            json["setup_intent"] = session.setup_intent.clone().into();
         }
         json
     }

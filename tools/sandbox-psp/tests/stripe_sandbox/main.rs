@@ -10,6 +10,7 @@ mod faults;
 mod multicapture;
 mod saved_cards;
 mod schema_check;
+mod sepa;
 mod spec;
 mod support;
 mod wallets;

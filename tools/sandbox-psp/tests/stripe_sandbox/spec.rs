@@ -197,3 +197,102 @@ async fn error_bodies_match_stripes_schema() {
     assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
     schemas.assert_valid("error", &err);
 }
+
+/// SEPA Direct Debit: the setup-mode session before and after the hosted form, its
+/// SetupIntent, the Mandate, the `sepa_debit` PaymentMethod (alone and listed), debits
+/// processing, succeeded, failed and disputed with their charges, and every event.
+#[tokio::test]
+async fn sepa_objects_match_stripes_schema() {
+    use crate::sepa::*;
+    let schemas = Schemas::load();
+    let sb = sandbox().await;
+    let cus = sb.customer().await;
+    let cs = setup_session(&sb, &cus).await;
+    check(&schemas, "checkout.session", &cs);
+    let (_, seti) = sb
+        .get(&format!(
+            "/v1/setup_intents/{}",
+            cs["setup_intent"].as_str().unwrap()
+        ))
+        .await;
+    check(&schemas, "setup_intent", &seti);
+    submit_iban(&sb, &cs, IBAN_OK).await;
+    let (_, cs) = sb
+        .get(&format!(
+            "/v1/checkout/sessions/{}?expand[]=setup_intent",
+            id(&cs)
+        ))
+        .await;
+    check(&schemas, "checkout.session", &cs);
+    check(&schemas, "setup_intent", &cs["setup_intent"]);
+    let (pm, mandate) = (
+        &cs["setup_intent"]["payment_method"],
+        &cs["setup_intent"]["mandate"],
+    );
+    let (_, pm) = sb
+        .get(&format!("/v1/payment_methods/{}", pm.as_str().unwrap()))
+        .await;
+    check(&schemas, "payment_method", &pm);
+    let (_, m) = sb
+        .get(&format!("/v1/mandates/{}", mandate.as_str().unwrap()))
+        .await;
+    check(&schemas, "mandate", &m);
+    let (_, list) = sb
+        .get(&format!(
+            "/v1/payment_methods?customer={cus}&type=sepa_debit"
+        ))
+        .await;
+    check(&schemas, "list", &list);
+
+    let mut debits = Vec::new();
+    for iban in [IBAN_OK, IBAN_NO_FUNDS, IBAN_DISPUTED] {
+        let pi = debit(&sb, iban).await;
+        check(&schemas, "payment_intent", &pi);
+        check(&schemas, "charge", &pi["latest_charge"]);
+        debits.push(id(&pi));
+    }
+    advance(&sb, 0).await;
+    for pi in &debits {
+        let (_, pi) = sb
+            .get(&format!("/v1/payment_intents/{pi}?expand[]=latest_charge"))
+            .await;
+        assert_ne!(pi["status"], "processing");
+        check(&schemas, "payment_intent", &pi);
+        check(&schemas, "charge", &pi["latest_charge"]);
+    }
+    let (_, disputes) = sb
+        .get(&format!("/v1/disputes?payment_intent={}", debits[2]))
+        .await;
+    check(&schemas, "dispute", &disputes["data"][0]);
+    let (_, expired) = sb
+        .post(
+            &format!(
+                "/v1/checkout/sessions/{}/expire",
+                id(&setup_session(&sb, &cus).await)
+            ),
+            &[],
+        )
+        .await;
+    check(&schemas, "checkout.session", &expired);
+
+    let events = sb.events().await;
+    let types: Vec<&str> = events.iter().filter_map(|e| e["type"].as_str()).collect();
+    for kind in [
+        "setup_intent.succeeded",
+        "setup_intent.canceled",
+        "mandate.updated",
+        "payment_method.attached",
+        "charge.pending",
+        "payment_intent.processing",
+        "payment_intent.payment_failed",
+        "charge.failed",
+        "charge.dispute.closed",
+    ] {
+        assert!(types.contains(&kind), "{kind} in {types:?}");
+    }
+    for event in &events {
+        check(&schemas, "event", event);
+        let object = &event["data"]["object"];
+        schemas.assert_valid(schema_of(object).unwrap(), object);
+    }
+}

@@ -14,7 +14,10 @@ use crate::stripe::fixed::SessionFixed;
 use crate::stripe::forms::Form;
 use crate::stripe::handle::StripeSandbox;
 use crate::stripe::sessions::{expire_session, refresh_session};
-use crate::stripe::state::{CheckoutSession, IntentTemplate, ReqCtx, State as Psp};
+use crate::stripe::state::{to_json, CheckoutSession, IntentTemplate, ReqCtx, State as Psp};
+
+/// What a session's retrieve, create and expire can expand.
+const EXPANDABLE: &[&str] = &["payment_intent", "setup_intent"];
 
 /// Stripe's bounds on `expires_at`: 30 minutes to 24 hours after creation.
 const MIN_EXPIRY_S: i64 = 30 * 60;
@@ -22,7 +25,7 @@ const MAX_EXPIRY_S: i64 = 24 * 60 * 60;
 /// Tolerance for the caller's clock being a little ahead or behind ours.
 const CLOCK_SLACK_S: i64 = 10;
 
-const CREATE_PARAMS: &[&str] = &[
+pub(super) const CREATE_PARAMS: &[&str] = &[
     "mode",
     "success_url",
     "cancel_url",
@@ -36,6 +39,7 @@ const CREATE_PARAMS: &[&str] = &[
     "payment_intent_data[capture_method]",
     "payment_intent_data[setup_future_usage]",
     "payment_intent_data[metadata][*]",
+    "setup_intent_data[metadata][*]",
     "payment_method_options[card][request_multicapture]",
     "payment_method_options[card][request_three_d_secure]",
     "payment_method_types[#]",
@@ -82,6 +86,28 @@ fn line_items(form: &Form) -> Result<(i64, String, String), ApiError> {
     Ok((total, cur.unwrap_or_default(), names.join(", ")))
 }
 
+/// `expires_at`, within Stripe's bounds (default: 24 hours after `created`).
+pub(super) fn expires_at(form: &Form, created: i64) -> Result<i64, ApiError> {
+    Ok(match form.int("expires_at")? {
+        None => created + MAX_EXPIRY_S,
+        // Exactly Stripe's minimum: a caller that computes its expiry early, or truncates
+        // it, is refused here as it would be there.
+        Some(t) if t < created + MIN_EXPIRY_S => {
+            return Err(ApiError::invalid(
+                Some("expires_at"),
+                "The `expires_at` timestamp must be at least 30 minutes from Checkout Session creation.",
+            ))
+        }
+        Some(t) if t > created + MAX_EXPIRY_S + CLOCK_SLACK_S => {
+            return Err(ApiError::invalid(
+                Some("expires_at"),
+                "The `expires_at` timestamp must be less than 24 hours from Checkout Session creation.",
+            ))
+        }
+        Some(t) => t,
+    })
+}
+
 pub async fn create(
     State(psp): State<StripeSandbox>,
     Extension(_ctx): Extension<ReqCtx>,
@@ -89,15 +115,22 @@ pub async fn create(
 ) -> Result<Json<Value>, ApiError> {
     let form = Form::parse(&body)?;
     form.allow_only(CREATE_PARAMS)?;
-    let expand = expansions(&form, &["payment_intent"])?;
+    let expand = expansions(&form, EXPANDABLE)?;
     match form.required("mode")? {
         "payment" => {}
+        "setup" => return super::checkout_setup::create(&psp, &form, &expand),
         _ => {
             return Err(ApiError::invalid(
                 Some("mode"),
-                "The sandbox supports mode=payment only.",
+                "The sandbox supports mode=payment and mode=setup only.",
             ))
         }
+    }
+    if let Some(key) = form.keys_under("setup_intent_data").first() {
+        return Err(ApiError::invalid(
+            Some(key),
+            "You can not pass `setup_intent_data` in `payment` mode.",
+        ));
     }
     let method_type: &'static str = match form
         .one_of("payment_method_types[0]", &["card", "paypal", "alipay"])?
@@ -174,24 +207,7 @@ pub async fn create(
         )?
         .unwrap_or_else(|| "automatic".into());
     let created = now();
-    let expires_at = match form.int("expires_at")? {
-        None => created + MAX_EXPIRY_S,
-        // Exactly Stripe's minimum: a caller that computes its expiry early, or truncates
-        // it, is refused here as it would be there.
-        Some(t) if t < created + MIN_EXPIRY_S => {
-            return Err(ApiError::invalid(
-                Some("expires_at"),
-                "The `expires_at` timestamp must be at least 30 minutes from Checkout Session creation.",
-            ))
-        }
-        Some(t) if t > created + MAX_EXPIRY_S + CLOCK_SLACK_S => {
-            return Err(ApiError::invalid(
-                Some("expires_at"),
-                "The `expires_at` timestamp must be less than 24 hours from Checkout Session creation.",
-            ))
-        }
-        Some(t) => t,
-    };
+    let expires_at = expires_at(&form, created)?;
     let customer = form.get("customer").map(str::to_owned);
     let customer_email = form.get("customer_email").map(str::to_owned);
     if customer.is_some() && customer_email.is_some() {
@@ -240,6 +256,7 @@ pub async fn create(
             three_d_secure,
         },
         method_type,
+        setup_intent: None,
         embedded: embedded.then(|| crate::stripe::state::EmbeddedSession {
             client_secret: format!("{id}_secret_{}", &new_id("")[..24]),
         }),
@@ -255,6 +272,11 @@ pub fn session_json(st: &Psp, id: &str, expand: &[String]) -> Value {
             json["payment_intent"] = st.intent_json(&pi);
         }
     }
+    if expand.iter().any(|e| e == "setup_intent") {
+        if let Some(seti) = json["setup_intent"].as_str().map(str::to_owned) {
+            json["setup_intent"] = st.setup_intents.get(&seti).map(to_json).unwrap_or_default();
+        }
+    }
     json
 }
 
@@ -265,7 +287,7 @@ pub async fn retrieve(
 ) -> Result<Json<Value>, ApiError> {
     let form = Form::from_query(query.as_deref())?;
     form.allow_only(&["expand[#]"])?;
-    let expand = expansions(&form, &["payment_intent"])?;
+    let expand = expansions(&form, EXPANDABLE)?;
     let mut st = psp.lock();
     if !st.sessions.contains_key(&id) {
         return Err(ApiError::not_found("checkout.session", &id, "session"));
@@ -282,7 +304,7 @@ pub async fn expire(
 ) -> Result<Json<Value>, ApiError> {
     let form = Form::parse(&body)?;
     form.allow_only(&["expand[#]"])?;
-    let expand = expansions(&form, &["payment_intent"])?;
+    let expand = expansions(&form, EXPANDABLE)?;
     let mut st = psp.lock();
     refresh_session(&mut st, &id);
     expire_session(&mut st, &id, &ctx)?;

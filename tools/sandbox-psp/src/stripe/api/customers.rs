@@ -52,7 +52,7 @@ pub async fn list_payment_methods(
 ) -> Result<Json<Value>, ApiError> {
     let form = Form::from_query(query.as_deref())?;
     form.allow_only(&["customer", "type", "limit", "expand[#]"])?;
-    let kind = form.one_of("type", &["card"])?;
+    let kind = form.one_of("type", &["card", "sepa_debit"])?;
     let customer = form.required("customer")?;
     let limit = form.int("limit")?.unwrap_or(10).clamp(1, 100) as usize;
     let st = psp.lock();

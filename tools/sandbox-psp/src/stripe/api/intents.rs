@@ -69,6 +69,7 @@ pub async fn create(
         "payment_method_options[card][request_three_d_secure]",
         "payment_method_options[card][require_cvc_recollection]",
         "payment_method_types[#]",
+        "mandate",
         "expand[#]",
     ])?;
     let expand = expansions(&form, &["latest_charge"])?;
@@ -91,7 +92,19 @@ pub async fn create(
             "Amount must be no more than 99999999",
         ));
     }
-    form.one_of("payment_method_types[0]", &["card"])?;
+    let sepa = form
+        .one_of("payment_method_types[0]", &["card", "sepa_debit"])?
+        .is_some_and(|t| t == "sepa_debit");
+    if sepa {
+        let id = super::sepa::create_debit(&psp, &ctx, &form, amount, currency)?;
+        return Ok(Json(intent_json(&psp.lock(), &id, &expand)));
+    }
+    if form.get("mandate").is_some() {
+        return Err(ApiError::invalid(
+            Some("mandate"),
+            "A mandate is only used with payment_method_types[0]=sepa_debit.",
+        ));
+    }
     let capture_method = form
         .one_of(
             "capture_method",

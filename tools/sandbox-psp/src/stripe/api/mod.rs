@@ -4,6 +4,7 @@
 
 mod auth;
 mod checkout;
+mod checkout_setup;
 mod customers;
 mod disputes;
 mod idempotency;
@@ -11,6 +12,7 @@ mod intents;
 mod params;
 mod payment_methods;
 mod refunds;
+mod sepa;
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode};
@@ -30,7 +32,12 @@ pub fn router(psp: StripeSandbox) -> Router<StripeSandbox> {
         .route("/customers", post(customers::create))
         .route("/customers/{id}", get(customers::retrieve))
         .route("/payment_methods", get(customers::list_payment_methods))
-        .route("/payment_methods/{id}", post(payment_methods::update))
+        .route(
+            "/payment_methods/{id}",
+            get(sepa::payment_method).post(payment_methods::update),
+        )
+        .route("/setup_intents/{id}", get(sepa::setup_intent))
+        .route("/mandates/{id}", get(sepa::mandate))
         .route(
             "/payment_methods/{id}/detach",
             post(payment_methods::detach),

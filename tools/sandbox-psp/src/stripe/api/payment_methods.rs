@@ -1,5 +1,6 @@
 //! `POST /v1/payment_methods/{id}` (a saved card's expiry and holder name) and
-//! `POST /v1/payment_methods/{id}/detach` (taken off its customer), with Stripe's refusals.
+//! `POST /v1/payment_methods/{id}/detach` (taken off its customer; a SEPA method's mandate
+//! becomes inactive), with Stripe's refusals.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -116,5 +117,7 @@ pub async fn detach(
     pm.customer = None;
     let json = to_json(&*pm);
     st.emit("payment_method.detached", json.clone(), &ctx);
+    // A detached SEPA method cannot be debited any more: Stripe deactivates its mandate.
+    crate::stripe::sepa_setup::deactivate_mandates(&mut st, &id, &ctx);
     Ok(Json(json))
 }
