@@ -41,6 +41,7 @@ const DAY_SECONDS: i64 = 86_400;
 pub const MAX_PAGE: usize = 50;
 
 mod cards;
+pub mod mandates;
 pub use cards::CardUpdateInput;
 
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +60,10 @@ pub enum AccountError {
     NotFound,
     #[error("no such saved card")]
     CardNotFound,
+    #[error("no such mandate")]
+    MandateNotFound,
+    #[error("this shop does not offer SEPA direct debit")]
+    SepaNotOffered,
     #[error("the order cannot be deleted ({0:?})")]
     NotDeletable(OrderStatus),
     #[error("the order changed meanwhile")]

@@ -80,7 +80,15 @@ impl StartPayment {
         self.store.as_ref()
     }
 
-    pub(super) fn sepa_settings(&self) -> Option<&super::start_sepa::SepaSettings> {
+    pub(super) fn providers(&self) -> &ProviderRegistry {
+        &self.providers
+    }
+
+    pub(crate) fn return_origins(&self) -> &ReturnOrigins {
+        &self.origins
+    }
+
+    pub(crate) fn sepa_settings(&self) -> Option<&super::start_sepa::SepaSettings> {
         self.sepa.as_ref()
     }
 

@@ -84,12 +84,39 @@ async fn todays_score(
 
 pub(super) async fn reserve_sepa(
     store: &dyn SepaStore,
+    providers: &crate::ports::ProviderRegistry,
     settings: &SepaSettings,
     customer: &CustomerProfile,
     order: SepaOrder<'_>,
     now: OffsetDateTime,
 ) -> Result<SepaPurchase, StartPaymentError> {
-    let snapshot = store.load_sepa(&customer.id).await?;
+    let mut snapshot = store.load_sepa(&customer.id).await?;
+    // A mandate accepted on the PSP's page is still pending here until someone asks: asked now
+    // when none is usable yet, and recorded with the purchase.
+    let mut refreshed = Vec::new();
+    if snapshot.active_mandate().is_none() {
+        for stored in snapshot.mandates.iter_mut() {
+            if stored.value.status != crate::domain::sepa::MandateStatus::Pending {
+                continue;
+            }
+            let Ok(provider) = providers.get(&stored.value.provider) else {
+                continue;
+            };
+            if let Some(changed) = super::shopper_account::mandates::refresh_mandate(
+                provider.as_ref(),
+                &stored.value,
+                now,
+            )
+            .await?
+            {
+                refreshed.push(Write::Sepa(SepaWrite::PutMandate {
+                    mandate: changed.clone(),
+                    expected_version: Some(stored.version),
+                }));
+                stored.value = changed;
+            }
+        }
+    }
     let stored = snapshot.account.clone();
     let mut account = stored
         .as_ref()
@@ -146,7 +173,10 @@ pub(super) async fn reserve_sepa(
         method: PaymentMethod::SepaDebit {
             mandate: mandate.id.clone(),
         },
-        writes: vec![Write::Sepa(standing), Write::Sepa(line)],
+        writes: refreshed
+            .into_iter()
+            .chain([Write::Sepa(standing), Write::Sepa(line)])
+            .collect(),
     })
 }
 
@@ -184,6 +214,7 @@ impl StartPayment {
         let reference = &snapshot.order.value.reference;
         let purchase = reserve_sepa(
             self.store(),
+            self.providers(),
             settings,
             &start.customer,
             SepaOrder {

@@ -26,7 +26,7 @@ pub struct AdminPayments {
     pub refunds: Arc<RefundPayment>,
 }
 
-fn conflict(slug: &str, title: &str, detail: &str) -> Problem {
+fn conflict(slug: &str, title: &'static str, detail: &str) -> Problem {
     Problem::new(StatusCode::CONFLICT, slug, title, detail)
 }
 

@@ -119,7 +119,7 @@ fn sepa_problem(refusal: &crate::domain::sepa::PurchaseRefusal) -> Problem {
     )
     .with_field(refusal.field());
     if let PurchaseRefusal::CapExceeded { remaining, .. } = refusal {
-        problem.remaining = Some(crate::domain::Currency::EUR.format(*remaining));
+        problem.remaining = Some(crate::domain::Currency::EUR.format(*remaining).into());
     }
     problem
 }

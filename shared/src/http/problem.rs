@@ -15,23 +15,28 @@ const TYPE_BASE: &str = "https://encaisse.dev/problems/";
 pub struct Problem {
     #[serde(rename = "type")]
     pub kind: String,
-    pub title: String,
+    pub title: &'static str,
     pub status: u16,
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     /// What a refusal left available (SEPA: what remains under this month's cap, EUR).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub remaining: Option<String>,
+    pub remaining: Option<Box<str>>,
     #[serde(skip)]
-    pub retry_after_seconds: Option<u64>,
+    pub retry_after_seconds: Option<u32>,
 }
 
 impl Problem {
-    pub fn new(status: StatusCode, slug: &str, title: &str, detail: impl Into<String>) -> Self {
+    pub fn new(
+        status: StatusCode,
+        slug: &str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
         Self {
             kind: format!("{TYPE_BASE}{slug}"),
-            title: title.into(),
+            title,
             status: status.as_u16(),
             detail: detail.into(),
             field: None,
@@ -61,7 +66,7 @@ impl Problem {
             "Too many attempts",
             "Too many failed attempts. Try again later.",
         );
-        p.retry_after_seconds = Some(retry_after_seconds);
+        p.retry_after_seconds = Some(u32::try_from(retry_after_seconds).unwrap_or(u32::MAX));
         p
     }
 
