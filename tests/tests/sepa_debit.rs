@@ -270,3 +270,168 @@ async fn sepa_refusals_name_their_condition_and_write_nothing() {
         "awaiting_payment"
     );
 }
+
+/// `POST /dev/monthly-direct-debit` for `month` as of `as_of`: what each job did.
+async fn close_month(shop: &Shop, month: &str, as_of: &str) -> Value {
+    let reply = shop
+        .http
+        .post(format!(
+            "{}/dev/monthly-direct-debit?month={month}&as_of={as_of}",
+            shop.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status().as_u16(), 200);
+    reply.json().await.unwrap()
+}
+
+/// Waits for the month's status (the sandbox settles a debit ~2 s after it, then notifies).
+async fn month_reaches(shop: &Shop, session: &str, status: &str) -> Value {
+    for _ in 0..150 {
+        let (_, sepa) = me(shop, session, reqwest::Method::GET, "/v1/me/sepa", None).await;
+        if sepa["months"][0]["status"] == status {
+            return sepa;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the month never reached {status}");
+}
+
+/// The current month's purchases (two orders paid by SEPA with `iban`), then its close.
+async fn month_of_two_purchases(shop: &Shop, iban: &str) -> (String, String) {
+    let session = signed_in(shop, JEANNE).await;
+    add_mandate(shop, &session, iban).await;
+    for (reference, price) in [("ORD-23001", "14.50"), ("ORD-23002", "40.00")] {
+        let token = quote(shop, reference, price).await;
+        let (status, started) = shop
+            .start(reference, &token, reference, &by_sepa(shop))
+            .await;
+        assert_eq!(status, 201, "{started}");
+    }
+    let (_, sepa) = me(shop, &session, reqwest::Method::GET, "/v1/me/sepa", None).await;
+    let month = sepa["month"].as_str().unwrap().to_string();
+    (session, month)
+}
+
+fn first_of_next(month: &str) -> String {
+    let (year, m) = month.split_once('-').unwrap();
+    let (year, m): (i32, u32) = (year.parse().unwrap(), m.parse().unwrap());
+    if m == 12 {
+        format!("{}-01-01", year + 1)
+    } else {
+        format!("{year}-{:02}-01", m + 1)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_month_is_announced_then_collected_in_one_debit() {
+    let shop = shop().await;
+    let (session, month) = month_of_two_purchases(&shop, "DE89370400440532013000").await;
+    // Not closed while it runs.
+    let early = close_month(&shop, &month, &format!("{month}-15")).await;
+    assert_eq!(early["advanced"]["unchanged"], 1, "{early}");
+
+    let first = first_of_next(&month);
+    let closed = close_month(&shop, &month, &first).await;
+    assert_eq!(
+        (
+            closed["customers"].as_u64(),
+            closed["advanced"]["announced"].as_u64()
+        ),
+        (Some(1), Some(1)),
+        "{closed}"
+    );
+    let (_, sepa) = me(&shop, &session, reqwest::Method::GET, "/v1/me/sepa", None).await;
+    let announced = &sepa["months"][0];
+    assert_eq!(announced["status"], "notified", "{sepa}");
+    // (14.50 + 6.90 + 40.00 + 6.90) × 1.2 = 81.96, both purchases in one debit.
+    assert_eq!(
+        (announced["total"].as_str(), announced["purchases"].as_u64()),
+        (Some("81.96"), Some(2))
+    );
+    let collection_on = announced["collection_on"].as_str().unwrap().to_string();
+    let emails = integration::journey::emailed(&shop, "Prélèvement SEPA du", 1).await;
+    let notice = emails
+        .iter()
+        .find(|e| {
+            e["subject"]
+                .as_str()
+                .unwrap()
+                .starts_with("Prélèvement SEPA du")
+        })
+        .unwrap();
+    let text = notice["text"].as_str().unwrap();
+    assert!(
+        text.contains("81,96") && text.contains("ORD-23001") && text.contains("ORD-23002"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Référence unique de mandat") && text.contains("Identifiant créancier SEPA"),
+        "{text}"
+    );
+
+    // Fired twice: nothing moves, nothing is announced twice.
+    let again = close_month(&shop, &month, &first).await;
+    assert_eq!(again["advanced"]["unchanged"], 1, "{again}");
+    // The collection date: one debit for the month, the sandbox says succeeded.
+    let due = close_month(&shop, &month, &collection_on).await;
+    assert!(
+        due["advanced"]["submitted"] == 1 || due["advanced"]["settled"] == 1,
+        "{due}"
+    );
+    let twice = close_month(&shop, &month, &collection_on).await;
+    assert_eq!(twice["failed"], 0, "{twice}");
+    month_reaches(&shop, &session, "paid").await;
+    for reference in ["ORD-23001", "ORD-23002"] {
+        let token = shop.token(reference, "83000").await;
+        assert_eq!(
+            shop.get(&format!("/v1/orders/{reference}"), &token).await["status"],
+            "captured"
+        );
+    }
+    let debits: Vec<Value> = shop
+        .sandbox_events()
+        .await
+        .into_iter()
+        .filter(|e| e["type"] == "payment_intent.processing")
+        .collect();
+    assert_eq!(debits.len(), 1, "one debit for the month: {debits:?}");
+    assert_eq!(debits[0]["data"]["object"]["amount"], 8196);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_debit_leaves_the_month_unpaid_and_suspends_sepa() {
+    let shop = shop().await;
+    // Stripe's test IBAN for insufficient funds.
+    let (session, month) = month_of_two_purchases(&shop, "DE65370400440002222227").await;
+    let first = first_of_next(&month);
+    close_month(&shop, &month, &first).await;
+    let (_, sepa) = me(&shop, &session, reqwest::Method::GET, "/v1/me/sepa", None).await;
+    let collection_on = sepa["months"][0]["collection_on"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    close_month(&shop, &month, &collection_on).await;
+    let sepa = month_reaches(&shop, &session, "returned").await;
+    assert_eq!(sepa["state"], "suspended", "{sepa}");
+    assert_eq!(sepa["suspension_reason"], "returned_debit");
+    assert_eq!(sepa["months"][0]["failure_code"], "insufficient_funds");
+    for reference in ["ORD-23001", "ORD-23002"] {
+        let token = shop.token(reference, "83000").await;
+        assert_eq!(
+            shop.get(&format!("/v1/orders/{reference}"), &token).await["status"],
+            "awaiting_payment",
+            "{reference} owes again"
+        );
+    }
+    integration::journey::emailed(&shop, "Prélèvement SEPA impayé", 1).await;
+    // Suspended: SEPA is refused until the seller reinstates it.
+    let token = quote(&shop, "ORD-23003", "5.00").await;
+    let (status, refused) = shop.start("ORD-23003", &token, "k", &by_sepa(&shop)).await;
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(
+        refused["type"],
+        "https://encaisse.dev/problems/sepa-suspended"
+    );
+}

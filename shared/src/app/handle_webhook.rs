@@ -137,6 +137,10 @@ impl HandleWebhook {
             Err(ProviderError::NotFound(_)) => return Ok(WebhookOutcome::Ignored),
             Err(e) => return Err(e.into()),
         };
+        // A SEPA month's debit belongs to no single order.
+        if let Some(month) = fresh.direct_debit.clone() {
+            return self.apply_debit(provider, &event, &month, &fresh).await;
+        }
         // Our ids from the PSP's metadata, else from our own index of the PSP's ids (a PSP
         // without metadata, or a payment created elsewhere and attached to ours).
         let ours = match (
@@ -340,6 +344,40 @@ impl HandleWebhook {
             provider: provider.name().to_string(),
             event_id: event.id.clone(),
             expires_at: self.clock.now() + DEDUPE_RETENTION,
+        }
+    }
+
+    /// What the PSP says of a month's debit, recorded with the event's dedupe record.
+    async fn apply_debit(
+        &self,
+        provider: &dyn PaymentProvider,
+        event: &WebhookEvent,
+        month: &str,
+        fresh: &crate::ports::ProviderPayment,
+    ) -> Result<WebhookOutcome, WebhookFailure> {
+        use crate::app::direct_debit::{debit_outcome, parse_month_id, record_debit_outcome};
+        let (Some((customer, month)), Some(outcome)) =
+            (parse_month_id(month), debit_outcome(fresh))
+        else {
+            return self.record_only(provider, event).await;
+        };
+        let record = vec![self.dedupe_record(provider, event)];
+        match record_debit_outcome(
+            self.store.as_ref(),
+            &customer,
+            month,
+            outcome,
+            self.clock.now(),
+            record,
+        )
+        .await
+        {
+            Ok(true) => {
+                self.publish_now().await;
+                Ok(WebhookOutcome::Applied)
+            }
+            Ok(false) | Err(StoreError::AlreadyExists(_)) => Ok(WebhookOutcome::NoChange),
+            Err(e) => Err(e.into()),
         }
     }
 

@@ -10,6 +10,7 @@ pub mod collect_instalments;
 pub mod create_order;
 pub mod create_order_once;
 pub mod delete_order;
+pub mod direct_debit;
 pub mod handle_webhook;
 pub mod hosted_page;
 pub mod idempotency;

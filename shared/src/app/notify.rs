@@ -6,6 +6,9 @@
 //! that dies between sending and marking leaves a claim that expires after `EMAIL_LEASE`, after
 //! which one more send is possible: SES has no idempotency key, so that window is the limit.
 
+#[path = "notify_direct_debit.rs"]
+mod direct_debit;
+
 use crate::domain::log_safe::LogSafe;
 use std::sync::Arc;
 
@@ -154,6 +157,12 @@ impl Notifier {
             // The shopper saw the cancellation on the seller's side; no email is promised.
             return Ok(handled);
         }
+        if matches!(
+            event.kind,
+            OutboxKind::DirectDebitAnnounced | OutboxKind::DirectDebitReturned
+        ) {
+            return self.tell_direct_debit(event).await;
+        }
         let loaded = self
             .store
             .get_order_with_payments(&event.order_reference)
@@ -288,7 +297,9 @@ impl Notifier {
                 OutboxKind::AuthorisationReleased
                 | OutboxKind::DisputeOpened
                 | OutboxKind::DisputeClosed
-                | OutboxKind::OrderDeletedByShopper => return Ok(handled),
+                | OutboxKind::OrderDeletedByShopper
+                | OutboxKind::DirectDebitAnnounced
+                | OutboxKind::DirectDebitReturned => return Ok(handled),
             },
         };
         let template = content.template();

@@ -4,6 +4,7 @@
 //! batch run again; permanent failures are reported too and reach the dead-letter queue after
 //! maxReceiveCount, where someone looks at them: nothing is dropped.
 
+pub mod debit_jobs;
 pub mod domain_events;
 pub mod shipments;
 

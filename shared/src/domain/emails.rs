@@ -103,7 +103,7 @@ impl EmailContent<'_> {
 pub use super::text_format::{escape_html, format_amount};
 
 /// Paragraphs of plain text → (text, html), escaping each for HTML.
-pub(super) fn assemble(subject: String, paragraphs: &[String], extra_html: &str) -> RenderedEmail {
+pub(crate) fn assemble(subject: String, paragraphs: &[String], extra_html: &str) -> RenderedEmail {
     let text = paragraphs.join("\n\n");
     let body: String = paragraphs
         .iter()

@@ -29,6 +29,12 @@ pub enum OutboxKind {
     OrderRejected,
     /// An instalment could not be charged: email the shopper (retry date, pay link).
     InstalmentFailed,
+    /// A SEPA month was totalled: tell the customer what will be debited, when, under which
+    /// mandate (the pre-notification). `payment_id` is the month (`<customer>#<yyyy-mm>`).
+    DirectDebitAnnounced,
+    /// A SEPA month's debit came back (refused, returned or disputed): tell the customer and
+    /// the seller. `payment_id` is the month.
+    DirectDebitReturned,
 }
 
 impl From<Effect> for OutboxKind {

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod clock;
+pub mod debit_jobs;
 pub mod event_queue;
 pub mod idempotency;
 pub mod idempotency_decision;
@@ -14,6 +15,7 @@ pub mod store;
 
 pub use account::*;
 pub use clock::{Clock, SystemClock};
+pub use debit_jobs::{DebitJob, DebitJobQueue};
 pub use event_queue::{EventQueue, QueueError};
 pub use idempotency::*;
 pub use idempotency_decision::{decide_claim, ExistingRecord, RecordState};

@@ -3,6 +3,7 @@
 //! main.rs serves it; integration tests serve it too, on a random port.
 
 mod demo;
+pub mod direct_debit;
 pub mod instalments;
 pub mod notifications;
 pub mod web;
@@ -161,6 +162,24 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
         ),
         store: store.clone(),
     };
+    let debit_jobs =
+        Arc::new(encaisse::adapters::memory::debit_jobs::MemoryDebitJobQueue::default());
+    let month_close = options
+        .sepa
+        .clone()
+        .map(|settings| direct_debit::MonthClose {
+            run: Arc::new(
+                encaisse::app::direct_debit::MonthlyDirectDebit::new(
+                    store.clone(),
+                    providers.clone(),
+                    clock.clone(),
+                    debit_jobs.clone(),
+                    settings,
+                )
+                .with_creditor_id(Some("FR00ZZZ000000".into())),
+            ),
+            queue: debit_jobs,
+        });
     let collection = Arc::new(CollectInstalments::new(
         store.clone(),
         providers.clone(),
@@ -242,6 +261,7 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
             .merge(webhooks_router(webhooks))
             .merge(notifications::outbox_router(mailer))
             .merge(instalments::router(collection))
+            .merge(month_close.map(direct_debit::router).unwrap_or_default())
             .nest(sandbox_psp::MOUNT, sandbox.router())
             .merge(web::router(&web::default_dir())),
     );

@@ -2,6 +2,7 @@
 //! all-or-nothing transactions), used by the devserver and fast tests.
 
 mod account;
+pub mod debit_jobs;
 pub mod event_queue;
 mod lookup;
 pub mod notifications;

@@ -8,6 +8,8 @@ use aws_sdk_sqs::Client;
 use crate::domain::OutboxEvent;
 use crate::ports::{EventQueue, QueueError};
 
+pub mod debit_jobs;
+
 const SQS_BATCH: usize = 10;
 
 pub struct SqsEventQueue {

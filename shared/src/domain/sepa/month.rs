@@ -159,6 +159,9 @@ pub struct DebitMonth {
     pub mandate: Option<String>,
     /// The mandate reference and creditor identifier the announcement gave.
     pub mandate_reference: Option<String>,
+    /// The seller's SEPA creditor identifier, as the announcement gave it (None: the PSP's).
+    #[serde(default)]
+    pub creditor_id: Option<String>,
     /// The announced collection date (inter-bank business day).
     pub collection_on: Option<Date>,
     /// The connector and the PSP's payment id of the debit, once submitted.
@@ -180,6 +183,7 @@ impl DebitMonth {
             status: DebitStatus::Open,
             mandate: None,
             mandate_reference: None,
+            creditor_id: None,
             collection_on: None,
             provider: None,
             psp_payment: None,

@@ -1,0 +1,84 @@
+//! The notifier's SEPA month emails (a child of `notify`, for its sending machinery): the
+//! pre-notification to the customer, and a return to the customer and the seller.
+
+use super::{Handled, Notifier, NotifyError};
+use crate::app::direct_debit::parse_month_id;
+use crate::domain::sepa::emails::{render_announced, render_returned, render_returned_for_seller};
+use crate::domain::{OutboxEvent, OutboxKind};
+use crate::ports::{EmailKey, OutgoingEmail};
+
+impl Notifier {
+    pub(super) async fn tell_direct_debit(
+        &self,
+        event: &OutboxEvent,
+    ) -> Result<Handled, NotifyError> {
+        let (customer, month) = parse_month_id(&event.payment_id)
+            .ok_or_else(|| NotifyError::Permanent(format!("{} names no SEPA month", event.id)))?;
+        let month = self
+            .store
+            .get_debit_month(&customer, month)
+            .await?
+            .ok_or_else(|| NotifyError::Permanent(format!("no SEPA month {}", event.payment_id)))?
+            .value;
+        let order = self
+            .store
+            .get_order(&event.order_reference)
+            .await?
+            .ok_or_else(|| {
+                NotifyError::Permanent(format!("order {} not found", event.order_reference))
+            })?
+            .value;
+        let (name, locale) = (order.customer.name.as_str(), order.customer.locale);
+        let (template, rendered) = match event.kind {
+            OutboxKind::DirectDebitAnnounced => (
+                "direct_debit_announced",
+                render_announced(name, &month, locale),
+            ),
+            _ => (
+                "direct_debit_returned",
+                render_returned(name, &month, locale),
+            ),
+        };
+        let mut handled = Handled::default();
+        let key = EmailKey::new(&event.id, template, &order.customer.email);
+        let email = OutgoingEmail {
+            to: order.customer.email.clone(),
+            subject: rendered.subject,
+            text: rendered.text,
+            html: rendered.html,
+            idempotency_key: key.as_str().to_string(),
+        };
+        if self.send_once(&key, &email).await? {
+            handled.sent.push(template);
+        } else {
+            handled.already_sent.push(template);
+        }
+        if event.kind == OutboxKind::DirectDebitReturned {
+            // The seller is told too, when there is an inbox for it (else logged).
+            match &self.seller_inbox {
+                Some(inbox) => {
+                    let rendered = render_returned_for_seller(&month, inbox.locale);
+                    let template = "direct_debit_returned_seller";
+                    let key = EmailKey::new(&event.id, template, &inbox.address);
+                    let email = OutgoingEmail {
+                        to: inbox.address.clone(),
+                        subject: rendered.subject,
+                        text: rendered.text,
+                        html: rendered.html,
+                        idempotency_key: key.as_str().to_string(),
+                    };
+                    if self.send_once(&key, &email).await? {
+                        handled.sent.push(template);
+                    } else {
+                        handled.already_sent.push(template);
+                    }
+                }
+                None => tracing::warn!(
+                    alert = "sepa_return_not_told",
+                    "a returned SEPA debit and no SELLER_EMAIL to tell"
+                ),
+            }
+        }
+        Ok(handled)
+    }
+}
