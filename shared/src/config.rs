@@ -193,6 +193,36 @@ pub fn sepa_settings() -> Result<Option<crate::app::start_sepa::SepaSettings>, C
     }))
 }
 
+/// `DEBIT_JOBS_QUEUE_URL`: the `direct-debit-jobs` queue the month close fans out to.
+pub fn debit_jobs_queue_url() -> Result<String, ConfigError> {
+    require("DEBIT_JOBS_QUEUE_URL")
+}
+
+/// `SEPA_NOTICE_DAYS`: business days between a month's close and its collection, as agreed in
+/// the mandate text (1 to 14; unset: 2).
+pub fn sepa_notice_days() -> Result<u32, ConfigError> {
+    match std::env::var("SEPA_NOTICE_DAYS") {
+        Err(_) => Ok(crate::app::shopper_account::mandates::DEFAULT_NOTICE_DAYS),
+        Ok(text) => text
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|d| (1..=14).contains(d))
+            .ok_or_else(|| {
+                ConfigError::Invalid("SEPA_NOTICE_DAYS", "a number of days from 1 to 14".into())
+            }),
+    }
+}
+
+/// `SEPA_CREDITOR_ID` (optional): the seller's SEPA creditor identifier, given in the
+/// pre-notification; unset: the PSP's own (shown on the mandate).
+pub fn sepa_creditor_id() -> Option<String> {
+    std::env::var("SEPA_CREDITOR_ID")
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
 /// `FRAUD_REVIEW_RULES`: `none`, or `amount-above:<amount>`, `risk:elevated|highest`,
 /// `countries-differ`, comma-separated; unset: `risk:elevated,countries-differ`.
 pub fn review_rules() -> Result<crate::domain::fraud_review::ReviewRules, ConfigError> {

@@ -42,7 +42,8 @@ async fn main() -> Result<(), lambda_http::Error> {
     .with_three_d_secure(config::three_d_secure_policy()?)
     .with_card_saving(config::card_saving_policy()?)
     .with_wallets(config::payment_wallets()?)
-    .with_instalments(config::instalment_plans()?);
+    .with_instalments(config::instalment_plans()?)
+    .with_sepa(config::sepa_settings()?);
     let api = PaymentsApi {
         start: Arc::new(start),
         store,

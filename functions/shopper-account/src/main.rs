@@ -35,14 +35,19 @@ async fn main() -> Result<(), lambda_http::Error> {
     }
     let store: Arc<dyn Store> = Arc::new(store);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    // Deleting an order closes its unfinished attempt at the PSP, as dropping it does.
-    let payments = Arc::new(StartPayment::new(
-        store.clone(),
-        providers.clone(),
-        tokens.clone(),
-        clock.clone(),
-        encaisse::app::return_url::ReturnOrigins::none(),
-    ));
+    // Deleting an order closes its unfinished attempt at the PSP, as dropping it does; the
+    // SEPA settings give the account's cap and what remains.
+    let payments = Arc::new(
+        StartPayment::new(
+            store.clone(),
+            providers.clone(),
+            tokens.clone(),
+            clock.clone(),
+            // Where the PSP's mandate page sends the shopper back (the account page).
+            config::allowed_return_origins()?,
+        )
+        .with_sepa(config::sepa_settings()?),
+    );
     let account = ShopperAccount::new(store, Arc::new(mailer), clock, tokens, payments, providers);
     lambda_http::run(with_fallbacks(shopper_account_router(Arc::new(account)))).await
 }
