@@ -332,6 +332,18 @@ async fn a_month_is_announced_then_collected_in_one_debit() {
     let early = close_month(&shop, &month, &format!("{month}-15")).await;
     assert_eq!(early["advanced"]["unchanged"], 1, "{early}");
 
+    // Shipped like a card order: nothing is taken now, the month's debit collects it.
+    let (status, shipped) =
+        integration::journey::ship(&shop, "ORD-23001", json!({"shipment_id": "parcel-1"})).await;
+    assert_eq!(status, 202, "{shipped}");
+    assert_eq!(
+        (
+            shipped["captured"].as_str(),
+            shipped["collected_by"].as_str()
+        ),
+        (Some("0.00"), Some("sepa_monthly_debit"))
+    );
+
     let first = first_of_next(&month);
     let closed = close_month(&shop, &month, &first).await;
     assert_eq!(

@@ -177,6 +177,30 @@ impl CaptureOnShipment {
             })
             .ok_or(CaptureError::NothingToCapture)?;
         let mut payment = &stored.value;
+        // A SEPA purchase is collected with its customer's month: the parcel goes, nothing is
+        // taken now (the month's one debit takes it).
+        if matches!(
+            payment.method,
+            crate::domain::PaymentMethod::SepaDebit { .. }
+        ) && payment.psp.is_none()
+        {
+            let response = StoredResponse {
+                status: 202,
+                body: serde_json::json!({
+                    "shipment_id": key.key,
+                    "payment_id": payment.id,
+                    "captured": payment.currency.format(Decimal::ZERO),
+                    "captured_total": payment.currency.format(payment.captured_amount),
+                    "currency": payment.currency.code(),
+                    "collected_by": "sepa_monthly_debit",
+                })
+                .to_string(),
+            };
+            self.store
+                .transact(vec![completion(key, request_hash, &response, now)])
+                .await?;
+            return Ok(response);
+        }
         // Nothing is left on a closed payment (captured in full, or its rest released).
         let remaining = payment.capturable();
         // What we ask the PSP depends only on the shipment, never on our current state, so a

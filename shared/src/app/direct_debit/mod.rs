@@ -169,7 +169,7 @@ impl MonthlyDirectDebit {
                 self.close(&snapshot, month, now).await
             }
             DebitStatus::Notified if month.value.collection_on.is_some_and(|d| d <= today) => {
-                self.submit(month, now).await
+                self.submit(&snapshot, month, now).await
             }
             _ => Ok(Advanced::Unchanged),
         }
@@ -258,10 +258,10 @@ impl MonthlyDirectDebit {
 
     async fn submit(
         &self,
+        snapshot: &crate::ports::SepaSnapshot,
         month: Versioned<DebitMonth>,
         now: OffsetDateTime,
     ) -> Result<Advanced, DebitError> {
-        let snapshot = self.store.load_sepa(&month.value.customer_id).await?;
         let mandate = month
             .value
             .mandate

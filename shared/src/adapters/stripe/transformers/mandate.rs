@@ -137,3 +137,72 @@ pub fn sepa_debit_form(debit: &MandateDebit) -> Result<Form, ProviderError> {
         field("expand[]", "latest_charge"),
     ])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Currency, Money};
+    use rust_decimal::Decimal;
+
+    #[test]
+    fn a_mandate_reads_its_reference_acceptance_and_bank_account() {
+        let mandate: StripeMandate = serde_json::from_value(serde_json::json!({
+            "id": "mandate_1", "object": "mandate", "status": "active", "type": "multi_use",
+            "payment_method": "pm_1", "multi_use": {},
+            "customer_acceptance": {"type": "online", "accepted_at": 1764547200,
+                                    "online": {"ip_address": "127.0.0.1", "user_agent": "x"}},
+            "payment_method_details": {"type": "sepa_debit",
+                                       "sepa_debit": {"reference": "K3JS9QHZ1XW2V8TA", "url": "https://x"}}
+        }))
+        .unwrap();
+        let sepa = SepaDebitDetails {
+            last4: Some("3000".into()),
+            country: Some("DE".into()),
+        };
+        let read = mandate.into_mandate(Some(&sepa)).unwrap();
+        assert_eq!(read.status, MandateStatus::Active);
+        assert_eq!(read.payment_method, "pm_1");
+        assert_eq!(read.reference.as_deref(), Some("K3JS9QHZ1XW2V8TA"));
+        assert_eq!(read.accepted_at.unwrap().unix_timestamp(), 1764547200);
+        assert_eq!(
+            (read.iban_last4.as_deref(), read.bank_country.as_deref()),
+            (Some("3000"), Some("DE"))
+        );
+        let unknown: StripeMandate = serde_json::from_value(serde_json::json!({
+            "id": "mandate_2", "status": "revoked_somehow", "payment_method": "pm_2"
+        }))
+        .unwrap();
+        assert!(
+            unknown.into_mandate(None).is_err(),
+            "an unknown status is not guessed"
+        );
+    }
+
+    #[test]
+    fn the_months_debit_is_an_off_session_sepa_payment_intent_on_the_mandate() {
+        let debit = MandateDebit {
+            debit_id: "cus_1#2026-11".into(),
+            customer: "cus_psp".into(),
+            payment_method: "pm_1".into(),
+            mandate: "mandate_1".into(),
+            amount: Money::new(Decimal::new(8196, 2), Currency::EUR).unwrap(),
+            description: "Prélèvement 2026-11".into(),
+            idempotency_key: "dd-cus_1-2026-11".into(),
+        };
+        let form = sepa_debit_form(&debit).unwrap();
+        let get = |k: &str| {
+            form.iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(get("amount"), Some("8196"));
+        assert_eq!(get("currency"), Some("eur"));
+        assert_eq!(get("payment_method_types[0]"), Some("sepa_debit"));
+        assert_eq!(get("mandate"), Some("mandate_1"));
+        assert_eq!(
+            (get("confirm"), get("off_session")),
+            (Some("true"), Some("true"))
+        );
+        assert_eq!(get("metadata[direct_debit]"), Some("cus_1#2026-11"));
+    }
+}
