@@ -446,4 +446,69 @@ async fn a_refused_debit_leaves_the_month_unpaid_and_suspends_sepa() {
         refused["type"],
         "https://encaisse.dev/problems/sepa-suspended"
     );
+
+    // The seller sees the month and the suspension, reinstates SEPA with a new cap.
+    let path = format!(
+        "{}/v1/admin/customers/{}/sepa",
+        shop.base,
+        encaisse::domain::customer_id(JEANNE)
+    );
+    let seen: Value = shop
+        .http
+        .get(&path)
+        .bearer_auth("admin")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (seen["state"].as_str(), seen["suspension_reason"].as_str()),
+        (Some("suspended"), Some("returned_debit")),
+        "{seen}"
+    );
+    assert_eq!(seen["months"][0]["status"], "returned");
+    assert_eq!(
+        seen["months"][0]["orders"],
+        json!(["ORD-23001", "ORD-23002"])
+    );
+    let unsigned = shop
+        .http
+        .patch(&path)
+        .json(&json!({"state": "active"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status().as_u16(), 401, "the back office only");
+    let bad = shop
+        .http
+        .patch(&path)
+        .bearer_auth("admin")
+        .json(&json!({"cap": "-1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 422);
+    let reply = shop
+        .http
+        .patch(&path)
+        .bearer_auth("admin")
+        .json(&json!({"state": "active", "cap": "400.00"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status().as_u16(), 200);
+    let changed: Value = reply.json().await.unwrap();
+    assert_eq!(
+        (changed["state"].as_str(), changed["cap"].as_str()),
+        (Some("active"), Some("400.00")),
+        "{changed}"
+    );
+    let (_, sepa) = me(&shop, &session, reqwest::Method::GET, "/v1/me/sepa", None).await;
+    assert_eq!(
+        (sepa["state"].as_str(), sepa["cap"].as_str()),
+        (Some("active"), Some("400.00")),
+        "{sepa}"
+    );
 }

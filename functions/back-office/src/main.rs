@@ -60,11 +60,18 @@ async fn main() -> Result<(), lambda_http::Error> {
             clock.clone(),
         )),
     };
+    // A customer's SEPA standing (cap, suspension), with the shop's cap rule.
+    let sepa = Arc::new(encaisse::app::sepa_admin::SepaAdmin::new(
+        store.clone(),
+        clock.clone(),
+        config::sepa_settings()?.unwrap_or_else(encaisse::app::start_sepa::SepaSettings::local),
+    ));
     let reviews = AdminReviews {
         reviews: Arc::new(DecideReview::new(store, providers, clock)),
     };
     let router = back_office_router(office)
         .merge(admin_payments_router(payments, admin_auth.clone()))
-        .merge(admin_reviews_router(reviews, admin_auth));
+        .merge(admin_reviews_router(reviews, admin_auth.clone()))
+        .merge(encaisse::http::admin_sepa_router(sepa, admin_auth));
     lambda_http::run(with_fallbacks(router)).await
 }

@@ -25,6 +25,7 @@ pub mod reconcile;
 pub mod refund;
 pub mod return_url;
 pub mod review;
+pub mod sepa_admin;
 pub mod session_token;
 pub mod settle;
 pub mod shopper_account;

@@ -132,6 +132,11 @@ pub(super) async fn reserve_sepa(
     let used = current.map_or(Decimal::ZERO, |m| m.value.total);
     check_purchase(&account, mandate, score, used, order.amount)
         .map_err(StartPaymentError::Sepa)?;
+    // This month was closed already (only a close run ahead of the calendar can do that):
+    // nothing can be added to it.
+    if current.is_some_and(|m| m.value.status != crate::domain::sepa::DebitStatus::Open) {
+        return Err(StartPaymentError::Conflict);
+    }
     let Some(mandate) = mandate else {
         return Err(StartPaymentError::Sepa(
             crate::domain::sepa::PurchaseRefusal::NoActiveMandate,

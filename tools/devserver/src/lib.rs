@@ -255,7 +255,23 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
             .merge(order_lookup_router(lookup))
             .merge(back_office_router(office))
             .merge(admin_payments_router(admin_payments, admin_auth.clone()))
-            .merge(admin_reviews_router(reviews, admin_auth))
+            .merge(admin_reviews_router(reviews, admin_auth.clone()))
+            .merge(
+                options
+                    .sepa
+                    .clone()
+                    .map(|settings| {
+                        encaisse::http::admin_sepa_router(
+                            Arc::new(encaisse::app::sepa_admin::SepaAdmin::new(
+                                store.clone(),
+                                clock.clone(),
+                                settings,
+                            )),
+                            admin_auth,
+                        )
+                    })
+                    .unwrap_or_default(),
+            )
             .merge(payments_router(payments))
             .merge(shopper_account_router(account))
             .merge(webhooks_router(webhooks))
