@@ -304,19 +304,14 @@ impl Notifier {
         };
         let template = content.template();
         let rendered = render(&content, order.customer.locale);
-        let key = EmailKey::new(&event.id, template, &order.customer.email);
-        let email = OutgoingEmail {
-            to: order.customer.email.clone(),
-            subject: rendered.subject,
-            text: rendered.text,
-            html: rendered.html,
-            idempotency_key: key.as_str().to_string(),
-        };
-        if self.send_once(&key, &email).await? {
-            handled.sent.push(template);
-        } else {
-            handled.already_sent.push(template);
-        }
+        self.deliver(
+            event,
+            template,
+            &order.customer.email,
+            rendered,
+            &mut handled,
+        )
+        .await?;
         if event.kind == OutboxKind::InvoiceDue {
             // Off the daily sweep's list (sent now or by an earlier delivery).
             self.store.confirm_invoice_delivered(&event.id).await?;
@@ -415,21 +410,35 @@ impl Notifier {
     ) -> Result<Handled, NotifyError> {
         let template = email.template();
         let rendered = render_for_seller(email, inbox.locale);
-        let key = EmailKey::new(&event.id, template, &inbox.address);
-        let outgoing = OutgoingEmail {
-            to: inbox.address.clone(),
+        let mut handled = Handled::default();
+        self.deliver(event, template, &inbox.address, rendered, &mut handled)
+            .await?;
+        Ok(handled)
+    }
+
+    /// Sends `rendered` to `to` once for this event and template, and counts it in `handled`.
+    async fn deliver(
+        &self,
+        event: &OutboxEvent,
+        template: &'static str,
+        to: &str,
+        rendered: crate::domain::emails::RenderedEmail,
+        handled: &mut Handled,
+    ) -> Result<(), NotifyError> {
+        let key = EmailKey::new(&event.id, template, to);
+        let email = OutgoingEmail {
+            to: to.to_string(),
             subject: rendered.subject,
             text: rendered.text,
             html: rendered.html,
             idempotency_key: key.as_str().to_string(),
         };
-        let mut handled = Handled::default();
-        if self.send_once(&key, &outgoing).await? {
+        if self.send_once(&key, &email).await? {
             handled.sent.push(template);
         } else {
             handled.already_sent.push(template);
         }
-        Ok(handled)
+        Ok(())
     }
 
     /// Sends unless already sent; true when this call sent it.

@@ -5,7 +5,6 @@ use super::{Handled, Notifier, NotifyError};
 use crate::app::direct_debit::parse_month_id;
 use crate::domain::sepa::emails::{render_announced, render_returned, render_returned_for_seller};
 use crate::domain::{OutboxEvent, OutboxKind};
-use crate::ports::{EmailKey, OutgoingEmail};
 
 impl Notifier {
     pub(super) async fn tell_direct_debit(
@@ -40,38 +39,17 @@ impl Notifier {
             ),
         };
         let mut handled = Handled::default();
-        let key = EmailKey::new(&event.id, template, &order.customer.email);
-        let email = OutgoingEmail {
-            to: order.customer.email.clone(),
-            subject: rendered.subject,
-            text: rendered.text,
-            html: rendered.html,
-            idempotency_key: key.as_str().to_string(),
-        };
-        if self.send_once(&key, &email).await? {
-            handled.sent.push(template);
-        } else {
-            handled.already_sent.push(template);
-        }
+        let to = order.customer.email.as_str();
+        self.deliver(event, template, to, rendered, &mut handled)
+            .await?;
         if event.kind == OutboxKind::DirectDebitReturned {
             // The seller is told too, when there is an inbox for it (else logged).
             match &self.seller_inbox {
                 Some(inbox) => {
                     let rendered = render_returned_for_seller(&month, inbox.locale);
                     let template = "direct_debit_returned_seller";
-                    let key = EmailKey::new(&event.id, template, &inbox.address);
-                    let email = OutgoingEmail {
-                        to: inbox.address.clone(),
-                        subject: rendered.subject,
-                        text: rendered.text,
-                        html: rendered.html,
-                        idempotency_key: key.as_str().to_string(),
-                    };
-                    if self.send_once(&key, &email).await? {
-                        handled.sent.push(template);
-                    } else {
-                        handled.already_sent.push(template);
-                    }
+                    self.deliver(event, template, &inbox.address, rendered, &mut handled)
+                        .await?;
                 }
                 None => tracing::warn!(
                     alert = "sepa_return_not_told",

@@ -7,12 +7,13 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem, Update};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::errors::store_error;
-use super::items::{key, Item, PK, VERSION};
+use super::items::{key, Item, VERSION};
+use super::transact::put_if_version;
 use super::DynamoStore;
 use crate::domain::sepa::{DebitLine, DebitMonth, DebitStatus, Mandate, MonthId, SepaAccount};
 use crate::ports::{month_shard, SepaSnapshot, SepaStore, SepaWrite, StoreError, Versioned};
@@ -154,21 +155,6 @@ fn parse_month_item(mut item: Item) -> Result<Versioned<DebitMonth>, StoreError>
         value: debit,
         version: parsed.version,
     })
-}
-
-fn put_if_version(table: &str, item: Item, expected: Option<u64>) -> Result<Put, StoreError> {
-    let put = Put::builder().table_name(table).set_item(Some(item));
-    match expected {
-        None => put
-            .condition_expression("attribute_not_exists(#pk)")
-            .expression_attribute_names("#pk", PK),
-        Some(v) => put
-            .condition_expression("#v = :expected")
-            .expression_attribute_names("#v", VERSION)
-            .expression_attribute_values(":expected", AttributeValue::N(v.to_string())),
-    }
-    .build()
-    .map_err(build_error)
 }
 
 /// A purchase added to a month that exists: the cap held by the condition on `total`.

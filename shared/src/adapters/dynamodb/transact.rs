@@ -18,7 +18,7 @@ fn build_error(e: impl std::fmt::Display) -> StoreError {
 }
 
 /// A Put that creates the item (`expected` None) or replaces it at that version.
-fn put_if_version(
+pub(super) fn put_if_version(
     table: &str,
     item: super::items::Item,
     expected: Option<u64>,

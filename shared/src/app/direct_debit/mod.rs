@@ -21,8 +21,8 @@ use crate::domain::sepa::calendar::add_business_days;
 use crate::domain::sepa::{DebitMonth, DebitStatus, MonthId, SepaAccount, StoredScore};
 use crate::domain::{Currency, Money, OutboxEvent, OutboxKind};
 use crate::ports::{
-    month_shard, Clock, DebitJob, DebitJobQueue, MandateDebit, ProviderError, ProviderRegistry,
-    QueueError, SepaWrite, Store, StoreError, Versioned, Write, MONTH_SHARDS,
+    Clock, DebitJob, DebitJobQueue, MandateDebit, ProviderError, ProviderRegistry, QueueError,
+    SepaWrite, Store, StoreError, Versioned, Write, MONTH_SHARDS,
 };
 
 /// A page of the month's index per query.
@@ -158,7 +158,6 @@ impl MonthlyDirectDebit {
         job: &DebitJob,
         now: OffsetDateTime,
     ) -> Result<Advanced, DebitError> {
-        debug_assert!(month_shard(&job.customer_id) < MONTH_SHARDS);
         let today = paris_date(now);
         let snapshot = self.store.load_sepa(&job.customer_id).await?;
         let Some(month) = snapshot.month(job.month).cloned() else {
@@ -248,7 +247,8 @@ impl MonthlyDirectDebit {
         }
     }
 
-    /// The email of the customer a month belongs to (from the order of its first line).
+    /// The email of the customer a month belongs to (their profile's; empty without one), for
+    /// score providers keyed by it.
     async fn customer_email(&self, month: &DebitMonth) -> Result<String, DebitError> {
         if let Some(profile) = self.store.get_customer(&month.customer_id).await? {
             return Ok(profile.value.email);
