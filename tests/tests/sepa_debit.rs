@@ -511,4 +511,195 @@ async fn a_refused_debit_leaves_the_month_unpaid_and_suspends_sepa() {
         (Some("active"), Some("400.00")),
         "{sepa}"
     );
+
+    // The month's overview: one returned debit of 81.96.
+    let overview = month_overview(&shop, &month, "").await;
+    assert_eq!(
+        (overview["count"].as_u64(), overview["total"].as_str()),
+        (Some(1), Some("81.96")),
+        "{overview}"
+    );
+    assert_eq!(status_share(&overview, "returned"), (1, "81.96".into()));
+    // The customer paid by bank transfer: the seller records it, for the month's total only.
+    settles_the_month_by_transfer(&shop, &month, "81.96").await;
+    for reference in ["ORD-23001", "ORD-23002"] {
+        let token = shop.token(reference, "83000").await;
+        let order = shop.get(&format!("/v1/orders/{reference}"), &token).await;
+        assert_eq!(
+            (order["status"].as_str(), order["amount_due"].as_str()),
+            (Some("captured"), Some("0.00")),
+            "{reference} paid by the transfer: {order}"
+        );
+    }
+    let overview = month_overview(&shop, &month, "?status=settled_otherwise").await;
+    assert_eq!(status_share(&overview, "returned"), (0, "0.00".into()));
+    assert_eq!(
+        status_share(&overview, "settled_otherwise"),
+        (1, "81.96".into())
+    );
+    assert_eq!(
+        overview["debits"][0]["settlement"]["method"],
+        "bank_transfer"
+    );
+    let (_, sepa) = me(&shop, &session, reqwest::Method::GET, "/v1/me/sepa", None).await;
+    assert_eq!(sepa["months"][0]["status"], "settled_otherwise", "{sepa}");
+}
+
+/// `GET /v1/admin/sepa/months/{month}{query}` as the seller.
+async fn month_overview(shop: &Shop, month: &str, query: &str) -> Value {
+    let reply = shop
+        .http
+        .get(format!("{}/v1/admin/sepa/months/{month}{query}", shop.base))
+        .bearer_auth("admin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status().as_u16(), 200);
+    reply.json().await.unwrap()
+}
+
+/// A status's count and total in a month's overview.
+fn status_share(overview: &Value, status: &str) -> (u64, String) {
+    let share = overview["by_status"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["status"] == status)
+        .unwrap_or_else(|| panic!("{status} in {overview}"));
+    (
+        share["count"].as_u64().unwrap(),
+        share["total"].as_str().unwrap().to_string(),
+    )
+}
+
+/// The seller records a bank transfer of `total` for Jeanne's `month`: refused for another
+/// amount or an unknown method, recorded once, repeated harmlessly, never replaced.
+async fn settles_the_month_by_transfer(shop: &Shop, month: &str, total: &str) {
+    let path = format!(
+        "{}/v1/admin/customers/{}/sepa/months/{month}/settlement",
+        shop.base,
+        encaisse::domain::customer_id(JEANNE)
+    );
+    let post = |body: Value| {
+        let request = shop.http.post(&path).bearer_auth("admin").json(&body);
+        async move {
+            let reply = request.send().await.unwrap();
+            let status = reply.status().as_u16();
+            (status, reply.json::<Value>().await.unwrap())
+        }
+    };
+    let transfer =
+        json!({"method": "bank_transfer", "reference": "VIR 2026-0042", "amount": total});
+    for (bad, field) in [
+        (
+            json!({"method": "bank_transfer", "reference": "VIR 2026-0042", "amount": "1.00"}),
+            "amount",
+        ),
+        (
+            json!({"method": "cash", "reference": "VIR 2026-0042", "amount": total}),
+            "method",
+        ),
+        (
+            json!({"method": "cheque", "reference": " ", "amount": total}),
+            "reference",
+        ),
+    ] {
+        let (status, problem) = post(bad).await;
+        assert_eq!(
+            (status, problem["field"].as_str()),
+            (422, Some(field)),
+            "{problem}"
+        );
+    }
+    let (status, settled) = post(transfer.clone()).await;
+    assert_eq!(status, 200, "{settled}");
+    assert_eq!(
+        (
+            settled["status"].as_str(),
+            settled["settlement"]["reference"].as_str()
+        ),
+        (Some("settled_otherwise"), Some("VIR 2026-0042")),
+        "{settled}"
+    );
+    let (status, again) = post(transfer).await;
+    assert_eq!(
+        (status, &again),
+        (200, &settled),
+        "the same record, repeated"
+    );
+    let (status, other) =
+        post(json!({"method": "cheque", "reference": "CHQ 1", "amount": total})).await;
+    assert_eq!(status, 409, "{other}");
+    assert_eq!(
+        other["type"],
+        "https://encaisse.dev/problems/sepa-month-not-settleable"
+    );
+}
+
+/// A debit that succeeded comes back weeks later (an R-transaction, which Stripe reports as a
+/// dispute on the charge): through our webhook the month becomes disputed, SEPA is suspended,
+/// the customer and the seller are told, and the seller can record that the customer paid it
+/// another way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_debit_returned_after_success_disputes_the_month() {
+    let shop = shop().await;
+    let (session, month) = month_of_two_purchases(&shop, "DE89370400440532013000").await;
+    close_month(&shop, &month, &first_of_next(&month)).await;
+    let (_, sepa) = me(&shop, &session, reqwest::Method::GET, "/v1/me/sepa", None).await;
+    let collection_on = sepa["months"][0]["collection_on"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    close_month(&shop, &month, &collection_on).await;
+    month_reaches(&shop, &session, "paid").await;
+    let debit = shop
+        .sandbox_events()
+        .await
+        .into_iter()
+        .find(|e| e["type"] == "payment_intent.succeeded")
+        .expect("the debit succeeded");
+    let intent = debit["data"]["object"]["id"].as_str().unwrap().to_string();
+
+    // Six weeks later the debtor's bank takes it back.
+    let reply = shop
+        .http
+        .post(format!("{}/sandbox-psp/_sepa/{intent}/return", shop.base))
+        .json(&json!({"reason": "debit_not_authorized"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status().as_u16(), 200, "{:?}", reply.text().await);
+    let sepa = month_reaches(&shop, &session, "disputed").await;
+    assert_eq!(
+        (
+            sepa["state"].as_str(),
+            sepa["suspension_reason"].as_str(),
+            sepa["months"][0]["failure_code"].as_str()
+        ),
+        (
+            Some("suspended"),
+            Some("returned_debit"),
+            Some("debit_not_authorized")
+        ),
+        "{sepa}"
+    );
+    integration::journey::emailed(&shop, "Prélèvement SEPA impayé", 1).await;
+    for reference in ["ORD-23001", "ORD-23002"] {
+        let token = shop.token(reference, "83000").await;
+        let order = shop.get(&format!("/v1/orders/{reference}"), &token).await;
+        assert_eq!(order["status"], "disputed", "{reference}: {order}");
+    }
+    let overview = month_overview(&shop, &month, "?status=disputed").await;
+    assert_eq!(status_share(&overview, "disputed"), (1, "81.96".into()));
+    assert_eq!(
+        overview["debits"][0]["customer_id"],
+        encaisse::domain::customer_id(JEANNE)
+    );
+
+    settles_the_month_by_transfer(&shop, &month, "81.96").await;
+    let overview = month_overview(&shop, &month, "").await;
+    assert_eq!(
+        status_share(&overview, "settled_otherwise"),
+        (1, "81.96".into())
+    );
 }

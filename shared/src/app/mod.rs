@@ -26,6 +26,7 @@ pub mod refund;
 pub mod return_url;
 pub mod review;
 pub mod sepa_admin;
+pub mod sepa_month_overview;
 pub mod session_token;
 pub mod settle;
 pub mod shopper_account;

@@ -6,8 +6,10 @@ use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
+use super::direct_debit::{record_other_settlement, OtherSettlementError, SettlementRecord};
+use super::sepa_month_overview::{month_overview, MonthOverview, OverviewPage};
 use super::start_sepa::SepaSettings;
-use crate::domain::sepa::{DebitMonth, SepaAccount, SepaState, SuspensionReason};
+use crate::domain::sepa::{DebitMonth, MonthId, SepaAccount, SepaState, SuspensionReason};
 use crate::domain::FieldError;
 use crate::ports::{Clock, SepaWrite, Store, StoreError, Write};
 
@@ -102,5 +104,31 @@ impl SepaAdmin {
             }
         }
         Err(StoreError::Contention.into())
+    }
+
+    /// A month's debits: counts and totals by status, and a page of them.
+    pub async fn month(
+        &self,
+        month: MonthId,
+        page: OverviewPage,
+    ) -> Result<MonthOverview, StoreError> {
+        month_overview(self.store.clone(), month, page).await
+    }
+
+    /// Records that the customer paid a month the debit did not collect another way.
+    pub async fn settle_otherwise(
+        &self,
+        customer_id: &str,
+        month: MonthId,
+        record: &SettlementRecord,
+    ) -> Result<DebitMonth, OtherSettlementError> {
+        record_other_settlement(
+            self.store.as_ref(),
+            customer_id,
+            month,
+            record,
+            self.clock.now(),
+        )
+        .await
     }
 }

@@ -1,12 +1,13 @@
 //! Back-office SEPA: `GET /v1/admin/customers/{customer_id}/sepa` (a customer's standing and
-//! months) and `PATCH` the same (`{"cap"?: "300.00", "state"?: "active" | "suspended"}`).
+//! months) and `PATCH` the same (`{"cap"?: "300.00", "state"?: "active" | "suspended"}`); a
+//! month's overview and another settlement of a month are in `admin_sepa_months.rs`.
 
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use serde_json::json;
@@ -16,7 +17,7 @@ use super::json_body::{parse_json, RawJson};
 use super::Problem;
 use crate::app::sepa_admin::{SepaAdmin, SepaAdminError, StandingChange};
 use crate::domain::sepa::{DebitMonth, SepaAccount, SepaState};
-use crate::domain::{Currency, FieldError};
+use crate::domain::{Currency, FieldError, OfflineKind};
 
 impl From<SepaAdminError> for Problem {
     fn from(e: SepaAdminError) -> Self {
@@ -49,19 +50,35 @@ fn view(account: &SepaAccount, months: &[DebitMonth]) -> serde_json::Value {
         "cap": eur(account.cap),
         "clean_months": account.clean_months,
         "score": account.score.map(|s| json!({"value": s.value, "checked_on": s.checked_on.to_string()})),
-        "months": months.iter().map(|m| json!({
-            "month": m.month.to_string(),
-            "status": m.status.as_str(),
-            "total": eur(m.total),
-            "purchases": m.lines.len(),
-            "orders": m.orders().iter().map(|r| r.as_str().to_string()).collect::<Vec<_>>(),
-            "collection_on": m.collection_on.map(|d| d.to_string()),
-            "failure_code": m.failure_code,
-        })).collect::<Vec<_>>(),
+        "months": months.iter().map(month_view).collect::<Vec<_>>(),
     })
 }
 
-fn customer(id: &str) -> Result<&str, Problem> {
+/// One customer's month of debits, as the back office shows it.
+pub(super) fn month_view(m: &DebitMonth) -> serde_json::Value {
+    let eur = |a| Currency::EUR.format(a);
+    json!({
+        "customer_id": m.customer_id,
+        "month": m.month.to_string(),
+        "status": m.status.as_str(),
+        "total": eur(m.total),
+        "purchases": m.lines.len(),
+        "orders": m.orders().iter().map(|r| r.as_str().to_string()).collect::<Vec<_>>(),
+        "collection_on": m.collection_on.map(|d| d.to_string()),
+        "failure_code": m.failure_code,
+        "settlement": m.settlement.as_ref().map(|s| json!({
+            "method": match s.kind {
+                OfflineKind::BankTransfer => "bank_transfer",
+                OfflineKind::Cheque => "cheque",
+            },
+            "reference": s.seller_reference,
+            "recorded_by": s.recorded_by,
+            "recorded_at": s.recorded_at.format(&time::format_description::well_known::Rfc3339).ok(),
+        })),
+    })
+}
+
+pub(super) fn customer(id: &str) -> Result<&str, Problem> {
     let ok = id.len() <= 64
         && id.starts_with("cus_")
         && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
@@ -126,6 +143,14 @@ pub fn admin_sepa_router(api: Arc<SepaAdmin>, auth: AdminAuth) -> Router {
         .route(
             "/v1/admin/customers/{customer_id}/sepa",
             get(show).patch(change),
+        )
+        .route(
+            "/v1/admin/sepa/months/{month}",
+            get(super::admin_sepa_months::overview),
+        )
+        .route(
+            "/v1/admin/customers/{customer_id}/sepa/months/{month}/settlement",
+            post(super::admin_sepa_months::settle_otherwise),
         )
         .with_state(api)
         .route_layer(middleware::from_fn_with_state(auth, require_admin))

@@ -4,6 +4,7 @@
 pub mod admin_payments;
 pub mod admin_reviews;
 pub mod admin_sepa;
+mod admin_sepa_months;
 pub mod back_office;
 pub mod client_ip;
 pub mod json_body;

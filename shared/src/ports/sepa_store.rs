@@ -139,4 +139,14 @@ pub trait SepaStore: Send + Sync {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<String>, StoreError>;
+
+    /// The months of `month` listed in `shard`, whole, by customer id after `after`, `limit`
+    /// at most (the back office's overview of a month).
+    async fn month_debits(
+        &self,
+        month: MonthId,
+        shard: u32,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<DebitMonth>, StoreError>;
 }

@@ -344,6 +344,43 @@ impl SepaStore for DynamoStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<String>, StoreError> {
+        let items = self
+            .month_page(month, shard, after, limit, Some("GSI1SK"))
+            .await?;
+        Ok(items
+            .into_iter()
+            .filter_map(|item| match item.get("GSI1SK") {
+                Some(AttributeValue::S(s)) => Some(s.clone()),
+                _ => None,
+            })
+            .collect())
+    }
+
+    async fn month_debits(
+        &self,
+        month: MonthId,
+        shard: u32,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<DebitMonth>, StoreError> {
+        let items = self.month_page(month, shard, after, limit, None).await?;
+        items
+            .into_iter()
+            .map(|item| parse_month_item(item).map(|m| m.value))
+            .collect()
+    }
+}
+
+impl DynamoStore {
+    /// One Query of a month's index shard, after the customer `after`.
+    async fn month_page(
+        &self,
+        month: MonthId,
+        shard: u32,
+        after: Option<&str>,
+        limit: usize,
+        projection: Option<&str>,
+    ) -> Result<Vec<Item>, StoreError> {
         let partition = format!("DDMONTH#{month}#{shard:02}");
         let start = after.map(|customer| {
             let mut start = month_key(customer, month);
@@ -358,20 +395,12 @@ impl SepaStore for DynamoStore {
             .index_name("GSI1")
             .key_condition_expression("GSI1PK = :shard")
             .expression_attribute_values(":shard", AttributeValue::S(partition))
-            .projection_expression("GSI1SK")
+            .set_projection_expression(projection.map(str::to_string))
             .set_exclusive_start_key(start)
             .limit(i32::try_from(limit.clamp(1, 1000)).unwrap_or(1000))
             .send()
             .await
             .map_err(store_error)?;
-        Ok(page
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|item| match item.get("GSI1SK") {
-                Some(AttributeValue::S(s)) => Some(s.clone()),
-                _ => None,
-            })
-            .collect())
+        Ok(page.items.unwrap_or_default())
     }
 }

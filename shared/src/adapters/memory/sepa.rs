@@ -218,4 +218,20 @@ impl SepaStore for MemoryStore {
         customers.truncate(limit);
         Ok(customers)
     }
+
+    async fn month_debits(
+        &self,
+        month: MonthId,
+        shard: u32,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<DebitMonth>, StoreError> {
+        let customers = self.month_customers(month, shard, after, limit).await?;
+        let tables = self.lock()?;
+        Ok(customers
+            .into_iter()
+            .filter_map(|c| tables.sepa.months.get(&(c, month)))
+            .map(|m| m.value.clone())
+            .collect())
+    }
 }

@@ -7,12 +7,14 @@
 //! schedule fired twice or a job delivered twice debits no one twice). The PSP's answer, now
 //! or by notification, settles the month's orders (`outcome.rs`).
 
+mod other_settlement;
 mod outcome;
 
 use std::sync::Arc;
 
 use time::OffsetDateTime;
 
+pub use other_settlement::{record_other_settlement, OtherSettlementError, SettlementRecord};
 pub use outcome::{debit_outcome, record_debit_outcome, DebitOutcome};
 
 use super::start_sepa::SepaSettings;

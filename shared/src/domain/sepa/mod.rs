@@ -12,5 +12,5 @@ pub mod purchase;
 pub use account::{SepaAccount, SepaState, StoredScore, SuspensionReason, MINIMUM_SCORE};
 pub use cap_rule::CapRule;
 pub use mandate::{Mandate, MandateStatus};
-pub use month::{DebitLine, DebitMonth, DebitStatus, MonthId};
+pub use month::{DebitLine, DebitMonth, DebitStatus, MonthId, OtherSettlement};
 pub use purchase::{check_purchase, PurchaseRefusal};

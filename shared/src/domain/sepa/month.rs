@@ -98,7 +98,7 @@ pub struct DebitLine {
     pub at: OffsetDateTime,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DebitStatus {
     /// Purchases are added to it.
@@ -115,10 +115,13 @@ pub enum DebitStatus {
     Returned,
     /// Collected, then contested by the customer (a dispute after success).
     Disputed,
+    /// Not collected by the debit (returned, disputed, or never announced), and the seller
+    /// recorded that the customer paid it another way (`DebitMonth::settlement`).
+    SettledOtherwise,
 }
 
 impl DebitStatus {
-    pub const ALL: [DebitStatus; 7] = [
+    pub const ALL: [DebitStatus; 8] = [
         DebitStatus::Open,
         DebitStatus::Closed,
         DebitStatus::Notified,
@@ -126,6 +129,7 @@ impl DebitStatus {
         DebitStatus::Paid,
         DebitStatus::Returned,
         DebitStatus::Disputed,
+        DebitStatus::SettledOtherwise,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -137,6 +141,7 @@ impl DebitStatus {
             DebitStatus::Paid => "paid",
             DebitStatus::Returned => "returned",
             DebitStatus::Disputed => "disputed",
+            DebitStatus::SettledOtherwise => "settled_otherwise",
         }
     }
 
@@ -144,6 +149,27 @@ impl DebitStatus {
     pub fn is_unpaid(self) -> bool {
         matches!(self, DebitStatus::Returned | DebitStatus::Disputed)
     }
+
+    /// The seller may record another settlement: the debit did not (or no longer) collect it.
+    pub fn can_be_settled_otherwise(self) -> bool {
+        self.is_unpaid() || self == DebitStatus::Closed
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// How the customer paid a month the debit did not collect, as the seller recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OtherSettlement {
+    pub kind: crate::domain::OfflineKind,
+    /// The seller's own reference (transfer label, cheque number).
+    pub seller_reference: String,
+    /// Who recorded it (the back office's caller).
+    pub recorded_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub recorded_at: OffsetDateTime,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -169,6 +195,9 @@ pub struct DebitMonth {
     pub psp_payment: Option<String>,
     /// The bank's or PSP's reason when it came back.
     pub failure_code: Option<String>,
+    /// How it was settled instead, once the seller recorded it (`SettledOtherwise`).
+    #[serde(default)]
+    pub settlement: Option<OtherSettlement>,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
 }
@@ -188,6 +217,7 @@ impl DebitMonth {
             provider: None,
             psp_payment: None,
             failure_code: None,
+            settlement: None,
             updated_at: now,
         }
     }
