@@ -83,13 +83,16 @@ fn page(query: OverviewQuery) -> Result<OverviewPage, Problem> {
     };
     let after = match query.after {
         None => None,
-        Some(id) => Some(customer(&id).map_err(|_| {
-            Problem::invalid_field(FieldError::new(
-                "after",
-                "must be a customer id (cus_…), the previous page's next_after",
-            ))
-        })?)
-        .map(str::to_string),
+        Some(id) => Some(
+            customer(&id)
+                .map_err(|_| {
+                    Problem::invalid_field(FieldError::new(
+                        "after",
+                        "must be a customer id (cus_…), the previous page's next_after",
+                    ))
+                })?
+                .to_string(),
+        ),
     };
     let limit = match query.limit.as_deref() {
         None => 100,
