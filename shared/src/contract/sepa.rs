@@ -280,4 +280,27 @@ pub async fn a_months_customers_are_listed_by_shard(store: Arc<dyn Store>) {
     }
     listed.sort();
     assert_eq!(listed, customers);
+    // The same index, whole months: each customer's one purchase of 10.
+    let mut months = Vec::new();
+    for shard in 0..MONTH_SHARDS {
+        let mut after: Option<String> = None;
+        loop {
+            let page = store
+                .month_debits(november(), shard, after.as_deref(), 4)
+                .await
+                .unwrap();
+            assert!(page.len() <= 4);
+            if page.is_empty() {
+                break;
+            }
+            after = page.last().map(|m| m.customer_id.clone());
+            months.extend(page);
+        }
+    }
+    months.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
+    let ids: Vec<String> = months.iter().map(|m| m.customer_id.clone()).collect();
+    assert_eq!(ids, customers);
+    assert!(months
+        .iter()
+        .all(|m| m.month == november() && m.total == eur("10") && m.lines.len() == 1));
 }
