@@ -6,11 +6,13 @@
 
 pub mod account;
 pub mod hostile;
+pub mod iam;
 pub mod journey;
 pub mod log_scan;
 pub mod proxy;
 pub mod psp_test_mode;
 pub mod rng;
+pub mod sepa;
 pub mod shop;
 pub mod sim_psp;
 pub mod simulation;

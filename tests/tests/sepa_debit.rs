@@ -3,90 +3,9 @@
 //! lines of the customer's month under the cap, every refusal a 422 naming its condition.
 
 use integration::account::signed_in;
+use integration::sepa::{add_mandate, by_sepa, me, quote, JEANNE};
 use integration::shop::{shop, Shop};
 use serde_json::{json, Value};
-
-const JEANNE: &str = "jeanne.martin@example.fr";
-
-/// A quote for Jeanne of `price` + 6.90 shipping; its access token.
-async fn quote(shop: &Shop, reference: &str, price: &str) -> String {
-    let (status, order) = shop
-        .admin_post(
-            "/v1/admin/orders",
-            None,
-            &json!({
-                "reference": reference,
-                "customer": {"email": JEANNE, "name": "Jeanne Martin"},
-                "currency": "EUR",
-                "lines": [{"sku": "GAN-02", "description": "Gants", "quantity": 1, "unit_price": price, "tax_rate": "20"}],
-                "shipping": {"method": "carrier", "amount": "6.90", "tax_rate": "20",
-                             "address": {"name": "Jeanne Martin", "line1": "9 rue d'Antrechaus", "postcode": "83000",
-                                         "city": "Toulon", "country": "FR"}}
-            }),
-        )
-        .await;
-    assert_eq!(status, 201, "{order}");
-    shop.token(reference, "83000").await
-}
-
-fn billing() -> Value {
-    json!({"name": "Jeanne Martin", "email": JEANNE,
-           "address": {"line1": "9 rue d'Antrechaus", "postcode": "83000", "city": "Toulon", "country": "FR"}})
-}
-
-fn by_sepa(shop: &Shop) -> Value {
-    json!({"method": "sepa_debit", "billing": billing(), "return_url": format!("{}/return", shop.base)})
-}
-
-async fn me(
-    shop: &Shop,
-    session: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = shop
-        .http
-        .request(method, format!("{}{path}", shop.base))
-        .bearer_auth(session);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let reply = request.send().await.unwrap();
-    (
-        reply.status().as_u16(),
-        reply.json().await.unwrap_or(Value::Null),
-    )
-}
-
-/// Adds a mandate through the account and the PSP's page with `iban`; returns its id.
-async fn add_mandate(shop: &Shop, session: &str, iban: &str) -> String {
-    let (status, added) = me(
-        shop,
-        session,
-        reqwest::Method::POST,
-        "/v1/me/mandates",
-        Some(json!({"return_url": format!("{}/account", shop.base)})),
-    )
-    .await;
-    assert_eq!(status, 201, "{added}");
-    assert_eq!(added["mandate"]["status"], "pending");
-    let page = shop.absolute(added["url"].as_str().unwrap());
-    let form = [("name", "Jeanne Martin"), ("email", JEANNE), ("iban", iban)];
-    let reply = shop.http.post(&page).form(&form).send().await.unwrap();
-    assert_eq!(
-        reply.status().as_u16(),
-        303,
-        "the PSP's page accepts the IBAN"
-    );
-    let back = reply.headers()["location"].to_str().unwrap().to_string();
-    let id = added["mandate"]["id"].as_str().unwrap().to_string();
-    assert!(
-        back.contains(&format!("mandate={id}")) && back.contains("outcome=success"),
-        "{back}"
-    );
-    id
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mandate_pays_purchases_by_sepa_up_to_the_cap() {

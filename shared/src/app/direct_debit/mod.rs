@@ -355,7 +355,7 @@ pub fn parse_month_id(id: &str) -> Option<(String, MonthId)> {
 
 /// An outbox event about a month: keyed on the month and its status so each step tells once;
 /// its order is the month's first line's (the customer's email and locale come from there).
-pub(crate) fn month_event(
+pub fn month_event(
     month: &DebitMonth,
     kind: OutboxKind,
     now: OffsetDateTime,
