@@ -109,6 +109,16 @@ test("SEPA: a mandate added on the PSP's page, an order paid by SEPA at checkout
   assert.match(await month.locator("th").innerText(), /^[a-zéû]+ \d{4}$/);
   await checkAccessibility(page, "44-account-sepa-used");
   await screenshot(page, "44-account-sepa-used");
+  // In English: the same facts, translated and formatted.
+  await page.getByRole("button", { name: "Read this page in English" }).click();
+  await page.getByRole("region", { name: "SEPA direct debit" }).getByText("Active", { exact: true }).waitFor();
+  const english = page.getByRole("region", { name: "My direct debits" });
+  assert.deepEqual((await facts(english.locator("dl"))).map(([term]) => term.replace(/ in .*/, "")),
+    ["Monthly cap", "Used", "Remaining", "Next debit"]);
+  assert.match((await facts(english.locator("dl")))[3][1], /^€163\.29 on \d+ [A-Z][a-z]+ \d{4}$/);
+  assert.deepEqual((await english.locator("#sepa-months tbody tr").locator("td").allInnerTexts()).slice(0, 3),
+    ["In progress", "1", "€163.29"]);
+  await page.getByRole("button", { name: "Lire cette page en français" }).click();
 
   // Another order of 163.29 is over the 86.71 left: SEPA shown, unavailable, with why.
   const second = await createOrder({ email });
