@@ -37,10 +37,16 @@ const TEXT = {
     "Bank account added: our payment provider confirms the mandate shortly.",
   ],
   cancel: ["Aucun compte bancaire n'a été ajouté.", "No bank account was added."],
-  suspended: ["Prélèvement SEPA suspendu.", "SEPA direct debit suspended."],
-  returned_debit: ["Un prélèvement a été rejeté par votre banque.", "A debit was returned by your bank."],
-  score_below_minimum: ["Notre évaluation financière ne le permet plus.", "Our financial assessment no longer allows it."],
-  seller: ["La boutique l'a suspendu.", "The shop suspended it."],
+  // Suspended, and why (`suspension_reason`).
+  returned_debit: [
+    "Prélèvement SEPA suspendu : un prélèvement a été rejeté par votre banque.",
+    "SEPA direct debit suspended: a debit was returned by your bank.",
+  ],
+  score_below_minimum: [
+    "Prélèvement SEPA suspendu à la suite de notre évaluation financière.",
+    "SEPA direct debit suspended following our financial assessment.",
+  ],
+  seller: ["Prélèvement SEPA suspendu par la boutique.", "SEPA direct debit suspended by the shop."],
   suspendedNext: [
     "Payez vos prochains achats par un autre moyen ; la boutique peut le rétablir.",
     "Pay your next purchases another way; the shop can reinstate it.",
@@ -135,7 +141,7 @@ function follow(s) {
   const fact = (key, value, params) => [el("dt", {}, t(`sepa.${key}`, params)), el("dd", {}, value)];
   return [
     s.state === "suspended" ? el("div", { class: "alert", "data-suspended": "" },
-      el("p", {}, el("strong", {}, t("sepa.suspended")), " ", t(`sepa.${s.suspension_reason ?? "seller"}`)),
+      el("p", {}, el("strong", {}, t(`sepa.${s.suspension_reason ?? "seller"}`))),
       el("p", {}, t("sepa.suspendedNext"))) : null,
     el("dl", { class: "facts", id: "sepa-standing" },
       fact("cap", eur(s.cap)),
@@ -155,6 +161,7 @@ function follow(s) {
       : el("p", {}, t("sepa.noMonths")),
   ];
 }
+
 async function add() {
   ui.busy(true);
   try {

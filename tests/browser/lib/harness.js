@@ -105,6 +105,16 @@ export async function adminPost(path, body) {
   return [response.status, await response.json()];
 }
 
+/// A back-office PATCH (the devserver's admin key); returns [status, JSON body].
+export async function adminPatch(path, body) {
+  const response = await fetch(`${BASE_URL}${path}`, {
+    method: "PATCH",
+    headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_API_KEY}` },
+    body: JSON.stringify(body),
+  });
+  return [response.status, await response.json()];
+}
+
 export async function adminOrder(reference) {
   const response = await fetch(`${BASE_URL}/v1/admin/orders/${reference}`, {
     headers: { authorization: `Bearer ${ADMIN_API_KEY}` },

@@ -1,12 +1,15 @@
 // SEPA direct debit on the shopper pages: a bank account added from the account page on the
 // sandbox PSP's SEPA form (test IBAN), listed active; the checkout offers SEPA with what
 // remains under the month's cap, pays at once (no PSP page; the return page confirms) and
-// "Suivi de mes prélèvements" shows what was used; an order over what remains shows why; a
-// revoked mandate: SEPA shown unavailable with why, and the API's refusal of a stale choice.
+// "Suivi de mes prélèvements" shows what was used; an order over what remains shows why; SEPA
+// suspended by the shop: said on both pages; a revoked mandate: SEPA shown unavailable with
+// why, and the API's refusal of a stale choice.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import {
-  adminOrder, BASE_URL, checkAccessibility, createOrder, fillBilling, launch, newPage, outcome, screenshot, signIn,
+  adminOrder, adminPatch, BASE_URL, checkAccessibility, createOrder, fillBilling, launch, newPage, outcome, screenshot,
+  signIn,
 } from "../lib/harness.js";
 
 let browser;
@@ -20,6 +23,9 @@ const text = async (locator) => (await locator.innerText()).replace(/[\u00a0\u20
 /// A `<dl>` as [[term, definition], …] (no-break spaces as spaces).
 const facts = (dl) => dl.evaluate((node) => [...node.querySelectorAll("dt")]
   .map((dt) => [dt.textContent, dt.nextElementSibling.textContent].map((x) => x.replace(/\s/g, " "))));
+
+/// The customer id the API keys `email` by (domain/customer.rs: SHA-256, first 10 bytes).
+const customerId = (email) => `cus_${createHash("sha256").update(email.toLowerCase()).digest("hex").slice(0, 20)}`;
 
 /// From the account page, "Ouvrir la commande" → the order page → "Payer …" → the checkout.
 async function checkout(page, reference) {
@@ -129,8 +135,29 @@ test("SEPA: a mandate added on the PSP's page, an order paid by SEPA at checkout
   await checkAccessibility(page, "45-checkout-sepa-cap");
   await screenshot(page, "45-checkout-sepa-cap");
 
+  // Suspended by the shop: said in "Suivi", and why SEPA is unavailable at checkout (an order
+  // of 23.88, under what remains).
+  const third = await createOrder({
+    email, lines: [{ sku: "PEN-01", description: "Stylo", quantity: 1, unit_price: "10.00", tax_rate: "20" }],
+  });
+  const sepaAdmin = `/v1/admin/customers/${customerId(email)}/sepa`;
+  const [suspended] = await adminPatch(sepaAdmin, { state: "suspended" });
+  assert.equal(suspended, 200);
+  await page.goto(`${BASE_URL}/account.html`);
+  await follow.locator("[data-suspended]").waitFor();
+  assert.equal(await follow.locator("[data-suspended]").innerText(),
+    "Prélèvement SEPA suspendu par la boutique.\n\nPayez vos prochains achats par un autre moyen ; la boutique peut le rétablir.");
+  await checkAccessibility(page, "46-account-sepa-suspended");
+  await screenshot(page, "46-account-sepa-suspended");
+  await checkout(page, third.reference);
+  assert.equal(await page.getByLabel(SEPA).isDisabled(), true);
+  assert.equal(await text(page.locator("#method-sepa-hint")),
+    "Indisponible pour cette commande : le prélèvement SEPA est suspendu pour votre compte.");
+  assert.equal((await adminPatch(sepaAdmin, { state: "active" }))[0], 200);
+
   // Revoke (the browser's confirmation: dismissed keeps it), then inactive.
   await page.goto(`${BASE_URL}/account.html`);
+  assert.equal(await follow.locator("[data-suspended]").count(), 0);
   const asked = [];
   page.once("dialog", (dialog) => { asked.push(dialog.message()); dialog.dismiss(); });
   await mandate.getByRole("button", { name: "Révoquer le mandat" }).click();
@@ -143,15 +170,12 @@ test("SEPA: a mandate added on the PSP's page, an order paid by SEPA at checkout
   assert.equal(await mandate.getByRole("button").count(), 0);
   assert.equal(await focusedId(page), "sepa-title");
 
-  // A small order (23.88, under what remains): only the revoked mandate stands in the way.
-  const third = await createOrder({
-    email, lines: [{ sku: "PEN-01", description: "Stylo", quantity: 1, unit_price: "10.00", tax_rate: "20" }],
-  });
+  // Only the revoked mandate stands in the way now.
   await checkout(page, third.reference);
   assert.equal(await page.getByLabel(SEPA).isDisabled(), true);
   assert.equal(await text(page.locator("#method-sepa-hint")),
     "Indisponible pour cette commande : aucun mandat actif (ajoutez un compte bancaire depuis votre compte).");
-  await checkAccessibility(page, "46-checkout-sepa-revoked");
+  await checkAccessibility(page, "47-checkout-sepa-revoked");
 
   // A stale page still offering the revoked mandate (the list replayed as it was): the API
   // refuses, the page says so and shows SEPA unavailable, with why; nothing was paid.
