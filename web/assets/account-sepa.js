@@ -93,19 +93,23 @@ export async function load(helpers) {
   });
   let list;
   [list, standing] = await Promise.all([get("/mandates"), get("/sepa")]);
-  mandates = list?.mandates ?? null;
+  // Not the set-ups left unfinished (closed without an account).
+  mandates = list?.mandates.filter((m) => m.status !== "inactive" || m.iban_last4) ?? null;
   return standing !== false || mandates?.length ? view : false;
 }
 
-/// Back from the PSP's page (`?mandate=…&outcome=…`): said once, the address cleaned.
-export function arrived() {
+/// Back from the PSP's page (`?mandate=…&outcome=…`): said once, the address cleaned; a
+/// set-up cancelled there is closed (it leaves the list).
+export async function arrived() {
   const q = new URLSearchParams(location.search);
-  const outcome = q.get("outcome");
+  const ok = q.get("outcome") === "success";
+  const m = mandates?.find((x) => x.id === q.get("mandate"));
   if (!q.get("mandate")) return null;
   history.replaceState(null, "", location.pathname);
-  const m = mandates?.find((x) => x.id === q.get("mandate"));
-  ui.say(outcome !== "success" ? "sepa.cancel" : m?.status === "active" ? "sepa.added" : "sepa.addedPending", null,
-    outcome === "success" ? "success" : "notice");
+  if (!ok && m?.status === "pending") {
+    await ui.me("DELETE", `/mandates/${enc(m.id)}`).then(() => load(ui), () => {});
+  }
+  ui.say(!ok ? "sepa.cancel" : m?.status === "active" ? "sepa.added" : "sepa.addedPending", null, ok ? "success" : "notice");
   return "sepa-title";
 }
 

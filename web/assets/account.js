@@ -180,7 +180,7 @@ async function load(focusId) {
     state = { ...fresh("account"), me: profile, orders: page.orders, cursor: page.next_cursor, cards: cards?.cards };
     sepa = view;
     say(null);
-    show(focusId ?? (view && module.arrived()));
+    show(focusId ?? (view && await module.arrived()));
   } catch (error) {
     state.step = "account";
     say(null);

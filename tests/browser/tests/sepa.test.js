@@ -1,5 +1,5 @@
-// SEPA direct debit on the shopper pages: a bank account added from the account page on the
-// sandbox PSP's SEPA form (test IBAN), listed active; the checkout offers SEPA with what
+// SEPA direct debit on the shopper pages: the PSP's page cancelled (nothing added), then a bank
+// account added from the account page on the sandbox PSP's SEPA form (test IBAN), listed active; the checkout offers SEPA with what
 // remains under the month's cap, pays at once (no PSP page; the return page confirms) and
 // "Suivi de mes prélèvements" shows what was used; an order over what remains shows why; SEPA
 // suspended by the shop: said on both pages; a revoked mandate: SEPA shown unavailable with
@@ -56,6 +56,14 @@ test("SEPA: a mandate added on the PSP's page, an order paid by SEPA at checkout
   ]);
   await follow.getByText("Aucun achat payé par prélèvement pour le moment.").waitFor();
   await checkAccessibility(page, "40-account-sepa-none");
+
+  // The PSP's page left with "Cancel": nothing added, the set-up closed (not listed).
+  await sepa.getByRole("button", { name: "Ajouter un compte bancaire" }).click();
+  await page.waitForURL(/\/sandbox-psp\/checkout\//);
+  await page.getByRole("link", { name: "Cancel and return to the shop" }).click();
+  await page.getByText("Aucun compte bancaire n'a été ajouté.").waitFor();
+  assert.equal(new URL(page.url()).search, "");
+  await sepa.getByText("Aucun compte bancaire enregistré.").waitFor();
 
   // A bank account: the PSP's page (the IBAN is typed there only), back to the account page.
   await sepa.getByRole("button", { name: "Ajouter un compte bancaire" }).click();
