@@ -1,4 +1,5 @@
-// Account page: sign in with an emailed code; orders, billing details, cards, mandates.
+// Account page: sign in with an emailed code; orders, billing details, cards, SEPA direct
+// debit (account-sepa.js, imported once signed in).
 import { ApiError, call, saveToken } from "./api.js";
 import { addText, onLanguageChange, setupLanguage, t } from "./i18n.js";
 import TEXT from "./i18n-account.js";
@@ -36,6 +37,7 @@ const me = (method, path = "", body) => call(method, `/v1/me${path}`, { body, to
 
 const fresh = (step = "email", email = "") => ({ step, email, code: "", errors: {}, me: null, orders: [] });
 let state = fresh();
+let sepa = false; // account-sepa.js's view once loaded; false: no SEPA here
 // [key, params]: redrawn on a language switch.
 let notice = null;
 let problem = null;
@@ -170,15 +172,15 @@ async function load(focusId) {
     return null;
   });
   try {
-    const [profile, page, cards, mandates] = await Promise.all([
-      me("GET"), ordersPage(), extra("/cards"), extra("/mandates"),
+    const [profile, page, cards, [module, view]] = await Promise.all([
+      me("GET"), ordersPage(), extra("/cards"),
+      import("./account-sepa.js").then(async (m) => [m, await m.load({ me, button, section, say, fail, busy, handle, show })],
+        () => [null, false]),
     ]);
-    state = {
-      ...fresh("account"), me: profile, orders: page.orders, cursor: page.next_cursor,
-      cards: cards?.cards, mandates: mandates?.mandates,
-    };
+    state = { ...fresh("account"), me: profile, orders: page.orders, cursor: page.next_cursor, cards: cards?.cards };
+    sepa = view;
     say(null);
-    show(focusId);
+    show(focusId ?? (view && await module.arrived()));
   } catch (error) {
     state.step = "account";
     say(null);
@@ -216,7 +218,7 @@ function accountView() {
       state.cursor ? button(t("account.more"), more, { class: "secondary" }) : null),
     profileSection(),
     list("cards", state.cards, cardItem, "orders"),
-    list("mandates", state.mandates, (m) => t("account.mandate", { reference: m.reference ?? m.id })),
+    ...(sepa ? sepa() : []),
   ];
 }
 

@@ -49,13 +49,20 @@ let order = null;
 let starter = null;
 let savedCards = [];
 
-/// A signed-in shopper's saved cards (the account page's session, this tab); the API checks
-/// the card is the order customer's.
+/// The account page's session token when the shopper signed in in this tab, else null.
+function session() {
+  try {
+    const s = JSON.parse(sessionStorage.getItem("encaisse.session") || "null");
+    return s && Date.parse(s.expiresAt) > Date.now() ? s.token : null;
+  } catch {
+    return null;
+  }
+}
+
+/// A signed-in shopper's saved cards; the API checks the card is the order customer's.
 async function loadSavedCards() {
   try {
-    const session = JSON.parse(sessionStorage.getItem("encaisse.session") || "null");
-    if (!session || Date.parse(session.expiresAt) <= Date.now()) return [];
-    return (await call("GET", "/v1/me/cards", { token: session.token })).cards || [];
+    return session() ? (await call("GET", "/v1/me/cards", { token: session() })).cards || [] : [];
   } catch {
     return [];
   }
@@ -78,10 +85,10 @@ const walletMethods = () => state.wallets.map((w) => ({
   id: `wallet-${w}`, text: WALLETS[w] || w, hint: w === "alipay" ? "method.walletNow" : "method.wallet",
   fields: () => ({ method: "wallet", wallet: w }),
 }));
-const allMethods = () => [...savedMethods(), ...METHODS, ...state.plans, ...walletMethods()];
+const allMethods = () => [...savedMethods(), ...METHODS, ...(state.sepa ? [state.sepa] : []), ...state.plans, ...walletMethods()];
 const state = {
   billingMode: null, values: null, remember: false, prefilled: false, errors: {}, notice: null, error: null,
-  saveCardOffered: false, saveCard: false, wallets: [], plans: [],
+  saveCardOffered: false, saveCard: false, wallets: [], plans: [], sepa: null,
 };
 
 function remembered() {
@@ -163,7 +170,10 @@ function methodSection() {
   return el("fieldset", {},
     el("legend", {}, t("checkout.method")),
     allMethods().map((m, i) => el("div", { class: "choice" },
-      el("input", { type: "radio", id: `method-${m.id}`, name: "method", value: m.id, checked: i === 0, "aria-describedby": `method-${m.id}-hint` }),
+      el("input", {
+        type: "radio", id: `method-${m.id}`, name: "method", value: m.id, checked: i === 0, disabled: m.disabled,
+        "aria-describedby": `method-${m.id}-hint`,
+      }),
       el("div", {},
         el("label", { for: `method-${m.id}` }, m.text ?? t(m.label)),
         el("p", { class: "hint", id: `method-${m.id}-hint` }, t(m.hint)),
@@ -219,8 +229,11 @@ async function submit(event) {
     const url = await starter.start(extra);
     if (state.billingMode === "new") remember(state.remember ? state.values : null);
     if (typeof url === "object") return await (await import("./embedded.js")).mountEmbedded(url, status, root);
-    state.notice = "checkout.redirecting";
-    status.replaceChildren(el("p", { class: "notice" }, t("checkout.redirecting")));
+    // SEPA is accepted at once: straight to the return page's confirmation.
+    if (chosen !== "sepa") {
+      state.notice = "checkout.redirecting";
+      status.replaceChildren(el("p", { class: "notice" }, t("checkout.redirecting")));
+    }
     window.location.assign(url);
   } catch (error) {
     button.disabled = false;
@@ -251,6 +264,13 @@ async function submit(event) {
       render();
       return;
     }
+    if (error instanceof ApiError && error.status === 422 && chosen === "sepa" && !field.startsWith("billing")) {
+      // Refused (cap used up meanwhile, mandate revoked, suspended…): unavailable, with why.
+      state.error = state.sepa.refused(error.problem);
+      render();
+      document.querySelector("#pay button[type='submit']")?.focus();
+      return;
+    }
     if (error instanceof ApiError && error.status === 422 && field.startsWith("billing.")) {
       const entry = FIELDS.find(([, path]) => `billing.${path}` === field);
       const id = entry ? entry[0] : field === "billing.address.country" ? "country" : null;
@@ -272,12 +292,16 @@ async function load() {
     // The details on file are a convenience: if they cannot be read, the form is enough.
     const billing = getBillingOnFile(reference, token).catch(() => ({ billing_on_file: null }));
     const cards = loadSavedCards();
-    order = await getOrder(reference, token);
+    const ordered = getOrder(reference, token);
+    // SEPA for a signed-in shopper (its module loaded only then); nothing when it fails.
+    const sepa = session() ? import("./sepa-checkout.js").then((m) => m.sepaMethod(session(), ordered)).catch(() => null) : null;
+    order = await ordered;
     let payable = false;
     let plans;
     ({ billing_on_file: onFile, save_card_offered: offered, saved_cards_payable: payable, wallets_offered: state.wallets = [], instalment_plans: plans = [] } = await billing);
     if (plans.length) state.plans = (await import("./instalments.js")).planMethods(plans, order.currency);
     savedCards = payable ? await cards : [];
+    state.sepa = await sepa;
   } catch (error) {
     if (error instanceof ApiError && (error.status === 401 || error.status === 404)) return sendToLookup(reference);
     status.replaceChildren("");

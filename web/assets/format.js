@@ -6,6 +6,12 @@ export function money(amount, currency) {
   return new Intl.NumberFormat(locale(), { style: "currency", currency }).format(String(amount));
 }
 
+/// A decimal string in hundredths (BigInt), to compare amounts without floats.
+export function cents(amount) {
+  const [units, part = ""] = String(amount).split(".");
+  return BigInt(units + part.padEnd(2, "0").slice(0, 2));
+}
+
 export function rate(percent) {
   return `${new Intl.NumberFormat(locale(), { maximumFractionDigits: 3 }).format(String(percent))} %`;
 }

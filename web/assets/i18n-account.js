@@ -72,9 +72,6 @@ const TEXT = {
   exp_monthError: ["Saisissez un mois de 1 à 12.", "Enter a month from 1 to 12."],
   exp_yearError: ["Date d'expiration passée ou trop lointaine.", "Expiry date past or too far ahead."],
   holderError: ["100 caractères au plus.", "100 characters at most."],
-  mandates: ["Mandats SEPA", "SEPA mandates"],
-  "mandates.none": ["Aucun mandat SEPA.", "No SEPA mandates."],
-  mandate: ["Mandat {reference}", "Mandate {reference}"],
 };
 const pick = (i) => Object.fromEntries(Object.entries(TEXT).map(([k, v]) => [`account.${k}`, v[i]]));
 export default { fr: pick(0), en: pick(1) };

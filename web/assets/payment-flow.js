@@ -1,6 +1,6 @@
 // Starting (or resuming) a payment and the unfinished-payment choice, shared by the order,
 // checkout and return pages.
-import { ApiError, dropPayment, returnUrl, sendToLookup, startPayment, UNFINISHED } from "./api.js";
+import { ApiError, dropPayment, returnUrl, sendToLookup, startPayment, SUCCEEDED, UNFINISHED } from "./api.js";
 import { t } from "./i18n.js";
 import { dateTime, el, money } from "./format.js";
 
@@ -29,6 +29,11 @@ export class PaymentStarter {
     }
     const started = await startPayment(this.reference, body, this.token, this.key);
     const action = started?.next_action;
+    const paid = started?.payment;
+    // Accepted at once (SEPA direct debit): the return page confirms it, as after a PSP page.
+    if (!action && SUCCEEDED.has(paid?.status)) {
+      return `${body.return_url}?${new URLSearchParams({ reference: this.reference, payment: paid.id, outcome: "returned" })}`;
+    }
     if (!action?.url && !action?.client_secret) throw new ApiError(502, { detail: "no payment page" }, null);
     // A redirect's URL, or the embedded form's action (the checkout mounts it).
     return action.type === "embedded" ? action : action.url;

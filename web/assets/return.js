@@ -45,7 +45,7 @@ function render() {
   title.textContent = t(heading);
   document.title = t(heading);
   status.replaceChildren(el("p", { class: kind === "paid" ? "success" : "notice", "data-outcome": kind },
-    kind === "paid" ? t("return.paid", { amount })
+    kind === "paid" ? t(payment.method === "sepa_debit" ? "return.paid.sepa" : "return.paid", { amount })
       : kind === "failed" ? t(failureMessage(payment))
         : kind === "processing" ? t(view.stopped ? "return.processing.stopped" : "return.processing")
           : t("return.cancelled")));

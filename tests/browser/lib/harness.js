@@ -105,6 +105,16 @@ export async function adminPost(path, body) {
   return [response.status, await response.json()];
 }
 
+/// A back-office PATCH (the devserver's admin key); returns [status, JSON body].
+export async function adminPatch(path, body) {
+  const response = await fetch(`${BASE_URL}${path}`, {
+    method: "PATCH",
+    headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_API_KEY}` },
+    body: JSON.stringify(body),
+  });
+  return [response.status, await response.json()];
+}
+
 export async function adminOrder(reference) {
   const response = await fetch(`${BASE_URL}/v1/admin/orders/${reference}`, {
     headers: { authorization: `Bearer ${ADMIN_API_KEY}` },
@@ -182,4 +192,53 @@ export function writeResult(name, value) {
   const file = join(OUTPUT, name);
   const previous = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : {};
   writeFileSync(file, JSON.stringify({ ...previous, ...value }, null, 2));
+}
+
+// Signing in on the account page with the code emailed (read from the devserver's outbox).
+const CODE_SUBJECT = /^(Votre code de connexion|Your sign-in code)/;
+
+export async function codeEmails(email) {
+  const response = await fetch(`${BASE_URL}/dev/outbox`);
+  assert.equal(response.status, 200);
+  const sent = await response.json();
+  return sent.filter((m) => m.to.toLowerCase() === email && CODE_SUBJECT.test(m.subject));
+}
+
+/// The code of the first sign-in email to `email` after the `seen` first ones (oldest first).
+export async function newCode(email, seen) {
+  const deadline = Date.now() + TIMEOUT_MS;
+  for (;;) {
+    const mails = await codeEmails(email);
+    if (mails.length > seen) {
+      const mail = mails[mails.length - 1];
+      const code = /\b(\d{6})\b/.exec(mail.text)?.[1];
+      assert.ok(code, `no 6-digit code in: ${mail.text}`);
+      return code;
+    }
+    assert.ok(Date.now() < deadline, `no sign-in code emailed to ${email}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/// Clicks the button that asks for a code and returns the code emailed for it.
+export async function askCode(page, email, name = "Recevoir un code") {
+  const seen = (await codeEmails(email)).length;
+  await page.getByRole("button", { name, exact: true }).click();
+  // Drawn again once the API has answered: fill the code only after that.
+  await page.locator("#sign-in-code button[type='submit']:enabled").waitFor();
+  return newCode(email, seen);
+}
+
+/// Submits a code and waits for the page's answer (the submit button is enabled again).
+export async function submitCode(page, code, name = "Se connecter") {
+  await page.getByLabel(/^(Code à 6 chiffres|6-digit code)$/).fill(code);
+  await page.getByRole("button", { name, exact: true }).click();
+  await page.locator("#sign-in-code button[type='submit']:enabled, #orders-title").first().waitFor();
+}
+
+export async function signIn(page, email) {
+  await page.goto(`${BASE_URL}/account.html`);
+  await page.getByLabel("Adresse e-mail").fill(email);
+  await submitCode(page, await askCode(page, email));
+  await page.getByRole("heading", { level: 2, name: "Mes commandes" }).waitFor();
 }

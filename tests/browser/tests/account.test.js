@@ -5,64 +5,17 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  adminOrder, BASE_URL, checkAccessibility, createOrder, fillBilling, launch, newPage, openOrder, outcome,
-  payOnPspPage, screenshot, TIMEOUT_MS,
+  adminOrder, askCode, BASE_URL, checkAccessibility, codeEmails, createOrder, fillBilling, launch, newPage, openOrder,
+  outcome, payOnPspPage, screenshot, signIn, submitCode,
 } from "../lib/harness.js";
 
 const JEANNE = "jeanne.martin@example.fr"; // ORD-10042, fr
 const PAUL = "paul.durand@example.fr"; // ORD-10043, fr
 const EMMA = "emma.smith@example.com"; // ORD-10044, en
-const CODE_SUBJECT = /^(Votre code de connexion|Your sign-in code)/;
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
-
-async function codeEmails(email) {
-  const response = await fetch(`${BASE_URL}/dev/outbox`);
-  assert.equal(response.status, 200);
-  const sent = await response.json();
-  return sent.filter((m) => m.to.toLowerCase() === email && CODE_SUBJECT.test(m.subject));
-}
-
-/// The code of the first sign-in email to `email` after the `seen` first ones (oldest first).
-async function newCode(email, seen) {
-  const deadline = Date.now() + TIMEOUT_MS;
-  for (;;) {
-    const mails = await codeEmails(email);
-    if (mails.length > seen) {
-      const mail = mails[mails.length - 1];
-      const code = /\b(\d{6})\b/.exec(mail.text)?.[1];
-      assert.ok(code, `no 6-digit code in: ${mail.text}`);
-      return code;
-    }
-    assert.ok(Date.now() < deadline, `no sign-in code emailed to ${email}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-/// Clicks the button that asks for a code and returns the code emailed for it.
-async function askCode(page, email, name = "Recevoir un code") {
-  const seen = (await codeEmails(email)).length;
-  await page.getByRole("button", { name, exact: true }).click();
-  // Drawn again once the API has answered: fill the code only after that.
-  await page.locator("#sign-in-code button[type='submit']:enabled").waitFor();
-  return newCode(email, seen);
-}
-
-/// Submits a code and waits for the page's answer (the submit button is enabled again).
-async function submitCode(page, code, name = "Se connecter") {
-  await page.getByLabel(/^(Code à 6 chiffres|6-digit code)$/).fill(code);
-  await page.getByRole("button", { name, exact: true }).click();
-  await page.locator("#sign-in-code button[type='submit']:enabled, #orders-title").first().waitFor();
-}
-
-async function signIn(page, email) {
-  await page.goto(`${BASE_URL}/account.html`);
-  await page.getByLabel("Adresse e-mail").fill(email);
-  await submitCode(page, await askCode(page, email));
-  await page.getByRole("heading", { level: 2, name: "Mes commandes" }).waitFor();
-}
 
 const orderItem = (page, reference) => page.locator(`li[data-reference="${reference}"]`);
 const focusedId = (page) => page.evaluate(() => document.activeElement?.id);
@@ -103,7 +56,7 @@ describe("shopper account", () => {
     await page.getByRole("heading", { level: 2, name: "Mon profil" }).waitFor();
     await page.getByRole("region", { name: "Mon profil" }).getByText(JEANNE, { exact: true }).first().waitFor();
     await page.getByRole("region", { name: "Cartes enregistrées" }).getByText("Aucune carte enregistrée.").waitFor();
-    await page.getByRole("region", { name: "Mandats SEPA" }).getByText("Aucun mandat SEPA.").waitFor();
+    await page.getByRole("region", { name: "Prélèvement SEPA" }).getByText("Aucun compte bancaire enregistré.").waitFor();
     await checkAccessibility(page, "22-account-orders");
     await screenshot(page, "22-account-orders");
 
