@@ -71,6 +71,7 @@ const TEXT = {
   "m.paid": ["Prélevé", "Debited"],
   "m.returned": ["Rejeté par la banque", "Returned by the bank"],
   "m.disputed": ["Contesté", "Disputed"],
+  "m.settled_otherwise": ["Réglé autrement", "Settled another way"],
 };
 const pick = (i) => Object.fromEntries(Object.entries(TEXT).map(([k, v]) => [k.startsWith("account.") ? k : `sepa.${k}`, v[i]]));
 addText({ fr: pick(0), en: pick(1) });
