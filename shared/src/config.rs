@@ -190,6 +190,7 @@ pub fn sepa_settings() -> Result<Option<crate::app::start_sepa::SepaSettings>, C
     Ok(Some(crate::app::start_sepa::SepaSettings {
         rule,
         scores: std::sync::Arc::new(scores),
+        notice_days: sepa_notice_days()?,
     }))
 }
 
@@ -200,7 +201,7 @@ pub fn debit_jobs_queue_url() -> Result<String, ConfigError> {
 
 /// `SEPA_NOTICE_DAYS`: business days between a month's close and its collection, as agreed in
 /// the mandate text (1 to 14; unset: 2).
-pub fn sepa_notice_days() -> Result<u32, ConfigError> {
+fn sepa_notice_days() -> Result<u32, ConfigError> {
     match std::env::var("SEPA_NOTICE_DAYS") {
         Err(_) => Ok(crate::app::shopper_account::mandates::DEFAULT_NOTICE_DAYS),
         Ok(text) => text

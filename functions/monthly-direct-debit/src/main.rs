@@ -53,7 +53,6 @@ async fn main() -> Result<(), Error> {
             Arc::new(queue),
             settings,
         )
-        .with_notice_days(config::sepa_notice_days()?)
         .with_creditor_id(config::sepa_creditor_id()),
     );
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {

@@ -29,6 +29,9 @@ use crate::ports::{
 pub struct SepaSettings {
     pub rule: CapRule,
     pub scores: Arc<dyn ScoreProvider>,
+    /// Business days between a month's close and its collection (`SEPA_NOTICE_DAYS`): the
+    /// close dates the debit by it, the account shows the next collection with it.
+    pub notice_days: u32,
 }
 
 impl SepaSettings {
@@ -37,6 +40,7 @@ impl SepaSettings {
         Self {
             rule: CapRule::default(),
             scores: Arc::new(crate::adapters::score_table::TableScores::default()),
+            notice_days: super::shopper_account::mandates::DEFAULT_NOTICE_DAYS,
         }
     }
 }

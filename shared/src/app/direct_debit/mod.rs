@@ -89,16 +89,10 @@ impl MonthlyDirectDebit {
             providers,
             clock,
             queue,
+            notice_days: settings.notice_days,
             settings,
-            notice_days: super::shopper_account::mandates::DEFAULT_NOTICE_DAYS,
             creditor_id: None,
         }
-    }
-
-    /// Business days between the close and the collection (`SEPA_NOTICE_DAYS`).
-    pub fn with_notice_days(mut self, days: u32) -> Self {
-        self.notice_days = days;
-        self
     }
 
     /// The seller's SEPA creditor identifier, given in the announcement (`SEPA_CREDITOR_ID`;

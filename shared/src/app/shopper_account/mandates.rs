@@ -258,7 +258,7 @@ impl ShopperAccount {
             .unwrap_or_else(|| SepaAccount::new(&session.customer_id, &settings.rule, now));
         Ok(SepaOverview {
             remaining: crate::domain::sepa::purchase::remaining(&account, used),
-            next_collection: add_business_days(month.next().first_day(), DEFAULT_NOTICE_DAYS),
+            next_collection: add_business_days(month.next().first_day(), settings.notice_days),
             account,
             month,
             used,
