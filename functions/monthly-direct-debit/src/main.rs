@@ -6,30 +6,16 @@
 
 use std::sync::Arc;
 
-use aws_lambda_events::event::sqs::SqsEvent;
 use encaisse::adapters::dynamodb::{client_from_config, DynamoStore};
 use encaisse::adapters::secrets::{secrets_client, Secrets};
 use encaisse::adapters::sqs::{debit_jobs::SqsDebitJobQueue, SqsEventQueue};
 use encaisse::app::direct_debit::MonthlyDirectDebit;
 use encaisse::app::start_sepa::SepaSettings;
 use encaisse::config;
-use encaisse::consumers::debit_jobs::advance_debit_jobs;
-use encaisse::domain::sepa::MonthId;
+use encaisse::consumers::debit_jobs::handle_invocation;
 use encaisse::ports::SystemClock;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
-
-async fn handle(run: &MonthlyDirectDebit, payload: Value) -> Result<Value, Error> {
-    if payload.get("Records").is_some() {
-        let batch: SqsEvent = serde_json::from_value(payload)?;
-        return Ok(serde_json::to_value(advance_debit_jobs(run, batch).await)?);
-    }
-    let month = match payload.get("month").and_then(Value::as_str) {
-        Some(text) => MonthId::parse(text).ok_or("month: expected YYYY-MM")?,
-        None => run.last_month(),
-    };
-    Ok(serde_json::to_value(run.fan_out(month).await?)?)
-}
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -57,7 +43,7 @@ async fn main() -> Result<(), Error> {
     );
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let run = run.clone();
-        async move { handle(&run, event.payload).await }
+        async move { Ok::<Value, Error>(handle_invocation(&run, event.payload).await?) }
     }))
     .await
 }
