@@ -9,11 +9,12 @@
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
-use crate::app::settle::{settle, PaymentChange};
+use super::outcome::settle_order;
+use crate::app::settle::PaymentChange;
 use crate::domain::sepa::{DebitMonth, DebitStatus, MonthId, OtherSettlement};
 use crate::domain::{
-    CaptureTiming, FieldError, OfflineKind, Payment, PaymentMethod, PaymentStatus, Reference,
-    Release, ReleaseReason,
+    CaptureTiming, FieldError, OfflineKind, Payment, PaymentMethod, PaymentStatus, Release,
+    ReleaseReason,
 };
 use crate::ports::{SepaWrite, Store, StoreError, Write};
 
@@ -126,43 +127,6 @@ fn line_changes(
     changes
 }
 
-/// Settles the month's purchases on one order (retried when the order moved meanwhile).
-async fn settle_order(
-    store: &dyn Store,
-    month: &DebitMonth,
-    reference: &Reference,
-    record: &SettlementRecord,
-    now: OffsetDateTime,
-) -> Result<(), StoreError> {
-    for _ in 0..5 {
-        let Some(snapshot) = store.get_order_with_payments(reference).await? else {
-            return Ok(());
-        };
-        let changes: Vec<PaymentChange> = snapshot
-            .payments
-            .iter()
-            .filter(|p| month.lines.contains_key(&p.value.id))
-            .flat_map(|p| line_changes(&p.value, &snapshot.payments, record, now))
-            .collect();
-        if changes.is_empty() {
-            return Ok(());
-        }
-        let order = snapshot.order.value.clone();
-        let writes =
-            settle(&snapshot, &order, changes, now).into_writes(snapshot.order.version, false);
-        match store.transact(writes).await {
-            Ok(()) => return Ok(()),
-            Err(
-                StoreError::VersionConflict(_)
-                | StoreError::AlreadyExists(_)
-                | StoreError::Contention,
-            ) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Err(StoreError::Contention)
-}
-
 /// Records `record` as the settlement of the customer's `month`; answers the month after.
 pub async fn record_other_settlement(
     store: &dyn Store,
@@ -196,7 +160,14 @@ pub async fn record_other_settlement(
             });
         }
         for reference in current.orders() {
-            settle_order(store, current, &reference, record, now).await?;
+            settle_order(store, &reference, now, |payments| {
+                payments
+                    .iter()
+                    .filter(|p| current.lines.contains_key(&p.value.id))
+                    .flat_map(|p| line_changes(&p.value, payments, record, now))
+                    .collect()
+            })
+            .await?;
         }
         let mut next = current.clone();
         next.status = DebitStatus::SettledOtherwise;

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use super::month_event;
 use crate::app::settle::{settle, PaymentChange};
-use crate::domain::sepa::{DebitMonth, DebitStatus, MonthId, SepaAccount, SuspensionReason};
+use crate::domain::sepa::{DebitStatus, MonthId, SepaAccount, SuspensionReason};
 use crate::domain::{Dispute, DisputeKind, DisputeStatus, OutboxKind, Payment, PaymentStatus};
 use crate::ports::{ProviderPayment, ProviderPaymentStatus, SepaWrite, Store, StoreError, Write};
 
@@ -119,29 +119,19 @@ fn line_after(payment: &Payment, outcome: &DebitOutcome, now: OffsetDateTime) ->
     (next != *payment).then_some(next)
 }
 
-/// Settles the month's purchases on one order (retried when the order moved meanwhile).
-async fn settle_order(
+/// Settles the month's purchases on one order, as `changes` makes them from the order's
+/// payments (retried when the order moved meanwhile; nothing to change: done).
+pub(super) async fn settle_order(
     store: &dyn Store,
-    month: &DebitMonth,
     reference: &crate::domain::Reference,
-    outcome: &DebitOutcome,
     now: OffsetDateTime,
+    changes: impl Fn(&[crate::ports::Versioned<Payment>]) -> Vec<PaymentChange>,
 ) -> Result<(), StoreError> {
     for _ in 0..5 {
         let Some(snapshot) = store.get_order_with_payments(reference).await? else {
             return Ok(());
         };
-        let changes: Vec<PaymentChange> = snapshot
-            .payments
-            .iter()
-            .filter(|p| month.lines.contains_key(&p.value.id))
-            .filter_map(|p| {
-                line_after(&p.value, outcome, now).map(|payment| PaymentChange {
-                    payment,
-                    expected_version: Some(p.version),
-                })
-            })
-            .collect();
+        let changes = changes(&snapshot.payments);
         if changes.is_empty() {
             return Ok(());
         }
@@ -182,7 +172,19 @@ pub async fn record_debit_outcome(
             return Ok(false);
         }
         for reference in stored.value.orders() {
-            settle_order(store, &stored.value, &reference, &outcome, now).await?;
+            settle_order(store, &reference, now, |payments| {
+                payments
+                    .iter()
+                    .filter(|p| stored.value.lines.contains_key(&p.value.id))
+                    .filter_map(|p| {
+                        line_after(&p.value, &outcome, now).map(|payment| PaymentChange {
+                            payment,
+                            expected_version: Some(p.version),
+                        })
+                    })
+                    .collect()
+            })
+            .await?;
         }
         let mut next = stored.value.clone();
         next.status = outcome.status();
