@@ -245,3 +245,28 @@ impl RecordedShop {
         }
     }
 }
+
+/// The notifier on a store of its own over `table`, its requests recorded by `counter`.
+pub async fn recorded_notifier(
+    counter: &RequestCounter,
+    table: &str,
+    base: &str,
+) -> encaisse::app::notify::Notifier {
+    use std::sync::Arc;
+    let client = encaisse::adapters::dynamodb::client_from_env(Some(counter.clone())).await;
+    encaisse::app::notify::Notifier::new(
+        Arc::new(encaisse::adapters::dynamodb::DynamoStore::new(
+            client.clone(),
+            table,
+        )),
+        Arc::new(
+            encaisse::adapters::dynamodb::notifications::DynamoNotificationStore::new(
+                client, table,
+            ),
+        ),
+        Arc::new(encaisse::adapters::memory::notifications::MemoryMailer::new()),
+        Arc::new(encaisse::ports::SystemClock),
+        encaisse_dev::notifications::demo_seller(),
+        encaisse::app::notify::PayPage::parse(&format!("{base}/pay")).unwrap(),
+    )
+}

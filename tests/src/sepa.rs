@@ -86,3 +86,50 @@ pub async fn add_mandate(shop: &Shop, session: &str, iban: &str) -> String {
     );
     id
 }
+
+/// `POST /dev/monthly-direct-debit` for `month` as of `as_of`: what each job did.
+pub async fn close_month(shop: &Shop, month: &str, as_of: &str) -> Value {
+    let reply = shop
+        .http
+        .post(format!(
+            "{}/dev/monthly-direct-debit?month={month}&as_of={as_of}",
+            shop.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status().as_u16(), 200);
+    reply.json().await.unwrap()
+}
+
+/// The first day of the month after `month` (`YYYY-MM`), `YYYY-MM-DD`.
+pub fn first_of_next(month: &str) -> String {
+    let (year, m) = month.split_once('-').unwrap();
+    let (year, m): (i32, u32) = (year.parse().unwrap(), m.parse().unwrap());
+    if m == 12 {
+        format!("{}-01-01", year + 1)
+    } else {
+        format!("{year}-{:02}-01", m + 1)
+    }
+}
+
+/// A back-office call as the seller (the test shop's admin key): status and JSON body.
+pub async fn admin(
+    shop: &Shop,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = shop
+        .http
+        .request(method, format!("{}{path}", shop.base))
+        .bearer_auth("admin");
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let reply = request.send().await.unwrap();
+    (
+        reply.status().as_u16(),
+        reply.json().await.unwrap_or(Value::Null),
+    )
+}

@@ -238,22 +238,7 @@ async fn every_partition_a_function_touches_is_allowed_by_its_leading_keys() {
         published_events.push(event);
     }
     assert!(!published_events.is_empty());
-    let client = encaisse::adapters::dynamodb::client_from_env(Some(counter.clone())).await;
-    let notifier = encaisse::app::notify::Notifier::new(
-        Arc::new(encaisse::adapters::dynamodb::DynamoStore::new(
-            client.clone(),
-            &table,
-        )),
-        Arc::new(
-            encaisse::adapters::dynamodb::notifications::DynamoNotificationStore::new(
-                client, &table,
-            ),
-        ),
-        Arc::new(encaisse::adapters::memory::notifications::MemoryMailer::new()),
-        Arc::new(SystemClock),
-        encaisse_dev::notifications::demo_seller(),
-        encaisse::app::notify::PayPage::parse(&format!("{base}/pay")).unwrap(),
-    );
+    let notifier = integration::iam::recorded_notifier(&counter, &table, &base).await;
     counter.reset();
     for event in &published_events {
         notifier.handle(event).await.expect("notified");

@@ -6,17 +6,17 @@
 //! its statements in template.yaml.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use encaisse::app::direct_debit::month_event;
 use encaisse::domain::sepa::MonthId;
 use encaisse::domain::OutboxKind;
-use encaisse::ports::SystemClock;
 use integration::account::signed_in;
 use integration::iam::{assert_allowed, touched, RecordedShop, Touched};
-use integration::sepa::{add_mandate, by_sepa, me, quote, JEANNE};
+use integration::sepa::{
+    add_mandate, admin, by_sepa, close_month, first_of_next, me, quote, JEANNE,
+};
 use integration::shop::{Shop, WEBHOOK_SECRET};
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// Delivers every event the sandbox made (again: a re-delivery is deduplicated), signed.
 async fn deliver_events(shop: &Shop, sandbox: &encaisse_dev::SandboxPsp) {
@@ -40,30 +40,6 @@ async fn succeeded_debit(sandbox: &encaisse_dev::SandboxPsp) -> String {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     panic!("the debit never succeeded");
-}
-
-async fn dev_close(shop: &Shop, month: &str, as_of: &str) -> Value {
-    let reply = shop
-        .http
-        .post(format!(
-            "{}/dev/monthly-direct-debit?month={month}&as_of={as_of}",
-            shop.base
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reply.status().as_u16(), 200);
-    reply.json().await.unwrap()
-}
-
-fn first_of_next(month: &str) -> String {
-    let (year, m) = month.split_once('-').unwrap();
-    let (year, m): (i32, u32) = (year.parse().unwrap(), m.parse().unwrap());
-    if m == 12 {
-        format!("{}-01-01", year + 1)
-    } else {
-        format!("{year}-{:02}-01", m + 1)
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -116,7 +92,7 @@ async fn every_partition_a_sepa_flow_touches_is_allowed_by_its_leading_keys() {
     );
 
     // monthly-direct-debit: the fan-out and the jobs, closing then submitting the month.
-    let closed = dev_close(&shop, &month, &first_of_next(&month)).await;
+    let closed = close_month(&shop, &month, &first_of_next(&month)).await;
     assert_eq!(closed["advanced"]["announced"], 1, "{closed}");
     touched(
         &counter,
@@ -125,7 +101,7 @@ async fn every_partition_a_sepa_flow_touches_is_allowed_by_its_leading_keys() {
     let (_, sepa) = me(&shop, &session, reqwest::Method::GET, "/v1/me/sepa", None).await;
     counter.reset();
     let collection_on = sepa["months"][0]["collection_on"].as_str().unwrap();
-    let due = dev_close(&shop, &month, collection_on).await;
+    let due = close_month(&shop, &month, collection_on).await;
     assert_eq!(due["failed"], 0, "{due}");
     touched(
         &counter,
@@ -152,41 +128,29 @@ async fn every_partition_a_sepa_flow_touches_is_allowed_by_its_leading_keys() {
     // back-office: the standing, a change, the month's overview, another settlement.
     counter.reset();
     let customer = encaisse::domain::customer_id(JEANNE);
-    let standing = format!("{}/v1/admin/customers/{customer}/sepa", shop.base);
-    let reply = shop
-        .http
-        .get(&standing)
-        .bearer_auth("admin")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reply.status().as_u16(), 200);
-    let reply = shop
-        .http
-        .patch(&standing)
-        .bearer_auth("admin")
-        .json(&json!({"state": "active", "cap": "300.00"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reply.status().as_u16(), 200);
-    let reply = shop
-        .http
-        .get(format!("{}/v1/admin/sepa/months/{month}", shop.base))
-        .bearer_auth("admin")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reply.status().as_u16(), 200);
-    let reply = shop
-        .http
-        .post(format!("{standing}/months/{month}/settlement"))
-        .bearer_auth("admin")
-        .json(&json!({"method": "cheque", "reference": "CHQ 0042", "amount": "81.96"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reply.status().as_u16(), 200, "{:?}", reply.text().await);
+    let standing = format!("/v1/admin/customers/{customer}/sepa");
+    let calls = [
+        (reqwest::Method::GET, standing.clone(), None),
+        (
+            reqwest::Method::PATCH,
+            standing.clone(),
+            Some(json!({"state": "active", "cap": "300.00"})),
+        ),
+        (
+            reqwest::Method::GET,
+            format!("/v1/admin/sepa/months/{month}"),
+            None,
+        ),
+        (
+            reqwest::Method::POST,
+            format!("{standing}/months/{month}/settlement"),
+            Some(json!({"method": "cheque", "reference": "CHQ 0042", "amount": "81.96"})),
+        ),
+    ];
+    for (method, path, body) in calls {
+        let (status, reply) = admin(&shop, method, &path, body).await;
+        assert_eq!(status, 200, "{path}: {reply}");
+    }
     touched(&counter, functions.entry("BackOfficeFunction").or_default());
 
     // notifier: the month's announcement and return (psp-webhook published them at once, as
@@ -205,22 +169,7 @@ async fn every_partition_a_sepa_flow_touches_is_allowed_by_its_leading_keys() {
     .into_iter()
     .map(|kind| month_event(&stored.value, kind, now).unwrap())
     .collect();
-    let client = encaisse::adapters::dynamodb::client_from_env(Some(counter.clone())).await;
-    let notifier = encaisse::app::notify::Notifier::new(
-        Arc::new(encaisse::adapters::dynamodb::DynamoStore::new(
-            client.clone(),
-            &table,
-        )),
-        Arc::new(
-            encaisse::adapters::dynamodb::notifications::DynamoNotificationStore::new(
-                client, &table,
-            ),
-        ),
-        Arc::new(encaisse::adapters::memory::notifications::MemoryMailer::new()),
-        Arc::new(SystemClock),
-        encaisse_dev::notifications::demo_seller(),
-        encaisse::app::notify::PayPage::parse(&format!("{}/pay", shop.base)).unwrap(),
-    );
+    let notifier = integration::iam::recorded_notifier(&counter, &table, &shop.base).await;
     counter.reset();
     for event in &published {
         notifier.handle(event).await.expect("notified");

@@ -3,7 +3,7 @@
 //! lines of the customer's month under the cap, every refusal a 422 naming its condition.
 
 use integration::account::signed_in;
-use integration::sepa::{add_mandate, by_sepa, me, quote, JEANNE};
+use integration::sepa::{add_mandate, by_sepa, close_month, first_of_next, me, quote, JEANNE};
 use integration::shop::{shop, Shop};
 use serde_json::{json, Value};
 
@@ -190,21 +190,6 @@ async fn sepa_refusals_name_their_condition_and_write_nothing() {
     );
 }
 
-/// `POST /dev/monthly-direct-debit` for `month` as of `as_of`: what each job did.
-async fn close_month(shop: &Shop, month: &str, as_of: &str) -> Value {
-    let reply = shop
-        .http
-        .post(format!(
-            "{}/dev/monthly-direct-debit?month={month}&as_of={as_of}",
-            shop.base
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reply.status().as_u16(), 200);
-    reply.json().await.unwrap()
-}
-
 /// Waits for the month's status (the sandbox settles a debit ~2 s after it, then notifies).
 async fn month_reaches(shop: &Shop, session: &str, status: &str) -> Value {
     for _ in 0..150 {
@@ -231,16 +216,6 @@ async fn month_of_two_purchases(shop: &Shop, iban: &str) -> (String, String) {
     let (_, sepa) = me(shop, &session, reqwest::Method::GET, "/v1/me/sepa", None).await;
     let month = sepa["month"].as_str().unwrap().to_string();
     (session, month)
-}
-
-fn first_of_next(month: &str) -> String {
-    let (year, m) = month.split_once('-').unwrap();
-    let (year, m): (i32, u32) = (year.parse().unwrap(), m.parse().unwrap());
-    if m == 12 {
-        format!("{}-01-01", year + 1)
-    } else {
-        format!("{year}-{:02}-01", m + 1)
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
