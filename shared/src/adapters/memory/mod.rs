@@ -8,7 +8,7 @@ mod lookup;
 pub mod notifications;
 mod sepa;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
@@ -39,7 +39,8 @@ pub(super) struct Tables {
     pub(super) client_failures: HashMap<String, FailureLog>,
     pub(super) pair_failures: HashMap<(Reference, String), FailureLog>,
     /// (order, payment id) → payment
-    payments: HashMap<(Reference, String), Versioned<Payment>>,
+    /// Ordered: an order's payments are one range (its partition in DynamoDB).
+    payments: BTreeMap<(Reference, String), Versioned<Payment>>,
     customers: HashMap<String, Versioned<CustomerProfile>>,
     outbox: HashMap<String, (OutboxEvent, OutboxState)>,
     /// (provider, event id)
@@ -287,8 +288,8 @@ impl OrderStore for MemoryStore {
         };
         let mut payments: Vec<Versioned<Payment>> = tables
             .payments
-            .iter()
-            .filter(|((r, _), _)| r == reference)
+            .range((reference.clone(), String::new())..)
+            .take_while(|((r, _), _)| r == reference)
             .map(|(_, p)| p.clone())
             .collect();
         payments.sort_by(|a, b| {

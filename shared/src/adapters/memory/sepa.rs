@@ -1,6 +1,6 @@
 //! SEPA items in memory, with the DynamoDB adapter's conditions (see `dynamodb/sepa.rs`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 
@@ -10,10 +10,11 @@ use crate::ports::{SepaSnapshot, SepaStore, SepaWrite, StoreError, Versioned};
 
 #[derive(Default)]
 pub(crate) struct SepaTables {
-    /// (customer, mandate id) → mandate
-    mandates: HashMap<(String, String), Versioned<Mandate>>,
+    /// (customer, mandate id) → mandate; ordered, so a customer's are one range (as the
+    /// customer's partition is in DynamoDB) and a load does not walk every customer's.
+    mandates: BTreeMap<(String, String), Versioned<Mandate>>,
     accounts: HashMap<String, Versioned<SepaAccount>>,
-    months: HashMap<(String, MonthId), Versioned<DebitMonth>>,
+    months: BTreeMap<(String, MonthId), Versioned<DebitMonth>>,
 }
 
 fn versioned_ok(
@@ -164,8 +165,8 @@ impl SepaStore for MemoryStore {
         let sepa = &tables.sepa;
         let mut mandates: Vec<Versioned<Mandate>> = sepa
             .mandates
-            .iter()
-            .filter(|((c, _), _)| c == customer_id)
+            .range((customer_id.to_string(), String::new())..)
+            .take_while(|((c, _), _)| c == customer_id)
             .map(|(_, m)| m.clone())
             .collect();
         mandates.sort_by(|a, b| {
@@ -173,8 +174,8 @@ impl SepaStore for MemoryStore {
         });
         let mut months: Vec<Versioned<DebitMonth>> = sepa
             .months
-            .iter()
-            .filter(|((c, _), _)| c == customer_id)
+            .range((customer_id.to_string(), MonthId::EARLIEST)..)
+            .take_while(|((c, _), _)| c == customer_id)
             .map(|(_, m)| m.clone())
             .collect();
         months.sort_by_key(|m| std::cmp::Reverse(m.value.month));
@@ -206,17 +207,18 @@ impl SepaStore for MemoryStore {
         limit: usize,
     ) -> Result<Vec<String>, StoreError> {
         let tables = self.lock()?;
-        let mut customers: Vec<String> = tables
+        // Ordered by customer: a page starts where the last one ended and stops when full.
+        let start = (after.unwrap_or_default().to_string(), MonthId::EARLIEST);
+        Ok(tables
             .sepa
             .months
-            .keys()
-            .filter(|(c, m)| *m == month && crate::ports::month_shard(c) == shard)
-            .filter(|(c, _)| after.is_none_or(|a| c.as_str() > a))
+            .range(start..)
+            .map(|((c, m), _)| (c, m))
+            .filter(|(c, m)| **m == month && after.is_none_or(|a| c.as_str() > a))
+            .filter(|(c, _)| crate::ports::month_shard(c) == shard)
+            .take(limit)
             .map(|(c, _)| c.clone())
-            .collect();
-        customers.sort();
-        customers.truncate(limit);
-        Ok(customers)
+            .collect())
     }
 
     async fn month_debits(

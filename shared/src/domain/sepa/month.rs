@@ -18,6 +18,12 @@ pub struct MonthId {
 }
 
 impl MonthId {
+    /// The first month `parse` accepts: every month sorts at or after it.
+    pub const EARLIEST: MonthId = MonthId {
+        year: 2000,
+        month: 1,
+    };
+
     pub fn parse(text: &str) -> Option<Self> {
         let (year, month) = text.split_once('-')?;
         if year.len() != 4 || month.len() != 2 {
