@@ -9,13 +9,20 @@ use rust_decimal::Decimal;
 use crate::card_flow::Step;
 
 /// Prices used, with where they come from: stated in the output as well.
-const PRICES_NOTE: &str = "Prices (USD, eu-west-1, on-demand): DynamoDB $0.7068 per million write request units and \
+pub(crate) const PRICES_NOTE: &str = "Prices (USD, eu-west-1, on-demand): DynamoDB $0.7068 per million write request units and \
 $0.1415 per million read request units, i.e. half of the Ireland list prices $1.4135 / $0.283 after AWS's \
 50 % on-demand reduction of 1 November 2024; Lambda arm64 $0.0000133334 per GB-second and $0.20 per million \
 requests. Taken from AWS's published price list as known on 2026-11-22, not fetched live (no internet here): \
 check https://aws.amazon.com/dynamodb/pricing/on-demand/ and https://aws.amazon.com/lambda/pricing/ before quoting.";
 
-fn d(s: &str) -> Decimal {
+/// USD per million DynamoDB write / read request units, Lambda per GB-second and per million
+/// requests (see `PRICES_NOTE`).
+pub(crate) const WRU_PER_MILLION: &str = "0.7068";
+pub(crate) const RRU_PER_MILLION: &str = "0.1415";
+pub(crate) const LAMBDA_GB_SECOND: &str = "0.0000133334";
+pub(crate) const LAMBDA_PER_MILLION: &str = "0.20";
+
+pub(crate) fn d(s: &str) -> Decimal {
     Decimal::from_str(s).expect("constant")
 }
 
@@ -26,10 +33,10 @@ fn in_checkout(step: &Step) -> bool {
 
 pub fn print(steps: &[Step], memory_mb: u32) {
     let million = d("1000000");
-    let wru_price = d("0.7068");
-    let rru_price = d("0.1415");
-    let gb_second = d("0.0000133334");
-    let request_price = d("0.20");
+    let wru_price = d(WRU_PER_MILLION);
+    let rru_price = d(RRU_PER_MILLION);
+    let gb_second = d(LAMBDA_GB_SECOND);
+    let request_price = d(LAMBDA_PER_MILLION);
     let gb = Decimal::from(memory_mb) / d("1024");
     let checkouts = d("1000");
 

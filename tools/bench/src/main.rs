@@ -12,8 +12,10 @@ mod card_flow;
 mod cold_fixtures;
 mod cold_start;
 mod cost;
+mod counting_store;
 mod instalment_run;
 mod load;
+mod monthly_close;
 mod runtime_api;
 mod saved_card_flow;
 mod targets;
@@ -284,6 +286,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if args.get(1).map(String::as_str) == Some("instalments") {
         // Only the instalment collection run (`--due` on the memory store, 200 on moto).
         return instalment_run::count_instalment_run(option(&args, "--due", 10_000), 200).await;
+    }
+    if args.get(1).map(String::as_str) == Some("monthly-close") {
+        // The SEPA month close: `--memory` customers on the memory store, `--moto` on
+        // DynamoDB + SQS (moto); 0 skips one; `--quick` is 200 and 20.
+        let quick = args.iter().any(|a| a == "--quick");
+        let (memory, moto) = if quick { (200, 20) } else { (100_000, 1_000) };
+        let memory = option(&args, "--memory", memory);
+        let moto = option(&args, "--moto", moto);
+        // moto first: the memory run's app (100,000 customers) stays in memory until exit.
+        let moto = match moto {
+            0 => None,
+            n => Some(monthly_close::run_moto(n).await?),
+        };
+        let memory = match memory {
+            0 => None,
+            n => Some(monthly_close::run_memory(n).await?),
+        };
+        monthly_close::print(memory.as_ref(), moto.as_ref(), LAMBDA_MEMORY_MB);
+        return Ok(());
     }
     if args.get(1).map(String::as_str) == Some("load") {
         return load::run(load::LoadOptions {
