@@ -1,6 +1,6 @@
 """Stripe's official Python library driving the sandbox PSP, as it drives Stripe in test mode.
 
-Run by tests/tests/stripe_sdk.rs with the sandbox's base URL; exits non-zero on any mismatch.
+Run by tests/tests/suite/stripe_sdk.rs with the sandbox's base URL; exits non-zero on any mismatch.
 """
 import sys
 

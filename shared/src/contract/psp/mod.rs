@@ -1,7 +1,7 @@
 //! The PaymentProvider contract: what every connector must do, checked through the neutral port
 //! types only, so a new connector (MangoPay) has a bar to pass. Run against the Stripe connector
 //! on the sandbox PSP and against the simulation's PSP model in the integration package
-//! (`tests/tests/psp_contract_*.rs`); `psp_contract_tests!` expands to one test per contract.
+//! (`tests/tests/suite/psp_contract_*.rs`); `psp_contract_tests!` expands to one test per contract.
 //!
 //! A contract takes a [`Subject`]: the connector under test and a [`PspTestMode`], which plays
 //! what the port cannot: the shopper on the hosted page, the PSP's clock, the PSP's own
