@@ -288,13 +288,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return instalment_run::count_instalment_run(option(&args, "--due", 10_000), 200).await;
     }
     if args.get(1).map(String::as_str) == Some("monthly-close") {
+        // Why a job failed is only logged (the consumer reports ids): warnings on stderr.
+        tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+            )
+            .init();
         // The SEPA month close: `--memory` customers on the memory store, `--moto` on
-        // DynamoDB + SQS (moto); 0 skips one; `--quick` is 200 and 20.
-        let quick = args.iter().any(|a| a == "--quick");
-        let (memory, moto) = if quick { (200, 20) } else { (100_000, 1_000) };
+        // DynamoDB + SQS (moto); 0 skips one; `--quick` runs a few.
+        let (memory, moto) = if args.iter().any(|a| a == "--quick") {
+            (monthly_close::QUICK_MEMORY, monthly_close::QUICK_MOTO)
+        } else {
+            (monthly_close::DEFAULT_MEMORY, monthly_close::DEFAULT_MOTO)
+        };
         let memory = option(&args, "--memory", memory);
         let moto = option(&args, "--moto", moto);
-        // moto first: the memory run's app (100,000 customers) stays in memory until exit.
+        // moto first: the memory run's app stays in memory until exit.
         let moto = match moto {
             0 => None,
             n => Some(monthly_close::run_moto(n).await?),

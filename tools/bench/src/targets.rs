@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::card_flow::Step;
-use crate::monthly_close::Run;
+use crate::monthly_close::{fig, Run};
 
 const READS: [&str; 5] = [
     "GetItem",
@@ -111,7 +111,7 @@ pub fn print_close(moto: Option<&Run>, memory: Option<&Run>) {
             .map(|p| {
                 let (r, w) = split_calls(&p.ops);
                 let n = memory.map_or(1, |m| m.customers) as f64;
-                format!("{:.2} / {:.2}", r as f64 / n, w as f64 / n)
+                format!("{} / {}", fig(r as f64 / n), fig(w as f64 / n))
             })
             .unwrap_or_else(|| "—".into());
         let (label, ok) = if phase.state_change {
@@ -134,8 +134,10 @@ pub fn print_close(moto: Option<&Run>, memory: Option<&Run>) {
             ("no Scan (not a state change)", Some(scans == 0))
         };
         println!(
-            "| {} | {label} | {reads:.2} | {writes:.2} | {scans} | {beside} | {} |",
+            "| {} | {label} | {} | {} | {scans} | {beside} | {} |",
             phase.name,
+            fig(reads),
+            fig(writes),
             ok.map_or("—", verdict)
         );
     }

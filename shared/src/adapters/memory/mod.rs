@@ -8,7 +8,7 @@ mod lookup;
 pub mod notifications;
 mod sepa;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
@@ -43,6 +43,9 @@ pub(super) struct Tables {
     payments: BTreeMap<(Reference, String), Versioned<Payment>>,
     customers: HashMap<String, Versioned<CustomerProfile>>,
     outbox: HashMap<String, (OutboxEvent, OutboxState)>,
+    /// (created at, id) of the pending events, oldest first: the relay reads the head without
+    /// walking every event ever queued (GSI1 in DynamoDB).
+    pending_outbox: BTreeSet<(OffsetDateTime, String)>,
     /// (provider, event id)
     webhooks: std::collections::HashSet<(String, String)>,
     /// (scope, key) → record
@@ -215,6 +218,9 @@ fn apply(tables: &mut Tables, write: Write) {
         }
         Write::PutOutbox(event) => {
             tables
+                .pending_outbox
+                .insert((event.created_at, event.id.clone()));
+            tables
                 .outbox
                 .insert(event.id.clone(), (event, OutboxState::Pending));
         }
@@ -381,19 +387,17 @@ impl CounterStore for MemoryStore {
 impl OutboxStore for MemoryStore {
     async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxEvent>, StoreError> {
         let tables = self.lock()?;
-        let mut pending: Vec<OutboxEvent> = tables
-            .outbox
-            .values()
-            .filter(|(_, state)| *state == OutboxState::Pending)
-            .map(|(e, _)| e.clone())
-            .collect();
-        pending.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
-        pending.truncate(limit);
-        Ok(pending)
+        Ok(tables
+            .pending_outbox
+            .iter()
+            .filter_map(|(_, id)| tables.outbox.get(id).map(|(e, _)| e.clone()))
+            .take(limit)
+            .collect())
     }
 
     async fn mark_outbox_published(&self, events: &[OutboxEvent]) -> Result<(), StoreError> {
-        let mut tables = self.lock()?;
+        let mut guard = self.lock()?;
+        let tables = &mut *guard;
         for event in events {
             if let Some((stored, state)) = tables.outbox.get_mut(&event.id) {
                 if *state == OutboxState::Pending {
@@ -401,6 +405,8 @@ impl OutboxStore for MemoryStore {
                         OutboxKind::InvoiceDue => OutboxState::AwaitingInvoice,
                         _ => OutboxState::Done,
                     };
+                    let key = (stored.created_at, stored.id.clone());
+                    tables.pending_outbox.remove(&key);
                 }
             }
         }
@@ -434,6 +440,9 @@ impl OutboxStore for MemoryStore {
             if let Some((_, state)) = tables.outbox.get_mut(&event.id) {
                 *state = OutboxState::Pending;
             }
+            tables
+                .pending_outbox
+                .insert((event.created_at, event.id.clone()));
         }
         Ok(stale)
     }
