@@ -10,7 +10,7 @@ use time::macros::datetime;
 use crate::domain::sepa::{
     CapRule, DebitLine, DebitMonth, DebitStatus, Mandate, MandateStatus, MonthId, SepaAccount,
 };
-use crate::domain::Reference;
+use crate::domain::{CustomerProfile, Locale, Reference};
 use crate::ports::{month_shard, SepaWrite, Store, StoreError, Write, MONTH_SHARDS};
 
 fn eur(text: &str) -> Decimal {
@@ -90,7 +90,18 @@ pub async fn sepa_items_are_read_together_and_versioned(store: Arc<dyn Store>) {
     let first = sample_mandate("cus_sepa1", "mdt_1");
     let mut second = sample_mandate("cus_sepa1", "mdt_2");
     second.created_at = now + time::Duration::hours(1);
+    let profile = CustomerProfile {
+        id: "cus_sepa1".into(),
+        email: "jeanne@example.fr".into(),
+        locale: Locale::Fr,
+        billing: None,
+        provider_customers: [("stripe".to_string(), "cus_psp1".to_string())].into(),
+    };
     let writes = vec![
+        Write::PutCustomer {
+            customer: profile.clone(),
+            expected_version: None,
+        },
         Write::Sepa(SepaWrite::PutAccount {
             account: account.clone(),
             expected_version: None,
@@ -121,6 +132,17 @@ pub async fn sepa_items_are_read_together_and_versioned(store: Arc<dyn Store>) {
         .unwrap());
 
     let snapshot = store.load_sepa("cus_sepa1").await.unwrap();
+    let read = snapshot
+        .profile
+        .clone()
+        .expect("the profile comes with the SEPA items");
+    assert_eq!((read.value, read.version), (profile, 1));
+    assert!(store
+        .load_sepa("cus_other")
+        .await
+        .unwrap()
+        .profile
+        .is_none());
     let stored = snapshot.account.clone().unwrap();
     assert_eq!((stored.value, stored.version), (account.clone(), 1));
     let ids: Vec<&str> = snapshot

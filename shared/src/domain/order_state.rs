@@ -5,7 +5,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::{Payment, PaymentStatus, ReleaseReason};
+use super::{Payment, PaymentMethod, PaymentStatus, ReleaseReason};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -138,7 +138,7 @@ pub fn order_position(
         }
         if let Some(dispute) = &p.dispute {
             amounts.disputed += dispute.withdrawn;
-            disputed |= dispute.marks_order();
+            disputed |= dispute.marks_order() && !settled_otherwise(p, payments);
         }
         under_review |=
             p.capturable() > Decimal::ZERO && p.review.as_ref().is_some_and(|r| r.is_pending());
@@ -191,6 +191,17 @@ fn awaiting_replacement(payment: &Payment, payments: &[Payment]) -> Option<Decim
         .filter(|r| r.reason == ReleaseReason::Replaced)?;
     let replacement = payment.replacement_id();
     (!payments.iter().any(|p| p.id == replacement)).then_some(release.amount)
+}
+
+/// Whether the seller recorded another settlement for `payment` (a transfer or cheque under
+/// its replacement id, `app::direct_debit::other_settlement`): its dispute no longer marks the
+/// order, the money being back. Only an offline payment does it: a card renewed after a
+/// partial capture keeps the capture's dispute on the order.
+fn settled_otherwise(payment: &Payment, payments: &[Payment]) -> bool {
+    let replacement = payment.replacement_id();
+    payments
+        .iter()
+        .any(|q| q.id == replacement && matches!(q.method, PaymentMethod::Offline { .. }))
 }
 
 #[cfg(test)]

@@ -324,6 +324,35 @@ fn a_dispute_marks_the_order_and_shows_what_is_withheld_until_it_is_won() {
 }
 
 #[test]
+fn a_lost_dispute_settled_another_way_no_longer_marks_the_order() {
+    use crate::domain::OfflineKind;
+    let gross = eur(8_196);
+    let debit = payment(1, PaymentStatus::Captured, 8_196, 8_196, 0);
+    let lost = disputed(debit, DisputeKind::Chargeback, DisputeStatus::Lost, 8_196);
+    let offline = |method| Payment {
+        id: lost.replacement_id(),
+        method,
+        ..payment(2, PaymentStatus::Captured, 8_196, 8_196, 0)
+    };
+    let transfer = offline(PaymentMethod::Offline {
+        kind: OfflineKind::BankTransfer,
+        seller_reference: "VIR-1".into(),
+    });
+    let p = order_position(gross, None, &[lost.clone(), transfer]);
+    assert_eq!(p.status, OrderStatus::Captured);
+    assert_eq!(
+        p.amounts.disputed,
+        eur(8_196),
+        "what the bank took back is still shown"
+    );
+    assert_eq!(p.due, Decimal::ZERO);
+    // A card renewal under the same id is not a settlement of the dispute.
+    let renewal = offline(PaymentMethod::Card);
+    let p = order_position(gross, None, &[lost, renewal]);
+    assert_eq!(p.status, OrderStatus::Disputed);
+}
+
+#[test]
 fn a_dispute_tells_the_seller_and_never_re_announces_the_payment() {
     use crate::domain::{effects, Effect};
     let gross = eur(10_000);

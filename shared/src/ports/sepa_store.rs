@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 
 use super::{StoreError, Versioned};
 use crate::domain::sepa::{DebitLine, DebitMonth, Mandate, MonthId, SepaAccount};
+use crate::domain::CustomerProfile;
 
 /// Index partitions a month's customers are spread over (each a GSI1 partition), so a close
 /// of 100,000 customers reads many partitions in parallel instead of one hot one.
@@ -93,6 +94,9 @@ impl SepaWrite {
 /// Everything SEPA of one customer, read in one request (a Query on the customer's partition).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SepaSnapshot {
+    /// The customer's profile, which shares the partition: the close and the debit need its
+    /// email and PSP customer without a GetItem of their own.
+    pub profile: Option<Versioned<CustomerProfile>>,
     pub account: Option<Versioned<SepaAccount>>,
     /// Oldest first.
     pub mandates: Vec<Versioned<Mandate>>,

@@ -596,4 +596,10 @@ async fn a_debit_returned_after_success_disputes_the_month() {
         status_share(&overview, "settled_otherwise"),
         (1, "81.96".into())
     );
+    // The money is back: the orders no longer show the dispute.
+    for reference in ["ORD-23001", "ORD-23002"] {
+        let token = shop.token(reference, "83000").await;
+        let order = shop.get(&format!("/v1/orders/{reference}"), &token).await;
+        assert_eq!(order["status"], "captured", "{reference}: {order}");
+    }
 }

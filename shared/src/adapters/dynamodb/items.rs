@@ -241,6 +241,9 @@ pub fn parse_idempotency_record(item: &Item) -> Result<ExistingRecord, StoreErro
     })
 }
 
+/// The profile's sort key in the customer's partition.
+pub const PROFILE_SK: &str = "PROFILE";
+
 /// `CUSTOMER#<id>` / `PROFILE`.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct CustomerItem {
@@ -253,13 +256,13 @@ pub struct CustomerItem {
 }
 
 pub fn customer_key(id: &str) -> Item {
-    key(format!("CUSTOMER#{id}"), "PROFILE")
+    key(format!("CUSTOMER#{id}"), PROFILE_SK)
 }
 
 pub fn customer_item(customer: &CustomerProfile, version: u64) -> Result<Item, StoreError> {
     let item = CustomerItem {
         pk: format!("CUSTOMER#{}", customer.id),
-        sk: "PROFILE".into(),
+        sk: PROFILE_SK.into(),
         version,
         customer: customer.clone(),
     };

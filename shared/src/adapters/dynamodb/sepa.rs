@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::errors::store_error;
-use super::items::{key, Item, VERSION};
+use super::items::{key, Item, PROFILE_SK, VERSION};
 use super::transact::put_if_version;
 use super::DynamoStore;
 use crate::domain::sepa::{DebitLine, DebitMonth, DebitStatus, Mandate, MonthId, SepaAccount};
@@ -282,6 +282,9 @@ fn add_to_snapshot(snapshot: &mut SepaSnapshot, item: Item) -> Result<(), StoreE
         });
     } else if sk.starts_with(MONTH_PREFIX) {
         snapshot.months.push(parse_month_item(item)?);
+    } else if sk == PROFILE_SK {
+        let (value, version) = super::items::parse_customer_item(item)?;
+        snapshot.profile = Some(Versioned { value, version });
     }
     Ok(())
 }

@@ -41,7 +41,7 @@ pub(super) struct Tables {
     /// (order, payment id) → payment
     /// Ordered: an order's payments are one range (its partition in DynamoDB).
     payments: BTreeMap<(Reference, String), Versioned<Payment>>,
-    customers: HashMap<String, Versioned<CustomerProfile>>,
+    pub(super) customers: HashMap<String, Versioned<CustomerProfile>>,
     outbox: HashMap<String, (OutboxEvent, OutboxState)>,
     /// (created at, id) of the pending events, oldest first: the relay reads the head without
     /// walking every event ever queued (GSI1 in DynamoDB).

@@ -180,6 +180,7 @@ impl SepaStore for MemoryStore {
             .collect();
         months.sort_by_key(|m| std::cmp::Reverse(m.value.month));
         Ok(SepaSnapshot {
+            profile: tables.customers.get(customer_id).cloned(),
             account: sepa.accounts.get(customer_id).cloned(),
             mandates,
             months,

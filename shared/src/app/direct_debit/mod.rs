@@ -177,7 +177,12 @@ impl MonthlyDirectDebit {
         now: OffsetDateTime,
     ) -> Result<Advanced, DebitError> {
         let customer_id = month.value.customer_id.clone();
-        let email = self.customer_email(&month.value).await?;
+        // For score providers keyed by email; empty without a profile.
+        let email = snapshot
+            .profile
+            .as_ref()
+            .map(|p| p.value.email.clone())
+            .unwrap_or_default();
         let value = self
             .settings
             .scores
@@ -243,15 +248,6 @@ impl MonthlyDirectDebit {
         }
     }
 
-    /// The email of the customer a month belongs to (their profile's; empty without one), for
-    /// score providers keyed by it.
-    async fn customer_email(&self, month: &DebitMonth) -> Result<String, DebitError> {
-        if let Some(profile) = self.store.get_customer(&month.customer_id).await? {
-            return Ok(profile.value.email);
-        }
-        Ok(String::new())
-    }
-
     async fn submit(
         &self,
         snapshot: &crate::ports::SepaSnapshot,
@@ -265,8 +261,7 @@ impl MonthlyDirectDebit {
             .and_then(|id| snapshot.mandate(id))
             .map(|m| m.value.clone())
             .filter(|m| m.is_usable());
-        let customer = self.store.get_customer(&month.value.customer_id).await?;
-        let (Some(mandate), Some(customer)) = (mandate, customer) else {
+        let (Some(mandate), Some(customer)) = (mandate, snapshot.profile.clone()) else {
             // Revoked since the announcement: nothing can be debited; the seller settles it.
             let mut closed = month.value.clone();
             closed.status = DebitStatus::Closed;

@@ -104,14 +104,11 @@ fn print_memory(run: &Run) {
         "\n**Memory store, {} customers** (seeded in {:.1} s, not measured; memory job queue; \
          relay to a memory queue). Store calls counted by a decorator (`CountingStore`), with \
          the time spent inside the memory store; a call is not a DynamoDB request (the \
-         equivalent request is named below the table). The memory store answers \
-         `load_sepa`, `get_order_with_payments` and `pending_outbox` by scanning all its \
-         mandates and months, payments, outbox events (`adapters/memory`): each call costs \
-         O(customers), a close O(customers²), and the time inside the store is that scan. \
-         At 10,000 customers a close job took 2.95 ms, 2.93 of them in the store, and the \
-         eight phases 191 s (run of 2026-12-02 03:09 UTC): 100,000 customers would take \
-         about 100 times as long, over 5 hours on this machine. Hence {} by default \
-         (`--memory`). \"Outside the store\" is our code, the sandbox PSP over HTTP and the \
+         equivalent request is named below the table). The memory store keeps a customer's \
+         SEPA items, an order's payments and the pending outbox events as ordered ranges, as \
+         DynamoDB's partitions and GSI1 do (`adapters/memory`): a call costs a range lookup \
+         plus what it returns, so the close grows linearly with the customers; it closes {} by \
+         default (`--memory`). \"Outside the store\" is our code, the sandbox PSP over HTTP and the \
          bench.\n",
         run.customers,
         run.seed_seconds,
