@@ -1,33 +1,20 @@
-//! Europe/Paris civil time without a tz database: France follows the EU summer-time rule
-//! (UTC+2 from the last Sunday of March 01:00 UTC to the last Sunday of October 01:00 UTC,
-//! UTC+1 otherwise). Invoices are dated the Paris day of the payment, not the UTC day.
+//! Europe/Paris civil time from the IANA time-zone database: jiff's `get!` embeds that one
+//! zone's rules at compile time, so no tzdata is needed at run time (Lambda's provided.al2023
+//! image has none) and the rules are the database's, not ours (France followed other ones
+//! before 1996). Invoices are dated the Paris day of the payment, not the UTC day.
 
-use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset, Weekday};
+use jiff::tz::TimeZone;
+use time::{Date, OffsetDateTime, UtcOffset};
 
-/// The last Sunday of `month` in `year`, at 01:00 UTC: when EU clocks change.
-fn switch_instant(year: i32, month: Month) -> Option<OffsetDateTime> {
-    // Only called for March and October, which both have 31 days.
-    let last = Date::from_calendar_date(year, month, 31).ok()?;
-    let back = last.weekday().number_days_from_sunday();
-    let sunday = last - time::Duration::days(i64::from(back));
-    debug_assert_eq!(sunday.weekday(), Weekday::Sunday);
-    Some(PrimitiveDateTime::new(sunday, Time::from_hms(1, 0, 0).ok()?).assume_utc())
-}
+static PARIS: TimeZone = jiff::tz::get!("Europe/Paris");
 
 /// Paris's offset from UTC at `instant`.
 pub fn paris_offset(instant: OffsetDateTime) -> UtcOffset {
-    let utc = instant.to_offset(UtcOffset::UTC);
-    let year = utc.year();
-    let summer = match (
-        switch_instant(year, Month::March),
-        switch_instant(year, Month::October),
-    ) {
-        (Some(start), Some(end)) => utc >= start && utc < end,
-        // Only out-of-range years can get here; winter time is the safe default.
-        _ => false,
-    };
-    let hours = if summer { 2 } else { 1 };
-    UtcOffset::from_hms(hours, 0, 0).unwrap_or(UtcOffset::UTC)
+    let seconds = jiff::Timestamp::from_second(instant.unix_timestamp())
+        .map(|at| PARIS.to_offset(at).seconds())
+        // Outside jiff's range (years beyond ±9999): winter time, as good as any.
+        .unwrap_or(3600);
+    UtcOffset::from_whole_seconds(seconds).unwrap_or(UtcOffset::UTC)
 }
 
 /// The instant as Paris wall-clock time.
@@ -46,44 +33,49 @@ mod tests {
     use time::macros::{date, datetime};
 
     #[test]
-    fn switch_days_are_last_sundays() {
-        assert_eq!(
-            switch_instant(2026, Month::March).unwrap(),
-            datetime!(2026-03-29 01:00 UTC)
-        );
-        assert_eq!(
-            switch_instant(2026, Month::October).unwrap(),
-            datetime!(2026-10-25 01:00 UTC)
-        );
-        // 2025: March 30, October 26; 2024: March 31 (a Sunday itself), October 27.
-        assert_eq!(
-            switch_instant(2024, Month::March).unwrap().date(),
-            date!(2024 - 03 - 31)
-        );
-        assert_eq!(
-            switch_instant(2025, Month::October).unwrap().date(),
-            date!(2025 - 10 - 26)
-        );
+    fn clocks_change_on_the_last_sundays_of_march_and_october() {
+        // 2026: 29 March and 25 October; 2024: 31 March (a Sunday itself); 2025: 26 October.
+        for (before, after, hours) in [
+            (
+                datetime!(2026-03-29 00:59:59 UTC),
+                datetime!(2026-03-29 01:00 UTC),
+                (1, 2),
+            ),
+            (
+                datetime!(2026-10-25 00:59:59 UTC),
+                datetime!(2026-10-25 01:00 UTC),
+                (2, 1),
+            ),
+            (
+                datetime!(2024-03-31 00:59:59 UTC),
+                datetime!(2024-03-31 01:00 UTC),
+                (1, 2),
+            ),
+            (
+                datetime!(2025-10-26 00:59:59 UTC),
+                datetime!(2025-10-26 01:00 UTC),
+                (2, 1),
+            ),
+        ] {
+            let got = (
+                paris_offset(before).whole_hours(),
+                paris_offset(after).whole_hours(),
+            );
+            assert_eq!(got, hours, "{before}");
+        }
     }
 
     #[test]
-    fn spring_forward_at_one_utc() {
-        let before = datetime!(2026-03-29 00:59:59 UTC);
-        let at = datetime!(2026-03-29 01:00 UTC);
-        assert_eq!(paris_offset(before).whole_hours(), 1);
-        assert_eq!(paris_offset(at).whole_hours(), 2);
-        assert_eq!(to_paris(before).hour(), 1);
-        assert_eq!(to_paris(at).hour(), 3);
-    }
-
-    #[test]
-    fn fall_back_at_one_utc() {
-        let before = datetime!(2026-10-25 00:59:59 UTC);
-        let at = datetime!(2026-10-25 01:00 UTC);
-        assert_eq!(paris_offset(before).whole_hours(), 2);
-        assert_eq!(paris_offset(at).whole_hours(), 1);
-        assert_eq!(to_paris(before).hour(), 2);
-        assert_eq!(to_paris(at).hour(), 2);
+    fn the_database_knows_rules_a_hand_written_one_did_not() {
+        // Until 1995 summer time ended on the last Sunday of September: 24 September 1995.
+        assert_eq!(
+            paris_offset(datetime!(1995-10-10 12:00 UTC)).whole_hours(),
+            1
+        );
+        assert_eq!(
+            paris_offset(datetime!(1995-09-20 12:00 UTC)).whole_hours(),
+            2
+        );
     }
 
     #[test]
