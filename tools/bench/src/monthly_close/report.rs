@@ -59,9 +59,10 @@ fn print_moto(run: &Run) {
          backs up only the items it names instead of deep-copying the whole table for each \
          item of a transaction (same answers, same requests; with stock moto 5.2.5 a 1-item \
          transaction took 132 ms on a table of 1,421 items, and this close of 1,000 customers \
-         would take hours). The same requests per customer by operation, in every phase, on \
-         stock moto 5.2.5 with 100 customers (2026-12-02 02:20 UTC; 3.01 Query and \
-         TransactWriteItems per webhook there, for 201 orders). Wall times are moto's (Python, \
+         would take hours). The requests are counted at our SDK client, so that change to moto \
+         does not change them (a run on stock moto 5.2.5 with 100 customers counted the same \
+         per operation, 2026-12-02 02:20 UTC, before the jobs stopped reading the profile with \
+         a GetItem of their own). Wall times are moto's (Python, \
          one request at a time, and a Query reads its whole table: moto/dynamodb/models/table.py \
          `query`) plus ours.\n",
         run.customers, run.seed_seconds, run.customers
