@@ -12,18 +12,19 @@
 //! Counted per phase: DynamoDB requests at the SDK client (moto) or store calls (memory,
 //! `CountingStore`), SQS requests at the SDK client, PSP calls (the sandbox's `/_calls`).
 
+mod jobs;
+mod measure;
 mod report;
 mod setup;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use axum::body::Body;
 use axum::http::Request;
 use axum::Router;
-use encaisse::adapters::dynamodb::{Exchange, RequestCounter};
+use encaisse::adapters::dynamodb::RequestCounter;
 use encaisse::adapters::memory::debit_jobs::MemoryDebitJobQueue;
 use encaisse::adapters::memory::event_queue::MemoryEventQueue;
 use encaisse::adapters::sqs::debit_jobs::SqsDebitJobQueue;
@@ -32,17 +33,18 @@ use encaisse::app::direct_debit::MonthlyDirectDebit;
 use encaisse::app::handle_webhook::HandleWebhook;
 use encaisse::app::publish_outbox::OutboxRelay;
 use encaisse::app::start_sepa::SepaSettings;
-use encaisse::consumers::debit_jobs::advance_debit_jobs;
 use encaisse::domain::sepa::{DebitStatus, MonthId};
 use encaisse::ports::{DebitJobQueue, EventQueue, Store};
 use http_body_util::BodyExt;
-use serde_json::{json, Value};
+use serde_json::json;
 use time::OffsetDateTime;
 use tower::ServiceExt;
 
-use crate::capacity::{self, Capacity};
+use crate::capacity::Capacity;
 use crate::card_flow::{signed, Failure};
 use crate::counting_store::CountingStore;
+use jobs::Jobs;
+use measure::Meter;
 pub(crate) use report::fig;
 pub use report::print;
 use setup::{App, BenchClock};
@@ -63,26 +65,6 @@ const RELAY_BATCH: usize = 500;
 const MAX_RECEIVES: usize = 5;
 /// template.yaml: `DirectDebitJobsQueue` VisibilityTimeout.
 const JOBS_VISIBILITY_S: &str = "360";
-
-/// Where jobs go and come from.
-enum Jobs {
-    Memory(Arc<MemoryDebitJobQueue>),
-    /// SQS on moto, drained as the event source mapping does: ReceiveMessage (10), then
-    /// DeleteMessageBatch of the ones the consumer did not report failed.
-    Sqs {
-        client: aws_sdk_sqs::Client,
-        url: String,
-    },
-}
-
-/// What is counted: the SDK clients' requests (moto), or the store's calls (memory).
-enum Meter {
-    Moto {
-        dynamodb: RequestCounter,
-        sqs: RequestCounter,
-    },
-    Memory(Arc<CountingStore>),
-}
 
 /// One measured phase.
 pub struct Phase {
@@ -133,151 +115,7 @@ struct Bench {
     customers: usize,
 }
 
-struct Mark {
-    started: Instant,
-    psp: u64,
-}
-
-fn gsi_wru(exchanges: &[Exchange]) -> f64 {
-    let indexed = |item: &Value| {
-        if item.get("GSI1PK").is_some() {
-            capacity::item_size(item).div_ceil(1024).max(1) as f64
-        } else {
-            0.0
-        }
-    };
-    exchanges
-        .iter()
-        .map(|e| match e.operation.as_str() {
-            "PutItem" => indexed(&e.request["Item"]),
-            "TransactWriteItems" => e.request["TransactItems"].as_array().map_or(0.0, |all| {
-                all.iter().map(|i| indexed(&i["Put"]["Item"])).sum()
-            }),
-            _ => 0.0,
-        })
-        .sum()
-}
-
-/// The average size of the month items Put (GSI1PK `DDMONTH#…`), if any.
-fn month_item_bytes(exchanges: &[Exchange]) -> Option<f64> {
-    let sizes: Vec<usize> = exchanges
-        .iter()
-        .filter(|e| e.operation == "TransactWriteItems")
-        .flat_map(|e| {
-            e.request["TransactItems"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-        })
-        .map(|i| i["Put"]["Item"].clone())
-        .filter(|item| {
-            item["GSI1PK"]["S"]
-                .as_str()
-                .is_some_and(|k| k.starts_with("DDMONTH#"))
-        })
-        .map(|item| capacity::item_size(&item))
-        .collect();
-    (!sizes.is_empty()).then(|| sizes.iter().sum::<usize>() as f64 / sizes.len() as f64)
-}
-
-fn sqs_event(messages: Vec<(String, String)>) -> SqsEvent {
-    let mut event = SqsEvent::default();
-    event.records = messages
-        .into_iter()
-        .map(|(id, body)| {
-            let mut message = SqsMessage::default();
-            message.message_id = Some(id);
-            message.body = Some(body);
-            message
-        })
-        .collect();
-    event
-}
-
 impl Bench {
-    async fn psp_calls(&self) -> Result<u64, Failure> {
-        let calls: Value = self
-            .app
-            .http
-            .get(format!("{}/sandbox-psp/_calls", self.app.base))
-            .send()
-            .await?
-            .json()
-            .await?;
-        Ok(calls["total"].as_u64().unwrap_or_default())
-    }
-
-    async fn begin(&self) -> Result<Mark, Failure> {
-        match &self.meter {
-            Meter::Moto { dynamodb, sqs } => {
-                dynamodb.reset();
-                sqs.reset();
-            }
-            Meter::Memory(store) => {
-                store.take();
-            }
-        }
-        let psp = self.psp_calls().await?;
-        Ok(Mark {
-            started: Instant::now(),
-            psp,
-        })
-    }
-
-    async fn end(
-        &self,
-        mark: Mark,
-        name: &'static str,
-        units: usize,
-        failures: usize,
-        state_change: bool,
-        invocations_per_customer: f64,
-    ) -> Result<Phase, Failure> {
-        let wall = mark.started.elapsed();
-        let mut phase = Phase {
-            name,
-            units,
-            wall,
-            ops: BTreeMap::new(),
-            capacity: None,
-            gsi_wru: 0.0,
-            month_item_bytes: None,
-            sqs: BTreeMap::new(),
-            psp: 0,
-            inside_store: None,
-            failures,
-            state_change,
-            invocations_per_customer,
-        };
-        match &self.meter {
-            Meter::Moto { dynamodb, sqs } => {
-                phase.ops = dynamodb.snapshot();
-                let exchanges = dynamodb.exchanges();
-                phase.capacity = Some(capacity::of(&exchanges));
-                phase.gsi_wru = gsi_wru(&exchanges);
-                phase.month_item_bytes = month_item_bytes(&exchanges);
-                phase.sqs = sqs.snapshot();
-            }
-            Meter::Memory(store) => {
-                let (calls, inside) = store.take();
-                phase.ops = calls;
-                phase.inside_store = Some(inside);
-            }
-        }
-        phase.psp = self.psp_calls().await? - mark.psp;
-        // Progress on stderr: the runs take minutes (scripts/bench keeps stdout).
-        let store = match self.meter {
-            Meter::Moto { .. } => "moto",
-            Meter::Memory(_) => "memory",
-        };
-        eprintln!(
-            "   {store}, {} customers: {name}: {units} in {:.1} s",
-            self.customers,
-            wall.as_secs_f64()
-        );
-        Ok(phase)
-    }
-
     async fn fan_out(&self, name: &'static str) -> Result<Phase, Failure> {
         let mark = self.begin().await?;
         let report = self.run.fan_out(self.month).await?;
@@ -292,116 +130,6 @@ impl Bench {
             .into());
         }
         Ok(phase)
-    }
-
-    /// Runs every queued job through the SQS consumer, 10 a batch, until each succeeded;
-    /// (jobs, failed attempts). A job the consumer reports failed comes back, as it would
-    /// after the queue's visibility timeout (at once here), up to 5 receives (then the
-    /// dead-letter queue: an error here).
-    async fn process_jobs(&self) -> Result<(usize, usize), Failure> {
-        let (mut succeeded, mut failures) = (0, 0);
-        match &self.jobs {
-            Jobs::Memory(queue) => {
-                let mut jobs = queue.drain();
-                for _ in 0..MAX_RECEIVES {
-                    let mut again = Vec::new();
-                    for chunk in jobs.chunks(ESM_BATCH) {
-                        let messages = chunk
-                            .iter()
-                            .enumerate()
-                            .map(|(i, job)| Ok((i.to_string(), serde_json::to_string(job)?)))
-                            .collect::<Result<Vec<_>, serde_json::Error>>()?;
-                        let response = advance_debit_jobs(&self.run, sqs_event(messages)).await;
-                        for failed in &response.batch_item_failures {
-                            let i: usize = failed.item_identifier.parse()?;
-                            again.push(chunk[i].clone());
-                        }
-                        failures += response.batch_item_failures.len();
-                        succeeded += chunk.len() - response.batch_item_failures.len();
-                    }
-                    jobs = again;
-                    if jobs.is_empty() {
-                        break;
-                    }
-                }
-            }
-            Jobs::Sqs { client, url } => {
-                use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
-                let mut empty = 0;
-                while succeeded < self.customers {
-                    if failures > self.customers * (MAX_RECEIVES - 1) {
-                        break;
-                    }
-                    let out = client
-                        .receive_message()
-                        .queue_url(url)
-                        .max_number_of_messages(ESM_BATCH as i32)
-                        .send()
-                        .await?;
-                    let received = out.messages();
-                    if received.is_empty() {
-                        empty += 1;
-                        if empty > 50 {
-                            break;
-                        }
-                        continue;
-                    }
-                    let messages = received
-                        .iter()
-                        .map(|m| {
-                            (
-                                m.message_id().unwrap_or_default().to_string(),
-                                m.body().unwrap_or_default().to_string(),
-                            )
-                        })
-                        .collect();
-                    let response = advance_debit_jobs(&self.run, sqs_event(messages)).await;
-                    let failed: HashSet<&str> = response
-                        .batch_item_failures
-                        .iter()
-                        .map(|f| f.item_identifier.as_str())
-                        .collect();
-                    let mut entries = Vec::new();
-                    for (i, m) in received.iter().enumerate() {
-                        let handle = m.receipt_handle().unwrap_or_default();
-                        if failed.contains(m.message_id().unwrap_or_default()) {
-                            failures += 1;
-                            client
-                                .change_message_visibility()
-                                .queue_url(url)
-                                .receipt_handle(handle)
-                                .visibility_timeout(0)
-                                .send()
-                                .await?;
-                        } else {
-                            succeeded += 1;
-                            entries.push(
-                                DeleteMessageBatchRequestEntry::builder()
-                                    .id(i.to_string())
-                                    .receipt_handle(handle)
-                                    .build()?,
-                            );
-                        }
-                    }
-                    if !entries.is_empty() {
-                        client
-                            .delete_message_batch()
-                            .queue_url(url)
-                            .set_entries(Some(entries))
-                            .send()
-                            .await?;
-                    }
-                }
-            }
-        }
-        if succeeded != self.customers {
-            return Err(format!(
-                "{succeeded} of {} jobs succeeded ({failures} failed attempts; RUST_LOG=warn shows why)",
-                self.customers
-            )
-            .into());
-        }
-        Ok((succeeded, failures))
     }
 
     async fn jobs_at(
