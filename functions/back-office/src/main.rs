@@ -18,7 +18,7 @@ use encaisse::ports::{Clock, Store, SystemClock};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    lambda_http::tracing::init_default_subscriber();
+    let metrics = encaisse::adapters::lambda_telemetry::init()?;
     let table = config::table_name()?;
     let aws = encaisse::adapters::aws_config_from_env().await;
     // Its own secrets only, from Secrets Manager (see adapters/secrets.rs).
@@ -73,5 +73,5 @@ async fn main() -> Result<(), lambda_http::Error> {
         .merge(admin_payments_router(payments, admin_auth.clone()))
         .merge(admin_reviews_router(reviews, admin_auth.clone()))
         .merge(encaisse::http::admin_sepa_router(sepa, admin_auth));
-    lambda_http::run(with_fallbacks(router)).await
+    encaisse::adapters::lambda_telemetry::run_http(metrics, with_fallbacks(router)).await
 }

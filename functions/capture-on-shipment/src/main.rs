@@ -10,11 +10,11 @@ use encaisse::app::capture_on_shipment::CaptureOnShipment;
 use encaisse::config;
 use encaisse::consumers::shipments::capture_shipments;
 use encaisse::ports::SystemClock;
-use lambda_runtime::{service_fn, Error, LambdaEvent};
+use lambda_runtime::{Error, LambdaEvent};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    let metrics = encaisse::adapters::lambda_telemetry::init()?;
     let table = config::table_name()?;
     let aws = encaisse::adapters::aws_config_from_env().await;
     // Its own secrets only, from Secrets Manager (see adapters/secrets.rs).
@@ -31,9 +31,9 @@ async fn main() -> Result<(), Error> {
         providers,
         Arc::new(SystemClock),
     ));
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+    encaisse::adapters::lambda_telemetry::run(metrics, move |event: LambdaEvent<SqsEvent>| {
         let capture = capture.clone();
         async move { Ok::<SqsBatchResponse, Error>(capture_shipments(&capture, event.payload).await) }
-    }))
+    })
     .await
 }

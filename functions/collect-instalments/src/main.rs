@@ -8,12 +8,12 @@ use encaisse::adapters::secrets::{secrets_client, Secrets};
 use encaisse::app::collect_instalments::CollectInstalments;
 use encaisse::config;
 use encaisse::ports::SystemClock;
-use lambda_runtime::{service_fn, Error, LambdaEvent};
+use lambda_runtime::{Error, LambdaEvent};
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    let metrics = encaisse::adapters::lambda_telemetry::init()?;
     let table = config::table_name()?;
     let aws = encaisse::adapters::aws_config_from_env().await;
     // Its own secrets only, from Secrets Manager (see adapters/secrets.rs).
@@ -27,12 +27,12 @@ async fn main() -> Result<(), Error> {
         providers,
         Arc::new(SystemClock),
     ));
-    lambda_runtime::run(service_fn(move |_: LambdaEvent<Value>| {
+    encaisse::adapters::lambda_telemetry::run(metrics, move |_: LambdaEvent<Value>| {
         let run = run.clone();
         async move {
             let report = run.run().await?;
             Ok::<Value, Error>(serde_json::to_value(report)?)
         }
-    }))
+    })
     .await
 }

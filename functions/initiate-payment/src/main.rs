@@ -12,7 +12,7 @@ use encaisse::ports::{Store, SystemClock};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    lambda_http::tracing::init_default_subscriber();
+    let metrics = encaisse::adapters::lambda_telemetry::init()?;
     let table = config::table_name()?;
     let aws = encaisse::adapters::aws_config_from_env().await;
     // Its own secrets only, from Secrets Manager (see adapters/secrets.rs).
@@ -48,5 +48,6 @@ async fn main() -> Result<(), lambda_http::Error> {
         start: Arc::new(start),
         store,
     };
-    lambda_http::run(with_fallbacks(payments_router(api))).await
+    encaisse::adapters::lambda_telemetry::run_http(metrics, with_fallbacks(payments_router(api)))
+        .await
 }

@@ -14,12 +14,12 @@ use encaisse::app::start_sepa::SepaSettings;
 use encaisse::config;
 use encaisse::consumers::debit_jobs::handle_invocation;
 use encaisse::ports::SystemClock;
-use lambda_runtime::{service_fn, Error, LambdaEvent};
+use lambda_runtime::{Error, LambdaEvent};
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    let metrics = encaisse::adapters::lambda_telemetry::init()?;
     let table = config::table_name()?;
     let queue_url = config::debit_jobs_queue_url()?;
     let aws = encaisse::adapters::aws_config_from_env().await;
@@ -41,9 +41,9 @@ async fn main() -> Result<(), Error> {
         )
         .with_creditor_id(config::sepa_creditor_id()),
     );
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+    encaisse::adapters::lambda_telemetry::run(metrics, move |event: LambdaEvent<Value>| {
         let run = run.clone();
         async move { Ok::<Value, Error>(handle_invocation(&run, event.payload).await?) }
-    }))
+    })
     .await
 }

@@ -10,11 +10,11 @@ use encaisse::app::notify::Notifier;
 use encaisse::config;
 use encaisse::consumers::domain_events::notify_batch;
 use encaisse::ports::SystemClock;
-use lambda_runtime::{service_fn, Error, LambdaEvent};
+use lambda_runtime::{Error, LambdaEvent};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    let metrics = encaisse::adapters::lambda_telemetry::init()?;
     let table = config::table_name()?;
     let seller = config::seller()?;
     let pay_page = config::pay_page()?;
@@ -41,9 +41,9 @@ async fn main() -> Result<(), Error> {
         )
         .with_seller_inbox(seller_inbox),
     );
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+    encaisse::adapters::lambda_telemetry::run(metrics, move |event: LambdaEvent<SqsEvent>| {
         let notifier = notifier.clone();
         async move { Ok::<SqsBatchResponse, Error>(notify_batch(&notifier, event.payload).await) }
-    }))
+    })
     .await
 }

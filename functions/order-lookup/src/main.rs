@@ -11,7 +11,7 @@ use encaisse::ports::SystemClock;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    lambda_http::tracing::init_default_subscriber();
+    let metrics = encaisse::adapters::lambda_telemetry::init()?;
     let table = config::table_name()?;
     let aws = encaisse::adapters::aws_config_from_env().await;
     // Its own secrets only, from Secrets Manager (see adapters/secrets.rs).
@@ -26,5 +26,9 @@ async fn main() -> Result<(), lambda_http::Error> {
         .with_saved_card_checkout(config::saved_card_checkout())
         .with_wallets(config::payment_wallets()?)
         .with_instalments(config::instalment_plans()?);
-    lambda_http::run(with_fallbacks(order_lookup_router(lookup))).await
+    encaisse::adapters::lambda_telemetry::run_http(
+        metrics,
+        with_fallbacks(order_lookup_router(lookup)),
+    )
+    .await
 }

@@ -8,7 +8,7 @@ use encaisse::adapters::dynamodb::{client_from_env, DynamoStore};
 use encaisse::adapters::sqs::SqsEventQueue;
 use encaisse::app::publish_outbox::{OutboxRelay, RelayTask, INVOICE_GRACE};
 use encaisse::config;
-use lambda_runtime::{service_fn, Error, LambdaEvent};
+use lambda_runtime::{Error, LambdaEvent};
 use serde_json::{json, Value};
 
 /// Per run; a backlog drains over successive runs.
@@ -16,13 +16,13 @@ const BATCH: usize = 500;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    let metrics = encaisse::adapters::lambda_telemetry::init()?;
     let table = config::table_name()?;
     let queue_url = config::events_queue_url()?;
     let store = DynamoStore::new(client_from_env(None).await, table);
     let queue = SqsEventQueue::new(SqsEventQueue::client_from_env().await, queue_url);
     let relay = Arc::new(OutboxRelay::new(Arc::new(store), Arc::new(queue)));
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+    encaisse::adapters::lambda_telemetry::run(metrics, move |event: LambdaEvent<Value>| {
         let relay = relay.clone();
         async move {
             match RelayTask::from_input(&event.payload)? {
@@ -39,6 +39,6 @@ async fn main() -> Result<(), Error> {
                 }
             }
         }
-    }))
+    })
     .await
 }

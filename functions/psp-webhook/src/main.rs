@@ -13,7 +13,7 @@ use encaisse::ports::SystemClock;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    lambda_http::tracing::init_default_subscriber();
+    let metrics = encaisse::adapters::lambda_telemetry::init()?;
     let table = config::table_name()?;
     let aws = encaisse::adapters::aws_config_from_env().await;
     // Its own secrets only, from Secrets Manager (see adapters/secrets.rs).
@@ -42,5 +42,9 @@ async fn main() -> Result<(), lambda_http::Error> {
     let handler = HandleWebhook::new(store, providers, Arc::new(SystemClock))
         .with_relay(relay)
         .with_review_rules(config::review_rules()?);
-    lambda_http::run(with_fallbacks(webhooks_router(Arc::new(handler)))).await
+    encaisse::adapters::lambda_telemetry::run_http(
+        metrics,
+        with_fallbacks(webhooks_router(Arc::new(handler))),
+    )
+    .await
 }

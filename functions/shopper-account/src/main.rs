@@ -15,7 +15,7 @@ use encaisse::ports::{Clock, Store, SystemClock};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    lambda_http::tracing::init_default_subscriber();
+    let metrics = encaisse::adapters::lambda_telemetry::init()?;
     let table = config::table_name()?;
     let aws = encaisse::adapters::aws_config_from_env().await;
     // Its own secrets only, from Secrets Manager (see adapters/secrets.rs).
@@ -49,5 +49,9 @@ async fn main() -> Result<(), lambda_http::Error> {
         .with_sepa(config::sepa_settings()?),
     );
     let account = ShopperAccount::new(store, Arc::new(mailer), clock, tokens, payments, providers);
-    lambda_http::run(with_fallbacks(shopper_account_router(Arc::new(account)))).await
+    encaisse::adapters::lambda_telemetry::run_http(
+        metrics,
+        with_fallbacks(shopper_account_router(Arc::new(account))),
+    )
+    .await
 }

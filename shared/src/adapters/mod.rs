@@ -1,6 +1,7 @@
 //! Implementations of the ports: DynamoDB for AWS, memory for the devserver and fast tests.
 
 pub mod dynamodb;
+pub mod lambda_telemetry;
 pub mod memory;
 pub mod score_table;
 pub mod secrets;

@@ -91,6 +91,7 @@ pub async fn apply_psp_state(
             return Ok(Applied::Unchanged);
         }
         let committed = payment.clone();
+        let before = stored.value.status;
         let settled = settle(
             &snapshot,
             &snapshot.order.value,
@@ -103,7 +104,10 @@ pub async fn apply_psp_state(
         let mut writes = settled.into_writes(snapshot.order.version, false);
         writes.extend(extra());
         match store.transact(writes).await {
-            Ok(()) => return Ok(Applied::Changed(Box::new(committed))),
+            Ok(()) => {
+                crate::telemetry::payment_moved(before, committed.status);
+                return Ok(Applied::Changed(Box::new(committed)));
+            }
             // Another writer moved the payment or order first: reconcile from there.
             Err(StoreError::VersionConflict(what))
                 if what.kind != crate::ports::ItemKind::Idempotency =>

@@ -268,7 +268,10 @@ async fn commit(
             .transact(settled.into_writes(snapshot.order.version, false))
             .await
         {
-            Ok(()) => return Ok(()),
+            Ok(()) => {
+                crate::telemetry::payment_moved(PaymentStatus::Scheduled, outcome.status);
+                return Ok(());
+            }
             Err(
                 StoreError::VersionConflict(_)
                 | StoreError::AlreadyExists(_)

@@ -109,7 +109,17 @@ impl HandleWebhook {
             .get(provider)
             .map_err(|e| WebhookFailure::UnknownProvider(e.0))?
             .as_ref();
-        let event = provider.parse_notification(request, self.clock.now())?;
+        let received = self.clock.now();
+        let event = match provider.parse_notification(request, received) {
+            Ok(event) => event,
+            Err(error) => {
+                if !matches!(error, WebhookError::InvalidPayload(_)) {
+                    crate::telemetry::webhook_signature_refused();
+                }
+                return Err(error.into());
+            }
+        };
+        crate::telemetry::webhook_handled(crate::telemetry::elapsed(event.created_at, received));
         tracing::info!(event = %event.id, kind = %event.kind, "webhook verified");
         let payment_id = match (&event.payment, &event.session) {
             (Some(p), _) => Some(p.clone()),
@@ -160,6 +170,7 @@ impl HandleWebhook {
         let Some((reference, our_payment)) = ours else {
             return Ok(WebhookOutcome::Ignored);
         };
+        crate::telemetry::log_context(&reference, &our_payment);
 
         let record = || vec![self.dedupe_record(provider, &event)];
         let now = self.clock.now();

@@ -60,6 +60,12 @@ impl OutboxRelay {
     /// Publishes up to `limit` pending events, oldest first; returns how many went out.
     pub async fn publish_pending(&self, limit: usize) -> Result<usize, RelayError> {
         let pending = self.store.pending_outbox(limit).await?;
+        // What the "outbox older than 5 minutes" alarm watches: measured before this run
+        // publishes, so an outbox that never drains keeps reporting its growing age.
+        let oldest = pending.iter().map(|e| e.created_at).min();
+        crate::telemetry::outbox_oldest_pending(oldest.map_or(std::time::Duration::ZERO, |at| {
+            crate::telemetry::elapsed(at, OffsetDateTime::now_utc())
+        }));
         if pending.is_empty() {
             return Ok(0);
         }

@@ -5,6 +5,7 @@
 //! response (COMPLETED). The PSP calls use keys derived from ours, so a retry after a crash
 //! reuses the same PSP customer and hosted page instead of opening new ones.
 
+use crate::telemetry::StartedWith;
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
@@ -351,6 +352,13 @@ impl StartPayment {
         };
         // The expiry is computed at the call, after the customer was created: the PSP's
         // minimum lifetime counts from when it receives the page request.
+        let started_with = match &checked.method {
+            CheckedMethod::Card { .. } => StartedWith::Card,
+            CheckedMethod::Instalments { .. } => StartedWith::Instalments,
+            CheckedMethod::Wallet { .. } => StartedWith::Wallet,
+            CheckedMethod::SepaDebit { .. } => StartedWith::SepaDebit,
+            CheckedMethod::SavedCard { .. } => StartedWith::SavedCard,
+        };
         let opened = match &checked.method {
             CheckedMethod::Card { save_card } => {
                 let expires_at = page_expiry(self.clock.now(), self.attempt_lifetime);
@@ -453,7 +461,10 @@ impl StartPayment {
             completion(key, request_hash, &response, now),
         ]);
         match self.store.transact(writes).await {
-            Ok(()) => Ok(response),
+            Ok(()) => {
+                crate::telemetry::payment_started(started_with);
+                Ok(response)
+            }
             // Someone else moved the order or the customer first: read again and retry.
             Err(StoreError::VersionConflict(_) | StoreError::AlreadyExists(_)) => {
                 Err(StartPaymentError::Raced {

@@ -283,7 +283,10 @@ impl StartPayment {
             completion(key, request_hash, &response, now),
         ]);
         match self.store().transact(writes).await {
-            Ok(()) => Ok(response),
+            Ok(()) => {
+                crate::telemetry::payment_started(crate::telemetry::StartedWith::SepaDebit);
+                Ok(response)
+            }
             // Another purchase took room on the month, or the order moved: read again.
             Err(StoreError::VersionConflict(_) | StoreError::AlreadyExists(_)) => {
                 Err(StartPaymentError::Raced {

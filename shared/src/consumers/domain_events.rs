@@ -12,14 +12,14 @@ pub async fn notify_batch(notifier: &Notifier, event: SqsEvent) -> SqsBatchRespo
             transient: e.is_transient(),
             error: e.to_string(),
         })?;
-        notifier
-            .handle(&outbox)
-            .await
-            .map(|_| ())
-            .map_err(|e| MessageFailure {
-                transient: e.is_transient(),
-                error: e.to_string(),
-            })
+        crate::telemetry::log_context(&outbox.order_reference, &outbox.payment_id);
+        notifier.handle(&outbox).await.map_err(|e| MessageFailure {
+            transient: e.is_transient(),
+            error: e.to_string(),
+        })?;
+        let lag = crate::telemetry::elapsed(outbox.created_at, time::OffsetDateTime::now_utc());
+        crate::telemetry::outbox_event_handled(lag);
+        Ok(())
     })
     .await
 }

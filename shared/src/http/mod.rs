@@ -11,6 +11,7 @@ pub mod json_body;
 pub mod order_lookup;
 pub mod payments;
 pub mod problem;
+mod request_span;
 pub mod shopper_account;
 pub mod views;
 pub mod webhooks;
@@ -29,9 +30,11 @@ pub use webhooks::webhooks_router;
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Answers for paths and methods no router knows, as problem+json like every other error.
-/// Applied once to the outermost router (a Lambda's, or the devserver's merged one).
+/// Applied once to the outermost router (a Lambda's, or the devserver's merged one), with the
+/// request span every routed request is logged under (`request_span`).
 pub fn with_fallbacks(router: axum::Router) -> axum::Router {
     router
+        .route_layer(axum::middleware::from_fn(request_span::request_span))
         .fallback(|| async { Problem::route_not_found() })
         .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
 }
