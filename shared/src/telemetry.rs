@@ -134,7 +134,7 @@ pub fn capture_after_shipment(delay: Duration) {
 pub fn log_context(reference: &crate::domain::Reference, payment_id: &str) {
     let span = tracing::Span::current();
     span.record("reference", tracing::field::display(reference));
-    span.record("payment_id", payment_id);
+    span.record("payment_id", tracing::field::display(payment_id));
 }
 
 /// `later - earlier` as a std duration, zero when clocks disagree.

@@ -555,6 +555,30 @@ async fn the_logs_of_a_whole_journey_hold_no_card_data_and_no_email_address() {
         "the journey was logged: {} lines",
         text.lines().count()
     );
+    // Each request is logged under a span naming its route and, once known, the order and
+    // payment (issue 17): the shopper's start, and the PSP's notifications about it.
+    let under = |route: &str, needles: &[&str]| {
+        text.lines()
+            .any(|l| l.contains(&format!("route={route}")) && needles.iter().all(|n| l.contains(n)))
+    };
+    assert!(
+        under(
+            "/v1/orders/{reference}/payments",
+            &["reference=ORD-30001", "answered status=201"]
+        ),
+        "the payment's start is logged under its order"
+    );
+    assert!(
+        under(
+            "/v1/webhooks/{provider}",
+            &[
+                "reference=ORD-30001",
+                &format!("payment_id={payment}"),
+                "answered status=200"
+            ]
+        ),
+        "a notification is logged under the order and payment it moved"
+    );
     // What the journey typed in about people, and free text.
     let personal = [
         "Camille Leroy",

@@ -46,7 +46,7 @@ pub(crate) async fn request_span(request: Request, next: Next) -> Response {
                     }
                 }
                 "payment_id" if looks_like_an_id(value) => {
-                    span.record("payment_id", value);
+                    span.record("payment_id", tracing::field::display(value));
                 }
                 _ => {}
             }
