@@ -250,3 +250,68 @@ pub fn pay_page() -> Result<crate::app::notify::PayPage, ConfigError> {
     crate::app::notify::PayPage::parse(&require("PAY_PAGE_URL")?)
         .map_err(|e| ConfigError::Invalid("PAY_PAGE_URL", e))
 }
+
+/// The seller's brand on the emails (`BRAND_NAME`, `BRAND_LOGO_URL`, `BRAND_COLOUR`, default
+/// `#0a4a8f`, the pages' accent); None when `BRAND_NAME` is unset or empty (emails go out unbranded).
+pub fn branding() -> Result<Option<crate::domain::branding::Branding>, ConfigError> {
+    branding_from(|name| env::var(name).ok())
+}
+
+pub fn branding_from(
+    var: impl Fn(&str) -> Option<String>,
+) -> Result<Option<crate::domain::branding::Branding>, ConfigError> {
+    use crate::domain::branding::{Branding, BrandingError};
+    let Some(name) = var("BRAND_NAME").filter(|n| !n.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let colour = var("BRAND_COLOUR")
+        .filter(|c| !c.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_BRAND_COLOUR.into());
+    Branding::new(&name, var("BRAND_LOGO_URL").as_deref(), &colour)
+        .map(Some)
+        .map_err(|e| {
+            let variable = match e {
+                BrandingError::Name => "BRAND_NAME",
+                BrandingError::LogoUrl => "BRAND_LOGO_URL",
+                BrandingError::Colour | BrandingError::Contrast => "BRAND_COLOUR",
+            };
+            ConfigError::Invalid(variable, e.to_string())
+        })
+}
+
+/// The pages' default accent (web/assets/style.css `--brand`).
+pub const DEFAULT_BRAND_COLOUR: &str = "#0a4a8f";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn a_brand_needs_a_name_and_names_the_variable_it_refuses() {
+        assert_eq!(branding_from(vars(&[])).unwrap(), None);
+        assert_eq!(branding_from(vars(&[("BRAND_NAME", "  ")])).unwrap(), None);
+        let brand = branding_from(vars(&[("BRAND_NAME", "Atelier Demo")]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(brand.colour, DEFAULT_BRAND_COLOUR);
+        let refused = branding_from(vars(&[("BRAND_NAME", "A"), ("BRAND_COLOUR", "#ffff00")]));
+        assert!(matches!(
+            refused,
+            Err(ConfigError::Invalid("BRAND_COLOUR", _))
+        ));
+        let refused = branding_from(vars(&[("BRAND_NAME", "A"), ("BRAND_LOGO_URL", "ftp://x")]));
+        assert!(matches!(
+            refused,
+            Err(ConfigError::Invalid("BRAND_LOGO_URL", _))
+        ));
+    }
+}

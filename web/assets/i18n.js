@@ -3,6 +3,7 @@
 // right before this runs); dynamic text goes through t(). This file holds the texts several
 // pages use; a page's own texts are in i18n-<page>.js, added with addText() before
 // setupLanguage(), so no page downloads every other page's texts.
+import { applyBrand } from "./brand.js";
 
 const STORAGE_KEY = "encaisse.lang";
 
@@ -151,6 +152,7 @@ function applyStatic() {
     button.setAttribute("lang", lang() === "fr" ? "en" : "fr");
     button.setAttribute("aria-label", t("switch.label"));
   }
+  applyBrand();
 }
 
 export function setupLanguage() {

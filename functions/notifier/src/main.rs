@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use encaisse::adapters::branded_mailer::BrandedMailer;
 use encaisse::adapters::dynamodb::notifications::DynamoNotificationStore;
 use encaisse::adapters::dynamodb::{client_from_env, DynamoStore};
 use encaisse::adapters::ses::SesMailer;
@@ -24,7 +25,8 @@ async fn main() -> Result<(), Error> {
             "SELLER_EMAIL is not set: dispute and deleted-order emails will be dead-lettered"
         );
     }
-    let mailer = SesMailer::from_env().await?;
+    // The seller's brand above every email (BRAND_NAME, BRAND_LOGO_URL, BRAND_COLOUR).
+    let mailer = BrandedMailer::new(Arc::new(SesMailer::from_env().await?), config::branding()?);
     let store = DynamoStore::new(client_from_env(None).await, table);
     if let Err(error) = store.warm_up().await {
         lambda_runtime::tracing::warn!(%error, "DynamoDB warm-up failed; first request pays for it");

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use encaisse::adapters::branded_mailer::BrandedMailer;
 use encaisse::adapters::dynamodb::{client_from_config, DynamoStore};
 use encaisse::adapters::secrets::{secrets_client, Secrets};
 use encaisse::adapters::ses::{self, sender_from_env, SesMailer};
@@ -28,7 +29,14 @@ async fn main() -> Result<(), lambda_http::Error> {
     let providers = Arc::new(encaisse::adapters::payment_providers_from(|n| {
         secrets.var(n)
     })?);
-    let mailer = SesMailer::new(ses::client_from_config(&aws), sender_from_env()?);
+    // Sign-in codes carry the seller's brand too (BRAND_NAME, BRAND_LOGO_URL, BRAND_COLOUR).
+    let mailer = BrandedMailer::new(
+        Arc::new(SesMailer::new(
+            ses::client_from_config(&aws),
+            sender_from_env()?,
+        )),
+        encaisse::config::branding()?,
+    );
     let store = DynamoStore::new(client_from_config(&aws, None), table);
     if let Err(error) = store.warm_up().await {
         lambda_http::tracing::warn!(%error, "DynamoDB warm-up failed; first request pays for it");

@@ -1,5 +1,6 @@
 //! Implementations of the ports: DynamoDB for AWS, memory for the devserver and fast tests.
 
+pub mod branded_mailer;
 pub mod dynamodb;
 pub mod lambda_telemetry;
 pub mod memory;

@@ -1,6 +1,7 @@
 //! Pure domain: money, orders, identifiers, the order state machine and lookup throttling.
 //! Nothing here knows about AWS or HTTP.
 
+pub mod branding;
 pub mod card_saving;
 pub mod customer;
 pub mod dispute;

@@ -200,11 +200,17 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
     let (queue, queued_events) = MemoryEventQueue::new();
     let relay = OutboxRelay::new(store.clone(), Arc::new(queue));
     let mailer = Arc::new(MemoryMailer::new());
+    // The seller's brand, as a deployment sets it (BRAND_NAME, BRAND_LOGO_URL, BRAND_COLOUR):
+    // above every email, and in the pages' config.js (web.rs). Unset: unbranded, as before.
+    let branding = encaisse::config::branding()?;
+    let sender: Arc<dyn encaisse::ports::Mailer> = Arc::new(
+        encaisse::adapters::branded_mailer::BrandedMailer::new(mailer.clone(), branding.clone()),
+    );
     let notifier = Arc::new(
         Notifier::new(
             store.clone(),
             notification_store,
-            mailer.clone(),
+            sender.clone(),
             clock.clone(),
             notifications::demo_seller(),
             pay_page.clone(),
@@ -222,7 +228,7 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
     }
     let account = Arc::new(ShopperAccount::new(
         store.clone(),
-        mailer.clone(),
+        sender,
         clock.clone(),
         tokens,
         payments.start.clone(),
@@ -279,7 +285,7 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
             .merge(instalments::router(collection))
             .merge(month_close.map(direct_debit::router).unwrap_or_default())
             .nest(sandbox_psp::MOUNT, sandbox.router())
-            .merge(web::router(&web::default_dir())),
+            .merge(web::router(&web::default_dir(), branding.as_ref())),
     );
     Ok(DevApp {
         router,

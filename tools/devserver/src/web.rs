@@ -11,6 +11,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use encaisse::domain::branding::Branding;
 use encaisse::http::Problem;
 
 /// The same policy the CloudFront response-headers policy in template.yaml sets: the pages
@@ -101,11 +102,44 @@ async fn serve(path: PathBuf) -> Response {
     }
 }
 
+/// `web/assets/config.js` as a deployment writes it for `brand` (README, "Deploy"): the API
+/// on the same origin, the brand's name, logo and colour as JSON strings.
+pub fn branded_config(brand: &Branding) -> String {
+    let quoted = |s: &str| serde_json::Value::from(s).to_string();
+    format!(
+        "export const API_BASE = \"\";\nexport const BRAND = {{ name: {}, logo_url: {}, colour: {} }};\n",
+        quoted(&brand.name),
+        quoted(brand.logo_url.as_deref().unwrap_or("")),
+        quoted(&brand.colour),
+    )
+}
+
+async fn serve_config(body: String) -> Response {
+    let mut response = (StatusCode::OK, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/javascript; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
 /// GET routes for the pages in `dir`; empty when the folder is missing (the API still runs).
-pub fn router(dir: &Path) -> Router {
+/// With a `brand`, `config.js` is the one a deployment of that brand writes.
+pub fn router(dir: &Path, brand: Option<&Branding>) -> Router {
     let mut router = Router::new();
     let files = list_files(dir);
     for (url, path) in files {
+        if let (Some(brand), "/assets/config.js") = (brand, url.as_str()) {
+            let body = branded_config(brand);
+            router = router.route(&url, get(move || serve_config(body.clone())));
+            continue;
+        }
         if url == "/index.html" {
             for alias in ["/", "/pay"] {
                 let p = path.clone();
@@ -132,5 +166,20 @@ mod tests {
         let urls: Vec<String> = list_files(&dir).into_iter().map(|(u, _)| u).collect();
         assert_eq!(urls, vec!["/assets/app.js", "/index.html"]);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_branded_config_is_javascript_with_the_brand_as_json_strings() {
+        let brand = Branding::new(
+            "Atelier \"Demo\"",
+            Some("https://cdn.example/l.png"),
+            "#112233",
+        )
+        .unwrap();
+        assert_eq!(
+            branded_config(&brand),
+            "export const API_BASE = \"\";\nexport const BRAND = { name: \"Atelier \\\"Demo\\\"\", \
+             logo_url: \"https://cdn.example/l.png\", colour: \"#112233\" };\n"
+        );
     }
 }
