@@ -3,7 +3,7 @@
 // right before this runs); dynamic text goes through t(). This file holds the texts several
 // pages use; a page's own texts are in i18n-<page>.js, added with addText() before
 // setupLanguage(), so no page downloads every other page's texts.
-import { applyBrand } from "./brand.js";
+import { BRAND } from "./config.js";
 
 const STORAGE_KEY = "encaisse.lang";
 
@@ -152,7 +152,8 @@ function applyStatic() {
     button.setAttribute("lang", lang() === "fr" ? "en" : "fr");
     button.setAttribute("aria-label", t("switch.label"));
   }
-  applyBrand();
+  // The seller's brand, when the deployment set one (brand.js, loaded only then).
+  if (BRAND.name) import("./brand.js").then((m) => m.applyBrand());
 }
 
 export function setupLanguage() {
