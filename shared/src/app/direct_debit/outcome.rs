@@ -136,10 +136,26 @@ pub(super) async fn settle_order(
             return Ok(());
         }
         let order = snapshot.order.value.clone();
+        // Each purchase's move, counted once its commit lands (collected, returned).
+        let moved: Vec<_> = changes
+            .iter()
+            .filter_map(|c| {
+                let before = snapshot
+                    .payments
+                    .iter()
+                    .find(|p| p.value.id == c.payment.id)?;
+                Some((before.value.status, c.payment.status))
+            })
+            .collect();
         let writes =
             settle(&snapshot, &order, changes, now).into_writes(snapshot.order.version, false);
         match store.transact(writes).await {
-            Ok(()) => return Ok(()),
+            Ok(()) => {
+                for (from, to) in moved {
+                    crate::telemetry::payment_moved(from, to);
+                }
+                return Ok(());
+            }
             Err(
                 StoreError::VersionConflict(_)
                 | StoreError::AlreadyExists(_)
