@@ -53,6 +53,7 @@ pub struct CustomerInput {
 pub struct LineInput {
     pub sku: String,
     pub description: String,
+    #[serde(deserialize_with = "crate::app::validate::whole_number::exact")]
     pub quantity: u32,
     pub unit_price: String,
     pub tax_rate: String,
