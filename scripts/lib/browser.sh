@@ -1,19 +1,12 @@
 # Sourced by scripts/test: the shopper pages' browser tests (tests/browser) in headless
 # Chromium against a devserver started here on a free port, stopped whatever happens.
 # Installs what a fresh Debian machine lacks: Debian's chromium (apt, as root) and the pinned
-# npm packages (npm ci).
+# npm packages (npm ci). The devserver: scripts/lib/devserver.sh.
 
-DEVSERVER_PID=""
+source "$(dirname "${BASH_SOURCE[0]}")/devserver.sh"
+
 BROWSER_PASSED=0
 BROWSER_FAILED=0
-
-stop_devserver() {
-  if [ -n "$DEVSERVER_PID" ] && kill -0 "$DEVSERVER_PID" 2>/dev/null; then
-    kill "$DEVSERVER_PID" 2>/dev/null || true
-    wait "$DEVSERVER_PID" 2>/dev/null || true
-  fi
-  DEVSERVER_PID=""
-}
 
 ensure_browser_tools() {
   if ! command -v chromium >/dev/null 2>&1; then
@@ -25,31 +18,6 @@ ensure_browser_tools() {
   (cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund --loglevel=error) || return 1
 }
 
-# Starts target/debug/encaisse-dev (memory store) on a free port; sets BASE_URL.
-start_devserver() {
-  local port log
-  port=$(free_port)
-  mkdir -p "$ROOT/target"
-  log="$ROOT/target/devserver-browser.log"
-  cargo build -p encaisse-dev --quiet || return 1
-  # The memory store: each run starts from the seeded quotes, whatever moto holds.
-  env -u AWS_ENDPOINT_URL ENCAISSE_LISTEN="127.0.0.1:$port" ADMIN_API_KEY="$BROWSER_ADMIN_KEY" \
-    RUST_LOG=warn "${CARGO_TARGET_DIR:-$ROOT/target}/debug/encaisse-dev" >"$log" 2>&1 &
-  DEVSERVER_PID=$!
-  for _ in $(seq 1 150); do
-    if curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then
-      BASE_URL="http://127.0.0.1:$port"
-      echo "== devserver on $BASE_URL (pid $DEVSERVER_PID)"
-      return 0
-    fi
-    if ! kill -0 "$DEVSERVER_PID" 2>/dev/null; then break; fi
-    sleep 0.2
-  done
-  echo "devserver did not start; its log:" >&2
-  cat "$log" >&2
-  return 1
-}
-
 # Runs the browser tests; their counts land in BROWSER_PASSED / BROWSER_FAILED, and the
 # return code says whether they all passed. Called as `run_browser_tests || rc=$?`, where
 # `set -e` does not apply, so every step checks its own failure.
@@ -58,7 +26,7 @@ run_browser_tests() {
   BROWSER_ADMIN_KEY="browser-tests-admin-key-0123456789abcdef"
   BROWSER_FAILED=1 # until the run's own counts say otherwise
   ensure_browser_tools || return 1
-  start_devserver || return 1
+  start_devserver "$BROWSER_ADMIN_KEY" devserver-browser.log || return 1
   # Only this run's screenshots and results.
   rm -rf "$ROOT/test-output/browser"
   started=$(date +%s)

@@ -53,6 +53,7 @@ pub struct CustomerInput {
 pub struct LineInput {
     pub sku: String,
     pub description: String,
+    #[serde(deserialize_with = "crate::app::validate::whole_number::exact")]
     pub quantity: u32,
     pub unit_price: String,
     pub tax_rate: String,
@@ -254,7 +255,7 @@ pub fn check_chargeable(
 ) -> Result<(), FieldError> {
     let (_, draft) = command.clone().validate(now)?;
     let gross = Money::new(draft.totals().gross, draft.currency)
-        .map_err(|e| FieldError::new("lines", e.to_string()))?;
+        .map_err(|e| FieldError::new("lines", format!("the order total {e}")))?;
     provider
         .check_amount(&gross)
         .map_err(|refusal| match refusal {

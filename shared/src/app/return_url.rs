@@ -35,7 +35,9 @@ fn parse_origin(url: &str) -> Option<(Origin, bool)> {
     }
     let (host, port, any_port) = match authority.rsplit_once(':') {
         Some((h, "*")) => (h, default_port, true),
-        Some((h, p)) => (h, p.parse().ok()?, false),
+        // Digits only (u16's parser would take "+80").
+        Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) => (h, p.parse().ok()?, false),
+        Some(_) => return None,
         None => (authority, default_port, false),
     };
     let host_ok = !host.is_empty()
@@ -81,7 +83,8 @@ impl ReturnOrigins {
     }
 
     pub fn check(&self, field: &str, url: &str) -> Result<(), FieldError> {
-        if url.len() > 2048 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        // Characters, as openapi.yaml's maxLength counts them.
+        if url.chars().count() > 2048 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(FieldError::new(field, "must be an absolute http(s) URL"));
         }
         let Some((origin, _)) = parse_origin(url).filter(|(_, any)| !any) else {
@@ -149,9 +152,20 @@ mod tests {
             "//shop.example/",
             "https://shop.example/ x",
             "http://localhost:*/",
+            "http://localhost:+5173/",
+            "http://localhost:/",
+            "http://localhost:65536/",
+            "http://lócalhost/",
         ] {
             assert!(origins.check("return_url", bad).is_err(), "{bad}");
         }
+        // At most 2048 characters, whatever their UTF-8 length.
+        let long = format!("http://localhost/{}", "é".repeat(2048 - 17));
+        assert!(origins.check("return_url", &long).is_ok());
+        assert!(origins.check("return_url", &format!("{long}é")).is_err());
+        assert!(origins
+            .check("return_url", "http://localhost:0005173/")
+            .is_ok());
         assert!(ReturnOrigins::local_development()
             .check("return_url", "http://127.0.0.1:3000/return")
             .is_ok());

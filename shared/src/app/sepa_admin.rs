@@ -66,7 +66,11 @@ impl SepaAdmin {
         change: &StandingChange,
     ) -> Result<SepaAccount, SepaAdminError> {
         if let Some(cap) = change.cap {
-            if cap <= Decimal::ZERO || cap.scale() > 2 || cap > Decimal::new(1_000_000, 0) {
+            // Significant decimals, as every amount read ("300.500" is 300.50).
+            if cap <= Decimal::ZERO
+                || cap.normalize().scale() > 2
+                || cap > Decimal::new(1_000_000, 0)
+            {
                 return Err(FieldError::new(
                     "cap",
                     "must be a positive amount in euros, 2 decimals at most, up to 1000000",

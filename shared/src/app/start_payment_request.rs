@@ -41,7 +41,10 @@ pub struct StartPaymentCommand {
     pub save_card: bool,
     #[serde(default)]
     pub saved_card_id: Option<String>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "crate::app::validate::whole_number::optional"
+    )]
     pub instalments: Option<u32>,
     #[serde(default)]
     pub voucher_codes: Vec<String>,

@@ -286,6 +286,40 @@ async fn generated_references_are_sequential_and_skip_taken_ones() {
     assert_eq!(next.json()["reference"], "ORD-10004");
 }
 
+/// openapi.yaml's `type: integer` is JSON Schema's: `2.0` is the integer 2 (schemathesis sends
+/// such), `2.5` is no integer and is refused naming the field.
+#[tokio::test]
+async fn a_whole_number_written_with_a_fraction_is_an_integer() {
+    let api = api().await;
+    let mut whole = quote();
+    whole["lines"][0]["quantity"] = json!(2.0);
+    whole["lines"][1]["quantity"] = json!(1e0);
+    let body = whole.to_string();
+    assert!(body.contains("\"quantity\":2.0"), "{body}");
+    let reply = api.post_raw("/v1/admin/orders", body, true).await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    let order = reply.json();
+    assert_eq!(order["lines"][0]["quantity"], 2, "{}", reply.text);
+    assert_eq!(order["lines"][1]["quantity"], 1, "{}", reply.text);
+    assert_eq!(order["totals"]["gross"], "2953.54");
+    for fraction in [json!(2.5), json!(1e-1)] {
+        let mut part = quote();
+        part["lines"][0]["quantity"] = fraction.clone();
+        let reply = api
+            .post_raw("/v1/admin/orders", part.to_string(), true)
+            .await;
+        assert_problem(&reply, 422, "invalid-field", Some("lines[0].quantity"));
+        assert!(
+            reply.json()["detail"]
+                .as_str()
+                .unwrap()
+                .starts_with("lines[0].quantity"),
+            "{fraction}: {}",
+            reply.text
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_retried_creation_with_an_idempotency_key_makes_one_order() {
     let api = api().await;

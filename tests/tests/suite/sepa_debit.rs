@@ -384,11 +384,23 @@ async fn a_refused_debit_leaves_the_month_unpaid_and_suspends_sepa() {
         .await
         .unwrap();
     assert_eq!(bad.status().as_u16(), 422);
+    for too_precise in ["400.001", "1000000.01"] {
+        let bad = shop
+            .http
+            .patch(&path)
+            .bearer_auth("admin")
+            .json(&json!({ "cap": too_precise }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad.status().as_u16(), 422, "{too_precise}");
+    }
     let reply = shop
         .http
         .patch(&path)
         .bearer_auth("admin")
-        .json(&json!({"state": "active", "cap": "400.00"}))
+        // Trailing zeros are not decimals (openapi.yaml's pattern): 400.000 is 400.00.
+        .json(&json!({"state": "active", "cap": "400.000"}))
         .send()
         .await
         .unwrap();

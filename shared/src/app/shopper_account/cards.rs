@@ -13,7 +13,9 @@ use crate::ports::{SavedCard, Session};
 #[derive(Debug, Clone, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CardUpdateInput {
+    #[serde(deserialize_with = "crate::app::validate::whole_number::exact")]
     pub exp_month: u8,
+    #[serde(deserialize_with = "crate::app::validate::whole_number::exact")]
     pub exp_year: u16,
     #[serde(default)]
     pub holder: Option<String>,

@@ -11,6 +11,7 @@ pub struct Event {
     pub id: String,
     #[serde(rename = "type")]
     pub kind: String,
+    #[serde(deserialize_with = "unix_seconds")]
     pub created: i64,
     #[serde(default)]
     pub data: Option<EventData>,
@@ -59,6 +60,24 @@ impl Event {
             session,
             refund,
         })
+    }
+}
+
+/// `created` as openapi.yaml's `type: integer` reads it: Stripe sends an integer, and a whole
+/// number written with a fraction (`1742573.0`) is that integer too (JSON Schema's rule, as
+/// `app::validate::whole_number` for request bodies); `0.5` stays unreadable.
+fn unix_seconds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    use serde::de::Error;
+    let number = serde_json::Number::deserialize(d)?;
+    if let Some(whole) = number.as_i64() {
+        return Ok(whole);
+    }
+    match number.as_f64() {
+        // Below 2^53 every whole f64 is exactly one integer.
+        Some(v) if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 => Ok(v as i64),
+        _ => Err(D::Error::custom(format!(
+            "created: {number} is not a Unix time"
+        ))),
     }
 }
 

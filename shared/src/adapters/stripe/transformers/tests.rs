@@ -319,6 +319,25 @@ fn events_about_other_objects_or_without_data_still_parse() {
     assert!(parse_event(b"not json").is_err());
 }
 
+#[test]
+fn created_is_a_whole_number_as_json_schema_reads_one() {
+    // openapi.yaml's `type: integer`: 1742573.0 is the integer 1742573.
+    for (created, unix) in [
+        ("1742573.0", 1_742_573),
+        ("1.8e9", 1_800_000_000),
+        ("-5", -5),
+        ("-5.0", -5),
+    ] {
+        let body = format!(r#"{{"id":"evt_1","type":"ping","created":{created}}}"#);
+        let event = parse_event(body.as_bytes()).unwrap();
+        assert_eq!(event.created_at.unix_timestamp(), unix, "{created}");
+    }
+    for created in ["1742573.5", "\"1742573\"", "1e300", "null", "253402300800"] {
+        let body = format!(r#"{{"id":"evt_1","type":"ping","created":{created}}}"#);
+        assert!(parse_event(body.as_bytes()).is_err(), "{created}");
+    }
+}
+
 fn hosted_request(customer: Option<&str>, save_card: bool) -> HostedPaymentRequest {
     HostedPaymentRequest {
         order_reference: Reference::parse("ORD-10042").unwrap(),
