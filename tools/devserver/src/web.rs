@@ -71,7 +71,25 @@ fn safe_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')
 }
 
-async fn serve(path: PathBuf) -> Response {
+/// The pages' policy, with the brand's logo allowed as an image (as template.yaml's
+/// `img-src 'self' data: ${BrandLogoUrl}`).
+pub fn content_security_policy(brand: Option<&Branding>) -> HeaderValue {
+    let logo = brand.and_then(|b| b.logo_url.as_deref());
+    match logo {
+        None => HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        Some(url) => {
+            let policy = CONTENT_SECURITY_POLICY.replace(
+                "img-src 'self' data:;",
+                &format!("img-src 'self' data: {url};"),
+            );
+            // A checked logo address is visible ASCII without quotes: a valid header value.
+            HeaderValue::from_str(&policy)
+                .unwrap_or_else(|_| HeaderValue::from_static(CONTENT_SECURITY_POLICY))
+        }
+    }
+}
+
+async fn serve(path: PathBuf, policy: HeaderValue) -> Response {
     let Some(kind) = content_type(&path) else {
         return Problem::route_not_found().into_response();
     };
@@ -91,10 +109,7 @@ async fn serve(path: PathBuf) -> Response {
                 HeaderValue::from_static("strict-origin-when-cross-origin"),
             );
             if kind.starts_with("text/html") {
-                headers.insert(
-                    header::CONTENT_SECURITY_POLICY,
-                    HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-                );
+                headers.insert(header::CONTENT_SECURITY_POLICY, policy);
             }
             response
         }
@@ -133,6 +148,7 @@ async fn serve_config(body: String) -> Response {
 /// With a `brand`, `config.js` is the one a deployment of that brand writes.
 pub fn router(dir: &Path, brand: Option<&Branding>) -> Router {
     let mut router = Router::new();
+    let policy = content_security_policy(brand);
     let files = list_files(dir);
     for (url, path) in files {
         if let (Some(brand), "/assets/config.js") = (brand, url.as_str()) {
@@ -142,11 +158,12 @@ pub fn router(dir: &Path, brand: Option<&Branding>) -> Router {
         }
         if url == "/index.html" {
             for alias in ["/", "/pay"] {
-                let p = path.clone();
-                router = router.route(alias, get(move || serve(p.clone())));
+                let (p, policy) = (path.clone(), policy.clone());
+                router = router.route(alias, get(move || serve(p.clone(), policy.clone())));
             }
         }
-        router = router.route(&url, get(move || serve(path.clone())));
+        let policy = policy.clone();
+        router = router.route(&url, get(move || serve(path.clone(), policy.clone())));
     }
     router
 }
@@ -181,5 +198,20 @@ mod tests {
             "export const API_BASE = \"\";\nexport const BRAND = { name: \"Atelier \\\"Demo\\\"\", \
              logo_url: \"https://cdn.example/l.png\", colour: \"#112233\" };\n"
         );
+    }
+
+    #[test]
+    fn a_branded_logo_is_allowed_by_the_pages_policy() {
+        let unbranded = content_security_policy(None);
+        assert!(unbranded
+            .to_str()
+            .unwrap()
+            .contains("img-src 'self' data:;"));
+        let brand = Branding::new("A", Some("https://cdn.example/l.png"), "#000000").unwrap();
+        let policy = content_security_policy(Some(&brand));
+        assert!(policy
+            .to_str()
+            .unwrap()
+            .contains("img-src 'self' data: https://cdn.example/l.png;"));
     }
 }
