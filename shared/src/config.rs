@@ -89,10 +89,24 @@ pub fn payment_attempt_lifetime() -> Result<time::Duration, ConfigError> {
 }
 
 /// The seller's legal identity printed on invoices: `SELLER_LEGAL_NAME`, `SELLER_ADDRESS`
-/// (lines separated by `|`), `SELLER_SIREN`, `SELLER_SIRET` (optional), `SELLER_VAT_NUMBER`,
+/// (street lines separated by `|`), `SELLER_POSTCODE`, `SELLER_CITY`, `SELLER_COUNTRY` (ISO
+/// alpha-2, `FR` by default), `SELLER_SIREN`, `SELLER_SIRET` (optional), `SELLER_VAT_NUMBER`,
 /// `SELLER_RCS`, `SELLER_SHARE_CAPITAL`.
 pub fn seller() -> Result<crate::domain::SellerIdentity, ConfigError> {
+    let country = match env::var("SELLER_COUNTRY") {
+        Ok(v) if !v.trim().is_empty() => v.trim().to_string(),
+        _ => "FR".to_string(),
+    };
+    if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(ConfigError::Invalid(
+            "SELLER_COUNTRY",
+            "must be an ISO 3166-1 alpha-2 code such as FR".into(),
+        ));
+    }
     Ok(crate::domain::SellerIdentity {
+        postcode: require("SELLER_POSTCODE")?.trim().to_string(),
+        city: require("SELLER_CITY")?.trim().to_string(),
+        country,
         legal_name: require("SELLER_LEGAL_NAME")?,
         address_lines: require("SELLER_ADDRESS")?
             .split('|')

@@ -9,6 +9,7 @@ pub mod adapters;
 pub mod app;
 pub mod config;
 pub mod consumers;
+pub mod documents;
 pub mod domain;
 pub mod http;
 pub mod ports;

@@ -18,7 +18,10 @@ use crate::ports::{EmailClaim, EmailKey, NotificationStore, Store, Write};
 pub fn seller() -> SellerIdentity {
     SellerIdentity {
         legal_name: "Atelier Encaisse SAS".into(),
-        address_lines: vec!["1 quai Cronstadt".into(), "83000 Toulon".into()],
+        address_lines: vec!["1 quai Cronstadt".into()],
+        postcode: "83000".into(),
+        city: "Toulon".into(),
+        country: "FR".into(),
         siren: "123456789".into(),
         siret: Some("12345678900012".into()),
         vat_number: "FR12123456789".into(),

@@ -9,13 +9,24 @@ use time::{Date, OffsetDateTime};
 
 use super::customer::{Billing, BillingAddress};
 use super::paris_time::paris_date;
+use super::payment::{OfflineKind, PaymentMethod};
 use super::{Currency, Order, Reference};
 
 /// The seller's legal mentions, printed on every invoice (from configuration).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SellerIdentity {
     pub legal_name: String,
+    /// Street lines (`SELLER_ADDRESS`), without the postcode and city.
     pub address_lines: Vec<String>,
+    /// The structured end of the address the e-invoice needs (BT-38, BT-37, BT-40). Invoices
+    /// issued before these existed have them empty (country: FR).
+    #[serde(default)]
+    pub postcode: String,
+    #[serde(default)]
+    pub city: String,
+    /// ISO 3166-1 alpha-2.
+    #[serde(default = "france")]
+    pub country: String,
     pub siren: String,
     pub siret: Option<String>,
     pub vat_number: String,
@@ -23,6 +34,10 @@ pub struct SellerIdentity {
     pub rcs: String,
     /// "SAS au capital de 10 000 €".
     pub share_capital: String,
+}
+
+fn france() -> String {
+    "FR".to_string()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,6 +113,63 @@ pub struct InvoiceDraft {
     pub seller: SellerIdentity,
     #[serde(default)]
     pub kind: DocumentKind,
+    /// How it was paid (BT-81); None on invoices issued before it was recorded.
+    #[serde(default)]
+    pub paid_by: Option<PaidBy>,
+    /// When the goods were handed to the carrier (BT-72), when known.
+    #[serde(default, with = "iso_date_option")]
+    pub delivered_on: Option<Date>,
+    /// What is still to pay (BT-115): zero for an invoice issued once paid.
+    #[serde(default)]
+    pub amount_due: Decimal,
+}
+
+/// How an invoice was paid, as the e-invoice states it (UNTDID 4461 codes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaidBy {
+    Card,
+    SepaDebit,
+    BankTransfer,
+    Cheque,
+    Voucher,
+    CreditBalance,
+    OnAccount,
+}
+
+impl PaidBy {
+    pub fn of(method: &PaymentMethod) -> Self {
+        match method {
+            PaymentMethod::Card
+            | PaymentMethod::Wallet { .. }
+            | PaymentMethod::SavedCard { .. }
+            | PaymentMethod::Instalment { .. } => PaidBy::Card,
+            PaymentMethod::SepaDebit { .. } => PaidBy::SepaDebit,
+            PaymentMethod::Voucher { .. } => PaidBy::Voucher,
+            PaymentMethod::CreditBalance => PaidBy::CreditBalance,
+            PaymentMethod::OnAccount => PaidBy::OnAccount,
+            PaymentMethod::Offline {
+                kind: OfflineKind::BankTransfer,
+                ..
+            } => PaidBy::BankTransfer,
+            PaymentMethod::Offline {
+                kind: OfflineKind::Cheque,
+                ..
+            } => PaidBy::Cheque,
+        }
+    }
+
+    /// UNTDID 4461 payment means code (BT-81).
+    pub fn means_code(self) -> &'static str {
+        match self {
+            PaidBy::Card => "48",
+            PaidBy::SepaDebit => "59",
+            PaidBy::BankTransfer => "58",
+            PaidBy::Cheque => "20",
+            // Settled between the parties' own accounts (balance, voucher, account).
+            PaidBy::Voucher | PaidBy::CreditBalance | PaidBy::OnAccount => "97",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -184,6 +256,9 @@ impl InvoiceDraft {
             currency: order.currency,
             seller: seller.clone(),
             kind: DocumentKind::Invoice,
+            paid_by: None,
+            delivered_on: None,
+            amount_due: Decimal::ZERO,
         };
         draft.check()?;
         Ok(draft)
@@ -249,6 +324,9 @@ impl InvoiceDraft {
             kind: DocumentKind::CreditNote {
                 invoice: invoice.number.clone(),
             },
+            paid_by: source.paid_by,
+            delivered_on: None,
+            amount_due: Decimal::ZERO,
         };
         draft.check()?;
         Ok(draft)
@@ -385,6 +463,26 @@ mod iso_date {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
         let text = String::deserialize(d)?;
         crate::domain::order::parse_iso_date(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+mod iso_date_option {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::Date;
+
+    pub fn serialize<S: Serializer>(date: &Option<Date>, s: S) -> Result<S::Ok, S::Error> {
+        match date {
+            Some(date) => super::iso_date::serialize(date, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Date>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|text| {
+                crate::domain::order::parse_iso_date(&text).map_err(serde::de::Error::custom)
+            })
+            .transpose()
     }
 }
 

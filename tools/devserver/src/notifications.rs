@@ -21,7 +21,10 @@ use tokio::sync::mpsc::UnboundedReceiver;
 pub fn demo_seller() -> SellerIdentity {
     SellerIdentity {
         legal_name: "Atelier Démo SAS".into(),
-        address_lines: vec!["1 place de la Liberté".into(), "83000 Toulon".into()],
+        address_lines: vec!["1 place de la Liberté".into()],
+        postcode: "83000".into(),
+        city: "Toulon".into(),
+        country: "FR".into(),
         siren: "123456789".into(),
         siret: Some("12345678900011".into()),
         vat_number: "FR32123456789".into(),
