@@ -235,6 +235,32 @@ pub async fn credit_notes_have_their_own_sequence(store: Arc<dyn NotificationSto
     assert_eq!(next_invoice.number, "F-2026-000002");
 }
 
+/// An order's invoices and credit notes are listed together, oldest first, and no other
+/// order's.
+pub async fn an_orders_documents_are_listed(store: Arc<dyn NotificationStore>) {
+    let reference = Reference::parse("ORD-11").expect("reference");
+    assert_eq!(store.documents_of(&reference).await, Ok(Vec::new()));
+    let invoice = store
+        .issue_invoice(&draft("ORD-11", "pay_11", MAY_2026))
+        .await
+        .expect("invoice");
+    let other = store
+        .issue_invoice(&draft("ORD-12", "pay_12", MAY_2026))
+        .await
+        .expect("other order");
+    let refunded_at = OffsetDateTime::from_unix_timestamp(MAY_2026 + 86_400).expect("time");
+    let note = store
+        .issue_invoice(
+            &InvoiceDraft::credit_note(&invoice, Decimal::new(500, 2), "refund-11", refunded_at)
+                .expect("credit note"),
+        )
+        .await
+        .expect("credit note");
+    let listed = store.documents_of(&reference).await.expect("listed");
+    assert_eq!(listed, vec![invoice, note]);
+    assert!(!listed.contains(&other));
+}
+
 pub async fn email_claims_are_exclusive(store: Arc<dyn NotificationStore>) {
     let now = OffsetDateTime::from_unix_timestamp(MAY_2026).expect("time");
     let lease = now + Duration::minutes(5);
@@ -300,6 +326,7 @@ macro_rules! notification_contract_tests {
             invoices_are_read_back,
             each_year_has_its_own_sequence,
             credit_notes_have_their_own_sequence,
+            an_orders_documents_are_listed,
             email_claims_are_exclusive,
             released_or_expired_claims_can_be_retaken);
     };

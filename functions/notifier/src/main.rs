@@ -1,11 +1,13 @@
-//! notifier: the `domain-events` SQS queue → emails through SES and invoices. Wiring only.
+//! notifier: the `domain-events` SQS queue → emails through SES and invoices (Factur-X PDFs kept
+//! in S3 and attached). Wiring only.
 
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use encaisse::adapters::branded_mailer::BrandedMailer;
 use encaisse::adapters::dynamodb::notifications::DynamoNotificationStore;
-use encaisse::adapters::dynamodb::{client_from_env, DynamoStore};
+use encaisse::adapters::dynamodb::{client_from_config, DynamoStore};
+use encaisse::adapters::s3::{self, S3DocumentFiles};
 use encaisse::adapters::ses::SesMailer;
 use encaisse::app::notify::Notifier;
 use encaisse::config;
@@ -26,8 +28,14 @@ async fn main() -> Result<(), Error> {
         );
     }
     // The seller's brand above every email (BRAND_NAME, BRAND_LOGO_URL, BRAND_COLOUR).
-    let mailer = BrandedMailer::new(Arc::new(SesMailer::from_env().await?), config::branding()?);
-    let store = DynamoStore::new(client_from_env(None).await, table);
+    let aws = encaisse::adapters::aws_config_from_env().await;
+    let ses = SesMailer::new(
+        encaisse::adapters::ses::client_from_config(&aws),
+        encaisse::adapters::ses::sender_from_env()?,
+    );
+    let mailer = BrandedMailer::new(Arc::new(ses), config::branding()?);
+    let documents = S3DocumentFiles::new(s3::client_from_config(&aws), s3::bucket_from_env()?);
+    let store = DynamoStore::new(client_from_config(&aws, None), table);
     if let Err(error) = store.warm_up().await {
         lambda_runtime::tracing::warn!(%error, "DynamoDB warm-up failed; first request pays for it");
     }
@@ -41,7 +49,8 @@ async fn main() -> Result<(), Error> {
             seller,
             pay_page,
         )
-        .with_seller_inbox(seller_inbox),
+        .with_seller_inbox(seller_inbox)
+        .with_documents(Arc::new(documents)),
     );
     encaisse::adapters::lambda_telemetry::run(metrics, move |event: LambdaEvent<SqsEvent>| {
         let notifier = notifier.clone();

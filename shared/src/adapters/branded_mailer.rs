@@ -51,6 +51,7 @@ mod tests {
             text: "Bonjour,".into(),
             html: "<html><body><p>Bonjour,</p></body></html>".into(),
             idempotency_key: "k".into(),
+            attachments: Vec::new(),
         }
     }
 

@@ -4,6 +4,7 @@ pub mod branded_mailer;
 pub mod dynamodb;
 pub mod lambda_telemetry;
 pub mod memory;
+pub mod s3;
 pub mod score_table;
 pub mod secrets;
 

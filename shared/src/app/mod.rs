@@ -16,6 +16,7 @@ pub mod hosted_page;
 pub mod idempotency;
 pub mod notify;
 mod notify_instalments;
+pub mod order_documents;
 pub mod order_lookup;
 pub mod pay_token;
 pub mod payment_view;

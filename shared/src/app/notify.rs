@@ -8,6 +8,8 @@
 
 #[path = "notify_direct_debit.rs"]
 mod direct_debit;
+#[path = "notify_documents.rs"]
+mod documents;
 
 use crate::domain::log_safe::LogSafe;
 use std::sync::Arc;
@@ -21,8 +23,8 @@ use crate::domain::{
     SellerIdentity,
 };
 use crate::ports::{
-    mask_address, Clock, EmailClaim, EmailKey, Mailer, NotificationStore, OutgoingEmail, Store,
-    StoreError,
+    mask_address, Attachment, Clock, DocumentFiles, EmailClaim, EmailKey, Mailer,
+    NotificationStore, OutgoingEmail, Store, StoreError,
 };
 
 /// Longer than a send takes, shorter than SQS's visibility timeout so a retry can take over.
@@ -80,6 +82,8 @@ pub struct Notifier {
     pay_page: PayPage,
     /// Where dispute emails go (`SELLER_EMAIL`); without it a dispute event is dead-lettered.
     seller_inbox: Option<SellerInbox>,
+    /// Where invoice and credit-note PDFs are kept; without it they are emailed as text only.
+    documents: Option<Arc<dyn DocumentFiles>>,
 }
 
 /// The shopper pages' "Pay now" address (`PAY_PAGE_URL`, e.g. `https://shop.example/pay`): the
@@ -143,7 +147,15 @@ impl Notifier {
             seller,
             pay_page,
             seller_inbox: None,
+            documents: None,
         }
+    }
+
+    /// Renders every invoice and credit note as a Factur-X PDF, keeps it in `files` and attaches
+    /// it to its email.
+    pub fn with_documents(mut self, files: Arc<dyn DocumentFiles>) -> Self {
+        self.documents = Some(files);
+        self
     }
 
     pub fn with_seller_inbox(mut self, inbox: Option<SellerInbox>) -> Self {
@@ -183,6 +195,7 @@ impl Notifier {
         let (amount, currency) = (event.amount, event.currency);
         let invoice;
         let credit_note;
+        let mut attachments = Vec::new();
         let pay_link = self.pay_page.link_for(reference);
         let facts =
             super::notify_instalments::instalment_facts(&loaded.payments, &event.payment_id);
@@ -220,6 +233,9 @@ impl Notifier {
                 OutboxKind::RefundIssued => {
                     credit_note = self.credit_note_for(&loaded, event).await?;
                     handled.invoice_number = credit_note.as_ref().map(|n| n.number.clone());
+                    if let Some(note) = &credit_note {
+                        attachments = self.keep_document(note).await?;
+                    }
                     EmailContent::RefundIssued {
                         name,
                         reference,
@@ -259,7 +275,7 @@ impl Notifier {
                                 .and_then(|c| c.value.billing),
                         ),
                     };
-                    let draft = InvoiceDraft::from_order(
+                    let mut draft = InvoiceDraft::from_order(
                         order,
                         event.amount,
                         &billing,
@@ -268,8 +284,10 @@ impl Notifier {
                         &self.seller,
                     )
                     .map_err(|e| NotifyError::Permanent(e.to_string()))?;
+                    documents::describe_payment(&mut draft, &paid_with.value, event.created_at);
                     invoice = self.notifications.issue_invoice(&draft).await?;
                     handled.invoice_number = Some(invoice.number.clone());
+                    attachments = self.keep_document(&invoice).await?;
                     EmailContent::Invoice {
                         name,
                         invoice: &invoice,
@@ -304,11 +322,12 @@ impl Notifier {
         };
         let template = content.template();
         let rendered = render(&content, order.customer.locale);
-        self.deliver(
+        self.deliver_with(
             event,
             template,
             &order.customer.email,
             rendered,
+            attachments,
             &mut handled,
         )
         .await?;
@@ -425,6 +444,20 @@ impl Notifier {
         rendered: crate::domain::emails::RenderedEmail,
         handled: &mut Handled,
     ) -> Result<(), NotifyError> {
+        self.deliver_with(event, template, to, rendered, Vec::new(), handled)
+            .await
+    }
+
+    /// `deliver` with files attached.
+    async fn deliver_with(
+        &self,
+        event: &OutboxEvent,
+        template: &'static str,
+        to: &str,
+        rendered: crate::domain::emails::RenderedEmail,
+        attachments: Vec<Attachment>,
+        handled: &mut Handled,
+    ) -> Result<(), NotifyError> {
         let key = EmailKey::new(&event.id, template, to);
         let email = OutgoingEmail {
             to: to.to_string(),
@@ -432,6 +465,7 @@ impl Notifier {
             text: rendered.text,
             html: rendered.html,
             idempotency_key: key.as_str().to_string(),
+            attachments,
         };
         if self.send_once(&key, &email).await? {
             handled.sent.push(template);
@@ -503,3 +537,7 @@ impl Notifier {
 #[cfg(test)]
 #[path = "notify_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "notify_documents_tests.rs"]
+mod documents_tests;

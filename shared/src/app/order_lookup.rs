@@ -61,6 +61,8 @@ pub struct OrderLookup {
     saved_card_checkout: bool,
     wallets: Vec<crate::domain::Wallet>,
     instalments: Option<crate::domain::instalments::InstalmentPolicy>,
+    /// The order's invoices and credit notes; None where no document store is configured.
+    documents: Option<super::order_documents::OrderDocuments>,
 }
 
 /// What the checkout offers for an order beyond the card.
@@ -92,6 +94,7 @@ impl OrderLookup {
             saved_card_checkout: false,
             wallets: Vec::new(),
             instalments: None,
+            documents: None,
         }
     }
 
@@ -105,6 +108,12 @@ impl OrderLookup {
     }
 
     /// Whether a saved card can pay at checkout (the PSP has a page for its security code).
+    /// Serves the order's invoices and credit notes (`GET /v1/orders/{reference}/documents`).
+    pub fn with_documents(mut self, documents: super::order_documents::OrderDocuments) -> Self {
+        self.documents = Some(documents);
+        self
+    }
+
     pub fn with_saved_card_checkout(mut self, offered: bool) -> Self {
         self.saved_card_checkout = offered;
         self
@@ -348,6 +357,26 @@ impl OrderLookup {
             .verify(token, &reference, self.clock.now())
             .map_err(|e| LookupError::Unauthorized(Some(e)))?;
         Ok(reference)
+    }
+
+    /// The invoices and credit notes of the order behind a shopper's access token, each with a
+    /// short-lived link (a GetItem for the order, a Query for its documents).
+    pub async fn documents(
+        &self,
+        reference: &str,
+        token: Option<&str>,
+    ) -> Result<Vec<super::order_documents::DocumentEntry>, LookupError> {
+        let reference = self.authorise(reference, token)?;
+        let documents = self.documents.as_ref().ok_or_else(|| {
+            LookupError::Store(StoreError::Unavailable(
+                "no document store configured".into(),
+            ))
+        })?;
+        match self.store.get_order(&reference).await? {
+            Some(order) if order.value.status != OrderStatus::Deleted => {}
+            _ => return Err(LookupError::NotFound),
+        }
+        Ok(documents.list(&reference).await?)
     }
 
     /// The order behind a shopper's access token, with its payments (one request).

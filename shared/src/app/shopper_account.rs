@@ -210,6 +210,7 @@ impl ShopperAccount {
                 text: rendered.text,
                 html: rendered.html,
                 idempotency_key: format!("sign-in#{customer}#{}", now.unix_timestamp()),
+                attachments: Vec::new(),
             })
             .await;
         // Answered like any other request whatever happened: an error here would tell that

@@ -61,6 +61,8 @@ pub struct BackOffice {
     pub providers: Arc<ProviderRegistry>,
     /// The "Pay now" link given with each order (`pay_url`); None leaves it out.
     pub pay_links: Option<PayLinks>,
+    /// The orders' invoices and credit notes; None answers 503 on the documents route.
+    pub documents: Option<crate::app::order_documents::OrderDocuments>,
 }
 
 impl From<CreateOrderError> for Problem {
@@ -233,11 +235,24 @@ async fn show(
     .into_response())
 }
 
+async fn documents(
+    State(office): State<BackOffice>,
+    Path(reference): Path<String>,
+) -> Result<Response, Problem> {
+    let Some(documents) = &office.documents else {
+        return Err(Problem::from_store(&crate::ports::StoreError::Unavailable(
+            "no document store configured".into(),
+        )));
+    };
+    super::documents::admin_documents(documents, office.store.as_ref(), &reference).await
+}
+
 pub fn back_office_router(office: BackOffice) -> Router {
     let auth = office.auth.clone();
     Router::new()
         .route("/v1/admin/orders", post(create))
         .route("/v1/admin/orders/{reference}", get(show))
+        .route("/v1/admin/orders/{reference}/documents", get(documents))
         .with_state(office)
         .route_layer(middleware::from_fn_with_state(auth, require_admin))
 }

@@ -7,6 +7,7 @@ pub mod admin_sepa;
 mod admin_sepa_months;
 pub mod back_office;
 pub mod client_ip;
+pub mod documents;
 pub mod json_body;
 pub mod order_lookup;
 pub mod payments;

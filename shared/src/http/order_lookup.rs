@@ -1,5 +1,5 @@
 //! Router of the `order-lookup` function: `POST /v1/order-lookups`, `GET /v1/orders/{reference}`,
-//! `GET /v1/orders/{reference}/billing`.
+//! `GET /v1/orders/{reference}/billing`, `GET /v1/orders/{reference}/documents`.
 
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -177,5 +177,9 @@ pub fn order_lookup_router(lookup: OrderLookup) -> Router {
         .route("/v1/order-lookups", post(look_up_order))
         .route("/v1/orders/{reference}", get(view_order))
         .route("/v1/orders/{reference}/billing", get(billing_on_file))
+        .route(
+            "/v1/orders/{reference}/documents",
+            get(super::documents::shopper_documents),
+        )
         .with_state(lookup)
 }

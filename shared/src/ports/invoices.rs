@@ -23,6 +23,10 @@ pub trait InvoiceStore: Send + Sync {
     ) -> Result<Option<Invoice>, StoreError>;
 
     async fn get_invoice(&self, number: &str) -> Result<Option<Invoice>, StoreError>;
+
+    /// Every invoice and credit note of an order, oldest first (issued with the numbering
+    /// transaction, so none is missing).
+    async fn documents_of(&self, order: &Reference) -> Result<Vec<Invoice>, StoreError>;
 }
 
 /// One email of one outbox event to one recipient. The recipient appears as its digest only,

@@ -10,6 +10,15 @@ pub struct OutgoingEmail {
     pub html: String,
     /// The dedupe key this email was claimed under (outbox event + template + recipient).
     pub idempotency_key: String,
+    /// Files sent with it (the invoice PDF); empty for most emails.
+    pub attachments: Vec<Attachment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub file_name: String,
+    pub content_type: &'static str,
+    pub bytes: Vec<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

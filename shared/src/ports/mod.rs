@@ -3,6 +3,7 @@
 pub mod account;
 pub mod clock;
 pub mod debit_jobs;
+pub mod documents;
 pub mod event_queue;
 pub mod idempotency;
 pub mod idempotency_decision;
@@ -16,6 +17,7 @@ pub mod store;
 pub use account::*;
 pub use clock::{Clock, SystemClock};
 pub use debit_jobs::{DebitJob, DebitJobQueue};
+pub use documents::{document_key, DocumentFiles, DocumentLink, LINK_LIFETIME};
 pub use event_queue::{EventQueue, QueueError};
 pub use idempotency::*;
 pub use idempotency_decision::{decide_claim, ExistingRecord, RecordState};

@@ -38,6 +38,7 @@ async fn functions_with(auth: AdminAuth) -> Functions {
         clock: Arc::new(SystemClock),
         auth,
         pay_links: None,
+        documents: None,
         providers: Arc::new(encaisse::ports::ProviderRegistry::single(Arc::new(
             encaisse::adapters::stripe::StripeConnector::new(
                 encaisse::adapters::stripe::StripeConfig::new(

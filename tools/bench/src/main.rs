@@ -58,6 +58,7 @@ fn app(store: Arc<dyn Store>) -> Router {
         clock: Arc::new(SystemClock),
         auth: AdminAuth::ApiKey(ADMIN_KEY.into()),
         pay_links: None,
+        documents: None,
         providers: Arc::new(encaisse::ports::ProviderRegistry::single(Arc::new(
             encaisse::adapters::stripe::StripeConnector::new(
                 encaisse::adapters::stripe::StripeConfig::new(

@@ -4,6 +4,7 @@
 
 mod demo;
 pub mod direct_debit;
+mod documents;
 pub mod instalments;
 pub mod notifications;
 pub mod web;
@@ -200,6 +201,18 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
     let (queue, queued_events) = MemoryEventQueue::new();
     let relay = OutboxRelay::new(store.clone(), Arc::new(queue));
     let mailer = Arc::new(MemoryMailer::new());
+    // Invoice and credit-note PDFs, linked through this server's /dev/documents.
+    let document_files = Arc::new(
+        encaisse::adapters::memory::documents::MemoryDocumentFiles::new(
+            options.sandbox.public_base_url.clone(),
+        ),
+    );
+    let order_documents = encaisse::app::order_documents::OrderDocuments::new(
+        notification_store.clone(),
+        document_files.clone(),
+        clock.clone(),
+    );
+    let lookup = lookup.with_documents(order_documents.clone());
     // The seller's brand, as a deployment sets it (BRAND_NAME, BRAND_LOGO_URL, BRAND_COLOUR):
     // above every email, and in the pages' config.js (web.rs). Unset: unbranded, as before.
     let branding = encaisse::config::branding()?;
@@ -209,13 +222,14 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
     let notifier = Arc::new(
         Notifier::new(
             store.clone(),
-            notification_store,
+            notification_store.clone(),
             sender.clone(),
             clock.clone(),
             notifications::demo_seller(),
             pay_page.clone(),
         )
-        .with_seller_inbox(Some(notifications::demo_seller_inbox())),
+        .with_seller_inbox(Some(notifications::demo_seller_inbox()))
+        .with_documents(document_files.clone()),
     );
     if options.run_notifier {
         notifications::spawn(relay.clone(), notifier, queued_events);
@@ -253,6 +267,7 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
         auth: admin_auth.clone(),
         providers,
         pay_links: Some(pay_links),
+        documents: Some(order_documents.clone()),
     };
     let sandbox = SandboxPsp::new(options.sandbox);
     let router = with_fallbacks(
@@ -282,6 +297,7 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
             .merge(shopper_account_router(account))
             .merge(webhooks_router(webhooks))
             .merge(notifications::outbox_router(mailer))
+            .merge(documents::router(document_files))
             .merge(instalments::router(collection))
             .merge(month_close.map(direct_debit::router).unwrap_or_default())
             .nest(sandbox_psp::MOUNT, sandbox.router())

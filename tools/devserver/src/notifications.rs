@@ -85,6 +85,11 @@ async fn outbox(State(mailer): State<Arc<MemoryMailer>>) -> Json<Value> {
                 "subject": e.subject,
                 "text": e.text,
                 "html": e.html,
+                "attachments": e.attachments.iter().map(|a| json!({
+                    "file_name": a.file_name,
+                    "content_type": a.content_type,
+                    "size": a.bytes.len(),
+                })).collect::<Vec<_>>(),
                 "sent_at": e.sent_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
             })
         })

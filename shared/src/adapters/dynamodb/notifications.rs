@@ -1,8 +1,10 @@
 //! The notification store on the single table:
 //! `COUNTER#invoice#<year>`/`COUNTER` (value), `INVOICE#<number>`/`INVOICE`,
 //! `INVOICE_FOR#<order>#<payment>`/`INVOICE` (the same invoice: one read answers redeliveries),
+//! `ORDER#<order>`/`DOCUMENT#<number>` (the same again, in the order's partition: one Query
+//! lists an order's invoices and credit notes),
 //! `EMAIL#<event>#<template>#<recipient digest>`/`EMAIL`.
-//! Numbering is one TransactWriteItems (counter n → n+1, invoice, marker), so a number is used
+//! Numbering is one TransactWriteItems (counter n → n+1, invoice, marker, order's document), so a number is used
 //! exactly when its invoice exists: no gaps, no duplicates.
 
 use std::sync::Arc;
@@ -16,7 +18,7 @@ use aws_sdk_dynamodb::Client;
 use time::OffsetDateTime;
 
 use super::errors::{is_condition_failed, store_error};
-use super::items::{counter_key, key, parse_counter, Item, PK, TTL};
+use super::items::{counter_key, key, parse_counter, Item, PK, SK, TTL};
 use crate::domain::{Invoice, InvoiceDraft, Reference};
 use crate::ports::{EmailClaim, EmailKey, InvoiceStore, SentEmails, StoreError};
 
@@ -56,6 +58,15 @@ fn marker_key(order: &Reference, payment_id: &str) -> Item {
     key(format!("INVOICE_FOR#{order}#{payment_id}"), INVOICE_SK)
 }
 
+const DOCUMENT_PREFIX: &str = "DOCUMENT#";
+
+fn order_document_key(order: &Reference, number: &str) -> Item {
+    key(
+        format!("ORDER#{order}"),
+        &format!("{DOCUMENT_PREFIX}{number}"),
+    )
+}
+
 fn email_key(k: &EmailKey) -> Item {
     key(format!("EMAIL#{}", k.as_str()), EMAIL_SK)
 }
@@ -82,6 +93,19 @@ fn put_new(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
         .set_item(Some(item))
         .condition_expression("attribute_not_exists(#pk)")
         .expression_attribute_names("#pk", PK)
+        .build()
+        .map_err(build_error)?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// The order's copy: its partition key exists already (the order), so the condition is on the
+/// sort key.
+fn put_new_document(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(#sk)")
+        .expression_attribute_names("#sk", SK)
         .build()
         .map_err(build_error)?;
     Ok(TransactWriteItem::builder().put(put).build())
@@ -152,10 +176,16 @@ impl DynamoNotificationStore {
             invoice,
         )
         .map_err(IssueFailure::Fatal)?;
+        let document_item = with_invoice(
+            order_document_key(&invoice.draft.order_reference, &invoice.number),
+            invoice,
+        )
+        .map_err(IssueFailure::Fatal)?;
         let items = vec![
             TransactWriteItem::builder().update(counter).build(),
             build(put_new(&self.table, invoice_item))?,
             build(put_new(&self.table, marker_item))?,
+            build(put_new_document(&self.table, document_item))?,
         ];
         let result = self
             .client
@@ -255,6 +285,37 @@ impl InvoiceStore for DynamoNotificationStore {
             Some(item) => parse_invoice(&item).map(Some),
             None => Ok(None),
         }
+    }
+
+    async fn documents_of(&self, order: &Reference) -> Result<Vec<Invoice>, StoreError> {
+        let mut documents = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_names("#sk", SK)
+                .expression_attribute_values(":pk", AttributeValue::S(format!("ORDER#{order}")))
+                .expression_attribute_values(":prefix", AttributeValue::S(DOCUMENT_PREFIX.into()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(store_error)?;
+            for item in page.items.unwrap_or_default() {
+                documents.push(parse_invoice(&item)?);
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        documents
+            .sort_by(|a, b| (a.draft.issued_on, &a.number).cmp(&(b.draft.issued_on, &b.number)));
+        Ok(documents)
     }
 }
 

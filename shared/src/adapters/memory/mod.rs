@@ -3,6 +3,7 @@
 
 mod account;
 pub mod debit_jobs;
+pub mod documents;
 pub mod event_queue;
 mod lookup;
 pub mod notifications;

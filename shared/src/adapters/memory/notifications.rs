@@ -84,6 +84,19 @@ impl InvoiceStore for MemoryNotificationStore {
     async fn get_invoice(&self, number: &str) -> Result<Option<Invoice>, StoreError> {
         Ok(self.lock()?.invoices.get(number).cloned())
     }
+
+    async fn documents_of(&self, order: &Reference) -> Result<Vec<Invoice>, StoreError> {
+        let state = self.lock()?;
+        let mut documents: Vec<Invoice> = state
+            .invoices
+            .values()
+            .filter(|i| &i.draft.order_reference == order)
+            .cloned()
+            .collect();
+        documents
+            .sort_by(|a, b| (a.draft.issued_on, &a.number).cmp(&(b.draft.issued_on, &b.number)));
+        Ok(documents)
+    }
 }
 
 #[async_trait]
@@ -146,6 +159,7 @@ pub struct SentEmail {
     pub idempotency_key: String,
     pub message_id: String,
     pub sent_at: OffsetDateTime,
+    pub attachments: Vec<crate::ports::Attachment>,
 }
 
 #[derive(Default)]
@@ -195,6 +209,7 @@ impl Mailer for MemoryMailer {
                 idempotency_key: email.idempotency_key.clone(),
                 message_id: message_id.clone(),
                 sent_at: OffsetDateTime::now_utc(),
+                attachments: email.attachments.clone(),
             });
         Ok(MessageId(message_id))
     }

@@ -1,10 +1,13 @@
-//! The mailer on Amazon SES (v1 SendEmail): one message with text and HTML bodies, from the
-//! configured `SES_SENDER`. Logs carry the masked recipient only.
+//! The mailer on Amazon SES: one message with text and HTML bodies, from the configured
+//! `SES_SENDER` (v1 SendEmail); with attachments (the invoice PDF), the MIME message is built by
+//! mail-builder and sent with SendRawEmail. Logs carry the masked recipient only.
 
 use async_trait::async_trait;
 use aws_sdk_ses::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_ses::operation::send_email::SendEmailError;
-use aws_sdk_ses::types::{Body, Content, Destination, Message};
+use aws_sdk_ses::operation::send_raw_email::SendRawEmailError;
+use aws_sdk_ses::primitives::Blob;
+use aws_sdk_ses::types::{Body, Content, Destination, Message, RawMessage};
 use aws_sdk_ses::Client;
 
 use crate::config::{require, ConfigError};
@@ -58,6 +61,43 @@ fn mail_error(err: SdkError<SendEmailError, aws_sdk_ses::config::http::HttpRespo
     }
 }
 
+fn raw_mail_error(
+    err: SdkError<SendRawEmailError, aws_sdk_ses::config::http::HttpResponse>,
+) -> MailError {
+    if err.code().is_some_and(|c| THROTTLING_CODES.contains(&c)) {
+        return MailError::Throttled;
+    }
+    match err.as_service_error() {
+        Some(
+            SendRawEmailError::MessageRejected(_)
+            | SendRawEmailError::MailFromDomainNotVerifiedException(_)
+            | SendRawEmailError::ConfigurationSetDoesNotExistException(_),
+        ) => MailError::Rejected(DisplayErrorContext(&err).to_string()),
+        _ => MailError::Unavailable(DisplayErrorContext(&err).to_string()),
+    }
+}
+
+/// The MIME message (RFC 5322) of an email with attachments: text and HTML alternatives, then
+/// each file.
+pub fn mime_message(sender: &str, email: &OutgoingEmail) -> Result<Vec<u8>, MailError> {
+    let mut message = mail_builder::MessageBuilder::new()
+        .from(sender)
+        .to(email.to.as_str())
+        .subject(email.subject.as_str())
+        .text_body(email.text.as_str())
+        .html_body(email.html.as_str());
+    for file in &email.attachments {
+        message = message.attachment(
+            file.content_type,
+            file.file_name.as_str(),
+            file.bytes.as_slice(),
+        );
+    }
+    message
+        .write_to_vec()
+        .map_err(|e| MailError::Rejected(format!("building message: {e}")))
+}
+
 impl SesMailer {
     pub fn new(client: Client, sender: impl Into<String>) -> Self {
         Self {
@@ -86,6 +126,22 @@ impl SesMailer {
 #[async_trait]
 impl Mailer for SesMailer {
     async fn send(&self, email: &OutgoingEmail) -> Result<MessageId, MailError> {
+        if !email.attachments.is_empty() {
+            let raw = RawMessage::builder()
+                .data(Blob::new(mime_message(&self.sender, email)?))
+                .build()
+                .map_err(|e| MailError::Rejected(format!("building message: {e}")))?;
+            let out = self
+                .client
+                .send_raw_email()
+                .source(&self.sender)
+                .destinations(&email.to)
+                .raw_message(raw)
+                .send()
+                .await
+                .map_err(raw_mail_error)?;
+            return Ok(MessageId(out.message_id().to_string()));
+        }
         let message = Message::builder()
             .subject(content(&email.subject)?)
             .body(
