@@ -6,6 +6,7 @@ mod card_failures;
 mod card_journey;
 mod card_saving_policy;
 mod disputes;
+mod documents_s3;
 mod embedded_checkout;
 mod fraud_review;
 mod hostile_bodies;

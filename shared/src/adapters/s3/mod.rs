@@ -49,13 +49,24 @@ impl S3DocumentFiles {
     /// Creates the bucket with versioning on: for the devserver and tests on moto (in AWS the
     /// template creates it).
     pub async fn create_bucket(&self) -> Result<(), StoreError> {
-        match self
+        let mut create = self.client.create_bucket().bucket(&self.bucket);
+        // Outside us-east-1 S3 wants the region named.
+        if let Some(region) = self
             .client
-            .create_bucket()
-            .bucket(&self.bucket)
-            .send()
-            .await
+            .config()
+            .region()
+            .map(|r| r.as_ref().to_string())
+            .filter(|r| r != "us-east-1")
         {
+            create = create.create_bucket_configuration(
+                aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(
+                        region.as_str(),
+                    ))
+                    .build(),
+            );
+        }
+        match create.send().await {
             Ok(_) => {}
             Err(e)
                 if matches!(
@@ -76,6 +87,10 @@ impl S3DocumentFiles {
             .await
             .map_err(unavailable)?;
         Ok(())
+    }
+
+    pub fn bucket(&self) -> &str {
+        &self.bucket
     }
 
     /// The stored bytes (tests read back what was kept).
