@@ -16,6 +16,9 @@ export default {
     "order.paid": "Le paiement de cette commande est accepté. Merci !",
     "order.review": "Votre paiement est autorisé. La boutique vérifie votre commande avant de l'expédier : votre carte ne sera débitée qu'à l'expédition.",
     "order.back": "Retrouver une autre commande",
+    "docs.title": "Factures et avoirs",
+    "docs.invoice": "Facture {number} du {date} – {total} (PDF)",
+    "docs.creditNote": "Avoir {number} du {date} – {total} (PDF)",
   },
   en: {
     "order.shipTo": "Delivery to",
@@ -33,5 +36,8 @@ export default {
     "order.paid": "The payment for this order is accepted. Thank you!",
     "order.review": "Your payment is authorised. The shop is checking your order before shipping it: your card is charged only when it ships.",
     "order.back": "Find another order",
+    "docs.title": "Invoices and credit notes",
+    "docs.invoice": "Invoice {number} of {date} – {total} (PDF)",
+    "docs.creditNote": "Credit note {number} of {date} – {total} (PDF)",
   },
 };

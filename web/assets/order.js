@@ -1,6 +1,7 @@
 // Order page: lines, quantities, shipping, totals, status, and what the shopper can do next
 // (pay, or resume / drop an unfinished payment).
 import { ApiError, getOrder, normaliseReference, sendToLookup, tokenFor, SUCCEEDED } from "./api.js";
+import { documentsSection, getDocuments } from "./documents.js";
 import { addText, onLanguageChange, setupLanguage, t } from "./i18n.js";
 import TEXT from "./i18n-order.js";
 import { country, dateTime, el, money, rate } from "./format.js";
@@ -13,6 +14,7 @@ const root = document.getElementById("order");
 const token = tokenFor(reference);
 
 let order = null;
+let documents = [];
 let message = null; // key of the last status message, redrawn on a language switch
 
 const isZero = (amount) => /^0*(\.0*)?$/.test(String(amount));
@@ -96,6 +98,7 @@ function render() {
       el("dd", { class: "amount" }, money(o.amount_due, o.currency))),
     linesTable(o),
     nextStep(o),
+    documentsSection(o.reference, token, documents),
     el("p", {}, el("a", { href: `/pay?ref=${encodeURIComponent(o.reference)}` }, t("order.back"))));
 }
 
@@ -103,6 +106,8 @@ async function load() {
   errorBox.textContent = "";
   try {
     order = await getOrder(reference, token);
+    // Documents exist once the order is invoiced; failing to list them never hides the order.
+    documents = await getDocuments(reference, token).then((r) => r.documents, () => []);
     if (message !== "unfinished.deleted") say(null);
     render();
   } catch (error) {

@@ -12,7 +12,7 @@ const require = createRequire(import.meta.url);
 const here = dirname(fileURLToPath(import.meta.url));
 
 export const BASE_URL = (process.env.BASE_URL || "http://127.0.0.1:3000").replace(/\/$/, "");
-const ADMIN_API_KEY = process.env.ADMIN_API_KEY || "";
+export const ADMIN_API_KEY = process.env.ADMIN_API_KEY || "";
 export const OUTPUT = resolve(process.env.BROWSER_OUTPUT || join(here, "../../../test-output/browser"));
 mkdirSync(OUTPUT, { recursive: true });
 
