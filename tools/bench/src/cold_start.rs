@@ -256,6 +256,14 @@ pub async fn run(options: ColdStartOptions) -> Result<(), Failure> {
         .await?;
 
     let (prep, base) = start_devserver(&table).await?;
+    // Where the notifier keeps invoice PDFs (and lookup / back office link them from).
+    let documents_bucket = format!("encaisse-bench-docs-{}", uuid::Uuid::new_v4().simple());
+    encaisse::adapters::s3::S3DocumentFiles::new(
+        encaisse::adapters::s3::client_from_config(&aws_config::load_from_env().await),
+        documents_bucket.clone(),
+    )
+    .create_bucket()
+    .await?;
 
     let logs = PathBuf::from("target/cold-start");
     std::fs::create_dir_all(&logs)?;
@@ -286,6 +294,7 @@ pub async fn run(options: ColdStartOptions) -> Result<(), Failure> {
         ("SELLER_SHARE_CAPITAL", "10 000 EUR"),
         ("SELLER_EMAIL", "seller@shop.example"),
         ("PAY_PAGE_URL", "https://shop.example/pay"),
+        ("DOCUMENTS_BUCKET", &documents_bucket),
     ] {
         vars.retain(|(name, _)| name != k);
         vars.push((k.to_string(), v.to_string()));

@@ -11,6 +11,7 @@ mod capacity;
 mod card_flow;
 mod cold_fixtures;
 mod cold_start;
+mod documents;
 mod cost;
 mod counting_store;
 mod instalment_run;
@@ -279,6 +280,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             warm_calls: option(&args, "--warm", 200),
         })
         .await;
+    }
+    if args.get(1).map(String::as_str) == Some("documents") {
+        return documents::run(option(&args, "--runs", 50));
     }
     if args.get(1).map(String::as_str) == Some("load-header") {
         println!("{}", load::HEADER);
