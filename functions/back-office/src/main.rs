@@ -3,12 +3,9 @@
 
 use std::sync::Arc;
 
-use encaisse::adapters::dynamodb::notifications::DynamoNotificationStore;
 use encaisse::adapters::dynamodb::{client_from_config, DynamoStore};
-use encaisse::adapters::s3::{self, S3DocumentFiles};
 use encaisse::adapters::secrets::{secrets_client, Secrets};
 use encaisse::app::capture_on_shipment::CaptureOnShipment;
-use encaisse::app::order_documents::OrderDocuments;
 use encaisse::app::pay_token::{PayLinks, PayTokens};
 use encaisse::app::refund::RefundPayment;
 use encaisse::app::review::DecideReview;
@@ -39,17 +36,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     }
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     // Invoices and credit notes: listed from the table, downloaded from S3 by presigned link.
-    let documents = OrderDocuments::new(
-        Arc::new(DynamoNotificationStore::new(
-            store.client().clone(),
-            store.table(),
-        )),
-        Arc::new(S3DocumentFiles::new(
-            s3::client_from_config(&aws),
-            s3::bucket_from_env()?,
-        )),
-        clock.clone(),
-    );
+    let documents = encaisse::adapters::s3::order_documents_from_env(&aws, &store, clock.clone())?;
     let store: Arc<dyn Store> = Arc::new(store);
     let admin_auth = config::admin_auth();
     let office = BackOffice {

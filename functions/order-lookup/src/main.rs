@@ -3,11 +3,8 @@
 
 use std::sync::Arc;
 
-use encaisse::adapters::dynamodb::notifications::DynamoNotificationStore;
 use encaisse::adapters::dynamodb::{client_from_config, DynamoStore};
-use encaisse::adapters::s3::{self, S3DocumentFiles};
 use encaisse::adapters::secrets::{secrets_client, Secrets};
-use encaisse::app::order_documents::OrderDocuments;
 use encaisse::app::{AccessTokens, OrderLookup};
 use encaisse::config;
 use encaisse::http::{order_lookup_router, with_fallbacks};
@@ -26,17 +23,8 @@ async fn main() -> Result<(), lambda_http::Error> {
         lambda_http::tracing::warn!(%error, "DynamoDB warm-up failed; first request pays for it");
     }
     // Invoices and credit notes: listed from the table, downloaded from S3 by presigned link.
-    let documents = OrderDocuments::new(
-        Arc::new(DynamoNotificationStore::new(
-            store.client().clone(),
-            store.table(),
-        )),
-        Arc::new(S3DocumentFiles::new(
-            s3::client_from_config(&aws),
-            s3::bucket_from_env()?,
-        )),
-        Arc::new(SystemClock),
-    );
+    let documents =
+        encaisse::adapters::s3::order_documents_from_env(&aws, &store, Arc::new(SystemClock))?;
     let lookup = OrderLookup::new(Arc::new(store), tokens, Arc::new(SystemClock))
         .with_documents(documents)
         .with_card_saving(config::card_saving_policy()?)

@@ -211,14 +211,7 @@ async fn show(
     State(office): State<BackOffice>,
     Path(reference): Path<String>,
 ) -> Result<Response, Problem> {
-    let not_found = || {
-        Problem::new(
-            StatusCode::NOT_FOUND,
-            "order-not-found",
-            "Order not found",
-            "No order has this reference.",
-        )
-    };
+    let not_found = Problem::unknown_order;
     let reference = Reference::parse(&reference).map_err(|_| not_found())?;
     let found = office
         .store

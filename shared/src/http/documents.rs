@@ -3,7 +3,7 @@
 //! notes, each with a download link that works for five minutes.
 
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
@@ -85,14 +85,7 @@ pub async fn admin_documents(
     store: &dyn crate::ports::Store,
     reference: &str,
 ) -> Result<Response, Problem> {
-    let not_found = || {
-        Problem::new(
-            StatusCode::NOT_FOUND,
-            "order-not-found",
-            "Order not found",
-            "No order has this reference.",
-        )
-    };
+    let not_found = Problem::unknown_order;
     let reference = Reference::parse(reference).map_err(|_| not_found())?;
     store
         .get_order(&reference)

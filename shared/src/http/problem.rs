@@ -59,6 +59,16 @@ impl Problem {
         )
     }
 
+    /// The back office's 404: no order has this reference (no postcode involved).
+    pub fn unknown_order() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "order-not-found",
+            "Order not found",
+            "No order has this reference.",
+        )
+    }
+
     pub fn too_many_attempts(retry_after_seconds: u64) -> Self {
         let mut p = Self::new(
             StatusCode::TOO_MANY_REQUESTS,

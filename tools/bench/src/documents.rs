@@ -10,7 +10,10 @@ use encaisse::documents::samples::samples;
 pub fn run(runs: usize) -> Result<(), Box<dyn std::error::Error>> {
     println!("| document | pages | PDF bytes | XML bytes | median ms | p95 ms | runs |");
     println!("|---|---|---|---|---|---|---|");
-    for (label, name) in [("1-page invoice", "full-card"), ("50-line invoice", "fifty-lines")] {
+    for (label, name) in [
+        ("1-page invoice", "full-card"),
+        ("50-line invoice", "fifty-lines"),
+    ] {
         let invoice = samples()
             .into_iter()
             .find(|(n, _)| *n == name)

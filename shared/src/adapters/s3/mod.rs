@@ -29,6 +29,28 @@ pub fn client_from_config(config: &aws_config::SdkConfig) -> Client {
     Client::from_conf(s3_config)
 }
 
+/// An order's documents for the HTTP functions (order-lookup, back-office): listed from the
+/// table, linked from `DOCUMENTS_BUCKET`.
+pub fn order_documents_from_env(
+    config: &aws_config::SdkConfig,
+    dynamo: &crate::adapters::dynamodb::DynamoStore,
+    clock: std::sync::Arc<dyn crate::ports::Clock>,
+) -> Result<crate::app::order_documents::OrderDocuments, ConfigError> {
+    Ok(crate::app::order_documents::OrderDocuments::new(
+        std::sync::Arc::new(
+            crate::adapters::dynamodb::notifications::DynamoNotificationStore::new(
+                dynamo.client().clone(),
+                dynamo.table(),
+            ),
+        ),
+        std::sync::Arc::new(S3DocumentFiles::new(
+            client_from_config(config),
+            bucket_from_env()?,
+        )),
+        clock,
+    ))
+}
+
 /// `DOCUMENTS_BUCKET`: where invoices and credit notes are kept.
 pub fn bucket_from_env() -> Result<String, ConfigError> {
     require("DOCUMENTS_BUCKET")
