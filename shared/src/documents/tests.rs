@@ -190,6 +190,15 @@ fn the_independent_factur_x_checker_accepts_every_sample() {
         String::from_utf8_lossy(&output.stderr)
     );
     println!("{report}");
+    // FACTURX_KEEP_DIR=<dir> keeps the sample PDFs there, to look at (pdftoppm).
+    if let Ok(keep) = std::env::var("FACTURX_KEEP_DIR") {
+        for pdf in &pdfs {
+            let _ = std::fs::copy(
+                pdf,
+                std::path::Path::new(&keep).join(pdf.file_name().unwrap_or_default()),
+            );
+        }
+    }
     assert!(output.status.success(), "checker refused:\n{report}");
     assert!(
         report.contains(&format!("{} passed, 0 failed", pdfs.len())),
