@@ -8,7 +8,8 @@ use time::Date;
 
 use super::xml_tree::{el, leaf, Element};
 use crate::domain::invoice::{DocumentKind, PaidBy};
-use crate::domain::Invoice;
+use crate::domain::invoice_text::date as invoice_date;
+use crate::domain::{Invoice, Locale};
 
 /// The EN 16931 guideline (BT-24) Factur-X uses for its EN 16931 profile.
 pub const EN16931_GUIDELINE: &str = "urn:cen.eu:en16931:2017";
@@ -326,7 +327,7 @@ pub fn payment_terms(invoice: &Invoice) -> String {
         ),
         (DocumentKind::Invoice, true) => format!(
             "Facture acquittée le {}{}.",
-            french_date(draft.issued_on),
+            invoice_date(draft.issued_on, Locale::Fr),
             how.map(|h| format!(" ({h})")).unwrap_or_default()
         ),
         (DocumentKind::Invoice, false) => "Payable à réception.".to_string(),
@@ -343,15 +344,6 @@ pub fn means_label(paid_by: PaidBy) -> &'static str {
         PaidBy::CreditBalance => "solde avoir",
         PaidBy::OnAccount => "compte client",
     }
-}
-
-pub fn french_date(date: Date) -> String {
-    format!(
-        "{:02}/{:02}/{:04}",
-        date.day(),
-        u8::from(date.month()),
-        date.year()
-    )
 }
 
 fn non_empty(text: &str) -> Option<&str> {

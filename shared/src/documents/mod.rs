@@ -41,20 +41,13 @@ pub fn invoice_document(invoice: &Invoice) -> Result<InvoiceDocument, RenderErro
         id: &invoice.number,
     };
     let pdf = render::render_pdf(&pages, &info, xml.clone())?;
-    let pdf = facturx_xmp::declare_facturx(&pdf, document_type(invoice))?;
+    // Factur-X has one XMP document type for invoices and credit notes alike.
+    let pdf = facturx_xmp::declare_facturx(&pdf, "INVOICE")?;
     Ok(InvoiceDocument {
         pdf,
         xml,
         pages: pages.len(),
     })
-}
-
-/// The Factur-X XMP `fx:DocumentType`.
-fn document_type(invoice: &Invoice) -> &'static str {
-    match invoice.draft.kind {
-        DocumentKind::Invoice => "INVOICE",
-        DocumentKind::CreditNote { .. } => "INVOICE",
-    }
 }
 
 /// The file name a document is stored and attached under: `F-2026-000001.pdf`.

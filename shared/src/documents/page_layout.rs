@@ -6,11 +6,10 @@
 
 use rust_decimal::Decimal;
 
-use super::cii::{
-    french_date, payment_terms, LATE_PAYMENT_PENALTIES, NO_EARLY_DISCOUNT, RECOVERY_INDEMNITY,
-};
+use super::cii::{payment_terms, LATE_PAYMENT_PENALTIES, NO_EARLY_DISCOUNT, RECOVERY_INDEMNITY};
 use super::font::{drawable, width, wrap};
 use crate::domain::invoice::DocumentKind;
+use crate::domain::invoice_text::{date, rate};
 use crate::domain::text_format::format_amount;
 use crate::domain::{Invoice, Locale};
 
@@ -161,10 +160,10 @@ fn header(pages: &mut Pages, invoice: &Invoice) {
         false,
     );
     pages.y += 14.0;
-    let mut facts = vec![format!("Date : {}", french_date(draft.issued_on))];
+    let mut facts = vec![format!("Date : {}", date(draft.issued_on, Locale::Fr))];
     facts.push(format!("Commande : {}", draft.order_reference));
     if let Some(delivered) = draft.delivered_on {
-        facts.push(format!("Livraison : {}", french_date(delivered)));
+        facts.push(format!("Livraison : {}", date(delivered, Locale::Fr)));
     }
     if let DocumentKind::CreditNote { invoice } = &draft.kind {
         facts.push(format!("Sur la facture {invoice}"));
@@ -225,7 +224,7 @@ struct Row {
 
 fn rows(invoice: &Invoice) -> Vec<Row> {
     let draft = &invoice.draft;
-    let rate = |r: Decimal| format!("{} %", r.normalize()).replace('.', ",");
+    let rate = |r: Decimal| rate(r, Locale::Fr);
     let mut rows: Vec<Row> = draft
         .lines
         .iter()
@@ -296,8 +295,13 @@ fn totals(pages: &mut Pages, invoice: &Invoice) {
     pages.text(290.0, 8.0, "TVA", Align::Right, true);
     pages.y += ROW;
     for band in &draft.tax_bands {
-        let rate = format!("{} %", band.rate.normalize()).replace('.', ",");
-        pages.text(MARGIN, BODY, &rate, Align::Left, false);
+        pages.text(
+            MARGIN,
+            BODY,
+            &rate(band.rate, Locale::Fr),
+            Align::Left,
+            false,
+        );
         pages.text(220.0, BODY, &money(invoice, band.base), Align::Right, false);
         pages.text(290.0, BODY, &money(invoice, band.tax), Align::Right, false);
         pages.y += ROW;

@@ -110,14 +110,14 @@ fn labels(locale: Locale) -> &'static Labels {
     }
 }
 
-fn date(d: Date, locale: Locale) -> String {
+pub(crate) fn date(d: Date, locale: Locale) -> String {
     match locale {
         Locale::Fr => format!("{:02}/{:02}/{}", d.day(), u8::from(d.month()), d.year()),
         Locale::En => format!("{}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()),
     }
 }
 
-fn rate(r: Decimal, locale: Locale) -> String {
+pub(crate) fn rate(r: Decimal, locale: Locale) -> String {
     let text = r.normalize().to_string();
     match locale {
         Locale::Fr => format!("{} %", text.replace('.', ",")),

@@ -288,31 +288,27 @@ impl InvoiceStore for DynamoNotificationStore {
     }
 
     async fn documents_of(&self, order: &Reference) -> Result<Vec<Invoice>, StoreError> {
-        let mut documents = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_names("#sk", SK)
-                .expression_attribute_values(":pk", AttributeValue::S(format!("ORDER#{order}")))
-                .expression_attribute_values(":prefix", AttributeValue::S(DOCUMENT_PREFIX.into()))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(store_error)?;
-            for item in page.items.unwrap_or_default() {
-                documents.push(parse_invoice(&item)?);
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
-        }
+        // The SDK's paginator follows LastEvaluatedKey.
+        let items: Vec<Item> = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#sk", SK)
+            .expression_attribute_values(":pk", AttributeValue::S(format!("ORDER#{order}")))
+            .expression_attribute_values(":prefix", AttributeValue::S(DOCUMENT_PREFIX.into()))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<_, _>>()
+            .await
+            .map_err(store_error)?;
+        let mut documents = items
+            .iter()
+            .map(parse_invoice)
+            .collect::<Result<Vec<_>, _>>()?;
         documents
             .sort_by(|a, b| (a.draft.issued_on, &a.number).cmp(&(b.draft.issued_on, &b.number)));
         Ok(documents)

@@ -45,36 +45,47 @@ fn content(data: &str) -> Result<Content, MailError> {
         .map_err(|e| MailError::Rejected(format!("building message: {e}")))
 }
 
-fn mail_error(err: SdkError<SendEmailError, aws_sdk_ses::config::http::HttpResponse>) -> MailError {
+/// Throttled, refused for good (`rejected`: the account or sender may not send, or the message
+/// is refused: retrying the same message will not change that), or unavailable.
+fn classify<E>(
+    err: SdkError<E, aws_sdk_ses::config::http::HttpResponse>,
+    rejected: impl Fn(&E) -> bool,
+) -> MailError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
     if err.code().is_some_and(|c| THROTTLING_CODES.contains(&c)) {
         return MailError::Throttled;
     }
+    let text = DisplayErrorContext(&err).to_string();
     match err.as_service_error() {
-        // The account or sender is not allowed to send, or the message is refused: retrying
-        // the same message will not change that.
-        Some(
-            SendEmailError::MessageRejected(_)
-            | SendEmailError::MailFromDomainNotVerifiedException(_)
-            | SendEmailError::ConfigurationSetDoesNotExistException(_),
-        ) => MailError::Rejected(DisplayErrorContext(&err).to_string()),
-        _ => MailError::Unavailable(DisplayErrorContext(&err).to_string()),
+        Some(e) if rejected(e) => MailError::Rejected(text),
+        _ => MailError::Unavailable(text),
     }
+}
+
+fn mail_error(err: SdkError<SendEmailError, aws_sdk_ses::config::http::HttpResponse>) -> MailError {
+    classify(err, |e| {
+        matches!(
+            e,
+            SendEmailError::MessageRejected(_)
+                | SendEmailError::MailFromDomainNotVerifiedException(_)
+                | SendEmailError::ConfigurationSetDoesNotExistException(_)
+        )
+    })
 }
 
 fn raw_mail_error(
     err: SdkError<SendRawEmailError, aws_sdk_ses::config::http::HttpResponse>,
 ) -> MailError {
-    if err.code().is_some_and(|c| THROTTLING_CODES.contains(&c)) {
-        return MailError::Throttled;
-    }
-    match err.as_service_error() {
-        Some(
+    classify(err, |e| {
+        matches!(
+            e,
             SendRawEmailError::MessageRejected(_)
-            | SendRawEmailError::MailFromDomainNotVerifiedException(_)
-            | SendRawEmailError::ConfigurationSetDoesNotExistException(_),
-        ) => MailError::Rejected(DisplayErrorContext(&err).to_string()),
-        _ => MailError::Unavailable(DisplayErrorContext(&err).to_string()),
-    }
+                | SendRawEmailError::MailFromDomainNotVerifiedException(_)
+                | SendRawEmailError::ConfigurationSetDoesNotExistException(_)
+        )
+    })
 }
 
 /// The MIME message (RFC 5322) of an email with attachments: text and HTML alternatives, then
