@@ -203,7 +203,7 @@ pub async fn credit_notes_have_their_own_sequence(store: Arc<dyn NotificationSto
         .expect("invoice");
     let refunded_at = OffsetDateTime::from_unix_timestamp(MAY_2026 + 3600).expect("time");
     let note = |amount: i64, refund: &str| {
-        InvoiceDraft::credit_note(&invoice, Decimal::new(amount, 2), refund, refunded_at)
+        InvoiceDraft::credit_note(&invoice, &invoice.draft.order_reference, Decimal::new(amount, 2), refund, refunded_at)
             .expect("credit note")
     };
     let first = store
@@ -251,7 +251,7 @@ pub async fn an_orders_documents_are_listed(store: Arc<dyn NotificationStore>) {
     let refunded_at = OffsetDateTime::from_unix_timestamp(MAY_2026 + 86_400).expect("time");
     let note = store
         .issue_invoice(
-            &InvoiceDraft::credit_note(&invoice, Decimal::new(500, 2), "refund-11", refunded_at)
+            &InvoiceDraft::credit_note(&invoice, &invoice.draft.order_reference, Decimal::new(500, 2), "refund-11", refunded_at)
                 .expect("credit note"),
         )
         .await

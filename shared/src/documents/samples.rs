@@ -61,6 +61,7 @@ pub fn samples() -> Vec<(&'static str, Invoice)> {
 
     let credit_note = InvoiceDraft::credit_note(
         &full,
+        &full.draft.order_reference,
         Decimal::new(120000, 2),
         "re_1",
         datetime!(2026-03-20 09:00 UTC),

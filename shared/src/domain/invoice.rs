@@ -122,6 +122,9 @@ pub struct InvoiceDraft {
     /// What is still to pay (BT-115): zero for an invoice issued once paid.
     #[serde(default)]
     pub amount_due: Decimal,
+    /// A month-end summary of several orders (`month_invoice.rs`); None: one order's invoice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<super::month_invoice::MonthSummary>,
 }
 
 /// How an invoice was paid, as the e-invoice states it (UNTDID 4461 codes).
@@ -259,6 +262,7 @@ impl InvoiceDraft {
             paid_by: None,
             delivered_on: None,
             amount_due: Decimal::ZERO,
+            summary: None,
         };
         draft.check()?;
         Ok(draft)
@@ -267,20 +271,32 @@ impl InvoiceDraft {
     /// The credit note of a refund of `refunded` (VAT included) on `invoice`, dated the Paris
     /// day of `refunded_at`: the amount shared between the invoice's VAT rates in proportion
     /// to their gross, each rate's VAT taken back out. `marker` names the refund (one credit
-    /// note per refund event).
+    /// note per refund event). On a month summary, only `order`'s part can be refunded.
     pub fn credit_note(
         invoice: &Invoice,
+        order: &Reference,
         refunded: Decimal,
         marker: &str,
         refunded_at: OffsetDateTime,
     ) -> Result<Self, InvoiceError> {
         let source = &invoice.draft;
-        let grosses: Vec<Decimal> = source.tax_bands.iter().map(|b| b.base + b.tax).collect();
-        let refunded = refunded.min(source.gross).max(Decimal::ZERO);
-        let shares = share(&grosses, source.gross, refunded, source.currency);
+        let (source_bands, source_gross) = match &source.summary {
+            Some(summary) => {
+                let part = summary
+                    .orders
+                    .iter()
+                    .find(|o| &o.reference == order)
+                    .ok_or(InvoiceError::Inconsistent("the order is not on the summary"))?;
+                (&part.tax_bands, part.gross)
+            }
+            None => (&source.tax_bands, source.gross),
+        };
+        let grosses: Vec<Decimal> = source_bands.iter().map(|b| b.base + b.tax).collect();
+        let refunded = refunded.min(source_gross).max(Decimal::ZERO);
+        let shares = share(&grosses, source_gross, refunded, source.currency);
         let mut lines = Vec::new();
         let mut tax_bands = Vec::new();
-        for (band, gross) in source.tax_bands.iter().zip(shares) {
+        for (band, gross) in source_bands.iter().zip(shares) {
             if gross.is_zero() {
                 continue;
             }
@@ -289,7 +305,7 @@ impl InvoiceDraft {
                 .round(gross * band.rate / (Decimal::ONE_HUNDRED + band.rate));
             let base = gross - tax;
             lines.push(InvoiceLine {
-                description: format!("{} {}", invoice.number, source.order_reference),
+                description: format!("{} {order}", invoice.number),
                 quantity: 1,
                 unit_price: base,
                 tax_rate: band.rate,
@@ -305,7 +321,7 @@ impl InvoiceDraft {
         let tax = tax_bands.iter().map(|b| b.tax).sum();
         let draft = InvoiceDraft {
             issued_on: paris_date(refunded_at),
-            order_reference: source.order_reference.clone(),
+            order_reference: order.clone(),
             payment_id: marker.to_string(),
             customer: source.customer.clone(),
             lines,
@@ -327,6 +343,7 @@ impl InvoiceDraft {
             paid_by: source.paid_by,
             delivered_on: None,
             amount_due: Decimal::ZERO,
+            summary: None,
         };
         draft.check()?;
         Ok(draft)
@@ -449,7 +466,7 @@ fn billed_bands(order: &Order, billed: Decimal) -> (Vec<InvoiceAdjustment>, Vec<
     (adjustments, out)
 }
 
-mod iso_date {
+pub(crate) mod iso_date {
     use serde::{Deserialize, Deserializer, Serializer};
     use time::{macros::format_description, Date};
 
@@ -466,7 +483,7 @@ mod iso_date {
     }
 }
 
-mod iso_date_option {
+pub(crate) mod iso_date_option {
     use serde::{Deserialize, Deserializer, Serializer};
     use time::Date;
 

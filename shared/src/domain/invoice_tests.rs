@@ -141,7 +141,7 @@ proptest! {
         let invoice = InvoiceDraft::from_order(&order, Decimal::MAX, &billing(), "pay_1",
             datetime!(2026-05-01 10:00 UTC), &seller()).unwrap().numbered(4);
         let refunded = order.currency.round(invoice.draft.gross * Decimal::new(permille, 3));
-        let note = InvoiceDraft::credit_note(&invoice, refunded, "refund-1",
+        let note = InvoiceDraft::credit_note(&invoice, &invoice.draft.order_reference, refunded, "refund-1",
             datetime!(2026-05-03 10:00 UTC)).unwrap();
         prop_assert_eq!(note.gross, refunded);
         prop_assert!(note.check().is_ok());

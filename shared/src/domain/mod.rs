@@ -14,6 +14,7 @@ pub mod instalments;
 pub mod invoice;
 pub mod invoice_text;
 pub mod log_safe;
+pub mod month_invoice;
 pub mod money;
 pub mod order;
 pub mod order_effects;
