@@ -15,6 +15,10 @@ use crate::domain::{
 };
 use crate::ports::{EmailClaim, EmailKey, NotificationStore, Store, Write};
 
+#[path = "notification_contract_summaries.rs"]
+mod summaries;
+pub use summaries::*;
+
 pub fn seller() -> SellerIdentity {
     SellerIdentity {
         legal_name: "Atelier Encaisse SAS".into(),
@@ -327,6 +331,9 @@ macro_rules! notification_contract_tests {
             each_year_has_its_own_sequence,
             credit_notes_have_their_own_sequence,
             an_orders_documents_are_listed,
+            a_month_summary_is_every_orders_invoice,
+            a_large_month_summary_links_every_order,
+            an_invoiced_order_is_not_summarised_again,
             email_claims_are_exclusive,
             released_or_expired_claims_can_be_retaken);
     };

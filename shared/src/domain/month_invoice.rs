@@ -188,6 +188,16 @@ impl InvoiceDraft {
         }
     }
 
+    /// The orders' payments a summary bills (each then has this invoice, as a payment has its
+    /// own): empty for one order's invoice, which is issued under its own payment.
+    pub fn summarised_payments(&self) -> Vec<(&Reference, &str)> {
+        self.summary
+            .iter()
+            .flat_map(|s| &s.orders)
+            .flat_map(|o| o.payment_ids.iter().map(move |p| (&o.reference, p.as_str())))
+            .collect()
+    }
+
     /// "ORD-10042" or "ORD-10042, ORD-10043, …" for texts.
     pub fn orders_text(&self) -> String {
         self.orders()

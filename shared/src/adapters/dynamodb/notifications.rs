@@ -5,7 +5,10 @@
 //! lists an order's invoices and credit notes),
 //! `EMAIL#<event>#<template>#<recipient digest>`/`EMAIL`.
 //! Numbering is one TransactWriteItems (counter n → n+1, invoice, marker, order's document), so a number is used
-//! exactly when its invoice exists: no gaps, no duplicates.
+//! exactly when its invoice exists: no gaps, no duplicates. A month summary, issued under its
+//! month's marker, links each of its orders (`DOCUMENT#<number>`) and their payments
+//! (`INVOICE_FOR#…`) to it by number: in the same transaction up to 97 links, the rest right
+//! after and again on every redelivery.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -111,6 +114,45 @@ fn put_new_document(table: &str, item: Item) -> Result<TransactWriteItem, StoreE
     Ok(TransactWriteItem::builder().put(put).build())
 }
 
+/// DynamoDB's limit on a TransactWriteItems.
+const TRANSACTION_ITEMS: usize = 100;
+
+/// What points a summarised order at its summary: the order's copy and each of its payments'
+/// marker. They carry the number only (the invoice is read from `INVOICE#<number>`): a summary
+/// copied whole into each of its orders would make the transaction too large.
+fn summary_links(invoice: &Invoice) -> Vec<Item> {
+    let draft = &invoice.draft;
+    let documents = draft
+        .orders()
+        .into_iter()
+        .map(|order| order_document_key(order, &invoice.number));
+    let markers = draft
+        .summarised_payments()
+        .into_iter()
+        .map(|(order, payment)| marker_key(order, payment));
+    documents
+        .chain(markers)
+        .map(|mut item| {
+            item.insert("number".into(), AttributeValue::S(invoice.number.clone()));
+            item
+        })
+        .collect()
+}
+
+/// A link is written once, and writing it again is a no-op; one naming another invoice is
+/// never overwritten.
+fn put_link(table: &str, item: Item, number: &str) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(#number) OR #number = :number")
+        .expression_attribute_names("#number", "number")
+        .expression_attribute_values(":number", AttributeValue::S(number.to_string()))
+        .build()
+        .map_err(build_error)?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
 /// Jittered exponential backoff, capped at ~160 ms, so racing issuers spread out.
 async fn backoff(attempt: u32) {
     let cap_ms = 5u64 << attempt.min(5);
@@ -149,6 +191,55 @@ impl DynamoNotificationStore {
         Ok(out.item)
     }
 
+    /// An item that is the invoice, or names it (a summary's link).
+    async fn resolve(&self, item: &Item) -> Result<Invoice, StoreError> {
+        if item.contains_key("invoice") {
+            return parse_invoice(item);
+        }
+        let number = match item.get("number") {
+            Some(AttributeValue::S(number)) => number,
+            _ => return Err(corrupt("an invoice link without a number")),
+        };
+        self.get_invoice(number)
+            .await?
+            .ok_or_else(|| corrupt(format!("invoice {number} missing")))
+    }
+
+    /// A summary's links from the `skip`th on, by transactions of at most 100 (each link
+    /// written once: again is a no-op).
+    async fn write_links(&self, invoice: &Invoice, skip: usize) -> Result<(), StoreError> {
+        let links: Vec<Item> = summary_links(invoice).into_iter().skip(skip).collect();
+        for chunk in links.chunks(TRANSACTION_ITEMS) {
+            let items = chunk
+                .iter()
+                .map(|item| put_link(&self.table, item.clone(), &invoice.number))
+                .collect::<Result<Vec<_>, _>>()?;
+            self.client
+                .transact_write_items()
+                .set_transact_items(Some(items))
+                .send()
+                .await
+                .map_err(|e| match e.as_service_error() {
+                    Some(TransactWriteItemsError::TransactionCanceledException(_)) => {
+                        StoreError::Corrupt(format!(
+                            "an order of {} is invoiced already",
+                            invoice.number
+                        ))
+                    }
+                    _ => store_error(e),
+                })?;
+        }
+        Ok(())
+    }
+
+    /// The issued invoice, a summary's links completed (a crash may have cut them short).
+    async fn completed(&self, invoice: Invoice, skip: usize) -> Result<Invoice, StoreError> {
+        if invoice.draft.summary.is_some() {
+            self.write_links(&invoice, skip).await?;
+        }
+        Ok(invoice)
+    }
+
     async fn try_issue(&self, invoice: &Invoice, from: u64) -> Result<(), IssueFailure> {
         let build = |r: Result<TransactWriteItem, StoreError>| r.map_err(IssueFailure::Fatal);
         let mut counter = Update::builder()
@@ -176,17 +267,28 @@ impl DynamoNotificationStore {
             invoice,
         )
         .map_err(IssueFailure::Fatal)?;
-        let document_item = with_invoice(
-            order_document_key(&invoice.draft.order_reference, &invoice.number),
-            invoice,
-        )
-        .map_err(IssueFailure::Fatal)?;
-        let items = vec![
+        let mut items = vec![
             TransactWriteItem::builder().update(counter).build(),
             build(put_new(&self.table, invoice_item))?,
             build(put_new(&self.table, marker_item))?,
-            build(put_new_document(&self.table, document_item))?,
         ];
+        match &invoice.draft.summary {
+            None => {
+                let document_item = with_invoice(
+                    order_document_key(&invoice.draft.order_reference, &invoice.number),
+                    invoice,
+                )
+                .map_err(IssueFailure::Fatal)?;
+                items.push(build(put_new_document(&self.table, document_item))?);
+            }
+            // The first links go in the numbering transaction; a summary of more orders than it
+            // holds gets the rest right after (`write_links`, also on every redelivery).
+            Some(_) => {
+                for link in summary_links(invoice).into_iter().take(TRANSACTION_ITEMS - 3) {
+                    items.push(build(put_link(&self.table, link, &invoice.number))?);
+                }
+            }
+        }
         let result = self
             .client
             .transact_write_items()
@@ -215,10 +317,16 @@ impl DynamoNotificationStore {
     }
 }
 
-/// Reads the cancellation reasons of [counter, invoice, marker], in that order.
+/// Reads the cancellation reasons of [counter, invoice, marker, links…], in that order.
 fn issue_failure(codes: &[&str], number: &str) -> IssueFailure {
     match codes {
         [_, _, "ConditionalCheckFailed", ..] => IssueFailure::AlreadyIssued,
+        // A summarised order's payment has another invoice: billing it again would double it.
+        [_, _, _, links @ ..] if links.contains(&"ConditionalCheckFailed") => {
+            IssueFailure::Fatal(StoreError::Corrupt(format!(
+                "an order of {number} is invoiced already"
+            )))
+        }
         ["ConditionalCheckFailed", ..] => IssueFailure::Retry,
         // The counter allowed a number that is already used: the data is inconsistent.
         [_, "ConditionalCheckFailed", ..] => {
@@ -247,7 +355,7 @@ impl InvoiceStore for DynamoNotificationStore {
     async fn issue_invoice(&self, draft: &InvoiceDraft) -> Result<Invoice, StoreError> {
         let (order, payment) = (&draft.order_reference, draft.payment_id.as_str());
         if let Some(existing) = self.get_invoice_for(order, payment).await? {
-            return Ok(existing);
+            return self.completed(existing, 0).await;
         }
         let _turn = self.issuing.lock().await;
         let counter = counter_key(&draft.counter());
@@ -255,12 +363,13 @@ impl InvoiceStore for DynamoNotificationStore {
             let current = parse_counter(self.get(counter.clone()).await?.as_ref())?;
             let invoice = draft.clone().numbered(current + 1);
             match self.try_issue(&invoice, current).await {
-                Ok(()) => return Ok(invoice),
+                Ok(()) => return self.completed(invoice, TRANSACTION_ITEMS - 3).await,
                 Err(IssueFailure::AlreadyIssued) => {
-                    return self
+                    let existing = self
                         .get_invoice_for(order, payment)
                         .await?
-                        .ok_or_else(|| corrupt("invoice marker vanished"));
+                        .ok_or_else(|| corrupt("invoice marker vanished"))?;
+                    return self.completed(existing, 0).await;
                 }
                 Err(IssueFailure::Retry) => backoff(attempt).await,
                 Err(IssueFailure::Fatal(e)) => return Err(e),
@@ -275,7 +384,7 @@ impl InvoiceStore for DynamoNotificationStore {
         payment_id: &str,
     ) -> Result<Option<Invoice>, StoreError> {
         match self.get(marker_key(order, payment_id)).await? {
-            Some(item) => parse_invoice(&item).map(Some),
+            Some(item) => self.resolve(&item).await.map(Some),
             None => Ok(None),
         }
     }
@@ -305,10 +414,10 @@ impl InvoiceStore for DynamoNotificationStore {
             .collect::<Result<_, _>>()
             .await
             .map_err(store_error)?;
-        let mut documents = items
-            .iter()
-            .map(parse_invoice)
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut documents = Vec::with_capacity(items.len());
+        for item in &items {
+            documents.push(self.resolve(item).await?);
+        }
         documents
             .sort_by(|a, b| (a.draft.issued_on, &a.number).cmp(&(b.draft.issued_on, &b.number)));
         Ok(documents)

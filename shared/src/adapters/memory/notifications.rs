@@ -57,11 +57,26 @@ impl InvoiceStore for MemoryNotificationStore {
                 .cloned()
                 .ok_or_else(|| StoreError::Corrupt(format!("invoice {number} missing")));
         }
-        // One lock covers counter, invoice and marker: the memory form of the transaction.
+        // A summarised payment invoiced already (by another number) would be billed twice.
+        let links: Vec<(Reference, String)> = draft
+            .summarised_payments()
+            .into_iter()
+            .map(|(order, payment)| (order.clone(), payment.to_string()))
+            .collect();
+        if let Some(taken) = links.iter().find(|l| state.invoice_for.contains_key(l)) {
+            return Err(StoreError::Corrupt(format!(
+                "payment {} of order {} is invoiced already",
+                taken.1, taken.0
+            )));
+        }
+        // One lock covers counter, invoice and markers: the memory form of the transaction.
         let counter = state.counters.entry(draft.counter()).or_insert(0);
         *counter += 1;
         let invoice = draft.clone().numbered(*counter);
         state.invoice_for.insert(marker, invoice.number.clone());
+        for link in links {
+            state.invoice_for.insert(link, invoice.number.clone());
+        }
         state
             .invoices
             .insert(invoice.number.clone(), invoice.clone());
@@ -90,7 +105,7 @@ impl InvoiceStore for MemoryNotificationStore {
         let mut documents: Vec<Invoice> = state
             .invoices
             .values()
-            .filter(|i| &i.draft.order_reference == order)
+            .filter(|i| i.draft.orders().contains(&order))
             .cloned()
             .collect();
         documents
