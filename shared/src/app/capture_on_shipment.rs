@@ -16,7 +16,7 @@ use super::reauthorise::{renew_lapsed_authorisation, Renewal};
 use crate::domain::{FieldError, Money, Reference, ReleaseReason};
 use crate::ports::{
     AfterCapture, Clock, IdempotencyKey, ProviderError, ProviderPaymentStatus, ProviderRegistry,
-    Store, StoreError, StoredResponse,
+    Store, StoreError, StoredResponse, Write,
 };
 
 #[derive(Debug, Clone, Deserialize)]
@@ -196,8 +196,18 @@ impl CaptureOnShipment {
                 })
                 .to_string(),
             };
+            // The delivery its month summary gives (the last parcel's day).
+            let mut shipped = payment.clone();
+            shipped.shipped_at = Some(now);
+            shipped.updated_at = now;
             self.store
-                .transact(vec![completion(key, request_hash, &response, now)])
+                .transact(vec![
+                    Write::PutPayment {
+                        payment: shipped,
+                        expected_version: Some(stored.version),
+                    },
+                    completion(key, request_hash, &response, now),
+                ])
                 .await?;
             return Ok(response);
         }

@@ -10,6 +10,8 @@
 mod direct_debit;
 #[path = "notify_documents.rs"]
 mod documents;
+#[path = "notify_month_invoice.rs"]
+mod month_invoice;
 #[path = "notify_sending.rs"]
 mod sending;
 
@@ -173,6 +175,9 @@ impl Notifier {
         ) {
             return self.tell_direct_debit(event).await;
         }
+        if event.kind == OutboxKind::MonthInvoiceDue {
+            return self.issue_month_invoice(event).await;
+        }
         let loaded = self
             .store
             .get_order_with_payments(&event.order_reference)
@@ -253,26 +258,13 @@ impl Notifier {
                             event.payment_id
                         )));
                     };
-                    // The billing details the order was paid with (snapshot on the payment, the
-                    // latest one that has them); the profile only for payments made before
-                    // snapshots existed.
-                    let snapshot = paid_with.value.billing.clone().or_else(|| {
-                        loaded
-                            .payments
-                            .iter()
-                            .rev()
-                            .find_map(|p| p.value.billing.clone())
-                    });
-                    let billing = match snapshot {
-                        Some(billing) => billing,
-                        None => billing_of(
-                            order,
-                            self.store
-                                .get_customer(&customer_id(&order.customer.email))
-                                .await?
-                                .and_then(|c| c.value.billing),
-                        ),
-                    };
+                    if let Some(summary) = self.summarised(&loaded, &paid_with.value).await? {
+                        // Billed by its month's summary: no invoice of its own.
+                        handled.invoice_number = Some(summary);
+                        self.store.confirm_invoice_delivered(&event.id).await?;
+                        return Ok(handled);
+                    }
+                    let billing = self.billing_for(&loaded, &paid_with.value).await?;
                     let mut draft = InvoiceDraft::from_order(
                         order,
                         event.amount,
@@ -315,7 +307,8 @@ impl Notifier {
                 | OutboxKind::DisputeClosed
                 | OutboxKind::OrderDeletedByShopper
                 | OutboxKind::DirectDebitAnnounced
-                | OutboxKind::DirectDebitReturned => return Ok(handled),
+                | OutboxKind::DirectDebitReturned
+                | OutboxKind::MonthInvoiceDue => return Ok(handled),
             },
         };
         let template = content.template();
@@ -334,6 +327,33 @@ impl Notifier {
             self.store.confirm_invoice_delivered(&event.id).await?;
         }
         Ok(handled)
+    }
+
+    /// The billing details `payment` was made with (its snapshot, else the latest payment's
+    /// that has one); the profile only for payments made before snapshots existed.
+    async fn billing_for(
+        &self,
+        loaded: &crate::ports::OrderWithPayments,
+        payment: &crate::domain::Payment,
+    ) -> Result<Billing, NotifyError> {
+        let snapshot = payment.billing.clone().or_else(|| {
+            loaded
+                .payments
+                .iter()
+                .rev()
+                .find_map(|p| p.value.billing.clone())
+        });
+        let order = &loaded.order.value;
+        Ok(match snapshot {
+            Some(billing) => billing,
+            None => billing_of(
+                order,
+                self.store
+                    .get_customer(&customer_id(&order.customer.email))
+                    .await?
+                    .and_then(|c| c.value.billing),
+            ),
+        })
     }
 
     /// The credit note of this refund, when the order was already invoiced (an issued invoice

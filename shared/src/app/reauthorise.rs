@@ -126,6 +126,7 @@ pub async fn renew_lapsed_authorisation(
                 captured_amount: Decimal::ZERO,
                 refunded_amount: Decimal::ZERO,
                 shipped_amount: Decimal::ZERO,
+                shipped_at: None,
                 released: None,
                 failure_code: None,
                 created_at: now,

@@ -419,6 +419,7 @@ impl StartPayment {
             captured_amount: rust_decimal::Decimal::ZERO,
             refunded_amount: rust_decimal::Decimal::ZERO,
             shipped_amount: rust_decimal::Decimal::ZERO,
+            shipped_at: None,
             released: None,
             failure_code: None,
             billing: Some(billing.clone()),

@@ -246,6 +246,7 @@ impl StartPayment {
             captured_amount: Decimal::ZERO,
             refunded_amount: Decimal::ZERO,
             shipped_amount: Decimal::ZERO,
+            shipped_at: None,
             released: None,
             failure_code: None,
             billing: Some(start.billing),

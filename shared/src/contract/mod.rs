@@ -267,6 +267,7 @@ pub fn payment(reference: &str, id: &str, created_offset_s: i64) -> Payment {
         captured_amount: Decimal::ZERO,
         refunded_amount: Decimal::new(10, 1),
         shipped_amount: Decimal::ZERO,
+        shipped_at: None,
         released: None,
         failure_code: None,
         billing: None,

@@ -214,13 +214,15 @@ fn header_agreement(invoice: &Invoice) -> Element {
                 el("ram:URIUniversalCommunication")
                     .child(leaf("ram:URIID", &customer.email).attr("schemeID", "EM")),
             );
+    // A month summary bills several orders: each line names its own.
+    let order = draft.summary.is_none().then(|| {
+        el("ram:BuyerOrderReferencedDocument")
+            .child(leaf("ram:IssuerAssignedID", draft.order_reference.as_str()))
+    });
     el("ram:ApplicableHeaderTradeAgreement")
         .child(seller_party)
         .child(buyer_party)
-        .child(
-            el("ram:BuyerOrderReferencedDocument")
-                .child(leaf("ram:IssuerAssignedID", draft.order_reference.as_str())),
-        )
+        .child_if(order)
 }
 
 fn header_delivery(invoice: &Invoice) -> Element {
@@ -285,17 +287,42 @@ fn header_settlement(invoice: &Invoice) -> Element {
         }
         DocumentKind::Invoice => None,
     };
+    let summary = draft.summary.as_ref();
+    // A summary's debit is announced for a day, under a mandate (BT-89) and creditor (BT-90).
+    let creditor = summary
+        .and_then(|s| s.creditor_id.as_ref())
+        .map(|id| leaf("ram:CreditorReferenceID", id));
+    let payment_reference = match summary {
+        Some(_) => invoice.number.as_str(),
+        None => draft.order_reference.as_str(),
+    };
+    let period = summary.map(|s| {
+        el("ram:BillingSpecifiedPeriod")
+            .child(el("ram:StartDateTime").child(date_time(s.month.first_day())))
+            .child(el("ram:EndDateTime").child(date_time(draft.issued_on)))
+    });
+    let terms = el("ram:SpecifiedTradePaymentTerms")
+        .child(leaf("ram:Description", payment_terms(invoice)))
+        .child_if(
+            summary
+                .and_then(|s| s.collection_on)
+                .map(|day| el("ram:DueDateDateTime").child(date_time(day))),
+        )
+        .child_if(
+            summary
+                .and_then(|s| s.mandate_reference.as_ref())
+                .map(|umr| leaf("ram:DirectDebitMandateID", umr)),
+        );
     el("ram:ApplicableHeaderTradeSettlement")
-        .child(leaf("ram:PaymentReference", draft.order_reference.as_str()))
+        .child_if(creditor)
+        .child(leaf("ram:PaymentReference", payment_reference))
         .child(leaf("ram:InvoiceCurrencyCode", draft.currency.code()))
         .child_if(means)
         .children(taxes)
+        .child_if(period)
         .child_if(shipping_charge)
         .children(allowances)
-        .child(
-            el("ram:SpecifiedTradePaymentTerms")
-                .child(leaf("ram:Description", payment_terms(invoice))),
-        )
+        .child(terms)
         .child(summation)
         .child_if(referenced)
 }
@@ -330,7 +357,25 @@ pub fn payment_terms(invoice: &Invoice) -> String {
             invoice_date(draft.issued_on, Locale::Fr),
             how.map(|h| format!(" ({h})")).unwrap_or_default()
         ),
-        (DocumentKind::Invoice, false) => "Payable à réception.".to_string(),
+        (DocumentKind::Invoice, false) => {
+            let debit = draft
+                .summary
+                .as_ref()
+                .and_then(|s| s.collection_on.map(|day| (s, day)));
+            match debit {
+                Some((summary, day)) => {
+                    let mut how = vec!["prélèvement SEPA".to_string()];
+                    how.extend(summary.mandate_reference.iter().map(|m| format!("mandat {m}")));
+                    how.extend(summary.creditor_id.iter().map(|c| format!("créancier {c}")));
+                    format!(
+                        "Sera prélevé le {} ({}).",
+                        invoice_date(day, Locale::Fr),
+                        how.join(", ")
+                    )
+                }
+                None => "Payable à réception.".to_string(),
+            }
+        }
     }
 }
 

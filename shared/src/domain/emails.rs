@@ -251,8 +251,32 @@ pub fn render(content: &EmailContent<'_>, locale: Locale) -> RenderedEmail {
         }
         EmailContent::Invoice { name, invoice } => {
             let d = &invoice.draft;
-            let (subject, body) = if fr {
-                (
+            let (subject, body) = match (&d.summary, fr) {
+                (Some(summary), true) => (
+                    format!(
+                        "Votre facture {} – relevé du mois {}",
+                        invoice.number, summary.month
+                    ),
+                    format!(
+                        "Veuillez trouver ci-dessous la facture {} de vos commandes du mois {} ({}).",
+                        invoice.number,
+                        summary.month,
+                        d.orders_text()
+                    ),
+                ),
+                (Some(summary), false) => (
+                    format!(
+                        "Your invoice {} – statement for {}",
+                        invoice.number, summary.month
+                    ),
+                    format!(
+                        "Please find below invoice {} for your orders of {} ({}).",
+                        invoice.number,
+                        summary.month,
+                        d.orders_text()
+                    ),
+                ),
+                (None, true) => (
                     format!(
                         "Votre facture {} – commande {}",
                         invoice.number, d.order_reference
@@ -261,9 +285,8 @@ pub fn render(content: &EmailContent<'_>, locale: Locale) -> RenderedEmail {
                         "Veuillez trouver ci-dessous la facture {} de votre commande {}.",
                         invoice.number, d.order_reference
                     ),
-                )
-            } else {
-                (
+                ),
+                (None, false) => (
                     format!(
                         "Your invoice {} – order {}",
                         invoice.number, d.order_reference
@@ -272,7 +295,7 @@ pub fn render(content: &EmailContent<'_>, locale: Locale) -> RenderedEmail {
                         "Please find below invoice {} for your order {}.",
                         invoice.number, d.order_reference
                     ),
-                )
+                ),
             };
             let doc = super::invoice_text::invoice_text(invoice, locale);
             let html = super::invoice_text::invoice_html(invoice, locale);

@@ -109,6 +109,7 @@ fn retry_of(old: Option<&Payment>, new: &Payment, now: OffsetDateTime) -> Option
         captured_amount: rust_decimal::Decimal::ZERO,
         refunded_amount: rust_decimal::Decimal::ZERO,
         shipped_amount: rust_decimal::Decimal::ZERO,
+        shipped_at: None,
         released: None,
         failure_code: None,
         created_at: now,

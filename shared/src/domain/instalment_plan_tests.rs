@@ -45,6 +45,7 @@ fn instalment(index: u32, retry: u32, status: PaymentStatus, cents: i64) -> Paym
             Decimal::ZERO
         },
         shipped_amount: Decimal::ZERO,
+        shipped_at: None,
         refunded_amount: Decimal::ZERO,
         released: None,
         failure_code: None,

@@ -159,7 +159,7 @@ pub fn invoice_text(invoice: &Invoice, locale: Locale) -> String {
     let k = kind(d, l);
     let mut out = vec![format!("{} {}", k.title, invoice.number)];
     out.push(format!("{}: {}", l.date, date(d.issued_on, locale)));
-    out.push(format!("{}: {}", l.order, d.order_reference));
+    out.push(format!("{}: {}", l.order, d.orders_text()));
     if let Some(corrected) = k.corrects {
         out.push(format!("{} {corrected}", l.credit_of));
     }
@@ -284,7 +284,7 @@ pub fn invoice_html(invoice: &Invoice, locale: Locale) -> String {
         e(l.date),
         e(&date(d.issued_on, locale)),
         e(l.order),
-        e(d.order_reference.as_str()),
+        e(&d.orders_text()),
         block(seller),
         block(customer),
         e(l.qty),

@@ -22,6 +22,7 @@ fn payment(id: usize, status: PaymentStatus, amount: i64, captured: i64, refunde
         captured_amount: Decimal::new(captured, 2),
         refunded_amount: Decimal::new(refunded, 2),
         shipped_amount: Decimal::ZERO,
+        shipped_at: None,
         released: None,
         failure_code: None,
         billing: None,

@@ -35,6 +35,16 @@ pub enum OutboxKind {
     /// A SEPA month's debit came back (refused, returned or disputed): tell the customer and
     /// the seller. `payment_id` is the month.
     DirectDebitReturned,
+    /// A month of a customer who pays monthly was totalled: issue its summary invoice (dated
+    /// the month's last day) and email it. `payment_id` is the month.
+    MonthInvoiceDue,
+}
+
+impl OutboxKind {
+    /// Issues an invoice: kept on the daily resend list until its email is confirmed.
+    pub fn issues_invoice(self) -> bool {
+        matches!(self, OutboxKind::InvoiceDue | OutboxKind::MonthInvoiceDue)
+    }
 }
 
 impl From<Effect> for OutboxKind {

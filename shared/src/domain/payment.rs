@@ -319,6 +319,11 @@ pub struct Payment {
     /// retried after its webhook recorded the capture answers the difference.
     #[serde(default)]
     pub shipped_amount: Decimal,
+    /// When the last parcel paid by it was handed to the carrier, when the shipment took
+    /// nothing at the PSP (a SEPA purchase, collected with its month): its month summary
+    /// gives it as the order's delivery.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub shipped_at: Option<OffsetDateTime>,
     pub refunded_amount: Decimal,
     /// The uncaptured rest given back, and why (decides whether the order still owes it).
     #[serde(default)]

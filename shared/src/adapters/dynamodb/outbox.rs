@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use super::errors::{is_condition_failed, store_error};
 use super::items::{outbox_key, parse_outbox_item, OUTBOX_PENDING, PK};
-use crate::domain::{OutboxEvent, OutboxKind};
+use crate::domain::OutboxEvent;
 use crate::ports::StoreError;
 
 pub const INVOICE_AWAITING: &str = "INVOICE#AWAITING";
@@ -76,7 +76,7 @@ pub async fn mark_published(
 ) -> Result<(), StoreError> {
     for event in events {
         let pending_only = "attribute_exists(#pk) AND GSI1PK = :pending";
-        if event.kind == OutboxKind::InvoiceDue {
+        if event.kind.issues_invoice() {
             update_outbox_index(
                 client,
                 table,

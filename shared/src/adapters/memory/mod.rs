@@ -16,7 +16,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::domain::{
-    CustomerProfile, FailureLog, Order, OutboxEvent, OutboxKind, Payment, Reference,
+    CustomerProfile, FailureLog, Order, OutboxEvent, Payment, Reference,
 };
 use crate::ports::{decide_claim, ExistingRecord, RecordState};
 use crate::ports::{
@@ -402,9 +402,10 @@ impl OutboxStore for MemoryStore {
         for event in events {
             if let Some((stored, state)) = tables.outbox.get_mut(&event.id) {
                 if *state == OutboxState::Pending {
-                    *state = match stored.kind {
-                        OutboxKind::InvoiceDue => OutboxState::AwaitingInvoice,
-                        _ => OutboxState::Done,
+                    *state = if stored.kind.issues_invoice() {
+                        OutboxState::AwaitingInvoice
+                    } else {
+                        OutboxState::Done
                     };
                     let key = (stored.created_at, stored.id.clone());
                     tables.pending_outbox.remove(&key);

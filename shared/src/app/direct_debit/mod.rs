@@ -2,7 +2,8 @@
 //! The schedule (02:00 Paris on the 1st) fans out one job per customer of the month from the
 //! sharded index (never a Scan); each job moves its month one step: an open month of the past
 //! is totalled, its customer's cap reviewed and the debit announced for a business day
-//! `notice_days` ahead (one transaction with the announcement's outbox event); an announced
+//! `notice_days` ahead (one transaction with the announcement's and the month's summary
+//! invoice's outbox events); an announced
 //! month whose day has come is submitted to the PSP (its key from customer and month, so a
 //! schedule fired twice or a job delivered twice debits no one twice). The PSP's answer, now
 //! or by notification, settles the month's orders (`outcome.rs`).
@@ -231,6 +232,12 @@ impl MonthlyDirectDebit {
                 Advanced::ClosedWithoutMandate
             }
         };
+        // The month's summary invoice, announced or not: the customer owes it either way.
+        writes.push(Write::PutOutbox(month_event(
+            &closed,
+            OutboxKind::MonthInvoiceDue,
+            now,
+        )?));
         writes.push(Write::Sepa(SepaWrite::PutMonth {
             month: closed,
             expected_version: Some(month.version),
@@ -357,6 +364,7 @@ pub fn month_event(
         .ok_or_else(|| StoreError::Corrupt("a SEPA month without lines".into()))?;
     let kind_name = match kind {
         OutboxKind::DirectDebitAnnounced => "dd_announced",
+        OutboxKind::MonthInvoiceDue => "dd_invoice",
         _ => "dd_returned",
     };
     Ok(OutboxEvent {

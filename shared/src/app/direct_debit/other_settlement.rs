@@ -107,6 +107,7 @@ fn line_changes(
         psp: None,
         captured_amount: sepa.amount,
         shipped_amount: Decimal::ZERO,
+        shipped_at: None,
         refunded_amount: Decimal::ZERO,
         released: None,
         failure_code: None,
