@@ -207,8 +207,14 @@ pub async fn credit_notes_have_their_own_sequence(store: Arc<dyn NotificationSto
         .expect("invoice");
     let refunded_at = OffsetDateTime::from_unix_timestamp(MAY_2026 + 3600).expect("time");
     let note = |amount: i64, refund: &str| {
-        InvoiceDraft::credit_note(&invoice, &invoice.draft.order_reference, Decimal::new(amount, 2), refund, refunded_at)
-            .expect("credit note")
+        InvoiceDraft::credit_note(
+            &invoice,
+            &invoice.draft.order_reference,
+            Decimal::new(amount, 2),
+            refund,
+            refunded_at,
+        )
+        .expect("credit note")
     };
     let first = store
         .issue_invoice(&note(10_000, "refund-1"))
@@ -255,8 +261,14 @@ pub async fn an_orders_documents_are_listed(store: Arc<dyn NotificationStore>) {
     let refunded_at = OffsetDateTime::from_unix_timestamp(MAY_2026 + 86_400).expect("time");
     let note = store
         .issue_invoice(
-            &InvoiceDraft::credit_note(&invoice, &invoice.draft.order_reference, Decimal::new(500, 2), "refund-11", refunded_at)
-                .expect("credit note"),
+            &InvoiceDraft::credit_note(
+                &invoice,
+                &invoice.draft.order_reference,
+                Decimal::new(500, 2),
+                "refund-11",
+                refunded_at,
+            )
+            .expect("credit note"),
         )
         .await
         .expect("credit note");

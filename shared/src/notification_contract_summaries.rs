@@ -58,14 +58,18 @@ pub async fn a_month_summary_is_every_orders_invoice(store: Arc<dyn Notification
             Ok(vec![summary.clone()])
         );
         assert_eq!(
-            store.get_invoice_for(&reference(n), &format!("pay_{n}")).await,
+            store
+                .get_invoice_for(&reference(n), &format!("pay_{n}"))
+                .await,
             Ok(Some(summary.clone()))
         );
     }
     let again = store.issue_invoice(&summary_draft(500, 3)).await;
     assert_eq!(again, Ok(summary.clone()));
     // A summarised payment's own invoice is the summary: nothing new is numbered.
-    let own = store.issue_invoice(&draft("ORD-501", "pay_501", 1_795_000_000)).await;
+    let own = store
+        .issue_invoice(&draft("ORD-501", "pay_501", 1_795_000_000))
+        .await;
     assert_eq!(own, Ok(summary.clone()));
     let next = store
         .issue_invoice(&draft("ORD-600", "pay_600", 1_795_000_000))
@@ -80,7 +84,10 @@ pub async fn a_large_month_summary_links_every_order(store: Arc<dyn Notification
         .issue_invoice(&summary_draft(700, 60))
         .await
         .expect("summary");
-    assert_eq!(summary.draft.summary.as_ref().map(|s| s.orders.len()), Some(60));
+    assert_eq!(
+        summary.draft.summary.as_ref().map(|s| s.orders.len()),
+        Some(60)
+    );
     for n in [700, 730, 759] {
         assert_eq!(
             store.documents_of(&reference(n)).await,
@@ -88,7 +95,9 @@ pub async fn a_large_month_summary_links_every_order(store: Arc<dyn Notification
             "ORD-{n}"
         );
         assert_eq!(
-            store.get_invoice_for(&reference(n), &format!("pay_{n}")).await,
+            store
+                .get_invoice_for(&reference(n), &format!("pay_{n}"))
+                .await,
             Ok(Some(summary.clone()))
         );
     }
@@ -101,7 +110,10 @@ pub async fn an_invoiced_order_is_not_summarised_again(store: Arc<dyn Notificati
         .await
         .expect("own invoice");
     let refused = store.issue_invoice(&summary_draft(800, 3)).await;
-    assert!(matches!(refused, Err(StoreError::Corrupt(_))), "{refused:?}");
+    assert!(
+        matches!(refused, Err(StoreError::Corrupt(_))),
+        "{refused:?}"
+    );
     assert_eq!(store.documents_of(&reference(800)).await, Ok(Vec::new()));
     let next = store
         .issue_invoice(&draft("ORD-900", "pay_900", 1_795_000_000))

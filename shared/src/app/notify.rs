@@ -385,8 +385,14 @@ impl Notifier {
                 order.reference
             )));
         };
-        let draft = InvoiceDraft::credit_note(&invoice, &order.reference, event.amount, &event.id, event.created_at)
-            .map_err(|e| NotifyError::Permanent(e.to_string()))?;
+        let draft = InvoiceDraft::credit_note(
+            &invoice,
+            &order.reference,
+            event.amount,
+            &event.id,
+            event.created_at,
+        )
+        .map_err(|e| NotifyError::Permanent(e.to_string()))?;
         Ok(Some(self.notifications.issue_invoice(&draft).await?))
     }
 

@@ -365,7 +365,12 @@ pub fn payment_terms(invoice: &Invoice) -> String {
             match debit {
                 Some((summary, day)) => {
                     let mut how = vec!["prélèvement SEPA".to_string()];
-                    how.extend(summary.mandate_reference.iter().map(|m| format!("mandat {m}")));
+                    how.extend(
+                        summary
+                            .mandate_reference
+                            .iter()
+                            .map(|m| format!("mandat {m}")),
+                    );
                     how.extend(summary.creditor_id.iter().map(|c| format!("créancier {c}")));
                     format!(
                         "Sera prélevé le {} ({}).",

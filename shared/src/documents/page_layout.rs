@@ -319,9 +319,21 @@ fn summarised_orders(pages: &mut Pages, invoice: &Invoice) {
             .map(|d| date(d, Locale::Fr))
             .unwrap_or_else(|| "non livrée".into());
         pages.text(MARGIN, BODY, order.reference.as_str(), Align::Left, false);
-        pages.text(200.0, BODY, &date(order.ordered_on, Locale::Fr), Align::Left, false);
+        pages.text(
+            200.0,
+            BODY,
+            &date(order.ordered_on, Locale::Fr),
+            Align::Left,
+            false,
+        );
         pages.text(300.0, BODY, &delivered, Align::Left, false);
-        pages.text(RIGHT, BODY, &money(invoice, order.gross), Align::Right, false);
+        pages.text(
+            RIGHT,
+            BODY,
+            &money(invoice, order.gross),
+            Align::Right,
+            false,
+        );
         pages.y += ROW;
     }
     pages.y += 10.0;

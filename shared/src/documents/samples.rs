@@ -31,12 +31,28 @@ fn month_summary() -> InvoiceDraft {
     for n in 0..14u32 {
         let mut order = crate::contract::order(&format!("ORD-{}", 20100 + n));
         order.lines = vec![
-            line("BOOK", "Guide des oiseaux de Provence", 1 + n % 3, 2890, Decimal::new(55, 1)),
-            line("CABLE", "Câble USB-C 2 m", 1, 1249 + i64::from(n) * 10, Decimal::from(20)),
+            line(
+                "BOOK",
+                "Guide des oiseaux de Provence",
+                1 + n % 3,
+                2890,
+                Decimal::new(55, 1),
+            ),
+            line(
+                "CABLE",
+                "Câble USB-C 2 m",
+                1,
+                1249 + i64::from(n) * 10,
+                Decimal::from(20),
+            ),
         ];
         order.created_at = now - time::Duration::days(i64::from(14 - n));
         let gross = order.totals().gross;
-        let billed = if n == 3 { gross - Decimal::new(1249, 2) } else { gross };
+        let billed = if n == 3 {
+            gross - Decimal::new(1249, 2)
+        } else {
+            gross
+        };
         month.add_line(
             &format!("pay_{n}"),
             DebitLine {

@@ -158,10 +158,7 @@ fn a_month_summary_lists_its_orders_and_announces_its_debit() {
     let invoice = sample("month-summary");
     let summary = invoice.draft.summary.as_ref().expect("a summary");
     // Indentation dropped, so elements can be matched with their children.
-    let xml: String = xml_text(&invoice)
-        .lines()
-        .map(str::trim)
-        .collect();
+    let xml: String = xml_text(&invoice).lines().map(str::trim).collect();
     assert!(xml.contains("<ram:TypeCode>380</ram:TypeCode>"));
     assert!(xml.contains("<ram:CreditorReferenceID>FR12ZZZ123456</ram:CreditorReferenceID>"));
     assert!(xml.contains("<ram:DirectDebitMandateID>ENCAISSE-7Q2XK9</ram:DirectDebitMandateID>"));
@@ -186,7 +183,11 @@ fn a_month_summary_lists_its_orders_and_announces_its_debit() {
         .collect::<Vec<_>>()
         .join("\n");
     for order in &summary.orders {
-        assert!(printed.contains(order.reference.as_str()), "{}", order.reference);
+        assert!(
+            printed.contains(order.reference.as_str()),
+            "{}",
+            order.reference
+        );
     }
     assert!(printed.contains("Période : 01/11/2026 – 30/11/2026"));
     assert!(printed.contains("non livrée"));

@@ -286,7 +286,9 @@ impl InvoiceDraft {
                     .orders
                     .iter()
                     .find(|o| &o.reference == order)
-                    .ok_or(InvoiceError::Inconsistent("the order is not on the summary"))?;
+                    .ok_or(InvoiceError::Inconsistent(
+                        "the order is not on the summary",
+                    ))?;
                 (&part.tax_bands, part.gross)
             }
             None => (&source.tax_bands, source.gross),

@@ -194,7 +194,11 @@ impl InvoiceDraft {
         self.summary
             .iter()
             .flat_map(|s| &s.orders)
-            .flat_map(|o| o.payment_ids.iter().map(move |p| (&o.reference, p.as_str())))
+            .flat_map(|o| {
+                o.payment_ids
+                    .iter()
+                    .map(move |p| (&o.reference, p.as_str()))
+            })
             .collect()
     }
 

@@ -3,8 +3,8 @@ use rust_decimal::Decimal;
 use time::macros::{date, datetime};
 
 use super::*;
-use crate::domain::sepa::DebitLine;
 use crate::domain::invoice::DocumentKind;
+use crate::domain::sepa::DebitLine;
 use crate::domain::OrderLine;
 use crate::notification_contract::{billing, seller};
 
@@ -58,10 +58,7 @@ fn entry(order: &Order, delivered_on: Option<Date>) -> MonthOrder {
 fn a_month_is_billed_once_its_orders_each_as_their_own_invoice_would() {
     let books = order("ORD-20001", &[(2, 2890, 55), (1, 8990, 200)], 490);
     let lamp = order("ORD-20002", &[(1, 4500, 200)], 0);
-    let month = month_of(&[
-        (&lamp, lamp.totals().gross),
-        (&books, books.totals().gross),
-    ]);
+    let month = month_of(&[(&lamp, lamp.totals().gross), (&books, books.totals().gross)]);
     let delivered = Some(date!(2026 - 11 - 12));
     let draft = InvoiceDraft::month_summary(
         &month,
@@ -77,7 +74,11 @@ fn a_month_is_billed_once_its_orders_each_as_their_own_invoice_would() {
     let summary = draft.summary.as_ref().expect("summary");
     assert_eq!(summary.collection_on, Some(date!(2026 - 12 - 03)));
     assert_eq!(summary.mandate_reference.as_deref(), Some("UMR-1"));
-    let references: Vec<&str> = summary.orders.iter().map(|o| o.reference.as_str()).collect();
+    let references: Vec<&str> = summary
+        .orders
+        .iter()
+        .map(|o| o.reference.as_str())
+        .collect();
     assert_eq!(references, ["ORD-20001", "ORD-20002"]);
     assert_eq!(summary.orders[0].delivered_on, delivered);
     assert_eq!(summary.orders[1].delivered_on, None);
@@ -134,10 +135,7 @@ fn orders_that_are_not_the_months_or_do_not_add_up_are_refused() {
 fn a_refund_on_a_summarised_order_takes_back_that_orders_vat_only() {
     let books = order("ORD-20001", &[(2, 2890, 55)], 0);
     let lamp = order("ORD-20002", &[(1, 4500, 200)], 0);
-    let month = month_of(&[
-        (&books, books.totals().gross),
-        (&lamp, lamp.totals().gross),
-    ]);
+    let month = month_of(&[(&books, books.totals().gross), (&lamp, lamp.totals().gross)]);
     let summary = InvoiceDraft::month_summary(
         &month,
         &[entry(&books, None), entry(&lamp, None)],

@@ -17,7 +17,7 @@ use encaisse::notification_contract::{outbox_event, seed_paid_order, seller};
 use encaisse::ports::prelude::*;
 use encaisse::ports::{InvoiceStore, SystemClock};
 
-async fn fresh_bucket() -> S3DocumentFiles {
+pub(crate) async fn fresh_bucket() -> S3DocumentFiles {
     integration::emulator_endpoint();
     let config = aws_config::load_from_env().await;
     let files = S3DocumentFiles::new(
@@ -29,7 +29,7 @@ async fn fresh_bucket() -> S3DocumentFiles {
 }
 
 /// Raw messages moto's SES recorded from `sender`.
-async fn raw_messages_from(sender: &str) -> Vec<String> {
+pub(crate) async fn raw_messages_from(sender: &str) -> Vec<String> {
     let url = format!("{}/moto-api/data.json", integration::emulator_endpoint());
     let data: serde_json::Value = reqwest::get(url)
         .await

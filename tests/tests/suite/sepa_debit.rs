@@ -276,6 +276,45 @@ async fn a_month_is_announced_then_collected_in_one_debit() {
         text.contains("Référence unique de mandat") && text.contains("Identifiant créancier SEPA"),
         "{text}"
     );
+    // The month's summary invoice: one for both orders, dated the month's last day, its
+    // Factur-X PDF attached, each order listing it.
+    let emails = integration::journey::emailed(&shop, "Votre facture F-", 1).await;
+    let invoice = emails
+        .iter()
+        .find(|e| {
+            e["subject"]
+                .as_str()
+                .unwrap()
+                .starts_with("Votre facture F-")
+        })
+        .unwrap();
+    let subject = invoice["subject"].as_str().unwrap();
+    assert!(
+        subject.ends_with(&format!("relevé du mois {month}")),
+        "{subject}"
+    );
+    let number = subject.split_whitespace().nth(2).unwrap().to_string();
+    let text = invoice["text"].as_str().unwrap();
+    assert!(
+        text.contains("ORD-23001, ORD-23002") && text.contains("81,96"),
+        "{text}"
+    );
+    assert_eq!(
+        invoice["attachments"][0]["file_name"],
+        format!("{number}.pdf")
+    );
+    for reference in ["ORD-23001", "ORD-23002"] {
+        let token = shop.token(reference, "83000").await;
+        let listed = shop
+            .get(&format!("/v1/orders/{reference}/documents"), &token)
+            .await;
+        assert_eq!(
+            listed["documents"][0]["number"],
+            number.as_str(),
+            "{listed}"
+        );
+        assert_eq!(listed["documents"].as_array().unwrap().len(), 1, "{listed}");
+    }
 
     // Fired twice: nothing moves, nothing is announced twice.
     let again = close_month(&shop, &month, &first).await;
@@ -304,6 +343,15 @@ async fn a_month_is_announced_then_collected_in_one_debit() {
         .collect();
     assert_eq!(debits.len(), 1, "one debit for the month: {debits:?}");
     assert_eq!(debits[0]["data"]["object"]["amount"], 8196);
+    // Collected: the orders are captured, and billed by the summary alone.
+    // (Their invoice events are handled within a second on the devserver.)
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let emails = shop.emails().await;
+    assert_eq!(
+        integration::journey::count(&emails, "Votre facture F-"),
+        1,
+        "no invoice of their own: {emails:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -437,6 +485,14 @@ async fn a_refused_debit_leaves_the_month_unpaid_and_suspends_sepa() {
             "{reference} paid by the transfer: {order}"
         );
     }
+    // Paid another way, still billed by the month's summary alone: no second invoice.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let emails = shop.emails().await;
+    assert_eq!(
+        integration::journey::count(&emails, "Votre facture F-"),
+        1,
+        "{emails:?}"
+    );
     let overview = month_overview(&shop, &month, "?status=settled_otherwise").await;
     assert_eq!(status_share(&overview, "returned"), (0, "0.00".into()));
     assert_eq!(

@@ -284,7 +284,10 @@ impl DynamoNotificationStore {
             // The first links go in the numbering transaction; a summary of more orders than it
             // holds gets the rest right after (`write_links`, also on every redelivery).
             Some(_) => {
-                for link in summary_links(invoice).into_iter().take(TRANSACTION_ITEMS - 3) {
+                for link in summary_links(invoice)
+                    .into_iter()
+                    .take(TRANSACTION_ITEMS - 3)
+                {
                     items.push(build(put_link(&self.table, link, &invoice.number))?);
                 }
             }
@@ -322,11 +325,9 @@ fn issue_failure(codes: &[&str], number: &str) -> IssueFailure {
     match codes {
         [_, _, "ConditionalCheckFailed", ..] => IssueFailure::AlreadyIssued,
         // A summarised order's payment has another invoice: billing it again would double it.
-        [_, _, _, links @ ..] if links.contains(&"ConditionalCheckFailed") => {
-            IssueFailure::Fatal(StoreError::Corrupt(format!(
-                "an order of {number} is invoiced already"
-            )))
-        }
+        [_, _, _, links @ ..] if links.contains(&"ConditionalCheckFailed") => IssueFailure::Fatal(
+            StoreError::Corrupt(format!("an order of {number} is invoiced already")),
+        ),
         ["ConditionalCheckFailed", ..] => IssueFailure::Retry,
         // The counter allowed a number that is already used: the data is inconsistent.
         [_, "ConditionalCheckFailed", ..] => {

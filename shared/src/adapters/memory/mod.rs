@@ -15,9 +15,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use crate::domain::{
-    CustomerProfile, FailureLog, Order, OutboxEvent, Payment, Reference,
-};
+use crate::domain::{CustomerProfile, FailureLog, Order, OutboxEvent, Payment, Reference};
 use crate::ports::{decide_claim, ExistingRecord, RecordState};
 use crate::ports::{
     Claim, CounterStore, CustomerStore, IdempotencyKey, IdempotencyStore, OrderStore,
