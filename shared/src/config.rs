@@ -73,6 +73,12 @@ pub fn events_queue_url() -> Result<String, ConfigError> {
     require("EVENTS_QUEUE_URL")
 }
 
+/// `EINVOICING_QUEUE_URL`: where `invoice_issued` events go, for the e-invoicing platform's
+/// connector to read.
+pub fn einvoicing_queue_url() -> Result<String, ConfigError> {
+    require("EINVOICING_QUEUE_URL")
+}
+
 /// `PAYMENT_ATTEMPT_MINUTES` (optional, 30 to 1440, default 30): how long a started card payment
 /// stays payable. Stripe Checkout pages live 30 minutes to 24 hours.
 pub fn payment_attempt_lifetime() -> Result<time::Duration, ConfigError> {

@@ -114,6 +114,7 @@ pub fn outbox_event(kind: OutboxKind, reference: &str, payment_id: &str) -> Outb
         amount: o.totals().gross,
         currency: o.currency,
         created_at: OffsetDateTime::from_unix_timestamp(MAY_2026).expect("time"),
+        document: None,
     }
 }
 

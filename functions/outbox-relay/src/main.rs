@@ -1,5 +1,6 @@
 //! outbox-relay: every minute (EventBridge Scheduler), publishes outbox events still pending
-//! to the domain-events queue, so nothing committed is left unsent; once a day, also sends
+//! to the domain-events queue (`invoice_issued` to the e-invoicing queue), so nothing committed
+//! is left unsent; once a day, also sends
 //! again the invoices whose email was never confirmed. Wiring only.
 
 use std::sync::Arc;
@@ -8,6 +9,8 @@ use encaisse::adapters::dynamodb::{client_from_env, DynamoStore};
 use encaisse::adapters::sqs::SqsEventQueue;
 use encaisse::app::publish_outbox::{OutboxRelay, RelayTask, INVOICE_GRACE};
 use encaisse::config;
+use encaisse::domain::OutboxKind;
+use encaisse::ports::RoutedEventQueue;
 use lambda_runtime::{Error, LambdaEvent};
 use serde_json::{json, Value};
 
@@ -19,8 +22,14 @@ async fn main() -> Result<(), Error> {
     let metrics = encaisse::adapters::lambda_telemetry::init()?;
     let table = config::table_name()?;
     let queue_url = config::events_queue_url()?;
+    let einvoicing_url = config::einvoicing_queue_url()?;
     let store = DynamoStore::new(client_from_env(None).await, table);
-    let queue = SqsEventQueue::new(SqsEventQueue::client_from_env().await, queue_url);
+    let sqs = SqsEventQueue::client_from_env().await;
+    // Issued invoices go to the e-invoicing connector's queue, the rest to the notifier's.
+    let queue = RoutedEventQueue::new(Arc::new(SqsEventQueue::new(sqs.clone(), queue_url))).route(
+        OutboxKind::InvoiceIssued,
+        Arc::new(SqsEventQueue::new(sqs, einvoicing_url)),
+    );
     let relay = Arc::new(OutboxRelay::new(Arc::new(store), Arc::new(queue)));
     encaisse::adapters::lambda_telemetry::run(metrics, move |event: LambdaEvent<Value>| {
         let relay = relay.clone();

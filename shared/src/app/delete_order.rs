@@ -66,5 +66,6 @@ fn deleted_event(order: &crate::domain::Order, now: OffsetDateTime) -> OutboxEve
         amount: order.totals().gross,
         currency: order.currency,
         created_at: now,
+        document: None,
     }
 }

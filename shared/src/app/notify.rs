@@ -165,8 +165,12 @@ impl Notifier {
 
     pub async fn handle(&self, event: &OutboxEvent) -> Result<Handled, NotifyError> {
         let mut handled = Handled::default();
-        if event.kind == OutboxKind::AuthorisationReleased {
-            // The shopper saw the cancellation on the seller's side; no email is promised.
+        if matches!(
+            event.kind,
+            OutboxKind::AuthorisationReleased | OutboxKind::InvoiceIssued
+        ) {
+            // The shopper saw the cancellation on the seller's side; no email is promised. An
+            // issued document is for the e-invoicing connector's queue, not for emails.
             return Ok(handled);
         }
         if matches!(
@@ -308,7 +312,8 @@ impl Notifier {
                 | OutboxKind::OrderDeletedByShopper
                 | OutboxKind::DirectDebitAnnounced
                 | OutboxKind::DirectDebitReturned
-                | OutboxKind::MonthInvoiceDue => return Ok(handled),
+                | OutboxKind::MonthInvoiceDue
+                | OutboxKind::InvoiceIssued => return Ok(handled),
             },
         };
         let template = content.template();

@@ -137,6 +137,7 @@ pub fn settle(
                 amount: caused.amount,
                 currency: order.currency,
                 created_at: now,
+                document: None,
             }
         })
         .collect();

@@ -19,6 +19,7 @@ pub fn outbox_event(id: &str, offset_s: i64) -> OutboxEvent {
         amount: Decimal::new(292200, 2),
         currency: Currency::EUR,
         created_at: now() + Duration::seconds(offset_s),
+        document: None,
     }
 }
 

@@ -64,7 +64,7 @@ fn month_summary() -> InvoiceDraft {
         orders.push(MonthOrder {
             order,
             billing: billing(),
-            delivered_on: (n % 4 != 0).then(|| time::macros::date!(2026 - 11 - 21)),
+            delivered_on: (n % 4 != 0).then_some(time::macros::date!(2026 - 11 - 21)),
         });
     }
     month.status = DebitStatus::Notified;

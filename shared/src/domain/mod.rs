@@ -12,6 +12,7 @@ pub mod instalment_emails;
 pub mod instalment_plan;
 pub mod instalments;
 pub mod invoice;
+pub mod invoice_issued;
 pub mod invoice_text;
 pub mod log_safe;
 pub mod money;

@@ -38,6 +38,9 @@ pub enum OutboxKind {
     /// A month of a customer who pays monthly was totalled: issue its summary invoice (dated
     /// the month's last day) and email it. `payment_id` is the month.
     MonthInvoiceDue,
+    /// An invoice or credit note was issued and its PDF kept: for the e-invoicing platform's
+    /// connector (`document` says what it needs), not for the notifier.
+    InvoiceIssued,
 }
 
 impl OutboxKind {
@@ -76,4 +79,7 @@ pub struct OutboxEvent {
     pub currency: Currency,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// The issued document (`invoice_issued` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<Box<super::invoice_issued::IssuedDocument>>,
 }

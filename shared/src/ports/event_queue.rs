@@ -14,3 +14,93 @@ pub trait EventQueue: Send + Sync {
     /// Publishes the events; returns the ids accepted (the others stay pending and are retried).
     async fn publish(&self, events: &[OutboxEvent]) -> Result<Vec<String>, QueueError>;
 }
+
+/// Sends the events of the routed kinds to their own queue (`invoice_issued` to the
+/// e-invoicing connector's), everything else to `default`.
+pub struct RoutedEventQueue {
+    default: std::sync::Arc<dyn EventQueue>,
+    routes: Vec<(crate::domain::OutboxKind, std::sync::Arc<dyn EventQueue>)>,
+}
+
+impl RoutedEventQueue {
+    pub fn new(default: std::sync::Arc<dyn EventQueue>) -> Self {
+        Self {
+            default,
+            routes: Vec::new(),
+        }
+    }
+
+    pub fn route(
+        mut self,
+        kind: crate::domain::OutboxKind,
+        queue: std::sync::Arc<dyn EventQueue>,
+    ) -> Self {
+        self.routes.push((kind, queue));
+        self
+    }
+}
+
+#[async_trait]
+impl EventQueue for RoutedEventQueue {
+    async fn publish(&self, events: &[OutboxEvent]) -> Result<Vec<String>, QueueError> {
+        let routed = |e: &OutboxEvent| self.routes.iter().position(|(kind, _)| *kind == e.kind);
+        let rest: Vec<OutboxEvent> = events
+            .iter()
+            .filter(|e| routed(e).is_none())
+            .cloned()
+            .collect();
+        let mut accepted = if rest.is_empty() {
+            Vec::new()
+        } else {
+            self.default.publish(&rest).await?
+        };
+        for (i, (_, queue)) in self.routes.iter().enumerate() {
+            let mine: Vec<OutboxEvent> = events
+                .iter()
+                .filter(|e| routed(e) == Some(i))
+                .cloned()
+                .collect();
+            if !mine.is_empty() {
+                accepted.extend(queue.publish(&mine).await?);
+            }
+        }
+        Ok(accepted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::adapters::memory::event_queue::MemoryEventQueue;
+    use crate::domain::OutboxKind;
+
+    #[tokio::test]
+    async fn routed_kinds_go_to_their_queue_and_the_rest_to_the_default() {
+        let (default, mut general) = MemoryEventQueue::new();
+        let (einvoicing, mut issued) = MemoryEventQueue::new();
+        let queue = RoutedEventQueue::new(Arc::new(default))
+            .route(OutboxKind::InvoiceIssued, Arc::new(einvoicing));
+        let mut invoice = crate::notification_contract::outbox_event(
+            OutboxKind::PaymentReceived,
+            "ORD-10042",
+            "pay_1",
+        );
+        invoice.kind = OutboxKind::InvoiceIssued;
+        invoice.id = "invoice_issued#F-1".into();
+        let other = crate::notification_contract::outbox_event(
+            OutboxKind::PaymentReceived,
+            "ORD-10043",
+            "pay_2",
+        );
+        let accepted = queue
+            .publish(&[invoice.clone(), other.clone()])
+            .await
+            .expect("published");
+        assert_eq!(accepted.len(), 2);
+        assert_eq!(issued.try_recv().map(|e| e.id), Ok(invoice.id));
+        assert_eq!(general.try_recv().map(|e| e.id), Ok(other.id));
+        assert!(issued.try_recv().is_err() && general.try_recv().is_err());
+    }
+}

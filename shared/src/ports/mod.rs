@@ -18,7 +18,7 @@ pub use account::*;
 pub use clock::{Clock, SystemClock};
 pub use debit_jobs::{DebitJob, DebitJobQueue};
 pub use documents::{document_key, DocumentFiles, DocumentLink, LINK_LIFETIME};
-pub use event_queue::{EventQueue, QueueError};
+pub use event_queue::{EventQueue, QueueError, RoutedEventQueue};
 pub use idempotency::*;
 pub use idempotency_decision::{decide_claim, ExistingRecord, RecordState};
 pub use invoices::*;

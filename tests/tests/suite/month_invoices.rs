@@ -7,14 +7,16 @@ use std::sync::Arc;
 
 use encaisse::adapters::dynamodb::notifications::DynamoNotificationStore;
 use encaisse::adapters::ses::{client_from_env, SesMailer};
+use encaisse::adapters::sqs::SqsEventQueue;
 use encaisse::app::direct_debit::month_event;
 use encaisse::app::notify::{Notifier, PayPage};
+use encaisse::app::publish_outbox::OutboxRelay;
 use encaisse::documents::invoice_document;
 use encaisse::domain::sepa::{DebitLine, DebitMonth, DebitStatus, MonthId};
 use encaisse::domain::{Locale, OutboxKind, PaymentMethod, PaymentStatus};
 use encaisse::notification_contract::{outbox_event, seed_paid_order, seller};
 use encaisse::ports::prelude::*;
-use encaisse::ports::{InvoiceStore, SepaWrite, SystemClock, Write};
+use encaisse::ports::{InvoiceStore, RoutedEventQueue, SepaWrite, SystemClock, Write};
 use time::macros::{date, datetime};
 
 use super::documents_s3::{fresh_bucket, raw_messages_from};
@@ -162,5 +164,70 @@ async fn a_month_summary_is_numbered_kept_emailed_once_and_listed_on_each_order(
         notifications.get_invoice("F-2026-000002").await,
         Ok(None),
         "no other invoice was numbered"
+    );
+
+    // `invoice_issued`, queued once however often the event came, reaches the e-invoicing
+    // queue (SQS on moto) apart from the notifier's, with what the connector needs.
+    let (sqs, domain_events) = super::outbox_relay::fresh_queue().await;
+    let (_, einvoicing) = super::outbox_relay::fresh_queue().await;
+    let queue = RoutedEventQueue::new(Arc::new(SqsEventQueue::new(sqs.clone(), &domain_events)))
+        .route(
+            OutboxKind::InvoiceIssued,
+            Arc::new(SqsEventQueue::new(sqs.clone(), &einvoicing)),
+        );
+    OutboxRelay::new(store.clone(), Arc::new(queue))
+        .publish_pending(100)
+        .await
+        .expect("relayed");
+    let received = sqs
+        .receive_message()
+        .queue_url(&einvoicing)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .expect("receive");
+    let bodies: Vec<serde_json::Value> = received
+        .messages()
+        .iter()
+        .map(|m| serde_json::from_str(m.body().unwrap()).unwrap())
+        .collect();
+    assert_eq!(bodies.len(), 1, "{bodies:#?}");
+    let issued = &bodies[0];
+    assert_eq!(issued["kind"], "invoice_issued");
+    assert_eq!(issued["id"], "invoice_issued#F-2026-000001");
+    let document = &issued["document"];
+    assert_eq!(document["number"], "F-2026-000001");
+    assert_eq!(document["type_code"], "380");
+    assert_eq!(document["issued_on"], "2026-11-30");
+    assert_eq!(document["month"], "2026-11");
+    assert_eq!(
+        document["orders"],
+        serde_json::json!(["ORD-10042", "ORD-10043"])
+    );
+    assert_eq!(document["gross"], month.total.to_string());
+    assert_eq!(document["amount_due"], month.total.to_string());
+    assert_eq!(document["payment_means"], "59");
+    assert_eq!(document["seller"]["siren"], seller().siren);
+    assert_eq!(document["buyer"]["business"], true);
+    assert_eq!(document["pdf_key"], "invoices/2026/F-2026-000001.pdf");
+    assert_eq!(document["pdf_size"], kept.len());
+    use sha2::Digest;
+    assert_eq!(
+        document["pdf_sha256"],
+        hex::encode(sha2::Sha256::digest(&kept))
+    );
+    let others = sqs
+        .receive_message()
+        .queue_url(&domain_events)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .expect("receive");
+    assert!(
+        others
+            .messages()
+            .iter()
+            .all(|m| !m.body().unwrap_or_default().contains("invoice_issued")),
+        "not for the notifier"
     );
 }

@@ -11,7 +11,7 @@ use encaisse::domain::OutboxEvent;
 use encaisse::ports::{Store, Write};
 use integration::fresh_dynamo_store;
 
-async fn fresh_queue() -> (aws_sdk_sqs::Client, String) {
+pub(crate) async fn fresh_queue() -> (aws_sdk_sqs::Client, String) {
     let sqs = SqsEventQueue::client_from_env().await;
     let queue_url = sqs
         .create_queue()

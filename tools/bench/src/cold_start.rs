@@ -283,6 +283,7 @@ pub async fn run(options: ColdStartOptions) -> Result<(), Failure> {
         ("STRIPE_WEBHOOK_SECRET", SECRET),
         ("ALLOWED_RETURN_ORIGINS", "https://shop.example"),
         ("EVENTS_QUEUE_URL", &queue_url),
+        ("EINVOICING_QUEUE_URL", &queue_url),
         ("SES_SENDER", sender),
         ("SELLER_LEGAL_NAME", "Atelier Laser SAS"),
         ("SELLER_ADDRESS", "12 quai Cronstadt"),

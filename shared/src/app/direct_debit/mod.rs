@@ -375,5 +375,6 @@ pub fn month_event(
         amount: month.total,
         currency: Currency::EUR,
         created_at: now,
+        document: None,
     })
 }
