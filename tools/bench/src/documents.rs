@@ -1,5 +1,5 @@
 //! `encaisse-bench documents`: how long rendering an invoice takes and how big it is: a one-page
-//! invoice and a 50-line one (several pages), each the whole Factur-X document (CII XML, layout,
+//! invoice, a 50-line one (several pages) and a SEPA month's summary of 14 orders, each the whole Factur-X document (CII XML, layout,
 //! PDF/A-3 with krilla, the XMP edit with lopdf), in this build's profile.
 
 use std::time::Instant;
@@ -13,6 +13,7 @@ pub fn run(runs: usize) -> Result<(), Box<dyn std::error::Error>> {
     for (label, name) in [
         ("1-page invoice", "full-card"),
         ("50-line invoice", "fifty-lines"),
+        ("month summary, 14 orders", "month-summary"),
     ] {
         let invoice = samples()
             .into_iter()
