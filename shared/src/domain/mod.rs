@@ -27,6 +27,7 @@ pub mod postcode;
 pub mod reference;
 pub mod seller_emails;
 pub mod sepa;
+pub mod serde_dates;
 pub mod sign_in_email;
 pub mod text_format;
 pub mod three_d_secure;
