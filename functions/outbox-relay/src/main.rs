@@ -6,11 +6,9 @@
 use std::sync::Arc;
 
 use encaisse::adapters::dynamodb::{client_from_env, DynamoStore};
-use encaisse::adapters::sqs::SqsEventQueue;
+use encaisse::adapters::sqs::{outbox_destinations, SqsEventQueue};
 use encaisse::app::publish_outbox::{OutboxRelay, RelayTask, INVOICE_GRACE};
 use encaisse::config;
-use encaisse::domain::OutboxKind;
-use encaisse::ports::RoutedEventQueue;
 use lambda_runtime::{Error, LambdaEvent};
 use serde_json::{json, Value};
 
@@ -24,11 +22,11 @@ async fn main() -> Result<(), Error> {
     let queue_url = config::events_queue_url()?;
     let einvoicing_url = config::einvoicing_queue_url()?;
     let store = DynamoStore::new(client_from_env(None).await, table);
-    let sqs = SqsEventQueue::client_from_env().await;
     // Issued invoices go to the e-invoicing connector's queue, the rest to the notifier's.
-    let queue = RoutedEventQueue::new(Arc::new(SqsEventQueue::new(sqs.clone(), queue_url))).route(
-        OutboxKind::InvoiceIssued,
-        Arc::new(SqsEventQueue::new(sqs, einvoicing_url)),
+    let queue = outbox_destinations(
+        SqsEventQueue::client_from_env().await,
+        queue_url,
+        einvoicing_url,
     );
     let relay = Arc::new(OutboxRelay::new(Arc::new(store), Arc::new(queue)));
     encaisse::adapters::lambda_telemetry::run(metrics, move |event: LambdaEvent<Value>| {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use encaisse::adapters::dynamodb::{client_from_config, DynamoStore};
 use encaisse::adapters::secrets::{secrets_client, Secrets};
-use encaisse::adapters::sqs::SqsEventQueue;
+use encaisse::adapters::sqs::{outbox_destinations, SqsEventQueue};
 use encaisse::app::handle_webhook::HandleWebhook;
 use encaisse::app::publish_outbox::OutboxRelay;
 use encaisse::config;
@@ -33,9 +33,10 @@ async fn main() -> Result<(), lambda_http::Error> {
     if let Err(error) = store.warm_up().await {
         lambda_http::tracing::warn!(%error, "DynamoDB warm-up failed; first request pays for it");
     }
-    let queue = SqsEventQueue::new(
+    let queue = outbox_destinations(
         SqsEventQueue::client_from_env().await,
         config::events_queue_url()?,
+        config::einvoicing_queue_url()?,
     );
     let store = Arc::new(store);
     let relay = OutboxRelay::new(store.clone(), Arc::new(queue));

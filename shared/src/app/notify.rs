@@ -262,9 +262,9 @@ impl Notifier {
                             event.payment_id
                         )));
                     };
-                    if let Some(summary) = self.summarised(&loaded, &paid_with.value).await? {
+                    if let Some(summary) = self.summary_of(&loaded).await? {
                         // Billed by its month's summary: no invoice of its own.
-                        handled.invoice_number = Some(summary);
+                        handled.invoice_number = Some(summary.number);
                         self.store.confirm_invoice_delivered(&event.id).await?;
                         return Ok(handled);
                     }
@@ -379,11 +379,16 @@ impl Notifier {
         else {
             return Ok(None);
         };
-        let Some(invoice) = self
+        let invoice = match self
             .notifications
             .get_invoice_for(&order.reference, &cue.payment_id)
             .await?
-        else {
+        {
+            Some(invoice) => Some(invoice),
+            // Invoiced by its month's summary (even when another payment settled it).
+            None => self.summary_of(loaded).await.ok().flatten(),
+        };
+        let Some(invoice) = invoice else {
             // Its message may come after this one: wait for it.
             return Err(NotifyError::Transient(format!(
                 "order {} is not invoiced yet",

@@ -8,7 +8,7 @@ use crate::app::direct_debit::parse_month_id;
 use crate::domain::emails::{render, EmailContent};
 use crate::domain::month_invoice::MonthOrder;
 use crate::domain::paris_time::paris_date;
-use crate::domain::{InvoiceDraft, OutboxEvent, Payment, PaymentMethod};
+use crate::domain::{Invoice, InvoiceDraft, OutboxEvent, Payment, PaymentMethod};
 use crate::ports::OrderWithPayments;
 
 /// A SEPA purchase collected with its month (not a one-off debit at a PSP).
@@ -78,27 +78,24 @@ impl Notifier {
         Ok(handled)
     }
 
-    /// The month summary an order paid (partly) by SEPA is billed by, if any. A SEPA purchase
-    /// is only ever invoiced by its month's summary: when that is not issued yet (its month is
-    /// closed before any debit), this waits for it.
-    pub(super) async fn summarised(
+    /// The month summary an order with a SEPA purchase is billed by. Such an order is only
+    /// ever invoiced by its month's summary, whatever pays it in the end (the debit, or a
+    /// transfer or card after the debit failed): until the summary is issued (its month's
+    /// close queues it), this waits.
+    pub(super) async fn summary_of(
         &self,
         loaded: &OrderWithPayments,
-        paid_with: &Payment,
-    ) -> Result<Option<String>, NotifyError> {
+    ) -> Result<Option<Invoice>, NotifyError> {
         if !loaded.payments.iter().any(|p| collected_monthly(&p.value)) {
             return Ok(None);
         }
         let order = &loaded.order.value.reference;
         let documents = self.notifications.documents_of(order).await?;
-        if let Some(summary) = documents.iter().find(|d| d.draft.summary.is_some()) {
-            return Ok(Some(summary.number.clone()));
-        }
-        if collected_monthly(paid_with) {
-            return Err(NotifyError::Transient(format!(
+        match documents.into_iter().find(|d| d.draft.summary.is_some()) {
+            Some(summary) => Ok(Some(summary)),
+            None => Err(NotifyError::Transient(format!(
                 "order {order} waits for its month summary"
-            )));
+            ))),
         }
-        Ok(None)
     }
 }

@@ -42,29 +42,39 @@ impl RoutedEventQueue {
 
 #[async_trait]
 impl EventQueue for RoutedEventQueue {
+    /// Each queue on its own: one that fails keeps only its events pending (what the others
+    /// accepted is still reported); an error only when every queue tried failed.
     async fn publish(&self, events: &[OutboxEvent]) -> Result<Vec<String>, QueueError> {
         let routed = |e: &OutboxEvent| self.routes.iter().position(|(kind, _)| *kind == e.kind);
-        let rest: Vec<OutboxEvent> = events
-            .iter()
-            .filter(|e| routed(e).is_none())
-            .cloned()
-            .collect();
-        let mut accepted = if rest.is_empty() {
-            Vec::new()
-        } else {
-            self.default.publish(&rest).await?
-        };
-        for (i, (_, queue)) in self.routes.iter().enumerate() {
+        let queues = std::iter::once((None, &self.default)).chain(
+            self.routes
+                .iter()
+                .enumerate()
+                .map(|(i, (_, q))| (Some(i), q)),
+        );
+        let (mut accepted, mut failure, mut tried) = (Vec::new(), None, 0);
+        for (route, queue) in queues {
             let mine: Vec<OutboxEvent> = events
                 .iter()
-                .filter(|e| routed(e) == Some(i))
+                .filter(|e| routed(e) == route)
                 .cloned()
                 .collect();
-            if !mine.is_empty() {
-                accepted.extend(queue.publish(&mine).await?);
+            if mine.is_empty() {
+                continue;
+            }
+            tried += 1;
+            match queue.publish(&mine).await {
+                Ok(ids) => accepted.extend(ids),
+                Err(error) => {
+                    tracing::warn!(%error, "an event queue refused its events: they stay pending");
+                    failure = Some(error);
+                }
             }
         }
-        Ok(accepted)
+        match failure {
+            Some(error) if accepted.is_empty() && tried > 0 => Err(error),
+            _ => Ok(accepted),
+        }
     }
 }
 
@@ -102,5 +112,38 @@ mod tests {
         assert_eq!(issued.try_recv().map(|e| e.id), Ok(invoice.id));
         assert_eq!(general.try_recv().map(|e| e.id), Ok(other.id));
         assert!(issued.try_recv().is_err() && general.try_recv().is_err());
+    }
+
+    struct Refusing;
+
+    #[async_trait]
+    impl EventQueue for Refusing {
+        async fn publish(&self, _: &[OutboxEvent]) -> Result<Vec<String>, QueueError> {
+            Err(QueueError("down".into()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failing_queue_keeps_only_its_own_events_pending() {
+        let (default, mut general) = MemoryEventQueue::new();
+        let queue = RoutedEventQueue::new(Arc::new(default))
+            .route(OutboxKind::InvoiceIssued, Arc::new(Refusing));
+        let mut invoice = crate::notification_contract::outbox_event(
+            OutboxKind::PaymentReceived,
+            "ORD-10042",
+            "pay_1",
+        );
+        invoice.kind = OutboxKind::InvoiceIssued;
+        invoice.id = "invoice_issued#F-1".into();
+        let other = crate::notification_contract::outbox_event(
+            OutboxKind::PaymentReceived,
+            "ORD-10043",
+            "pay_2",
+        );
+        let accepted = queue.publish(&[invoice.clone(), other.clone()]).await;
+        assert_eq!(accepted, Ok(vec![other.id.clone()]));
+        assert_eq!(general.try_recv().map(|e| e.id), Ok(other.id));
+        let only_refused = queue.publish(&[invoice]).await;
+        assert!(only_refused.is_err(), "{only_refused:?}");
     }
 }

@@ -213,11 +213,20 @@ impl DynamoNotificationStore {
                 .send()
                 .await
                 .map_err(|e| match e.as_service_error() {
-                    Some(TransactWriteItemsError::TransactionCanceledException(_)) => {
+                    // A link naming another invoice; anything else (a conflicting redelivery,
+                    // throttling) may pass on a retry.
+                    Some(TransactWriteItemsError::TransactionCanceledException(c))
+                        if c.cancellation_reasons()
+                            .iter()
+                            .any(|r| r.code() == Some("ConditionalCheckFailed")) =>
+                    {
                         StoreError::Corrupt(format!(
                             "an order of {} is invoiced already",
                             invoice.number
                         ))
+                    }
+                    Some(TransactWriteItemsError::TransactionCanceledException(_)) => {
+                        StoreError::Contention
                     }
                     _ => store_error(e),
                 })?;

@@ -10,6 +10,23 @@ use crate::ports::{EventQueue, QueueError};
 
 pub mod debit_jobs;
 
+/// Where every relay of the outbox publishes (outbox-relay, and psp-webhook right after its
+/// commit): `invoice_issued` to the e-invoicing connector's queue, the rest to `domain-events`.
+pub fn outbox_destinations(
+    client: Client,
+    events_queue_url: String,
+    einvoicing_queue_url: String,
+) -> crate::ports::RoutedEventQueue {
+    crate::ports::RoutedEventQueue::new(std::sync::Arc::new(SqsEventQueue::new(
+        client.clone(),
+        events_queue_url,
+    )))
+    .route(
+        crate::domain::OutboxKind::InvoiceIssued,
+        std::sync::Arc::new(SqsEventQueue::new(client, einvoicing_queue_url)),
+    )
+}
+
 const SQS_BATCH: usize = 10;
 
 pub struct SqsEventQueue {
