@@ -4,21 +4,27 @@
 use super::{Handled, Notifier, NotifyError};
 use crate::app::direct_debit::parse_month_id;
 use crate::domain::sepa::emails::{render_announced, render_returned, render_returned_for_seller};
+use crate::domain::sepa::DebitMonth;
 use crate::domain::{OutboxEvent, OutboxKind};
 
 impl Notifier {
-    pub(super) async fn tell_direct_debit(
-        &self,
-        event: &OutboxEvent,
-    ) -> Result<Handled, NotifyError> {
+    /// The SEPA month an event names (its `payment_id`): a month event without one is garbage.
+    pub(super) async fn month_of(&self, event: &OutboxEvent) -> Result<DebitMonth, NotifyError> {
         let (customer, month) = parse_month_id(&event.payment_id)
             .ok_or_else(|| NotifyError::Permanent(format!("{} names no SEPA month", event.id)))?;
-        let month = self
+        Ok(self
             .store
             .get_debit_month(&customer, month)
             .await?
             .ok_or_else(|| NotifyError::Permanent(format!("no SEPA month {}", event.payment_id)))?
-            .value;
+            .value)
+    }
+
+    pub(super) async fn tell_direct_debit(
+        &self,
+        event: &OutboxEvent,
+    ) -> Result<Handled, NotifyError> {
+        let month = self.month_of(event).await?;
         let order = self
             .store
             .get_order(&event.order_reference)

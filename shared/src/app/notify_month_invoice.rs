@@ -4,7 +4,6 @@
 //! debit, or another payment after it came back).
 
 use super::{Handled, Notifier, NotifyError};
-use crate::app::direct_debit::parse_month_id;
 use crate::domain::emails::{render, EmailContent};
 use crate::domain::month_invoice::MonthOrder;
 use crate::domain::paris_time::paris_date;
@@ -21,14 +20,7 @@ impl Notifier {
         &self,
         event: &OutboxEvent,
     ) -> Result<Handled, NotifyError> {
-        let (customer, month) = parse_month_id(&event.payment_id)
-            .ok_or_else(|| NotifyError::Permanent(format!("{} names no SEPA month", event.id)))?;
-        let month = self
-            .store
-            .get_debit_month(&customer, month)
-            .await?
-            .ok_or_else(|| NotifyError::Permanent(format!("no SEPA month {}", event.payment_id)))?
-            .value;
+        let month = self.month_of(event).await?;
         let mut orders = Vec::new();
         for reference in month.orders() {
             let loaded = self

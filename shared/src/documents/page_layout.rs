@@ -330,7 +330,7 @@ fn summarised_orders(pages: &mut Pages, invoice: &Invoice) {
         pages.text(
             RIGHT,
             BODY,
-            &money(invoice, order.gross),
+            &money(invoice, order.gross()),
             Align::Right,
             false,
         );

@@ -48,6 +48,18 @@ pub struct InvoiceCustomer {
     pub address: BillingAddress,
 }
 
+impl InvoiceCustomer {
+    /// The customer as billed with `billing` (the payment's snapshot).
+    pub fn from_billing(billing: &Billing) -> Self {
+        Self {
+            name: billing.name.clone(),
+            company: billing.company.clone(),
+            email: billing.email.clone(),
+            address: billing.address.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvoiceLine {
     pub description: String,
@@ -62,6 +74,17 @@ pub struct InvoiceShipping {
     pub method: String,
     pub net: Decimal,
     pub tax_rate: Decimal,
+}
+
+impl InvoiceShipping {
+    /// No shipping of its own (a credit note, a month summary: theirs are lines).
+    pub fn none() -> Self {
+        Self {
+            method: String::new(),
+            net: Decimal::ZERO,
+            tax_rate: Decimal::ZERO,
+        }
+    }
 }
 
 /// A deduction for what was not shipped (the order closed short at its last parcel), one per
@@ -239,12 +262,7 @@ impl InvoiceDraft {
             issued_on: paris_date(paid_at),
             order_reference: order.reference.clone(),
             payment_id: payment_id.to_string(),
-            customer: InvoiceCustomer {
-                name: billing.name.clone(),
-                company: billing.company.clone(),
-                email: billing.email.clone(),
-                address: billing.address.clone(),
-            },
+            customer: InvoiceCustomer::from_billing(billing),
             lines,
             shipping: InvoiceShipping {
                 method: order.shipping.method.clone(),
@@ -289,7 +307,7 @@ impl InvoiceDraft {
                     .ok_or(InvoiceError::Inconsistent(
                         "the order is not on the summary",
                     ))?;
-                (&part.tax_bands, part.gross)
+                (&part.tax_bands, part.gross())
             }
             None => (&source.tax_bands, source.gross),
         };
@@ -327,11 +345,7 @@ impl InvoiceDraft {
             payment_id: marker.to_string(),
             customer: source.customer.clone(),
             lines,
-            shipping: InvoiceShipping {
-                method: String::new(),
-                net: Decimal::ZERO,
-                tax_rate: Decimal::ZERO,
-            },
+            shipping: InvoiceShipping::none(),
             adjustments: Vec::new(),
             tax_bands,
             net,

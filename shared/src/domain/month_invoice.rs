@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use time::{Date, Duration, OffsetDateTime};
 
 use super::invoice::{
-    InvoiceAdjustment, InvoiceDraft, InvoiceError, InvoiceLine, InvoiceShipping, InvoiceTaxBand,
-    PaidBy, SellerIdentity,
+    InvoiceAdjustment, InvoiceCustomer, InvoiceDraft, InvoiceError, InvoiceLine, InvoiceShipping,
+    InvoiceTaxBand, PaidBy, SellerIdentity,
 };
 use super::sepa::{DebitMonth, DebitStatus, MonthId};
 use super::{Billing, Order, Reference};
@@ -44,10 +44,15 @@ pub struct SummarisedOrder {
     /// The day its (last) parcel was handed to the carrier; None: not shipped by month end.
     #[serde(default, with = "super::invoice::iso_date_option")]
     pub delivered_on: Option<Date>,
-    /// What it adds to the summary, VAT included.
-    pub gross: Decimal,
     /// Its part of the summary's VAT bands (a credit note on this order takes back these).
     pub tax_bands: Vec<InvoiceTaxBand>,
+}
+
+impl SummarisedOrder {
+    /// What it adds to the summary, VAT included.
+    pub fn gross(&self) -> Decimal {
+        self.tax_bands.iter().map(|b| b.base + b.tax).sum()
+    }
 }
 
 /// An order of the month as the notifier read it.
@@ -139,18 +144,9 @@ impl InvoiceDraft {
             issued_on,
             order_reference: sorted[0].order.reference.clone(),
             payment_id: summary_marker(&month.customer_id, month.month),
-            customer: super::invoice::InvoiceCustomer {
-                name: billing.name.clone(),
-                company: billing.company.clone(),
-                email: billing.email.clone(),
-                address: billing.address.clone(),
-            },
+            customer: InvoiceCustomer::from_billing(billing),
             lines,
-            shipping: InvoiceShipping {
-                method: String::new(),
-                net: Decimal::ZERO,
-                tax_rate: Decimal::ZERO,
-            },
+            shipping: InvoiceShipping::none(),
             adjustments: adjustments
                 .into_iter()
                 .filter(|(_, net)| !net.is_zero())
@@ -223,7 +219,6 @@ fn order_part(entry: &MonthOrder, payment_ids: &[String], own: &InvoiceDraft) ->
         payment_ids: payment_ids.to_vec(),
         ordered_on: super::paris_time::paris_date(entry.order.created_at),
         delivered_on: entry.delivered_on,
-        gross: own.gross,
         tax_bands: own.tax_bands.clone(),
     }
 }

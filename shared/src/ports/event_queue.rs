@@ -86,12 +86,8 @@ mod tests {
     use crate::adapters::memory::event_queue::MemoryEventQueue;
     use crate::domain::OutboxKind;
 
-    #[tokio::test]
-    async fn routed_kinds_go_to_their_queue_and_the_rest_to_the_default() {
-        let (default, mut general) = MemoryEventQueue::new();
-        let (einvoicing, mut issued) = MemoryEventQueue::new();
-        let queue = RoutedEventQueue::new(Arc::new(default))
-            .route(OutboxKind::InvoiceIssued, Arc::new(einvoicing));
+    /// An `invoice_issued` event and one of another kind.
+    fn issued_and_other() -> (OutboxEvent, OutboxEvent) {
         let mut invoice = crate::notification_contract::outbox_event(
             OutboxKind::PaymentReceived,
             "ORD-10042",
@@ -104,6 +100,16 @@ mod tests {
             "ORD-10043",
             "pay_2",
         );
+        (invoice, other)
+    }
+
+    #[tokio::test]
+    async fn routed_kinds_go_to_their_queue_and_the_rest_to_the_default() {
+        let (default, mut general) = MemoryEventQueue::new();
+        let (einvoicing, mut issued) = MemoryEventQueue::new();
+        let queue = RoutedEventQueue::new(Arc::new(default))
+            .route(OutboxKind::InvoiceIssued, Arc::new(einvoicing));
+        let (invoice, other) = issued_and_other();
         let accepted = queue
             .publish(&[invoice.clone(), other.clone()])
             .await
@@ -128,18 +134,7 @@ mod tests {
         let (default, mut general) = MemoryEventQueue::new();
         let queue = RoutedEventQueue::new(Arc::new(default))
             .route(OutboxKind::InvoiceIssued, Arc::new(Refusing));
-        let mut invoice = crate::notification_contract::outbox_event(
-            OutboxKind::PaymentReceived,
-            "ORD-10042",
-            "pay_1",
-        );
-        invoice.kind = OutboxKind::InvoiceIssued;
-        invoice.id = "invoice_issued#F-1".into();
-        let other = crate::notification_contract::outbox_event(
-            OutboxKind::PaymentReceived,
-            "ORD-10043",
-            "pay_2",
-        );
+        let (invoice, other) = issued_and_other();
         let accepted = queue.publish(&[invoice.clone(), other.clone()]).await;
         assert_eq!(accepted, Ok(vec![other.id.clone()]));
         assert_eq!(general.try_recv().map(|e| e.id), Ok(other.id));

@@ -5,17 +5,15 @@
 
 use std::sync::Arc;
 
-use encaisse::adapters::dynamodb::notifications::DynamoNotificationStore;
 use encaisse::adapters::s3::{self, S3DocumentFiles};
-use encaisse::adapters::ses::{client_from_env, SesMailer};
-use encaisse::app::notify::{Notifier, PayPage};
 use encaisse::app::order_documents::OrderDocuments;
 use encaisse::app::{AccessTokens, OrderLookup};
 use encaisse::documents::invoice_document;
 use encaisse::domain::{Locale, OutboxKind, Reference};
-use encaisse::notification_contract::{outbox_event, seed_paid_order, seller};
+use encaisse::notification_contract::{outbox_event, seed_paid_order};
 use encaisse::ports::prelude::*;
 use encaisse::ports::{InvoiceStore, SystemClock};
+use integration::notifier::{moto_notifier, MotoNotifier};
 
 pub(crate) async fn fresh_bucket() -> S3DocumentFiles {
     integration::emulator_endpoint();
@@ -73,27 +71,16 @@ async fn seed_second_order(store: &dyn Store) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_invoice_pdf_is_kept_once_emailed_attached_and_downloadable_by_its_owner() {
-    let (dynamo, _) = integration::fresh_dynamo_store().await;
-    let notifications = Arc::new(DynamoNotificationStore::new(
-        dynamo.client().clone(),
-        dynamo.table(),
-    ));
-    let store: Arc<dyn Store> = Arc::new(dynamo);
+    let MotoNotifier {
+        store,
+        notifications,
+        sender,
+        notifier,
+    } = moto_notifier("factures").await;
     seed_paid_order(store.as_ref(), "ORD-10042", "pay_1", Locale::Fr).await;
     seed_second_order(store.as_ref()).await;
     let files = Arc::new(fresh_bucket().await);
-    let sender = format!("factures-{}@encaisse.test", uuid::Uuid::new_v4().simple());
-    let mailer = SesMailer::new(client_from_env().await, sender.clone());
-    mailer.verify_sender().await.expect("verify sender on moto");
-    let notifier = Notifier::new(
-        store.clone(),
-        notifications.clone(),
-        Arc::new(mailer),
-        Arc::new(SystemClock),
-        seller(),
-        PayPage::parse("https://shop.example/pay").unwrap(),
-    )
-    .with_documents(files.clone());
+    let notifier = notifier.with_documents(files.clone());
 
     let event = outbox_event(OutboxKind::InvoiceDue, "ORD-10042", "pay_1");
     let first = notifier.handle(&event).await.expect("first delivery");

@@ -5,18 +5,16 @@
 
 use std::sync::Arc;
 
-use encaisse::adapters::dynamodb::notifications::DynamoNotificationStore;
-use encaisse::adapters::ses::{client_from_env, SesMailer};
 use encaisse::adapters::sqs::SqsEventQueue;
 use encaisse::app::direct_debit::month_event;
-use encaisse::app::notify::{Notifier, PayPage};
 use encaisse::app::publish_outbox::OutboxRelay;
 use encaisse::documents::invoice_document;
 use encaisse::domain::sepa::{DebitLine, DebitMonth, DebitStatus, MonthId};
 use encaisse::domain::{Locale, OutboxKind, PaymentMethod, PaymentStatus};
 use encaisse::notification_contract::{outbox_event, seed_paid_order, seller};
 use encaisse::ports::prelude::*;
-use encaisse::ports::{InvoiceStore, RoutedEventQueue, SepaWrite, SystemClock, Write};
+use encaisse::ports::{InvoiceStore, RoutedEventQueue, SepaWrite, Write};
+use integration::notifier::{moto_notifier, MotoNotifier};
 use time::macros::{date, datetime};
 
 use super::documents_s3::{fresh_bucket, raw_messages_from};
@@ -75,27 +73,16 @@ async fn seed_month(store: &dyn Store) -> DebitMonth {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_month_summary_is_numbered_kept_emailed_once_and_listed_on_each_order() {
-    let (dynamo, _) = integration::fresh_dynamo_store().await;
-    let notifications = Arc::new(DynamoNotificationStore::new(
-        dynamo.client().clone(),
-        dynamo.table(),
-    ));
-    let store: Arc<dyn Store> = Arc::new(dynamo);
+    let MotoNotifier {
+        store,
+        notifications,
+        sender,
+        notifier,
+    } = moto_notifier("releves").await;
     seed_paid_order(store.as_ref(), "ORD-10042", "pay_1", Locale::Fr).await;
     let month = seed_month(store.as_ref()).await;
     let files = Arc::new(fresh_bucket().await);
-    let sender = format!("releves-{}@encaisse.test", uuid::Uuid::new_v4().simple());
-    let mailer = SesMailer::new(client_from_env().await, sender.clone());
-    mailer.verify_sender().await.expect("verify sender on moto");
-    let notifier = Notifier::new(
-        store.clone(),
-        notifications.clone(),
-        Arc::new(mailer),
-        Arc::new(SystemClock),
-        seller(),
-        PayPage::parse("https://shop.example/pay").unwrap(),
-    )
-    .with_documents(files.clone());
+    let notifier = notifier.with_documents(files.clone());
 
     let event = month_event(
         &month,

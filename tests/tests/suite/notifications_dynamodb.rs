@@ -16,14 +16,8 @@ async fn fresh_notification_store() -> Arc<dyn NotificationStore> {
 encaisse::notification_contract_tests!(fresh_notification_store());
 
 mod notifier_with_ses {
-    use std::sync::Arc;
-
-    use encaisse::adapters::dynamodb::notifications::DynamoNotificationStore;
-    use encaisse::adapters::ses::{client_from_env, SesMailer};
-    use encaisse::app::notify::{Notifier, PayPage};
     use encaisse::domain::{Locale, OutboxKind};
-    use encaisse::notification_contract::{outbox_event, seed_paid_order, seller};
-    use encaisse::ports::{Store, SystemClock};
+    use encaisse::notification_contract::{outbox_event, seed_paid_order};
 
     /// Messages moto's SES recorded from `sender` (moto keeps every test's mail together).
     async fn sent_by(sender: &str) -> Vec<serde_json::Value> {
@@ -56,24 +50,9 @@ mod notifier_with_ses {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn one_email_per_event_even_when_handled_twice() {
-        let (dynamo, _) = integration::fresh_dynamo_store().await;
-        let notifications = Arc::new(DynamoNotificationStore::new(
-            dynamo.client().clone(),
-            dynamo.table(),
-        ));
-        let store: Arc<dyn Store> = Arc::new(dynamo);
-        seed_paid_order(store.as_ref(), "ORD-10042", "pay_1", Locale::Fr).await;
-        let sender = format!("factures-{}@encaisse.test", uuid::Uuid::new_v4().simple());
-        let mailer = SesMailer::new(client_from_env().await, sender.clone());
-        mailer.verify_sender().await.expect("verify sender on moto");
-        let notifier = Notifier::new(
-            store,
-            notifications,
-            Arc::new(mailer),
-            Arc::new(SystemClock),
-            seller(),
-            PayPage::parse("https://shop.example/pay").unwrap(),
-        );
+        let moto = integration::notifier::moto_notifier("factures").await;
+        seed_paid_order(moto.store.as_ref(), "ORD-10042", "pay_1", Locale::Fr).await;
+        let (notifier, sender) = (moto.notifier, moto.sender);
         for kind in [OutboxKind::PaymentReceived, OutboxKind::InvoiceDue] {
             let event = outbox_event(kind, "ORD-10042", "pay_1");
             let first = notifier.handle(&event).await.expect("first delivery");
