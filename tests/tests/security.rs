@@ -88,10 +88,11 @@ async fn forged_stale_and_replayed_webhooks_change_nothing() {
     for (what, payload, at, secret) in [
         ("wrong secret", authorised.clone(), now, "whsec_attacker"),
         ("stale", authorised.clone(), now - 301, WEBHOOK_SECRET),
+        // A minute past the 5-minute tolerance: a loaded machine may take seconds to send it.
         (
             "from the future",
             authorised.clone(),
-            now + 301,
+            now + 360,
             WEBHOOK_SECRET,
         ),
         (
