@@ -24,6 +24,7 @@ mod outbox;
 mod provider_index;
 pub mod psp;
 mod sepa;
+mod tenders;
 pub use account::*;
 pub use idempotency::*;
 pub use instalments::*;
@@ -31,6 +32,7 @@ pub use lookup::*;
 pub use outbox::*;
 pub use provider_index::*;
 pub use sepa::*;
+pub use tenders::*;
 
 pub fn order(reference: &str) -> Order {
     Order {
@@ -484,7 +486,11 @@ macro_rules! store_contract_tests {
             a_customers_orders_are_paged_newest_first,
             sepa_items_are_read_together_and_versioned,
             concurrent_purchases_never_pass_the_cap_together,
-            a_months_customers_are_listed_by_shard);
+            a_months_customers_are_listed_by_shard,
+            vouchers_and_balance_are_read_together_and_drawn_conditionally,
+            concurrent_draws_never_spend_more_than_the_balance,
+            credit_never_goes_negative_and_on_account_never_past_its_maximum,
+            audit_entries_are_listed_newest_first);
     };
     (@each $make_store:expr; $($check:ident),*) => {
         $(

@@ -28,6 +28,7 @@ pub mod reference;
 pub mod seller_emails;
 pub mod sepa;
 pub mod serde_dates;
+pub mod tenders;
 pub mod sign_in_email;
 pub mod text_format;
 pub mod three_d_secure;

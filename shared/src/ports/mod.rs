@@ -13,6 +13,7 @@ pub mod psp;
 pub mod score;
 pub mod sepa_store;
 pub mod store;
+pub mod tenders;
 
 pub use account::*;
 pub use clock::{Clock, SystemClock};
@@ -27,6 +28,7 @@ pub use psp::*;
 pub use score::{ScoreProvider, ScoreUnavailable};
 pub use sepa_store::*;
 pub use store::*;
+pub use tenders::{merge_adjustments, TenderSnapshot, TenderStore, TenderWrite};
 
 /// Every port trait (store and PSP), for code that calls them through `dyn Store` or
 /// `dyn PaymentProvider`.

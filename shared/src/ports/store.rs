@@ -28,6 +28,9 @@ pub enum ItemKind {
     Mandate,
     SepaAccount,
     DebitMonth,
+    Voucher,
+    Balance,
+    Audit,
 }
 
 /// The item a failed write named: its kind and its id.
@@ -60,6 +63,9 @@ impl std::fmt::Display for ItemRef {
             ItemKind::Mandate => "mandate",
             ItemKind::SepaAccount => "SEPA standing",
             ItemKind::DebitMonth => "direct debit month",
+            ItemKind::Voucher => "voucher",
+            ItemKind::Balance => "customer balance",
+            ItemKind::Audit => "audit entry",
         };
         write!(f, "{kind} {}", self.id)
     }
@@ -126,6 +132,8 @@ pub enum Write {
     CompleteIdempotency(IdempotencyCompletion),
     /// A write to a customer's SEPA items.
     Sepa(super::SepaWrite),
+    /// A write to a voucher, a customer's balance or the audit trail.
+    Tender(super::TenderWrite),
 }
 
 impl Write {
@@ -147,6 +155,7 @@ impl Write {
                 provider, event_id, ..
             } => ItemRef::new(K::Webhook, format!("{provider} {event_id}")),
             Write::Sepa(write) => write.describe(),
+            Write::Tender(write) => write.describe(),
             Write::IndexProviderPayment {
                 provider,
                 provider_payment,
@@ -322,6 +331,7 @@ pub trait Store:
     + LookupStore
     + IdempotencyStore
     + super::SepaStore
+    + super::TenderStore
 {
 }
 impl<T> Store for T where
@@ -334,6 +344,7 @@ impl<T> Store for T where
         + OutboxStore
         + LookupStore
         + IdempotencyStore
+        + super::TenderStore
 {
 }
 
@@ -345,5 +356,5 @@ impl<T: OrderStore + Transactions + ?Sized> PaymentWrites for T {}
 /// Every store trait, for code that calls them through `dyn Store`.
 pub mod prelude {
     pub use super::{CounterStore, CustomerStore, OrderStore, OutboxStore, Store, Transactions};
-    pub use crate::ports::{AccountStore, IdempotencyStore, LookupStore, SepaStore};
+    pub use crate::ports::{AccountStore, IdempotencyStore, LookupStore, SepaStore, TenderStore};
 }

@@ -9,6 +9,7 @@ mod outbox;
 pub mod request_counter;
 pub mod schema;
 mod sepa;
+mod tenders;
 pub mod transact;
 
 use std::time::Duration;

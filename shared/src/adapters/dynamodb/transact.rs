@@ -83,7 +83,10 @@ pub fn item_put(table: &str, write: &Write) -> Result<Option<Put>, StoreError> {
                 .map(Some)
                 .map_err(build_error);
         }
-        Write::AdvanceCounter { .. } | Write::CompleteIdempotency(_) | Write::Sepa(_) => {
+        Write::AdvanceCounter { .. }
+        | Write::CompleteIdempotency(_)
+        | Write::Sepa(_)
+        | Write::Tender(_) => {
             return Ok(None)
         }
     };
@@ -131,6 +134,9 @@ pub fn transact_item(table: &str, write: &Write) -> Result<TransactWriteItem, St
     if let Write::Sepa(sepa) = write {
         return super::sepa::transact_item(table, sepa);
     }
+    if let Write::Tender(tender) = write {
+        return super::tenders::transact_item(table, tender);
+    }
     let Write::AdvanceCounter { name, from, to } = write else {
         return Err(StoreError::Unavailable(format!(
             "no operation for {}",
@@ -162,6 +168,8 @@ pub fn condition_failed(write: &Write) -> StoreError {
     match write {
         Write::Sepa(sepa) if sepa.creates() => StoreError::AlreadyExists(write.describe()),
         Write::Sepa(_) => StoreError::VersionConflict(write.describe()),
+        Write::Tender(tender) if tender.creates() => StoreError::AlreadyExists(write.describe()),
+        Write::Tender(_) => StoreError::VersionConflict(write.describe()),
         Write::InsertOrder(_) => StoreError::AlreadyExists(write.describe()),
         Write::PutPayment {
             expected_version: None,

@@ -8,6 +8,7 @@ pub mod event_queue;
 mod lookup;
 pub mod notifications;
 mod sepa;
+mod tenders;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -53,6 +54,7 @@ pub(super) struct Tables {
     provider_payments: HashMap<(String, String), PaymentRef>,
     pub(super) account: account::AccountTables,
     pub(super) sepa: sepa::SepaTables,
+    pub(super) tenders: tenders::TenderTables,
 }
 
 fn idempotency_id(key: &IdempotencyKey) -> (String, String) {
@@ -148,6 +150,7 @@ fn check(tables: &Tables, write: &Write) -> Result<(), StoreError> {
         },
         Write::IndexProviderPayment { .. } => Ok(()),
         Write::Sepa(sepa) => tables.sepa.check(sepa),
+        Write::Tender(tender) => tables.tenders.check(tender),
         Write::CompleteIdempotency(completion) => {
             match tables.idempotency.get(&idempotency_id(&completion.key)) {
                 Some(record)
@@ -238,6 +241,7 @@ fn apply(tables: &mut Tables, write: Write) {
                 .insert((provider, provider_payment), payment);
         }
         Write::Sepa(sepa) => tables.sepa.apply(sepa),
+        Write::Tender(tender) => tables.tenders.apply(tender),
         Write::CompleteIdempotency(completion) => {
             tables.idempotency.insert(
                 idempotency_id(&completion.key),

@@ -1,0 +1,17 @@
+//! Tenders: what pays an order besides a PSP. Vouchers (bearer codes with a balance), the
+//! customer's credit balance ("solde avoir") and on account ("compte d'attente", up to a
+//! maximum outstanding); how a checkout splits what is due among them (`allocate`); and the
+//! audit trail of the seller's changes.
+
+pub mod allocation;
+pub mod audit;
+pub mod balance;
+pub mod voucher;
+
+#[cfg(test)]
+mod allocation_tests;
+
+pub use allocation::{allocate, Allocation, AllocationError, Tender, TenderPart, VoucherOffer};
+pub use audit::AuditEntry;
+pub use balance::{CustomerBalance, OnAccount};
+pub use voucher::{Voucher, VoucherCode, VoucherStatus};
