@@ -36,6 +36,8 @@ pub enum StartedWith {
     Wallet,
     Instalments,
     SepaDebit,
+    /// Vouchers, credit or on account covering the whole order: no PSP.
+    Tenders,
 }
 
 impl StartedWith {
@@ -46,6 +48,7 @@ impl StartedWith {
             StartedWith::Wallet => "wallet",
             StartedWith::Instalments => "instalments",
             StartedWith::SepaDebit => "sepa_debit",
+            StartedWith::Tenders => "tenders",
         }
     }
 }

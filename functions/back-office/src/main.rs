@@ -69,12 +69,21 @@ async fn main() -> Result<(), lambda_http::Error> {
         clock.clone(),
         config::sepa_settings()?.unwrap_or_else(encaisse::app::start_sepa::SepaSettings::local),
     ));
+    // Vouchers, credit balances and on account.
+    let tenders = Arc::new(encaisse::app::tender_admin::TenderAdmin::new(
+        store.clone(),
+        clock.clone(),
+    ));
     let reviews = AdminReviews {
         reviews: Arc::new(DecideReview::new(store, providers, clock)),
     };
     let router = back_office_router(office)
         .merge(admin_payments_router(payments, admin_auth.clone()))
         .merge(admin_reviews_router(reviews, admin_auth.clone()))
+        .merge(encaisse::http::admin_tenders_router(
+            tenders,
+            admin_auth.clone(),
+        ))
         .merge(encaisse::http::admin_sepa_router(sepa, admin_auth));
     encaisse::adapters::lambda_telemetry::run_http(metrics, with_fallbacks(router)).await
 }

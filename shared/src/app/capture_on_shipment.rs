@@ -173,9 +173,13 @@ impl CaptureOnShipment {
                     .payments
                     .iter()
                     .rev()
-                    .find(|p| p.value.captured_amount > Decimal::ZERO)
-            })
-            .ok_or(CaptureError::NothingToCapture)?;
+                    .find(|p| p.value.captured_amount > Decimal::ZERO && p.value.psp.is_some())
+            });
+        let Some(stored) = stored else {
+            return self
+                .ship_paid_by_tenders(&snapshot, key, request_hash, now)
+                .await;
+        };
         let mut payment = &stored.value;
         // A SEPA purchase is collected with its customer's month: the parcel goes, nothing is
         // taken now (the month's one debit takes it).
@@ -427,6 +431,46 @@ impl CaptureOnShipment {
     /// The payment of this order on which `key` was first used, with the PSP's replayed
     /// answer when that first attempt captured; None when it did not (or no other payment
     /// knows the key).
+    /// An order its tenders (vouchers, credit, on account) paid whole: the parcel goes,
+    /// nothing is taken at a PSP (the tenders were taken at checkout).
+    async fn ship_paid_by_tenders(
+        &self,
+        snapshot: &crate::ports::OrderWithPayments,
+        key: &IdempotencyKey,
+        request_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<StoredResponse, CaptureError> {
+        let taken: Vec<&crate::domain::Payment> = snapshot
+            .payments
+            .iter()
+            .map(|p| &p.value)
+            .filter(|p| {
+                crate::domain::tenders::tender_of(p).is_some() && p.captured_amount > Decimal::ZERO
+            })
+            .collect();
+        let order = &snapshot.order.value;
+        if taken.is_empty() || order.amount_due() > Decimal::ZERO {
+            return Err(CaptureError::NothingToCapture);
+        }
+        let total: Decimal = taken.iter().map(|p| p.captured_amount).sum();
+        let response = StoredResponse {
+            status: 202,
+            body: serde_json::json!({
+                "shipment_id": key.key,
+                "payment_id": taken[0].id,
+                "captured": order.currency.format(Decimal::ZERO),
+                "captured_total": order.currency.format(total),
+                "currency": order.currency.code(),
+                "collected_by": "tenders",
+            })
+            .to_string(),
+        };
+        self.store
+            .transact(vec![completion(key, request_hash, &response, now)])
+            .await?;
+        Ok(response)
+    }
+
     async fn earlier_attempt(
         &self,
         snapshot: &crate::ports::OrderWithPayments,

@@ -231,6 +231,7 @@ impl CreateOrderCommand {
             closure: None,
             invoiced: None,
             payment_attempts: 0,
+            code_failures: 0,
             event_date,
             expires_at,
             created_at: now,

@@ -159,4 +159,7 @@ pub struct StartedPaymentView {
     /// With method `instalments`: the instalments after this first one, scheduled.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub instalments: Vec<PaymentView>,
+    /// The vouchers, credit balance and on account this checkout used, one payment each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tenders: Vec<PaymentView>,
 }

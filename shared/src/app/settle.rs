@@ -7,8 +7,39 @@ use time::OffsetDateTime;
 
 use crate::domain::instalment_plan::plan_followups;
 use crate::domain::order::InvoiceCue;
+use crate::domain::tenders::{given_back, tender_followups, Tender};
 use crate::domain::{effects, Effect, Order, OutboxEvent, OutboxKind, Payment};
-use crate::ports::{OrderWithPayments, PaymentRef, Write};
+use crate::ports::{OrderWithPayments, PaymentRef, TenderWrite, Write};
+
+/// The write that gives `amount` back to a tender of `customer`.
+pub fn give_back(
+    customer: &str,
+    currency: crate::domain::Currency,
+    tender: Tender,
+    amount: rust_decimal::Decimal,
+) -> TenderWrite {
+    match tender {
+        Tender::Voucher(voucher) => TenderWrite::AdjustVoucher {
+            voucher,
+            delta: amount,
+            usable_on: None,
+        },
+        Tender::CreditBalance => TenderWrite::AdjustBalance {
+            customer_id: customer.to_string(),
+            currency,
+            credit: amount,
+            outstanding: rust_decimal::Decimal::ZERO,
+            maximum_seen: None,
+        },
+        Tender::OnAccount => TenderWrite::AdjustBalance {
+            customer_id: customer.to_string(),
+            currency,
+            credit: rust_decimal::Decimal::ZERO,
+            outstanding: -amount,
+            maximum_seen: None,
+        },
+    }
+}
 
 /// A payment to write: `expected_version` None creates it.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +57,8 @@ pub struct Settled {
     pub events: Vec<OutboxEvent>,
     /// PSP payment ids learnt by this change, to index (PSP id → our order and payment).
     pub learnt: Vec<Write>,
+    /// What tenders get back (a reservation released, a refund to a voucher or the credit).
+    pub given_back: Vec<Write>,
 }
 
 impl Settled {
@@ -48,6 +81,7 @@ impl Settled {
         }
         writes.extend(self.events.into_iter().map(Write::PutOutbox));
         writes.extend(self.learnt);
+        writes.extend(self.given_back);
         writes
     }
 }
@@ -96,6 +130,27 @@ pub fn settle(
                 expected_version,
             }
         }));
+        after = apply(&stored, &changes);
+    }
+    // Reserved tenders follow the payment that takes the rest (taken or given back).
+    let taken_or_released = tender_followups(&after, now);
+    if !taken_or_released.is_empty() {
+        for payment in taken_or_released {
+            match changes.iter_mut().find(|c| c.payment.id == payment.id) {
+                Some(change) => change.payment = payment,
+                None => {
+                    let expected_version = snapshot
+                        .payments
+                        .iter()
+                        .find(|p| p.value.id == payment.id)
+                        .map(|p| p.version);
+                    changes.push(PaymentChange {
+                        payment,
+                        expected_version,
+                    });
+                }
+            }
+        }
         after = apply(&stored, &changes);
     }
     let before_position = snapshot.order.value.position(&stored);
@@ -157,7 +212,16 @@ pub fn settle(
             })
         })
         .collect();
+    let customer = crate::domain::customer_id(&order.customer.email);
+    let given_back = pairs
+        .iter()
+        .filter_map(|(old, new)| {
+            let (tender, amount) = given_back(*old, new)?;
+            Some(Write::Tender(give_back(&customer, new.currency, tender, amount)))
+        })
+        .collect();
     Settled {
+        given_back,
         learnt,
         moved: rederived != snapshot.order.value,
         order: rederived,

@@ -27,8 +27,8 @@ use crate::domain::{
     customer_id, CustomerProfile, FieldError, Money, OrderStatus, Payment, PaymentStatus, Reference,
 };
 use crate::ports::{
-    Clock, HostedPaymentState, IdempotencyKey, ProviderError, ProviderRegistry, Store, StoreError,
-    StoredResponse,
+    merge_adjustments, Clock, HostedPaymentState, IdempotencyKey, ItemKind, ProviderError,
+    ProviderRegistry, Store, StoreError, StoredResponse,
 };
 
 // The seller's settings (`with_*`) and the accessors the method steps use.
@@ -225,7 +225,18 @@ impl StartPayment {
             .cloned();
         // What is due ignores unfinished attempts (they cover nothing): with one open, this
         // request resumes it (a new page, the old one closed).
-        let amount = order.amount_due();
+        // Tenders reserved with that attempt are given back when it closes: due again.
+        let released_with_unfinished: rust_decimal::Decimal = unfinished
+            .iter()
+            .flat_map(|old| {
+                snapshot.payments.iter().filter(move |p| {
+                    p.value.reserved_for.as_deref() == Some(old.value.id.as_str())
+                        && p.value.status == PaymentStatus::Processing
+                })
+            })
+            .map(|p| p.value.amount)
+            .sum();
+        let amount = order.amount_due() + released_with_unfinished;
         if order.closure.is_some() || amount <= rust_decimal::Decimal::ZERO {
             return Err(StartPaymentError::NotPayable(order.status));
         }
@@ -244,11 +255,21 @@ impl StartPayment {
         }
         let mut moved_order = order.clone();
         moved_order.payment_attempts += 1;
+        // Derived from our key: a retry of this request reuses the same PSP page.
+        let payment_id = format!(
+            "pay_{}",
+            &hex_digest(&[key.scope.as_bytes(), key.key.as_bytes()])[..32]
+        );
+        // Vouchers, credit and on account first: checked before anything is opened or closed
+        // at the PSP; the PSP takes the rest.
+        let tenders = self
+            .tenders_for(&snapshot, &checked, amount, &payment_id, now)
+            .await?;
         let mut closed = Vec::new();
         if let Some(old) = unfinished {
             closed.push(self.close_attempt(old, now).await?);
         }
-        let amount = Money::new(amount, order.currency)
+        let amount = Money::new(tenders.remainder, order.currency)
             .map_err(|e| StoreError::Corrupt(format!("order amount: {e}")))?;
         // A plan is checked before anything is opened at the PSP: its first instalment is
         // what the shopper pays now.
@@ -295,11 +316,28 @@ impl StartPayment {
         let Some(billing) = customer.billing.clone() else {
             return Err(FieldError::new("billing", "is required").into());
         };
-        // Derived from our key: a retry of this request reuses the same PSP page.
-        let payment_id = format!(
-            "pay_{}",
-            &hex_digest(&[key.scope.as_bytes(), key.key.as_bytes()])[..32]
-        );
+        let tenders = tenders.with_billing(&billing);
+        if tenders.remainder.is_zero() {
+            let paid = super::start_tenders_commit::TendersOnly {
+                snapshot: &snapshot,
+                moved_order,
+                closed,
+                tenders,
+                customer,
+                customer_version: stored_customer.map(|c| c.version),
+            };
+            return self.commit_tenders_only(paid, key, request_hash, now).await;
+        }
+        let tender_changes: Vec<PaymentChange> = tenders
+            .payments
+            .iter()
+            .map(|payment| PaymentChange {
+                payment: payment.clone(),
+                expected_version: None,
+            })
+            .collect();
+        let tender_views: Vec<PaymentView> = tenders.payments.iter().map(PaymentView::new).collect();
+        closed.extend(tender_changes);
         if let CheckedMethod::SepaDebit { mandate_id } = &checked.method {
             let sepa = super::start_sepa::SepaStart {
                 payment_id: &payment_id,
@@ -309,6 +347,8 @@ impl StartPayment {
                 customer_version: stored_customer.map(|c| c.version),
                 billing,
                 closed,
+                draws: tenders.draws,
+                tender_views,
             };
             return self
                 .start_sepa(&snapshot, moved_order, sepa, key, request_hash, now)
@@ -358,6 +398,7 @@ impl StartPayment {
             CheckedMethod::Wallet { .. } => StartedWith::Wallet,
             CheckedMethod::SepaDebit { .. } => StartedWith::SepaDebit,
             CheckedMethod::SavedCard { .. } => StartedWith::SavedCard,
+            CheckedMethod::OnAccount => StartedWith::Tenders,
         };
         let opened = match &checked.method {
             CheckedMethod::Card { save_card } => {
@@ -393,10 +434,11 @@ impl StartPayment {
                 };
                 open_card_page(attempt, choice, expires_at).await?
             }
-            CheckedMethod::SepaDebit { .. } => {
-                return Err(
-                    StoreError::Corrupt("a SEPA purchase reached the card step".into()).into(),
+            CheckedMethod::SepaDebit { .. } | CheckedMethod::OnAccount => {
+                return Err(StoreError::Corrupt(
+                    "a SEPA or on-account purchase reached the card step".into(),
                 )
+                .into())
             }
             CheckedMethod::SavedCard { payment_method } => {
                 confirm_saved_card(
@@ -431,6 +473,7 @@ impl StartPayment {
             review: None,
             capture: opened.capture,
             due_on: None,
+            reserved_for: None,
         };
         let scheduled = schedule
             .as_deref()
@@ -439,6 +482,7 @@ impl StartPayment {
             payment: PaymentView::new(&payment),
             next_action: Some(NextAction::from(opened.next)),
             instalments: scheduled.iter().map(PaymentView::new).collect(),
+            tenders: tender_views,
         };
         let response = StoredResponse {
             status: 201,
@@ -454,6 +498,7 @@ impl StartPayment {
         }));
         let settled = settle(&snapshot, &moved_order, closed, now);
         let mut writes = settled.into_writes(snapshot.order.version, true);
+        writes.extend(tenders.draws);
         writes.extend([
             crate::ports::Write::PutCustomer {
                 customer,
@@ -461,10 +506,18 @@ impl StartPayment {
             },
             completion(key, request_hash, &response, now),
         ]);
-        match self.store.transact(writes).await {
+        match self.store.transact(merge_adjustments(writes)).await {
             Ok(()) => {
                 crate::telemetry::payment_started(started_with);
                 Ok(response)
+            }
+            // A voucher or balance was spent meanwhile: the page opened for this remainder
+            // may no longer be the right amount, so it is closed and the shopper asked again.
+            Err(StoreError::VersionConflict(item))
+                if matches!(item.kind, ItemKind::Voucher | ItemKind::Balance) =>
+            {
+                opened.at_psp.close(provider.as_ref()).await;
+                Err(StartPaymentError::TendersChanged)
             }
             // Someone else moved the order or the customer first: read again and retry.
             Err(StoreError::VersionConflict(_) | StoreError::AlreadyExists(_)) => {

@@ -32,6 +32,12 @@ pub enum StartPaymentError {
     TooManyAttempts,
     #[error("the order changed while the payment started; retry")]
     Conflict,
+    /// Too many wrong voucher codes were tried on this order.
+    #[error("too many wrong voucher codes on this order")]
+    TooManyCodeAttempts,
+    /// A voucher or balance this checkout counted on was spent meanwhile.
+    #[error("a voucher or balance changed while the payment started")]
+    TendersChanged,
     /// Internal: the commit lost a race after `opened` was opened at the PSP (retried).
     #[error("concurrent change after opening {opened:?}")]
     Raced { opened: OpenedAtPsp },

@@ -103,6 +103,48 @@ pub(super) enum CheckedMethod {
     Instalments { count: u32 },
     /// A line of the customer's SEPA month, under one of their mandates.
     SepaDebit { mandate_id: Option<String> },
+    /// The rest on the customer's account, within its maximum outstanding.
+    OnAccount,
+}
+
+/// The tenders asked besides the method: vouchers (normalised codes) and the credit balance.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(super) struct TenderRequest {
+    pub(super) codes: Vec<crate::domain::tenders::VoucherCode>,
+    pub(super) use_credit: bool,
+}
+
+/// Vouchers a checkout may use at once.
+pub const MAX_VOUCHER_CODES: usize = 5;
+
+/// The refusal every wrong code gets, whatever is wrong with it: a code is a bearer secret, so
+/// the answer does not tell a guesser which codes exist.
+pub(super) fn wrong_code() -> FieldError {
+    FieldError::new(
+        "voucher_codes",
+        "holds a code that is not valid here: unknown, expired, used up or in another currency",
+    )
+}
+
+fn voucher_codes(codes: &[String]) -> Result<Vec<crate::domain::tenders::VoucherCode>, FieldError> {
+    if codes.len() > MAX_VOUCHER_CODES {
+        return Err(FieldError::new(
+            "voucher_codes",
+            format!("holds {MAX_VOUCHER_CODES} codes at most"),
+        ));
+    }
+    let mut parsed: Vec<crate::domain::tenders::VoucherCode> = Vec::new();
+    for text in codes {
+        let code = crate::domain::tenders::VoucherCode::parse(text).ok_or_else(wrong_code)?;
+        if parsed.contains(&code) {
+            return Err(FieldError::new(
+                "voucher_codes",
+                "holds the same code twice",
+            ));
+        }
+        parsed.push(code);
+    }
+    Ok(parsed)
 }
 
 /// A checked request: what the use case acts on.
@@ -113,6 +155,7 @@ pub(super) struct Checked {
     pub(super) method: CheckedMethod,
     /// The PSP's form shown inside our page.
     pub(super) embedded: bool,
+    pub(super) tenders: TenderRequest,
 }
 
 /// A PSP payment-method id as the shopper's page sends it back: short, visible ASCII.
@@ -217,7 +260,17 @@ pub(super) fn check(
         }
         "instalments" => instalment_count(&command, instalments)?,
         "sepa_debit" => sepa_method(&command, sepa_offered)?,
-        "on_account" => return Err(FieldError::new("method", "is not available yet")),
+        "on_account" => {
+            for (field, used) in [
+                ("save_card", command.save_card),
+                ("saved_card_id", command.saved_card_id.is_some()),
+            ] {
+                if used {
+                    return Err(FieldError::new(field, "does not go with method on_account"));
+                }
+            }
+            CheckedMethod::OnAccount
+        }
         _ => {
             return Err(FieldError::new(
                 "method",
@@ -225,14 +278,13 @@ pub(super) fn check(
             ))
         }
     };
-    let unsupported = [
-        ("voucher_codes", !command.voucher_codes.is_empty()),
-        ("promo_code", command.promo_code.is_some()),
-        ("use_credit_balance", command.use_credit_balance),
-    ];
-    if let Some((field, _)) = unsupported.iter().find(|(_, used)| *used) {
-        return Err(FieldError::new(*field, "is not available yet"));
+    if command.promo_code.is_some() {
+        return Err(FieldError::new("promo_code", "is not available yet"));
     }
+    let tenders = TenderRequest {
+        codes: voucher_codes(&command.voucher_codes)?,
+        use_credit: command.use_credit_balance,
+    };
     let embedded = match command.ui.as_deref() {
         None | Some("redirect") => false,
         Some("embedded")
@@ -254,6 +306,7 @@ pub(super) fn check(
     };
     origins.check("return_url", &command.return_url)?;
     Ok(Checked {
+        tenders,
         embedded,
         billing: command.billing.as_ref().map(billing).transpose()?,
         return_url: command.return_url,

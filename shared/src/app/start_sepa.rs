@@ -197,8 +197,11 @@ pub(super) struct SepaStart<'a> {
     pub(super) customer: CustomerProfile,
     pub(super) customer_version: Option<u64>,
     pub(super) billing: crate::domain::Billing,
-    /// The unfinished attempt closed for this one, if any.
+    /// The unfinished attempt closed for this one, if any, and the tenders reserved with it.
     pub(super) closed: Vec<PaymentChange>,
+    /// The draws reserving those tenders.
+    pub(super) draws: Vec<Write>,
+    pub(super) tender_views: Vec<PaymentView>,
 }
 
 impl StartPayment {
@@ -258,11 +261,13 @@ impl StartPayment {
             review: None,
             capture: CaptureTiming::AtShipment,
             due_on: None,
+            reserved_for: None,
         };
         let view = StartedPaymentView {
             payment: PaymentView::new(&payment),
             next_action: None,
             instalments: Vec::new(),
+            tenders: start.tender_views,
         };
         let response = StoredResponse {
             status: 201,
@@ -276,6 +281,7 @@ impl StartPayment {
         let settled = settle(snapshot, &moved_order, changes, now);
         let mut writes = settled.into_writes(snapshot.order.version, true);
         writes.extend(purchase.writes);
+        writes.extend(start.draws);
         writes.extend([
             Write::PutCustomer {
                 customer: start.customer,
@@ -283,7 +289,11 @@ impl StartPayment {
             },
             completion(key, request_hash, &response, now),
         ]);
-        match self.store().transact(writes).await {
+        match self
+            .store()
+            .transact(crate::ports::merge_adjustments(writes))
+            .await
+        {
             Ok(()) => {
                 crate::telemetry::payment_started(crate::telemetry::StartedWith::SepaDebit);
                 Ok(response)

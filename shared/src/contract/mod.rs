@@ -69,6 +69,7 @@ pub fn order(reference: &str) -> Order {
         closure: None,
         invoiced: None,
         payment_attempts: 0,
+        code_failures: 0,
         event_date: None,
         expires_at: Some(OffsetDateTime::from_unix_timestamp(1_900_000_000).expect("time")),
         created_at: OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("time"),
@@ -281,6 +282,7 @@ pub fn payment(reference: &str, id: &str, created_offset_s: i64) -> Payment {
         review: None,
         capture: Default::default(),
         due_on: None,
+        reserved_for: None,
     }
 }
 

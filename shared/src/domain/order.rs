@@ -110,6 +110,10 @@ pub struct Order {
     /// Payments ever started on the order: readers skip the payments query while it is 0.
     #[serde(default)]
     pub payment_attempts: u32,
+    /// Voucher codes given for this order that were wrong, expired or used up: past
+    /// `MAX_CODE_FAILURES`, codes are no longer tried (guessing does not pay).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub code_failures: u32,
     #[serde(default, with = "iso_date_option")]
     pub event_date: Option<Date>,
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -237,6 +241,7 @@ pub(crate) mod tests {
             closure: None,
             invoiced: None,
             payment_attempts: 0,
+            code_failures: 0,
             event_date: None,
             expires_at: None,
             created_at: OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap(),
@@ -314,4 +319,8 @@ pub(crate) mod tests {
             }
         }
     }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }

@@ -34,6 +34,7 @@ fn payment(id: usize, status: PaymentStatus, amount: i64, captured: i64, refunde
         review: None,
         capture: Default::default(),
         due_on: None,
+        reserved_for: None,
     }
 }
 

@@ -356,6 +356,11 @@ pub struct Payment {
     /// A scheduled instalment's due date (the shop's calendar).
     #[serde(default)]
     pub due_on: Option<time::Date>,
+    /// A tender (voucher, credit balance, on account) reserved with a payment that takes the
+    /// rest: that payment's id. The reservation is taken when that payment is authorised and
+    /// given back when it fails, is dropped or expires (`tenders::followups`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reserved_for: Option<String>,
 }
 
 impl Payment {

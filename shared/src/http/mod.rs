@@ -4,6 +4,7 @@
 pub mod admin_payments;
 pub mod admin_reviews;
 pub mod admin_sepa;
+mod admin_tenders;
 mod admin_sepa_months;
 pub mod back_office;
 pub mod client_ip;
@@ -20,6 +21,7 @@ pub mod webhooks;
 pub use admin_payments::{admin_payments_router, AdminPayments};
 pub use admin_reviews::{admin_reviews_router, AdminReviews};
 pub use admin_sepa::admin_sepa_router;
+pub use admin_tenders::admin_tenders_router;
 pub use back_office::{back_office_router, AdminAuth, AdminCaller, BackOffice};
 pub use order_lookup::order_lookup_router;
 pub use payments::{payments_router, PaymentsApi};

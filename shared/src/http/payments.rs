@@ -71,6 +71,20 @@ impl From<StartPaymentError> for Problem {
                 "Too many payment attempts",
                 "This order has had too many payment attempts; contact the seller.",
             ),
+            E::TooManyCodeAttempts => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-code-attempts",
+                "Too many wrong codes",
+                "Too many wrong voucher codes were given for this order; contact the seller.",
+            )
+            .with_field("voucher_codes"),
+            E::TendersChanged => Problem::new(
+                StatusCode::CONFLICT,
+                "tenders-changed",
+                "Voucher or balance changed",
+                "A voucher or balance used here was spent meanwhile. Check the amount due and \
+                 pay again with a new key.",
+            ),
             E::Conflict | E::Raced { .. } => Problem::new(
                 StatusCode::CONFLICT,
                 "concurrent-change",

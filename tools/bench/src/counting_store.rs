@@ -393,3 +393,31 @@ pub fn is_read(method: &str) -> bool {
             | "customer_orders"
     )
 }
+
+#[async_trait]
+impl encaisse::ports::TenderStore for CountingStore {
+    async fn load_tenders(
+        &self,
+        voucher_ids: &[String],
+        customer_id: &str,
+        currency: encaisse::domain::Currency,
+    ) -> Result<encaisse::ports::TenderSnapshot, StoreError> {
+        counted!(
+            self,
+            "load_tenders",
+            self.inner.load_tenders(voucher_ids, customer_id, currency)
+        )
+    }
+
+    async fn audit_trail(
+        &self,
+        subject: &str,
+        limit: usize,
+    ) -> Result<Vec<encaisse::domain::tenders::AuditEntry>, StoreError> {
+        counted!(
+            self,
+            "audit_trail",
+            self.inner.audit_trail(subject, limit)
+        )
+    }
+}

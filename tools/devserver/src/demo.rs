@@ -61,6 +61,7 @@ fn demo(
         closure: None,
         invoiced: None,
         payment_attempts: 0,
+        code_failures: 0,
         event_date: None,
         expires_at: None,
         created_at: OffsetDateTime::now_utc(),

@@ -277,6 +277,13 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
             .merge(back_office_router(office))
             .merge(admin_payments_router(admin_payments, admin_auth.clone()))
             .merge(admin_reviews_router(reviews, admin_auth.clone()))
+            .merge(encaisse::http::admin_tenders_router(
+                Arc::new(encaisse::app::tender_admin::TenderAdmin::new(
+                    store.clone(),
+                    clock.clone(),
+                )),
+                admin_auth.clone(),
+            ))
             .merge(
                 options
                     .sepa

@@ -120,6 +120,7 @@ fn line_changes(
         review: None,
         capture: CaptureTiming::AtOnce,
         due_on: None,
+        reserved_for: None,
     };
     changes.push(PaymentChange {
         payment: offline,

@@ -6,6 +6,7 @@
 pub mod allocation;
 pub mod audit;
 pub mod balance;
+pub mod followups;
 pub mod voucher;
 
 #[cfg(test)]
@@ -13,5 +14,6 @@ mod allocation_tests;
 
 pub use allocation::{allocate, Allocation, AllocationError, Tender, TenderPart, VoucherOffer};
 pub use audit::AuditEntry;
+pub use followups::{given_back, tender_followups, tender_of};
 pub use balance::{CustomerBalance, OnAccount};
 pub use voucher::{Voucher, VoucherCode, VoucherStatus};

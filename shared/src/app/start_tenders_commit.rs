@@ -1,0 +1,140 @@
+//! Committing a checkout's tenders: counting a wrong code against the order, and an order the
+//! tenders cover whole (no PSP: the tender payments taken at once, the order paid, in one
+//! transaction with the draws).
+
+use rust_decimal::Decimal;
+use time::OffsetDateTime;
+
+use super::idempotency::completion;
+use super::payment_view::{PaymentView, StartedPaymentView};
+use super::settle::{settle, PaymentChange};
+use super::start_payment::StartPayment;
+use super::start_payment_error::StartPaymentError;
+use super::start_payment_method::OpenedAtPsp;
+use super::start_payment_request::{wrong_code, Checked, CheckedMethod};
+use super::start_tenders::{reserve_tenders, Reserved, TenderRefusal};
+use crate::domain::CustomerProfile;
+use crate::ports::{
+    merge_adjustments, IdempotencyKey, OrderWithPayments, StoreError, StoredResponse, Write,
+};
+
+/// An order its tenders pay whole.
+pub(super) struct TendersOnly<'a> {
+    pub(super) snapshot: &'a OrderWithPayments,
+    pub(super) moved_order: crate::domain::Order,
+    /// The unfinished attempt closed for this one, if any.
+    pub(super) closed: Vec<PaymentChange>,
+    pub(super) tenders: Reserved,
+    pub(super) customer: CustomerProfile,
+    pub(super) customer_version: Option<u64>,
+}
+
+impl StartPayment {
+    /// The checkout's tenders reserved for `due`; a wrong code is counted on the order (a
+    /// conditional write) before the uniform 422.
+    pub(super) async fn tenders_for(
+        &self,
+        snapshot: &OrderWithPayments,
+        checked: &Checked,
+        due: Decimal,
+        rest_payment: &str,
+        now: OffsetDateTime,
+    ) -> Result<Reserved, StartPaymentError> {
+        let order = &snapshot.order.value;
+        let on_account = checked.method == CheckedMethod::OnAccount;
+        match reserve_tenders(
+            self.store(),
+            order,
+            &checked.tenders,
+            on_account,
+            due,
+            rest_payment,
+            now,
+        )
+        .await
+        {
+            Ok(reserved) => Ok(reserved),
+            Err(TenderRefusal::Invalid(e)) => Err(e.into()),
+            Err(TenderRefusal::Failed(e)) => Err(e),
+            Err(TenderRefusal::WrongCode) => {
+                let mut counted = order.clone();
+                counted.code_failures += 1;
+                match self
+                    .store()
+                    .transact(vec![Write::UpdateOrder {
+                        order: counted,
+                        expected_version: snapshot.order.version,
+                    }])
+                    .await
+                {
+                    Ok(()) => Err(wrong_code().into()),
+                    // The order moved meanwhile: read again, and count it then.
+                    Err(StoreError::VersionConflict(_)) => Err(StartPaymentError::Raced {
+                        opened: OpenedAtPsp::Nothing,
+                    }),
+                    Err(e) => Err(e.into()),
+                }
+            }
+        }
+    }
+
+    /// The tenders cover what is due: no PSP, every tender taken now, the order paid.
+    pub(super) async fn commit_tenders_only(
+        &self,
+        paid: TendersOnly<'_>,
+        key: &IdempotencyKey,
+        request_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<StoredResponse, StartPaymentError> {
+        let TendersOnly {
+            snapshot,
+            moved_order,
+            mut closed,
+            tenders,
+            customer,
+            customer_version,
+        } = paid;
+        let views: Vec<PaymentView> = tenders.payments.iter().map(PaymentView::new).collect();
+        let Some(first) = views.first().cloned() else {
+            return Err(StoreError::Corrupt("nothing due and no tender".into()).into());
+        };
+        let view = StartedPaymentView {
+            payment: first,
+            next_action: None,
+            instalments: Vec::new(),
+            tenders: views,
+        };
+        let response = StoredResponse {
+            status: 201,
+            body: serde_json::to_string(&view).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        };
+        closed.extend(tenders.payments.into_iter().map(|payment| PaymentChange {
+            payment,
+            expected_version: None,
+        }));
+        let settled = settle(snapshot, &moved_order, closed, now);
+        let mut writes = settled.into_writes(snapshot.order.version, true);
+        writes.extend(tenders.draws);
+        writes.extend([
+            Write::PutCustomer {
+                customer,
+                expected_version: customer_version,
+            },
+            completion(key, request_hash, &response, now),
+        ]);
+        match self.store().transact(merge_adjustments(writes)).await {
+            Ok(()) => {
+                crate::telemetry::payment_started(crate::telemetry::StartedWith::Tenders);
+                Ok(response)
+            }
+            // A voucher, a balance or the order moved: nothing was opened anywhere, so read
+            // again (a spent voucher then pays what it has left, or is refused).
+            Err(StoreError::VersionConflict(_) | StoreError::AlreadyExists(_)) => {
+                Err(StartPaymentError::Raced {
+                    opened: OpenedAtPsp::Nothing,
+                })
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}
