@@ -37,9 +37,9 @@ mod start_payment_error;
 pub mod start_payment_method;
 pub mod start_payment_request;
 pub mod start_sepa;
-pub mod tender_admin;
 mod start_tenders;
 mod start_tenders_commit;
+pub mod tender_admin;
 pub mod validate;
 
 pub use access_token::{AccessTokens, TokenError};

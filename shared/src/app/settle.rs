@@ -217,7 +217,12 @@ pub fn settle(
         .iter()
         .filter_map(|(old, new)| {
             let (tender, amount) = given_back(*old, new)?;
-            Some(Write::Tender(give_back(&customer, new.currency, tender, amount)))
+            Some(Write::Tender(give_back(
+                &customer,
+                new.currency,
+                tender,
+                amount,
+            )))
         })
         .collect();
     Settled {

@@ -336,7 +336,8 @@ impl StartPayment {
                 expected_version: None,
             })
             .collect();
-        let tender_views: Vec<PaymentView> = tenders.payments.iter().map(PaymentView::new).collect();
+        let tender_views: Vec<PaymentView> =
+            tenders.payments.iter().map(PaymentView::new).collect();
         closed.extend(tender_changes);
         if let CheckedMethod::SepaDebit { mandate_id } = &checked.method {
             let sepa = super::start_sepa::SepaStart {

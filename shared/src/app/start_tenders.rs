@@ -69,7 +69,9 @@ pub(super) async fn reserve_tenders(
         });
     }
     if !request.codes.is_empty() && order.code_failures >= MAX_CODE_FAILURES {
-        return Err(TenderRefusal::Failed(StartPaymentError::TooManyCodeAttempts));
+        return Err(TenderRefusal::Failed(
+            StartPaymentError::TooManyCodeAttempts,
+        ));
     }
     let customer = customer_id(&order.customer.email);
     let ids: Vec<String> = request.codes.iter().map(|c| c.voucher_id()).collect();

@@ -289,19 +289,26 @@ impl TenderAdmin {
         change: &BalanceChange,
         by: &str,
     ) -> Result<CustomerBalance, TenderAdminError> {
-        self.rewrite_balance(customer_id, currency, by, "balance_changed", Vec::new(), |current| {
-            let mut after = current.clone();
-            if let Some(credit) = change.credit {
-                after.credit = credit;
-            }
-            if let Some(allowed) = change.on_account_allowed {
-                after.on_account.allowed = allowed;
-            }
-            if let Some(maximum) = change.on_account_maximum {
-                after.on_account.maximum = maximum;
-            }
-            Ok(after)
-        })
+        self.rewrite_balance(
+            customer_id,
+            currency,
+            by,
+            "balance_changed",
+            Vec::new(),
+            |current| {
+                let mut after = current.clone();
+                if let Some(credit) = change.credit {
+                    after.credit = credit;
+                }
+                if let Some(allowed) = change.on_account_allowed {
+                    after.on_account.allowed = allowed;
+                }
+                if let Some(maximum) = change.on_account_maximum {
+                    after.on_account.maximum = maximum;
+                }
+                Ok(after)
+            },
+        )
         .await
     }
 

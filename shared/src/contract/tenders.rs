@@ -47,9 +47,7 @@ async fn balance_of(store: &Arc<dyn Store>, voucher: &str) -> Decimal {
     read.vouchers[0].value.balance
 }
 
-pub async fn vouchers_and_balance_are_read_together_and_drawn_conditionally(
-    store: Arc<dyn Store>,
-) {
+pub async fn vouchers_and_balance_are_read_together_and_drawn_conditionally(store: Arc<dyn Store>) {
     let voucher = sample_voucher("vch_a1", "50.00");
     store
         .transact(vec![Write::Tender(TenderWrite::PutVoucher {
@@ -166,9 +164,15 @@ pub async fn credit_never_goes_negative_and_on_account_never_past_its_maximum(
     };
     // Nothing on file: no credit to draw, no on account.
     assert!(store.transact(vec![adjust("-1", "0", None)]).await.is_err());
-    assert!(store.transact(vec![adjust("0", "1", Some("0"))]).await.is_err());
+    assert!(store
+        .transact(vec![adjust("0", "1", Some("0"))])
+        .await
+        .is_err());
     // A refund to credit creates the balance.
-    store.transact(vec![adjust("25.00", "0", None)]).await.unwrap();
+    store
+        .transact(vec![adjust("25.00", "0", None)])
+        .await
+        .unwrap();
     let read = store
         .load_tenders(&[], "cus_b", Currency::EUR)
         .await
@@ -204,7 +208,10 @@ pub async fn credit_never_goes_negative_and_on_account_never_past_its_maximum(
         .transact(vec![adjust("0", "10", Some("400"))])
         .await
         .is_err());
-    assert!(store.transact(vec![adjust("-0.01", "0", None)]).await.is_err());
+    assert!(store
+        .transact(vec![adjust("-0.01", "0", None)])
+        .await
+        .is_err());
     store
         .transact(vec![adjust("0", "50", Some("300"))])
         .await
@@ -238,6 +245,13 @@ pub async fn audit_entries_are_listed_newest_first(store: Arc<dyn Store>) {
     let trail = store.audit_trail("voucher vch_d1", 10).await.unwrap();
     let actions: Vec<&str> = trail.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["voucher_voided", "voucher_issued"]);
-    assert_eq!(trail[0].before, Some(serde_json::json!({"status": "active"})));
-    assert!(store.audit_trail("voucher vch_other", 10).await.unwrap().is_empty());
+    assert_eq!(
+        trail[0].before,
+        Some(serde_json::json!({"status": "active"}))
+    );
+    assert!(store
+        .audit_trail("voucher vch_other", 10)
+        .await
+        .unwrap()
+        .is_empty());
 }

@@ -201,6 +201,10 @@ mod iso_date_option {
 
 pub use iso_date_option::parse as parse_iso_date;
 
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -319,8 +323,4 @@ pub(crate) mod tests {
             }
         }
     }
-}
-
-fn is_zero(n: &u32) -> bool {
-    *n == 0
 }

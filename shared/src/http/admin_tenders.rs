@@ -83,11 +83,13 @@ fn amount(field: &str, currency: Currency, text: &str) -> Result<Decimal, Proble
 }
 
 fn voucher_id(id: &str) -> Result<&str, Problem> {
-    let ok = id.len() == 36
-        && id.starts_with("vch_")
-        && id[4..].bytes().all(|b| b.is_ascii_hexdigit());
+    let ok =
+        id.len() == 36 && id.starts_with("vch_") && id[4..].bytes().all(|b| b.is_ascii_hexdigit());
     ok.then_some(id).ok_or_else(|| {
-        Problem::invalid_field(FieldError::new("voucher_id", "must be a voucher id (vch_…)"))
+        Problem::invalid_field(FieldError::new(
+            "voucher_id",
+            "must be a voucher id (vch_…)",
+        ))
     })
 }
 

@@ -4,8 +4,8 @@
 pub mod admin_payments;
 pub mod admin_reviews;
 pub mod admin_sepa;
-mod admin_tenders;
 mod admin_sepa_months;
+mod admin_tenders;
 pub mod back_office;
 pub mod client_ip;
 pub mod documents;

@@ -35,6 +35,7 @@ mod sepa_debit;
 mod shopper_account;
 mod store_contract_dynamodb;
 mod stripe_sdk;
+mod tenders;
 mod three_d_secure_policy;
 mod unfinished_payments;
 mod wallets;

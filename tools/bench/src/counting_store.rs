@@ -414,10 +414,6 @@ impl encaisse::ports::TenderStore for CountingStore {
         subject: &str,
         limit: usize,
     ) -> Result<Vec<encaisse::domain::tenders::AuditEntry>, StoreError> {
-        counted!(
-            self,
-            "audit_trail",
-            self.inner.audit_trail(subject, limit)
-        )
+        counted!(self, "audit_trail", self.inner.audit_trail(subject, limit))
     }
 }

@@ -95,7 +95,10 @@ fn voucher_item(voucher: &Voucher, version: u64) -> Result<Item, StoreError> {
         "status".into(),
         AttributeValue::S(voucher.status.as_str().into()),
     );
-    item.insert("expires_on".into(), AttributeValue::S(day(voucher.expires_on)));
+    item.insert(
+        "expires_on".into(),
+        AttributeValue::S(day(voucher.expires_on)),
+    );
     Ok(item)
 }
 
@@ -123,7 +126,10 @@ fn balance_item(balance: &CustomerBalance, version: u64) -> Item {
         AttributeValue::S(balance.currency.code().into()),
     );
     item.insert("credit".into(), number(balance.credit));
-    item.insert("allowed".into(), AttributeValue::Bool(balance.on_account.allowed));
+    item.insert(
+        "allowed".into(),
+        AttributeValue::Bool(balance.on_account.allowed),
+    );
     item.insert("maximum".into(), number(balance.on_account.maximum));
     item.insert("outstanding".into(), number(balance.on_account.outstanding));
     item

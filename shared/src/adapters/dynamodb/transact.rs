@@ -86,9 +86,7 @@ pub fn item_put(table: &str, write: &Write) -> Result<Option<Put>, StoreError> {
         Write::AdvanceCounter { .. }
         | Write::CompleteIdempotency(_)
         | Write::Sepa(_)
-        | Write::Tender(_) => {
-            return Ok(None)
-        }
+        | Write::Tender(_) => return Ok(None),
     };
     put_if_version(table, item, expected).map(Some)
 }

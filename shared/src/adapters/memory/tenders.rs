@@ -34,8 +34,13 @@ fn versioned_ok(
 }
 
 impl TenderTables {
-    fn balance(&self, customer_id: &str, currency: Currency) -> Option<&Versioned<CustomerBalance>> {
-        self.balances.get(&(customer_id.to_string(), currency.code()))
+    fn balance(
+        &self,
+        customer_id: &str,
+        currency: Currency,
+    ) -> Option<&Versioned<CustomerBalance>> {
+        self.balances
+            .get(&(customer_id.to_string(), currency.code()))
     }
 
     pub(super) fn check(&self, write: &TenderWrite) -> Result<(), StoreError> {
@@ -56,7 +61,8 @@ impl TenderTables {
             } => match self.vouchers.get(voucher) {
                 None => short(),
                 Some(v) => {
-                    let enough = *delta >= Decimal::ZERO || v.value.balance + *delta >= Decimal::ZERO;
+                    let enough =
+                        *delta >= Decimal::ZERO || v.value.balance + *delta >= Decimal::ZERO;
                     let usable = usable_on.is_none_or(|day| {
                         v.value.status == VoucherStatus::Active && day <= v.value.expires_on
                     });

@@ -60,7 +60,11 @@ pub fn allocate(
         }
     };
     for offer in vouchers {
-        take(Tender::Voucher(offer.voucher.clone()), offer.usable, &mut left);
+        take(
+            Tender::Voucher(offer.voucher.clone()),
+            offer.usable,
+            &mut left,
+        );
     }
     take(Tender::CreditBalance, credit, &mut left);
     if let Some(available) = on_account {

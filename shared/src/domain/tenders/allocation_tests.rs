@@ -55,7 +55,12 @@ fn the_rest_on_account_within_its_room_or_refused() {
     assert_eq!(split.parts[1].amount, d("80"));
     assert_eq!(split.remainder, Decimal::ZERO);
     assert_eq!(
-        allocate(d("100"), &[offer("a", "20")], Decimal::ZERO, Some(d("79.99"))),
+        allocate(
+            d("100"),
+            &[offer("a", "20")],
+            Decimal::ZERO,
+            Some(d("79.99"))
+        ),
         Err(AllocationError::OnAccountExceeded {
             available: d("79.99"),
             needed: d("80")

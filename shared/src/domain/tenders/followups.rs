@@ -57,8 +57,8 @@ pub fn tender_followups(after: &[Payment], now: OffsetDateTime) -> Vec<Payment> 
 pub fn given_back(old: Option<&Payment>, new: &Payment) -> Option<(Tender, Decimal)> {
     let tender = tender_of(new)?;
     let old = old?;
-    let released = old.status == PaymentStatus::Processing
-        && new.status == PaymentStatus::Cancelled;
+    let released =
+        old.status == PaymentStatus::Processing && new.status == PaymentStatus::Cancelled;
     let amount = if released {
         new.amount
     } else {
@@ -138,7 +138,10 @@ mod tests {
         // Still open: nothing yet; and nothing again once settled.
         assert!(tender_followups(&[tender.clone(), card(PaymentStatus::Created)], now).is_empty());
         assert!(tender_followups(
-            &[reserved(PaymentStatus::Captured), card(PaymentStatus::Failed)],
+            &[
+                reserved(PaymentStatus::Captured),
+                card(PaymentStatus::Failed)
+            ],
             now
         )
         .is_empty());

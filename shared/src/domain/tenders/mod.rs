@@ -14,6 +14,6 @@ mod allocation_tests;
 
 pub use allocation::{allocate, Allocation, AllocationError, Tender, TenderPart, VoucherOffer};
 pub use audit::AuditEntry;
-pub use followups::{given_back, tender_followups, tender_of};
 pub use balance::{CustomerBalance, OnAccount};
+pub use followups::{given_back, tender_followups, tender_of};
 pub use voucher::{Voucher, VoucherCode, VoucherStatus};

@@ -139,7 +139,9 @@ impl Voucher {
     /// What it can pay on `today` in `currency`: its balance while active and not expired,
     /// else nothing.
     pub fn usable(&self, currency: Currency, today: Date) -> Decimal {
-        if self.status == VoucherStatus::Active && today <= self.expires_on && self.currency == currency
+        if self.status == VoucherStatus::Active
+            && today <= self.expires_on
+            && self.currency == currency
         {
             self.balance.max(Decimal::ZERO)
         } else {
@@ -158,7 +160,10 @@ mod tests {
         assert_eq!(code.0.len(), CODE_LENGTH);
         let shown = code.display();
         assert_eq!(shown.len(), CODE_LENGTH + 4);
-        assert_eq!(VoucherCode::parse(&shown.to_lowercase()), Some(code.clone()));
+        assert_eq!(
+            VoucherCode::parse(&shown.to_lowercase()),
+            Some(code.clone())
+        );
         assert_eq!(VoucherCode::parse(&format!(" {} ", code.0)), Some(code));
     }
 
