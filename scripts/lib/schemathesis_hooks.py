@@ -197,6 +197,27 @@ DOCUMENTED_RULES = {
         r"lines\[[0-9]+\]\.unit_price|shipping\.amount|amount",
         r"(?:lines\[[0-9]+\]\.unit_price|shipping\.amount|amount) has more decimals than [A-Z]{3} allows \([0-9]\)$",
     ),
+    # Voucher codes are bearer secrets checked against the store: one uniform answer
+    # (StartPaymentRequest.voucher_codes' description).
+    ("voucher_codes", "voucher_codes holds a code that is not valid here"),
+    # The customer's balance and the seller's on-account settings, stored (use_credit_balance's
+    # and method's descriptions).
+    ("use_credit_balance", "use_credit_balance there is no credit balance"),
+    ("method", "method on_account "),
+    # Relative to today (issueVoucher's description).
+    ("expires_on", "expires_on must be today or later"),
+    # A calendar date the schema's pattern cannot tell from an impossible one (year 0).
+    ("expires_on", "expires_on must be a date such as"),
+    ("received_on", "received_on must be a date such as"),
+    # Above zero, and at most what is owed on account (issueVoucher, recordOnAccountPayment).
+    ("amount", "amount must be above 0"),
+    ("amount", "amount this customer owes nothing on account"),
+    ("amount", "amount is more than the "),
+    # The currency's minor units, the currency being another field's (changeCustomerBalance).
+    (
+        r"credit_balance|on_account\.maximum",
+        r"(?:credit_balance|on_account\.maximum) has more decimals than [A-Z]{3} allows \([0-9]\)$",
+    ),
     # Equal to another field, the order's `currency` (ShippingInput / OrderLineInput .currency).
     (r"shipping\.currency", r"shipping\.currency must be the order's currency, [A-Z]{3}$"),
     (r"lines\[[0-9]+\]\.currency", r"lines\[[0-9]+\]\.currency must be the order's currency, [A-Z]{3}$"),

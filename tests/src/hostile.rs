@@ -97,6 +97,7 @@ pub async fn harness(deliver_webhooks: bool) -> Harness {
     });
     Harness {
         shop: Shop {
+            requests: encaisse::adapters::dynamodb::request_counter::RequestCounter::new(),
             base,
             store,
             http: reqwest::Client::builder()

@@ -230,6 +230,7 @@ impl RecordedShop {
             .unwrap()
         });
         let shop = crate::shop::Shop {
+            requests: counter.clone(),
             base: base.clone(),
             store: store.clone(),
             http: reqwest::Client::builder()

@@ -22,6 +22,8 @@ pub struct Shop {
     pub base: String,
     pub http: reqwest::Client,
     pub store: std::sync::Arc<dyn encaisse::ports::Store>,
+    /// Every DynamoDB request the shop's store made, by operation.
+    pub requests: encaisse::adapters::dynamodb::request_counter::RequestCounter,
 }
 
 pub async fn shop() -> Shop {
@@ -52,6 +54,7 @@ pub async fn shop_configured(
     // table taken when it began, erasing writes committed meanwhile): one request at a time.
     crate::hostile::moto_behind_serialising_proxy();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let requests = encaisse::adapters::dynamodb::request_counter::RequestCounter::new();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = build(Options {
         admin_api_key: "admin".into(),
@@ -63,7 +66,7 @@ pub async fn shop_configured(
             webhook_secret: WEBHOOK_SECRET.into(),
         },
         return_origins: ReturnOrigins::local_development(),
-        dynamodb_request_counter: None,
+        dynamodb_request_counter: Some(requests.clone()),
         run_notifier: true,
         three_d_secure,
         card_saving,
@@ -87,6 +90,7 @@ pub async fn shop_configured(
         .unwrap()
     });
     Shop {
+        requests,
         base,
         store,
         http: reqwest::Client::builder()

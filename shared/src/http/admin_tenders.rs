@@ -161,8 +161,6 @@ struct IssueBody {
     amount: String,
     currency: String,
     expires_on: String,
-    #[serde(default)]
-    customer_email: Option<String>,
 }
 
 async fn issue(
@@ -183,13 +181,7 @@ async fn issue(
                 "must be a date such as 2027-12-31",
             ))
         })?,
-        issued_to: parsed
-            .customer_email
-            .as_deref()
-            .map(|e| crate::app::validate::email("customer_email", e))
-            .transpose()
-            .map_err(Problem::invalid_field)?
-            .map(|e| crate::domain::customer_id(&e)),
+        issued_to: None,
     };
     let once = once("vouchers".into(), &headers, &body, &context)?;
     let by = caller_of(&caller);

@@ -69,6 +69,7 @@ fn app() -> &'static App {
                 .unwrap()
             });
             let shop = integration::shop::Shop {
+                requests: encaisse::adapters::dynamodb::request_counter::RequestCounter::new(),
                 base: base.clone(),
                 http: reqwest::Client::builder()
                     .redirect(reqwest::redirect::Policy::none())

@@ -399,3 +399,34 @@ async fn wrong_codes_get_one_uniform_answer_and_count_against_the_order() {
         .await;
     assert_eq!(status, 201);
 }
+
+#[tokio::test]
+async fn a_mixed_tender_checkout_reserves_everything_in_one_transaction() {
+    let shop = shop().await;
+    let (_, first) = voucher(&shop, "v-5", "100.00").await;
+    let (_, second) = voucher(&shop, "v-6", "50.00").await;
+    let customer = customer_id(JEANNE);
+    admin_patch(
+        &shop,
+        &format!("/v1/admin/customers/{customer}/balance"),
+        &json!({"currency": "EUR", "credit_balance": "25.00"}),
+    )
+    .await;
+    let token = shop.token("ORD-10042", "83000").await;
+    let body = body_with(
+        &shop,
+        json!({"voucher_codes": [first, second], "use_credit_balance": true}),
+    );
+    // Let the notifier and relay of the admin calls settle, then count this request only.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    shop.requests.reset();
+    let (status, started) = shop.start("ORD-10042", &token, "mixed", &body).await;
+    assert_eq!(status, 201, "{started}");
+    assert_eq!(started["payment"]["amount"], "2747.00");
+    assert_eq!(started["tenders"].as_array().unwrap().len(), 3);
+    let counted = shop.requests.snapshot();
+    println!("mixed-tender checkout: {counted:?}");
+    assert_eq!(counted.get("TransactWriteItems"), Some(&1), "{counted:?}");
+    assert_eq!(counted.get("BatchGetItem"), Some(&1), "{counted:?}");
+    assert_eq!(counted.values().sum::<u64>(), 5, "{counted:?}");
+}
