@@ -54,7 +54,7 @@ pub async fn shop_configured(
     // table taken when it began, erasing writes committed meanwhile): one request at a time.
     crate::hostile::moto_behind_serialising_proxy();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let requests = encaisse::adapters::dynamodb::request_counter::RequestCounter::new();
+    let requests = encaisse::adapters::dynamodb::request_counter::RequestCounter::recording();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = build(Options {
         admin_api_key: "admin".into(),

@@ -130,7 +130,9 @@ impl RefundPayment {
             .iter()
             .rev()
             .map(|p| &p.value)
-            .filter(|p| p.captured_amount > Decimal::ZERO)
+            // A PSP's money: a voucher, the credit or on account is not refunded at a PSP
+            // (refunds to tenders are not built yet).
+            .filter(|p| p.captured_amount > Decimal::ZERO && p.provider_payment().is_some())
             .collect();
         if candidates.is_empty() {
             return Err(RefundError::NothingToRefund);
