@@ -226,7 +226,7 @@ impl StartPayment {
         // What is due ignores unfinished attempts (they cover nothing): with one open, this
         // request resumes it (a new page, the old one closed).
         // Tenders reserved with that attempt are given back when it closes: due again.
-        let released_with_unfinished: rust_decimal::Decimal = unfinished
+        let held: Vec<Payment> = unfinished
             .iter()
             .flat_map(|old| {
                 snapshot.payments.iter().filter(move |p| {
@@ -234,8 +234,9 @@ impl StartPayment {
                         && p.value.status == PaymentStatus::Processing
                 })
             })
-            .map(|p| p.value.amount)
-            .sum();
+            .map(|p| p.value.clone())
+            .collect();
+        let released_with_unfinished: rust_decimal::Decimal = held.iter().map(|p| p.amount).sum();
         let amount = order.amount_due() + released_with_unfinished;
         if order.closure.is_some() || amount <= rust_decimal::Decimal::ZERO {
             return Err(StartPaymentError::NotPayable(order.status));
@@ -244,7 +245,7 @@ impl StartPayment {
         // authorisation's rest) stays payable whatever the quote said.
         if let Some(expired) = order
             .expires_at
-            .filter(|at| now >= *at && order.amounts.settled.is_zero())
+            .filter(|at| now >= *at && (order.amounts.settled - released_with_unfinished).is_zero())
         {
             return Err(StartPaymentError::Expired(expired));
         }
@@ -263,7 +264,7 @@ impl StartPayment {
         // Vouchers, credit and on account first: checked before anything is opened or closed
         // at the PSP; the PSP takes the rest.
         let tenders = self
-            .tenders_for(&snapshot, &checked, amount, &payment_id, now)
+            .tenders_for(&snapshot, &checked, amount, &payment_id, &held, now)
             .await?;
         let mut closed = Vec::new();
         if let Some(old) = unfinished {

@@ -10,7 +10,7 @@ use super::start_payment::hex_digest;
 use super::start_payment_error::StartPaymentError;
 use super::start_payment_request::TenderRequest;
 use crate::domain::paris_time::paris_date;
-use crate::domain::tenders::{allocate, AllocationError, Tender, VoucherOffer};
+use crate::domain::tenders::{allocate, tender_of, AllocationError, Tender, VoucherOffer};
 use crate::domain::{
     customer_id, Billing, FieldError, Order, Payment, PaymentMethod, PaymentStatus,
 };
@@ -60,6 +60,7 @@ pub(super) async fn reserve_tenders(
     on_account: bool,
     due: Decimal,
     rest_payment: &str,
+    held: &[Payment],
     now: OffsetDateTime,
 ) -> Result<Reserved, TenderRefusal> {
     if request.codes.is_empty() && !request.use_credit && !on_account {
@@ -78,12 +79,24 @@ pub(super) async fn reserve_tenders(
     let read = store.load_tenders(&ids, &customer, order.currency).await?;
     let today = paris_date(now);
     let mut offers = Vec::with_capacity(ids.len());
+    // What the attempt being replaced holds is given back in the same transaction: it counts
+    // as available again (the merged write's condition checks the net change).
+    let held_by = |tender: &Tender| -> Decimal {
+        held.iter()
+            .filter(|p| tender_of(p).as_ref() == Some(tender))
+            .map(|p| p.amount)
+            .sum()
+    };
     for id in &ids {
         let usable = read
             .vouchers
             .iter()
             .find(|v| &v.value.id == id)
-            .map_or(Decimal::ZERO, |v| v.value.usable(order.currency, today));
+            .map_or(Decimal::ZERO, |v| {
+                let mut voucher = v.value.clone();
+                voucher.balance += held_by(&Tender::Voucher(id.clone()));
+                voucher.usable(order.currency, today)
+            });
         if usable <= Decimal::ZERO {
             return Err(TenderRefusal::WrongCode);
         }
@@ -92,7 +105,12 @@ pub(super) async fn reserve_tenders(
             usable,
         });
     }
-    let balance = read.balance.map(|b| b.value);
+    let balance = read.balance.map(|b| {
+        let mut balance = b.value;
+        balance.credit += held_by(&Tender::CreditBalance);
+        balance.on_account.outstanding -= held_by(&Tender::OnAccount);
+        balance
+    });
     let credit = match (&balance, request.use_credit) {
         (_, false) => Decimal::ZERO,
         (Some(b), true) if b.credit > Decimal::ZERO => b.credit,

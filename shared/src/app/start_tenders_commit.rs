@@ -38,6 +38,7 @@ impl StartPayment {
         checked: &Checked,
         due: Decimal,
         rest_payment: &str,
+        held: &[crate::domain::Payment],
         now: OffsetDateTime,
     ) -> Result<Reserved, StartPaymentError> {
         let order = &snapshot.order.value;
@@ -49,6 +50,7 @@ impl StartPayment {
             on_account,
             due,
             rest_payment,
+            held,
             now,
         )
         .await

@@ -99,6 +99,20 @@ async fn a_voucher_with_the_card_is_taken_when_the_card_is_authorised_and_given_
     let order = shop.get("/v1/orders/ORD-10042", &token).await;
     assert_eq!(order["amount_due"], "2422.00", "{order}");
 
+    // The shopper comes back and pays again with the same code: the first attempt's hold is
+    // given back and taken anew in one transaction (not a used-up code).
+    let (status, started) = shop
+        .start(
+            "ORD-10042",
+            &token,
+            "pay-1b",
+            &body_with(&shop, json!({"voucher_codes": [code.clone()]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{started}");
+    assert_eq!(started["tenders"][0]["amount"], "500.00");
+    assert_eq!(voucher_balance(&shop, &id).await, "0.00");
+
     // The shopper drops the card attempt: the voucher is given back whole.
     let card = started["payment"]["id"].as_str().unwrap();
     let dropped = shop

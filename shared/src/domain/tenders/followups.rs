@@ -1,6 +1,6 @@
 //! What becomes of reserved tenders as the payment that takes the rest moves: taken when it
-//! is authorised (or starts processing, as a SEPA purchase does), given back when it fails,
-//! is dropped or expires. And what a tender payment's change gives back to its balance.
+//! is authorised (and not held for a fraud review), given back when it fails, is dropped or
+//! expires (or is cancelled after a rejected review). And what a tender payment's change gives back to its balance.
 
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
@@ -34,11 +34,14 @@ pub fn tender_followups(after: &[Payment], now: OffsetDateTime) -> Vec<Payment> 
         };
         use PaymentStatus::*;
         let outcome = match rest.status {
+            // Held for the seller's fraud review: taken once approved, given back if the
+            // review rejects it (the authorisation is then cancelled).
+            _ if rest.review.as_ref().is_some_and(|r| r.is_pending()) => continue,
             _ if rest.status.was_authorised() => Captured,
-            Processing => Captured,
             Failed | Cancelled | Expired => Cancelled,
-            Scheduled | Created | RequiresAction | Authorised | PartiallyCaptured | Captured
-            | PartiallyRefunded | Refunded => continue,
+            // Processing (an asynchronous method) may still fail: wait for its outcome.
+            Scheduled | Created | RequiresAction | Processing | Authorised | PartiallyCaptured
+            | Captured | PartiallyRefunded | Refunded => continue,
         };
         let mut moved = tender.clone();
         moved.status = outcome;
@@ -145,6 +148,28 @@ mod tests {
             now
         )
         .is_empty());
+    }
+
+    #[test]
+    fn held_while_the_rest_waits_for_a_fraud_review_or_is_processing() {
+        let now = datetime!(2026-12-01 11:00 UTC);
+        let tender = reserved(PaymentStatus::Processing);
+        let mut card = payment(
+            "pay_card",
+            PaymentMethod::Card,
+            PaymentStatus::Authorised,
+            5000,
+        );
+        card.review = Some(crate::domain::fraud_review::Review {
+            reasons: Vec::new(),
+            status: crate::domain::fraud_review::ReviewStatus::Pending,
+            opened_at: now,
+            decided_at: None,
+        });
+        assert!(tender_followups(&[tender.clone(), card.clone()], now).is_empty());
+        card.review = None;
+        card.status = PaymentStatus::Processing;
+        assert!(tender_followups(&[tender, card], now).is_empty());
     }
 
     #[test]
