@@ -51,6 +51,15 @@ impl From<crate::ports::StoreError> for TenderRefusal {
     }
 }
 
+/// What the tenders are reserved against: `due`, the id the remainder's payment gets (tender
+/// ids derive from it, so a retry names the same payments), and the tenders the attempt being
+/// replaced holds (given back in the same transaction).
+pub(super) struct Rest<'a> {
+    pub(super) due: Decimal,
+    pub(super) payment: &'a str,
+    pub(super) held: &'a [Payment],
+}
+
 /// The checkout's tenders for `due` on `order`: `rest_payment` is the id the remainder's
 /// payment gets (tender ids derive from it, so a retry names the same payments).
 pub(super) async fn reserve_tenders(
@@ -58,11 +67,14 @@ pub(super) async fn reserve_tenders(
     order: &Order,
     request: &TenderRequest,
     on_account: bool,
-    due: Decimal,
-    rest_payment: &str,
-    held: &[Payment],
+    rest: Rest<'_>,
     now: OffsetDateTime,
 ) -> Result<Reserved, TenderRefusal> {
+    let Rest {
+        due,
+        payment: rest_payment,
+        held,
+    } = rest;
     if request.codes.is_empty() && !request.use_credit && !on_account {
         return Ok(Reserved {
             remainder: due,

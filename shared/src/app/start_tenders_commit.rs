@@ -12,7 +12,7 @@ use super::start_payment::StartPayment;
 use super::start_payment_error::StartPaymentError;
 use super::start_payment_method::OpenedAtPsp;
 use super::start_payment_request::{wrong_code, Checked, CheckedMethod};
-use super::start_tenders::{reserve_tenders, Reserved, TenderRefusal};
+use super::start_tenders::{reserve_tenders, Reserved, Rest, TenderRefusal};
 use crate::domain::CustomerProfile;
 use crate::ports::{
     merge_adjustments, IdempotencyKey, OrderWithPayments, StoreError, StoredResponse, Write,
@@ -48,9 +48,11 @@ impl StartPayment {
             order,
             &checked.tenders,
             on_account,
-            due,
-            rest_payment,
-            held,
+            Rest {
+                due,
+                payment: rest_payment,
+                held,
+            },
             now,
         )
         .await
