@@ -204,6 +204,8 @@ DOCUMENTED_RULES = {
     # and method's descriptions).
     ("use_credit_balance", "use_credit_balance there is no credit balance"),
     ("method", "method on_account "),
+    # A card's fields with a method that takes no card (StartPaymentRequest.method's description).
+    ("save_card|saved_card_id", "(?:save_card|saved_card_id) does not go with method on_account"),
     # Relative to today (issueVoucher's description).
     ("expires_on", "expires_on must be today or later"),
     # A calendar date the schema's pattern cannot tell from an impossible one (year 0).

@@ -228,8 +228,10 @@ fn query_currency(query: &CurrencyQuery) -> Result<Currency, Problem> {
 async fn show_balance(
     State(api): State<Arc<TenderAdmin>>,
     Path(id): Path<String>,
-    Query(query): Query<CurrencyQuery>,
+    query: Result<Query<CurrencyQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Problem> {
+    let Query(query) =
+        query.map_err(|e| Problem::invalid_field(FieldError::new("query", e.body_text())))?;
     let currency = query_currency(&query)?;
     let (balance, trail) = api.balance(customer(&id)?, currency).await?;
     let mut view = balance_view(&balance.value);
@@ -252,8 +254,9 @@ struct BalanceBody {
     currency: String,
     #[serde(default)]
     credit_balance: Option<String>,
+    /// An object or null (read apart: serde would also take a struct from an array).
     #[serde(default)]
-    on_account: Option<OnAccountBody>,
+    on_account: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 async fn change_balance(
@@ -265,7 +268,17 @@ async fn change_balance(
     let id = customer(&id)?.to_string();
     let parsed: BalanceBody = parse_json(&body)?;
     let currency = currency("currency", &parsed.currency)?;
-    let on_account = parsed.on_account.as_ref();
+    let on_account: Option<OnAccountBody> = parsed
+        .on_account
+        .map(|fields| serde_json::from_value(serde_json::Value::Object(fields)))
+        .transpose()
+        .map_err(|e| {
+            Problem::invalid_field(FieldError::new(
+                "on_account",
+                format!("must be an object with allowed and maximum: {e}"),
+            ))
+        })?;
+    let on_account = on_account.as_ref();
     let change = BalanceChange {
         credit: parsed
             .credit_balance
