@@ -181,6 +181,50 @@ pub fn payment_wallets() -> Result<Vec<crate::domain::Wallet>, ConfigError> {
     crate::domain::Wallet::parse_list(&text).map_err(|e| ConfigError::Invalid("PAYMENT_WALLETS", e))
 }
 
+/// Bank transfer and cheque: `BANK_TRANSFER_HOLDER`, `BANK_TRANSFER_IBAN` and
+/// `BANK_TRANSFER_BIC` (all three, or none: not offered); `CHEQUE_PAYEE` and `CHEQUE_ADDRESS`
+/// (lines separated by `|`; both or none). A set but wrong value stops the function at init.
+pub fn offline_instructions(
+) -> Result<crate::domain::offline_instructions::OfflineInstructions, ConfigError> {
+    offline_instructions_from(|name| env::var(name).ok())
+}
+
+pub fn offline_instructions_from(
+    var: impl Fn(&str) -> Option<String>,
+) -> Result<crate::domain::offline_instructions::OfflineInstructions, ConfigError> {
+    use crate::domain::offline_instructions::{bank_details, cheque_details};
+    let set = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+    let bank = [
+        "BANK_TRANSFER_HOLDER",
+        "BANK_TRANSFER_IBAN",
+        "BANK_TRANSFER_BIC",
+    ];
+    let cheque = ["CHEQUE_PAYEE", "CHEQUE_ADDRESS"];
+    let all_or_none = |names: &[&'static str]| -> Result<Option<Vec<String>>, ConfigError> {
+        let values: Vec<Option<String>> = names.iter().map(|n| set(n)).collect();
+        if values.iter().all(Option::is_none) {
+            return Ok(None);
+        }
+        match names.iter().zip(&values).find(|(_, v)| v.is_none()) {
+            Some((missing, _)) => Err(ConfigError::Invalid(
+                *missing,
+                format!("must be set with {}", names.join(", ")),
+            )),
+            None => Ok(Some(values.into_iter().flatten().collect())),
+        }
+    };
+    Ok(crate::domain::offline_instructions::OfflineInstructions {
+        bank_transfer: all_or_none(&bank)?
+            .map(|v| bank_details(&v[0], &v[1], &v[2]))
+            .transpose()
+            .map_err(|e| ConfigError::Invalid("BANK_TRANSFER_IBAN", e))?,
+        cheque: all_or_none(&cheque)?
+            .map(|v| cheque_details(&v[0], &v[1]))
+            .transpose()
+            .map_err(|e| ConfigError::Invalid("CHEQUE_PAYEE", e))?,
+    })
+}
+
 /// `INSTALMENT_PLANS`: the instalment plans the checkout offers (see
 /// `InstalmentPolicy::parse`, e.g. `counts:3|4,minimum:100`); unset or `none`: none.
 pub fn instalment_plans(

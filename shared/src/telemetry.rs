@@ -38,6 +38,8 @@ pub enum StartedWith {
     SepaDebit,
     /// Vouchers, credit or on account covering the whole order: no PSP.
     Tenders,
+    /// A bank transfer or cheque the seller will record.
+    Offline,
 }
 
 impl StartedWith {
@@ -46,6 +48,7 @@ impl StartedWith {
             StartedWith::Card => "card",
             StartedWith::SavedCard => "saved_card",
             StartedWith::Wallet => "wallet",
+            StartedWith::Offline => "offline",
             StartedWith::Instalments => "instalments",
             StartedWith::SepaDebit => "sepa_debit",
             StartedWith::Tenders => "tenders",

@@ -80,6 +80,7 @@ pub async fn harness(deliver_webhooks: bool) -> Harness {
         card_saving: Default::default(),
         fraud_review: Default::default(),
         wallets: Vec::new(),
+        offline: Default::default(),
         sepa: None,
         instalments: None,
     })

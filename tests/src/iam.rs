@@ -213,6 +213,7 @@ impl RecordedShop {
             card_saving: Default::default(),
             fraud_review: Default::default(),
             wallets: Vec::new(),
+            offline: encaisse_dev::demo_offline_instructions(),
             sepa: Some(encaisse::app::start_sepa::SepaSettings::local()),
             instalments: encaisse::domain::instalments::InstalmentPolicy::parse("counts:3")
                 .unwrap(),

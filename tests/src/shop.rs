@@ -72,6 +72,7 @@ pub async fn shop_configured(
         card_saving,
         fraud_review: Default::default(),
         wallets: encaisse::domain::Wallet::ALL.to_vec(),
+        offline: encaisse_dev::demo_offline_instructions(),
         sepa: Some(encaisse::app::start_sepa::SepaSettings::local()),
         instalments: encaisse::domain::instalments::InstalmentPolicy::parse(SHOP_INSTALMENT_PLANS)
             .expect("the test shop's plans"),

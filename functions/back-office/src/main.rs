@@ -74,6 +74,11 @@ async fn main() -> Result<(), lambda_http::Error> {
         store.clone(),
         clock.clone(),
     ));
+    // Bank transfers and cheques received for an order.
+    let offline = Arc::new(encaisse::app::record_offline::OfflinePayments::new(
+        store.clone(),
+        clock.clone(),
+    ));
     let reviews = AdminReviews {
         reviews: Arc::new(DecideReview::new(store, providers, clock)),
     };
@@ -82,6 +87,10 @@ async fn main() -> Result<(), lambda_http::Error> {
         .merge(admin_reviews_router(reviews, admin_auth.clone()))
         .merge(encaisse::http::admin_tenders_router(
             tenders,
+            admin_auth.clone(),
+        ))
+        .merge(encaisse::http::admin_offline_router(
+            offline,
             admin_auth.clone(),
         ))
         .merge(encaisse::http::admin_sepa_router(sepa, admin_auth));

@@ -43,7 +43,8 @@ async fn main() -> Result<(), lambda_http::Error> {
     .with_card_saving(config::card_saving_policy()?)
     .with_wallets(config::payment_wallets()?)
     .with_instalments(config::instalment_plans()?)
-    .with_sepa(config::sepa_settings()?);
+    .with_sepa(config::sepa_settings()?)
+    .with_offline(config::offline_instructions()?);
     let api = PaymentsApi {
         start: Arc::new(start),
         store,

@@ -30,6 +30,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         .with_card_saving(config::card_saving_policy()?)
         .with_saved_card_checkout(config::saved_card_checkout())
         .with_wallets(config::payment_wallets()?)
+        .with_offline(config::offline_instructions()?)
         .with_instalments(config::instalment_plans()?);
     encaisse::adapters::lambda_telemetry::run_http(
         metrics,

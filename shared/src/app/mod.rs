@@ -36,6 +36,8 @@ pub mod start_payment;
 mod start_payment_error;
 pub mod start_payment_method;
 pub mod start_payment_request;
+pub mod record_offline;
+mod start_offline;
 pub mod start_sepa;
 mod start_tenders;
 mod start_tenders_commit;

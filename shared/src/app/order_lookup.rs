@@ -63,6 +63,8 @@ pub struct OrderLookup {
     instalments: Option<crate::domain::instalments::InstalmentPolicy>,
     /// The order's invoices and credit notes; None where no document store is configured.
     documents: Option<super::order_documents::OrderDocuments>,
+    /// Bank transfer and cheque, when the seller takes them.
+    offline: crate::domain::offline_instructions::OfflineInstructions,
 }
 
 /// What the checkout offers for an order beyond the card.
@@ -71,6 +73,8 @@ pub struct CheckoutOffer {
     pub currency: crate::domain::Currency,
     /// The instalment plans open to what it owes: count and schedule.
     pub plans: Vec<(u32, Vec<crate::domain::instalments::Instalment>)>,
+    /// How to pay what it owes by bank transfer or cheque, for each the seller takes.
+    pub offline: Vec<crate::domain::offline_instructions::PayInstructions>,
 }
 
 /// Postcodes are hashed before the constant-time comparison so their lengths leak nothing.
@@ -95,7 +99,17 @@ impl OrderLookup {
             wallets: Vec::new(),
             instalments: None,
             documents: None,
+            offline: Default::default(),
         }
+    }
+
+    /// Bank transfer and cheque, as the seller takes them.
+    pub fn with_offline(
+        mut self,
+        offline: crate::domain::offline_instructions::OfflineInstructions,
+    ) -> Self {
+        self.offline = offline;
+        self
     }
 
     /// The instalment plans the checkout offers (`INSTALMENT_PLANS`; None: none).
@@ -343,10 +357,23 @@ impl OrderLookup {
             ),
             _ => Vec::new(),
         };
+        let offline = crate::domain::Money::new(order.amount_due(), order.currency)
+            .ok()
+            .filter(|due| due.amount() > rust_decimal::Decimal::ZERO)
+            .map_or_else(Vec::new, |due| {
+                [
+                    crate::domain::OfflineKind::BankTransfer,
+                    crate::domain::OfflineKind::Cheque,
+                ]
+                .into_iter()
+                .filter_map(|kind| self.offline.for_order(kind, &order.reference, due))
+                .collect()
+            });
         Ok(CheckoutOffer {
             billing: self.billing_on_file(&order).await?,
             currency: order.currency,
             plans,
+            offline,
         })
     }
 

@@ -128,6 +128,23 @@ pub struct NextAction {
     pub publishable_key: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
+    /// With `bank_transfer` or `cheque`: where to send the money and what to quote.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instructions: Option<crate::domain::offline_instructions::PayInstructions>,
+}
+
+impl NextAction {
+    /// The shopper sends a transfer or a cheque: the step is theirs, outside any page.
+    pub fn pay_offline(instructions: crate::domain::offline_instructions::PayInstructions) -> Self {
+        NextAction {
+            kind: instructions.method,
+            url: None,
+            script_url: None,
+            publishable_key: None,
+            client_secret: None,
+            instructions: Some(instructions),
+        }
+    }
 }
 
 impl From<super::start_payment_method::NextStep> for NextAction {
@@ -140,6 +157,7 @@ impl From<super::start_payment_method::NextStep> for NextAction {
                 script_url: None,
                 publishable_key: None,
                 client_secret: None,
+                instructions: None,
             },
             NextStep::Embedded(page) => NextAction {
                 kind: "embedded",
@@ -147,6 +165,7 @@ impl From<super::start_payment_method::NextStep> for NextAction {
                 script_url: Some(page.script_url),
                 publishable_key: Some(page.publishable_key),
                 client_secret: Some(page.client_secret),
+                instructions: None,
             },
         }
     }

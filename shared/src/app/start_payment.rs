@@ -71,6 +71,8 @@ pub struct StartPayment {
     instalments: Option<crate::domain::instalments::InstalmentPolicy>,
     /// SEPA direct debit, when the seller offers it (`SEPA_DEBIT`).
     sepa: Option<super::start_sepa::SepaSettings>,
+    /// Bank transfer and cheque, when the seller takes them (`BANK_TRANSFER_*`, `CHEQUE_*`).
+    offline: crate::domain::offline_instructions::OfflineInstructions,
 }
 
 /// What the router answers; for a replay, exactly what was answered the first time.
@@ -108,6 +110,7 @@ impl StartPayment {
             &self.wallets,
             self.instalments.as_ref(),
             self.sepa.is_some(),
+            &self.offline,
         )?;
         let now = self.clock.now();
         let key = IdempotencyKey {
@@ -356,6 +359,22 @@ impl StartPayment {
                 .start_sepa(&snapshot, moved_order, sepa, key, request_hash, now)
                 .await;
         }
+        if let CheckedMethod::Offline { kind } = checked.method {
+            let offline = super::start_offline::OfflineStart {
+                payment_id: &payment_id,
+                kind,
+                amount,
+                customer,
+                customer_version: stored_customer.map(|c| c.version),
+                billing,
+                closed,
+                draws: tenders.draws,
+                tender_views,
+            };
+            return self
+                .start_offline(&snapshot, moved_order, offline, key, request_hash, now)
+                .await;
+        }
         let provider = self.providers.for_cards();
         if !customer.provider_customers.contains_key(provider.name()) {
             let created = provider
@@ -401,6 +420,7 @@ impl StartPayment {
             CheckedMethod::SepaDebit { .. } => StartedWith::SepaDebit,
             CheckedMethod::SavedCard { .. } => StartedWith::SavedCard,
             CheckedMethod::OnAccount => StartedWith::Tenders,
+            CheckedMethod::Offline { .. } => StartedWith::Offline,
         };
         let opened = match &checked.method {
             CheckedMethod::Card { save_card } => {
@@ -436,9 +456,11 @@ impl StartPayment {
                 };
                 open_card_page(attempt, choice, expires_at).await?
             }
-            CheckedMethod::SepaDebit { .. } | CheckedMethod::OnAccount => {
+            CheckedMethod::SepaDebit { .. }
+            | CheckedMethod::OnAccount
+            | CheckedMethod::Offline { .. } => {
                 return Err(StoreError::Corrupt(
-                    "a SEPA or on-account purchase reached the card step".into(),
+                    "a SEPA, on-account or offline purchase reached the card step".into(),
                 )
                 .into())
             }

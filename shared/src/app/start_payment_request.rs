@@ -105,6 +105,8 @@ pub(super) enum CheckedMethod {
     SepaDebit { mandate_id: Option<String> },
     /// The rest on the customer's account, within its maximum outstanding.
     OnAccount,
+    /// The rest by bank transfer or cheque, recorded by the seller when it arrives.
+    Offline { kind: crate::domain::OfflineKind },
 }
 
 /// The tenders asked besides the method: vouchers (normalised codes) and the credit balance.
@@ -187,6 +189,7 @@ pub(super) fn check(
     wallets: &[crate::domain::Wallet],
     instalments: Option<&crate::domain::instalments::InstalmentPolicy>,
     sepa_offered: bool,
+    offline: &crate::domain::offline_instructions::OfflineInstructions,
 ) -> Result<Checked, FieldError> {
     if command.mandate_id.is_some() && command.method != "sepa_debit" {
         return Err(FieldError::new("mandate_id", "goes with method sepa_debit"));
@@ -271,10 +274,12 @@ pub(super) fn check(
             }
             CheckedMethod::OnAccount
         }
+        "bank_transfer" | "cheque" => offline_method(&command, offline)?,
         _ => {
             return Err(FieldError::new(
                 "method",
-                "must be one of card, saved_card, wallet, sepa_debit, on_account, instalments",
+                "must be one of card, saved_card, wallet, sepa_debit, on_account, instalments, \
+                 bank_transfer, cheque",
             ))
         }
     };
@@ -312,6 +317,33 @@ pub(super) fn check(
         return_url: command.return_url,
         method,
     })
+}
+
+/// A bank transfer or cheque, when the shop takes it: no card fields.
+fn offline_method(
+    command: &StartPaymentCommand,
+    offline: &crate::domain::offline_instructions::OfflineInstructions,
+) -> Result<CheckedMethod, FieldError> {
+    let kind = crate::domain::offline_instructions::parse_kind(&command.method)
+        .ok_or_else(|| FieldError::new("method", "must be bank_transfer or cheque"))?;
+    if !offline.offers(kind) {
+        return Err(FieldError::new(
+            "method",
+            format!("this shop does not take {}", command.method.replace('_', " ")),
+        ));
+    }
+    for (field, used) in [
+        ("save_card", command.save_card),
+        ("saved_card_id", command.saved_card_id.is_some()),
+    ] {
+        if used {
+            return Err(FieldError::new(
+                field,
+                format!("does not go with method {}", command.method),
+            ));
+        }
+    }
+    Ok(CheckedMethod::Offline { kind })
 }
 
 /// SEPA direct debit, when the shop offers it: no card fields, an optional mandate id.

@@ -51,7 +51,21 @@ impl StartPayment {
             wallets: Vec::new(),
             instalments: None,
             sepa: None,
+            offline: Default::default(),
         }
+    }
+
+    /// Bank transfer and cheque, as the seller takes them (none by default).
+    pub fn with_offline(
+        mut self,
+        offline: crate::domain::offline_instructions::OfflineInstructions,
+    ) -> Self {
+        self.offline = offline;
+        self
+    }
+
+    pub(in crate::app) fn offline(&self) -> &crate::domain::offline_instructions::OfflineInstructions {
+        &self.offline
     }
 
     /// SEPA direct debit offered, with the seller's cap rule and score provider.

@@ -65,7 +65,7 @@ pub struct Once<'a> {
 }
 
 impl Once<'_> {
-    fn request_hash(&self) -> String {
+    pub(crate) fn request_hash(&self) -> String {
         use sha2::{Digest, Sha256};
         hex::encode(Sha256::digest(self.body))
     }

@@ -16,6 +16,7 @@ pub mod invoice_issued;
 pub mod invoice_text;
 pub mod log_safe;
 pub mod money;
+pub mod offline_instructions;
 pub mod month_invoice;
 pub mod order;
 pub mod order_effects;

@@ -339,6 +339,7 @@ fn a_lost_dispute_settled_another_way_no_longer_marks_the_order() {
     let transfer = offline(PaymentMethod::Offline {
         kind: OfflineKind::BankTransfer,
         seller_reference: "VIR-1".into(),
+        received_on: None,
     });
     let p = order_position(gross, None, &[lost.clone(), transfer]);
     assert_eq!(p.status, OrderStatus::Captured);

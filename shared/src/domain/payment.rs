@@ -107,10 +107,18 @@ pub enum PaymentMethod {
         #[serde(default)]
         retry: u32,
     },
-    /// A bank transfer or cheque recorded by the seller, with the seller's own reference.
+    /// A bank transfer or cheque. Recorded by the seller (captured), with the seller's own
+    /// reference and the day the money came; or awaited (`created`, chosen at checkout), with
+    /// no reference yet.
     Offline {
         kind: OfflineKind,
         seller_reference: String,
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "super::serde_dates::iso_date_option"
+        )]
+        received_on: Option<time::Date>,
     },
 }
 

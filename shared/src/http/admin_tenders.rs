@@ -64,7 +64,7 @@ impl From<TenderAdminError> for Problem {
     }
 }
 
-fn caller_of(caller: &Option<Extension<AdminCaller>>) -> String {
+pub(super) fn caller_of(caller: &Option<Extension<AdminCaller>>) -> String {
     caller
         .as_ref()
         .map_or("unknown", |Extension(AdminCaller(who))| who.as_str())
@@ -76,7 +76,7 @@ fn currency(field: &str, code: &str) -> Result<Currency, Problem> {
         .map_err(|e| Problem::invalid_field(FieldError::new(field, e.to_string())))
 }
 
-fn amount(field: &str, currency: Currency, text: &str) -> Result<Decimal, Problem> {
+pub(super) fn amount(field: &str, currency: Currency, text: &str) -> Result<Decimal, Problem> {
     currency
         .parse_amount(text)
         .map_err(|e| Problem::invalid_field(FieldError::new(field, e.to_string())))
@@ -93,7 +93,7 @@ fn voucher_id(id: &str) -> Result<&str, Problem> {
     })
 }
 
-fn once<'a>(
+pub(super) fn once<'a>(
     scope: String,
     headers: &HeaderMap,
     body: &'a [u8],

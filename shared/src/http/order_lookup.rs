@@ -121,6 +121,9 @@ pub struct BillingOnFileResponse {
     /// The instalment plans open to what the order owes (`INSTALMENT_PLANS`), each with its
     /// schedule.
     pub instalment_plans: Vec<PlanView>,
+    /// Bank transfer and cheque, when the seller takes them: where to send what is due and
+    /// the reference to quote.
+    pub offline_methods: Vec<crate::domain::offline_instructions::PayInstructions>,
 }
 
 #[derive(Debug, Serialize)]
@@ -147,7 +150,7 @@ async fn billing_on_file(
     let offer = lookup
         .checkout_for(&reference, bearer_token(&headers))
         .await?;
-    let (billing, currency) = (offer.billing, offer.currency);
+    let (billing, currency, offline_methods) = (offer.billing, offer.currency, offer.offline);
     let body = BillingOnFileResponse {
         billing_on_file: billing.as_ref().map(BillingSummary::new),
         save_card_offered: lookup.card_saving_offered(),
@@ -168,6 +171,7 @@ async fn billing_on_file(
                     .collect(),
             })
             .collect(),
+        offline_methods,
     };
     Ok(private(Json(body).into_response()))
 }

@@ -52,6 +52,7 @@ fn app() -> &'static App {
                 card_saving: Default::default(),
                 fraud_review: Default::default(),
                 wallets: Vec::new(),
+                offline: Default::default(),
                 sepa: None,
                 instalments: None,
             })

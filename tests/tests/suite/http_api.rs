@@ -33,6 +33,7 @@ async fn api() -> Api {
         card_saving: Default::default(),
         fraud_review: Default::default(),
         wallets: Vec::new(),
+        offline: Default::default(),
         sepa: None,
         instalments: None,
     })

@@ -23,6 +23,7 @@ mod month_invoices;
 mod monthly_direct_debit_events;
 mod notifications_dynamodb;
 mod notifier_events;
+mod offline_payments;
 mod outbox_relay;
 mod payment_model;
 mod payment_requests;

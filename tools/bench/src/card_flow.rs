@@ -104,6 +104,7 @@ pub(crate) async fn start_app() -> Result<(String, RequestCounter, reqwest::Clie
         card_saving: Default::default(),
         fraud_review: Default::default(),
         wallets: Vec::new(),
+        offline: Default::default(),
         sepa: None,
         instalments: None,
     })

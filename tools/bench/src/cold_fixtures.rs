@@ -149,6 +149,7 @@ pub async fn start_devserver(table: &str) -> Result<(Preparer, String), Failure>
         card_saving: Default::default(),
         fraud_review: Default::default(),
         wallets: Vec::new(),
+        offline: Default::default(),
         sepa: None,
         instalments: None,
     })

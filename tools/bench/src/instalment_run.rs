@@ -43,6 +43,7 @@ async fn start(table: Option<String>, counter: Option<RequestCounter>) -> Result
         card_saving: Default::default(),
         fraud_review: Default::default(),
         wallets: Vec::new(),
+        offline: Default::default(),
         sepa: None,
         instalments: encaisse::domain::instalments::InstalmentPolicy::parse("counts:2")?,
     })

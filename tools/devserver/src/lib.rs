@@ -71,6 +71,8 @@ pub struct Options {
     pub instalments: Option<encaisse::domain::instalments::InstalmentPolicy>,
     /// SEPA direct debit (`SEPA_DEBIT`, `SEPA_CAP_RULE`, `SEPA_SCORES` for the binary).
     pub sepa: Option<encaisse::app::start_sepa::SepaSettings>,
+    /// Bank transfer and cheque (none offered by default).
+    pub offline: encaisse::domain::offline_instructions::OfflineInstructions,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +88,45 @@ pub struct DevApp {
     pub store: Arc<dyn Store>,
     pub store_name: String,
     pub sandbox: SandboxPsp,
+}
+
+/// The demo shop's bank details and cheque address (a well-known test IBAN, not a real
+/// account).
+pub fn demo_offline_instructions() -> encaisse::domain::offline_instructions::OfflineInstructions {
+    use encaisse::domain::offline_instructions::{bank_details, cheque_details};
+    encaisse::domain::offline_instructions::OfflineInstructions {
+        bank_transfer: bank_details(
+            "Atelier Lumen SAS",
+            "FR7630006000011234567890189",
+            "AGRIFRPPXXX",
+        )
+        .ok(),
+        cheque: cheque_details("Atelier Lumen SAS", "Service clients|12 rue Paul Bert|69003 Lyon")
+            .ok(),
+    }
+}
+
+/// `BANK_TRANSFER_*` / `CHEQUE_*` when set (`off` for none), else the demo's.
+pub fn offline_instructions_or_demo(
+) -> Result<encaisse::domain::offline_instructions::OfflineInstructions, encaisse::config::ConfigError>
+{
+    let demo = demo_offline_instructions();
+    let read = encaisse::config::offline_instructions_from(|name| {
+        std::env::var(name).ok().filter(|v| v != "off")
+    })?;
+    let set = |name: &str| std::env::var(name).is_ok();
+    Ok(encaisse::domain::offline_instructions::OfflineInstructions {
+        bank_transfer: if set("BANK_TRANSFER_IBAN") {
+            read.bank_transfer
+        } else {
+            demo.bank_transfer
+        },
+        cheque: if set("CHEQUE_PAYEE") {
+            read.cheque
+        } else {
+            demo.cheque
+        },
+    })
 }
 
 pub async fn build(options: Options) -> Result<DevApp, BuildError> {
@@ -129,7 +170,8 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
         // The sandbox serves the security-code page (see the connector below).
         .with_saved_card_checkout(true)
         .with_wallets(options.wallets.clone())
-        .with_instalments(options.instalments.clone());
+        .with_instalments(options.instalments.clone())
+        .with_offline(options.offline.clone());
     // The production connector, pointed at the sandbox PSP this server hosts.
     let mut stripe = StripeConfig::new(
         "sk_test_encaisse_devserver",
@@ -159,7 +201,8 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
             .with_card_saving(options.card_saving)
             .with_wallets(options.wallets.clone())
             .with_instalments(options.instalments.clone())
-            .with_sepa(options.sepa.clone()),
+            .with_sepa(options.sepa.clone())
+            .with_offline(options.offline.clone()),
         ),
         store: store.clone(),
     };
@@ -279,6 +322,13 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
             .merge(admin_reviews_router(reviews, admin_auth.clone()))
             .merge(encaisse::http::admin_tenders_router(
                 Arc::new(encaisse::app::tender_admin::TenderAdmin::new(
+                    store.clone(),
+                    clock.clone(),
+                )),
+                admin_auth.clone(),
+            ))
+            .merge(encaisse::http::admin_offline_router(
+                Arc::new(encaisse::app::record_offline::OfflinePayments::new(
                     store.clone(),
                     clock.clone(),
                 )),

@@ -71,6 +71,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         // And plans in 3 or 4 monthly instalments from 100 EUR unless INSTALMENT_PLANS says
         // otherwise.
         // SEPA direct debit is on in the devserver unless `SEPA_DEBIT=off`.
+        // Bank transfer and cheque with demo details unless BANK_TRANSFER_* / CHEQUE_* say
+        // otherwise (`BANK_TRANSFER_IBAN=off` and `CHEQUE_PAYEE=off` turn them off).
+        offline: encaisse_dev::offline_instructions_or_demo()?,
         sepa: match std::env::var("SEPA_DEBIT") {
             Err(_) => Some(encaisse::app::start_sepa::SepaSettings::local()),
             Ok(_) => encaisse::config::sepa_settings()?,

@@ -100,6 +100,7 @@ fn line_changes(
         method: PaymentMethod::Offline {
             kind: record.kind,
             seller_reference: record.seller_reference.trim().to_string(),
+            received_on: None,
         },
         status: PaymentStatus::Captured,
         amount: sepa.amount,

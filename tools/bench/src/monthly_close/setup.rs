@@ -76,6 +76,7 @@ pub(super) async fn start(
         card_saving: Default::default(),
         fraud_review: Default::default(),
         wallets: Vec::new(),
+        offline: Default::default(),
         sepa: Some(SepaSettings::local()),
         instalments: None,
     })
