@@ -205,7 +205,12 @@ DOCUMENTED_RULES = {
     ("use_credit_balance", "use_credit_balance there is no credit balance"),
     ("method", "method on_account "),
     # A card's fields with a method that takes no card (StartPaymentRequest.method's description).
-    ("save_card|saved_card_id", "(?:save_card|saved_card_id) does not go with method on_account"),
+    ("save_card|saved_card_id", "(?:save_card|saved_card_id) does not go with method (?:on_account|bank_transfer|cheque)"),
+    # The seller's BANK_TRANSFER_* / CHEQUE_* (StartPaymentRequest.method's description).
+    ("method", "method this shop does not take "),
+    # The day money arrived is not to come; the currency is the order's (recordOfflinePayment).
+    ("received_on", "received_on must be today or earlier"),
+    ("currency", "currency must be the order's currency, [A-Z]{3}$"),
     # Relative to today (issueVoucher's description).
     ("expires_on", "expires_on must be today or later"),
     # A calendar date the schema's pattern cannot tell from an impossible one (year 0).

@@ -77,6 +77,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     // Bank transfers and cheques received for an order.
     let offline = Arc::new(encaisse::app::record_offline::OfflinePayments::new(
         store.clone(),
+        providers.clone(),
         clock.clone(),
     ));
     let reviews = AdminReviews {

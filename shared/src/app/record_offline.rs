@@ -49,13 +49,67 @@ pub enum RecordOfflineError {
     InProgress,
     #[error("this Idempotency-Key was used with another body")]
     KeyReused,
+    /// The shopper just paid on the PSP's page the recording would have closed.
+    #[error("a payment on the PSP's page just completed")]
+    AttemptCompleted,
+    #[error("payment provider: {0}")]
+    Provider(#[from] crate::ports::ProviderError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
+impl From<super::start_payment::StartPaymentError> for RecordOfflineError {
+    fn from(e: super::start_payment::StartPaymentError) -> Self {
+        use super::start_payment::StartPaymentError as E;
+        match e {
+            E::AttemptCompleted => RecordOfflineError::AttemptCompleted,
+            E::Provider(p) => RecordOfflineError::Provider(p),
+            E::Store(s) => RecordOfflineError::Store(s),
+            other => RecordOfflineError::Store(StoreError::Corrupt(other.to_string())),
+        }
+    }
+}
+
 pub struct OfflinePayments {
     store: Arc<dyn Store>,
+    providers: Arc<crate::ports::ProviderRegistry>,
     clock: Arc<dyn Clock>,
+}
+
+/// When the money recorded leaves nothing due, the shopper's unfinished attempts at a PSP
+/// are closed (so the order cannot be paid twice), and the vouchers and credit they held are
+/// taken with the recorded payment instead of given back.
+async fn close_the_rest(
+    providers: &crate::ports::ProviderRegistry,
+    snapshot: &OrderWithPayments,
+    recorded: &str,
+    changes: &mut Vec<PaymentChange>,
+    now: OffsetDateTime,
+) -> Result<(), RecordOfflineError> {
+    let open: Vec<Versioned<Payment>> = snapshot
+        .payments
+        .iter()
+        .filter(|p| p.value.status.is_unfinished() && p.value.psp.is_some())
+        .filter(|p| !changes.iter().any(|c| c.payment.id == p.value.id))
+        .cloned()
+        .collect();
+    for attempt in open {
+        let id = attempt.value.id.clone();
+        changes.push(super::start_payment::close_attempt(providers, attempt, now).await?);
+        for held in snapshot.payments.iter().filter(|p| {
+            p.value.reserved_for.as_deref() == Some(id.as_str())
+                && p.value.status == PaymentStatus::Processing
+        }) {
+            let mut moved = held.value.clone();
+            moved.reserved_for = Some(recorded.to_string());
+            moved.updated_at = now;
+            changes.push(PaymentChange {
+                payment: moved,
+                expected_version: Some(held.version),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The newest awaited transfer or cheque of the order, if any.
@@ -192,8 +246,16 @@ fn changes_for(
 }
 
 impl OfflinePayments {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+    pub fn new(
+        store: Arc<dyn Store>,
+        providers: Arc<crate::ports::ProviderRegistry>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            store,
+            providers,
+            clock,
+        }
     }
 
     /// Records `receipt` against `reference`; answers the recorded payment and the order's
@@ -251,13 +313,18 @@ impl OfflinePayments {
                 .await?
                 .filter(|s| s.order.value.status != OrderStatus::Deleted)
                 .ok_or(RecordOfflineError::NotFound)?;
-            let changes = changes_for(&snapshot, receipt, new_id.clone(), now)?;
+            let mut changes = changes_for(&snapshot, receipt, new_id.clone(), now)?;
             let recorded = changes
                 .iter()
                 .map(|c| c.payment.clone())
                 .find(|p| p.status == PaymentStatus::Captured)
                 .ok_or_else(|| StoreError::Corrupt("a receipt without its payment".into()))?;
-            let settled = settle(&snapshot, &snapshot.order.value, changes, now);
+            let mut settled = settle(&snapshot, &snapshot.order.value, changes.clone(), now);
+            if settled.order.amount_due().is_zero() {
+                close_the_rest(&self.providers, &snapshot, &recorded.id, &mut changes, now)
+                    .await?;
+                settled = settle(&snapshot, &snapshot.order.value, changes, now);
+            }
             let order = settled.order.clone();
             let response = StoredResponse {
                 status: 201,

@@ -171,36 +171,7 @@ impl StartPayment {
         old: crate::ports::Versioned<Payment>,
         now: OffsetDateTime,
     ) -> Result<PaymentChange, StartPaymentError> {
-        if let Some(session) = old.value.hosted_session() {
-            let closed = self
-                .providers
-                .for_payment(&old.value)
-                .map_err(ProviderError::from)?
-                .expire_hosted_payment(session, &format!("expire-{session}"))
-                .await?;
-            if closed.state == HostedPaymentState::Complete {
-                return Err(StartPaymentError::AttemptCompleted);
-            }
-        } else if let Some(intent) = old.value.provider_payment() {
-            // Off the hosted page (a saved card waiting for 3-D Secure): the PSP's payment
-            // itself is abandoned, so it cannot complete after the order moved on.
-            let cancelled = self
-                .providers
-                .for_payment(&old.value)
-                .map_err(ProviderError::from)?
-                .cancel(intent, &format!("abandon-{intent}"))
-                .await?;
-            if cancelled.status != crate::ports::ProviderPaymentStatus::Canceled {
-                return Err(StartPaymentError::AttemptCompleted);
-            }
-        }
-        let mut cancelled = old.value;
-        cancelled.status = PaymentStatus::Cancelled;
-        cancelled.updated_at = now;
-        Ok(PaymentChange {
-            payment: cancelled,
-            expected_version: Some(old.version),
-        })
+        close_attempt(&self.providers, old, now).await
     }
 
     async fn start_claimed(
@@ -552,4 +523,41 @@ impl StartPayment {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// Closes an unfinished attempt at the PSP (none for an awaited transfer) and returns the
+/// change that cancels it here.
+pub(super) async fn close_attempt(
+    providers: &ProviderRegistry,
+    old: crate::ports::Versioned<Payment>,
+    now: OffsetDateTime,
+) -> Result<PaymentChange, StartPaymentError> {
+    if let Some(session) = old.value.hosted_session() {
+        let closed = providers
+            .for_payment(&old.value)
+            .map_err(ProviderError::from)?
+            .expire_hosted_payment(session, &format!("expire-{session}"))
+            .await?;
+        if closed.state == HostedPaymentState::Complete {
+            return Err(StartPaymentError::AttemptCompleted);
+        }
+    } else if let Some(intent) = old.value.provider_payment() {
+        // Off the hosted page (a saved card waiting for 3-D Secure): the PSP's payment
+        // itself is abandoned, so it cannot complete after the order moved on.
+        let cancelled = providers
+            .for_payment(&old.value)
+            .map_err(ProviderError::from)?
+            .cancel(intent, &format!("abandon-{intent}"))
+            .await?;
+        if cancelled.status != crate::ports::ProviderPaymentStatus::Canceled {
+            return Err(StartPaymentError::AttemptCompleted);
+        }
+    }
+    let mut cancelled = old.value;
+    cancelled.status = PaymentStatus::Cancelled;
+    cancelled.updated_at = now;
+    Ok(PaymentChange {
+        payment: cancelled,
+        expected_version: Some(old.version),
+    })
 }

@@ -203,86 +203,85 @@ pub(super) fn check(
             "goes with method instalments",
         ));
     }
-    let method = match command.method.as_str() {
-        "card" => {
-            if command.saved_card_id.is_some() {
-                return Err(FieldError::new(
-                    "saved_card_id",
-                    "goes with method saved_card, not card",
-                ));
-            }
-            if command.save_card && !card_saving.is_offered() {
-                return Err(FieldError::new(
-                    "save_card",
-                    "this shop does not keep cards: leave it false",
-                ));
-            }
-            CheckedMethod::Card {
-                save_card: command.save_card,
-            }
-        }
-        "saved_card" => {
-            if command.save_card {
-                return Err(FieldError::new(
-                    "save_card",
-                    "this card is saved already: leave it false",
-                ));
-            }
-            CheckedMethod::SavedCard {
-                payment_method: saved_card_id(command.saved_card_id.as_deref())?,
-            }
-        }
-        "wallet" => {
-            if command.save_card {
-                return Err(FieldError::new(
-                    "save_card",
-                    "only a card can be kept: leave it false",
-                ));
-            }
-            let offered = wallets
-                .iter()
-                .map(|w| w.as_str())
-                .collect::<Vec<_>>()
-                .join(", ");
-            let wallet = command
-                .wallet
-                .as_deref()
-                .and_then(crate::domain::Wallet::parse)
-                .filter(|w| wallets.contains(w))
-                .ok_or_else(|| {
-                    FieldError::new(
-                        "wallet",
-                        if offered.is_empty() {
-                            "this shop offers no wallet".to_string()
-                        } else {
-                            format!("must be one of the wallets this shop offers: {offered}")
-                        },
-                    )
-                })?;
-            CheckedMethod::Wallet { wallet }
-        }
-        "instalments" => instalment_count(&command, instalments)?,
-        "sepa_debit" => sepa_method(&command, sepa_offered)?,
-        "on_account" => {
-            for (field, used) in [
-                ("save_card", command.save_card),
-                ("saved_card_id", command.saved_card_id.is_some()),
-            ] {
-                if used {
-                    return Err(FieldError::new(field, "does not go with method on_account"));
+    let method =
+        match command.method.as_str() {
+            "card" => {
+                if command.saved_card_id.is_some() {
+                    return Err(FieldError::new(
+                        "saved_card_id",
+                        "goes with method saved_card, not card",
+                    ));
+                }
+                if command.save_card && !card_saving.is_offered() {
+                    return Err(FieldError::new(
+                        "save_card",
+                        "this shop does not keep cards: leave it false",
+                    ));
+                }
+                CheckedMethod::Card {
+                    save_card: command.save_card,
                 }
             }
-            CheckedMethod::OnAccount
-        }
-        "bank_transfer" | "cheque" => offline_method(&command, offline)?,
-        _ => {
-            return Err(FieldError::new(
+            "saved_card" => {
+                if command.save_card {
+                    return Err(FieldError::new(
+                        "save_card",
+                        "this card is saved already: leave it false",
+                    ));
+                }
+                CheckedMethod::SavedCard {
+                    payment_method: saved_card_id(command.saved_card_id.as_deref())?,
+                }
+            }
+            "wallet" => {
+                if command.save_card {
+                    return Err(FieldError::new(
+                        "save_card",
+                        "only a card can be kept: leave it false",
+                    ));
+                }
+                let offered = wallets
+                    .iter()
+                    .map(|w| w.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let wallet = command
+                    .wallet
+                    .as_deref()
+                    .and_then(crate::domain::Wallet::parse)
+                    .filter(|w| wallets.contains(w))
+                    .ok_or_else(|| {
+                        FieldError::new(
+                            "wallet",
+                            if offered.is_empty() {
+                                "this shop offers no wallet".to_string()
+                            } else {
+                                format!("must be one of the wallets this shop offers: {offered}")
+                            },
+                        )
+                    })?;
+                CheckedMethod::Wallet { wallet }
+            }
+            "instalments" => instalment_count(&command, instalments)?,
+            "sepa_debit" => sepa_method(&command, sepa_offered)?,
+            "on_account" => {
+                for (field, used) in [
+                    ("save_card", command.save_card),
+                    ("saved_card_id", command.saved_card_id.is_some()),
+                ] {
+                    if used {
+                        return Err(FieldError::new(field, "does not go with method on_account"));
+                    }
+                }
+                CheckedMethod::OnAccount
+            }
+            "bank_transfer" | "cheque" => offline_method(&command, offline)?,
+            _ => return Err(FieldError::new(
                 "method",
                 "must be one of card, saved_card, wallet, sepa_debit, on_account, instalments, \
                  bank_transfer, cheque",
-            ))
-        }
-    };
+            )),
+        };
     if command.promo_code.is_some() {
         return Err(FieldError::new("promo_code", "is not available yet"));
     }
@@ -329,7 +328,10 @@ fn offline_method(
     if !offline.offers(kind) {
         return Err(FieldError::new(
             "method",
-            format!("this shop does not take {}", command.method.replace('_', " ")),
+            format!(
+                "this shop does not take {}",
+                command.method.replace('_', " ")
+            ),
         ));
     }
     for (field, used) in [

@@ -64,7 +64,9 @@ impl StartPayment {
         self
     }
 
-    pub(in crate::app) fn offline(&self) -> &crate::domain::offline_instructions::OfflineInstructions {
+    pub(in crate::app) fn offline(
+        &self,
+    ) -> &crate::domain::offline_instructions::OfflineInstructions {
         &self.offline
     }
 

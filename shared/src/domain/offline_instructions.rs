@@ -157,7 +157,12 @@ mod tests {
 
     #[test]
     fn an_iban_is_checked_and_printed_in_groups_of_four() {
-        let ok = bank_details("Atelier Lumen SAS", "fr7630006000011234567890189", "agrifrpp").unwrap();
+        let ok = bank_details(
+            "Atelier Lumen SAS",
+            "fr7630006000011234567890189",
+            "agrifrpp",
+        )
+        .unwrap();
         assert_eq!(ok.iban, "FR76 3000 6000 0112 3456 7890 189");
         assert_eq!(ok.bic, "AGRIFRPP");
         // One digit changed: the check digits no longer match.

@@ -43,6 +43,14 @@ impl From<RecordOfflineError> for Problem {
                 "Idempotency-Key reused",
                 "This Idempotency-Key was already used with a different request body.",
             ),
+            RecordOfflineError::AttemptCompleted => Problem::new(
+                StatusCode::CONFLICT,
+                "attempt-completed",
+                "Payment just completed",
+                "The shopper just paid on the payment provider's page: nothing was recorded. \
+                 Look at the order again before recording this money.",
+            ),
+            RecordOfflineError::Provider(e) => super::payments::provider_problem(&e),
             RecordOfflineError::Store(store) => Problem::from_store(&store),
         }
     }
@@ -88,9 +96,7 @@ async fn record(
     };
     let once = once(format!("offline#{reference}"), &headers, &body, &context)?;
     let by = caller_of(&caller);
-    let stored = api
-        .record(&reference, receipt, &by, &once)
-        .await?;
+    let stored = api.record(&reference, receipt, &by, &once).await?;
     Ok(super::stored_reply(stored))
 }
 

@@ -1,11 +1,11 @@
 //! HTTP: axum routers per function, shared by the Lambdas (through lambda_http) and the
 //! devserver, and the problem+json errors they answer with.
 
+mod admin_offline;
 pub mod admin_payments;
 pub mod admin_reviews;
 pub mod admin_sepa;
 mod admin_sepa_months;
-mod admin_offline;
 mod admin_tenders;
 pub mod back_office;
 pub mod client_ip;
@@ -19,10 +19,10 @@ pub mod shopper_account;
 pub mod views;
 pub mod webhooks;
 
+pub use admin_offline::admin_offline_router;
 pub use admin_payments::{admin_payments_router, AdminPayments};
 pub use admin_reviews::{admin_reviews_router, AdminReviews};
 pub use admin_sepa::admin_sepa_router;
-pub use admin_offline::admin_offline_router;
 pub use admin_tenders::admin_tenders_router;
 pub use back_office::{back_office_router, AdminAuth, AdminCaller, BackOffice};
 pub use order_lookup::order_lookup_router;

@@ -84,15 +84,27 @@ async fn a_transfer_with_a_voucher_is_awaited_recorded_in_part_then_whole_and_se
 
     // The seller's mistakes: more than owed, another currency, a date to come, no key.
     let (status, problem) = record(&shop, "t-0", &transfer("2000.01", "VIR-1")).await;
-    assert_eq!((status, problem["field"].as_str()), (422, Some("amount")), "{problem}");
+    assert_eq!(
+        (status, problem["field"].as_str()),
+        (422, Some("amount")),
+        "{problem}"
+    );
     let mut usd = transfer("100.00", "VIR-1");
     usd["currency"] = "USD".into();
     let (status, problem) = record(&shop, "t-0b", &usd).await;
-    assert_eq!((status, problem["field"].as_str()), (422, Some("currency")), "{problem}");
+    assert_eq!(
+        (status, problem["field"].as_str()),
+        (422, Some("currency")),
+        "{problem}"
+    );
     let mut later = transfer("100.00", "VIR-1");
     later["received_on"] = "2099-01-01".into();
     let (status, problem) = record(&shop, "t-0c", &later).await;
-    assert_eq!((status, problem["field"].as_str()), (422, Some("received_on")), "{problem}");
+    assert_eq!(
+        (status, problem["field"].as_str()),
+        (422, Some("received_on")),
+        "{problem}"
+    );
     let (status, _) = shop
         .admin_post(
             "/v1/admin/orders/ORD-10042/offline-payments",
@@ -131,8 +143,15 @@ async fn a_transfer_with_a_voucher_is_awaited_recorded_in_part_then_whole_and_se
 }
 
 #[tokio::test]
-async fn a_card_chosen_after_a_cheque_replaces_the_awaited_cheque() {
+async fn a_card_chosen_after_a_cheque_replaces_it_and_a_cheque_recorded_then_closes_the_card() {
     let shop = shop().await;
+    let (_, issued) = shop
+        .admin_post(
+            "/v1/admin/vouchers",
+            Some("v-1"),
+            &json!({"amount": "922.00", "currency": "EUR", "expires_on": "2099-12-31"}),
+        )
+        .await;
     let token = shop.token("ORD-10042", "83000").await;
     let (status, cheque) = shop
         .start(
@@ -149,20 +168,40 @@ async fn a_card_chosen_after_a_cheque_replaces_the_awaited_cheque() {
         "Atelier Lumen SAS"
     );
     let (status, card) = shop
-        .start("ORD-10042", &token, "pay-2", &body_with(&shop, json!({})))
+        .start(
+            "ORD-10042",
+            &token,
+            "pay-2",
+            &body_with(&shop, json!({"voucher_codes": [issued["code"]]})),
+        )
         .await;
     assert_eq!(status, 201, "{card}");
+    assert_eq!(card["payment"]["amount"], "2000.00");
     let id = cheque["payment"]["id"].as_str().unwrap();
     let replaced = shop
         .get(&format!("/v1/orders/ORD-10042/payments/{id}"), &token)
         .await;
     assert_eq!(replaced["status"], "cancelled");
-    // The seller records a cheque anyway (it came): a payment of its own.
-    let cheque_in = json!({"method": "cheque", "amount": "2922.00", "currency": "EUR",
+    // The shopper posted the cheque anyway, for what the voucher leaves: the seller records
+    // it, the card page still open is closed at the PSP (the order cannot be paid twice) and
+    // the voucher it held is taken with the cheque.
+    let cheque_in = json!({"method": "cheque", "amount": "2000.00", "currency": "EUR",
                            "received_on": "2026-11-30", "reference": "CHQ 0012345"});
     let (status, recorded) = record(&shop, "c-1", &cheque_in).await;
     assert_eq!(status, 201, "{recorded}");
     assert_eq!(recorded["payment"]["method"], "cheque");
     assert_ne!(recorded["payment"]["id"], cheque["payment"]["id"]);
-    assert_eq!(recorded["order"]["status"], "captured");
+    assert_eq!(recorded["order"]["status"], "captured", "{recorded}");
+    let card_id = card["payment"]["id"].as_str().unwrap();
+    let closed = shop
+        .get(&format!("/v1/orders/ORD-10042/payments/{card_id}"), &token)
+        .await;
+    assert_eq!(closed["status"], "cancelled", "{closed}");
+    let tender = card["tenders"][0]["id"].as_str().unwrap();
+    let taken = shop
+        .get(&format!("/v1/orders/ORD-10042/payments/{tender}"), &token)
+        .await;
+    assert_eq!(taken["status"], "captured", "{taken}");
+    let order = shop.get("/v1/orders/ORD-10042", &token).await;
+    assert_eq!(order["amount_due"], "0.00", "{order}");
 }

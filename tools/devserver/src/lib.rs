@@ -101,32 +101,38 @@ pub fn demo_offline_instructions() -> encaisse::domain::offline_instructions::Of
             "AGRIFRPPXXX",
         )
         .ok(),
-        cheque: cheque_details("Atelier Lumen SAS", "Service clients|12 rue Paul Bert|69003 Lyon")
-            .ok(),
+        cheque: cheque_details(
+            "Atelier Lumen SAS",
+            "Service clients|12 rue Paul Bert|69003 Lyon",
+        )
+        .ok(),
     }
 }
 
 /// `BANK_TRANSFER_*` / `CHEQUE_*` when set (`off` for none), else the demo's.
-pub fn offline_instructions_or_demo(
-) -> Result<encaisse::domain::offline_instructions::OfflineInstructions, encaisse::config::ConfigError>
-{
+pub fn offline_instructions_or_demo() -> Result<
+    encaisse::domain::offline_instructions::OfflineInstructions,
+    encaisse::config::ConfigError,
+> {
     let demo = demo_offline_instructions();
     let read = encaisse::config::offline_instructions_from(|name| {
         std::env::var(name).ok().filter(|v| v != "off")
     })?;
     let set = |name: &str| std::env::var(name).is_ok();
-    Ok(encaisse::domain::offline_instructions::OfflineInstructions {
-        bank_transfer: if set("BANK_TRANSFER_IBAN") {
-            read.bank_transfer
-        } else {
-            demo.bank_transfer
+    Ok(
+        encaisse::domain::offline_instructions::OfflineInstructions {
+            bank_transfer: if set("BANK_TRANSFER_IBAN") {
+                read.bank_transfer
+            } else {
+                demo.bank_transfer
+            },
+            cheque: if set("CHEQUE_PAYEE") {
+                read.cheque
+            } else {
+                demo.cheque
+            },
         },
-        cheque: if set("CHEQUE_PAYEE") {
-            read.cheque
-        } else {
-            demo.cheque
-        },
-    })
+    )
 }
 
 pub async fn build(options: Options) -> Result<DevApp, BuildError> {
@@ -308,7 +314,7 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
         store: store.clone(),
         clock: clock.clone(),
         auth: admin_auth.clone(),
-        providers,
+        providers: providers.clone(),
         pay_links: Some(pay_links),
         documents: Some(order_documents.clone()),
     };
@@ -330,6 +336,7 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
             .merge(encaisse::http::admin_offline_router(
                 Arc::new(encaisse::app::record_offline::OfflinePayments::new(
                     store.clone(),
+                    providers.clone(),
                     clock.clone(),
                 )),
                 admin_auth.clone(),
