@@ -5,6 +5,7 @@ import { addText, onLanguageChange, setupLanguage, t } from "./i18n.js";
 import TEXT from "./i18n-checkout.js";
 import { country, el, money } from "./format.js";
 import { errorMessage, PaymentStarter, unfinishedPayment } from "./payment-flow.js";
+import { instructionsSection, otherMethods, tenderFields, tendersSection } from "./tenders.js";
 
 const BILLING_KEY = "encaisse.billing";
 
@@ -85,10 +86,14 @@ const walletMethods = () => state.wallets.map((w) => ({
   id: `wallet-${w}`, text: WALLETS[w] || w, hint: w === "alipay" ? "method.walletNow" : "method.wallet",
   fields: () => ({ method: "wallet", wallet: w }),
 }));
-const allMethods = () => [...savedMethods(), ...METHODS, ...(state.sepa ? [state.sepa] : []), ...state.plans, ...walletMethods()];
+const allMethods = () => [
+  ...savedMethods(), ...METHODS, ...(state.sepa ? [state.sepa] : []), ...state.plans, ...walletMethods(), ...state.other,
+];
 const state = {
   billingMode: null, values: null, remember: false, prefilled: false, errors: {}, notice: null, error: null,
   saveCardOffered: false, saveCard: false, wallets: [], plans: [], sepa: null,
+  // Voucher codes typed, the credit balance (and whether to use it), on account / transfer / cheque.
+  codes: "", credit: null, useCredit: false, other: [],
 };
 
 function remembered() {
@@ -189,6 +194,7 @@ function render() {
   const form = el("form", { id: "pay", novalidate: true },
     el("p", {}, t("checkout.amount"), " : ", el("strong", { class: "amount" }, amount)),
     billingSection(),
+    tendersSection(state, order.currency),
     methodSection(),
     el("button", { type: "submit" }, t("checkout.submit", { amount })));
   form.addEventListener("submit", submit);
@@ -212,7 +218,9 @@ async function submit(event) {
   state.error = null;
   const chosen = new FormData(event.target).get("method") || "card";
   const method = allMethods().find((m) => m.id === chosen);
-  const extra = { ...method.fields() };
+  state.codes = document.getElementById("codes")?.value ?? "";
+  state.useCredit = document.getElementById("use-credit")?.checked ?? false;
+  const extra = { ...method.fields(), ...tenderFields() };
   if (state.billingMode === "new") {
     state.errors = validate(state.values);
     if (Object.keys(state.errors).length) {
@@ -228,6 +236,7 @@ async function submit(event) {
   try {
     const url = await starter.start(extra);
     if (state.billingMode === "new") remember(state.remember ? state.values : null);
+    if (url?.instructions) return showInstructions(url.instructions);
     if (typeof url === "object") return await (await import("./embedded.js")).mountEmbedded(url, status, root);
     // SEPA is accepted at once: straight to the return page's confirmation.
     if (chosen !== "sepa") {
@@ -239,6 +248,18 @@ async function submit(event) {
     button.disabled = false;
     if (error instanceof ApiError && error.status === 401) return sendToLookup(reference);
     const field = error instanceof ApiError ? error.problem.field || "" : "";
+    if (error instanceof ApiError && error.status === 422 && field === "voucher_codes") {
+      state.errors.codes = t("tenders.wrongCode");
+      state.error = t("checkout.fix");
+      render();
+      document.getElementById("codes")?.focus();
+      return;
+    }
+    if (error instanceof ApiError && (error.slug === "too-many-code-attempts" || error.slug === "tenders-changed")) {
+      state.error = t(error.slug === "tenders-changed" ? "tenders.changed" : "tenders.tooMany");
+      render();
+      return;
+    }
     if (error instanceof ApiError && error.status === 422 && field === "billing") {
       // The details on file went away meanwhile: ask for them.
       order.billing_on_file = null;
@@ -285,6 +306,16 @@ async function submit(event) {
   }
 }
 
+/// After choosing a transfer or cheque: where to send it (also shown on the order page).
+function showInstructions(told) {
+  status.replaceChildren("");
+  errorBox.textContent = "";
+  root.replaceChildren(
+    instructionsSection(told),
+    el("p", {}, el("a", { href: `/order.html?ref=${encodeURIComponent(reference)}` }, t("checkout.toOrder"))));
+  document.getElementById("offline-title")?.focus();
+}
+
 async function load() {
   let onFile = null;
   let offered = false;
@@ -298,7 +329,10 @@ async function load() {
     order = await ordered;
     let payable = false;
     let plans;
-    ({ billing_on_file: onFile, save_card_offered: offered, saved_cards_payable: payable, wallets_offered: state.wallets = [], instalment_plans: plans = [] } = await billing);
+    const offer = await billing;
+    ({ billing_on_file: onFile, save_card_offered: offered, saved_cards_payable: payable, wallets_offered: state.wallets = [], instalment_plans: plans = [] } = offer);
+    state.credit = offer.credit_balance ?? null;
+    state.other = otherMethods(offer, (await ordered).currency);
     if (plans.length) state.plans = (await import("./instalments.js")).planMethods(plans, order.currency);
     savedCards = payable ? await cards : [];
     state.sepa = await sepa;

@@ -24,6 +24,7 @@ export default {
     "checkout.savedCard.gone": "Cette carte enregistrée ne peut plus servir ici. Choisissez un autre moyen de paiement.",
     "checkout.submit": "Payer {amount}",
     "checkout.redirecting": "Redirection vers la page de paiement sécurisée…",
+    "checkout.toOrder": "Voir ma commande",
   },
   en: {
     "checkout.title": "Billing and payment",
@@ -49,5 +50,6 @@ export default {
     "checkout.savedCard.gone": "This saved card cannot be used here any more. Choose another way to pay.",
     "checkout.submit": "Pay {amount}",
     "checkout.redirecting": "Taking you to the secure payment page…",
+    "checkout.toOrder": "See my order",
   },
 };

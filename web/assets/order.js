@@ -1,11 +1,12 @@
 // Order page: lines, quantities, shipping, totals, status, and what the shopper can do next
 // (pay, or resume / drop an unfinished payment).
-import { ApiError, getOrder, normaliseReference, sendToLookup, tokenFor, SUCCEEDED } from "./api.js";
+import { ApiError, getBillingOnFile, getOrder, normaliseReference, sendToLookup, tokenFor, SUCCEEDED } from "./api.js";
 import { documentsSection, getDocuments } from "./documents.js";
 import { addText, onLanguageChange, setupLanguage, t } from "./i18n.js";
 import TEXT from "./i18n-order.js";
 import { country, dateTime, el, money, rate } from "./format.js";
 import { errorMessage, unfinishedPayment, unfinishedSection } from "./payment-flow.js";
+import { instructionsSection } from "./tenders.js";
 
 const reference = normaliseReference(new URL(window.location.href).searchParams.get("ref"));
 const status = document.getElementById("status");
@@ -15,6 +16,7 @@ const token = tokenFor(reference);
 
 let order = null;
 let documents = [];
+let awaited = null; // the instructions of a transfer or cheque the shop is waiting for
 let message = null; // key of the last status message, redrawn on a language switch
 
 const isZero = (amount) => /^0*(\.0*)?$/.test(String(amount));
@@ -56,8 +58,20 @@ function linesTable(o) {
       foot(t("order.gross"), money(o.totals.gross, c), "total")));
 }
 
+/// A transfer or cheque chosen at checkout that the shop is still waiting for (the vouchers
+/// reserved with it may be listed after it).
+const awaitedPayment = (o) => (o.payments || [])
+  .find((p) => p.status === "created" && ["bank_transfer", "cheque"].includes(p.method)) || null;
+
 function nextStep(o) {
-  const open = unfinishedPayment(o);
+  const open = awaitedPayment(o) || unfinishedPayment(o);
+  if (open && awaited) {
+    // A transfer or cheque on its way: where to send it, or another way to pay.
+    return el("div", {},
+      instructionsSection({ ...awaited, amount: open.amount }, { waiting: true }),
+      el("p", {}, el("a", { class: "button secondary", href: `/checkout.html?ref=${encodeURIComponent(o.reference)}` },
+        t("offline.otherWay"))));
+  }
   if (open) {
     return unfinishedSection(o, open, token, {
       onDropped: () => { say("unfinished.deleted"); load(); },
@@ -106,6 +120,11 @@ async function load() {
   errorBox.textContent = "";
   try {
     order = await getOrder(reference, token);
+    const open = awaitedPayment(order);
+    awaited = open
+      ? await getBillingOnFile(reference, token)
+        .then((offer) => (offer.offline_methods || []).find((m) => m.method === open.method) || null, () => null)
+      : null;
     // Documents exist once the order is invoiced; failing to list them never hides the order.
     documents = await getDocuments(reference, token).then((r) => r.documents, () => []);
     if (message !== "unfinished.deleted") say(null);

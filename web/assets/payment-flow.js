@@ -34,6 +34,8 @@ export class PaymentStarter {
     if (!action && SUCCEEDED.has(paid?.status)) {
       return `${body.return_url}?${new URLSearchParams({ reference: this.reference, payment: paid.id, outcome: "returned" })}`;
     }
+    // A transfer or cheque: nothing to open, the shopper is told where to send the money.
+    if (action?.instructions) return action;
     if (!action?.url && !action?.client_secret) throw new ApiError(502, { detail: "no payment page" }, null);
     // A redirect's URL, or the embedded form's action (the checkout mounts it).
     return action.type === "embedded" ? action : action.url;

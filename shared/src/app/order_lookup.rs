@@ -75,6 +75,10 @@ pub struct CheckoutOffer {
     pub plans: Vec<(u32, Vec<crate::domain::instalments::Instalment>)>,
     /// How to pay what it owes by bank transfer or cheque, for each the seller takes.
     pub offline: Vec<crate::domain::offline_instructions::PayInstructions>,
+    /// The customer's credit balance in the order's currency, when there is some.
+    pub credit: Option<rust_decimal::Decimal>,
+    /// What on account can still take, when the seller allows it for this customer.
+    pub on_account: Option<rust_decimal::Decimal>,
 }
 
 /// Postcodes are hashed before the constant-time comparison so their lengths leak nothing.
@@ -369,11 +373,26 @@ impl OrderLookup {
                 .filter_map(|kind| self.offline.for_order(kind, &order.reference, due))
                 .collect()
             });
+        // The credit balance and on account, for the checkout to offer (one GetItem).
+        let balance = self
+            .store
+            .load_tenders(&[], &customer_id(&order.customer.email), order.currency)
+            .await?
+            .balance
+            .map(|b| b.value);
         Ok(CheckoutOffer {
             billing: self.billing_on_file(&order).await?,
             currency: order.currency,
             plans,
             offline,
+            credit: balance
+                .as_ref()
+                .map(|b| b.credit)
+                .filter(|c| *c > rust_decimal::Decimal::ZERO),
+            on_account: balance
+                .as_ref()
+                .filter(|b| b.on_account.allowed)
+                .map(|b| b.on_account.available()),
         })
     }
 

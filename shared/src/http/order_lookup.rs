@@ -124,6 +124,10 @@ pub struct BillingOnFileResponse {
     /// Bank transfer and cheque, when the seller takes them: where to send what is due and
     /// the reference to quote.
     pub offline_methods: Vec<crate::domain::offline_instructions::PayInstructions>,
+    /// The customer's credit balance (`use_credit_balance`), null when there is none.
+    pub credit_balance: Option<String>,
+    /// What `method: on_account` can still take, null when the seller does not allow it.
+    pub on_account_available: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -151,6 +155,8 @@ async fn billing_on_file(
         .checkout_for(&reference, bearer_token(&headers))
         .await?;
     let (billing, currency, offline_methods) = (offer.billing, offer.currency, offer.offline);
+    let credit_balance = offer.credit.map(|c| currency.format(c));
+    let on_account_available = offer.on_account.map(|a| currency.format(a));
     let body = BillingOnFileResponse {
         billing_on_file: billing.as_ref().map(BillingSummary::new),
         save_card_offered: lookup.card_saving_offered(),
@@ -172,6 +178,8 @@ async fn billing_on_file(
             })
             .collect(),
         offline_methods,
+        credit_balance,
+        on_account_available,
     };
     Ok(private(Json(body).into_response()))
 }
