@@ -5,7 +5,7 @@ import { addText, onLanguageChange, setupLanguage, t } from "./i18n.js";
 import TEXT from "./i18n-checkout.js";
 import { country, el, money } from "./format.js";
 import { errorMessage, PaymentStarter, unfinishedPayment } from "./payment-flow.js";
-import { instructionsSection, otherMethods, tenderFields, tendersSection } from "./tenders.js";
+import { otherMethods, tenderFields, tendersSection } from "./tenders.js";
 
 const BILLING_KEY = "encaisse.billing";
 
@@ -236,7 +236,7 @@ async function submit(event) {
   try {
     const url = await starter.start(extra);
     if (state.billingMode === "new") remember(state.remember ? state.values : null);
-    if (url?.instructions) return showInstructions(url.instructions);
+    if (url?.instructions) return await showInstructions(url.instructions);
     if (typeof url === "object") return await (await import("./embedded.js")).mountEmbedded(url, status, root);
     // SEPA is accepted at once: straight to the return page's confirmation.
     if (chosen !== "sepa") {
@@ -307,7 +307,8 @@ async function submit(event) {
 }
 
 /// After choosing a transfer or cheque: where to send it (also shown on the order page).
-function showInstructions(told) {
+async function showInstructions(told) {
+  const { instructionsSection } = await import("./offline.js");
   status.replaceChildren("");
   errorBox.textContent = "";
   root.replaceChildren(

@@ -6,7 +6,6 @@ import { addText, onLanguageChange, setupLanguage, t } from "./i18n.js";
 import TEXT from "./i18n-order.js";
 import { country, dateTime, el, money, rate } from "./format.js";
 import { errorMessage, unfinishedPayment, unfinishedSection } from "./payment-flow.js";
-import { instructionsSection } from "./tenders.js";
 
 const reference = normaliseReference(new URL(window.location.href).searchParams.get("ref"));
 const status = document.getElementById("status");
@@ -17,6 +16,7 @@ const token = tokenFor(reference);
 let order = null;
 let documents = [];
 let awaited = null; // the instructions of a transfer or cheque the shop is waiting for
+let offline = null; // offline.js, loaded only then
 let message = null; // key of the last status message, redrawn on a language switch
 
 const isZero = (amount) => /^0*(\.0*)?$/.test(String(amount));
@@ -68,7 +68,7 @@ function nextStep(o) {
   if (open && awaited) {
     // A transfer or cheque on its way: where to send it, or another way to pay.
     return el("div", {},
-      instructionsSection({ ...awaited, amount: open.amount }, { waiting: true }),
+      offline.instructionsSection({ ...awaited, amount: open.amount }, { waiting: true }),
       el("p", {}, el("a", { class: "button secondary", href: `/checkout.html?ref=${encodeURIComponent(o.reference)}` },
         t("offline.otherWay"))));
   }
@@ -125,6 +125,7 @@ async function load() {
       ? await getBillingOnFile(reference, token)
         .then((offer) => (offer.offline_methods || []).find((m) => m.method === open.method) || null, () => null)
       : null;
+    if (awaited) offline = await import("./offline.js");
     // Documents exist once the order is invoiced; failing to list them never hides the order.
     documents = await getDocuments(reference, token).then((r) => r.documents, () => []);
     if (message !== "unfinished.deleted") say(null);

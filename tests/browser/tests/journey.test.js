@@ -45,11 +45,12 @@ describe("card journey", () => {
     await page.waitForURL(/\/checkout\.html\?ref=/);
     await page.getByRole("heading", { name: "Facturation et paiement" }).waitFor();
     // The card, on the PSP's page (chosen) or its form in this page, the devserver's plans in
-    // instalments, then its wallets; no saved card (signed out).
+    // instalments, then its wallets, then bank transfer and cheque (the demo shop takes both);
+    // no saved card (signed out).
     const methods = page.getByRole("group", { name: "Moyen de paiement" }).getByRole("radio");
     assert.deepEqual(await methods.evaluateAll((radios) => radios.map((r) => r.labels[0].textContent)),
       ["Carte bancaire", "Carte bancaire, sans quitter cette page", "En 3 fois par carte", "En 4 fois par carte",
-        "Apple Pay", "Google Pay", "PayPal", "Alipay"]);
+        "Apple Pay", "Google Pay", "PayPal", "Alipay", "Virement bancaire", "Chèque"]);
     assert.equal(await page.getByLabel("Carte bancaire", { exact: true }).isChecked(), true);
     // No card field on our pages: the PSP's page collects the card.
     assert.equal(await page.locator("input[autocomplete^='cc-'], input[name*='card' i]").count(), 0);
