@@ -207,7 +207,7 @@ pub fn offline_instructions_from(
         }
         match names.iter().zip(&values).find(|(_, v)| v.is_none()) {
             Some((missing, _)) => Err(ConfigError::Invalid(
-                *missing,
+                missing,
                 format!("must be set with {}", names.join(", ")),
             )),
             None => Ok(Some(values.into_iter().flatten().collect())),

@@ -25,6 +25,7 @@ pub mod reauthorise;
 pub mod reconcile;
 pub mod record_offline;
 pub mod refund;
+pub mod refund_local;
 pub mod return_url;
 pub mod review;
 pub mod sepa_admin;

@@ -22,6 +22,10 @@ pub struct PaymentView {
     pub provider_reference: Option<String>,
     pub captured_amount: String,
     pub refunded_amount: String,
+    /// What the seller credited to the customer's balance from this payment instead of its
+    /// own means (absent when nothing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credited_amount: Option<String>,
     /// Why a `failed` payment failed: `bank_refused`, `authentication_failed`, `other`.
     pub failure_reason: Option<FailureReason>,
     /// The shopper's bank's dispute of this payment, if any.
@@ -97,6 +101,8 @@ impl PaymentView {
             provider_reference: payment.provider_payment().map(str::to_owned),
             captured_amount: c.format(payment.captured_amount),
             refunded_amount: c.format(payment.refunded_amount),
+            credited_amount: (!payment.credited_amount.is_zero())
+                .then(|| c.format(payment.credited_amount)),
             failure_reason: payment.failure_reason(),
             dispute: payment.dispute.as_ref().map(|d| DisputeView::new(d, c)),
             instalment: payment

@@ -157,6 +157,7 @@ fn received(
         capture: CaptureTiming::AtOnce,
         due_on: None,
         reserved_for: None,
+        credited_amount: Decimal::ZERO,
     }
 }
 
@@ -321,8 +322,7 @@ impl OfflinePayments {
                 .ok_or_else(|| StoreError::Corrupt("a receipt without its payment".into()))?;
             let mut settled = settle(&snapshot, &snapshot.order.value, changes.clone(), now);
             if settled.order.amount_due().is_zero() {
-                close_the_rest(&self.providers, &snapshot, &recorded.id, &mut changes, now)
-                    .await?;
+                close_the_rest(&self.providers, &snapshot, &recorded.id, &mut changes, now).await?;
                 settled = settle(&snapshot, &snapshot.order.value, changes, now);
             }
             let order = settled.order.clone();

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 
 use super::apply_psp_state::{apply_psp_state, Context};
 use super::idempotency::{completion, run_once, Refusal};
+use super::refund_local::{refund_locally, RefundAsk, RefundTo};
 use super::validate::optional_text;
 use crate::domain::{FieldError, Money, Reference};
 use crate::ports::{
@@ -22,6 +23,9 @@ pub struct RefundCommand {
     pub amount: String,
     #[serde(default)]
     pub reason: Option<String>,
+    /// `original` (default), `tenders` or `credit_balance` (`refund_local::RefundTo`).
+    #[serde(default)]
+    pub to: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +90,7 @@ impl RefundPayment {
         in_progress_until: OffsetDateTime,
     ) -> Result<StoredResponse, RefundError> {
         let reason = optional_text("reason", command.reason.as_deref(), 500)?;
+        let to = RefundTo::parse(command.to.as_deref())?;
         let now = self.clock.now();
         let key = IdempotencyKey {
             scope: format!("refunds#{reference}"),
@@ -102,7 +107,16 @@ impl RefundPayment {
                 Refusal::InProgress => RefundError::InProgress,
                 Refusal::Mismatch => RefundError::KeyReused,
             },
-            || self.refund_claimed(reference, &key, &request_hash, &command.amount, reason, now),
+            || {
+                self.refund_claimed(
+                    reference,
+                    &key,
+                    &request_hash,
+                    &command.amount,
+                    RefundAsk { to, reason },
+                    now,
+                )
+            },
         )
         .await
     }
@@ -113,14 +127,39 @@ impl RefundPayment {
         key: &IdempotencyKey,
         request_hash: &str,
         amount: &str,
-        reason: Option<String>,
+        ask: RefundAsk,
         now: OffsetDateTime,
     ) -> Result<StoredResponse, RefundError> {
+        let RefundAsk { to, reason } = ask;
         let snapshot = self
             .store
             .get_order_with_payments(reference)
             .await?
             .ok_or(RefundError::NotFound)?;
+        // No PSP for the tenders or the credit balance; nor for `original` when no PSP was
+        // ever paid for the order (its tenders are what it came from). Whether one was does
+        // not change with time (captures never go back), so a retry takes the same path.
+        let psp_paid = snapshot.payments.iter().any(|p| {
+            p.value.captured_amount > Decimal::ZERO && p.value.provider_payment().is_some()
+        });
+        if to != RefundTo::Original || !psp_paid {
+            let amount = snapshot
+                .order
+                .value
+                .currency
+                .parse_amount(amount)
+                .map_err(|e| RefundError::Invalid(FieldError::new("amount", e.to_string())))?;
+            return refund_locally(
+                self.store.as_ref(),
+                snapshot,
+                RefundAsk { to, reason },
+                amount,
+                key,
+                request_hash,
+                now,
+            )
+            .await;
+        }
         // The newest payment with something captured takes the refund. A retry whose first
         // attempt went to another payment (a newer one was captured since) finds it: the PSP
         // says the key belongs to another payment (no money moves), and the next candidate
@@ -131,7 +170,7 @@ impl RefundPayment {
             .rev()
             .map(|p| &p.value)
             // A PSP's money: a voucher, the credit or on account is not refunded at a PSP
-            // (refunds to tenders are not built yet).
+            // (`to: tenders` gives them back).
             .filter(|p| p.captured_amount > Decimal::ZERO && p.provider_payment().is_some())
             .collect();
         if candidates.is_empty() {
@@ -185,6 +224,7 @@ impl RefundPayment {
                     "amount": payment.currency.format(amount),
                     "currency": payment.currency.code(),
                     "status": state,
+                    "to": "original",
                     "reason": reason,
                 }
             })
@@ -208,7 +248,8 @@ impl RefundPayment {
 
 /// Why `amount` cannot be refunded on `payment`: nothing left, or more than is left.
 fn refusal(payment: &crate::domain::Payment, amount: Decimal) -> RefundError {
-    let refundable = payment.captured_amount - payment.refunded_amount;
+    // What went to the credit balance instead is not the PSP's to refund again.
+    let refundable = payment.refundable();
     if refundable <= Decimal::ZERO && amount > Decimal::ZERO {
         return RefundError::NothingToRefund;
     }
@@ -232,8 +273,8 @@ impl RefundPayment {
         ),
         RefundError,
     > {
-        let refundable = payment.captured_amount - payment.refunded_amount;
-        if amount <= Decimal::ZERO || amount > payment.captured_amount {
+        let refundable = payment.refundable();
+        if amount <= Decimal::ZERO || amount > payment.captured_amount - payment.credited_amount {
             return Err(refusal(payment, amount));
         }
         // Above what is left here, the request can only be the retry of a refund that went

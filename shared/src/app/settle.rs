@@ -215,14 +215,10 @@ pub fn settle(
     let customer = crate::domain::customer_id(&order.customer.email);
     let given_back = pairs
         .iter()
-        .filter_map(|(old, new)| {
-            let (tender, amount) = given_back(*old, new)?;
-            Some(Write::Tender(give_back(
-                &customer,
-                new.currency,
-                tender,
-                amount,
-            )))
+        .flat_map(|(old, new)| {
+            given_back(*old, new).into_iter().map(|(tender, amount)| {
+                Write::Tender(give_back(&customer, new.currency, tender, amount))
+            })
         })
         .collect();
     Settled {

@@ -70,6 +70,7 @@ fn awaited(order: &Order, start: &OfflineStart<'_>, now: OffsetDateTime) -> Paym
         capture: CaptureTiming::AtOnce,
         due_on: None,
         reserved_for: None,
+        credited_amount: Decimal::ZERO,
     }
 }
 

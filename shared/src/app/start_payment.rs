@@ -469,6 +469,7 @@ impl StartPayment {
             capture: opened.capture,
             due_on: None,
             reserved_for: None,
+            credited_amount: rust_decimal::Decimal::ZERO,
         };
         let scheduled = schedule
             .as_deref()

@@ -262,6 +262,7 @@ impl StartPayment {
             capture: CaptureTiming::AtShipment,
             due_on: None,
             reserved_for: None,
+            credited_amount: Decimal::ZERO,
         };
         let view = StartedPaymentView {
             payment: PaymentView::new(&payment),

@@ -251,6 +251,7 @@ fn tender_payment(
         capture: crate::domain::CaptureTiming::AtOnce,
         due_on: None,
         reserved_for,
+        credited_amount: Decimal::ZERO,
     }
 }
 

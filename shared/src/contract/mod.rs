@@ -283,6 +283,7 @@ pub fn payment(reference: &str, id: &str, created_offset_s: i64) -> Payment {
         capture: Default::default(),
         due_on: None,
         reserved_for: None,
+        credited_amount: Decimal::ZERO,
     }
 }
 

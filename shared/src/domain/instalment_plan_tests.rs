@@ -59,6 +59,7 @@ fn instalment(index: u32, retry: u32, status: PaymentStatus, cents: i64) -> Paym
         capture: crate::domain::CaptureTiming::AtOnce,
         due_on: (index > 1).then_some(date!(2027 - 02 - 15)),
         reserved_for: None,
+        credited_amount: Decimal::ZERO,
     }
 }
 

@@ -92,12 +92,13 @@ pub fn effects(
         }
     }
     for (old, new) in changed {
-        let refunded_before = old.map_or(Decimal::ZERO, |o| o.refunded_amount);
-        if new.refunded_amount > refunded_before {
+        // Refunded to its means or credited to the customer's balance: a refund either way.
+        let refunded_before = old.map_or(Decimal::ZERO, |o| o.returned_amount());
+        if new.returned_amount() > refunded_before {
             out.push(caused(
                 Effect::EmailRefundIssued,
                 new,
-                new.refunded_amount - refunded_before,
+                new.returned_amount() - refunded_before,
             ));
         }
     }

@@ -127,7 +127,7 @@ pub fn order_position(
             amounts.authorised += p.amount;
         }
         amounts.captured += p.captured_amount;
-        amounts.refunded += p.refunded_amount;
+        amounts.refunded += p.returned_amount();
         amounts.settled += p.covers();
         capturable += p.capturable();
         if let Some(rest) = awaiting_replacement(p, payments) {

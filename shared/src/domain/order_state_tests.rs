@@ -35,6 +35,7 @@ fn payment(id: usize, status: PaymentStatus, amount: i64, captured: i64, refunde
         capture: Default::default(),
         due_on: None,
         reserved_for: None,
+        credited_amount: Decimal::ZERO,
     }
 }
 

@@ -369,9 +369,24 @@ pub struct Payment {
     /// given back when it fails, is dropped or expires (`tenders::followups`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reserved_for: Option<String>,
+    /// What the seller refunded to the customer's credit balance instead of this payment's
+    /// own means (the card, the voucher): counted as refunded, never sent to a PSP.
+    #[serde(default, skip_serializing_if = "Decimal::is_zero")]
+    pub credited_amount: Decimal,
 }
 
 impl Payment {
+    /// What went back to the customer from this payment: refunded to its means, or credited
+    /// to their balance.
+    pub fn returned_amount(&self) -> Decimal {
+        self.refunded_amount + self.credited_amount
+    }
+
+    /// What can still be refunded or credited.
+    pub fn refundable(&self) -> Decimal {
+        self.captured_amount - self.returned_amount()
+    }
+
     pub fn new_id() -> String {
         format!("pay_{}", uuid::Uuid::new_v4().simple())
     }

@@ -160,6 +160,7 @@ impl World {
                 let command = RefundCommand {
                     amount: amount.clone(),
                     reason: None,
+                    to: None,
                 };
                 let parsed = Reference::parse(&reference).map_err(|e| e.to_string())?;
                 let until = OffsetDateTime::now_utc() + time::Duration::seconds(30);

@@ -209,6 +209,7 @@ async fn a_full_refund_retried_after_its_commit_failed_and_its_webhook_landed_is
             RefundCommand {
                 amount: "2922.00".into(),
                 reason: None,
+                to: None,
             },
             until,
         )

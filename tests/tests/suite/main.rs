@@ -30,6 +30,7 @@ mod payment_requests;
 mod psp_contract_sim;
 mod psp_contract_stripe;
 mod reauthorisation;
+mod refunds_to_tenders;
 mod saved_card_payments;
 mod secrets_manager;
 mod sepa_debit;

@@ -122,6 +122,7 @@ fn line_changes(
         capture: CaptureTiming::AtOnce,
         due_on: None,
         reserved_for: None,
+        credited_amount: Decimal::ZERO,
     };
     changes.push(PaymentChange {
         payment: offline,

@@ -55,11 +55,18 @@ pub fn tender_followups(after: &[Payment], now: OffsetDateTime) -> Vec<Payment> 
     out
 }
 
-/// What a change of a tender payment gives back to its tender: a reservation released
-/// (processing → cancelled) gives back its amount; a refund, what it refunded.
-pub fn given_back(old: Option<&Payment>, new: &Payment) -> Option<(Tender, Decimal)> {
-    let tender = tender_of(new)?;
-    let old = old?;
+/// What a change of a payment gives back to the customer's tenders: a tender's reservation
+/// released (processing → cancelled) gives back its amount, a tender's refund what it
+/// refunded; and what any payment credited to the customer's balance goes to that balance.
+pub fn given_back(old: Option<&Payment>, new: &Payment) -> Vec<(Tender, Decimal)> {
+    let mut out = Vec::new();
+    let credited = new.credited_amount - old.map_or(Decimal::ZERO, |o| o.credited_amount);
+    if credited > Decimal::ZERO {
+        out.push((Tender::CreditBalance, credited));
+    }
+    let (Some(tender), Some(old)) = (tender_of(new), old) else {
+        return out;
+    };
     let released =
         old.status == PaymentStatus::Processing && new.status == PaymentStatus::Cancelled;
     let amount = if released {
@@ -67,7 +74,10 @@ pub fn given_back(old: Option<&Payment>, new: &Payment) -> Option<(Tender, Decim
     } else {
         new.refunded_amount - old.refunded_amount
     };
-    (amount > Decimal::ZERO).then_some((tender, amount))
+    if amount > Decimal::ZERO {
+        out.push((tender, amount));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -102,6 +112,7 @@ mod tests {
             capture: Default::default(),
             due_on: None,
             reserved_for: None,
+            credited_amount: Decimal::ZERO,
         }
     }
 
@@ -135,7 +146,7 @@ mod tests {
             assert_eq!(released[0].status, PaymentStatus::Cancelled);
             assert_eq!(
                 given_back(Some(&tender), &released[0]),
-                Some((Tender::Voucher("vch_1".into()), Decimal::new(2000, 2)))
+                vec![(Tender::Voucher("vch_1".into()), Decimal::new(2000, 2))]
             );
         }
         // Still open: nothing yet; and nothing again once settled.
@@ -181,8 +192,34 @@ mod tests {
         after.status = PaymentStatus::PartiallyRefunded;
         assert_eq!(
             given_back(Some(&before), &after),
-            Some((Tender::Voucher("vch_1".into()), Decimal::new(500, 2)))
+            vec![(Tender::Voucher("vch_1".into()), Decimal::new(500, 2))]
         );
-        assert_eq!(given_back(Some(&after), &after), None);
+        assert!(given_back(Some(&after), &after).is_empty());
+    }
+
+    #[test]
+    fn what_is_credited_goes_to_the_credit_balance_whatever_paid() {
+        let mut before = payment(
+            "pay_card",
+            PaymentMethod::Card,
+            PaymentStatus::Captured,
+            5000,
+        );
+        before.captured_amount = before.amount;
+        let mut after = before.clone();
+        after.credited_amount = Decimal::new(1250, 2);
+        assert_eq!(
+            given_back(Some(&before), &after),
+            vec![(Tender::CreditBalance, Decimal::new(1250, 2))]
+        );
+        // A voucher credited to the balance instead: the voucher is not restored.
+        let mut voucher = reserved(PaymentStatus::Captured);
+        voucher.captured_amount = voucher.amount;
+        let mut credited = voucher.clone();
+        credited.credited_amount = Decimal::new(500, 2);
+        assert_eq!(
+            given_back(Some(&voucher), &credited),
+            vec![(Tender::CreditBalance, Decimal::new(500, 2))]
+        );
     }
 }
