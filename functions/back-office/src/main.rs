@@ -74,6 +74,11 @@ async fn main() -> Result<(), lambda_http::Error> {
         store.clone(),
         clock.clone(),
     ));
+    // Promo codes.
+    let promos = Arc::new(encaisse::app::promo_admin::PromoAdmin::new(
+        store.clone(),
+        clock.clone(),
+    ));
     // Bank transfers and cheques received for an order.
     let offline = Arc::new(encaisse::app::record_offline::OfflinePayments::new(
         store.clone(),
@@ -92,6 +97,10 @@ async fn main() -> Result<(), lambda_http::Error> {
         ))
         .merge(encaisse::http::admin_offline_router(
             offline,
+            admin_auth.clone(),
+        ))
+        .merge(encaisse::http::admin_promos_router(
+            promos,
             admin_auth.clone(),
         ))
         .merge(encaisse::http::admin_sepa_router(sepa, admin_auth));

@@ -232,6 +232,7 @@ impl CreateOrderCommand {
             invoiced: None,
             payment_attempts: 0,
             code_failures: 0,
+            discount: None,
             event_date,
             expires_at,
             created_at: now,

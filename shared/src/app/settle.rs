@@ -41,6 +41,43 @@ pub fn give_back(
     }
 }
 
+/// The order with its held promo code kept (the payment it was held for is authorised) or
+/// dropped (it failed, was dropped or expired), and the writes giving its use back.
+fn discount_followup(order: &Order, after: &[Payment], now: OffsetDateTime) -> (Order, Vec<Write>) {
+    let mut order = order.clone();
+    let Some(discount) = order.discount.as_mut() else {
+        return (order, Vec::new());
+    };
+    let Some(rest) = discount
+        .reserved_for
+        .as_ref()
+        .and_then(|id| after.iter().find(|p| &p.id == id))
+    else {
+        return (order, Vec::new());
+    };
+    use crate::domain::PaymentStatus::*;
+    if rest.review.as_ref().is_some_and(|r| r.is_pending()) {
+        return (order, Vec::new());
+    }
+    if rest.status.was_authorised() {
+        discount.reserved_for = None;
+        return (order, Vec::new());
+    }
+    if !matches!(rest.status, Failed | Cancelled | Expired) {
+        return (order, Vec::new());
+    }
+    let customer = crate::domain::customer_id(&order.customer.email);
+    let back = super::start_promo::uses(
+        &discount.code,
+        &customer,
+        -1,
+        None,
+        crate::domain::paris_time::paris_date(now),
+    );
+    order.discount = None;
+    (order, back)
+}
+
 /// A payment to write: `expected_version` None creates it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PaymentChange {
@@ -153,6 +190,10 @@ pub fn settle(
         }
         after = apply(&stored, &changes);
     }
+    // A promo code held for a payment follows it like the tenders: kept, or dropped with
+    // its use given back.
+    let (order, promo_back) = discount_followup(order, &after, now);
+    let order = &order;
     let before_position = snapshot.order.value.position(&stored);
     let mut rederived = order.rederived(&after);
     let after_position = order.position(&after);
@@ -213,7 +254,7 @@ pub fn settle(
         })
         .collect();
     let customer = crate::domain::customer_id(&order.customer.email);
-    let given_back = pairs
+    let mut given_back: Vec<Write> = pairs
         .iter()
         .flat_map(|(old, new)| {
             given_back(*old, new).into_iter().map(|(tender, amount)| {
@@ -221,6 +262,7 @@ pub fn settle(
             })
         })
         .collect();
+    given_back.extend(promo_back);
     Settled {
         given_back,
         learnt,

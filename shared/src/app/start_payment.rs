@@ -211,7 +211,18 @@ impl StartPayment {
             .map(|p| p.value.clone())
             .collect();
         let released_with_unfinished: rust_decimal::Decimal = held.iter().map(|p| p.amount).sum();
-        let amount = order.amount_due() + released_with_unfinished;
+        // A promo code held for that attempt is given back too: the order as it stands then
+        // (`base`) is what this checkout pays, and a promo code applies to.
+        let released_discount = order.discount.as_ref().filter(|d| {
+            d.reserved_for.is_some()
+                && d.reserved_for.as_deref() == unfinished.as_ref().map(|u| u.value.id.as_str())
+        });
+        let mut base = order.clone();
+        if released_discount.is_some() {
+            base.discount = None;
+        }
+        let paid_besides = order.amounts.settled - released_with_unfinished;
+        let amount = (base.totals().gross - paid_besides).max(rust_decimal::Decimal::ZERO);
         if order.closure.is_some() || amount <= rust_decimal::Decimal::ZERO {
             return Err(StartPaymentError::NotPayable(order.status));
         }
@@ -219,7 +230,7 @@ impl StartPayment {
         // authorisation's rest) stays payable whatever the quote said.
         if let Some(expired) = order
             .expires_at
-            .filter(|at| now >= *at && (order.amounts.settled - released_with_unfinished).is_zero())
+            .filter(|at| now >= *at && paid_besides.is_zero())
         {
             return Err(StartPaymentError::Expired(expired));
         }
@@ -237,9 +248,32 @@ impl StartPayment {
         );
         // Vouchers, credit and on account first: checked before anything is opened or closed
         // at the PSP; the PSP takes the rest.
-        let tenders = self
-            .tenders_for(&snapshot, &checked, amount, &payment_id, &held, now)
+        let rest = super::start_tenders::Rest {
+            due: amount,
+            payment: &payment_id,
+            held: &held,
+            paid_besides,
+        };
+        let mut tenders = self
+            .tenders_for(&snapshot, &base, &checked, rest, now)
             .await?;
+        // The order carries the promo code applied now, or none when the one held by the
+        // replaced attempt is given back (its uses with it).
+        if let Some(released) = released_discount {
+            let customer = customer_id(&order.customer.email);
+            let today = crate::domain::paris_time::paris_date(now);
+            tenders.draws.extend(super::start_promo::uses(
+                &released.code,
+                &customer,
+                -1,
+                None,
+                today,
+            ));
+            moved_order.discount = None;
+        }
+        if let Some(discount) = tenders.discount.clone() {
+            moved_order.discount = Some(discount);
+        }
         let mut closed = Vec::new();
         if let Some(old) = unfinished {
             closed.push(self.close_attempt(old, now).await?);

@@ -114,6 +114,8 @@ pub(super) enum CheckedMethod {
 pub(super) struct TenderRequest {
     pub(super) codes: Vec<crate::domain::tenders::VoucherCode>,
     pub(super) use_credit: bool,
+    /// The promo code, normalised.
+    pub(super) promo: Option<String>,
 }
 
 /// Vouchers a checkout may use at once.
@@ -282,12 +284,16 @@ pub(super) fn check(
                  bank_transfer, cheque",
             )),
         };
-    if command.promo_code.is_some() {
-        return Err(FieldError::new("promo_code", "is not available yet"));
-    }
+    let promo = match command.promo_code.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => Some(
+            crate::domain::promo::normalise(text).ok_or_else(super::start_promo::wrong_promo)?,
+        ),
+    };
     let tenders = TenderRequest {
         codes: voucher_codes(&command.voucher_codes)?,
         use_credit: command.use_credit_balance,
+        promo,
     };
     let embedded = match command.ui.as_deref() {
         None | Some("redirect") => false,

@@ -8,7 +8,8 @@ use time::OffsetDateTime;
 
 use super::start_payment::hex_digest;
 use super::start_payment_error::StartPaymentError;
-use super::start_payment_request::TenderRequest;
+use super::start_payment_request::{wrong_code, TenderRequest};
+use super::start_promo::apply_promo;
 use crate::domain::paris_time::paris_date;
 use crate::domain::tenders::{allocate, tender_of, AllocationError, Tender, VoucherOffer};
 use crate::domain::{
@@ -29,12 +30,16 @@ pub(super) struct Reserved {
     pub(super) draws: Vec<Write>,
     /// What is left for the PSP (or the SEPA month).
     pub(super) remainder: Decimal,
+    /// The promo code applied, held for the remainder's payment (kept at once when nothing
+    /// is left for it); its use is counted in `draws`.
+    pub(super) discount: Option<crate::domain::promo::AppliedDiscount>,
 }
 
 /// Why the tenders cannot be reserved.
 pub(super) enum TenderRefusal {
-    /// A code is unknown, expired, used up or in another currency: counted against the order.
-    WrongCode,
+    /// A code is unknown, expired, used up or in another currency: counted against the order,
+    /// then this uniform refusal.
+    WrongCode(FieldError),
     Invalid(FieldError),
     Failed(StartPaymentError),
 }
@@ -58,6 +63,8 @@ pub(super) struct Rest<'a> {
     pub(super) due: Decimal,
     pub(super) payment: &'a str,
     pub(super) held: &'a [Payment],
+    /// What the order has paid besides what `held` holds (a promo code needs nothing yet).
+    pub(super) paid_besides: Decimal,
 }
 
 /// The checkout's tenders for `due` on `order`: `rest_payment` is the id the remainder's
@@ -74,22 +81,38 @@ pub(super) async fn reserve_tenders(
         due,
         payment: rest_payment,
         held,
+        paid_besides,
     } = rest;
-    if request.codes.is_empty() && !request.use_credit && !on_account {
+    if request.codes.is_empty() && !request.use_credit && !on_account && request.promo.is_none() {
         return Ok(Reserved {
             remainder: due,
             ..Reserved::default()
         });
     }
-    if !request.codes.is_empty() && order.code_failures >= MAX_CODE_FAILURES {
+    let codes_given = !request.codes.is_empty() || request.promo.is_some();
+    if codes_given && order.code_failures >= MAX_CODE_FAILURES {
         return Err(TenderRefusal::Failed(
             StartPaymentError::TooManyCodeAttempts,
         ));
     }
     let customer = customer_id(&order.customer.email);
     let ids: Vec<String> = request.codes.iter().map(|c| c.voucher_id()).collect();
-    let read = store.load_tenders(&ids, &customer, order.currency).await?;
+    let read = match &request.promo {
+        Some(code) => {
+            store
+                .load_tenders_and_promo(&ids, &customer, order.currency, code)
+                .await?
+        }
+        None => store.load_tenders(&ids, &customer, order.currency).await?,
+    };
     let today = paris_date(now);
+    // The promo code first: it lowers what the tenders and the rest share.
+    let promo = request
+        .promo
+        .as_deref()
+        .map(|code| apply_promo(code, &read, order, paid_besides, rest_payment, today))
+        .transpose()?;
+    let due = promo.as_ref().map_or(due, |p| p.due);
     let mut offers = Vec::with_capacity(ids.len());
     // What the attempt being replaced holds is given back in the same transaction: it counts
     // as available again (the merged write's condition checks the net change).
@@ -110,7 +133,7 @@ pub(super) async fn reserve_tenders(
                 voucher.usable(order.currency, today)
             });
         if usable <= Decimal::ZERO {
-            return Err(TenderRefusal::WrongCode);
+            return Err(TenderRefusal::WrongCode(wrong_code()));
         }
         offers.push(VoucherOffer {
             voucher: id.clone(),
@@ -162,6 +185,12 @@ pub(super) async fn reserve_tenders(
         remainder: split.remainder,
         ..Reserved::default()
     };
+    if let Some(applied) = promo {
+        let mut discount = applied.discount;
+        discount.reserved_for = (!settled_now).then(|| rest_payment.to_string());
+        reserved.discount = Some(discount);
+        reserved.draws.extend(applied.draws);
+    }
     for (index, part) in split.parts.into_iter().enumerate() {
         let id = format!(
             "pay_{}",

@@ -2,7 +2,6 @@
 //! tenders cover whole (no PSP: the tender payments taken at once, the order paid, in one
 //! transaction with the draws).
 
-use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
 use super::idempotency::completion;
@@ -11,7 +10,7 @@ use super::settle::{settle, PaymentChange};
 use super::start_payment::StartPayment;
 use super::start_payment_error::StartPaymentError;
 use super::start_payment_method::OpenedAtPsp;
-use super::start_payment_request::{wrong_code, Checked, CheckedMethod};
+use super::start_payment_request::{Checked, CheckedMethod};
 use super::start_tenders::{reserve_tenders, Reserved, Rest, TenderRefusal};
 use crate::domain::CustomerProfile;
 use crate::ports::{
@@ -35,32 +34,18 @@ impl StartPayment {
     pub(super) async fn tenders_for(
         &self,
         snapshot: &OrderWithPayments,
+        base: &crate::domain::Order,
         checked: &Checked,
-        due: Decimal,
-        rest_payment: &str,
-        held: &[crate::domain::Payment],
+        rest: Rest<'_>,
         now: OffsetDateTime,
     ) -> Result<Reserved, StartPaymentError> {
         let order = &snapshot.order.value;
         let on_account = checked.method == CheckedMethod::OnAccount;
-        match reserve_tenders(
-            self.store(),
-            order,
-            &checked.tenders,
-            on_account,
-            Rest {
-                due,
-                payment: rest_payment,
-                held,
-            },
-            now,
-        )
-        .await
-        {
+        match reserve_tenders(self.store(), base, &checked.tenders, on_account, rest, now).await {
             Ok(reserved) => Ok(reserved),
             Err(TenderRefusal::Invalid(e)) => Err(e.into()),
             Err(TenderRefusal::Failed(e)) => Err(e),
-            Err(TenderRefusal::WrongCode) => {
+            Err(TenderRefusal::WrongCode(refusal)) => {
                 let mut counted = order.clone();
                 counted.code_failures += 1;
                 match self
@@ -71,7 +56,7 @@ impl StartPayment {
                     }])
                     .await
                 {
-                    Ok(()) => Err(wrong_code().into()),
+                    Ok(()) => Err(refusal.into()),
                     // The order moved meanwhile: read again, and count it then.
                     Err(StoreError::VersionConflict(_)) => Err(StartPaymentError::Raced {
                         opened: OpenedAtPsp::Nothing,

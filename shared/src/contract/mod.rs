@@ -70,6 +70,7 @@ pub fn order(reference: &str) -> Order {
         invoiced: None,
         payment_attempts: 0,
         code_failures: 0,
+        discount: None,
         event_date: None,
         expires_at: Some(OffsetDateTime::from_unix_timestamp(1_900_000_000).expect("time")),
         created_at: OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("time"),

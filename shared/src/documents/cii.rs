@@ -260,10 +260,10 @@ fn header_settlement(invoice: &Invoice) -> Element {
             draft.shipping.tax_rate,
         )
     });
-    let allowances = draft
-        .adjustments
-        .iter()
-        .map(|a| allowance_charge(false, money(-a.net), "Non livré (non facturé)", a.tax_rate));
+    let allowances = draft.adjustments.iter().map(|a| {
+        let reason = a.label.as_deref().unwrap_or("Non livré (non facturé)");
+        allowance_charge(false, money(-a.net), reason, a.tax_rate)
+    });
     let prepaid = draft.gross - draft.amount_due;
     let mut summation = el("ram:SpecifiedTradeSettlementHeaderMonetarySummation")
         .child(leaf("ram:LineTotalAmount", money(line_total)));

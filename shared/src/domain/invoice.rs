@@ -94,6 +94,9 @@ pub struct InvoiceAdjustment {
     pub tax_rate: Decimal,
     /// Negative.
     pub net: Decimal,
+    /// A promo code's discount line ("Nouveaux venus (BIENVENUE10)"); None: not shipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -255,7 +258,20 @@ impl InvoiceDraft {
             })
             .collect();
         let totals = order.totals();
-        let (adjustments, tax_bands) = billed_bands(order, billed.min(totals.gross));
+        // The promo code's discount first, one line per VAT rate it lowered.
+        let mut adjustments: Vec<InvoiceAdjustment> = order
+            .discount
+            .iter()
+            .flat_map(|d| {
+                d.reductions.iter().map(|r| InvoiceAdjustment {
+                    tax_rate: r.rate,
+                    net: -r.net,
+                    label: Some(format!("{} ({})", d.label, d.code)),
+                })
+            })
+            .collect();
+        let (shortfall, tax_bands) = billed_bands(order, billed.min(totals.gross));
+        adjustments.extend(shortfall);
         let net = tax_bands.iter().map(|b| b.base).sum();
         let tax = tax_bands.iter().map(|b| b.tax).sum();
         let draft = InvoiceDraft {
@@ -415,7 +431,12 @@ impl InvoiceDraft {
 /// `part` of `total` shared between `grosses` (which add up to `total`) in proportion, rounded
 /// to the currency; the rounding rest goes to the rates that can absorb it, largest first, so
 /// the shares sum exactly to `part` and none exceeds its gross.
-fn share(grosses: &[Decimal], total: Decimal, part: Decimal, currency: Currency) -> Vec<Decimal> {
+pub(crate) fn share(
+    grosses: &[Decimal],
+    total: Decimal,
+    part: Decimal,
+    currency: Currency,
+) -> Vec<Decimal> {
     if total <= Decimal::ZERO {
         return vec![Decimal::ZERO; grosses.len()];
     }
@@ -471,6 +492,7 @@ fn billed_bands(order: &Order, billed: Decimal) -> (Vec<InvoiceAdjustment>, Vec<
             adjustments.push(InvoiceAdjustment {
                 tax_rate: *rate,
                 net: base - band.base,
+                label: None,
             });
         }
         out.push(InvoiceTaxBand {

@@ -194,7 +194,7 @@ pub fn invoice_text(invoice: &Invoice, locale: Locale) -> String {
     for adjustment in &d.adjustments {
         out.push(format!(
             "{} — {} {} — {} {}",
-            l.not_shipped,
+            adjustment.label.as_deref().unwrap_or(l.not_shipped),
             l.vat,
             rate(adjustment.tax_rate, locale),
             l.net,
@@ -255,7 +255,7 @@ pub fn invoice_html(invoice: &Invoice, locale: Locale) -> String {
     for adjustment in &d.adjustments {
         rows.push_str(&format!(
             "<tr><td>{}</td><td></td><td></td><td>{}</td><td>{}</td></tr>",
-            e(l.not_shipped),
+            e(adjustment.label.as_deref().unwrap_or(l.not_shipped)),
             e(&rate(adjustment.tax_rate, locale)),
             money(adjustment.net)
         ));

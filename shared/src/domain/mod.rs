@@ -25,6 +25,7 @@ pub mod outbox;
 pub mod paris_time;
 pub mod payment;
 pub mod postcode;
+pub mod promo;
 pub mod reference;
 pub mod seller_emails;
 pub mod sepa;

@@ -150,7 +150,11 @@ impl InvoiceDraft {
             adjustments: adjustments
                 .into_iter()
                 .filter(|(_, net)| !net.is_zero())
-                .map(|(tax_rate, net)| InvoiceAdjustment { tax_rate, net })
+                .map(|(tax_rate, net)| InvoiceAdjustment {
+                    tax_rate,
+                    net,
+                    label: None,
+                })
                 .collect(),
             tax_bands,
             net,

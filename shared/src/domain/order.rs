@@ -114,6 +114,9 @@ pub struct Order {
     /// `MAX_CODE_FAILURES`, codes are no longer tried (guessing does not pay).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub code_failures: u32,
+    /// A promo code applied at checkout: its reductions lower the VAT bases (`tax_bands`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount: Option<crate::domain::promo::AppliedDiscount>,
     #[serde(default, with = "iso_date_option")]
     pub event_date: Option<Date>,
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -126,11 +129,41 @@ impl Order {
     /// VAT per rate, computed on each rate's net base and rounded once per rate (half away from
     /// zero), as French invoices require; shipping is taxed at its own rate.
     pub fn tax_bands(&self) -> BTreeMap<Decimal, TaxBand> {
+        let mut bases = self.undiscounted_bases();
+        if let Some(discount) = &self.discount {
+            for (rate, base) in bases.iter_mut() {
+                *base = (*base - discount.reduction(*rate)).max(Decimal::ZERO);
+            }
+        }
+        self.banded(bases)
+    }
+
+    /// The VAT bands before any promo code: what a discount is computed on.
+    pub fn bands_before_discount(&self) -> BTreeMap<Decimal, TaxBand> {
+        self.banded(self.undiscounted_bases())
+    }
+
+    /// What the promo code took off the total, VAT included (zero without one).
+    pub fn discount_amount(&self) -> Decimal {
+        if self.discount.is_none() {
+            return Decimal::ZERO;
+        }
+        let gross = |bands: BTreeMap<Decimal, TaxBand>| -> Decimal {
+            bands.values().map(|b| b.base + b.tax).sum()
+        };
+        gross(self.bands_before_discount()) - gross(self.tax_bands())
+    }
+
+    fn undiscounted_bases(&self) -> BTreeMap<Decimal, Decimal> {
         let mut bases: BTreeMap<Decimal, Decimal> = BTreeMap::new();
         for line in &self.lines {
             *bases.entry(line.tax_rate.normalize()).or_default() += line.total();
         }
         *bases.entry(self.shipping.tax_rate.normalize()).or_default() += self.shipping.amount;
+        bases
+    }
+
+    fn banded(&self, bases: BTreeMap<Decimal, Decimal>) -> BTreeMap<Decimal, TaxBand> {
         bases
             .into_iter()
             .map(|(rate, base)| {
@@ -246,6 +279,7 @@ pub(crate) mod tests {
             invoiced: None,
             payment_attempts: 0,
             code_failures: 0,
+            discount: None,
             event_date: None,
             expires_at: None,
             created_at: OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap(),

@@ -108,7 +108,7 @@ pub(super) fn once<'a>(
     })
 }
 
-fn audit_view(trail: &[AuditEntry]) -> Vec<serde_json::Value> {
+pub(super) fn audit_view(trail: &[AuditEntry]) -> Vec<serde_json::Value> {
     trail
         .iter()
         .map(|e| {

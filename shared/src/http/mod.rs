@@ -3,6 +3,7 @@
 
 mod admin_offline;
 pub mod admin_payments;
+mod admin_promos;
 pub mod admin_reviews;
 pub mod admin_sepa;
 mod admin_sepa_months;
@@ -21,6 +22,7 @@ pub mod webhooks;
 
 pub use admin_offline::admin_offline_router;
 pub use admin_payments::{admin_payments_router, AdminPayments};
+pub use admin_promos::admin_promos_router;
 pub use admin_reviews::{admin_reviews_router, AdminReviews};
 pub use admin_sepa::admin_sepa_router;
 pub use admin_tenders::admin_tenders_router;

@@ -23,8 +23,13 @@ pub struct LookupRequest {
     #[serde(default)]
     pub postcode: Option<String>,
     /// From the quote's "Pay now" link: opens the order without a postcode, never limited.
-    #[serde(default)]
+    /// A string when given: `null` is refused as the schema says, not read as absent.
+    #[serde(default, deserialize_with = "present_string")]
     pub pay_token: Option<String>,
+}
+
+fn present_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Serialize)]

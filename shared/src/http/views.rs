@@ -16,6 +16,9 @@ pub struct OrderView {
     pub lines: Vec<LineView>,
     pub shipping: ShippingView,
     pub totals: TotalsView,
+    /// The promo code applied at checkout (its discount is in `totals`); absent without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discount: Option<DiscountView>,
     /// Derived from the payments (`order_position`).
     pub amounts: AmountsView,
     pub amount_due: String,
@@ -24,6 +27,16 @@ pub struct OrderView {
     pub created_at: String,
     /// Payment attempts, oldest first.
     pub payments: Vec<PaymentView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DiscountView {
+    pub code: String,
+    pub label: String,
+    /// What it takes off the total, VAT included (positive).
+    pub amount: String,
+    /// The total before it.
+    pub gross_before: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -161,6 +174,12 @@ impl OrderView {
                 tax: c.format(totals.tax),
                 gross: c.format(totals.gross),
             },
+            discount: order.discount.as_ref().map(|d| DiscountView {
+                code: d.code.clone(),
+                label: d.label.clone(),
+                amount: c.format(order.discount_amount()),
+                gross_before: c.format(totals.gross + order.discount_amount()),
+            }),
             amounts: AmountsView {
                 authorised: c.format(order.amounts.authorised),
                 captured: c.format(order.amounts.captured),

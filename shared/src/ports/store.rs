@@ -31,6 +31,8 @@ pub enum ItemKind {
     Voucher,
     Balance,
     Audit,
+    /// A promo code or a customer's uses of it.
+    Promo,
 }
 
 /// The item a failed write named: its kind and its id.
@@ -66,6 +68,7 @@ impl std::fmt::Display for ItemRef {
             ItemKind::Voucher => "voucher",
             ItemKind::Balance => "customer balance",
             ItemKind::Audit => "audit entry",
+            ItemKind::Promo => "promo code",
         };
         write!(f, "{kind} {}", self.id)
     }

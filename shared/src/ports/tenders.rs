@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use time::Date;
 
 use super::{ItemKind, ItemRef, StoreError, Versioned};
+use crate::domain::promo::PromoCode;
 use crate::domain::tenders::{AuditEntry, CustomerBalance, Voucher};
 use crate::domain::Currency;
 
@@ -47,6 +48,24 @@ pub enum TenderWrite {
     },
     /// Appends an entry to the audit trail.
     Audit(AuditEntry),
+    /// Creates a promo code (`expected_version` None: `AlreadyExists` if the code is taken)
+    /// or replaces it at that version (the seller voids it).
+    PutPromo {
+        promo: PromoCode,
+        expected_version: Option<u64>,
+    },
+    /// Moves a promo code's uses by `delta`. A positive delta holds on condition that the
+    /// code is active, `on` is within its window and its total limit is not reached; giving a
+    /// use back holds while there is one to give back.
+    AdjustPromoUses { code: String, delta: i32, on: Date },
+    /// Moves a customer's uses of a promo code by `delta`: a positive delta on condition
+    /// that they stay within `limit` (None: no limit).
+    AdjustPromoCustomerUses {
+        code: String,
+        customer_id: String,
+        delta: i32,
+        limit: Option<u32>,
+    },
 }
 
 impl TenderWrite {
@@ -67,6 +86,11 @@ impl TenderWrite {
                 format!("{customer_id}/{}", currency.code()),
             ),
             TenderWrite::Audit(entry) => ItemRef::new(ItemKind::Audit, &entry.subject),
+            TenderWrite::PutPromo { promo, .. } => ItemRef::new(ItemKind::Promo, &promo.code),
+            TenderWrite::AdjustPromoUses { code, .. } => ItemRef::new(ItemKind::Promo, code),
+            TenderWrite::AdjustPromoCustomerUses {
+                code, customer_id, ..
+            } => ItemRef::new(ItemKind::Promo, format!("{code}/{customer_id}")),
         }
     }
 
@@ -78,6 +102,9 @@ impl TenderWrite {
                 expected_version: None,
                 ..
             } | TenderWrite::PutBalance {
+                expected_version: None,
+                ..
+            } | TenderWrite::PutPromo {
                 expected_version: None,
                 ..
             } | TenderWrite::Audit(_)
@@ -140,6 +167,28 @@ pub fn merge_adjustments(writes: Vec<super::Write>) -> Vec<super::Write> {
                 *outstanding += *more_outstanding;
                 *maximum_seen = (*maximum_seen).or(*seen);
             }
+            (
+                Some(TenderWrite::AdjustPromoUses { delta, on, .. }),
+                TenderWrite::AdjustPromoUses {
+                    delta: more,
+                    on: day,
+                    ..
+                },
+            ) => {
+                *delta += *more;
+                *on = (*on).max(*day);
+            }
+            (
+                Some(TenderWrite::AdjustPromoCustomerUses { delta, limit, .. }),
+                TenderWrite::AdjustPromoCustomerUses {
+                    delta: more,
+                    limit: other,
+                    ..
+                },
+            ) => {
+                *delta += *more;
+                *limit = (*limit).or(*other);
+            }
             _ => merged.push(write),
         }
     }
@@ -152,6 +201,9 @@ pub struct TenderSnapshot {
     /// The vouchers found, in the order asked (an unknown id is left out).
     pub vouchers: Vec<Versioned<Voucher>>,
     pub balance: Option<Versioned<CustomerBalance>>,
+    /// The promo code asked, when it exists, and the customer's uses of it.
+    pub promo: Option<Versioned<PromoCode>>,
+    pub promo_customer_uses: u32,
 }
 
 #[async_trait]
@@ -162,6 +214,18 @@ pub trait TenderStore: Send + Sync {
         voucher_ids: &[String],
         customer_id: &str,
         currency: Currency,
+    ) -> Result<TenderSnapshot, StoreError>;
+
+    /// A promo code as stored (the back office's view), in one GetItem.
+    async fn promo(&self, code: &str) -> Result<Option<Versioned<PromoCode>>, StoreError>;
+
+    /// The same, with a promo code and the customer's uses of it, still in one read.
+    async fn load_tenders_and_promo(
+        &self,
+        voucher_ids: &[String],
+        customer_id: &str,
+        currency: Currency,
+        promo: &str,
     ) -> Result<TenderSnapshot, StoreError>;
 
     /// The audit trail of a subject, newest first, `limit` at most.

@@ -247,6 +247,7 @@ pub(super) fn order(reference: &str, index: usize, rng: &mut SplitMix64) -> Orde
         invoiced: None,
         payment_attempts: 0,
         code_failures: 0,
+        discount: None,
         event_date: None,
         expires_at: None,
         created_at: OffsetDateTime::now_utc(),

@@ -27,6 +27,7 @@ mod offline_payments;
 mod outbox_relay;
 mod payment_model;
 mod payment_requests;
+mod promo_codes;
 mod psp_contract_sim;
 mod psp_contract_stripe;
 mod reauthorisation;

@@ -409,6 +409,29 @@ impl encaisse::ports::TenderStore for CountingStore {
         )
     }
 
+    async fn promo(
+        &self,
+        code: &str,
+    ) -> Result<Option<encaisse::ports::Versioned<encaisse::domain::promo::PromoCode>>, StoreError>
+    {
+        counted!(self, "promo", self.inner.promo(code))
+    }
+
+    async fn load_tenders_and_promo(
+        &self,
+        voucher_ids: &[String],
+        customer_id: &str,
+        currency: encaisse::domain::Currency,
+        promo: &str,
+    ) -> Result<encaisse::ports::TenderSnapshot, StoreError> {
+        counted!(
+            self,
+            "load_tenders",
+            self.inner
+                .load_tenders_and_promo(voucher_ids, customer_id, currency, promo)
+        )
+    }
+
     async fn audit_trail(
         &self,
         subject: &str,

@@ -62,6 +62,7 @@ fn demo(
         invoiced: None,
         payment_attempts: 0,
         code_failures: 0,
+        discount: None,
         event_date: None,
         expires_at: None,
         created_at: OffsetDateTime::now_utc(),

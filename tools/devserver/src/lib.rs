@@ -333,6 +333,13 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
                 )),
                 admin_auth.clone(),
             ))
+            .merge(encaisse::http::admin_promos_router(
+                Arc::new(encaisse::app::promo_admin::PromoAdmin::new(
+                    store.clone(),
+                    clock.clone(),
+                )),
+                admin_auth.clone(),
+            ))
             .merge(encaisse::http::admin_offline_router(
                 Arc::new(encaisse::app::record_offline::OfflinePayments::new(
                     store.clone(),

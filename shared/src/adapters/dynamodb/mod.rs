@@ -6,6 +6,7 @@ pub mod items;
 mod lookup;
 pub mod notifications;
 mod outbox;
+mod promos;
 pub mod request_counter;
 pub mod schema;
 mod sepa;

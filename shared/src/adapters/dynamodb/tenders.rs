@@ -19,6 +19,7 @@ use time::Date;
 
 use super::errors::store_error;
 use super::items::{key, Item, PK, VERSION};
+use super::promos;
 use super::transact::put_if_version;
 use super::DynamoStore;
 use crate::domain::tenders::{AuditEntry, CustomerBalance, OnAccount, Voucher, VoucherStatus};
@@ -284,6 +285,27 @@ pub fn transact_item(table: &str, write: &TenderWrite) -> Result<TransactWriteIt
             let update = adjust_voucher(table, voucher, *delta, *usable_on)?;
             return Ok(TransactWriteItem::builder().update(update).build());
         }
+        TenderWrite::PutPromo {
+            promo,
+            expected_version,
+        } => put_if_version(
+            table,
+            promos::promo_item(promo, next(expected_version))?,
+            *expected_version,
+        )?,
+        TenderWrite::AdjustPromoUses { code, delta, on } => {
+            let update = promos::adjust_uses(table, code, *delta, *on)?;
+            return Ok(TransactWriteItem::builder().update(update).build());
+        }
+        TenderWrite::AdjustPromoCustomerUses {
+            code,
+            customer_id,
+            delta,
+            limit,
+        } => {
+            let update = promos::adjust_customer_uses(table, code, customer_id, *delta, *limit)?;
+            return Ok(TransactWriteItem::builder().update(update).build());
+        }
         TenderWrite::AdjustBalance {
             customer_id,
             currency,
@@ -312,16 +334,22 @@ fn sort_key(item: &Item) -> &str {
     }
 }
 
-#[async_trait]
-impl TenderStore for DynamoStore {
-    async fn load_tenders(
+impl DynamoStore {
+    /// The vouchers, the balance and maybe a promo code with the customer's uses of it, in
+    /// one BatchGetItem.
+    async fn load(
         &self,
         voucher_ids: &[String],
         customer_id: &str,
         currency: Currency,
+        promo: Option<&str>,
     ) -> Result<TenderSnapshot, StoreError> {
         let mut keys: Vec<Item> = voucher_ids.iter().map(|id| voucher_key(id)).collect();
         keys.push(balance_key(customer_id, currency));
+        if let Some(code) = promo {
+            keys.push(promos::promo_key(code));
+            keys.push(promos::promo_use_key(code, customer_id));
+        }
         keys.dedup();
         let mut found: Vec<Item> = Vec::new();
         let mut pending = Some(
@@ -356,11 +384,16 @@ impl TenderStore for DynamoStore {
         let mut snapshot = TenderSnapshot::default();
         let mut vouchers: HashMap<String, Versioned<Voucher>> = HashMap::new();
         for item in found {
-            if sort_key(&item) == "VOUCHER" {
-                let voucher = parse_voucher(item)?;
-                vouchers.insert(voucher.value.id.clone(), voucher);
-            } else {
-                snapshot.balance = Some(parse_balance(&item)?);
+            match sort_key(&item) {
+                "VOUCHER" => {
+                    let voucher = parse_voucher(item)?;
+                    vouchers.insert(voucher.value.id.clone(), voucher);
+                }
+                "PROMO" => snapshot.promo = Some(promos::parse_promo(item)?),
+                sk if sk.starts_with("USE#") => {
+                    snapshot.promo_customer_uses = promos::parse_customer_uses(&item)?
+                }
+                _ => snapshot.balance = Some(parse_balance(&item)?),
             }
         }
         snapshot.vouchers = voucher_ids
@@ -368,6 +401,45 @@ impl TenderStore for DynamoStore {
             .filter_map(|id| vouchers.get(id).cloned())
             .collect();
         Ok(snapshot)
+    }
+}
+
+#[async_trait]
+impl TenderStore for DynamoStore {
+    async fn load_tenders(
+        &self,
+        voucher_ids: &[String],
+        customer_id: &str,
+        currency: Currency,
+    ) -> Result<TenderSnapshot, StoreError> {
+        self.load(voucher_ids, customer_id, currency, None).await
+    }
+
+    async fn promo(
+        &self,
+        code: &str,
+    ) -> Result<Option<Versioned<crate::domain::promo::PromoCode>>, StoreError> {
+        let answer = self
+            .client()
+            .get_item()
+            .table_name(self.table())
+            .set_key(Some(promos::promo_key(code)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(store_error)?;
+        answer.item.map(promos::parse_promo).transpose()
+    }
+
+    async fn load_tenders_and_promo(
+        &self,
+        voucher_ids: &[String],
+        customer_id: &str,
+        currency: Currency,
+        promo: &str,
+    ) -> Result<TenderSnapshot, StoreError> {
+        self.load(voucher_ids, customer_id, currency, Some(promo))
+            .await
     }
 
     async fn audit_trail(

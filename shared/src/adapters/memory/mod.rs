@@ -7,6 +7,7 @@ pub mod documents;
 pub mod event_queue;
 mod lookup;
 pub mod notifications;
+mod promos;
 mod sepa;
 mod tenders;
 

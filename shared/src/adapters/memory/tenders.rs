@@ -18,6 +18,7 @@ pub(crate) struct TenderTables {
     balances: HashMap<(String, &'static str), Versioned<CustomerBalance>>,
     /// Oldest first.
     audit: Vec<AuditEntry>,
+    promos: super::promos::PromoTables,
 }
 
 fn versioned_ok(
@@ -105,10 +106,16 @@ impl TenderTables {
                 }
             }
             TenderWrite::Audit(_) => Ok(()),
+            TenderWrite::PutPromo { .. }
+            | TenderWrite::AdjustPromoUses { .. }
+            | TenderWrite::AdjustPromoCustomerUses { .. } => self.promos.check(write),
         }
     }
 
     pub(super) fn apply(&mut self, write: TenderWrite) {
+        if self.promos.apply(&write) {
+            return;
+        }
         match write {
             TenderWrite::PutVoucher {
                 voucher,
@@ -161,6 +168,9 @@ impl TenderTables {
                 stored.version += 1;
             }
             TenderWrite::Audit(entry) => self.audit.push(entry),
+            TenderWrite::PutPromo { .. }
+            | TenderWrite::AdjustPromoUses { .. }
+            | TenderWrite::AdjustPromoCustomerUses { .. } => {}
         }
     }
 }
@@ -181,7 +191,33 @@ impl TenderStore for MemoryStore {
                 .filter_map(|id| tenders.vouchers.get(id).cloned())
                 .collect(),
             balance: tenders.balance(customer_id, currency).cloned(),
+            promo: None,
+            promo_customer_uses: 0,
         })
+    }
+
+    async fn promo(
+        &self,
+        code: &str,
+    ) -> Result<Option<Versioned<crate::domain::promo::PromoCode>>, StoreError> {
+        Ok(self.lock()?.tenders.promos.promos.get(code).cloned())
+    }
+
+    async fn load_tenders_and_promo(
+        &self,
+        voucher_ids: &[String],
+        customer_id: &str,
+        currency: Currency,
+        promo: &str,
+    ) -> Result<TenderSnapshot, StoreError> {
+        let mut snapshot = self
+            .load_tenders(voucher_ids, customer_id, currency)
+            .await?;
+        let tables = self.lock()?;
+        let promos = &tables.tenders.promos;
+        snapshot.promo = promos.promos.get(promo).cloned();
+        snapshot.promo_customer_uses = promos.customer_uses(promo, customer_id);
+        Ok(snapshot)
     }
 
     async fn audit_trail(
