@@ -206,6 +206,21 @@ DOCUMENTED_RULES = {
     ("method", "method on_account "),
     # A card's fields with a method that takes no card (StartPaymentRequest.method's description).
     ("save_card|saved_card_id", "(?:save_card|saved_card_id) does not go with method (?:on_account|bank_transfer|cheque)"),
+    # A promo code is checked against the store: one uniform answer, its minimum, one per
+    # order and only before anything is paid (StartPaymentRequest.promo_code's description).
+    ("promo_code", "promo_code is not valid here"),
+    ("promo_code", "promo_code needs an order of at least"),
+    ("promo_code", "promo_code a promo code is applied"),
+    ("promo_code", "promo_code can only be used before"),
+    # The seller's settings (createPromoCode's description).
+    ("percent_off", "percent_off must be above 0"),
+    ("amount_off", "amount_off must be above 0"),
+    ("valid_until", "valid_until must be on or after valid_from"),
+    ("valid_from|valid_until", "(?:valid_from|valid_until) must be a date such as"),
+    (
+        r"amount_off|minimum_order",
+        r"(?:amount_off|minimum_order) has more decimals than [A-Z]{3} allows \([0-9]\)$",
+    ),
     # The seller's BANK_TRANSFER_* / CHEQUE_* (StartPaymentRequest.method's description).
     ("method", "method this shop does not take "),
     # The day money arrived is not to come; the currency is the order's (recordOfflinePayment).

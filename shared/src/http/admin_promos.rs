@@ -88,9 +88,15 @@ struct PromoBody {
     valid_until: String,
     #[serde(default)]
     minimum_order: Option<String>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "crate::app::validate::whole_number::optional"
+    )]
     total_limit: Option<u32>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "crate::app::validate::whole_number::optional"
+    )]
     per_customer_limit: Option<u32>,
 }
 

@@ -66,6 +66,9 @@ pub enum PromoRefusal {
 
 /// What a shopper typed, normalised; `None` when it cannot be a code.
 pub fn normalise(text: &str) -> Option<String> {
+    if text.len() > 64 {
+        return None;
+    }
     let code: String = text
         .trim()
         .chars()
