@@ -93,7 +93,7 @@ const state = {
   billingMode: null, values: null, remember: false, prefilled: false, errors: {}, notice: null, error: null,
   saveCardOffered: false, saveCard: false, wallets: [], plans: [], sepa: null,
   // Voucher codes typed, the credit balance (and whether to use it), on account / transfer / cheque.
-  codes: "", credit: null, useCredit: false, other: [],
+  codes: "", promo: "", credit: null, useCredit: false, other: [],
 };
 
 function remembered() {
@@ -219,6 +219,7 @@ async function submit(event) {
   const chosen = new FormData(event.target).get("method") || "card";
   const method = allMethods().find((m) => m.id === chosen);
   state.codes = document.getElementById("codes")?.value ?? "";
+  state.promo = document.getElementById("promo")?.value ?? "";
   state.useCredit = document.getElementById("use-credit")?.checked ?? false;
   const extra = { ...method.fields(), ...tenderFields() };
   if (state.billingMode === "new") {
@@ -248,6 +249,13 @@ async function submit(event) {
     button.disabled = false;
     if (error instanceof ApiError && error.status === 401) return sendToLookup(reference);
     const field = error instanceof ApiError ? error.problem.field || "" : "";
+    if (error instanceof ApiError && error.status === 422 && field === "promo_code") {
+      state.errors.promo = t(/at least/.test(error.problem.detail || "") ? "tenders.promoMinimum" : "tenders.wrongPromo");
+      state.error = t("checkout.fix");
+      render();
+      document.getElementById("promo")?.focus();
+      return;
+    }
     if (error instanceof ApiError && error.status === 422 && field === "voucher_codes") {
       state.errors.codes = t("tenders.wrongCode");
       state.error = t("checkout.fix");

@@ -53,6 +53,11 @@ function linesTable(o) {
         el("td", { class: "num" }, rate(o.shipping.tax_rate)),
         el("td", { class: "num" }, money(o.shipping.amount, c)))),
     el("tfoot", {},
+      // A promo code: the total before it, then its line; the totals below include it.
+      o.discount ? [
+        foot(t("order.beforeDiscount"), money(o.discount.gross_before, c)),
+        foot(`${o.discount.label} (${o.discount.code})`, `−${money(o.discount.amount, c)}`, "discount"),
+      ] : null,
       foot(t("order.net"), money(o.totals.net, c)),
       foot(t("order.tax"), money(o.totals.tax, c)),
       foot(t("order.gross"), money(o.totals.gross, c), "total")));

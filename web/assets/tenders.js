@@ -7,6 +7,9 @@ import { el, money } from "./format.js";
 addText({
   fr: {
     "tenders.title": "Bons d'achat et avoir",
+    "tenders.promo": "Code promo (facultatif)",
+    "tenders.wrongPromo": "Ce code promo n'est pas valable ici : inconnu, expiré, épuisé ou dans une autre devise.",
+    "tenders.promoMinimum": "Ce code promo demande un montant de commande plus élevé.",
     "tenders.codes": "Code de bon d'achat ou de carte cadeau (facultatif)",
     "tenders.codes.hint": "Plusieurs codes : séparez-les par une virgule. Ils paient d'abord ; le reste par le moyen choisi.",
     "tenders.credit": "Utiliser mon avoir ({amount} disponibles)",
@@ -22,6 +25,9 @@ addText({
   },
   en: {
     "tenders.title": "Vouchers and credit",
+    "tenders.promo": "Promo code (optional)",
+    "tenders.wrongPromo": "This promo code is not valid here: unknown, expired, used up or in another currency.",
+    "tenders.promoMinimum": "This promo code needs a larger order.",
     "tenders.codes": "Voucher or gift card code (optional)",
     "tenders.codes.hint": "Several codes: separate them with a comma. They pay first; the rest by the method chosen.",
     "tenders.credit": "Use my credit balance ({amount} available)",
@@ -59,11 +65,19 @@ export function otherMethods(offer, currency) {
   return methods;
 }
 
-/// The voucher codes field and, when the customer has some, the credit balance's box.
+/// The promo code, the voucher codes field and, when the customer has some, the credit
+/// balance's box.
 export function tendersSection(state, currency) {
   const error = state.errors?.codes;
+  const promoError = state.errors?.promo;
   return el("fieldset", {},
     el("legend", {}, t("tenders.title")),
+    el("label", { for: "promo" }, t("tenders.promo")),
+    el("input", {
+      id: "promo", name: "promo", type: "text", autocomplete: "off", spellcheck: "false", value: state.promo ?? "",
+      "aria-invalid": promoError ? "true" : null, "aria-describedby": promoError ? "promo-error" : null,
+    }),
+    promoError ? el("p", { class: "error", id: "promo-error" }, promoError) : null,
     el("label", { for: "codes" }, t("tenders.codes")),
     el("input", {
       id: "codes", name: "codes", type: "text", autocomplete: "off", spellcheck: "false", value: state.codes ?? "",
@@ -82,6 +96,8 @@ export function tenderFields() {
   const codes = (document.getElementById("codes")?.value || "")
     .split(",").map((c) => c.trim()).filter(Boolean);
   const fields = {};
+  const promo = (document.getElementById("promo")?.value || "").trim();
+  if (promo) fields.promo_code = promo;
   if (codes.length) fields.voucher_codes = codes;
   if (document.getElementById("use-credit")?.checked) fields.use_credit_balance = true;
   return fields;

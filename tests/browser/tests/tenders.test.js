@@ -123,3 +123,40 @@ test("the credit balance with a cheque: offered with what is available, the cheq
   await checkAccessibility(page, "63-checkout-cheque");
   await screenshot(page, "63-checkout-cheque");
 });
+
+test("a promo code: refused at its field when wrong, then its discount line and the lower amount", async () => {
+  const shop = await createOrder();
+  const code = `BIENVENUE${process.pid}${Date.now() % 100000}`;
+  const today = new Date().toISOString().slice(0, 10);
+  const [status, created] = await adminPost("/v1/admin/promo-codes", {
+    code, label: "Nouveaux venus", currency: "EUR", percent_off: "10", valid_from: today, valid_until: "2099-12-31",
+  });
+  assert.equal(status, 201, JSON.stringify(created));
+  const page = await newPage(browser);
+  await toCheckout(page, shop);
+  await fillBilling(page);
+  await page.getByLabel("Code promo (facultatif)").fill("PASUNCODE");
+  await page.getByLabel("Virement bancaire").check();
+  await page.getByRole("button", { name: /^Payer / }).click();
+  const wrong = page.locator("#promo-error");
+  await wrong.waitFor();
+  assert.equal(await wrong.innerText(), "Ce code promo n'est pas valable ici : inconnu, expiré, épuisé ou dans une autre devise.");
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "promo");
+
+  // 163.29 less ten percent of each rate's base (VAT recomputed): 146.97.
+  await page.getByLabel("Code promo (facultatif)").fill(code.toLowerCase());
+  await page.getByLabel("Virement bancaire").check();
+  await page.getByRole("button", { name: /^Payer / }).click();
+  const told = page.getByRole("region", { name: "Payer par virement bancaire" });
+  await told.waitFor();
+  assert.equal(await text(told.locator("#offline-amount")), "146,97 €");
+
+  await page.getByRole("link", { name: "Voir ma commande" }).click();
+  await page.waitForURL(/\/order\.html\?ref=/);
+  const line = page.locator("tfoot tr.discount");
+  await line.waitFor();
+  assert.equal(await text(line), `Nouveaux venus (${code})\t−16,32 €`);
+  assert.equal(await text(page.locator("tfoot tr.total td")), "146,97 €");
+  await checkAccessibility(page, "64-order-discount");
+  await screenshot(page, "64-order-discount");
+});
