@@ -191,6 +191,35 @@ pub fn samples() -> Vec<(&'static str, Invoice)> {
 
     let summary = month_summary().numbered(6);
 
+    // Ten percent off with a promo code on two VAT rates: one allowance per rate.
+    let mut discounted = two_rates.clone();
+    let off = crate::domain::promo::PromoOff::Percent {
+        percent: Decimal::TEN,
+    };
+    discounted.discount = Some(crate::domain::promo::AppliedDiscount {
+        code: "BIENVENUE10".into(),
+        label: "Nouveaux venus".into(),
+        off,
+        reductions: crate::domain::promo::discount_bands(
+            &discounted.bands_before_discount(),
+            off,
+            discounted.currency,
+        ),
+        reserved_for: None,
+    });
+    let mut promo = InvoiceDraft::from_order(
+        &discounted,
+        Decimal::MAX,
+        &billing(),
+        "pay_promo",
+        paid_at,
+        &seller(),
+    )
+    .expect("draft");
+    promo.paid_by = Some(PaidBy::Card);
+    promo.delivered_on = Some(promo.issued_on);
+    let promo = promo.numbered(7);
+
     vec![
         ("month-summary", summary),
         ("full-card", full),
@@ -199,5 +228,6 @@ pub fn samples() -> Vec<(&'static str, Invoice)> {
         ("fifty-lines", fifty),
         ("zero-rated", zero_rated),
         ("sepa-due", sepa),
+        ("promo-discount", promo),
     ]
 }

@@ -127,6 +127,29 @@ fn a_short_capture_deducts_what_was_not_shipped_per_rate() {
 }
 
 #[test]
+fn a_promo_codes_discount_is_an_allowance_per_rate_named_by_its_label() {
+    let invoice = sample("promo-discount");
+    let named: Vec<_> = invoice
+        .draft
+        .adjustments
+        .iter()
+        .filter(|a| a.label.as_deref() == Some("Nouveaux venus (BIENVENUE10)"))
+        .collect();
+    assert_eq!(named.len(), 2, "{:?}", invoice.draft.adjustments);
+    let xml = xml_text(&invoice);
+    assert_eq!(
+        xml.matches("<ram:Reason>Nouveaux venus (BIENVENUE10)</ram:Reason>")
+            .count(),
+        2,
+        "{xml}"
+    );
+    let deducted: Decimal = invoice.draft.adjustments.iter().map(|a| -a.net).sum();
+    assert!(xml.contains(&format!(
+        "<ram:AllowanceTotalAmount>{deducted}</ram:AllowanceTotalAmount>"
+    )));
+}
+
+#[test]
 fn a_credit_note_is_type_381_and_names_its_invoice() {
     let xml = xml_text(&sample("credit-note"));
     assert!(xml.contains("<ram:TypeCode>381</ram:TypeCode>"));
