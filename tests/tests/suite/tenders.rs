@@ -440,17 +440,27 @@ async fn a_mixed_tender_checkout_reserves_everything_in_one_transaction() {
         &json!({"currency": "EUR", "credit_balance": "25.00"}),
     )
     .await;
+    let (status, _) = shop
+        .admin_post(
+            "/v1/admin/promo-codes",
+            None,
+            &json!({"code": "MIXED5", "label": "Cinq euros", "currency": "EUR",
+                    "amount_off": "5.00", "valid_from": "2020-01-01", "valid_until": "2099-12-31"}),
+        )
+        .await;
+    assert_eq!(status, 201);
     let token = shop.token("ORD-10042", "83000").await;
     let body = body_with(
         &shop,
-        json!({"voucher_codes": [first, second], "use_credit_balance": true}),
+        json!({"voucher_codes": [first, second], "use_credit_balance": true, "promo_code": "MIXED5"}),
     );
     // Let the notifier and relay of the admin calls settle, then count this request only.
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     shop.requests.reset();
     let (status, started) = shop.start("ORD-10042", &token, "mixed", &body).await;
     assert_eq!(status, 201, "{started}");
-    assert_eq!(started["payment"]["amount"], "2747.00");
+    // 2922.00 less the promo code's 5.00, the vouchers' 150.00 and the credit's 25.00.
+    assert_eq!(started["payment"]["amount"], "2742.00");
     assert_eq!(started["tenders"].as_array().unwrap().len(), 3);
     // The devserver's own relay polls the pending outbox (a Query on GSI1) meanwhile: not
     // this request's.
@@ -460,8 +470,15 @@ async fn a_mixed_tender_checkout_reserves_everything_in_one_transaction() {
             *counted.entry(exchange.operation.clone()).or_default() += 1;
         }
     }
-    println!("mixed-tender checkout: {counted:?}");
+    println!("mixed-tender checkout with a promo code: {counted:?}");
     assert_eq!(counted.get("TransactWriteItems"), Some(&1), "{counted:?}");
+    let items = shop
+        .requests
+        .exchanges()
+        .iter()
+        .find(|e| e.operation == "TransactWriteItems")
+        .and_then(|e| e.request["TransactItems"].as_array().map(Vec::len));
+    assert_eq!(items, Some(12), "3 tenders, the card, the order, 2 vouchers, the balance, 2 promo counters, the customer, the claim");
     assert_eq!(counted.get("BatchGetItem"), Some(&1), "{counted:?}");
     assert_eq!(counted.values().sum::<u64>(), 5, "{counted:?}");
 }
