@@ -212,6 +212,7 @@ DOCUMENTED_RULES = {
     ("promo_code", "promo_code needs an order of at least"),
     ("promo_code", "promo_code a promo code is applied"),
     ("promo_code", "promo_code can only be used before"),
+    ("promo_code", "promo_code would leave nothing to pay"),
     # The seller's settings (createPromoCode's description).
     ("percent_off", "percent_off must be above 0"),
     ("amount_off", "amount_off must be above 0"),

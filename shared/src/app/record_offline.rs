@@ -320,10 +320,17 @@ impl OfflinePayments {
                 .map(|c| c.payment.clone())
                 .find(|p| p.status == PaymentStatus::Captured)
                 .ok_or_else(|| StoreError::Corrupt("a receipt without its payment".into()))?;
-            let mut settled = settle(&snapshot, &snapshot.order.value, changes.clone(), now);
+            // Money arrived: a promo code held for a payment is kept from now on (whatever
+            // becomes of the attempt it was held for, the order was paid with it).
+            let mut kept = snapshot.order.value.clone();
+            if let Some(discount) = kept.discount.as_mut() {
+                discount.reserved_for = None;
+            }
+            let kept_discount = kept.discount != snapshot.order.value.discount;
+            let mut settled = settle(&snapshot, &kept, changes.clone(), now);
             if settled.order.amount_due().is_zero() {
                 close_the_rest(&self.providers, &snapshot, &recorded.id, &mut changes, now).await?;
-                settled = settle(&snapshot, &snapshot.order.value, changes, now);
+                settled = settle(&snapshot, &kept, changes, now);
             }
             let order = settled.order.clone();
             let response = StoredResponse {
@@ -339,7 +346,7 @@ impl OfflinePayments {
                 })
                 .to_string(),
             };
-            let mut writes = settled.into_writes(snapshot.order.version, false);
+            let mut writes = settled.into_writes(snapshot.order.version, kept_discount);
             writes.push(Write::Tender(TenderWrite::Audit(AuditEntry {
                 subject: format!("order {reference}"),
                 at: now,
@@ -355,7 +362,11 @@ impl OfflinePayments {
                 }),
             })));
             writes.push(completion(&once.key, request_hash, &response, now));
-            match self.store.transact(writes).await {
+            match self
+                .store
+                .transact(crate::ports::merge_adjustments(writes))
+                .await
+            {
                 Ok(()) => {
                     tracing::info!(order = %reference, payment = %recorded.id, method = recorded.method.kind(), caller = %by, "offline payment recorded");
                     return Ok(response);

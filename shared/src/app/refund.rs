@@ -281,6 +281,11 @@ impl RefundPayment {
         // through at the PSP (its answer lost, a webhook recorded it since): the PSP replays
         // it under the same key, or refuses a new one, since it never refunds more than was
         // captured.
+        // What was credited to the balance is not the PSP's to know of: past what is left,
+        // nothing is sent to it when part of this payment went to the credit balance.
+        if payment.credited_amount > Decimal::ZERO && amount > refundable {
+            return Err(refusal(payment, amount));
+        }
         let maybe_done = amount > refundable;
         let provider_id = payment
             .provider_payment()

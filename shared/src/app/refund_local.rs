@@ -110,7 +110,7 @@ pub fn local_refund(
             RefundTo::CreditBalance => refunded.credited_amount += part,
             RefundTo::Original | RefundTo::Tenders => {
                 refunded.refunded_amount += part;
-                refunded.status = if refunded.refunded_amount >= refunded.captured_amount {
+                refunded.status = if refunded.returned_amount() >= refunded.captured_amount {
                     PaymentStatus::Refunded
                 } else {
                     PaymentStatus::PartiallyRefunded
@@ -178,7 +178,11 @@ pub async fn refund_locally(
         let settled = settle(&current, &current.order.value, changes, now);
         let mut writes = settled.into_writes(current.order.version, false);
         writes.push(completion(key, request_hash, &response, now));
-        match store.transact(writes).await {
+        // Several payments may give back to one balance: one write per item.
+        match store
+            .transact(crate::ports::merge_adjustments(writes))
+            .await
+        {
             Ok(()) => {
                 tracing::info!(order = %reference, to = to.as_str(), reason_given = reason.is_some(), "refund recorded without a PSP");
                 return Ok(response);

@@ -253,6 +253,7 @@ impl StartPayment {
             payment: &payment_id,
             held: &held,
             paid_besides,
+            released_promo: released_discount.map(|d| d.code.as_str()),
         };
         let mut tenders = self
             .tenders_for(&snapshot, &base, &checked, rest, now)
@@ -544,7 +545,10 @@ impl StartPayment {
             // A voucher or balance was spent meanwhile: the page opened for this remainder
             // may no longer be the right amount, so it is closed and the shopper asked again.
             Err(StoreError::VersionConflict(item))
-                if matches!(item.kind, ItemKind::Voucher | ItemKind::Balance) =>
+                if matches!(
+                    item.kind,
+                    ItemKind::Voucher | ItemKind::Balance | ItemKind::Promo
+                ) =>
             {
                 opened.at_psp.close(provider.as_ref()).await;
                 Err(StartPaymentError::TendersChanged)

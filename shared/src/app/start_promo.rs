@@ -29,16 +29,32 @@ pub(super) struct PromoApplied {
     pub(super) due: Decimal,
 }
 
-/// `code` applied to `base` (the order once the attempt being replaced gives back what it
-/// held), of which `paid_besides` is paid already.
+/// A promo code asked at checkout.
+pub(super) struct PromoAsk<'a> {
+    pub(super) code: &'a str,
+    /// The attempt being replaced holds this code: its use is given back in the same
+    /// transaction, so it counts as free.
+    pub(super) released: bool,
+    /// What the order has paid already.
+    pub(super) paid_besides: Decimal,
+    pub(super) rest_payment: &'a str,
+    pub(super) today: Date,
+}
+
+/// The code applied to `base` (the order once the attempt being replaced gives back what it
+/// held).
 pub(super) fn apply_promo(
-    code: &str,
+    ask: &PromoAsk<'_>,
     read: &TenderSnapshot,
     base: &Order,
-    paid_besides: Decimal,
-    rest_payment: &str,
-    today: Date,
 ) -> Result<PromoApplied, TenderRefusal> {
+    let PromoAsk {
+        code,
+        released,
+        paid_besides,
+        rest_payment,
+        today,
+    } = *ask;
     if base.discount.is_some() {
         return Err(FieldError::new(
             "promo_code",
@@ -62,7 +78,11 @@ pub(super) fn apply_promo(
         return Err(TenderRefusal::WrongCode(wrong_promo()));
     };
     let gross = base.totals().gross;
-    match promo.check(gross, base.currency, today, read.promo_customer_uses) {
+    let given_back = u32::from(released);
+    let mut counted = promo.clone();
+    counted.uses = counted.uses.saturating_sub(given_back);
+    let customer_uses = read.promo_customer_uses.saturating_sub(given_back);
+    match counted.check(gross, base.currency, today, customer_uses) {
         Ok(()) => {}
         Err(PromoRefusal::NotValid) => return Err(TenderRefusal::WrongCode(wrong_promo())),
         Err(PromoRefusal::BelowMinimum(minimum)) => {
@@ -86,6 +106,14 @@ pub(super) fn apply_promo(
     };
     let mut discounted = base.clone();
     discounted.discount = Some(discount.clone());
+    // Nothing left to pay is not an order anyone pays: the seller gives those away otherwise.
+    if discounted.totals().gross <= Decimal::ZERO {
+        return Err(FieldError::new(
+            "promo_code",
+            "would leave nothing to pay on this order: ask the seller",
+        )
+        .into());
+    }
     let customer = customer_id(&base.customer.email);
     Ok(PromoApplied {
         due: (discounted.totals().gross - paid_besides).max(Decimal::ZERO),

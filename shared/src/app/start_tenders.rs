@@ -65,6 +65,9 @@ pub(super) struct Rest<'a> {
     pub(super) held: &'a [Payment],
     /// What the order has paid besides what `held` holds (a promo code needs nothing yet).
     pub(super) paid_besides: Decimal,
+    /// The promo code the attempt being replaced holds (given back in the same transaction:
+    /// its use counts as free again).
+    pub(super) released_promo: Option<&'a str>,
 }
 
 /// The checkout's tenders for `due` on `order`: `rest_payment` is the id the remainder's
@@ -82,6 +85,7 @@ pub(super) async fn reserve_tenders(
         payment: rest_payment,
         held,
         paid_besides,
+        released_promo,
     } = rest;
     if request.codes.is_empty() && !request.use_credit && !on_account && request.promo.is_none() {
         return Ok(Reserved {
@@ -110,7 +114,16 @@ pub(super) async fn reserve_tenders(
     let promo = request
         .promo
         .as_deref()
-        .map(|code| apply_promo(code, &read, order, paid_besides, rest_payment, today))
+        .map(|code| {
+            let ask = super::start_promo::PromoAsk {
+                code,
+                released: released_promo == Some(code),
+                paid_besides,
+                rest_payment,
+                today,
+            };
+            apply_promo(&ask, &read, order)
+        })
         .transpose()?;
     let due = promo.as_ref().map_or(due, |p| p.due);
     let mut offers = Vec::with_capacity(ids.len());

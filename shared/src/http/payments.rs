@@ -81,9 +81,9 @@ impl From<StartPaymentError> for Problem {
             E::TendersChanged => Problem::new(
                 StatusCode::CONFLICT,
                 "tenders-changed",
-                "Voucher or balance changed",
-                "A voucher or balance used here was spent meanwhile. Check the amount due and \
-                 pay again with a new key.",
+                "Voucher, balance or promo code changed",
+                "A voucher or balance used here was spent meanwhile, or the promo code's last \
+                 use was taken. Check the amount due and pay again with a new key.",
             ),
             E::Conflict | E::Raced { .. } => Problem::new(
                 StatusCode::CONFLICT,

@@ -205,3 +205,47 @@ async fn a_card_chosen_after_a_cheque_replaces_it_and_a_cheque_recorded_then_clo
     let order = shop.get("/v1/orders/ORD-10042", &token).await;
     assert_eq!(order["amount_due"], "0.00", "{order}");
 }
+
+#[tokio::test]
+async fn a_transfer_recorded_while_a_card_page_holds_a_promo_code_keeps_the_discount() {
+    let shop = shop().await;
+    let (status, _) = shop
+        .admin_post(
+            "/v1/admin/promo-codes",
+            None,
+            &json!({"code": "DIX", "label": "Dix pour cent", "currency": "EUR", "percent_off": "10",
+                    "valid_from": "2020-01-01", "valid_until": "2099-12-31"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let token = shop.token("ORD-10042", "83000").await;
+    let (status, card) = shop
+        .start(
+            "ORD-10042",
+            &token,
+            "pay-1",
+            &body_with(&shop, json!({"promo_code": "DIX"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{card}");
+    assert_eq!(card["payment"]["amount"], "2629.80");
+    // The shopper paid by transfer after all; the card page is closed, the discount stays.
+    let (status, recorded) = record(&shop, "t-1", &transfer("2629.80", "VIR-DIX")).await;
+    assert_eq!(status, 201, "{recorded}");
+    assert_eq!(recorded["order"]["status"], "captured", "{recorded}");
+    assert_eq!(recorded["order"]["amount_due"], "0.00");
+    let order = shop.get("/v1/orders/ORD-10042", &token).await;
+    assert_eq!(order["discount"]["amount"], "292.20", "{order}");
+    assert_eq!(order["totals"]["gross"], "2629.80");
+    let promo: Value = shop
+        .http
+        .get(format!("{}/v1/admin/promo-codes/DIX", shop.base))
+        .bearer_auth("admin")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(promo["uses"], 1, "{promo}");
+}

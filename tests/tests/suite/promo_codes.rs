@@ -106,6 +106,22 @@ async fn ten_percent_off_lowers_each_rates_base_is_given_back_when_dropped_and_k
     assert_eq!(order["amount_due"], "2629.80");
     let held = admin_get(&shop, "/v1/admin/promo-codes/BIENVENUE10").await;
     assert_eq!(held["uses"], 1, "{held}");
+    // Resumed with the same code (its per-customer limit is 1): the held use is given back
+    // and taken again in one transaction, not refused as used up.
+    let (status, started) = shop
+        .start(
+            "ORD-10042",
+            &token,
+            "pay-1b",
+            &body_with(&shop, json!({"promo_code": "BIENVENUE10"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{started}");
+    assert_eq!(started["payment"]["amount"], "2629.80");
+    assert_eq!(
+        admin_get(&shop, "/v1/admin/promo-codes/BIENVENUE10").await["uses"],
+        1
+    );
 
     // Dropped: the discount goes with it and its use is given back.
     let card = started["payment"]["id"].as_str().unwrap();
@@ -222,6 +238,25 @@ async fn ten_percent_off_lowers_each_rates_base_is_given_back_when_dropped_and_k
         "{big}"
     );
     assert!(big["detail"].as_str().unwrap().contains("100.00"), "{big}");
+    // An amount off the whole total would leave nothing to pay: refused, named.
+    create(&shop, promo("ALLOFF", json!({"amount_off": "500.00", "percent_off": null, "minimum_order": null, "per_customer_limit": null}))).await;
+    let (status, free) = shop
+        .start(
+            "ORD-20001",
+            &token,
+            "pay-free",
+            &body_with(&shop, json!({"promo_code": "ALLOFF"})),
+        )
+        .await;
+    assert_eq!(
+        (status, free["field"].as_str()),
+        (422, Some("promo_code")),
+        "{free}"
+    );
+    assert!(
+        free["detail"].as_str().unwrap().contains("nothing to pay"),
+        "{free}"
+    );
     // Void: refused from now on.
     let voided = shop
         .admin_post("/v1/admin/promo-codes/BIG/void", None, &json!({}))
@@ -279,6 +314,12 @@ async fn a_total_limit_of_three_holds_under_ten_concurrent_checkouts() {
                 applied += 1;
             }
             422 => assert_eq!(answer["field"], "promo_code", "{answer}"),
+            // Its last use taken between the read and the commit, after the PSP page opened:
+            // the page closed, the shopper asked again.
+            409 => assert_eq!(
+                answer["type"], "https://encaisse.dev/problems/tenders-changed",
+                "{answer}"
+            ),
             other => panic!("{other}: {answer}"),
         }
     }

@@ -220,3 +220,47 @@ async fn an_order_its_voucher_paid_alone_is_refunded_to_the_voucher_by_default_a
     let order = shop.get("/v1/orders/ORD-10042", &token).await;
     assert_eq!(order["status"], "refunded", "{order}");
 }
+
+#[tokio::test]
+async fn a_credit_refund_spread_over_the_card_and_the_voucher_is_one_write_to_the_balance() {
+    let shop = shop().await;
+    let (_, code) = voucher(&shop, "v-1", "500.00").await;
+    let token = shop.token("ORD-10042", "83000").await;
+    let (status, started) = shop
+        .start(
+            "ORD-10042",
+            &token,
+            "pay-1",
+            &body_with(&shop, json!({"voucher_codes": [code]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{started}");
+    let card = started["payment"]["id"].as_str().unwrap().to_string();
+    shop.pay(
+        started["next_action"]["url"].as_str().unwrap(),
+        "4242424242424242",
+    )
+    .await
+    .expect("redirect back");
+    shop.payment_reaches("ORD-10042", &card, &token, "authorised")
+        .await;
+    let (status, _) = ship(&shop, "ORD-10042", json!({"shipment_id": "p1"})).await;
+    assert_eq!(status, 202);
+    // 2500.00: the card's 2422.00, then 78.00 of the voucher, both to the one balance.
+    let (status, credited) = refund(
+        &shop,
+        "r-1",
+        json!({"amount": "2500.00", "to": "credit_balance"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{credited}");
+    assert_eq!(
+        credited["refund"]["payment_ids"].as_array().unwrap().len(),
+        2,
+        "{credited}"
+    );
+    assert_eq!(balance(&shop).await["credit_balance"], "2500.00");
+    let order = shop.get("/v1/orders/ORD-10042", &token).await;
+    assert_eq!(order["amounts"]["refunded"], "2500.00", "{order}");
+    assert_eq!(order["status"], "partially_refunded");
+}
