@@ -300,6 +300,69 @@ async fn every_partition_a_function_touches_is_allowed_by_its_leading_keys() {
         functions.entry("ShopperAccountFunction").or_default(),
     );
 
+    // Tenders: the back office creates a promo code and issues a voucher.
+    counter.reset();
+    let (status, promo) = shop
+        .admin_post(
+            "/v1/admin/promo-codes",
+            None,
+            &json!({"code": "LP10", "label": "Dix", "currency": "EUR", "percent_off": "10",
+                    "valid_from": "2020-01-01", "valid_until": "2099-12-31"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{promo}");
+    let (status, voucher) = shop
+        .admin_post(
+            "/v1/admin/vouchers",
+            Some("v-lp"),
+            &json!({"amount": "5.00", "currency": "EUR", "expires_on": "2099-12-31"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{voucher}");
+    touched(&counter, functions.entry("BackOfficeFunction").or_default());
+    let lp_token = shop.token("ORD-50001", "69001").await;
+    touched(
+        &counter,
+        functions.entry("OrderLookupFunction").or_default(),
+    );
+    // initiate-payment: ORD-50001 (12.00) with the promo code (10.80 left), the voucher (5.80)
+    // and a bank transfer for the rest.
+    let mut tenders_body = first_order_body(&base);
+    tenders_body["method"] = "bank_transfer".into();
+    tenders_body["save_card"] = false.into();
+    tenders_body["promo_code"] = "LP10".into();
+    tenders_body["voucher_codes"] = json!([voucher["code"]]);
+    let (status, awaited) = shop
+        .start("ORD-50001", &lp_token, "tenders", &tenders_body)
+        .await;
+    assert_eq!(status, 201, "{awaited}");
+    assert_eq!(awaited["payment"]["amount"], "5.80", "{awaited}");
+    touched(
+        &counter,
+        functions.entry("InitiatePaymentFunction").or_default(),
+    );
+    // back-office: the transfer recorded, a refund to the credit balance, one to the tenders.
+    let (status, recorded) = shop
+        .admin_post(
+            "/v1/admin/orders/ORD-50001/offline-payments",
+            Some("t-lp"),
+            &json!({"method": "bank_transfer", "amount": "5.80", "currency": "EUR",
+                    "received_on": "2026-11-30", "reference": "VIR LP"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{recorded}");
+    for (key, to) in [("r-lp-1", "credit_balance"), ("r-lp-2", "tenders")] {
+        let (status, refunded) = shop
+            .admin_post(
+                "/v1/admin/orders/ORD-50001/refunds",
+                Some(key),
+                &json!({"amount": "1.00", "to": to}),
+            )
+            .await;
+        assert_eq!(status, 201, "{refunded}");
+    }
+    touched(&counter, functions.entry("BackOfficeFunction").or_default());
+
     integration::iam::assert_allowed(&functions);
 }
 
