@@ -346,6 +346,15 @@ pub fn branding_from(
 /// The pages' default accent (web/assets/style.css `--brand`).
 pub const DEFAULT_BRAND_COLOUR: &str = "#0a4a8f";
 
+/// `WEB_PAYMENT_MODES`: the web channel's payment modes, a JSON array of `{code, type,
+/// internal_name, public_name {fr, en}}` (see `ChannelModes::parse`); unset: every type the
+/// deployment can serve, under default names.
+pub fn web_payment_modes() -> Result<crate::domain::payment_modes::ChannelModes, ConfigError> {
+    let text = env::var("WEB_PAYMENT_MODES").unwrap_or_default();
+    crate::domain::payment_modes::ChannelModes::parse(&text)
+        .map_err(|e| ConfigError::Invalid("WEB_PAYMENT_MODES", e))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

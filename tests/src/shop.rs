@@ -50,6 +50,26 @@ pub async fn shop_configured(
     three_d_secure: encaisse::domain::three_d_secure::ThreeDSecurePolicy,
     card_saving: encaisse::domain::card_saving::CardSavingPolicy,
 ) -> Shop {
+    shop_full(
+        deliver_webhooks,
+        three_d_secure,
+        card_saving,
+        Default::default(),
+    )
+    .await
+}
+
+/// A shop whose web channel has these payment modes (`WEB_PAYMENT_MODES`).
+pub async fn shop_with_modes(modes: encaisse::domain::payment_modes::ChannelModes) -> Shop {
+    shop_full(true, Default::default(), Default::default(), modes).await
+}
+
+async fn shop_full(
+    deliver_webhooks: bool,
+    three_d_secure: encaisse::domain::three_d_secure::ThreeDSecurePolicy,
+    card_saving: encaisse::domain::card_saving::CardSavingPolicy,
+    modes: encaisse::domain::payment_modes::ChannelModes,
+) -> Shop {
     // moto does not isolate concurrent transactions (a cancelled one restores a copy of the
     // table taken when it began, erasing writes committed meanwhile): one request at a time.
     crate::hostile::moto_behind_serialising_proxy();
@@ -73,6 +93,7 @@ pub async fn shop_configured(
         fraud_review: Default::default(),
         wallets: encaisse::domain::Wallet::ALL.to_vec(),
         offline: encaisse_dev::demo_offline_instructions(),
+        modes,
         sepa: Some(encaisse::app::start_sepa::SepaSettings::local()),
         instalments: encaisse::domain::instalments::InstalmentPolicy::parse(SHOP_INSTALMENT_PLANS)
             .expect("the test shop's plans"),

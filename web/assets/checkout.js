@@ -1,7 +1,7 @@
 // Checkout: billing details (on file, redacted, or typed and maybe remembered here) and the
 // method, then the PSP's page or its form framed here. No card data is ever asked by us.
 import { ApiError, call, getBillingOnFile, getOrder, normaliseReference, sendToLookup, tokenFor } from "./api.js";
-import { addText, onLanguageChange, setupLanguage, t } from "./i18n.js";
+import { addText, lang, onLanguageChange, setupLanguage, t } from "./i18n.js";
 import TEXT from "./i18n-checkout.js";
 import { country, el, money } from "./format.js";
 import { errorMessage, PaymentStarter, unfinishedPayment } from "./payment-flow.js";
@@ -13,7 +13,7 @@ const BILLING_KEY = "encaisse.billing";
 // Saved cards come first (below).
 const METHODS = [
   {
-    id: "card", label: "method.card", hint: "method.card.hint",
+    id: "card", mode: "card", label: "method.card", hint: "method.card.hint",
     // Keeping the card: opt-in, when the shop offers it (`save_card_offered`).
     more: () => (state.saveCardOffered ? el("div", { class: "choice" },
       el("input", { type: "checkbox", id: "save-card", checked: state.saveCard, "aria-describedby": "save-card-hint" }),
@@ -23,7 +23,7 @@ const METHODS = [
     fields: () => ({ save_card: state.saveCard }),
   },
   // The PSP's form framed in this page (card data still goes to the PSP only).
-  { id: "card-here", label: "method.cardHere", hint: "method.cardHere.hint", fields: () => ({ ui: "embedded" }) },
+  { id: "card-here", needs: "card", label: "method.cardHere", hint: "method.cardHere.hint", fields: () => ({ ui: "embedded" }) },
 ];
 
 const COUNTRIES = ["FR", "BE", "LU", "CH", "MC", "DE", "ES", "IT", "NL", "PT", "AT", "IE", "GB"];
@@ -86,14 +86,21 @@ const walletMethods = () => state.wallets.map((w) => ({
   id: `wallet-${w}`, text: WALLETS[w] || w, hint: w === "alipay" ? "method.walletNow" : "method.wallet",
   fields: () => ({ method: "wallet", wallet: w }),
 }));
+/// Whether the shop's web channel has a payment mode of this type (`payment_modes`).
+const offers = (type) => !state.modes || state.modes.some((m) => m.type === type);
+/// A mode's public name in the page's language, as the seller named it.
+const modeName = (type) => state.modes?.find((m) => m.type === type)?.name?.[lang()];
 const allMethods = () => [
-  ...savedMethods(), ...METHODS, ...(state.sepa ? [state.sepa] : []), ...state.plans, ...walletMethods(), ...state.other,
+  ...(offers("saved_card") ? savedMethods() : []), ...METHODS.filter((m) => offers(m.mode ?? m.needs)),
+  ...(state.sepa && offers("sepa_debit") ? [state.sepa] : []), ...state.plans, ...walletMethods(), ...state.other,
 ];
 const state = {
   billingMode: null, values: null, remember: false, prefilled: false, errors: {}, notice: null, error: null,
   saveCardOffered: false, saveCard: false, wallets: [], plans: [], sepa: null,
   // Voucher codes typed, the credit balance (and whether to use it), on account / transfer / cheque.
   codes: "", promo: "", credit: null, useCredit: false, other: [],
+  // The web channel's payment modes (null: the API did not say; everything it answers).
+  modes: null,
 };
 
 function remembered() {
@@ -180,7 +187,7 @@ function methodSection() {
         "aria-describedby": `method-${m.id}-hint`,
       }),
       el("div", {},
-        el("label", { for: `method-${m.id}` }, m.text ?? t(m.label)),
+        el("label", { for: `method-${m.id}` }, m.text ?? modeName(m.mode) ?? t(m.label)),
         el("p", { class: "hint", id: `method-${m.id}-hint` }, t(m.hint)),
         m.more?.()))));
 }
@@ -341,6 +348,7 @@ async function load() {
     const offer = await billing;
     ({ billing_on_file: onFile, save_card_offered: offered, saved_cards_payable: payable, wallets_offered: state.wallets = [], instalment_plans: plans = [] } = offer);
     state.credit = offer.credit_balance ?? null;
+    state.modes = offer.payment_modes ?? null;
     state.other = otherMethods(offer, (await ordered).currency);
     if (plans.length) state.plans = (await import("./instalments.js")).planMethods(plans, order.currency);
     savedCards = payable ? await cards : [];

@@ -48,7 +48,7 @@ export function otherMethods(offer, currency) {
   const methods = [];
   if (offer.on_account_available) {
     methods.push({
-      id: "on-account", label: "method.onAccount",
+      id: "on-account", mode: "on_account", label: "method.onAccount",
       get hint() { return t("method.onAccount.hint", { amount: money(offer.on_account_available, currency) }); },
       fields: () => ({ method: "on_account" }),
     });
@@ -56,7 +56,7 @@ export function otherMethods(offer, currency) {
   for (const m of offer.offline_methods || []) {
     const transfer = m.method === "bank_transfer";
     methods.push({
-      id: transfer ? "transfer" : "cheque",
+      id: transfer ? "transfer" : "cheque", mode: m.method,
       label: transfer ? "method.transfer" : "method.cheque",
       hint: transfer ? "method.transfer.hint" : "method.cheque.hint",
       fields: () => ({ method: m.method }),
@@ -70,14 +70,33 @@ export function otherMethods(offer, currency) {
 export function tendersSection(state, currency) {
   const error = state.errors?.codes;
   const promoError = state.errors?.promo;
+  // Only the fields of the payment modes the shop's web channel has.
+  const offers = (type) => !state.modes || state.modes.some((m) => m.type === type);
+  const promo = offers("promo_code");
+  const vouchers = offers("voucher");
+  if (!promo && !vouchers && !state.credit) return null;
   return el("fieldset", {},
     el("legend", {}, t("tenders.title")),
+    ...(promo ? promoField(state, promoError) : []),
+    ...(vouchers ? voucherField(state, error) : []),
+    state.credit ? el("div", { class: "choice" },
+      el("input", { type: "checkbox", id: "use-credit", name: "use-credit", checked: state.useCredit }),
+      el("label", { for: "use-credit" }, t("tenders.credit", { amount: money(state.credit, currency) }))) : null);
+}
+
+function promoField(state, promoError) {
+  return [
     el("label", { for: "promo" }, t("tenders.promo")),
     el("input", {
       id: "promo", name: "promo", type: "text", autocomplete: "off", spellcheck: "false", value: state.promo ?? "",
       "aria-invalid": promoError ? "true" : null, "aria-describedby": promoError ? "promo-error" : null,
     }),
     promoError ? el("p", { class: "error", id: "promo-error" }, promoError) : null,
+  ];
+}
+
+function voucherField(state, error) {
+  return [
     el("label", { for: "codes" }, t("tenders.codes")),
     el("input", {
       id: "codes", name: "codes", type: "text", autocomplete: "off", spellcheck: "false", value: state.codes ?? "",
@@ -86,9 +105,7 @@ export function tendersSection(state, currency) {
     }),
     el("p", { class: "hint", id: "codes-hint" }, t("tenders.codes.hint")),
     error ? el("p", { class: "error", id: "codes-error" }, error) : null,
-    state.credit ? el("div", { class: "choice" },
-      el("input", { type: "checkbox", id: "use-credit", name: "use-credit", checked: state.useCredit }),
-      el("label", { for: "use-credit" }, t("tenders.credit", { amount: money(state.credit, currency) }))) : null);
+  ];
 }
 
 /// The request's tender fields from the form.

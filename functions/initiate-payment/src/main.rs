@@ -44,7 +44,8 @@ async fn main() -> Result<(), lambda_http::Error> {
     .with_wallets(config::payment_wallets()?)
     .with_instalments(config::instalment_plans()?)
     .with_sepa(config::sepa_settings()?)
-    .with_offline(config::offline_instructions()?);
+    .with_offline(config::offline_instructions()?)
+    .with_modes(config::web_payment_modes()?);
     let api = PaymentsApi {
         start: Arc::new(start),
         store,

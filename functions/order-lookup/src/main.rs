@@ -31,6 +31,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         .with_saved_card_checkout(config::saved_card_checkout())
         .with_wallets(config::payment_wallets()?)
         .with_offline(config::offline_instructions()?)
+        .with_modes(config::web_payment_modes()?)
         .with_instalments(config::instalment_plans()?);
     encaisse::adapters::lambda_telemetry::run_http(
         metrics,

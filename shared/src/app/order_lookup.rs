@@ -65,6 +65,8 @@ pub struct OrderLookup {
     documents: Option<super::order_documents::OrderDocuments>,
     /// Bank transfer and cheque, when the seller takes them.
     offline: crate::domain::offline_instructions::OfflineInstructions,
+    /// The payment modes of the web channel: the checkout offers only these.
+    modes: crate::domain::payment_modes::ChannelModes,
 }
 
 /// What the checkout offers for an order beyond the card.
@@ -104,6 +106,30 @@ impl OrderLookup {
             instalments: None,
             documents: None,
             offline: Default::default(),
+            modes: Default::default(),
+        }
+    }
+
+    /// The payment modes of the web channel (`WEB_PAYMENT_MODES`; every type by default).
+    pub fn with_modes(mut self, modes: crate::domain::payment_modes::ChannelModes) -> Self {
+        self.modes = modes;
+        self
+    }
+
+    pub fn modes(&self) -> &crate::domain::payment_modes::ChannelModes {
+        &self.modes
+    }
+
+    /// Whether the seller has instalment plans at all (what an order is open to varies).
+    pub fn instalments_offered(&self) -> bool {
+        self.instalments.is_some()
+    }
+
+    /// Whether the seller takes this offline method (its details are configured).
+    pub fn offline_offered(&self, kind: crate::domain::OfflineKind) -> bool {
+        match kind {
+            crate::domain::OfflineKind::BankTransfer => self.offline.bank_transfer.is_some(),
+            crate::domain::OfflineKind::Cheque => self.offline.cheque.is_some(),
         }
     }
 
@@ -352,13 +378,20 @@ impl OrderLookup {
             Some(found) if found.value.status != OrderStatus::Deleted => found.value,
             _ => return Err(LookupError::NotFound),
         };
+        use crate::domain::payment_modes::ModeKind;
+        let offers = |kind: ModeKind| self.modes.offers(kind);
         let plans = match &self.instalments {
-            Some(policy) if order.amount_due() > rust_decimal::Decimal::ZERO => policy.offers(
-                order.amount_due(),
-                order.currency,
-                crate::domain::paris_time::paris_date(self.clock.now()),
-                order.event_date,
-            ),
+            Some(policy)
+                if order.amount_due() > rust_decimal::Decimal::ZERO
+                    && offers(ModeKind::Instalments) =>
+            {
+                policy.offers(
+                    order.amount_due(),
+                    order.currency,
+                    crate::domain::paris_time::paris_date(self.clock.now()),
+                    order.event_date,
+                )
+            }
             _ => Vec::new(),
         };
         let offline = crate::domain::Money::new(order.amount_due(), order.currency)
@@ -370,6 +403,12 @@ impl OrderLookup {
                     crate::domain::OfflineKind::Cheque,
                 ]
                 .into_iter()
+                .filter(|kind| {
+                    offers(match kind {
+                        crate::domain::OfflineKind::BankTransfer => ModeKind::BankTransfer,
+                        crate::domain::OfflineKind::Cheque => ModeKind::Cheque,
+                    })
+                })
                 .filter_map(|kind| self.offline.for_order(kind, &order.reference, due))
                 .collect()
             });
@@ -388,10 +427,10 @@ impl OrderLookup {
             credit: balance
                 .as_ref()
                 .map(|b| b.credit)
-                .filter(|c| *c > rust_decimal::Decimal::ZERO),
+                .filter(|c| *c > rust_decimal::Decimal::ZERO && offers(ModeKind::CreditBalance)),
             on_account: balance
                 .as_ref()
-                .filter(|b| b.on_account.allowed)
+                .filter(|b| b.on_account.allowed && offers(ModeKind::OnAccount))
                 .map(|b| b.on_account.available()),
         })
     }

@@ -19,7 +19,7 @@ use super::settle::{settle, PaymentChange};
 use super::start_instalments::{first_method, plan_schedule, scheduled_after};
 pub use super::start_payment_error::{parse_idempotency_key, StartPaymentError};
 use super::start_payment_method::{confirm_saved_card, open_card_page, Attempt, PageChoice};
-use super::start_payment_request::{check, Checked, CheckedMethod};
+use super::start_payment_request::{check, Checked, CheckedMethod, Offered};
 pub use super::start_payment_request::{BillingAddressInput, BillingInput, StartPaymentCommand};
 use super::AccessTokens;
 use crate::domain::three_d_secure::ThreeDSecurePolicy;
@@ -73,6 +73,8 @@ pub struct StartPayment {
     sepa: Option<super::start_sepa::SepaSettings>,
     /// Bank transfer and cheque, when the seller takes them (`BANK_TRANSFER_*`, `CHEQUE_*`).
     offline: crate::domain::offline_instructions::OfflineInstructions,
+    /// The payment modes of the web channel (`WEB_PAYMENT_MODES`).
+    modes: crate::domain::payment_modes::ChannelModes,
 }
 
 /// What the router answers; for a replay, exactly what was answered the first time.
@@ -105,12 +107,15 @@ impl StartPayment {
     ) -> Result<StartPaymentResponse, StartPaymentError> {
         let checked = check(
             command,
-            &self.origins,
-            self.card_saving,
-            &self.wallets,
-            self.instalments.as_ref(),
-            self.sepa.is_some(),
-            &self.offline,
+            &Offered {
+                origins: &self.origins,
+                card_saving: self.card_saving,
+                wallets: &self.wallets,
+                instalments: self.instalments.as_ref(),
+                sepa_offered: self.sepa.is_some(),
+                offline: &self.offline,
+                modes: &self.modes,
+            },
         )?;
         let now = self.clock.now();
         let key = IdempotencyKey {

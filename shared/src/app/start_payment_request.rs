@@ -184,15 +184,30 @@ fn saved_card_id(id: Option<&str>) -> Result<String, FieldError> {
     }
 }
 
+/// What the seller offers, as `check` reads it.
+pub(super) struct Offered<'a> {
+    pub(super) origins: &'a ReturnOrigins,
+    pub(super) card_saving: crate::domain::card_saving::CardSavingPolicy,
+    pub(super) wallets: &'a [crate::domain::Wallet],
+    pub(super) instalments: Option<&'a crate::domain::instalments::InstalmentPolicy>,
+    pub(super) sepa_offered: bool,
+    pub(super) offline: &'a crate::domain::offline_instructions::OfflineInstructions,
+    pub(super) modes: &'a crate::domain::payment_modes::ChannelModes,
+}
+
 pub(super) fn check(
     command: StartPaymentCommand,
-    origins: &ReturnOrigins,
-    card_saving: crate::domain::card_saving::CardSavingPolicy,
-    wallets: &[crate::domain::Wallet],
-    instalments: Option<&crate::domain::instalments::InstalmentPolicy>,
-    sepa_offered: bool,
-    offline: &crate::domain::offline_instructions::OfflineInstructions,
+    offered: &Offered<'_>,
 ) -> Result<Checked, FieldError> {
+    let Offered {
+        origins,
+        card_saving,
+        wallets,
+        instalments,
+        sepa_offered,
+        offline,
+        modes,
+    } = *offered;
     if command.mandate_id.is_some() && command.method != "sepa_debit" {
         return Err(FieldError::new("mandate_id", "goes with method sepa_debit"));
     }
@@ -315,6 +330,7 @@ pub(super) fn check(
         Some(_) => return Err(FieldError::new("ui", "must be redirect or embedded")),
     };
     origins.check("return_url", &command.return_url)?;
+    configured(modes, &method, &tenders)?;
     Ok(Checked {
         tenders,
         embedded,
@@ -322,6 +338,40 @@ pub(super) fn check(
         return_url: command.return_url,
         method,
     })
+}
+
+/// The method and each tender asked must be a payment mode of the web channel.
+fn configured(
+    modes: &crate::domain::payment_modes::ChannelModes,
+    method: &CheckedMethod,
+    tenders: &TenderRequest,
+) -> Result<(), FieldError> {
+    use crate::domain::payment_modes::ModeKind;
+    let kind = match method {
+        CheckedMethod::Card { .. } => ModeKind::Card,
+        CheckedMethod::SavedCard { .. } => ModeKind::SavedCard,
+        CheckedMethod::Wallet { .. } => ModeKind::Wallet,
+        CheckedMethod::Instalments { .. } => ModeKind::Instalments,
+        CheckedMethod::SepaDebit { .. } => ModeKind::SepaDebit,
+        CheckedMethod::OnAccount => ModeKind::OnAccount,
+        CheckedMethod::Offline {
+            kind: crate::domain::OfflineKind::BankTransfer,
+        } => ModeKind::BankTransfer,
+        CheckedMethod::Offline {
+            kind: crate::domain::OfflineKind::Cheque,
+        } => ModeKind::Cheque,
+    };
+    modes.require(kind, "method")?;
+    if !tenders.codes.is_empty() {
+        modes.require(ModeKind::Voucher, "voucher_codes")?;
+    }
+    if tenders.promo.is_some() {
+        modes.require(ModeKind::PromoCode, "promo_code")?;
+    }
+    if tenders.use_credit {
+        modes.require(ModeKind::CreditBalance, "use_credit_balance")?;
+    }
+    Ok(())
 }
 
 /// A bank transfer or cheque, when the shop takes it: no card fields.

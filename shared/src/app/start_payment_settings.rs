@@ -52,7 +52,14 @@ impl StartPayment {
             instalments: None,
             sepa: None,
             offline: Default::default(),
+            modes: Default::default(),
         }
+    }
+
+    /// The payment modes of the web channel (every type by default).
+    pub fn with_modes(mut self, modes: crate::domain::payment_modes::ChannelModes) -> Self {
+        self.modes = modes;
+        self
     }
 
     /// Bank transfer and cheque, as the seller takes them (none by default).

@@ -24,6 +24,7 @@ pub mod order_state;
 pub mod outbox;
 pub mod paris_time;
 pub mod payment;
+pub mod payment_modes;
 pub mod postcode;
 pub mod promo;
 pub mod reference;

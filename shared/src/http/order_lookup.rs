@@ -133,6 +133,17 @@ pub struct BillingOnFileResponse {
     pub credit_balance: Option<String>,
     /// What `method: on_account` can still take, null when the seller does not allow it.
     pub on_account_available: Option<String>,
+    /// The web channel's payment modes this deployment can serve, in the seller's order,
+    /// with their public names: the page offers only these.
+    pub payment_modes: Vec<PaymentModeView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PaymentModeView {
+    pub code: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub name: crate::domain::payment_modes::PublicName,
 }
 
 #[derive(Debug, Serialize)]
@@ -162,11 +173,35 @@ async fn billing_on_file(
     let (billing, currency, offline_methods) = (offer.billing, offer.currency, offer.offline);
     let credit_balance = offer.credit.map(|c| currency.format(c));
     let on_account_available = offer.on_account.map(|a| currency.format(a));
+    use crate::domain::payment_modes::ModeKind;
+    let modes = lookup.modes();
+    let wallets_offered: Vec<&'static str> = match modes.offers(ModeKind::Wallet) {
+        true => lookup.wallets().iter().map(|w| w.as_str()).collect(),
+        false => Vec::new(),
+    };
+    let served = |kind: ModeKind| match kind {
+        ModeKind::SavedCard => lookup.saved_card_checkout(),
+        ModeKind::Wallet => !wallets_offered.is_empty(),
+        ModeKind::Instalments => lookup.instalments_offered(),
+        ModeKind::BankTransfer => lookup.offline_offered(crate::domain::OfflineKind::BankTransfer),
+        ModeKind::Cheque => lookup.offline_offered(crate::domain::OfflineKind::Cheque),
+        _ => true,
+    };
+    let payment_modes = modes
+        .modes()
+        .iter()
+        .filter(|m| served(m.kind))
+        .map(|m| PaymentModeView {
+            code: m.code.clone(),
+            kind: m.kind.as_str(),
+            name: m.public_name.clone(),
+        })
+        .collect();
     let body = BillingOnFileResponse {
         billing_on_file: billing.as_ref().map(BillingSummary::new),
-        save_card_offered: lookup.card_saving_offered(),
-        saved_cards_payable: lookup.saved_card_checkout(),
-        wallets_offered: lookup.wallets().iter().map(|w| w.as_str()).collect(),
+        save_card_offered: lookup.card_saving_offered() && modes.offers(ModeKind::Card),
+        saved_cards_payable: lookup.saved_card_checkout() && modes.offers(ModeKind::SavedCard),
+        wallets_offered,
         instalment_plans: offer
             .plans
             .into_iter()
@@ -185,6 +220,7 @@ async fn billing_on_file(
         offline_methods,
         credit_balance,
         on_account_available,
+        payment_modes,
     };
     Ok(private(Json(body).into_response()))
 }

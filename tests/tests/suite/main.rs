@@ -26,6 +26,7 @@ mod notifier_events;
 mod offline_payments;
 mod outbox_relay;
 mod payment_model;
+mod payment_modes;
 mod payment_requests;
 mod promo_codes;
 mod psp_contract_sim;

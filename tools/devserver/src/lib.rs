@@ -73,6 +73,8 @@ pub struct Options {
     pub sepa: Option<encaisse::app::start_sepa::SepaSettings>,
     /// Bank transfer and cheque (none offered by default).
     pub offline: encaisse::domain::offline_instructions::OfflineInstructions,
+    /// The web channel's payment modes (`WEB_PAYMENT_MODES` for the binary).
+    pub modes: encaisse::domain::payment_modes::ChannelModes,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -177,7 +179,8 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
         .with_saved_card_checkout(true)
         .with_wallets(options.wallets.clone())
         .with_instalments(options.instalments.clone())
-        .with_offline(options.offline.clone());
+        .with_offline(options.offline.clone())
+        .with_modes(options.modes.clone());
     // The production connector, pointed at the sandbox PSP this server hosts.
     let mut stripe = StripeConfig::new(
         "sk_test_encaisse_devserver",
@@ -208,7 +211,8 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
             .with_wallets(options.wallets.clone())
             .with_instalments(options.instalments.clone())
             .with_sepa(options.sepa.clone())
-            .with_offline(options.offline.clone()),
+            .with_offline(options.offline.clone())
+            .with_modes(options.modes.clone()),
         ),
         store: store.clone(),
     };

@@ -74,6 +74,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         // Bank transfer and cheque with demo details unless BANK_TRANSFER_* / CHEQUE_* say
         // otherwise (`BANK_TRANSFER_IBAN=off` and `CHEQUE_PAYEE=off` turn them off).
         offline: encaisse_dev::offline_instructions_or_demo()?,
+        // Every payment mode under default names unless WEB_PAYMENT_MODES says otherwise.
+        modes: encaisse::config::web_payment_modes()?,
         sepa: match std::env::var("SEPA_DEBIT") {
             Err(_) => Some(encaisse::app::start_sepa::SepaSettings::local()),
             Ok(_) => encaisse::config::sepa_settings()?,
