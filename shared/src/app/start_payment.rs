@@ -105,7 +105,50 @@ impl StartPayment {
         command: StartPaymentCommand,
         in_progress_until: OffsetDateTime,
     ) -> Result<StartPaymentResponse, StartPaymentError> {
-        let checked = check(
+        self.start_checked(
+            None,
+            reference,
+            idempotency_key,
+            body,
+            command,
+            in_progress_until,
+        )
+        .await
+    }
+
+    /// `start` from a client address: its wrong codes are counted against it too (an hour at
+    /// a time, `MAX_CODE_FAILURES_PER_CLIENT`), besides the order's own limit.
+    pub async fn start_from_client(
+        &self,
+        client_ip: &str,
+        reference: &Reference,
+        idempotency_key: &str,
+        body: &[u8],
+        command: StartPaymentCommand,
+        in_progress_until: OffsetDateTime,
+    ) -> Result<StartPaymentResponse, StartPaymentError> {
+        let client = super::order_lookup::client_key(client_ip);
+        self.start_checked(
+            Some(client),
+            reference,
+            idempotency_key,
+            body,
+            command,
+            in_progress_until,
+        )
+        .await
+    }
+
+    async fn start_checked(
+        &self,
+        client: Option<String>,
+        reference: &Reference,
+        idempotency_key: &str,
+        body: &[u8],
+        command: StartPaymentCommand,
+        in_progress_until: OffsetDateTime,
+    ) -> Result<StartPaymentResponse, StartPaymentError> {
+        let mut checked = check(
             command,
             &Offered {
                 origins: &self.origins,
@@ -117,6 +160,7 @@ impl StartPayment {
                 modes: &self.modes,
             },
         )?;
+        checked.tenders.client = client;
         let now = self.clock.now();
         let key = IdempotencyKey {
             scope: format!("payments#{reference}"),
@@ -549,6 +593,14 @@ impl StartPayment {
             }
             // A voucher or balance was spent meanwhile: the page opened for this remainder
             // may no longer be the right amount, so it is closed and the shopper asked again.
+            // The client's wrong codes reached their limit meanwhile: this one is not answered.
+            Err(StoreError::VersionConflict(item)) if item.kind == ItemKind::CodeGuesses => {
+                opened.at_psp.close(provider.as_ref()).await;
+                Err(StartPaymentError::TooManyCodeAttemptsFromClient {
+                    retry_after_seconds: crate::domain::tenders::CodeGuessBucket::at("", now)
+                        .retry_after(now),
+                })
+            }
             Err(StoreError::VersionConflict(item))
                 if matches!(
                     item.kind,

@@ -35,6 +35,9 @@ pub enum StartPaymentError {
     /// Too many wrong voucher codes were tried on this order.
     #[error("too many wrong voucher codes on this order")]
     TooManyCodeAttempts,
+    /// Too many wrong codes came from this client address this hour (across orders).
+    #[error("too many wrong codes from this client; retry after {retry_after_seconds} s")]
+    TooManyCodeAttemptsFromClient { retry_after_seconds: u64 },
     /// A voucher or balance this checkout counted on was spent meanwhile.
     #[error("a voucher or balance changed while the payment started")]
     TendersChanged,

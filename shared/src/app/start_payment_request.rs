@@ -116,6 +116,8 @@ pub(super) struct TenderRequest {
     pub(super) use_credit: bool,
     /// The promo code, normalised.
     pub(super) promo: Option<String>,
+    /// The client address's digest, when known: wrong codes are counted against it too.
+    pub(super) client: Option<String>,
 }
 
 /// Vouchers a checkout may use at once.
@@ -309,6 +311,7 @@ pub(super) fn check(
         codes: voucher_codes(&command.voucher_codes)?,
         use_credit: command.use_credit_balance,
         promo,
+        client: None,
     };
     let embedded = match command.ui.as_deref() {
         None | Some("redirect") => false,

@@ -11,11 +11,14 @@ use super::start_payment_error::StartPaymentError;
 use super::start_payment_request::{wrong_code, TenderRequest};
 use super::start_promo::apply_promo;
 use crate::domain::paris_time::paris_date;
-use crate::domain::tenders::{allocate, tender_of, AllocationError, Tender, VoucherOffer};
+use crate::domain::tenders::{
+    allocate, tender_of, AllocationError, CodeGuessBucket, Tender, VoucherOffer,
+    MAX_CODE_FAILURES_PER_CLIENT,
+};
 use crate::domain::{
     customer_id, Billing, FieldError, Order, Payment, PaymentMethod, PaymentStatus,
 };
-use crate::ports::{TenderStore, TenderWrite, Write};
+use crate::ports::{CheckoutReads, TenderStore, TenderWrite, Write};
 
 /// Wrong voucher codes an order takes before codes are no longer tried on it.
 pub const MAX_CODE_FAILURES: u32 = 10;
@@ -101,14 +104,27 @@ pub(super) async fn reserve_tenders(
     }
     let customer = customer_id(&order.customer.email);
     let ids: Vec<String> = request.codes.iter().map(|c| c.voucher_id()).collect();
-    let read = match &request.promo {
-        Some(code) => {
-            store
-                .load_tenders_and_promo(&ids, &customer, order.currency, code)
-                .await?
-        }
-        None => store.load_tenders(&ids, &customer, order.currency).await?,
+    let guesses = request
+        .client
+        .as_ref()
+        .filter(|_| codes_given)
+        .map(|client| CodeGuessBucket::at(client.clone(), now));
+    let reads = CheckoutReads {
+        promo: request.promo.as_deref(),
+        guesses: guesses.as_ref(),
     };
+    let read = store
+        .load_checkout_tenders(&ids, &customer, order.currency, reads)
+        .await?;
+    if let Some(bucket) = &guesses {
+        if read.client_code_failures >= MAX_CODE_FAILURES_PER_CLIENT {
+            return Err(TenderRefusal::Failed(
+                StartPaymentError::TooManyCodeAttemptsFromClient {
+                    retry_after_seconds: bucket.retry_after(now),
+                },
+            ));
+        }
+    }
     let today = paris_date(now);
     // The promo code first: it lowers what the tenders and the rest share.
     let promo = request
@@ -198,6 +214,16 @@ pub(super) async fn reserve_tenders(
         remainder: split.remainder,
         ..Reserved::default()
     };
+    // Right codes commit only while the client's wrong codes are within their limit: of
+    // many guesses sent at once, no more are answered than the limit allows.
+    if let Some(bucket) = guesses {
+        reserved
+            .draws
+            .push(Write::Tender(TenderWrite::CheckCodeRoom {
+                bucket,
+                limit: MAX_CODE_FAILURES_PER_CLIENT,
+            }));
+    }
     if let Some(applied) = promo {
         let mut discount = applied.discount;
         discount.reserved_for = (!settled_now).then(|| rest_payment.to_string());

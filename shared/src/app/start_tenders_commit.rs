@@ -12,9 +12,11 @@ use super::start_payment_error::StartPaymentError;
 use super::start_payment_method::OpenedAtPsp;
 use super::start_payment_request::{Checked, CheckedMethod};
 use super::start_tenders::{reserve_tenders, Reserved, Rest, TenderRefusal};
+use crate::domain::tenders::{CodeGuessBucket, MAX_CODE_FAILURES_PER_CLIENT};
 use crate::domain::CustomerProfile;
 use crate::ports::{
-    merge_adjustments, IdempotencyKey, OrderWithPayments, StoreError, StoredResponse, Write,
+    merge_adjustments, IdempotencyKey, ItemKind, OrderWithPayments, StoreError, StoredResponse,
+    TenderWrite, Write,
 };
 
 /// An order its tenders pay whole.
@@ -48,15 +50,31 @@ impl StartPayment {
             Err(TenderRefusal::WrongCode(refusal)) => {
                 let mut counted = order.clone();
                 counted.code_failures += 1;
-                match self
-                    .store()
-                    .transact(vec![Write::UpdateOrder {
-                        order: counted,
-                        expected_version: snapshot.order.version,
-                    }])
-                    .await
-                {
+                let mut writes = vec![Write::UpdateOrder {
+                    order: counted,
+                    expected_version: snapshot.order.version,
+                }];
+                // And against the client address's hour, within its limit.
+                let bucket = checked
+                    .tenders
+                    .client
+                    .as_ref()
+                    .map(|client| CodeGuessBucket::at(client.clone(), now));
+                if let Some(bucket) = bucket.clone() {
+                    writes.push(Write::Tender(TenderWrite::CountCodeFailure {
+                        bucket,
+                        limit: MAX_CODE_FAILURES_PER_CLIENT,
+                    }));
+                }
+                match self.store().transact(writes).await {
                     Ok(()) => Err(refusal.into()),
+                    Err(StoreError::VersionConflict(item))
+                        if item.kind == ItemKind::CodeGuesses =>
+                    {
+                        Err(StartPaymentError::TooManyCodeAttemptsFromClient {
+                            retry_after_seconds: bucket.map_or(1, |b| b.retry_after(now)),
+                        })
+                    }
                     // The order moved meanwhile: read again, and count it then.
                     Err(StoreError::VersionConflict(_)) => Err(StartPaymentError::Raced {
                         opened: OpenedAtPsp::Nothing,

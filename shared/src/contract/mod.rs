@@ -17,6 +17,7 @@ use crate::ports::{
 };
 
 mod account;
+mod code_guesses;
 mod idempotency;
 mod instalments;
 mod lookup;
@@ -26,6 +27,7 @@ pub mod psp;
 mod sepa;
 mod tenders;
 pub use account::*;
+pub use code_guesses::*;
 pub use idempotency::*;
 pub use instalments::*;
 pub use lookup::*;
@@ -494,7 +496,8 @@ macro_rules! store_contract_tests {
             vouchers_and_balance_are_read_together_and_drawn_conditionally,
             concurrent_draws_never_spend_more_than_the_balance,
             credit_never_goes_negative_and_on_account_never_past_its_maximum,
-            audit_entries_are_listed_newest_first);
+            audit_entries_are_listed_newest_first,
+            a_clients_wrong_codes_stop_at_their_limit_under_concurrency);
     };
     (@each $make_store:expr; $($check:ident),*) => {
         $(

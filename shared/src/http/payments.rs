@@ -11,6 +11,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use time::{Duration, OffsetDateTime};
 
+use super::client_ip::ClientIp;
 use super::json_body::{parse_json, RawJson};
 use super::{bearer_token, Problem};
 use crate::app::payment_view::PaymentView;
@@ -78,6 +79,19 @@ impl From<StartPaymentError> for Problem {
                 "Too many wrong voucher codes were given for this order; contact the seller.",
             )
             .with_field("voucher_codes"),
+            E::TooManyCodeAttemptsFromClient {
+                retry_after_seconds,
+            } => {
+                let mut p = Problem::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too-many-code-attempts",
+                    "Too many wrong codes",
+                    "Too many wrong voucher or promo codes came from this address; retry later.",
+                );
+                p.retry_after_seconds =
+                    Some(u32::try_from(retry_after_seconds).unwrap_or(u32::MAX));
+                p
+            }
             E::TendersChanged => Problem::new(
                 StatusCode::CONFLICT,
                 "tenders-changed",
@@ -175,6 +189,7 @@ async fn start_payment(
     State(api): State<PaymentsApi>,
     Path(reference): Path<String>,
     context: Option<Extension<lambda_http::Context>>,
+    ClientIp(client_ip): ClientIp,
     headers: HeaderMap,
     RawJson(body): RawJson,
 ) -> Result<Response, Problem> {
@@ -184,7 +199,7 @@ async fn start_payment(
     let until = in_progress_until(context.as_ref().map(|Extension(c)| c));
     let stored = api
         .start
-        .start(&reference, &key, &body, command, until)
+        .start_from_client(&client_ip, &reference, &key, &body, command, until)
         .await?;
     Ok(super::stored_reply(stored))
 }

@@ -28,7 +28,7 @@ pub use psp::*;
 pub use score::{ScoreProvider, ScoreUnavailable};
 pub use sepa_store::*;
 pub use store::*;
-pub use tenders::{merge_adjustments, TenderSnapshot, TenderStore, TenderWrite};
+pub use tenders::{merge_adjustments, CheckoutReads, TenderSnapshot, TenderStore, TenderWrite};
 
 /// Every port trait (store and PSP), for code that calls them through `dyn Store` or
 /// `dyn PaymentProvider`.

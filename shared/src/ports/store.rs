@@ -33,6 +33,8 @@ pub enum ItemKind {
     Audit,
     /// A promo code or a customer's uses of it.
     Promo,
+    /// A client address's wrong codes in an hour.
+    CodeGuesses,
 }
 
 /// The item a failed write named: its kind and its id.
@@ -69,6 +71,7 @@ impl std::fmt::Display for ItemRef {
             ItemKind::Balance => "customer balance",
             ItemKind::Audit => "audit entry",
             ItemKind::Promo => "promo code",
+            ItemKind::CodeGuesses => "wrong codes of a client",
         };
         write!(f, "{kind} {}", self.id)
     }

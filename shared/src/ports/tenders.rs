@@ -9,7 +9,7 @@ use time::Date;
 
 use super::{ItemKind, ItemRef, StoreError, Versioned};
 use crate::domain::promo::PromoCode;
-use crate::domain::tenders::{AuditEntry, CustomerBalance, Voucher};
+use crate::domain::tenders::{AuditEntry, CodeGuessBucket, CustomerBalance, Voucher};
 use crate::domain::Currency;
 
 /// One write to a voucher, a balance or the audit trail, inside a transaction.
@@ -66,6 +66,12 @@ pub enum TenderWrite {
         delta: i32,
         limit: Option<u32>,
     },
+    /// Counts a wrong code against a client address's hour, on condition that it had fewer
+    /// than `limit` (the counter expires an hour after its own).
+    CountCodeFailure { bucket: CodeGuessBucket, limit: u32 },
+    /// Writes nothing; holds while the client address's hour has fewer than `limit` wrong
+    /// codes (a checkout whose codes were right, committed within the limit).
+    CheckCodeRoom { bucket: CodeGuessBucket, limit: u32 },
 }
 
 impl TenderWrite {
@@ -91,6 +97,11 @@ impl TenderWrite {
             TenderWrite::AdjustPromoCustomerUses {
                 code, customer_id, ..
             } => ItemRef::new(ItemKind::Promo, format!("{code}/{customer_id}")),
+            TenderWrite::CountCodeFailure { bucket, .. }
+            | TenderWrite::CheckCodeRoom { bucket, .. } => ItemRef::new(
+                ItemKind::CodeGuesses,
+                format!("{}/{}", bucket.client, bucket.hour),
+            ),
         }
     }
 
@@ -204,6 +215,17 @@ pub struct TenderSnapshot {
     /// The promo code asked, when it exists, and the customer's uses of it.
     pub promo: Option<Versioned<PromoCode>>,
     pub promo_customer_uses: u32,
+    /// The wrong codes counted in the client address's hour asked (0 when not asked).
+    pub client_code_failures: u32,
+}
+
+/// What a checkout reads besides its vouchers and the balance, in the same request.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CheckoutReads<'a> {
+    /// A promo code, and the customer's uses of it.
+    pub promo: Option<&'a str>,
+    /// The client address's wrong codes this hour.
+    pub guesses: Option<&'a CodeGuessBucket>,
 }
 
 #[async_trait]
@@ -219,13 +241,14 @@ pub trait TenderStore: Send + Sync {
     /// A promo code as stored (the back office's view), in one GetItem.
     async fn promo(&self, code: &str) -> Result<Option<Versioned<PromoCode>>, StoreError>;
 
-    /// The same, with a promo code and the customer's uses of it, still in one read.
-    async fn load_tenders_and_promo(
+    /// The same, with a promo code and the customer's uses of it and the client address's
+    /// wrong codes this hour, still in one read.
+    async fn load_checkout_tenders(
         &self,
         voucher_ids: &[String],
         customer_id: &str,
         currency: Currency,
-        promo: &str,
+        reads: CheckoutReads<'_>,
     ) -> Result<TenderSnapshot, StoreError>;
 
     /// The audit trail of a subject, newest first, `limit` at most.

@@ -5,6 +5,7 @@
 mod card_failures;
 mod card_journey;
 mod card_saving_policy;
+mod code_guesses;
 mod disputes;
 mod documents_s3;
 mod embedded_checkout;

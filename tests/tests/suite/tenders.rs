@@ -478,7 +478,7 @@ async fn a_mixed_tender_checkout_reserves_everything_in_one_transaction() {
         .iter()
         .find(|e| e.operation == "TransactWriteItems")
         .and_then(|e| e.request["TransactItems"].as_array().map(Vec::len));
-    assert_eq!(items, Some(12), "3 tenders, the card, the order, 2 vouchers, the balance, 2 promo counters, the customer, the claim");
+    assert_eq!(items, Some(13), "3 tenders, the card, the order, 2 vouchers, the balance, 2 promo counters, the client's room for wrong codes, the customer, the claim");
     assert_eq!(counted.get("BatchGetItem"), Some(&1), "{counted:?}");
     assert_eq!(counted.values().sum::<u64>(), 5, "{counted:?}");
 }

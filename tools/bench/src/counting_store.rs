@@ -417,18 +417,18 @@ impl encaisse::ports::TenderStore for CountingStore {
         counted!(self, "promo", self.inner.promo(code))
     }
 
-    async fn load_tenders_and_promo(
+    async fn load_checkout_tenders(
         &self,
         voucher_ids: &[String],
         customer_id: &str,
         currency: encaisse::domain::Currency,
-        promo: &str,
+        reads: encaisse::ports::CheckoutReads<'_>,
     ) -> Result<encaisse::ports::TenderSnapshot, StoreError> {
         counted!(
             self,
             "load_tenders",
             self.inner
-                .load_tenders_and_promo(voucher_ids, customer_id, currency, promo)
+                .load_checkout_tenders(voucher_ids, customer_id, currency, reads)
         )
     }
 

@@ -1,6 +1,7 @@
 //! The DynamoDB store: one table, items keyed `PK`/`SK`, every change conditional.
 
 mod account;
+mod code_guesses;
 mod errors;
 pub mod items;
 mod lookup;

@@ -24,7 +24,9 @@ use super::transact::put_if_version;
 use super::DynamoStore;
 use crate::domain::tenders::{AuditEntry, CustomerBalance, OnAccount, Voucher, VoucherStatus};
 use crate::domain::Currency;
-use crate::ports::{StoreError, TenderSnapshot, TenderStore, TenderWrite, Versioned};
+use crate::ports::{
+    CheckoutReads, StoreError, TenderSnapshot, TenderStore, TenderWrite, Versioned,
+};
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
@@ -306,6 +308,14 @@ pub fn transact_item(table: &str, write: &TenderWrite) -> Result<TransactWriteIt
             let update = promos::adjust_customer_uses(table, code, customer_id, *delta, *limit)?;
             return Ok(TransactWriteItem::builder().update(update).build());
         }
+        TenderWrite::CountCodeFailure { bucket, limit } => {
+            let update = super::code_guesses::count_failure(table, bucket, *limit)?;
+            return Ok(TransactWriteItem::builder().update(update).build());
+        }
+        TenderWrite::CheckCodeRoom { bucket, limit } => {
+            let check = super::code_guesses::check_room(table, bucket, *limit)?;
+            return Ok(TransactWriteItem::builder().condition_check(check).build());
+        }
         TenderWrite::AdjustBalance {
             customer_id,
             currency,
@@ -342,13 +352,16 @@ impl DynamoStore {
         voucher_ids: &[String],
         customer_id: &str,
         currency: Currency,
-        promo: Option<&str>,
+        reads: CheckoutReads<'_>,
     ) -> Result<TenderSnapshot, StoreError> {
         let mut keys: Vec<Item> = voucher_ids.iter().map(|id| voucher_key(id)).collect();
         keys.push(balance_key(customer_id, currency));
-        if let Some(code) = promo {
+        if let Some(code) = reads.promo {
             keys.push(promos::promo_key(code));
             keys.push(promos::promo_use_key(code, customer_id));
+        }
+        if let Some(bucket) = reads.guesses {
+            keys.push(super::code_guesses::bucket_key(bucket));
         }
         keys.dedup();
         let mut found: Vec<Item> = Vec::new();
@@ -393,6 +406,9 @@ impl DynamoStore {
                 sk if sk.starts_with("USE#") => {
                     snapshot.promo_customer_uses = promos::parse_customer_uses(&item)?
                 }
+                sk if super::code_guesses::is_bucket(sk) => {
+                    snapshot.client_code_failures = super::code_guesses::parse_failures(&item)?
+                }
                 _ => snapshot.balance = Some(parse_balance(&item)?),
             }
         }
@@ -412,7 +428,8 @@ impl TenderStore for DynamoStore {
         customer_id: &str,
         currency: Currency,
     ) -> Result<TenderSnapshot, StoreError> {
-        self.load(voucher_ids, customer_id, currency, None).await
+        self.load(voucher_ids, customer_id, currency, CheckoutReads::default())
+            .await
     }
 
     async fn promo(
@@ -431,15 +448,14 @@ impl TenderStore for DynamoStore {
         answer.item.map(promos::parse_promo).transpose()
     }
 
-    async fn load_tenders_and_promo(
+    async fn load_checkout_tenders(
         &self,
         voucher_ids: &[String],
         customer_id: &str,
         currency: Currency,
-        promo: &str,
+        reads: CheckoutReads<'_>,
     ) -> Result<TenderSnapshot, StoreError> {
-        self.load(voucher_ids, customer_id, currency, Some(promo))
-            .await
+        self.load(voucher_ids, customer_id, currency, reads).await
     }
 
     async fn audit_trail(

@@ -7,9 +7,13 @@ use async_trait::async_trait;
 use rust_decimal::Decimal;
 
 use super::MemoryStore;
-use crate::domain::tenders::{AuditEntry, CustomerBalance, Voucher, VoucherStatus};
+use crate::domain::tenders::{
+    AuditEntry, CodeGuessBucket, CustomerBalance, Voucher, VoucherStatus,
+};
 use crate::domain::Currency;
-use crate::ports::{StoreError, TenderSnapshot, TenderStore, TenderWrite, Versioned};
+use crate::ports::{
+    CheckoutReads, StoreError, TenderSnapshot, TenderStore, TenderWrite, Versioned,
+};
 
 #[derive(Default)]
 pub(crate) struct TenderTables {
@@ -19,6 +23,8 @@ pub(crate) struct TenderTables {
     /// Oldest first.
     audit: Vec<AuditEntry>,
     promos: super::promos::PromoTables,
+    /// A client address's wrong codes per hour.
+    guesses: HashMap<CodeGuessBucket, u32>,
 }
 
 fn versioned_ok(
@@ -106,6 +112,14 @@ impl TenderTables {
                 }
             }
             TenderWrite::Audit(_) => Ok(()),
+            TenderWrite::CountCodeFailure { bucket, limit }
+            | TenderWrite::CheckCodeRoom { bucket, limit } => {
+                if self.guesses.get(bucket).copied().unwrap_or(0) < *limit {
+                    Ok(())
+                } else {
+                    short()
+                }
+            }
             TenderWrite::PutPromo { .. }
             | TenderWrite::AdjustPromoUses { .. }
             | TenderWrite::AdjustPromoCustomerUses { .. } => self.promos.check(write),
@@ -168,6 +182,10 @@ impl TenderTables {
                 stored.version += 1;
             }
             TenderWrite::Audit(entry) => self.audit.push(entry),
+            TenderWrite::CountCodeFailure { bucket, .. } => {
+                *self.guesses.entry(bucket).or_default() += 1;
+            }
+            TenderWrite::CheckCodeRoom { .. } => {}
             TenderWrite::PutPromo { .. }
             | TenderWrite::AdjustPromoUses { .. }
             | TenderWrite::AdjustPromoCustomerUses { .. } => {}
@@ -193,6 +211,7 @@ impl TenderStore for MemoryStore {
             balance: tenders.balance(customer_id, currency).cloned(),
             promo: None,
             promo_customer_uses: 0,
+            client_code_failures: 0,
         })
     }
 
@@ -203,20 +222,26 @@ impl TenderStore for MemoryStore {
         Ok(self.lock()?.tenders.promos.promos.get(code).cloned())
     }
 
-    async fn load_tenders_and_promo(
+    async fn load_checkout_tenders(
         &self,
         voucher_ids: &[String],
         customer_id: &str,
         currency: Currency,
-        promo: &str,
+        reads: CheckoutReads<'_>,
     ) -> Result<TenderSnapshot, StoreError> {
         let mut snapshot = self
             .load_tenders(voucher_ids, customer_id, currency)
             .await?;
         let tables = self.lock()?;
-        let promos = &tables.tenders.promos;
-        snapshot.promo = promos.promos.get(promo).cloned();
-        snapshot.promo_customer_uses = promos.customer_uses(promo, customer_id);
+        if let Some(promo) = reads.promo {
+            let promos = &tables.tenders.promos;
+            snapshot.promo = promos.promos.get(promo).cloned();
+            snapshot.promo_customer_uses = promos.customer_uses(promo, customer_id);
+        }
+        if let Some(bucket) = reads.guesses {
+            snapshot.client_code_failures =
+                tables.tenders.guesses.get(bucket).copied().unwrap_or(0);
+        }
         Ok(snapshot)
     }
 

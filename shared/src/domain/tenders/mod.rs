@@ -6,6 +6,7 @@
 pub mod allocation;
 pub mod audit;
 pub mod balance;
+pub mod code_guesses;
 pub mod followups;
 pub mod voucher;
 
@@ -15,5 +16,6 @@ mod allocation_tests;
 pub use allocation::{allocate, Allocation, AllocationError, Tender, TenderPart, VoucherOffer};
 pub use audit::AuditEntry;
 pub use balance::{CustomerBalance, OnAccount};
+pub use code_guesses::{CodeGuessBucket, MAX_CODE_FAILURES_PER_CLIENT};
 pub use followups::{given_back, tender_followups, tender_of};
 pub use voucher::{Voucher, VoucherCode, VoucherStatus};
