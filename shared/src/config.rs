@@ -40,6 +40,16 @@ pub fn access_token_secret_from(
     Ok(secret.into_bytes())
 }
 
+/// The key sold vouchers' codes derive from: the access-token secret under its own label
+/// (an HMAC of the label), so no second secret is needed and neither use reveals the other.
+pub fn sold_voucher_key(access_token_secret: &[u8]) -> Vec<u8> {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(access_token_secret)
+        .expect("HMAC takes any key length");
+    mac.update(b"encaisse/sold-voucher-codes/v1");
+    mac.finalize().into_bytes().to_vec()
+}
+
 /// `ADMIN_ALLOWED_PRINCIPALS` (optional): comma-separated IAM principal ARNs (a trailing `*`
 /// matches any rest) allowed on the back office; unset, any principal API Gateway
 /// authenticated with IAM (and allowed to invoke the route) is.

@@ -8,6 +8,7 @@ use encaisse::adapters::branded_mailer::BrandedMailer;
 use encaisse::adapters::dynamodb::notifications::DynamoNotificationStore;
 use encaisse::adapters::dynamodb::{client_from_config, DynamoStore};
 use encaisse::adapters::s3::{self, S3DocumentFiles};
+use encaisse::adapters::secrets::{secrets_client, Secrets};
 use encaisse::adapters::ses::SesMailer;
 use encaisse::app::notify::Notifier;
 use encaisse::config;
@@ -29,6 +30,10 @@ async fn main() -> Result<(), Error> {
     }
     // The seller's brand above every email (BRAND_NAME, BRAND_LOGO_URL, BRAND_COLOUR).
     let aws = encaisse::adapters::aws_config_from_env().await;
+    // The codes of gift vouchers sold as order lines derive from the access-token secret.
+    let secrets = Secrets::load(&secrets_client(&aws), &["ACCESS_TOKEN_SECRET"]).await?;
+    let sold_voucher_key =
+        config::sold_voucher_key(&config::access_token_secret_from(|n| secrets.var(n))?);
     let ses = SesMailer::new(
         encaisse::adapters::ses::client_from_config(&aws),
         encaisse::adapters::ses::sender_from_env()?,
@@ -50,7 +55,8 @@ async fn main() -> Result<(), Error> {
             pay_page,
         )
         .with_seller_inbox(seller_inbox)
-        .with_documents(Arc::new(documents)),
+        .with_documents(Arc::new(documents))
+        .with_sold_voucher_key(sold_voucher_key),
     );
     encaisse::adapters::lambda_telemetry::run(metrics, move |event: LambdaEvent<SqsEvent>| {
         let notifier = notifier.clone();

@@ -6,7 +6,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::validate::{country, email, optional_text, text};
-use crate::domain::order::parse_iso_date;
+use crate::domain::order::{parse_iso_date, LineKind};
 use crate::domain::{
     Address, Currency, Customer, FieldError, Locale, Money, Order, OrderLine, OrderStatus,
     Postcode, Reference, Shipping,
@@ -60,6 +60,10 @@ pub struct LineInput {
     /// Optional; when present it must be the order's currency.
     #[serde(default)]
     pub currency: Option<String>,
+    /// `goods` (the default) or `voucher`: gift vouchers of `unit_price` each, issued and
+    /// emailed when the order is fully captured (tax rate 0: outside the scope of VAT).
+    #[serde(default)]
+    pub kind: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -100,6 +104,47 @@ fn amount(field: &str, currency: Currency, value: &str) -> Result<Decimal, Field
         .parse_amount(value)
         .map_err(|e| FieldError::new(field, e.to_string()))
 }
+
+fn line_kind(field: &str, value: Option<&str>) -> Result<LineKind, FieldError> {
+    match value {
+        None | Some("goods") => Ok(LineKind::Goods),
+        Some("voucher") => Ok(LineKind::Voucher),
+        Some(_) => Err(FieldError::new(field, "must be goods or voucher")),
+    }
+}
+
+/// Gift vouchers sold per unit: each a voucher of the unit price, at most
+/// `MAX_VOUCHERS_PER_LINE`, outside the scope of VAT.
+fn voucher_line(
+    at: &dyn Fn(&str) -> String,
+    quantity: u32,
+    unit_price: Decimal,
+    rate: Decimal,
+) -> Result<(), FieldError> {
+    if quantity > MAX_VOUCHERS_PER_LINE {
+        return Err(FieldError::new(
+            at("quantity"),
+            format!("a voucher line sells {MAX_VOUCHERS_PER_LINE} vouchers at most"),
+        ));
+    }
+    if unit_price <= Decimal::ZERO {
+        return Err(FieldError::new(
+            at("unit_price"),
+            "a voucher's value must be above zero",
+        ));
+    }
+    if !rate.is_zero() {
+        return Err(FieldError::new(
+            at("tax_rate"),
+            "a gift voucher is outside the scope of VAT when sold (its VAT is due when it is \
+             spent): use \"0\"",
+        ));
+    }
+    Ok(())
+}
+
+/// Vouchers one line may sell (each gets its own code in the email).
+pub const MAX_VOUCHERS_PER_LINE: u32 = 20;
 
 fn tax_rate(field: &str, value: &str) -> Result<Decimal, FieldError> {
     let reason =
@@ -172,12 +217,19 @@ impl CreateOrderCommand {
                     format!("must be between 1 and {MAX_QUANTITY}"),
                 ));
             }
+            let kind = line_kind(&at("kind"), line.kind.as_deref())?;
+            let unit_price = amount(&at("unit_price"), currency, &line.unit_price)?;
+            let rate = tax_rate(&at("tax_rate"), &line.tax_rate)?;
+            if kind == LineKind::Voucher {
+                voucher_line(&at, line.quantity, unit_price, rate)?;
+            }
             lines.push(OrderLine {
                 sku: text(&at("sku"), &line.sku, 64)?,
                 description: text(&at("description"), &line.description, 500)?,
                 quantity: line.quantity,
-                unit_price: amount(&at("unit_price"), currency, &line.unit_price)?,
-                tax_rate: tax_rate(&at("tax_rate"), &line.tax_rate)?,
+                unit_price,
+                tax_rate: rate,
+                kind,
             });
         }
         let s = &self.shipping;

@@ -14,6 +14,10 @@ mod documents;
 mod month_invoice;
 #[path = "notify_sending.rs"]
 mod sending;
+#[path = "notify_sold_vouchers.rs"]
+mod sold_vouchers;
+
+pub use sold_vouchers::SOLD_VOUCHER_VALIDITY;
 
 use std::sync::Arc;
 
@@ -84,6 +88,9 @@ pub struct Notifier {
     seller_inbox: Option<SellerInbox>,
     /// Where invoice and credit-note PDFs are kept; without it they are emailed as text only.
     documents: Option<Arc<dyn DocumentFiles>>,
+    /// The key sold vouchers' codes derive from; without it an order selling vouchers is
+    /// dead-lettered when its invoice is due.
+    sold_voucher_key: Option<Vec<u8>>,
 }
 
 /// The shopper pages' "Pay now" address (`PAY_PAGE_URL`, e.g. `https://shop.example/pay`): the
@@ -148,7 +155,15 @@ impl Notifier {
             pay_page,
             seller_inbox: None,
             documents: None,
+            sold_voucher_key: None,
         }
+    }
+
+    /// The key the codes of gift vouchers sold as order lines derive from (see
+    /// `VoucherCode::derived`).
+    pub fn with_sold_voucher_key(mut self, key: Vec<u8>) -> Self {
+        self.sold_voucher_key = Some(key);
+        self
     }
 
     /// Renders every invoice and credit note as a Factur-X PDF, keeps it in `files` and attaches
@@ -264,6 +279,8 @@ impl Notifier {
                     };
                     if let Some(summary) = self.summary_of(&loaded).await? {
                         // Billed by its month's summary: no invoice of its own.
+                        self.issue_sold_vouchers(&loaded, event, &mut handled)
+                            .await?;
                         handled.invoice_number = Some(summary.number);
                         self.store.confirm_invoice_delivered(&event.id).await?;
                         return Ok(handled);
@@ -328,6 +345,9 @@ impl Notifier {
         )
         .await?;
         if event.kind == OutboxKind::InvoiceDue {
+            // Fully captured: the gift vouchers it sold are issued and their codes emailed.
+            self.issue_sold_vouchers(&loaded, event, &mut handled)
+                .await?;
             // Off the daily sweep's list (sent now or by an earlier delivery).
             self.store.confirm_invoice_delivered(&event.id).await?;
         }

@@ -320,3 +320,66 @@ async fn a_dispute_is_emailed_to_the_seller_once_and_never_to_the_shopper() {
         sent[0].subject
     );
 }
+
+/// The seeded order with its first line sold as gift vouchers.
+async fn selling_vouchers(f: &Fixture) -> crate::domain::Order {
+    use crate::ports::store::{OrderStore, Transactions};
+    let reference = crate::domain::Reference::parse("ORD-10042").unwrap();
+    let stored = f.store.get_order(&reference).await.unwrap().unwrap();
+    let mut order = stored.value.clone();
+    order.lines[0].kind = crate::domain::order::LineKind::Voucher;
+    f.store
+        .transact(vec![crate::ports::Write::UpdateOrder {
+            order: order.clone(),
+            expected_version: stored.version,
+        }])
+        .await
+        .unwrap();
+    order
+}
+
+#[tokio::test]
+async fn sold_vouchers_are_created_and_emailed_once_across_redeliveries() {
+    let mut f = fixture(Locale::Fr).await;
+    f.notifier = f.notifier.with_sold_voucher_key(b"k".repeat(32));
+    let order = selling_vouchers(&f).await;
+    let event = outbox_event(OutboxKind::InvoiceDue, "ORD-10042", "pay_1");
+    let first = f.notifier.handle(&event).await.unwrap();
+    assert_eq!(first.sent, vec!["invoice", "vouchers_sold"]);
+    let again = f.notifier.handle(&event).await.unwrap();
+    assert!(again.sent.is_empty(), "{again:?}");
+    let sent = f.mailer.sent();
+    let vouchers: Vec<_> = sent
+        .iter()
+        .filter(|m| m.subject.starts_with("Vos bons d'achat"))
+        .collect();
+    assert_eq!(vouchers.len(), 1);
+    let count = order.lines[0].quantity;
+    let key = b"k".repeat(32);
+    let ids: Vec<String> = (0..count)
+        .map(|i| {
+            let code = crate::domain::tenders::VoucherCode::derived(&key, &order.reference, i);
+            assert!(vouchers[0].text.contains(&code.display()));
+            code.voucher_id()
+        })
+        .collect();
+    let found =
+        crate::ports::TenderStore::load_tenders(f.store.as_ref(), &ids, "cus_none", order.currency)
+            .await
+            .unwrap()
+            .vouchers;
+    assert_eq!(found.len(), count as usize);
+    for voucher in found {
+        assert_eq!(voucher.value.balance, order.lines[0].unit_price);
+        assert_eq!(voucher.value.sold_with.as_ref(), Some(&order.reference));
+    }
+}
+
+#[tokio::test]
+async fn sold_vouchers_without_a_key_are_dead_lettered() {
+    let f = fixture(Locale::Fr).await;
+    selling_vouchers(&f).await;
+    let event = outbox_event(OutboxKind::InvoiceDue, "ORD-10042", "pay_1");
+    let refused = f.notifier.handle(&event).await.unwrap_err();
+    assert!(!refused.is_transient(), "{refused:?}");
+}

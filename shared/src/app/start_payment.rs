@@ -480,11 +480,12 @@ impl StartPayment {
         let opened = match &checked.method {
             CheckedMethod::Card { save_card } => {
                 let expires_at = page_expiry(self.clock.now(), self.attempt_lifetime);
+                // Nothing to ship (gift vouchers only): taken at once, the vouchers then issued.
                 let choice = PageChoice {
                     wallet: None,
                     save_card: *save_card,
                     embedded: checked.embedded,
-                    capture_at_once: false,
+                    capture_at_once: order.ships_nothing(),
                 };
                 open_card_page(attempt, choice, expires_at).await?
             }
@@ -507,7 +508,7 @@ impl StartPayment {
                     wallet: Some(*wallet),
                     save_card: false,
                     embedded: false,
-                    capture_at_once: false,
+                    capture_at_once: order.ships_nothing(),
                 };
                 open_card_page(attempt, choice, expires_at).await?
             }

@@ -69,6 +69,14 @@ pub(super) fn apply_promo(
         )
         .into());
     }
+    // A discount on a gift voucher would sell money below its value.
+    if base.lines.iter().any(|l| l.is_voucher()) {
+        return Err(FieldError::new(
+            "promo_code",
+            "does not apply to an order that sells gift vouchers",
+        )
+        .into());
+    }
     let Some(promo) = read
         .promo
         .as_ref()

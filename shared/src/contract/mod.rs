@@ -53,6 +53,7 @@ pub fn order(reference: &str) -> Order {
             quantity: 3,
             unit_price: Decimal::new(123450, 2),
             tax_rate: Decimal::new(55, 1),
+            kind: Default::default(),
         }],
         shipping: Shipping {
             method: "carrier".into(),

@@ -19,6 +19,7 @@ fn line(sku: &str, description: &str, quantity: u32, cents: i64, rate: Decimal) 
         quantity,
         unit_price: Decimal::new(cents, 2),
         tax_rate: rate,
+        kind: Default::default(),
     }
 }
 

@@ -80,6 +80,7 @@ fn arb_line() -> impl Strategy<Value = OrderLine> {
             quantity,
             unit_price: Decimal::new(cents, 2),
             tax_rate: Decimal::new(rate, 1),
+            kind: Default::default(),
         })
 }
 

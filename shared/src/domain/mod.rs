@@ -36,6 +36,7 @@ pub mod tenders;
 pub mod text_format;
 pub mod three_d_secure;
 pub mod throttle;
+pub mod voucher_emails;
 
 pub use customer::{customer_id, Billing, BillingAddress, CustomerProfile};
 pub use dispute::{Dispute, DisputeKind, DisputeStatus};

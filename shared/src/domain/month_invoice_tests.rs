@@ -19,6 +19,7 @@ fn order(reference: &str, lines: &[(u32, i64, i64)], shipping_cents: i64) -> Ord
             quantity: *quantity,
             unit_price: Decimal::new(*cents, 2),
             tax_rate: Decimal::new(*rate_tenths, 1),
+            kind: Default::default(),
         })
         .collect();
     order.shipping.amount = Decimal::new(shipping_cents, 2);

@@ -51,12 +51,36 @@ pub struct OrderLine {
     pub unit_price: Decimal,
     /// Percent, e.g. 20 or 5.5.
     pub tax_rate: Decimal,
+    /// Absent (goods) in orders stored before gift vouchers were sold.
+    #[serde(default, skip_serializing_if = "LineKind::is_goods")]
+    pub kind: LineKind,
 }
 
 impl OrderLine {
     /// Exact: unit prices carry at most the currency's decimals, quantities are whole.
     pub fn total(&self) -> Decimal {
         self.unit_price * Decimal::from(self.quantity)
+    }
+
+    pub fn is_voucher(&self) -> bool {
+        self.kind == LineKind::Voucher
+    }
+}
+
+/// What a line sells: goods (shipped), or gift vouchers of its unit price each, issued and
+/// emailed with their codes once the order is fully captured. A multi-purpose voucher is
+/// outside the scope of VAT when sold (its VAT is due when it is spent): its rate is 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineKind {
+    #[default]
+    Goods,
+    Voucher,
+}
+
+impl LineKind {
+    pub fn is_goods(&self) -> bool {
+        *self == LineKind::Goods
     }
 }
 
@@ -126,6 +150,20 @@ pub struct Order {
 }
 
 impl Order {
+    /// Gift vouchers only and no shipping: nothing waits for a carrier, so a card is taken
+    /// at once.
+    pub fn ships_nothing(&self) -> bool {
+        self.lines.iter().all(OrderLine::is_voucher) && self.shipping.amount.is_zero()
+    }
+
+    /// The gift vouchers the order sells: (value, how many), line by line.
+    pub fn vouchers_sold(&self) -> impl Iterator<Item = (Decimal, u32)> + '_ {
+        self.lines
+            .iter()
+            .filter(|l| l.is_voucher())
+            .map(|l| (l.unit_price, l.quantity))
+    }
+
     /// VAT per rate, computed on each rate's net base and rounded once per rate (half away from
     /// zero), as French invoices require; shipping is taxed at its own rate.
     pub fn tax_bands(&self) -> BTreeMap<Decimal, TaxBand> {
@@ -260,6 +298,7 @@ pub(crate) mod tests {
                 quantity: 2,
                 unit_price: Decimal::new(120000, 2),
                 tax_rate: Decimal::from(20),
+                kind: Default::default(),
             }],
             shipping: Shipping {
                 method: "carrier".into(),
@@ -304,6 +343,7 @@ pub(crate) mod tests {
                 quantity: 3,
                 unit_price: Decimal::new(333, 2),
                 tax_rate: Decimal::new(55, 1),
+                kind: Default::default(),
             },
             OrderLine {
                 sku: "B".into(),
@@ -311,6 +351,7 @@ pub(crate) mod tests {
                 quantity: 1,
                 unit_price: Decimal::new(1, 2),
                 tax_rate: Decimal::new(550, 2),
+                kind: Default::default(),
             },
         ];
         order.shipping.amount = Decimal::ZERO;
@@ -333,6 +374,7 @@ pub(crate) mod tests {
                 quantity,
                 unit_price: Decimal::new(cents, 2),
                 tax_rate: Decimal::new(rate_tenths, 1),
+                kind: Default::default(),
             })
     }
 

@@ -56,6 +56,9 @@ pub struct LineView {
     pub unit_price: String,
     pub tax_rate: String,
     pub total: String,
+    /// `voucher` for gift vouchers sold; absent for goods.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'static str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -161,6 +164,7 @@ impl OrderView {
                     unit_price: c.format(l.unit_price),
                     tax_rate: rate(l.tax_rate),
                     total: c.format(l.total()),
+                    kind: l.is_voucher().then_some("voucher"),
                 })
                 .collect(),
             shipping: ShippingView {

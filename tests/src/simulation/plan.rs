@@ -228,6 +228,7 @@ pub(super) fn order(reference: &str, index: usize, rng: &mut SplitMix64) -> Orde
             quantity: rng.between(1, 3) as u32,
             unit_price: Decimal::new(rng.between(500, 150_000), 2),
             tax_rate: Decimal::from(20),
+            kind: Default::default(),
         }],
         shipping: Shipping {
             method: "carrier".into(),

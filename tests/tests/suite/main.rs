@@ -38,6 +38,7 @@ mod saved_card_payments;
 mod secrets_manager;
 mod sepa_debit;
 mod shopper_account;
+mod sold_vouchers;
 mod store_contract_dynamodb;
 mod stripe_sdk;
 mod tenders;

@@ -19,6 +19,7 @@ fn line(sku: &str, description: &str, quantity: u32, cents: i64, rate_tenths: i6
         quantity,
         unit_price: Decimal::new(cents, 2),
         tax_rate: Decimal::new(rate_tenths, 1),
+        kind: Default::default(),
     }
 }
 

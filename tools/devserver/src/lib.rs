@@ -161,6 +161,7 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
         ),
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let sold_voucher_key = encaisse::config::sold_voucher_key(&options.access_token_secret);
     let tokens = AccessTokens::new(options.access_token_secret);
     // The shopper pages this server hosts (`PAY_PAGE_URL` in the notifier and back-office
     // Lambdas).
@@ -282,7 +283,8 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
             pay_page.clone(),
         )
         .with_seller_inbox(Some(notifications::demo_seller_inbox()))
-        .with_documents(document_files.clone()),
+        .with_documents(document_files.clone())
+        .with_sold_voucher_key(sold_voucher_key),
     );
     if options.run_notifier {
         notifications::spawn(relay.clone(), notifier, queued_events);

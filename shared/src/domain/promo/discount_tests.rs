@@ -19,6 +19,7 @@ fn order_with(lines: &[(u32, i64, usize)], shipping: i64) -> crate::domain::Orde
             quantity: *quantity,
             unit_price: Decimal::new(*cents, 2),
             tax_rate: RATES[*rate].parse().unwrap(),
+            kind: Default::default(),
         })
         .collect();
     order.shipping.amount = Decimal::new(shipping, 2);

@@ -46,6 +46,19 @@ impl VoucherCode {
         VoucherCode(code)
     }
 
+    /// The code of the `index`-th voucher an order sold, derived from the seller's key: the
+    /// same every time (a redelivered event emails the same codes and creates nothing
+    /// twice), and unknown without the key (we keep no code).
+    pub fn derived(key: &[u8], reference: &Reference, index: u32) -> Self {
+        use hmac::{Hmac, Mac};
+        let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+        mac.update(format!("encaisse-sold-voucher\0{reference}\0{index}").as_bytes());
+        let digest = mac.finalize().into_bytes();
+        let mut random = [0u8; 13];
+        random.copy_from_slice(&digest[..13]);
+        Self::from_random(random)
+    }
+
     /// A new code from the operating system's random source.
     pub fn generate() -> Result<Self, getrandom::Error> {
         let mut random = [0u8; 13];
