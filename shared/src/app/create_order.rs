@@ -145,6 +145,9 @@ fn voucher_line(
 
 /// Vouchers one line may sell (each gets its own code in the email).
 pub const MAX_VOUCHERS_PER_LINE: u32 = 20;
+/// Vouchers one order may sell: their issue is one BatchGetItem (100 keys at most) and one
+/// TransactWriteItems of two items each (100 at most).
+pub const MAX_VOUCHERS_PER_ORDER: u32 = 40;
 
 fn tax_rate(field: &str, value: &str) -> Result<Decimal, FieldError> {
     let reason =
@@ -231,6 +234,17 @@ impl CreateOrderCommand {
                 tax_rate: rate,
                 kind,
             });
+        }
+        let vouchers: u32 = lines
+            .iter()
+            .filter(|l| l.is_voucher())
+            .map(|l| l.quantity)
+            .sum();
+        if vouchers > MAX_VOUCHERS_PER_ORDER {
+            return Err(FieldError::new(
+                "lines",
+                format!("an order sells {MAX_VOUCHERS_PER_ORDER} gift vouchers at most"),
+            ));
         }
         let s = &self.shipping;
         same_currency("shipping.currency", currency, s.currency.as_deref())?;

@@ -4,13 +4,14 @@
 //! so a redelivered event finds the same vouchers (nothing created twice) and the email is
 //! claimed and sent once like any other; no code is ever stored.
 
+use rust_decimal::Decimal;
 use time::Duration;
 
 use super::{Handled, Notifier, NotifyError};
 use crate::domain::paris_time::paris_date;
 use crate::domain::tenders::{AuditEntry, Voucher, VoucherCode, VoucherStatus};
 use crate::domain::voucher_emails::{render_vouchers_sold, SoldVoucher, TEMPLATE};
-use crate::domain::{customer_id, OutboxEvent};
+use crate::domain::{customer_id, OutboxEvent, PaymentMethod};
 use crate::ports::{OrderWithPayments, StoreError, TenderWrite, Write};
 
 /// How long a sold voucher can be used: a year from the day it is issued.
@@ -29,6 +30,23 @@ impl Notifier {
             sold.extend(std::iter::repeat_n(value, count as usize));
         }
         if sold.is_empty() {
+            return Ok(());
+        }
+        // Only for money received in full: a short shipment releases the rest and still counts
+        // as fully captured, and on account is credit, not money.
+        let received: Decimal = loaded
+            .payments
+            .iter()
+            .map(|p| &p.value)
+            .filter(|p| !matches!(p.method, PaymentMethod::OnAccount))
+            .map(|p| p.captured_amount - p.returned_amount())
+            .sum();
+        if received < order.totals().gross {
+            tracing::error!(
+                reference = %order.reference,
+                "order sells gift vouchers but was not paid in full: none issued, the seller \
+                 issues them by hand"
+            );
             return Ok(());
         }
         let key = self.sold_voucher_key.as_deref().ok_or_else(|| {

@@ -383,3 +383,24 @@ async fn sold_vouchers_without_a_key_are_dead_lettered() {
     let refused = f.notifier.handle(&event).await.unwrap_err();
     assert!(!refused.is_transient(), "{refused:?}");
 }
+
+#[tokio::test]
+async fn sold_vouchers_are_not_issued_for_an_order_not_paid_in_full() {
+    use crate::ports::store::{OrderStore, Transactions};
+    let mut f = fixture(Locale::Fr).await;
+    f.notifier = f.notifier.with_sold_voucher_key(b"k".repeat(32));
+    let mut order = selling_vouchers(&f).await;
+    // One more voucher than was paid for (a short shipment released the rest, say).
+    let stored = f.store.get_order(&order.reference).await.unwrap().unwrap();
+    order.lines[0].quantity += 1;
+    f.store
+        .transact(vec![crate::ports::Write::UpdateOrder {
+            order,
+            expected_version: stored.version,
+        }])
+        .await
+        .unwrap();
+    let event = outbox_event(OutboxKind::InvoiceDue, "ORD-10042", "pay_1");
+    let handled = f.notifier.handle(&event).await.unwrap();
+    assert_eq!(handled.sent, vec!["invoice"]);
+}

@@ -88,9 +88,23 @@ fn postcode_digest(postcode: &str) -> [u8; 32] {
     Sha256::digest(postcode.as_bytes()).into()
 }
 
-/// We count failures per client address without keeping the address itself.
+/// We count failures per client address without keeping the address itself (a SHA-256
+/// digest, not keyed: it hides the address from a casual reader, not from a search of every
+/// IPv4 address). An IPv6 address counts by its /64, the block one subscriber is given, so
+/// walking through one's own addresses does not reset the count.
 pub fn client_key(client_ip: &str) -> String {
-    let digest = Sha256::digest(format!("encaisse-lookup-client:{client_ip}").as_bytes());
+    let client = match client_ip.trim().parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(std::net::IpAddr::V6(v6)) => v6
+            .to_ipv4_mapped()
+            .map_or_else(String::new, |v4| v4.to_string()),
+        Ok(std::net::IpAddr::V4(v4)) => v4.to_string(),
+        Err(_) => client_ip.to_string(),
+    };
+    let digest = Sha256::digest(format!("encaisse-lookup-client:{client}").as_bytes());
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -558,5 +572,21 @@ mod tests {
         let mut stranger = order.clone();
         stranger.customer.email = "someone.else@example.fr".into();
         assert_eq!(lookup.billing_on_file(&stranger).await.unwrap(), None);
+    }
+}
+
+#[cfg(test)]
+mod client_key_tests {
+    use super::client_key;
+
+    #[test]
+    fn an_ipv6_address_counts_by_its_64_and_a_mapped_ipv4_as_itself() {
+        assert_eq!(
+            client_key("2001:db8:1:2:aaaa::1"),
+            client_key("2001:db8:1:2:ffff:ffff:ffff:ffff")
+        );
+        assert_ne!(client_key("2001:db8:1:2::1"), client_key("2001:db8:1:3::1"));
+        assert_eq!(client_key("::ffff:192.0.2.7"), client_key("192.0.2.7"));
+        assert_ne!(client_key("192.0.2.7"), client_key("192.0.2.8"));
     }
 }

@@ -205,6 +205,14 @@ impl StartPayment {
                 .await
             {
                 Err(StartPaymentError::Raced { opened: at_psp }) => opened = Some(at_psp),
+                Err(
+                    refused @ (StartPaymentError::Invalid(_)
+                    | StartPaymentError::Sepa(_)
+                    | StartPaymentError::TendersChanged),
+                ) => {
+                    self.count_refusal_with_codes(&checked, now).await?;
+                    return Err(refused);
+                }
                 other => return other,
             }
         }

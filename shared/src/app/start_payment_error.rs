@@ -13,6 +13,10 @@ use crate::ports::{ProviderError, StoreError};
 pub enum StartPaymentError {
     #[error("invalid input: {0}")]
     Invalid(#[from] FieldError),
+    /// A voucher or promo code is not valid here (counted against the order and the client
+    /// address already): the same 422 as `Invalid`.
+    #[error("wrong code: {0}")]
+    WrongCode(FieldError),
     #[error("missing or invalid access token")]
     Unauthorized(Option<TokenError>),
     #[error("missing or invalid Idempotency-Key")]

@@ -186,6 +186,13 @@ pub(super) async fn reserve_tenders(
             .into())
         }
     };
+    if on_account && order.lines.iter().any(|l| l.is_voucher()) {
+        return Err(FieldError::new(
+            "method",
+            "on_account cannot pay for gift vouchers: choose another method",
+        )
+        .into());
+    }
     let on_account_room = match (&balance, on_account) {
         (_, false) => None,
         (Some(b), true) if b.on_account.allowed => Some(b.on_account.available()),

@@ -67,7 +67,7 @@ impl StartPayment {
                     }));
                 }
                 match self.store().transact(writes).await {
-                    Ok(()) => Err(refusal.into()),
+                    Ok(()) => Err(StartPaymentError::WrongCode(refusal)),
                     Err(StoreError::VersionConflict(item))
                         if item.kind == ItemKind::CodeGuesses =>
                     {
@@ -82,6 +82,35 @@ impl StartPayment {
                     Err(e) => Err(e.into()),
                 }
             }
+        }
+    }
+
+    /// A checkout with codes refused after its codes were tried (no credit to use, billing
+    /// missing, a plan the rest does not fit, a promo minimum): the answer could tell a right
+    /// code from a wrong one, so it counts against the client address like a wrong code.
+    pub(super) async fn count_refusal_with_codes(
+        &self,
+        checked: &Checked,
+        now: OffsetDateTime,
+    ) -> Result<(), StartPaymentError> {
+        let tenders = &checked.tenders;
+        let codes_given = !tenders.codes.is_empty() || tenders.promo.is_some();
+        let Some(client) = tenders.client.as_ref().filter(|_| codes_given) else {
+            return Ok(());
+        };
+        let bucket = CodeGuessBucket::at(client.clone(), now);
+        let count = Write::Tender(TenderWrite::CountCodeFailure {
+            bucket: bucket.clone(),
+            limit: MAX_CODE_FAILURES_PER_CLIENT,
+        });
+        match self.store().transact(vec![count]).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::VersionConflict(item)) if item.kind == ItemKind::CodeGuesses => {
+                Err(StartPaymentError::TooManyCodeAttemptsFromClient {
+                    retry_after_seconds: bucket.retry_after(now),
+                })
+            }
+            Err(e) => Err(e.into()),
         }
     }
 

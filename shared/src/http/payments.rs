@@ -28,7 +28,7 @@ impl From<StartPaymentError> for Problem {
     fn from(error: StartPaymentError) -> Self {
         use StartPaymentError as E;
         match error {
-            E::Invalid(e) => Problem::invalid_field(e),
+            E::Invalid(e) | E::WrongCode(e) => Problem::invalid_field(e),
             E::Unauthorized(_) => Problem::unauthorized("A valid order access token is required."),
             E::BadIdempotencyKey => Problem::new(
                 StatusCode::BAD_REQUEST,

@@ -43,10 +43,30 @@ async fn wrong_codes_from_one_address_across_orders_stop_at_the_clients_limit() 
     assert_eq!(status, 201, "{issued}");
     let right = issued["code"].as_str().unwrap().to_string();
 
-    // 10 wrong codes on each of two orders: each answered with the uniform 422.
-    for (reference, postcode) in [("ORD-10042", "83000"), ("ORD-10043", "75011")] {
+    // A refusal after the codes were tried (no credit balance to use) could tell a right code
+    // from a wrong one: it counts against the address too.
+    let third = shop.token("ORD-10044", "69007").await;
+    let (status, problem) = shop
+        .start(
+            "ORD-10044",
+            &third,
+            "no-credit",
+            &body_with(
+                &shop,
+                json!({"voucher_codes": [right], "use_credit_balance": true}),
+            ),
+        )
+        .await;
+    assert_eq!(
+        (status, problem["field"].as_str()),
+        (422, Some("use_credit_balance")),
+        "{problem}"
+    );
+
+    // 10 wrong codes on one order, 9 on another: each answered with the uniform 422.
+    for (reference, postcode, tries) in [("ORD-10042", "83000", 10), ("ORD-10043", "75011", 9)] {
         let token = shop.token(reference, postcode).await;
-        for i in 0..10 {
+        for i in 0..tries {
             // Well-formed (a malformed code can never be right, and is refused unread).
             let code = format!("AAAA-BBBB-CCCC-DDD{}", char::from(b"ABCDEFGHJK"[i]));
             let (status, problem) =
@@ -59,9 +79,9 @@ async fn wrong_codes_from_one_address_across_orders_stop_at_the_clients_limit() 
         }
     }
 
-    // A third order has had no wrong code, but this address has had 20 this hour: no code
-    // is tried, not even a right one.
-    let token = shop.token("ORD-10044", "69007").await;
+    // A third order has had no wrong code, but this address has had 20 refusals with codes
+    // this hour: no code is tried, not even a right one.
+    let token = third;
     for (key, code) in [
         ("third-wrong", "AAAA-BBBB-CCCC-DDDD"),
         ("third-right", right.as_str()),

@@ -1,6 +1,7 @@
 //! Wrong voucher and promo codes counted per client address, an hour at a time: besides the
 //! order's own limit, so that guessing codes across many orders from one address does not
-//! pay either. The address is kept only as a keyed digest (`client_key`).
+//! pay either. The address is kept only as a digest (`client_key`; an IPv6 address by its
+//! /64).
 
 use time::OffsetDateTime;
 
