@@ -241,6 +241,14 @@ DOCUMENTED_RULES = {
         r"credit_balance|on_account\.maximum",
         r"(?:credit_balance|on_account\.maximum) has more decimals than [A-Z]{3} allows \([0-9]\)$",
     ),
+    # A line of gift vouchers: above zero, rate 0, 20 a line and 40 an order; neither a promo
+    # code nor on account pays for it (OrderLineInput.kind's description).
+    (
+        r"lines\[[0-9]+\]\.(?:unit_price|tax_rate|quantity)",
+        r"lines\[[0-9]+\]\.(?:unit_price a voucher's value must be above zero|tax_rate a gift voucher is outside the scope of VAT|quantity a voucher line sells)",
+    ),
+    ("lines", "lines an order sells 40 gift vouchers at most"),
+    ("promo_code", "promo_code does not apply to an order that sells gift vouchers"),
     # Equal to another field, the order's `currency` (ShippingInput / OrderLineInput .currency).
     (r"shipping\.currency", r"shipping\.currency must be the order's currency, [A-Z]{3}$"),
     (r"lines\[[0-9]+\]\.currency", r"lines\[[0-9]+\]\.currency must be the order's currency, [A-Z]{3}$"),
