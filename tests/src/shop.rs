@@ -224,6 +224,16 @@ pub fn first_order_body(return_port_base: &str) -> Value {
     })
 }
 
+/// The first order's card body without keeping the card, with `extra`'s fields set over it.
+pub fn body_with(shop: &Shop, extra: Value) -> Value {
+    let mut body = first_order_body(&shop.base);
+    body["save_card"] = false.into();
+    for (k, v) in extra.as_object().expect("extra is a JSON object") {
+        body[k] = v.clone();
+    }
+    body
+}
+
 /// A Stripe-Signature header for `payload`, as Stripe computes it.
 pub fn sign(payload: &str, at: i64, secret: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();

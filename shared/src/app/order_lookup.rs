@@ -134,17 +134,19 @@ impl OrderLookup {
         &self.modes
     }
 
-    /// Whether the seller has instalment plans at all (what an order is open to varies).
-    pub fn instalments_offered(&self) -> bool {
-        self.instalments.is_some()
-    }
-
-    /// Whether the seller takes this offline method (its details are configured).
-    pub fn offline_offered(&self, kind: crate::domain::OfflineKind) -> bool {
-        match kind {
-            crate::domain::OfflineKind::BankTransfer => self.offline.bank_transfer.is_some(),
-            crate::domain::OfflineKind::Cheque => self.offline.cheque.is_some(),
-        }
+    /// The web channel's modes this deployment can serve: a saved card where the PSP has a
+    /// security-code page, wallets, plans, transfer and cheque only when configured
+    /// (`sepa_debit` as configured: the account route says whether it is open to a shopper).
+    pub fn served_modes(&self) -> impl Iterator<Item = &crate::domain::payment_modes::PaymentMode> {
+        use crate::domain::payment_modes::ModeKind;
+        self.modes.modes().iter().filter(move |m| match m.kind {
+            ModeKind::SavedCard => self.saved_card_checkout,
+            ModeKind::Wallet => !self.wallets.is_empty(),
+            ModeKind::Instalments => self.instalments.is_some(),
+            ModeKind::BankTransfer => self.offline.bank_transfer.is_some(),
+            ModeKind::Cheque => self.offline.cheque.is_some(),
+            _ => true,
+        })
     }
 
     /// Bank transfer and cheque, as the seller takes them.

@@ -606,8 +606,9 @@ impl StartPayment {
             Err(StoreError::VersionConflict(item)) if item.kind == ItemKind::CodeGuesses => {
                 opened.at_psp.close(provider.as_ref()).await;
                 Err(StartPaymentError::TooManyCodeAttemptsFromClient {
-                    retry_after_seconds: crate::domain::tenders::CodeGuessBucket::at("", now)
-                        .retry_after(now),
+                    retry_after_seconds: crate::domain::tenders::code_guesses::seconds_to_next_hour(
+                        now,
+                    ),
                 })
             }
             Err(StoreError::VersionConflict(item))

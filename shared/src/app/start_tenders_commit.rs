@@ -12,12 +12,28 @@ use super::start_payment_error::StartPaymentError;
 use super::start_payment_method::OpenedAtPsp;
 use super::start_payment_request::{Checked, CheckedMethod};
 use super::start_tenders::{reserve_tenders, Reserved, Rest, TenderRefusal};
+use crate::domain::tenders::code_guesses::seconds_to_next_hour;
 use crate::domain::tenders::{CodeGuessBucket, MAX_CODE_FAILURES_PER_CLIENT};
 use crate::domain::CustomerProfile;
 use crate::ports::{
     merge_adjustments, IdempotencyKey, ItemKind, OrderWithPayments, StoreError, StoredResponse,
     TenderWrite, Write,
 };
+
+/// The write that counts a refusal against the client address's hour, when it is known.
+fn count_for_client(checked: &Checked, now: OffsetDateTime) -> Option<Write> {
+    let client = checked.tenders.client.as_ref()?;
+    Some(Write::Tender(TenderWrite::CountCodeFailure {
+        bucket: CodeGuessBucket::at(client.clone(), now),
+        limit: MAX_CODE_FAILURES_PER_CLIENT,
+    }))
+}
+
+fn too_many_from_client(now: OffsetDateTime) -> StartPaymentError {
+    StartPaymentError::TooManyCodeAttemptsFromClient {
+        retry_after_seconds: seconds_to_next_hour(now),
+    }
+}
 
 /// An order its tenders pay whole.
 pub(super) struct TendersOnly<'a> {
@@ -55,25 +71,13 @@ impl StartPayment {
                     expected_version: snapshot.order.version,
                 }];
                 // And against the client address's hour, within its limit.
-                let bucket = checked
-                    .tenders
-                    .client
-                    .as_ref()
-                    .map(|client| CodeGuessBucket::at(client.clone(), now));
-                if let Some(bucket) = bucket.clone() {
-                    writes.push(Write::Tender(TenderWrite::CountCodeFailure {
-                        bucket,
-                        limit: MAX_CODE_FAILURES_PER_CLIENT,
-                    }));
-                }
+                writes.extend(count_for_client(checked, now));
                 match self.store().transact(writes).await {
                     Ok(()) => Err(StartPaymentError::WrongCode(refusal)),
                     Err(StoreError::VersionConflict(item))
                         if item.kind == ItemKind::CodeGuesses =>
                     {
-                        Err(StartPaymentError::TooManyCodeAttemptsFromClient {
-                            retry_after_seconds: bucket.map_or(1, |b| b.retry_after(now)),
-                        })
+                        Err(too_many_from_client(now))
                     }
                     // The order moved meanwhile: read again, and count it then.
                     Err(StoreError::VersionConflict(_)) => Err(StartPaymentError::Raced {
@@ -94,21 +98,16 @@ impl StartPayment {
         now: OffsetDateTime,
     ) -> Result<(), StartPaymentError> {
         let tenders = &checked.tenders;
-        let codes_given = !tenders.codes.is_empty() || tenders.promo.is_some();
-        let Some(client) = tenders.client.as_ref().filter(|_| codes_given) else {
+        if tenders.codes.is_empty() && tenders.promo.is_none() {
+            return Ok(());
+        }
+        let Some(count) = count_for_client(checked, now) else {
             return Ok(());
         };
-        let bucket = CodeGuessBucket::at(client.clone(), now);
-        let count = Write::Tender(TenderWrite::CountCodeFailure {
-            bucket: bucket.clone(),
-            limit: MAX_CODE_FAILURES_PER_CLIENT,
-        });
         match self.store().transact(vec![count]).await {
             Ok(()) => Ok(()),
             Err(StoreError::VersionConflict(item)) if item.kind == ItemKind::CodeGuesses => {
-                Err(StartPaymentError::TooManyCodeAttemptsFromClient {
-                    retry_after_seconds: bucket.retry_after(now),
-                })
+                Err(too_many_from_client(now))
             }
             Err(e) => Err(e.into()),
         }

@@ -179,18 +179,8 @@ async fn billing_on_file(
         true => lookup.wallets().iter().map(|w| w.as_str()).collect(),
         false => Vec::new(),
     };
-    let served = |kind: ModeKind| match kind {
-        ModeKind::SavedCard => lookup.saved_card_checkout(),
-        ModeKind::Wallet => !wallets_offered.is_empty(),
-        ModeKind::Instalments => lookup.instalments_offered(),
-        ModeKind::BankTransfer => lookup.offline_offered(crate::domain::OfflineKind::BankTransfer),
-        ModeKind::Cheque => lookup.offline_offered(crate::domain::OfflineKind::Cheque),
-        _ => true,
-    };
-    let payment_modes = modes
-        .modes()
-        .iter()
-        .filter(|m| served(m.kind))
+    let payment_modes = lookup
+        .served_modes()
         .map(|m| PaymentModeView {
             code: m.code.clone(),
             kind: m.kind.as_str(),

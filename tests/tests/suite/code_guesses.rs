@@ -4,17 +4,8 @@
 //! without codes still goes through.
 
 use encaisse::domain::tenders::MAX_CODE_FAILURES_PER_CLIENT;
-use integration::shop::{first_order_body, shop, Shop};
+use integration::shop::{body_with, shop, Shop};
 use serde_json::{json, Value};
-
-fn body_with(shop: &Shop, extra: Value) -> Value {
-    let mut body = first_order_body(&shop.base);
-    body["save_card"] = false.into();
-    for (k, v) in extra.as_object().unwrap() {
-        body[k] = v.clone();
-    }
-    body
-}
 
 async fn guess(shop: &Shop, reference: &str, token: &str, key: &str, code: &str) -> (u16, Value) {
     shop.start(

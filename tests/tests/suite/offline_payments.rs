@@ -5,17 +5,8 @@
 //! replaces the awaited payment; the seller's mistakes are refused naming the field.
 
 use integration::journey::emailed;
-use integration::shop::{first_order_body, shop, Shop};
+use integration::shop::{body_with, shop, Shop};
 use serde_json::{json, Value};
-
-fn body_with(shop: &Shop, extra: Value) -> Value {
-    let mut body = first_order_body(&shop.base);
-    body["save_card"] = false.into();
-    for (k, v) in extra.as_object().unwrap() {
-        body[k] = v.clone();
-    }
-    body
-}
 
 async fn record(shop: &Shop, key: &str, body: &Value) -> (u16, Value) {
     shop.admin_post(

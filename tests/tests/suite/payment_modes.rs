@@ -4,8 +4,8 @@
 //! method or a tender the channel has no mode for, naming the field, and writes nothing.
 
 use encaisse::domain::payment_modes::ChannelModes;
-use integration::shop::{first_order_body, shop_with_modes};
-use serde_json::{json, Value};
+use integration::shop::{body_with, shop_with_modes};
+use serde_json::json;
 
 const MODES: &str = r#"[
     {"code": "CBWEB", "type": "card", "internal_name": "FR * CB WEB",
@@ -15,15 +15,6 @@ const MODES: &str = r#"[
     {"code": "BONWEB", "type": "voucher", "internal_name": "Bons web",
      "public_name": {"fr": "Bon cadeau", "en": "Gift voucher"}}
 ]"#;
-
-fn body_with(base: &str, extra: Value) -> Value {
-    let mut body = first_order_body(base);
-    body["save_card"] = false.into();
-    for (k, v) in extra.as_object().unwrap() {
-        body[k] = v.clone();
-    }
-    body
-}
 
 #[tokio::test]
 async fn the_checkout_offers_and_takes_only_the_modes_of_the_web_channel() {
@@ -74,7 +65,7 @@ async fn the_checkout_offers_and_takes_only_the_modes_of_the_web_channel() {
         ),
     ];
     for (i, (extra, field)) in refusals.into_iter().enumerate() {
-        let body = body_with(&shop.base, extra.clone());
+        let body = body_with(&shop, extra.clone());
         let (status, problem) = shop
             .start("ORD-10042", &token, &format!("refused-{i}"), &body)
             .await;
@@ -94,7 +85,7 @@ async fn the_checkout_offers_and_takes_only_the_modes_of_the_web_channel() {
     assert_eq!(order["status"], "awaiting_payment");
 
     // What the channel has is taken: a cheque.
-    let body = body_with(&shop.base, json!({"method": "cheque"}));
+    let body = body_with(&shop, json!({"method": "cheque"}));
     let (status, started) = shop.start("ORD-10042", &token, "cheque-1", &body).await;
     assert_eq!(status, 201, "{started}");
     assert_eq!(started["next_action"]["type"], "cheque");

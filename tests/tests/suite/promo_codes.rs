@@ -5,7 +5,7 @@
 //! held, the last under concurrency; wrong codes one uniform answer; the invoice's allowance.
 
 use integration::journey::{emailed, ship};
-use integration::shop::{first_order_body, shop, Shop};
+use integration::shop::{body_with, shop, Shop};
 use serde_json::{json, Value};
 
 async fn admin_get(shop: &Shop, path: &str) -> Value {
@@ -34,15 +34,6 @@ fn promo(code: &str, extra: Value) -> Value {
         "valid_from": in_days(-1), "valid_until": in_days(30), "minimum_order": "50.00",
         "total_limit": 100, "per_customer_limit": 1,
     });
-    for (k, v) in extra.as_object().unwrap() {
-        body[k] = v.clone();
-    }
-    body
-}
-
-fn body_with(shop: &Shop, extra: Value) -> Value {
-    let mut body = first_order_body(&shop.base);
-    body["save_card"] = false.into();
     for (k, v) in extra.as_object().unwrap() {
         body[k] = v.clone();
     }

@@ -6,7 +6,7 @@
 
 use encaisse::domain::customer_id;
 use integration::journey::ship;
-use integration::shop::{first_order_body, shop, Shop};
+use integration::shop::{body_with, shop, Shop};
 use serde_json::{json, Value};
 
 const JEANNE: &str = "jeanne.martin@example.fr";
@@ -57,15 +57,6 @@ async fn balance(shop: &Shop) -> Value {
 async fn refund(shop: &Shop, key: &str, body: Value) -> (u16, Value) {
     shop.admin_post("/v1/admin/orders/ORD-10042/refunds", Some(key), &body)
         .await
-}
-
-fn body_with(shop: &Shop, extra: Value) -> Value {
-    let mut body = first_order_body(&shop.base);
-    body["save_card"] = false.into();
-    for (k, v) in extra.as_object().unwrap() {
-        body[k] = v.clone();
-    }
-    body
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@
 
 use encaisse::domain::customer_id;
 use integration::journey::{emailed, ship};
-use integration::shop::{first_order_body, shop, Shop};
+use integration::shop::{body_with, shop, Shop};
 use serde_json::{json, Value};
 
 const JEANNE: &str = "jeanne.martin@example.fr";
@@ -54,15 +54,6 @@ async fn voucher_balance(shop: &Shop, id: &str) -> String {
         .as_str()
         .unwrap()
         .to_string()
-}
-
-fn body_with(shop: &Shop, extra: Value) -> Value {
-    let mut body = first_order_body(&shop.base);
-    body["save_card"] = false.into();
-    for (k, v) in extra.as_object().unwrap() {
-        body[k] = v.clone();
-    }
-    body
 }
 
 #[tokio::test]

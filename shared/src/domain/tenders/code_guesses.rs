@@ -32,7 +32,14 @@ impl CodeGuessBucket {
         let left = (self.hour + 1) * HOUR - now.unix_timestamp();
         u64::try_from(left.max(1)).unwrap_or(1)
     }
+}
 
+/// Seconds until the next hour's counters start (at least one).
+pub fn seconds_to_next_hour(now: OffsetDateTime) -> u64 {
+    CodeGuessBucket::at("", now).retry_after(now)
+}
+
+impl CodeGuessBucket {
     /// When the store may forget the counter (Unix seconds): an hour after its own.
     pub fn expires_at(&self) -> i64 {
         (self.hour + 2) * HOUR
