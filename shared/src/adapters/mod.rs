@@ -15,6 +15,7 @@ pub async fn aws_config_from_env() -> aws_config::SdkConfig {
 }
 pub mod ses;
 pub mod sqs;
+pub mod mangopay;
 pub mod stripe;
 
 use std::sync::Arc;

@@ -24,6 +24,7 @@ static CAPABILITIES: Capabilities = Capabilities {
         can_skip: false,
     },
     hosted_page: true,
+    card_form: false,
     saved_cards: true,
     saved_card_checkout: false,
     embedded_page: false,
@@ -146,6 +147,9 @@ impl HostedPages for SimPsp {
         Self::session_status(&st, session_id)
     }
 }
+
+#[async_trait]
+impl encaisse::ports::CardForms for SimPsp {}
 
 #[async_trait]
 impl SavedPaymentMethods for SimPsp {

@@ -40,6 +40,7 @@ static CAPABILITIES: Capabilities = Capabilities {
         can_skip: false,
     },
     hosted_page: true,
+    card_form: false,
     saved_cards: true,
     // Set per connector: only with a page where the shopper confirms (`confirm_page`).
     saved_card_checkout: false,

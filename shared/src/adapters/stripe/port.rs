@@ -110,6 +110,10 @@ impl HostedPages for StripeConnector {
     }
 }
 
+/// Stripe's hosted page takes the card: no card form of ours.
+#[async_trait]
+impl crate::ports::CardForms for StripeConnector {}
+
 #[async_trait]
 impl SavedPaymentMethods for StripeConnector {
     async fn list_saved_cards(&self, customer: &str) -> Result<Vec<SavedCard>, ProviderError> {

@@ -40,6 +40,9 @@ pub struct Capabilities {
     pub three_ds: ThreeDsOptions,
     /// Hosted page, saved cards (off-session charges), SEPA mandates.
     pub hosted_page: bool,
+    /// No hosted page that authorises for a later capture, but our own card form posting to
+    /// the PSP's tokenisation server (`CardForms`).
+    pub card_form: bool,
     pub saved_cards: bool,
     /// A shopper can pay on session with a saved card, its security code asked again on the
     /// PSP's side (`SavedCardCharge::shopper_confirms`).

@@ -8,12 +8,14 @@
 //! never makes a second charge, capture or refund.
 
 mod capabilities;
+mod card_forms;
 mod mandates;
 mod notification;
 mod registry;
 mod types;
 
 pub use capabilities::*;
+pub use card_forms::*;
 pub use mandates::*;
 pub use notification::NotificationRequest;
 pub use registry::{ProviderRegistry, UnknownProvider};
@@ -53,6 +55,30 @@ pub trait HostedPages: Send + Sync {
         session_id: &str,
         idempotency_key: &str,
     ) -> Result<HostedPaymentStatus, ProviderError>;
+}
+
+/// Our own card form (`Capabilities::card_form`): for a PSP without a hosted page that can
+/// authorise now and capture later. A connector without it answers `InvalidRequest`.
+#[async_trait]
+pub trait CardForms: Send + Sync {
+    /// Prepares a form for one card: the shopper's browser posts the card to the PSP.
+    async fn open_card_form(&self, _request: &CardFormRequest) -> Result<CardForm, ProviderError> {
+        Err(ProviderError::InvalidRequest(
+            "this provider has no card form".into(),
+        ))
+    }
+
+    /// The tokenisation's answer made into a card and an authorisation of the amount: the
+    /// payment is authorised, refused (`failure`), or waits for 3-D Secure
+    /// (`next_action_url`). A refused card needs a new form.
+    async fn authorise_card_form(
+        &self,
+        _submission: &CardFormSubmission,
+    ) -> Result<ProviderPayment, ProviderError> {
+        Err(ProviderError::InvalidRequest(
+            "this provider has no card form".into(),
+        ))
+    }
 }
 
 /// Payment methods saved on a customer (cards today).
@@ -158,7 +184,7 @@ pub trait Notifications: Send + Sync {
 
 /// A connector: every capability above, its name in the registry, and what it can do.
 pub trait PaymentProvider:
-    Customers + HostedPages + SavedPaymentMethods + Charges + Refunds + Mandates + Notifications
+    Customers + HostedPages + CardForms + SavedPaymentMethods + Charges + Refunds + Mandates + Notifications
 {
     /// "stripe".
     fn name(&self) -> &'static str;
@@ -173,7 +199,7 @@ pub trait PaymentProvider:
 /// Every capability trait, for code that calls connectors through `dyn PaymentProvider`.
 pub mod prelude {
     pub use super::{
-        AfterCapture, Charges, Customers, HostedPages, Mandates, Notifications, PaymentProvider,
+        AfterCapture, CardForms, Charges, Customers, HostedPages, Mandates, Notifications, PaymentProvider,
         Refunds, SavedPaymentMethods,
     };
 }

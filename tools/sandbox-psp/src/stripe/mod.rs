@@ -17,7 +17,7 @@ mod fixed;
 mod forms;
 mod handle;
 mod iban;
-mod pages;
+pub(crate) mod pages;
 mod pages_3ds;
 mod pages_confirm;
 mod pages_embedded;

@@ -22,7 +22,7 @@ input{display:block;width:100%;box-sizing:border-box;padding:.5rem;font-size:1re
 button{margin-top:1.5rem;padding:.75rem 1.5rem;font-size:1rem}\
 .error{color:#a30000}.banner{background:#fff3cd;padding:.5rem}.amount{font-size:1.5rem}";
 
-pub(super) fn page(status: StatusCode, title: &str, body: &str) -> Response {
+pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
@@ -39,7 +39,7 @@ pub(super) fn page(status: StatusCode, title: &str, body: &str) -> Response {
     resp
 }
 
-pub(super) fn redirect(to: &str) -> Response {
+pub(crate) fn redirect(to: &str) -> Response {
     match header::HeaderValue::from_str(to) {
         Ok(v) => (StatusCode::SEE_OTHER, [(header::LOCATION, v)]).into_response(),
         Err(_) => page(
@@ -65,7 +65,7 @@ pub fn format_amount(amount: i64, currency: &str) -> String {
     format!("{sign}{}.{:02} {code}", a / 100, a % 100)
 }
 
-pub(super) fn not_found() -> Response {
+pub(crate) fn not_found() -> Response {
     page(
         StatusCode::NOT_FOUND,
         "Not found",

@@ -1,0 +1,98 @@
+//! MangoPay's dialect, under `/mangopay`: the `/v2.01` API subset the connector uses
+//! (docs/mangopay-subset.md) with MangoPay's JSON shapes and statuses, the tokenisation server
+//! the card form posts to, the 3-D Secure page, unsigned GET hooks, and the sandbox-only
+//! `_hooks` and `_expire_preauthorization`. Everything lives in memory.
+//!
+//! Module graph (no cycles): `handle` owns `state`; `api` (auth, faults, idempotency, users,
+//! wallets), `cards`, `preauths` and `payins` are the endpoints; `errors` and `hooks` leaves.
+
+mod api;
+pub mod cards;
+mod errors;
+mod handle;
+mod hooks;
+mod payins;
+mod preauths;
+mod state;
+
+use axum::extract::{Path, State};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+
+pub use handle::MangopaySandbox;
+pub use state::Hook;
+
+/// The dialect's routes, to be nested under `/mangopay` in the sandbox's mount.
+pub fn router(psp: MangopaySandbox) -> Router {
+    let api = Router::new()
+        .route("/users/natural", post(api::create_natural_user))
+        .route("/users/legal", post(api::create_legal_user))
+        .route("/users/{id}", get(api::get_user))
+        .route("/users/{id}/cards", get(cards::list_user_cards))
+        .route("/wallets", post(api::create_wallet))
+        .route("/wallets/{id}", get(api::get_wallet))
+        .route("/cardregistrations", post(cards::create_registration))
+        .route(
+            "/cardregistrations/{id}",
+            get(cards::get_registration).put(cards::update_registration),
+        )
+        .route("/cards/{id}", get(cards::get_card).put(cards::update_card))
+        .route("/preauthorizations/card/direct", post(preauths::create))
+        .route(
+            "/preauthorizations/{id}",
+            get(preauths::get).put(preauths::update),
+        )
+        .route(
+            "/preauthorizations/{id}/transactions",
+            get(preauths::transactions),
+        )
+        .route("/payins/preauthorized/direct", post(payins::capture))
+        .route("/payins/{id}", get(payins::get_payin))
+        .route(
+            "/payins/{id}/refunds",
+            get(payins::list_refunds).post(payins::refund),
+        )
+        .route("/refunds/{id}", get(payins::get_refund))
+        .route("/responses/{id}", get(api::response))
+        .route_layer(middleware::from_fn_with_state(psp.clone(), api::layer));
+    Router::new()
+        .nest("/v2.01/{client}", api)
+        .route("/v2.01/oauth/token", post(api::token))
+        .route("/tokenize/{id}", post(cards::tokenise))
+        .route(
+            "/3ds/{id}",
+            get(preauths::challenge_page).post(preauths::challenge_submit),
+        )
+        .merge(crate::loopback::loopback_only(
+            Router::new()
+                .route("/_hooks", get(list_hooks))
+                .route(
+                    "/_expire_preauthorization/{id}",
+                    post(expire_preauthorization),
+                ),
+        ))
+        .with_state(psp)
+}
+
+/// Every hook so far, as `{"data": [{EventType, RessourceId, Date}]}`.
+async fn list_hooks(State(psp): State<MangopaySandbox>) -> Json<serde_json::Value> {
+    let hooks: Vec<_> = psp
+        .hooks()
+        .into_iter()
+        .map(|h| json!({"EventType": h.event_type, "RessourceId": h.ressource_id, "Date": h.date}))
+        .collect();
+    Json(json!({ "data": hooks }))
+}
+
+async fn expire_preauthorization(
+    State(psp): State<MangopaySandbox>,
+    Path(id): Path<String>,
+) -> Response {
+    match preauths::expire(&mut psp.lock(), &id) {
+        Ok(()) => Json(json!({"Id": id, "PaymentStatus": "EXPIRED"})).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
