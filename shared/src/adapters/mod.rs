@@ -13,9 +13,9 @@ pub mod secrets;
 pub async fn aws_config_from_env() -> aws_config::SdkConfig {
     aws_config::load_from_env().await
 }
+pub mod mangopay;
 pub mod ses;
 pub mod sqs;
-pub mod mangopay;
 pub mod stripe;
 
 use std::sync::Arc;

@@ -30,6 +30,7 @@ mod payment_model;
 mod payment_modes;
 mod payment_requests;
 mod promo_codes;
+mod psp_contract_mangopay;
 mod psp_contract_sim;
 mod psp_contract_stripe;
 mod reauthorisation;

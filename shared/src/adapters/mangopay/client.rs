@@ -60,10 +60,8 @@ impl MangopayConnector {
                 return Ok(token.clone());
             }
         }
-        let basic = base64::engine::general_purpose::STANDARD.encode(format!(
-            "{}:{}",
-            self.config.client_id, self.config.api_key
-        ));
+        let basic = base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{}", self.config.client_id, self.config.api_key));
         let response = self
             .http
             .post(format!("{}/v2.01/oauth/token", self.api_base))
@@ -82,7 +80,9 @@ impl MangopayConnector {
             .await
             .map_err(|e| ProviderError::Unavailable(format!("mangopay oauth: {e}")))?;
         if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
-            return Err(ProviderError::Unavailable(format!("mangopay oauth: {status}")));
+            return Err(ProviderError::Unavailable(format!(
+                "mangopay oauth: {status}"
+            )));
         }
         if !status.is_success() {
             // Wrong credentials: a configuration problem, never retried.
@@ -92,7 +92,8 @@ impl MangopayConnector {
         }
         let token: TokenResponse = serde_json::from_slice(&bytes)
             .map_err(|e| ProviderError::Unavailable(format!("mangopay oauth answer: {e}")))?;
-        let lifetime = Duration::from_secs(token.expires_in.max(0) as u64).saturating_sub(TOKEN_MARGIN);
+        let lifetime =
+            Duration::from_secs(token.expires_in.max(0) as u64).saturating_sub(TOKEN_MARGIN);
         *current = Some((token.access_token.clone(), Instant::now() + lifetime));
         self.token.fetched.fetch_add(1, Ordering::Relaxed);
         Ok(token.access_token)
@@ -103,7 +104,9 @@ impl MangopayConnector {
         operation: &'static str,
         path: &str,
     ) -> Result<T, ProviderError> {
-        let bytes = self.execute(operation, Method::GET, path, None, None).await?;
+        let bytes = self
+            .execute(operation, Method::GET, path, None, None)
+            .await?;
         decode(operation, &bytes.unwrap_or_default())
     }
 
@@ -158,7 +161,10 @@ impl MangopayConnector {
         let mut refreshed = false;
         loop {
             let token = self.bearer(false).await?;
-            match self.attempt(operation, &method, &url, &token, body.as_deref(), key).await {
+            match self
+                .attempt(operation, &method, &url, &token, body.as_deref(), key)
+                .await
+            {
                 Attempt::Done(result) => return result.map(Some),
                 Attempt::Replay => return Ok(None),
                 Attempt::Unauthorised if !refreshed => {
@@ -229,7 +235,11 @@ impl MangopayConnector {
         if (200..300).contains(&status) {
             return Ok(body);
         }
-        match classify(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY), &body, false) {
+        match classify(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
+            &body,
+            false,
+        ) {
             Attempt::Done(result) => result,
             Attempt::Retry(error) => Err(error),
             Attempt::Unauthorised | Attempt::Replay => Err(ProviderError::Unavailable(format!(
@@ -339,8 +349,14 @@ mod tests {
         let key = idempotency_key("capture:ORD-10042:pay_01:parcel 2 of 3 — long enough").unwrap();
         assert_eq!(key.len(), 32);
         assert!(key.bytes().all(|b| b.is_ascii_hexdigit()));
-        assert_eq!(key, idempotency_key("capture:ORD-10042:pay_01:parcel 2 of 3 — long enough").unwrap());
-        assert_ne!(key, idempotency_key("capture:ORD-10042:pay_01:parcel 3 of 3").unwrap());
+        assert_eq!(
+            key,
+            idempotency_key("capture:ORD-10042:pay_01:parcel 2 of 3 — long enough").unwrap()
+        );
+        assert_ne!(
+            key,
+            idempotency_key("capture:ORD-10042:pay_01:parcel 3 of 3").unwrap()
+        );
         assert!(idempotency_key("").is_err());
         assert!(idempotency_key(&"k".repeat(256)).is_err());
     }
@@ -350,7 +366,10 @@ mod tests {
         assert!(check_id("preauth_m_01HQK25M6KVHKDV0S36JY9NRKR").is_ok());
         assert!(check_id("156686696").is_ok());
         for id in ["", "1/../../users", "1?x=2", "a b", "é"] {
-            assert!(matches!(check_id(id), Err(ProviderError::InvalidRequest(_))));
+            assert!(matches!(
+                check_id(id),
+                Err(ProviderError::InvalidRequest(_))
+            ));
         }
     }
 
@@ -360,17 +379,31 @@ mod tests {
             r#"{"Message":"Cannot found the ressource","Type":"ressource_not_found","errors":{"RessourceNotFound":"Cannot found the ressource PreAuthorization with the id=1"}}"#,
         )
         .unwrap();
-        assert!(matches!(map_error(404, &not_found), ProviderError::NotFound(_)));
+        assert!(matches!(
+            map_error(404, &not_found),
+            ProviderError::NotFound(_)
+        ));
         let param: ErrorBody = serde_json::from_str(
             r#"{"Message":"One or several required parameters are missing or incorrect.","Type":"param_error","errors":{"DebitedFunds.Amount":"The amount is above the remaining funds."}}"#,
         )
         .unwrap();
         match map_error(400, &param) {
-            ProviderError::InvalidRequest(text) => assert!(text.contains("DebitedFunds.Amount"), "{text}"),
+            ProviderError::InvalidRequest(text) => {
+                assert!(text.contains("DebitedFunds.Amount"), "{text}")
+            }
             other => panic!("{other:?}"),
         }
-        assert!(matches!(classify(StatusCode::CONFLICT, b"{}", true), Attempt::Replay));
-        assert!(matches!(classify(StatusCode::BAD_GATEWAY, b"{}", true), Attempt::Retry(_)));
-        assert!(matches!(classify(StatusCode::TOO_MANY_REQUESTS, b"", true), Attempt::Retry(ProviderError::RateLimited)));
+        assert!(matches!(
+            classify(StatusCode::CONFLICT, b"{}", true),
+            Attempt::Replay
+        ));
+        assert!(matches!(
+            classify(StatusCode::BAD_GATEWAY, b"{}", true),
+            Attempt::Retry(_)
+        ));
+        assert!(matches!(
+            classify(StatusCode::TOO_MANY_REQUESTS, b"", true),
+            Attempt::Retry(ProviderError::RateLimited)
+        ));
     }
 }

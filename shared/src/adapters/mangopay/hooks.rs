@@ -35,7 +35,10 @@ pub fn parse(request: &NotificationRequest) -> Result<WebhookEvent, WebhookError
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&request.query)
         .map_err(|_| WebhookError::InvalidPayload("unreadable query".into()))?;
     let field = |name: &str| -> Result<&str, WebhookError> {
-        let mut values = pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let mut values = pairs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str());
         match (values.next(), values.next()) {
             (Some(v), None) if !v.is_empty() && v.len() <= 128 => Ok(v),
             _ => Err(WebhookError::InvalidPayload(format!(
@@ -44,12 +47,19 @@ pub fn parse(request: &NotificationRequest) -> Result<WebhookEvent, WebhookError
         }
     };
     let event_type = field("EventType")?;
-    if !event_type.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') {
-        return Err(WebhookError::InvalidPayload("EventType is not MangoPay's".into()));
+    if !event_type
+        .bytes()
+        .all(|b| b.is_ascii_uppercase() || b == b'_')
+    {
+        return Err(WebhookError::InvalidPayload(
+            "EventType is not MangoPay's".into(),
+        ));
     }
     let ressource = field("RessourceId")?;
     if !super::client::is_safe_segment(ressource) {
-        return Err(WebhookError::InvalidPayload("RessourceId is not an id".into()));
+        return Err(WebhookError::InvalidPayload(
+            "RessourceId is not an id".into(),
+        ));
     }
     let date: i64 = field("Date")?
         .parse()
@@ -94,9 +104,18 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(event.payment.as_deref(), Some("preauth_m_01HYG88W1QWJ"));
-        assert_eq!(event.id, "PREAUTHORIZATION_SUCCEEDED:preauth_m_01HYG88W1QWJ:1700000000");
-        let refund = parse(&get("EventType=PAYIN_REFUND_SUCCEEDED&RessourceId=123&Date=1700000000")).unwrap();
-        assert_eq!((refund.refund.as_deref(), refund.payment), (Some("123"), None));
+        assert_eq!(
+            event.id,
+            "PREAUTHORIZATION_SUCCEEDED:preauth_m_01HYG88W1QWJ:1700000000"
+        );
+        let refund = parse(&get(
+            "EventType=PAYIN_REFUND_SUCCEEDED&RessourceId=123&Date=1700000000",
+        ))
+        .unwrap();
+        assert_eq!(
+            (refund.refund.as_deref(), refund.payment),
+            (Some("123"), None)
+        );
     }
 
     #[test]

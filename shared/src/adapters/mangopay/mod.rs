@@ -106,7 +106,10 @@ impl MangopayConnector {
     pub fn new(config: MangopayConfig) -> Result<Self, ConfigError> {
         let invalid = |name: &'static str, what: &str| ConfigError::Invalid(name, what.to_owned());
         if config.client_id.is_empty() || !client::is_safe_segment(&config.client_id) {
-            return Err(invalid("MANGOPAY_CLIENT_ID", "letters, digits, '-' or '_' only"));
+            return Err(invalid(
+                "MANGOPAY_CLIENT_ID",
+                "letters, digits, '-' or '_' only",
+            ));
         }
         if config.api_key.trim().is_empty() {
             return Err(invalid("MANGOPAY_API_KEY", "empty"));

@@ -10,11 +10,10 @@ use super::{hooks, MangopayConnector, CAPABILITIES};
 use crate::domain::Money;
 use crate::ports::{
     AfterCapture, AmountRefusal, Capabilities, CardUpdate, Charges, Customers, HostedPages,
-    HostedPayment, HostedPaymentRequest, HostedPaymentStatus, Mandates, MandateDebit,
-    MandateSetupPage, MandateSetupRequest, MandateSetupStatus, NotificationRequest,
-    Notifications, PaymentProvider, ProviderError, ProviderMandate, ProviderPayment,
-    ProviderRefund, RefundState, Refunds, SavedCard, SavedCardCharge, SavedPaymentMethods,
-    WebhookError, WebhookEvent,
+    HostedPayment, HostedPaymentRequest, HostedPaymentStatus, MandateDebit, MandateSetupPage,
+    MandateSetupRequest, MandateSetupStatus, Mandates, NotificationRequest, Notifications,
+    PaymentProvider, ProviderError, ProviderMandate, ProviderPayment, ProviderRefund, RefundState,
+    Refunds, SavedCard, SavedCardCharge, SavedPaymentMethods, WebhookError, WebhookEvent,
 };
 
 impl PaymentProvider for MangopayConnector {
@@ -158,8 +157,11 @@ impl MangopayConnector {
         id: &str,
     ) -> Result<wire::Preauthorization, ProviderError> {
         let id = check_id(id)?;
-        self.get("fetch_preauthorization", &format!("/preauthorizations/{id}"))
-            .await
+        self.get(
+            "fetch_preauthorization",
+            &format!("/preauthorizations/{id}"),
+        )
+        .await
     }
 
     /// The pre-authorisation's pay-ins (captures), and the refunds of those that succeeded.
@@ -295,7 +297,8 @@ impl MangopayConnector {
         let fresh = self.preauthorization(id).await?;
         let waiting = fresh.payment_status.as_deref() == Some("WAITING");
         let reason = after.release_reason();
-        let tag_missing = reason.is_some() && wire::OurTag::parse(fresh.tag.as_deref()).release_reason != reason;
+        let tag_missing =
+            reason.is_some() && wire::OurTag::parse(fresh.tag.as_deref()).release_reason != reason;
         if !waiting && !tag_missing {
             return Ok(());
         }
@@ -327,7 +330,10 @@ impl Refunds for MangopayConnector {
     ) -> Result<ProviderRefund, ProviderError> {
         let preauth = self.preauthorization(id).await?;
         let (payins, refunds) = self.money_moved(&preauth.id).await?;
-        let marker = format!("encaisse;refund={}", super::client::idempotency_key(idempotency_key)?);
+        let marker = format!(
+            "encaisse;refund={}",
+            super::client::idempotency_key(idempotency_key)?
+        );
         let plan = wire::refund_plan(&payins, &refunds, &marker, &amount)
             .map_err(ProviderError::InvalidRequest)?;
         let mut made = Vec::new();
@@ -395,7 +401,11 @@ fn combine(parts: &[wire::Refund], payment: &str) -> Result<ProviderRefund, Prov
             (state, _) => state,
         };
     }
-    combined.id = parts.iter().map(|r| r.id.as_str()).collect::<Vec<_>>().join("+");
+    combined.id = parts
+        .iter()
+        .map(|r| r.id.as_str())
+        .collect::<Vec<_>>()
+        .join("+");
     Ok(combined)
 }
 

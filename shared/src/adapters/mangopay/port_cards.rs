@@ -43,9 +43,13 @@ impl CardForms for MangopayConnector {
                 &request.idempotency_key,
             )
             .await?;
-        same_request(registration.user_id == user && registration.tag.as_deref() == Some(tag.as_str()))?;
+        same_request(
+            registration.user_id == user && registration.tag.as_deref() == Some(tag.as_str()),
+        )?;
         registration.form().ok_or_else(|| {
-            ProviderError::Unavailable("MangoPay's card registration has no tokenisation URL".into())
+            ProviderError::Unavailable(
+                "MangoPay's card registration has no tokenisation URL".into(),
+            )
         })
     }
 
@@ -100,7 +104,9 @@ impl CardForms for MangopayConnector {
                 &submission.idempotency_key,
             )
             .await?;
-        same_request(preauth.card_id.as_deref() == Some(card.as_str()) && preauth.debited_funds == funds)?;
+        same_request(
+            preauth.card_id.as_deref() == Some(card.as_str()) && preauth.debited_funds == funds,
+        )?;
         self.payment(&preauth).await
     }
 }

@@ -19,17 +19,19 @@ use time::{Duration, OffsetDateTime};
 
 use crate::domain::{Currency, Money, Reference};
 use crate::ports::{
-    AfterCapture, Capabilities, HostedPayment, HostedPaymentRequest, HostedPaymentState,
+    AfterCapture, Capabilities, CardForm, HostedPayment, HostedPaymentRequest, HostedPaymentState,
     NotificationRequest, PaymentProvider, ProviderPayment, ProviderPaymentStatus,
 };
 
 mod captures;
+mod card_forms;
 mod notifications;
 mod pages;
 mod refunds;
 mod saved_cards;
 
 pub use captures::*;
+pub use card_forms::*;
 pub use notifications::*;
 pub use pages::*;
 pub use refunds::*;
@@ -97,6 +99,18 @@ pub trait PspTestMode: Send + Sync {
     /// through the hosted page.
     async fn saved_card_for(&self, _customer: &str, _card: TestCard) -> Option<String> {
         None
+    }
+
+    /// The shopper's browser posts `card` to the PSP's tokenisation server (our card form,
+    /// `Capabilities::card_form`) and gets its answer, untouched.
+    async fn tokenise_card(&self, _form: &CardForm, _card: TestCard) -> String {
+        panic!("this test mode plays no card form")
+    }
+
+    /// The shopper passes 3-D Secure on the PSP's page at `url` (our card form); where the
+    /// page sends them back.
+    async fn pass_three_ds(&self, _url: &str) -> String {
+        panic!("this test mode plays no card form")
     }
 
     /// The PSP's clock: the authorisation of `payment` is left uncaptured for as long as the
@@ -213,8 +227,18 @@ impl Subject {
             .expect("hosted page opened")
     }
 
-    /// Opens a page for `request`, pays it with `card` and answers the payment it authorised.
+    /// Opens a page for `request` (our card form where the PSP has no page), pays it with
+    /// `card` and answers the payment it authorised.
     pub async fn pay(&self, request: &HostedPaymentRequest, card: TestCard) -> ProviderPayment {
+        if !self.capabilities().hosted_page && self.capabilities().card_form {
+            let payment = card_forms::pay_by_card_form(self, request, card).await;
+            assert_eq!(
+                payment.status,
+                ProviderPaymentStatus::RequiresCapture,
+                "{payment:?}"
+            );
+            return payment;
+        }
         let page = self.open(request).await;
         let answer = self.mode.pay_hosted_page(&page, card).await;
         assert_eq!(
@@ -339,6 +363,11 @@ macro_rules! psp_contract_tests {
             declined_card_fails_with_a_code,
             page_takes_another_card_after_a_decline,
             three_ds_card_authorises_after_the_challenge,
+            card_form_authorises_with_our_ids,
+            card_form_refused_card_needs_a_new_form,
+            card_form_three_ds_after_the_challenge,
+            card_form_replays_its_key,
+            card_form_keeps_a_card_only_when_asked,
             partial_capture_keeps_the_rest_with_multicapture,
             partial_capture_without_multicapture_is_final,
             release_reason_travels_with_the_final_capture,

@@ -184,7 +184,14 @@ pub trait Notifications: Send + Sync {
 
 /// A connector: every capability above, its name in the registry, and what it can do.
 pub trait PaymentProvider:
-    Customers + HostedPages + CardForms + SavedPaymentMethods + Charges + Refunds + Mandates + Notifications
+    Customers
+    + HostedPages
+    + CardForms
+    + SavedPaymentMethods
+    + Charges
+    + Refunds
+    + Mandates
+    + Notifications
 {
     /// "stripe".
     fn name(&self) -> &'static str;
@@ -199,7 +206,7 @@ pub trait PaymentProvider:
 /// Every capability trait, for code that calls connectors through `dyn PaymentProvider`.
 pub mod prelude {
     pub use super::{
-        AfterCapture, CardForms, Charges, Customers, HostedPages, Mandates, Notifications, PaymentProvider,
-        Refunds, SavedPaymentMethods,
+        AfterCapture, CardForms, Charges, Customers, HostedPages, Mandates, Notifications,
+        PaymentProvider, Refunds, SavedPaymentMethods,
     };
 }

@@ -37,7 +37,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
         let bytes = to_bytes(req.into_body(), MAX_BODY)
             .await
             .map_err(|_| ApiError::param("Body", "The request body could not be read."))?;
-        let bytes = if bytes.is_empty() { &b"{}"[..] } else { &bytes[..] };
+        let bytes = if bytes.is_empty() {
+            &b"{}"[..]
+        } else {
+            &bytes[..]
+        };
         serde_json::from_slice(bytes)
             .map(Body)
             .map_err(|e| ApiError::param("Body", &format!("The request body is not valid: {e}")))
@@ -63,7 +67,9 @@ pub async fn token(State(psp): State<MangopaySandbox>, req: Request) -> Response
     if client_id.is_empty() || passphrase.is_empty() {
         return ApiError::unauthorized().into_response();
     }
-    let body = to_bytes(req.into_body(), MAX_BODY).await.unwrap_or_default();
+    let body = to_bytes(req.into_body(), MAX_BODY)
+        .await
+        .unwrap_or_default();
     if !String::from_utf8_lossy(&body).contains("grant_type=client_credentials") {
         return (
             StatusCode::BAD_REQUEST,
@@ -71,7 +77,11 @@ pub async fn token(State(psp): State<MangopaySandbox>, req: Request) -> Response
         )
             .into_response();
     }
-    let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let token = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
     psp.lock()
         .tokens
         .insert(format!("{client_id} {token}"), now() + TOKEN_LIFETIME);
@@ -91,7 +101,8 @@ fn valid_key(key: &str) -> bool {
 
 /// Around every `/v2.01/{ClientId}/…` call: the token, the faults, the idempotency key.
 pub async fn layer(State(psp): State<MangopaySandbox>, req: Request, next: Next) -> Response {
-    let client_id = client_of(req.uri().path());
+    let original = req.uri().path().to_owned();
+    let client_id = client_of(&original);
     let token = encaisse::http::bearer_token(req.headers()).unwrap_or_default();
     let known = psp
         .lock()
@@ -103,7 +114,7 @@ pub async fn layer(State(psp): State<MangopaySandbox>, req: Request, next: Next)
     }
     let (latency, injected) = {
         let mut faults = psp.faults_lock();
-        faults.record_call(format!("{} mangopay {}", req.method(), req.uri().path()));
+        faults.record_call(format!("{} mangopay {original}", req.method()));
         faults.tick()
     };
     if latency > 0 {
@@ -132,7 +143,7 @@ pub async fn layer(State(psp): State<MangopaySandbox>, req: Request, next: Next)
     if psp.lock().responses.contains_key(&scoped) {
         return ApiError::duplicate_key().into_response();
     }
-    let url = req.uri().path().to_owned();
+    let url = original;
     let response = next.run(req).await;
     let (parts, body) = response.into_parts();
     let bytes = to_bytes(body, 4 * MAX_BODY).await.unwrap_or_default();
@@ -210,7 +221,10 @@ fn email(value: &Option<String>) -> Result<&str, ApiError> {
     let email = required(value, "Email")?;
     match email.split_once('@') {
         Some((local, domain)) if !local.is_empty() && domain.contains('.') => Ok(email),
-        _ => Err(ApiError::param("Email", "The Email field is not a valid e-mail address.")),
+        _ => Err(ApiError::param(
+            "Email",
+            "The Email field is not a valid e-mail address.",
+        )),
     }
 }
 
@@ -252,7 +266,10 @@ pub async fn create_legal_user(
     let name = required(&body.name, "Name")?;
     let kind = required(&body.legal_person_type, "LegalPersonType")?;
     if !["BUSINESS", "ORGANIZATION", "SOLETRADER", "PARTNERSHIP"].contains(&kind) {
-        return Err(ApiError::param("LegalPersonType", "Unknown LegalPersonType."));
+        return Err(ApiError::param(
+            "LegalPersonType",
+            "Unknown LegalPersonType.",
+        ));
     }
     let email = email(&body.email)?;
     let id = new_id("user");
@@ -295,10 +312,7 @@ pub struct NewWallet {
 }
 
 /// `POST /wallets`: one owner, one currency.
-pub async fn create_wallet(
-    State(psp): State<MangopaySandbox>,
-    Body(body): Body<NewWallet>,
-) -> Api {
+pub async fn create_wallet(State(psp): State<MangopaySandbox>, Body(body): Body<NewWallet>) -> Api {
     let owner = match body.owners.as_deref() {
         Some([owner]) => owner.clone(),
         _ => return Err(ApiError::param("Owners", "A wallet has exactly one owner.")),

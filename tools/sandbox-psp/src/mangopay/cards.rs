@@ -66,11 +66,15 @@ pub async fn create_registration(
     State(psp): State<MangopaySandbox>,
     Body(body): Body<NewRegistration>,
 ) -> Api {
-    let user = body.user_id.ok_or_else(|| ApiError::param("UserId", "The UserId field is required."))?;
+    let user = body
+        .user_id
+        .ok_or_else(|| ApiError::param("UserId", "The UserId field is required."))?;
     let currency = body
         .currency
         .ok_or_else(|| ApiError::param("Currency", "The Currency field is required."))?;
-    let card_type = body.card_type.unwrap_or_else(|| "CB_VISA_MASTERCARD".into());
+    let card_type = body
+        .card_type
+        .unwrap_or_else(|| "CB_VISA_MASTERCARD".into());
     let mut st = psp.lock();
     if !st.users.contains_key(&user) {
         return Err(ApiError::not_found("User", &user));
@@ -96,7 +100,10 @@ pub async fn create_registration(
     Ok(Json(registration))
 }
 
-pub async fn get_registration(State(psp): State<MangopaySandbox>, Path((_, id)): Path<(String, String)>) -> Api {
+pub async fn get_registration(
+    State(psp): State<MangopaySandbox>,
+    Path((_, id)): Path<(String, String)>,
+) -> Api {
     let st = psp.lock();
     st.card_registrations
         .get(&id)
@@ -118,9 +125,12 @@ pub async fn update_registration(
     Path((_, id)): Path<(String, String)>,
     Body(body): Body<RegistrationUpdate>,
 ) -> Api {
-    let data = body
-        .registration_data
-        .ok_or_else(|| ApiError::param("RegistrationData", "The RegistrationData field is required."))?;
+    let data = body.registration_data.ok_or_else(|| {
+        ApiError::param(
+            "RegistrationData",
+            "The RegistrationData field is required.",
+        )
+    })?;
     let mut st = psp.lock();
     let registration = st
         .card_registrations
@@ -143,7 +153,11 @@ pub async fn update_registration(
         return Ok(Json(updated));
     }
     let token = data.strip_prefix("data=").unwrap_or(&data);
-    let Some(card) = st.card_tokens.remove(token).filter(|t| t.registration == id) else {
+    let Some(card) = st
+        .card_tokens
+        .remove(token)
+        .filter(|t| t.registration == id)
+    else {
         updated["Status"] = "ERROR".into();
         updated["ResultCode"] = "105206".into();
         updated["ResultMessage"] = "Registration data : Invalid format".into();
@@ -219,7 +233,11 @@ pub async fn tokenise(
     {
         return (StatusCode::OK, "errorCode=09101").into_response();
     }
-    let number: String = form.card_number.chars().filter(|c| !c.is_whitespace()).collect();
+    let number: String = form
+        .card_number
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
     let Some((_, kind, brand)) = TEST_CARDS.iter().find(|(n, _, _)| *n == number) else {
         return (StatusCode::OK, "errorCode=02625").into_response();
     };
@@ -234,7 +252,11 @@ pub async fn tokenise(
     if !(3..=4).contains(&cvx.len()) || !cvx.bytes().all(|b| b.is_ascii_digit()) {
         return (StatusCode::OK, "errorCode=02627").into_response();
     }
-    let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let token = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
     st.card_tokens.insert(
         token.clone(),
         Tokenised {
@@ -251,7 +273,10 @@ pub async fn tokenise(
     (StatusCode::OK, format!("data={token}")).into_response()
 }
 
-pub async fn get_card(State(psp): State<MangopaySandbox>, Path((_, id)): Path<(String, String)>) -> Api {
+pub async fn get_card(
+    State(psp): State<MangopaySandbox>,
+    Path((_, id)): Path<(String, String)>,
+) -> Api {
     let st = psp.lock();
     st.cards
         .get(&id)
@@ -273,7 +298,10 @@ pub async fn update_card(
     Body(body): Body<CardUpdate>,
 ) -> Api {
     if body.active != Some(false) {
-        return Err(ApiError::param("Active", "Only Active=false can be set: a card is deactivated for good."));
+        return Err(ApiError::param(
+            "Active",
+            "Only Active=false can be set: a card is deactivated for good.",
+        ));
     }
     let mut st = psp.lock();
     let card = st
@@ -285,7 +313,10 @@ pub async fn update_card(
 }
 
 /// Every card of a user, active or not, oldest first.
-pub async fn list_user_cards(State(psp): State<MangopaySandbox>, Path((_, user)): Path<(String, String)>) -> Api {
+pub async fn list_user_cards(
+    State(psp): State<MangopaySandbox>,
+    Path((_, user)): Path<(String, String)>,
+) -> Api {
     let st = psp.lock();
     if !st.users.contains_key(&user) {
         return Err(ApiError::not_found("User", &user));
@@ -296,6 +327,11 @@ pub async fn list_user_cards(State(psp): State<MangopaySandbox>, Path((_, user))
         .filter(|c| c["UserId"] == user.as_str())
         .cloned()
         .collect();
-    cards.sort_by_key(|c| (c["CreationDate"].as_i64(), c["Id"].as_str().map(str::to_owned)));
+    cards.sort_by_key(|c| {
+        (
+            c["CreationDate"].as_i64(),
+            c["Id"].as_str().map(str::to_owned),
+        )
+    });
     Ok(Json(Value::Array(cards)))
 }

@@ -33,7 +33,8 @@ impl ApiError {
             "param_error",
             "One or several required parameters are missing or incorrect. An incorrect resource ID also raises this kind of error.",
         );
-        e.errors.insert(field.to_owned(), Value::String(message.to_owned()));
+        e.errors
+            .insert(field.to_owned(), Value::String(message.to_owned()));
         e
     }
 
@@ -50,7 +51,9 @@ impl ApiError {
         );
         e.errors.insert(
             "RessourceNotFound".into(),
-            Value::String(format!("Cannot found the ressource {what} with the id={id} ")),
+            Value::String(format!(
+                "Cannot found the ressource {what} with the id={id} "
+            )),
         );
         e
     }

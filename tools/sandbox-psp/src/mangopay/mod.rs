@@ -28,38 +28,44 @@ pub use state::Hook;
 /// The dialect's routes, to be nested under `/mangopay` in the sandbox's mount.
 pub fn router(psp: MangopaySandbox) -> Router {
     let api = Router::new()
-        .route("/users/natural", post(api::create_natural_user))
-        .route("/users/legal", post(api::create_legal_user))
-        .route("/users/{id}", get(api::get_user))
-        .route("/users/{id}/cards", get(cards::list_user_cards))
-        .route("/wallets", post(api::create_wallet))
-        .route("/wallets/{id}", get(api::get_wallet))
-        .route("/cardregistrations", post(cards::create_registration))
+        .route(&at("/users/natural"), post(api::create_natural_user))
+        .route(&at("/users/legal"), post(api::create_legal_user))
+        .route(&at("/users/{id}"), get(api::get_user))
+        .route(&at("/users/{id}/cards"), get(cards::list_user_cards))
+        .route(&at("/wallets"), post(api::create_wallet))
+        .route(&at("/wallets/{id}"), get(api::get_wallet))
+        .route(&at("/cardregistrations"), post(cards::create_registration))
         .route(
-            "/cardregistrations/{id}",
+            &at("/cardregistrations/{id}"),
             get(cards::get_registration).put(cards::update_registration),
         )
-        .route("/cards/{id}", get(cards::get_card).put(cards::update_card))
-        .route("/preauthorizations/card/direct", post(preauths::create))
         .route(
-            "/preauthorizations/{id}",
+            &at("/cards/{id}"),
+            get(cards::get_card).put(cards::update_card),
+        )
+        .route(
+            &at("/preauthorizations/card/direct"),
+            post(preauths::create),
+        )
+        .route(
+            &at("/preauthorizations/{id}"),
             get(preauths::get).put(preauths::update),
         )
         .route(
-            "/preauthorizations/{id}/transactions",
+            &at("/preauthorizations/{id}/transactions"),
             get(preauths::transactions),
         )
-        .route("/payins/preauthorized/direct", post(payins::capture))
-        .route("/payins/{id}", get(payins::get_payin))
+        .route(&at("/payins/preauthorized/direct"), post(payins::capture))
+        .route(&at("/payins/{id}"), get(payins::get_payin))
         .route(
-            "/payins/{id}/refunds",
+            &at("/payins/{id}/refunds"),
             get(payins::list_refunds).post(payins::refund),
         )
-        .route("/refunds/{id}", get(payins::get_refund))
-        .route("/responses/{id}", get(api::response))
+        .route(&at("/refunds/{id}"), get(payins::get_refund))
+        .route(&at("/responses/{id}"), get(api::response))
         .route_layer(middleware::from_fn_with_state(psp.clone(), api::layer));
     Router::new()
-        .nest("/v2.01/{client}", api)
+        .merge(api)
         .route("/v2.01/oauth/token", post(api::token))
         .route("/tokenize/{id}", post(cards::tokenise))
         .route(
@@ -67,14 +73,18 @@ pub fn router(psp: MangopaySandbox) -> Router {
             get(preauths::challenge_page).post(preauths::challenge_submit),
         )
         .merge(crate::loopback::loopback_only(
-            Router::new()
-                .route("/_hooks", get(list_hooks))
-                .route(
-                    "/_expire_preauthorization/{id}",
-                    post(expire_preauthorization),
-                ),
+            Router::new().route("/_hooks", get(list_hooks)).route(
+                "/_expire_preauthorization/{id}",
+                post(expire_preauthorization),
+            ),
         ))
         .with_state(psp)
+}
+
+/// An API path under `/v2.01/{ClientId}` (not nested: the layer reads the client id from
+/// the path it sees).
+fn at(path: &str) -> String {
+    format!("/v2.01/{{client}}{path}")
 }
 
 /// Every hook so far, as `{"data": [{EventType, RessourceId, Date}]}`.

@@ -36,21 +36,30 @@ pub async fn capture(
     let author = body
         .author_id
         .ok_or_else(|| ApiError::param("AuthorId", "The AuthorId field is required."))?;
-    let wallet_id = body
-        .credited_wallet_id
-        .ok_or_else(|| ApiError::param("CreditedWalletId", "The CreditedWalletId field is required."))?;
+    let wallet_id = body.credited_wallet_id.ok_or_else(|| {
+        ApiError::param(
+            "CreditedWalletId",
+            "The CreditedWalletId field is required.",
+        )
+    })?;
     let debited = body
         .debited_funds
         .ok_or_else(|| ApiError::param("DebitedFunds", "The DebitedFunds field is required."))?;
     let fees = body
         .fees
         .ok_or_else(|| ApiError::param("Fees", "The Fees field is required."))?;
-    let preauth_id = body
-        .preauthorization_id
-        .ok_or_else(|| ApiError::param("PreauthorizationId", "The PreauthorizationId field is required."))?;
+    let preauth_id = body.preauthorization_id.ok_or_else(|| {
+        ApiError::param(
+            "PreauthorizationId",
+            "The PreauthorizationId field is required.",
+        )
+    })?;
     let (amount, fee) = (amount_of(&debited), amount_of(&fees));
     if amount <= 0 || fee < 0 || fee > amount {
-        return Err(ApiError::param("DebitedFunds.Amount", "The amount must be above zero and the fees at most the amount."));
+        return Err(ApiError::param(
+            "DebitedFunds.Amount",
+            "The amount must be above zero and the fees at most the amount.",
+        ));
     }
     let mut st = psp.lock();
     let mut preauth = st
@@ -65,10 +74,16 @@ pub async fn capture(
         .cloned()
         .ok_or_else(|| ApiError::not_found("Wallet", &wallet_id))?;
     if wallet["Currency"] != currency.as_str() || debited["Currency"] != currency.as_str() {
-        return Err(ApiError::param("DebitedFunds.Currency", "The currency differs from the pre-authorization's."));
+        return Err(ApiError::param(
+            "DebitedFunds.Currency",
+            "The currency differs from the pre-authorization's.",
+        ));
     }
     if preauth["AuthorId"] != author.as_str() {
-        return Err(ApiError::param("AuthorId", "The author differs from the pre-authorization's."));
+        return Err(ApiError::param(
+            "AuthorId",
+            "The author differs from the pre-authorization's.",
+        ));
     }
     if preauth["Status"] != "SUCCEEDED" || preauth["PaymentStatus"] != "WAITING" {
         return Err(ApiError::refused(&format!(
@@ -118,14 +133,19 @@ pub async fn capture(
         payin["Status"] = "FAILED".into();
         payin["ResultCode"] = "001505".into();
         payin["ResultMessage"] =
-            "The PayIn DebitedFunds can't be higher than the PreAuthorization remaining amount".into();
+            "The PayIn DebitedFunds can't be higher than the PreAuthorization remaining amount"
+                .into();
         payin["ExecutionDate"] = Value::Null;
         st.hook("PAYIN_NORMAL_CREATED", &id);
         st.hook("PAYIN_NORMAL_FAILED", &id);
         st.payins.insert(id, payin.clone());
         return Ok(Json(payin));
     }
-    let left = if preauth["MultiCapture"] == true { remaining - amount } else { 0 };
+    let left = if preauth["MultiCapture"] == true {
+        remaining - amount
+    } else {
+        0
+    };
     preauth["RemainingFunds"] = funds(&currency, left);
     if preauth["PayInId"].is_null() {
         preauth["PayInId"] = id.clone().into();
@@ -145,7 +165,10 @@ pub async fn capture(
     Ok(Json(payin))
 }
 
-pub async fn get_payin(State(psp): State<MangopaySandbox>, Path((_, id)): Path<(String, String)>) -> Api {
+pub async fn get_payin(
+    State(psp): State<MangopaySandbox>,
+    Path((_, id)): Path<(String, String)>,
+) -> Api {
     psp.lock()
         .payins
         .get(&id)
@@ -189,14 +212,19 @@ pub async fn refund(
         .cloned()
         .ok_or_else(|| ApiError::not_found("PayIn", &payin_id))?;
     if payin["Status"] != "SUCCEEDED" {
-        return Err(ApiError::refused("Only a succeeded pay-in can be refunded."));
+        return Err(ApiError::refused(
+            "Only a succeeded pay-in can be refunded.",
+        ));
     }
     let currency = body_str(&payin["DebitedFunds"], "Currency").to_owned();
     let left = amount_of(&payin["DebitedFunds"]) - refunded(&st, &payin_id);
     let amount = body.debited_funds.as_ref().map(amount_of).unwrap_or(left);
     let fee = body.fees.as_ref().map(amount_of).unwrap_or(0);
     if amount <= 0 {
-        return Err(ApiError::param("DebitedFunds.Amount", "The amount must be above zero."));
+        return Err(ApiError::param(
+            "DebitedFunds.Amount",
+            "The amount must be above zero.",
+        ));
     }
     if amount > left {
         return Err(ApiError::refused(&format!(
@@ -205,7 +233,10 @@ pub async fn refund(
     }
     if let Some(c) = body.debited_funds.as_ref().map(|d| body_str(d, "Currency")) {
         if c != currency {
-            return Err(ApiError::param("DebitedFunds.Currency", "The currency differs from the pay-in's."));
+            return Err(ApiError::param(
+                "DebitedFunds.Currency",
+                "The currency differs from the pay-in's.",
+            ));
         }
     }
     let id = new_id("refund");
@@ -260,7 +291,10 @@ pub async fn refund(
     Ok(Json(refund))
 }
 
-pub async fn get_refund(State(psp): State<MangopaySandbox>, Path((_, id)): Path<(String, String)>) -> Api {
+pub async fn get_refund(
+    State(psp): State<MangopaySandbox>,
+    Path((_, id)): Path<(String, String)>,
+) -> Api {
     psp.lock()
         .refunds
         .get(&id)
@@ -284,6 +318,11 @@ pub async fn list_refunds(
         .filter(|r| r["InitialTransactionId"] == payin_id.as_str())
         .cloned()
         .collect();
-    refunds.sort_by_key(|r| (r["CreationDate"].as_i64(), r["Id"].as_str().map(str::to_owned)));
+    refunds.sort_by_key(|r| {
+        (
+            r["CreationDate"].as_i64(),
+            r["Id"].as_str().map(str::to_owned),
+        )
+    });
     Ok(Json(Value::Array(refunds)))
 }

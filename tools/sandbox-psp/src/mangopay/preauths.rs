@@ -24,14 +24,24 @@ pub const VALIDITY_SECONDS: i64 = 7 * 24 * 3600;
 const CHALLENGE_TRIES: u8 = 3;
 
 pub const DECLINED: (&str, &str) = ("101101", "Transaction refused by the bank (Do not honor)");
-pub const AUTHENTICATION_FAILED: (&str, &str) =
-    ("101301", "Secure mode: The 3DSecure authentication has failed");
+pub const AUTHENTICATION_FAILED: (&str, &str) = (
+    "101301",
+    "Secure mode: The 3DSecure authentication has failed",
+);
 
 /// Amounts (in minor units) that MangoPay's sandbox refuses, with the result they get (docs
 /// `testing/payment-methods`; documented for card pay-ins, applied here to pre-authorisations).
 pub const AMOUNT_TRIGGERS: &[(i64, &str, &str)] = &[
-    (33305, "101101", "Transaction refused by the bank (Do not honor)"),
-    (33351, "101102", "Transaction refused by the bank (Amount limit)"),
+    (
+        33305,
+        "101101",
+        "Transaction refused by the bank (Do not honor)",
+    ),
+    (
+        33351,
+        "101102",
+        "Transaction refused by the bank (Amount limit)",
+    ),
     (33358, "101103", "Transaction refused by the terminal"),
     (33338, "101111", "Maximum number of attempts reached"),
     (33361, "101115", "Debit limit exceeded"),
@@ -75,7 +85,10 @@ const BROWSER_FIELDS: [&str; 9] = [
     "JavascriptEnabled",
 ];
 
-pub async fn create(State(psp): State<MangopaySandbox>, Body(body): Body<NewPreauthorization>) -> Api {
+pub async fn create(
+    State(psp): State<MangopaySandbox>,
+    Body(body): Body<NewPreauthorization>,
+) -> Api {
     let author = body
         .author_id
         .ok_or_else(|| ApiError::param("AuthorId", "The AuthorId field is required."))?;
@@ -87,25 +100,44 @@ pub async fn create(State(psp): State<MangopaySandbox>, Body(body): Body<NewPrea
         .ok_or_else(|| ApiError::param("DebitedFunds", "The DebitedFunds field is required."))?;
     let amount = amount_of(&debited);
     if amount <= 0 {
-        return Err(ApiError::param("DebitedFunds.Amount", "The amount must be above zero."));
+        return Err(ApiError::param(
+            "DebitedFunds.Amount",
+            "The amount must be above zero.",
+        ));
     }
     let return_url = body
         .secure_mode_return_url
         .filter(|u| u.starts_with("http"))
-        .ok_or_else(|| ApiError::param("SecureModeReturnURL", "The SecureModeReturnURL field is required."))?;
+        .ok_or_else(|| {
+            ApiError::param(
+                "SecureModeReturnURL",
+                "The SecureModeReturnURL field is required.",
+            )
+        })?;
     let ip = body
         .ip_address
         .filter(|ip| ip.parse::<std::net::IpAddr>().is_ok())
-        .ok_or_else(|| ApiError::param("IpAddress", "The IpAddress field is required and must be an IP address."))?;
+        .ok_or_else(|| {
+            ApiError::param(
+                "IpAddress",
+                "The IpAddress field is required and must be an IP address.",
+            )
+        })?;
     let browser = body
         .browser_info
         .ok_or_else(|| ApiError::param("BrowserInfo", "The BrowserInfo field is required."))?;
     if let Some(missing) = BROWSER_FIELDS.iter().find(|f| browser[**f].is_null()) {
-        return Err(ApiError::param(&format!("BrowserInfo.{missing}"), "This field is required."));
+        return Err(ApiError::param(
+            &format!("BrowserInfo.{missing}"),
+            "This field is required.",
+        ));
     }
     let secure_mode = body.secure_mode.unwrap_or_else(|| "DEFAULT".into());
     if !["DEFAULT", "FORCE", "NO_CHOICE"].contains(&secure_mode.as_str()) {
-        return Err(ApiError::param("SecureMode", "SecureMode is DEFAULT, FORCE or NO_CHOICE."));
+        return Err(ApiError::param(
+            "SecureMode",
+            "SecureMode is DEFAULT, FORCE or NO_CHOICE.",
+        ));
     }
     let mut st = psp.lock();
     let card = st
@@ -114,18 +146,28 @@ pub async fn create(State(psp): State<MangopaySandbox>, Body(body): Body<NewPrea
         .cloned()
         .ok_or_else(|| ApiError::not_found("Card", &card_id))?;
     if card["UserId"] != author.as_str() {
-        return Err(ApiError::param("CardId", "The card does not belong to the author."));
+        return Err(ApiError::param(
+            "CardId",
+            "The card does not belong to the author.",
+        ));
     }
     if card["Active"] != true {
         return Err(ApiError::refused("The card is not active."));
     }
     if card["Currency"] != debited["Currency"] {
-        return Err(ApiError::param("DebitedFunds.Currency", "The currency differs from the card's."));
+        return Err(ApiError::param(
+            "DebitedFunds.Currency",
+            "The currency differs from the card's.",
+        ));
     }
-    let behaviour = st.card_kinds.get(&card_id).copied().unwrap_or(CardBehaviour {
-        kind: TestCardKind::Frictionless,
-        declines: false,
-    });
+    let behaviour = st
+        .card_kinds
+        .get(&card_id)
+        .copied()
+        .unwrap_or(CardBehaviour {
+            kind: TestCardKind::Frictionless,
+            declines: false,
+        });
     let id = new_id("preauth");
     let joiner = if return_url.contains('?') { '&' } else { '?' };
     let return_url = format!("{return_url}{joiner}preAuthorizationId={id}");
@@ -232,12 +274,20 @@ pub async fn update(
         .get(&id)
         .cloned()
         .ok_or_else(|| ApiError::not_found("PreAuthorization", &id))?;
-    let captured = st.payins.values().any(|p| p["PreauthorizationId"] == id.as_str() && p["Status"] == "SUCCEEDED");
+    let captured = st
+        .payins
+        .values()
+        .any(|p| p["PreauthorizationId"] == id.as_str() && p["Status"] == "SUCCEEDED");
     if let Some(wanted) = body.payment_status.as_deref() {
         let allowed = match wanted {
             "CANCELED" => !captured,
             "VALIDATED" => captured,
-            _ => return Err(ApiError::param("PaymentStatus", "PaymentStatus is CANCELED or VALIDATED.")),
+            _ => {
+                return Err(ApiError::param(
+                    "PaymentStatus",
+                    "PaymentStatus is CANCELED or VALIDATED.",
+                ))
+            }
         };
         if !allowed || preauth["PaymentStatus"] != "WAITING" || preauth["Status"] == "FAILED" {
             return Err(ApiError::refused(&format!(
@@ -277,7 +327,12 @@ pub async fn transactions(
         .filter(|p| p["PreauthorizationId"] == id.as_str())
         .cloned()
         .collect();
-    payins.sort_by_key(|p| (p["CreationDate"].as_i64(), p["Id"].as_str().map(str::to_owned)));
+    payins.sort_by_key(|p| {
+        (
+            p["CreationDate"].as_i64(),
+            p["Id"].as_str().map(str::to_owned),
+        )
+    });
     Ok(Json(Value::Array(payins)))
 }
 
@@ -288,7 +343,9 @@ pub fn expire(st: &mut Psp, id: &str) -> Result<(), ApiError> {
         .get_mut(id)
         .ok_or_else(|| ApiError::not_found("PreAuthorization", id))?;
     if preauth["Status"] != "SUCCEEDED" || preauth["PaymentStatus"] != "WAITING" {
-        return Err(ApiError::refused("Only an authorised pre-authorization that is still WAITING can expire."));
+        return Err(ApiError::refused(
+            "Only an authorised pre-authorization that is still WAITING can expire.",
+        ));
     }
     preauth["PaymentStatus"] = "EXPIRED".into();
     let currency = body_str(&preauth["DebitedFunds"], "Currency").to_owned();
@@ -305,7 +362,10 @@ fn challenge_form(amount: &str, id: &str, code: &str, note: Option<&str>) -> Res
         escape(amount)
     );
     if let Some(note) = note {
-        body.push_str(&format!("<div role=\"alert\" class=\"error\"><p>{}</p></div>\n", escape(note)));
+        body.push_str(&format!(
+            "<div role=\"alert\" class=\"error\"><p>{}</p></div>\n",
+            escape(note)
+        ));
     }
     body.push_str(&format!(
         "<form method=\"post\" action=\"/sandbox-psp/mangopay/3ds/{id}\">\n\
@@ -333,7 +393,10 @@ fn back_to(preauth: &Value) -> Response {
     redirect(body_str(preauth, "SecureModeReturnURL"))
 }
 
-pub async fn challenge_page(State(psp): State<MangopaySandbox>, Path(id): Path<String>) -> Response {
+pub async fn challenge_page(
+    State(psp): State<MangopaySandbox>,
+    Path(id): Path<String>,
+) -> Response {
     let st = psp.lock();
     match (st.preauthorizations.get(&id), st.challenges.get(&id)) {
         (Some(p), Some((code, failures))) if p["Status"] == "CREATED" => {
@@ -341,7 +404,10 @@ pub async fn challenge_page(State(psp): State<MangopaySandbox>, Path(id): Path<S
             let note = (*failures > 0).then(|| format!("Incorrect code. {left} attempt(s) left."));
             let amount = &p["DebitedFunds"];
             challenge_form(
-                &format_amount(amount_of(amount), &body_str(amount, "Currency").to_lowercase()),
+                &format_amount(
+                    amount_of(amount),
+                    &body_str(amount, "Currency").to_lowercase(),
+                ),
                 &id,
                 code,
                 note.as_deref(),
@@ -358,7 +424,10 @@ pub async fn challenge_submit(
     body: Bytes,
 ) -> Response {
     let typed = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body).unwrap_or_default();
-    let answer = typed.iter().find(|(k, _)| k == "code").map(|(_, v)| v.trim().to_owned());
+    let answer = typed
+        .iter()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.trim().to_owned());
     let mut st = psp.lock();
     let Some(mut preauth) = st.preauthorizations.get(&id).cloned() else {
         return crate::stripe::pages::not_found();
@@ -373,12 +442,16 @@ pub async fn challenge_submit(
         st.challenges.remove(&id);
         authorise(&mut st, &mut preauth);
     } else if failures + 1 < CHALLENGE_TRIES {
-        st.challenges.insert(id.clone(), (code.clone(), failures + 1));
+        st.challenges
+            .insert(id.clone(), (code.clone(), failures + 1));
         drop(st);
         let amount = &preauth["DebitedFunds"];
         let left = CHALLENGE_TRIES - failures - 1;
         return challenge_form(
-            &format_amount(amount_of(amount), &body_str(amount, "Currency").to_lowercase()),
+            &format_amount(
+                amount_of(amount),
+                &body_str(amount, "Currency").to_lowercase(),
+            ),
             &id,
             &code,
             Some(&format!("Incorrect code. {left} attempt(s) left.")),

@@ -90,7 +90,15 @@ pub struct CardDeactivation {
 impl Card {
     /// The port's view of an active card; None for one MangoPay describes oddly.
     pub fn saved(&self) -> Option<SavedCard> {
-        let digits: String = self.alias.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+        let digits: String = self
+            .alias
+            .chars()
+            .rev()
+            .take(4)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
         let valid_last4 = digits.len() == 4 && digits.bytes().all(|b| b.is_ascii_digit());
         let expiry = self.expiration_date.as_bytes();
         if !valid_last4 || expiry.len() != 4 || !expiry.iter().all(u8::is_ascii_digit) {

@@ -113,7 +113,9 @@ pub struct User {
 pub fn split_name(name: &str) -> (String, String) {
     let name = name.trim();
     match name.rsplit_once(' ') {
-        Some((first, last)) if !first.trim().is_empty() => (first.trim().to_owned(), last.to_owned()),
+        Some((first, last)) if !first.trim().is_empty() => {
+            (first.trim().to_owned(), last.to_owned())
+        }
         _ if name.is_empty() => ("-".into(), "-".into()),
         _ => (name.to_owned(), name.to_owned()),
     }

@@ -212,7 +212,10 @@ impl Preauthorization {
         )?;
         let refunded = sum(
             zero,
-            refunds.iter().filter(|r| r.counts()).map(|r| &r.debited_funds),
+            refunds
+                .iter()
+                .filter(|r| r.counts())
+                .map(|r| &r.debited_funds),
         )?;
         let waiting = self.payment_status.as_deref().unwrap_or("WAITING") == "WAITING";
         let remaining = match &self.remaining_funds {
@@ -288,7 +291,10 @@ pub fn refund_plan<'a>(
             continue;
         }
         let part = room.min(left_to_plan);
-        plan.push((payin, Money::new(part, amount.currency()).map_err(|e| e.to_string())?));
+        plan.push((
+            payin,
+            Money::new(part, amount.currency()).map_err(|e| e.to_string())?,
+        ));
         left_to_plan -= part;
     }
     if left_to_plan > rust_decimal::Decimal::ZERO {

@@ -31,7 +31,10 @@ fn a_validated_preauthorisation_reads_as_captured() {
     assert_eq!(payment.amount_received, eur("5.00"));
     assert_eq!(payment.amount_capturable, eur("0"));
     assert_eq!(payment.multicapture, Some(true));
-    assert_eq!(payment.order_reference, None, "a tag that is not ours names no order");
+    assert_eq!(
+        payment.order_reference, None,
+        "a tag that is not ours names no order"
+    );
 }
 
 #[test]
@@ -45,8 +48,15 @@ fn a_preauthorisation_waiting_for_3ds_names_the_page() {
     .unwrap();
     let payment = preauth.to_provider(&[], &[]).unwrap();
     assert_eq!(payment.status, ProviderPaymentStatus::RequiresAction);
-    assert_eq!(payment.amount_capturable, eur("0"), "nothing is capturable before 3-D Secure");
-    assert!(payment.next_action_url.unwrap().contains("ACSWithoutValidation"));
+    assert_eq!(
+        payment.amount_capturable,
+        eur("0"),
+        "nothing is capturable before 3-D Secure"
+    );
+    assert!(payment
+        .next_action_url
+        .unwrap()
+        .contains("ACSWithoutValidation"));
     assert_eq!(payment.order_reference.as_deref(), Some("ORD-10042"));
     assert_eq!(payment.payment_id.as_deref(), Some("pay_1"));
 }
@@ -70,7 +80,10 @@ fn a_failed_authentication_says_why() {
 fn tags_round_trip_and_ignore_others() {
     let mut tag = OurTag::new("ORD-10042", "pay_01");
     tag.release_reason = Some(crate::domain::ReleaseReason::LastParcel);
-    assert_eq!(tag.render(), "encaisse;order=ORD-10042;payment=pay_01;release=last_parcel");
+    assert_eq!(
+        tag.render(),
+        "encaisse;order=ORD-10042;payment=pay_01;release=last_parcel"
+    );
     assert_eq!(OurTag::parse(Some(&tag.render())), tag);
     assert_eq!(OurTag::parse(Some("order=ORD-1")), OurTag::default());
     assert_eq!(OurTag::parse(None), OurTag::default());
@@ -84,7 +97,10 @@ fn cards_read_from_the_docs_example() {
     )
     .unwrap();
     let saved = card.saved().unwrap();
-    assert_eq!((saved.last4.as_str(), saved.exp_month, saved.exp_year), ("8183", 12, 2029));
+    assert_eq!(
+        (saved.last4.as_str(), saved.exp_month, saved.exp_year),
+        ("8183", 12, 2029)
+    );
     assert_eq!(saved.brand, "visa");
 }
 
@@ -92,7 +108,10 @@ fn payin(id: &str, cents: i64) -> PayIn {
     PayIn {
         id: id.into(),
         author_id: "u".into(),
-        debited_funds: Funds { currency: CurrencyCode(Currency::EUR), amount: cents },
+        debited_funds: Funds {
+            currency: CurrencyCode(Currency::EUR),
+            amount: cents,
+        },
         status: "SUCCEEDED".into(),
         preauthorization_id: Some("p".into()),
     }
@@ -102,7 +121,10 @@ fn refund(of: &str, cents: i64, tag: &str) -> Refund {
     Refund {
         id: format!("r-{of}-{cents}"),
         tag: Some(tag.into()),
-        debited_funds: Funds { currency: CurrencyCode(Currency::EUR), amount: cents },
+        debited_funds: Funds {
+            currency: CurrencyCode(Currency::EUR),
+            amount: cents,
+        },
         status: "SUCCEEDED".into(),
         initial_transaction_id: Some(of.into()),
     }
@@ -117,10 +139,21 @@ fn refunds_take_the_newest_captures_first_and_replay_the_same_plan() {
     // Our own earlier parts do not count: a retry plans the same.
     let made = [refund("b", 2000, "mine"), refund("a", 500, "mine")];
     let again = refund_plan(&payins, &made, "mine", &eur("25.00")).unwrap();
-    assert_eq!(again.iter().map(|(p, m)| (p.id.as_str(), *m)).collect::<Vec<_>>(), parts);
+    assert_eq!(
+        again
+            .iter()
+            .map(|(p, m)| (p.id.as_str(), *m))
+            .collect::<Vec<_>>(),
+        parts
+    );
     // Others' refunds do.
     let others = [refund("b", 2000, "other")];
     let plan = refund_plan(&payins, &others, "mine", &eur("25.00")).unwrap();
-    assert_eq!(plan.iter().map(|(p, m)| (p.id.as_str(), *m)).collect::<Vec<_>>(), vec![("a", eur("25.00"))]);
+    assert_eq!(
+        plan.iter()
+            .map(|(p, m)| (p.id.as_str(), *m))
+            .collect::<Vec<_>>(),
+        vec![("a", eur("25.00"))]
+    );
     assert!(refund_plan(&payins, &others, "mine", &eur("30.01")).is_err());
 }
