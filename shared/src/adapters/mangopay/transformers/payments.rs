@@ -183,9 +183,9 @@ pub fn failure(code: Option<&str>, message: Option<&str>) -> PaymentFailure {
     }
 }
 
-fn sum<'a>(zero: Money, funds: impl Iterator<Item = &'a Funds>) -> Result<Money, String> {
-    funds.fold(Ok(zero), |total, f| {
-        total?.checked_add(from_wire(f)?).map_err(|e| e.to_string())
+fn sum<'a>(zero: Money, mut funds: impl Iterator<Item = &'a Funds>) -> Result<Money, String> {
+    funds.try_fold(zero, |total, f| {
+        total.checked_add(from_wire(f)?).map_err(|e| e.to_string())
     })
 }
 
