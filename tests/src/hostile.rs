@@ -81,6 +81,7 @@ pub async fn harness(deliver_webhooks: bool) -> Harness {
         fraud_review: Default::default(),
         wallets: Vec::new(),
         offline: Default::default(),
+        card_provider: None,
         modes: Default::default(),
         sepa: None,
         instalments: None,

@@ -214,6 +214,7 @@ impl RecordedShop {
             fraud_review: Default::default(),
             wallets: Vec::new(),
             offline: encaisse_dev::demo_offline_instructions(),
+            card_provider: None,
             modes: Default::default(),
             sepa: Some(encaisse::app::start_sepa::SepaSettings::local()),
             instalments: encaisse::domain::instalments::InstalmentPolicy::parse("counts:3")

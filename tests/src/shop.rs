@@ -68,6 +68,7 @@ async fn shop_full(
     deliver_webhooks: bool,
     three_d_secure: encaisse::domain::three_d_secure::ThreeDSecurePolicy,
     card_saving: encaisse::domain::card_saving::CardSavingPolicy,
+    card_provider: None,
     modes: encaisse::domain::payment_modes::ChannelModes,
 ) -> Shop {
     // moto does not isolate concurrent transactions (a cancelled one restores a copy of the

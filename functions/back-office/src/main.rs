@@ -24,7 +24,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     // Its own secrets only, from Secrets Manager (see adapters/secrets.rs).
     let secrets = Secrets::load(
         &secrets_client(&aws),
-        &["STRIPE_API_KEY", "ACCESS_TOKEN_SECRET"],
+        &["STRIPE_API_KEY", "MANGOPAY_API_KEY", "ACCESS_TOKEN_SECRET"],
     )
     .await?;
     let providers = Arc::new(encaisse::adapters::payment_providers_from(|n| {

@@ -22,7 +22,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     // Its own secrets only, from Secrets Manager (see adapters/secrets.rs).
     let secrets = Secrets::load(
         &secrets_client(&aws),
-        &["STRIPE_API_KEY", "ACCESS_TOKEN_SECRET"],
+        &["STRIPE_API_KEY", "MANGOPAY_API_KEY", "ACCESS_TOKEN_SECRET"],
     )
     .await?;
     let tokens = AccessTokens::new(config::access_token_secret_from(|n| secrets.var(n))?);

@@ -23,9 +23,11 @@ use std::sync::Arc;
 use crate::config::ConfigError;
 use crate::ports::ProviderRegistry;
 
-/// Every payment connector configured in the environment, by name: today `stripe`
-/// (`STRIPE_API_KEY`, `STRIPE_API_BASE`, `STRIPE_WEBHOOK_SECRET`), which also opens new card
-/// payments.
+/// Every payment connector configured in the environment, by name: `stripe` when
+/// `STRIPE_API_KEY` is set (with `STRIPE_API_BASE`, `STRIPE_WEBHOOK_SECRET`), `mangopay` when
+/// `MANGOPAY_CLIENT_ID` is (with `MANGOPAY_API_KEY`, `MANGOPAY_WALLET_ID`, `MANGOPAY_API_BASE`).
+/// `CARD_PROVIDER` names the one that opens new card payments (default: Stripe when it is
+/// configured, else MangoPay); capture, refunds and notifications always go to a payment's own.
 pub fn payment_providers_from_env() -> Result<ProviderRegistry, ConfigError> {
     payment_providers_from(|name| std::env::var(name).ok())
 }
@@ -34,8 +36,26 @@ pub fn payment_providers_from_env() -> Result<ProviderRegistry, ConfigError> {
 pub fn payment_providers_from(
     var: impl Fn(&str) -> Option<String>,
 ) -> Result<ProviderRegistry, ConfigError> {
-    let stripe = stripe::StripeConfig::from_vars(var)?;
-    Ok(ProviderRegistry::single(Arc::new(
-        stripe::StripeConnector::new(stripe)?,
-    )))
+    let set = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+    let mut connectors: Vec<Arc<dyn crate::ports::PaymentProvider>> = Vec::new();
+    if set("STRIPE_API_KEY").is_some() || set("MANGOPAY_CLIENT_ID").is_none() {
+        // Stripe unless only MangoPay is configured: its missing key is then the error.
+        let config = stripe::StripeConfig::from_vars(&var)?;
+        connectors.push(Arc::new(stripe::StripeConnector::new(config)?));
+    }
+    if set("MANGOPAY_CLIENT_ID").is_some() {
+        let config = mangopay::MangopayConfig::from_vars(&var)?;
+        connectors.push(Arc::new(mangopay::MangopayConnector::new(config)?));
+    }
+    let mut connectors = connectors.into_iter();
+    let first = connectors
+        .next()
+        .ok_or(ConfigError::Missing("STRIPE_API_KEY"))?;
+    let registry = connectors.fold(ProviderRegistry::single(first), ProviderRegistry::with);
+    match set("CARD_PROVIDER") {
+        None => Ok(registry),
+        Some(name) => registry.with_cards_on(name.trim()).map_err(|e| {
+            ConfigError::Invalid("CARD_PROVIDER", format!("{e} (stripe or mangopay, configured)"))
+        }),
+    }
 }

@@ -1,4 +1,5 @@
-//! Router of the `psp-webhook` function: `POST /v1/webhooks/{provider}`.
+//! Router of the `psp-webhook` function: `POST /v1/webhooks/{provider}` (Stripe) and
+//! `GET /v1/webhooks/{provider}` (MangoPay's hooks: a GET with the event in the query).
 
 use crate::domain::log_safe::LogSafe;
 use std::sync::Arc;
@@ -7,7 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 
@@ -90,6 +91,6 @@ async fn receive(
 
 pub fn webhooks_router(handler: Arc<HandleWebhook>) -> Router {
     Router::new()
-        .route("/v1/webhooks/{provider}", post(receive))
+        .route("/v1/webhooks/{provider}", get(receive).post(receive))
         .with_state(handler)
 }

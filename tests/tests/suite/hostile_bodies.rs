@@ -53,6 +53,7 @@ fn app() -> &'static App {
                 fraud_review: Default::default(),
                 wallets: Vec::new(),
                 offline: Default::default(),
+                card_provider: None,
                 modes: Default::default(),
                 sepa: None,
                 instalments: None,

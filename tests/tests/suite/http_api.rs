@@ -34,6 +34,7 @@ async fn api() -> Api {
         fraud_review: Default::default(),
         wallets: Vec::new(),
         offline: Default::default(),
+        card_provider: None,
         modes: Default::default(),
         sepa: None,
         instalments: None,

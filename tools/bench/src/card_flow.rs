@@ -105,6 +105,7 @@ pub(crate) async fn start_app() -> Result<(String, RequestCounter, reqwest::Clie
         fraud_review: Default::default(),
         wallets: Vec::new(),
         offline: Default::default(),
+        card_provider: None,
         modes: Default::default(),
         sepa: None,
         instalments: None,

@@ -150,6 +150,7 @@ pub async fn start_devserver(table: &str) -> Result<(Preparer, String), Failure>
         fraud_review: Default::default(),
         wallets: Vec::new(),
         offline: Default::default(),
+        card_provider: None,
         modes: Default::default(),
         sepa: None,
         instalments: None,

@@ -44,6 +44,7 @@ async fn start(table: Option<String>, counter: Option<RequestCounter>) -> Result
         fraud_review: Default::default(),
         wallets: Vec::new(),
         offline: Default::default(),
+        card_provider: None,
         modes: Default::default(),
         sepa: None,
         instalments: encaisse::domain::instalments::InstalmentPolicy::parse("counts:2")?,

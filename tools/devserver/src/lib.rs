@@ -18,6 +18,7 @@ use encaisse::adapters::dynamodb::{client_from_env, schema, DynamoStore, Request
 use encaisse::adapters::memory::event_queue::MemoryEventQueue;
 use encaisse::adapters::memory::notifications::{MemoryMailer, MemoryNotificationStore};
 use encaisse::adapters::memory::MemoryStore;
+use encaisse::adapters::mangopay::{MangopayConfig, MangopayConnector};
 use encaisse::adapters::stripe::{EmbeddedScript, StripeConfig, StripeConnector};
 use encaisse::app::capture_on_shipment::CaptureOnShipment;
 use encaisse::app::collect_instalments::CollectInstalments;
@@ -75,7 +76,13 @@ pub struct Options {
     pub offline: encaisse::domain::offline_instructions::OfflineInstructions,
     /// The web channel's payment modes (`WEB_PAYMENT_MODES` for the binary).
     pub modes: encaisse::domain::payment_modes::ChannelModes,
+    /// The connector new card payments go to (`CARD_PROVIDER` for the binary): `stripe` (None)
+    /// or `mangopay`. Both run on the sandbox PSP; the other one serves its own payments.
+    pub card_provider: Option<String>,
 }
+
+/// The devserver's MangoPay client id on the sandbox (any API key is taken).
+pub const MANGOPAY_CLIENT_ID: &str = "encaisse-devserver";
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -90,6 +97,8 @@ pub struct DevApp {
     pub store: Arc<dyn Store>,
     pub store_name: String,
     pub sandbox: SandboxPsp,
+    /// The connector new card payments go to.
+    pub card_provider: String,
 }
 
 /// The demo shop's bank details and cheque address (a well-known test IBAN, not a real
@@ -195,9 +204,29 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
     stripe.confirm_page = Some(format!("{}/confirm", stripe.api_base));
     // And for Stripe.js's embedded Checkout (the card form inside the checkout page).
     stripe.embedded = Some(EmbeddedScript::sandbox(&stripe.api_base));
-    let providers = Arc::new(ProviderRegistry::single(Arc::new(StripeConnector::new(
-        stripe,
-    )?)));
+    // MangoPay's connector too, on the sandbox's MangoPay dialect, with the seller's wallet.
+    let public_base = options.sandbox.public_base_url.trim_end_matches('/').to_owned();
+    let sandbox = SandboxPsp::with_mangopay_hooks(
+        options.sandbox.clone(),
+        options
+            .sandbox
+            .webhook_url
+            .as_ref()
+            .map(|_| format!("{public_base}/v1/webhooks/mangopay")),
+    );
+    let mut mangopay = MangopayConfig::new(
+        MANGOPAY_CLIENT_ID,
+        "sandbox-api-key",
+        &sandbox.mangopay().seed_seller("Boutique Encaisse (sandbox)", "EUR"),
+    );
+    mangopay.api_base = format!("{public_base}/sandbox-psp/mangopay");
+    let card_provider = options.card_provider.clone().unwrap_or_else(|| "stripe".into());
+    let providers = Arc::new(
+        ProviderRegistry::single(Arc::new(StripeConnector::new(stripe)?))
+            .with(Arc::new(MangopayConnector::new(mangopay)?))
+            .with_cards_on(&card_provider)
+            .map_err(|e| encaisse::config::ConfigError::Invalid("CARD_PROVIDER", e.to_string()))?,
+    );
     let payments = PaymentsApi {
         start: Arc::new(
             StartPayment::new(
@@ -324,7 +353,6 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
         pay_links: Some(pay_links),
         documents: Some(order_documents.clone()),
     };
-    let sandbox = SandboxPsp::new(options.sandbox);
     let router = with_fallbacks(
         Router::new()
             .route("/healthz", get(|| async { "ok" }))
@@ -385,5 +413,6 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
         store,
         store_name,
         sandbox,
+        card_provider,
     })
 }

@@ -74,6 +74,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         // Bank transfer and cheque with demo details unless BANK_TRANSFER_* / CHEQUE_* say
         // otherwise (`BANK_TRANSFER_IBAN=off` and `CHEQUE_PAYEE=off` turn them off).
         offline: encaisse_dev::offline_instructions_or_demo()?,
+        // Cards on the sandbox's Stripe unless CARD_PROVIDER=mangopay.
+        card_provider: std::env::var("CARD_PROVIDER").ok().filter(|v| !v.trim().is_empty()),
         // Every payment mode under default names unless WEB_PAYMENT_MODES says otherwise.
         modes: encaisse::config::web_payment_modes()?,
         sepa: match std::env::var("SEPA_DEBIT") {
@@ -115,6 +117,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "\nSandbox PSP (Stripe API subset): STRIPE_API_BASE={base}/sandbox-psp, any sk_test_… key"
     );
     println!("  webhooks to {base}/v1/webhooks/stripe, STRIPE_WEBHOOK_SECRET={webhook_secret}");
+    println!(
+        "Sandbox PSP (MangoPay API subset): MANGOPAY_API_BASE={base}/sandbox-psp/mangopay, \
+         client {}, any API key; hooks (GET) to {base}/v1/webhooks/mangopay; new card payments \
+         on {} (CARD_PROVIDER)",
+        encaisse_dev::MANGOPAY_CLIENT_ID,
+        app.card_provider
+    );
     println!("  events: {base}/sandbox-psp/_events   faults: {base}/sandbox-psp/_faults");
     println!("  test cards (any future expiry, any CVC):");
     for (number, outcome) in TEST_CARDS {

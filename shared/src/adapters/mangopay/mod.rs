@@ -83,6 +83,28 @@ impl MangopayConfig {
     }
 }
 
+impl MangopayConfig {
+    /// `MANGOPAY_CLIENT_ID`, `MANGOPAY_API_KEY` (a secret), `MANGOPAY_WALLET_ID` (the seller's
+    /// wallet) and `MANGOPAY_API_BASE` (default: MangoPay's production API).
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let set = |name: &'static str| {
+            var(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+                .ok_or(ConfigError::Missing(name))
+        };
+        let mut config = Self::new(
+            &set("MANGOPAY_CLIENT_ID")?,
+            &set("MANGOPAY_API_KEY")?,
+            &set("MANGOPAY_WALLET_ID")?,
+        );
+        if let Ok(base) = set("MANGOPAY_API_BASE") {
+            config.api_base = base.trim_end_matches('/').to_owned();
+        }
+        Ok(config)
+    }
+}
+
 impl fmt::Debug for MangopayConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MangopayConfig")

@@ -41,6 +41,16 @@ impl ProviderRegistry {
         self
     }
 
+    /// New card payments go to `name` (which must be registered).
+    pub fn with_cards_on(mut self, name: &str) -> Result<Self, UnknownProvider> {
+        let (&key, _) = self
+            .connectors
+            .get_key_value(name)
+            .ok_or_else(|| UnknownProvider(name.to_owned()))?;
+        self.cards = key;
+        Ok(self)
+    }
+
     pub fn get(&self, name: &str) -> Result<&Arc<dyn PaymentProvider>, UnknownProvider> {
         self.connectors
             .get(name)

@@ -77,6 +77,7 @@ pub(super) async fn start(
         fraud_review: Default::default(),
         wallets: Vec::new(),
         offline: Default::default(),
+        card_provider: None,
         modes: Default::default(),
         sepa: Some(SepaSettings::local()),
         instalments: None,

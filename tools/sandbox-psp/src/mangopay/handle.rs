@@ -55,6 +55,28 @@ impl MangopaySandbox {
         self.0.tokens_issued.load(Ordering::Relaxed)
     }
 
+    /// The seller as a shop's setup makes it: a legal user and its wallet in `currency`, whose
+    /// id is answered (pay-ins credit it). For a server that starts with its sandbox.
+    pub fn seed_seller(&self, name: &str, currency: &str) -> String {
+        let (user, wallet) = (super::state::new_id("user"), super::state::new_id("wlt"));
+        let now = crate::ids::now();
+        let mut st = self.lock();
+        st.users.insert(
+            user.clone(),
+            serde_json::json!({"Id": user, "Tag": null, "CreationDate": now, "PersonType": "LEGAL",
+                "UserCategory": "OWNER", "KYCLevel": "LIGHT", "TermsAndConditionsAccepted": true,
+                "UserStatus": "ACTIVE", "Name": name, "LegalPersonType": "BUSINESS",
+                "Email": "seller@example.fr"}),
+        );
+        st.wallets.insert(
+            wallet.clone(),
+            serde_json::json!({"Id": wallet, "Tag": null, "CreationDate": now, "Owners": [user],
+                "Description": "Sales", "Balance": {"Currency": currency, "Amount": 0},
+                "Currency": currency, "FundsType": "DEFAULT"}),
+        );
+        wallet
+    }
+
     /// Every hook so far, oldest first.
     pub fn hooks(&self) -> Vec<Hook> {
         self.lock().hooks.clone()
