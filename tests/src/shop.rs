@@ -54,6 +54,7 @@ pub async fn shop_configured(
         deliver_webhooks,
         three_d_secure,
         card_saving,
+        None,
         Default::default(),
     )
     .await
@@ -61,14 +62,21 @@ pub async fn shop_configured(
 
 /// A shop whose web channel has these payment modes (`WEB_PAYMENT_MODES`).
 pub async fn shop_with_modes(modes: encaisse::domain::payment_modes::ChannelModes) -> Shop {
-    shop_full(true, Default::default(), Default::default(), modes).await
+    shop_full(true, Default::default(), Default::default(), None, modes).await
+}
+
+/// A shop whose new card payments go to `provider` (`CARD_PROVIDER`): `stripe` or `mangopay`,
+/// both on the sandbox PSP, hooks delivered.
+pub async fn shop_with_cards_on(provider: &'static str) -> Shop {
+    shop_full(true, Default::default(), Default::default(), Some(provider), Default::default())
+        .await
 }
 
 async fn shop_full(
     deliver_webhooks: bool,
     three_d_secure: encaisse::domain::three_d_secure::ThreeDSecurePolicy,
     card_saving: encaisse::domain::card_saving::CardSavingPolicy,
-    card_provider: None,
+    card_provider: Option<&'static str>,
     modes: encaisse::domain::payment_modes::ChannelModes,
 ) -> Shop {
     // moto does not isolate concurrent transactions (a cancelled one restores a copy of the
@@ -94,6 +102,7 @@ async fn shop_full(
         fraud_review: Default::default(),
         wallets: encaisse::domain::Wallet::ALL.to_vec(),
         offline: encaisse_dev::demo_offline_instructions(),
+        card_provider: card_provider.map(str::to_owned),
         modes,
         sepa: Some(encaisse::app::start_sepa::SepaSettings::local()),
         instalments: encaisse::domain::instalments::InstalmentPolicy::parse(SHOP_INSTALMENT_PLANS)
