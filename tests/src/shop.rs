@@ -68,8 +68,14 @@ pub async fn shop_with_modes(modes: encaisse::domain::payment_modes::ChannelMode
 /// A shop whose new card payments go to `provider` (`CARD_PROVIDER`): `stripe` or `mangopay`,
 /// both on the sandbox PSP, hooks delivered.
 pub async fn shop_with_cards_on(provider: &'static str) -> Shop {
-    shop_full(true, Default::default(), Default::default(), Some(provider), Default::default())
-        .await
+    shop_full(
+        true,
+        Default::default(),
+        Default::default(),
+        Some(provider),
+        Default::default(),
+    )
+    .await
 }
 
 async fn shop_full(

@@ -17,7 +17,11 @@ async fn main() -> Result<(), Error> {
     let table = config::table_name()?;
     let aws = encaisse::adapters::aws_config_from_env().await;
     // Its own secrets only, from Secrets Manager (see adapters/secrets.rs).
-    let secrets = Secrets::load(&secrets_client(&aws), &["STRIPE_API_KEY", "MANGOPAY_API_KEY"]).await?;
+    let secrets = Secrets::load(
+        &secrets_client(&aws),
+        &["STRIPE_API_KEY", "MANGOPAY_API_KEY"],
+    )
+    .await?;
     let providers = Arc::new(encaisse::adapters::payment_providers_from(|n| {
         secrets.var(n)
     })?);

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use encaisse::adapters::dynamodb::{client_from_config, DynamoStore};
 use encaisse::adapters::secrets::{secrets_client, Secrets};
 use encaisse::app::start_payment::StartPayment;
+use encaisse::app::submit_card_form::SubmitCardForm;
 use encaisse::app::AccessTokens;
 use encaisse::config;
 use encaisse::http::{payments_router, with_fallbacks, PaymentsApi};
@@ -31,6 +32,9 @@ async fn main() -> Result<(), lambda_http::Error> {
         lambda_http::tracing::warn!(%error, "DynamoDB warm-up failed; first request pays for it");
     }
     let store: Arc<dyn Store> = Arc::new(store);
+    let card_forms = SubmitCardForm::new(store.clone(), providers.clone(), Arc::new(SystemClock))
+        .with_three_d_secure(config::three_d_secure_policy()?)
+        .with_review_rules(config::review_rules()?);
     let start = StartPayment::new(
         store.clone(),
         providers,
@@ -48,6 +52,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     .with_modes(config::web_payment_modes()?);
     let api = PaymentsApi {
         start: Arc::new(start),
+        card_forms: Arc::new(card_forms),
         store,
     };
     encaisse::adapters::lambda_telemetry::run_http(metrics, with_fallbacks(payments_router(api)))

@@ -19,7 +19,11 @@ async fn main() -> Result<(), lambda_http::Error> {
     // Its own secrets only, from Secrets Manager (see adapters/secrets.rs).
     let secrets = Secrets::load(
         &secrets_client(&aws),
-        &["STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET", "MANGOPAY_API_KEY"],
+        &[
+            "STRIPE_API_KEY",
+            "STRIPE_WEBHOOK_SECRET",
+            "MANGOPAY_API_KEY",
+        ],
     )
     .await?;
     // The one function that verifies Stripe's notifications: it cannot serve Stripe without

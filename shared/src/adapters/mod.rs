@@ -55,7 +55,10 @@ pub fn payment_providers_from(
     match set("CARD_PROVIDER") {
         None => Ok(registry),
         Some(name) => registry.with_cards_on(name.trim()).map_err(|e| {
-            ConfigError::Invalid("CARD_PROVIDER", format!("{e} (stripe or mangopay, configured)"))
+            ConfigError::Invalid(
+                "CARD_PROVIDER",
+                format!("{e} (stripe or mangopay, configured)"),
+            )
         }),
     }
 }

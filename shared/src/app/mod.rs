@@ -44,6 +44,7 @@ mod start_promo;
 pub mod start_sepa;
 mod start_tenders;
 mod start_tenders_commit;
+pub mod submit_card_form;
 pub mod tender_admin;
 pub mod validate;
 

@@ -120,8 +120,9 @@ impl PaymentView {
     }
 }
 
-/// Where the shopper goes: `redirect` to `url`, or `embedded`: our page mounts the PSP's form
-/// with its script (`script_url`, Stripe.js), `publishable_key` and `client_secret`.
+/// Where the shopper goes: `redirect` to `url`; `embedded`: our page mounts the PSP's form
+/// with its script (`script_url`, Stripe.js), `publishable_key` and `client_secret`;
+/// `card_form`: our page posts the card to the PSP's tokenisation server at `url`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NextAction {
     #[serde(rename = "type")]
@@ -137,6 +138,20 @@ pub struct NextAction {
     /// With `bank_transfer` or `cheque`: where to send the money and what to quote.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instructions: Option<crate::domain::offline_instructions::PayInstructions>,
+    /// With `card_form`: the fields to post to `url` with the card, as the PSP gave them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub form_fields: Option<std::collections::BTreeMap<String, String>>,
+    /// With `card_form`: the names the PSP expects for the card number, expiry (`MMYY`) and
+    /// security code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub card_fields: Option<CardFieldsView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CardFieldsView {
+    pub number: String,
+    pub expiry: String,
+    pub security_code: String,
 }
 
 impl NextAction {
@@ -149,6 +164,8 @@ impl NextAction {
             publishable_key: None,
             client_secret: None,
             instructions: Some(instructions),
+            form_fields: None,
+            card_fields: None,
         }
     }
 }
@@ -164,6 +181,8 @@ impl From<super::start_payment_method::NextStep> for NextAction {
                 publishable_key: None,
                 client_secret: None,
                 instructions: None,
+                form_fields: None,
+                card_fields: None,
             },
             NextStep::Embedded(page) => NextAction {
                 kind: "embedded",
@@ -172,6 +191,22 @@ impl From<super::start_payment_method::NextStep> for NextAction {
                 publishable_key: Some(page.publishable_key),
                 client_secret: Some(page.client_secret),
                 instructions: None,
+                form_fields: None,
+                card_fields: None,
+            },
+            NextStep::CardForm(form) => NextAction {
+                kind: "card_form",
+                url: Some(form.post_url),
+                script_url: None,
+                publishable_key: None,
+                client_secret: None,
+                instructions: None,
+                form_fields: Some(form.fields.into_iter().collect()),
+                card_fields: Some(CardFieldsView {
+                    number: form.card_fields.number,
+                    expiry: form.card_fields.expiry,
+                    security_code: form.card_fields.security_code,
+                }),
             },
         }
     }

@@ -122,6 +122,7 @@ pub async fn renew_lapsed_authorisation(
                     payment: Some(fresh.id.clone()),
                     hosted_session: None,
                     multicapture: fresh.multicapture,
+                    card_form: None,
                 }),
                 captured_amount: Decimal::ZERO,
                 refunded_amount: Decimal::ZERO,

@@ -85,6 +85,7 @@ pub fn reconcile(payment: &Payment, psp: &ProviderPayment, now: OffsetDateTime) 
         payment: None,
         hosted_session: None,
         multicapture: None,
+        card_form: None,
     });
     link.payment = Some(psp.id.clone());
     updated.captured_amount = psp.amount_received.amount();

@@ -647,6 +647,12 @@ pub(super) async fn close_attempt(
         if closed.state == HostedPaymentState::Complete {
             return Err(StartPaymentError::AttemptCompleted);
         }
+    } else if old.value.card_form().is_some()
+        && old.value.status == PaymentStatus::Processing
+        && old.value.provider_payment().is_none()
+    {
+        // Its card is being authorised on our card form right now: that outcome decides.
+        return Err(StartPaymentError::AttemptCompleted);
     } else if let Some(intent) = old.value.provider_payment() {
         // Off the hosted page (a saved card waiting for 3-D Secure): the PSP's payment
         // itself is abandoned, so it cannot complete after the order moved on.

@@ -9,8 +9,8 @@ use super::start_payment::StartPaymentError;
 use crate::domain::three_d_secure::ThreeDSecureRequest;
 use crate::domain::{FieldError, Money, PaymentMethod, PspLink, Reference};
 use crate::ports::{
-    EmbeddedPage, HostedPaymentRequest, PaymentProvider, ProviderError, ProviderPaymentStatus,
-    SavedCardCharge,
+    CardForm, CardFormRequest, EmbeddedPage, HostedPaymentRequest, PaymentProvider, ProviderError,
+    ProviderPaymentStatus, SavedCardCharge,
 };
 
 /// What is open at the PSP for this attempt, to close if the commit loses a race.
@@ -58,6 +58,9 @@ pub enum NextStep {
     Redirect(String),
     /// The PSP's form, shown inside our checkout page.
     Embedded(EmbeddedPage),
+    /// Our card form: the browser posts the card to the PSP's tokenisation server, then the
+    /// answer to us (`POST …/payments/{id}/card-form`).
+    CardForm(CardForm),
 }
 
 /// What both methods share.
@@ -115,6 +118,9 @@ pub async fn open_card_page(
                 }
             },
         };
+    if !a.provider.capabilities().hosted_page && a.provider.capabilities().card_form {
+        return open_card_form(a, save_card, embedded, capture_at_once, expires_at).await;
+    }
     let hosted = open_page(
         a.provider,
         HostedPaymentRequest {
@@ -162,10 +168,68 @@ pub async fn open_card_page(
             payment: None,
             hosted_session: Some(hosted.session_id.clone()),
             multicapture: None,
+            card_form: None,
         },
         expires_at,
         next,
         at_psp: OpenedAtPsp::Page(hosted.session_id),
+    })
+}
+
+/// Our card form, where the PSP has no hosted page that authorises for a later capture
+/// (MangoPay): the PSP prepares a form for one card; nothing is authorised before the shopper
+/// submits it (`SubmitCardForm`).
+async fn open_card_form(
+    a: Attempt<'_>,
+    save_card: bool,
+    embedded: bool,
+    capture_at_once: bool,
+    expires_at: OffsetDateTime,
+) -> Result<Opened, StartPaymentError> {
+    if embedded {
+        return Err(FieldError::new(
+            "ui",
+            "embedded is not offered by this shop's payment provider: use redirect",
+        )
+        .into());
+    }
+    if capture_at_once {
+        return Err(FieldError::new(
+            "method",
+            "this shop's payment provider takes cards on our form, authorised for a capture at \
+             shipment: a payment taken at once (an instalment, gift vouchers only) is not offered",
+        )
+        .into());
+    }
+    let form = a
+        .provider
+        .open_card_form(&CardFormRequest {
+            order_reference: a.reference.clone(),
+            payment_id: a.payment_id.to_owned(),
+            currency: a.amount.currency(),
+            customer: a.psp_customer,
+            customer_email: a.customer_email.to_owned(),
+            save_card,
+            idempotency_key: format!("form-{}", a.payment_id),
+        })
+        .await?;
+    Ok(Opened {
+        method: PaymentMethod::Card,
+        capture: crate::domain::CaptureTiming::AtShipment,
+        psp: PspLink {
+            provider: a.provider.name().to_string(),
+            payment: None,
+            hosted_session: None,
+            multicapture: None,
+            card_form: Some(crate::domain::CardFormLink {
+                form: form.form_id.clone(),
+                return_url: (a.back)("returned"),
+            }),
+        },
+        expires_at,
+        next: NextStep::CardForm(form),
+        // A card form cannot be closed at the PSP: our own payment refuses it once closed.
+        at_psp: OpenedAtPsp::Nothing,
     })
 }
 
@@ -241,6 +305,7 @@ pub async fn confirm_saved_card(
             payment: Some(created.id.clone()),
             hosted_session: None,
             multicapture: None,
+            card_form: None,
         },
         expires_at: page_expiry(now, lifetime),
         next: NextStep::Redirect(redirect_to),

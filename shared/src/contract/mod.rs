@@ -270,6 +270,7 @@ pub fn payment(reference: &str, id: &str, created_offset_s: i64) -> Payment {
             payment: None,
             hosted_session: Some("cs_test_1".into()),
             multicapture: None,
+            card_form: None,
         }),
         captured_amount: Decimal::ZERO,
         refunded_amount: Decimal::new(10, 1),

@@ -38,6 +38,7 @@ fn instalment(index: u32, retry: u32, status: PaymentStatus, cents: i64) -> Paym
             payment: None,
             hosted_session: None,
             multicapture: None,
+            card_form: None,
         }),
         captured_amount: if status == PaymentStatus::Captured {
             amount

@@ -48,8 +48,8 @@ pub use order_effects::{effects, Caused, Effect};
 pub use order_state::{order_position, OrderAmounts, OrderClosure, OrderPosition, OrderStatus};
 pub use outbox::{OutboxEvent, OutboxKind};
 pub use payment::{
-    CaptureTiming, FailureReason, OfflineKind, Payment, PaymentMethod, PaymentStatus, PspLink,
-    Release, ReleaseReason, Wallet,
+    CaptureTiming, CardFormLink, FailureReason, OfflineKind, Payment, PaymentMethod, PaymentStatus,
+    PspLink, Release, ReleaseReason, Wallet,
 };
 pub use postcode::Postcode;
 pub use reference::Reference;

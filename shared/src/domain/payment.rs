@@ -172,6 +172,17 @@ pub struct PspLink {
     /// said; the connector's capabilities decide).
     #[serde(default)]
     pub multicapture: Option<bool>,
+    /// Our card form, where the PSP has no hosted page (MangoPay): the PSP's form and where
+    /// 3-D Secure sends the shopper back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_form: Option<CardFormLink>,
+}
+
+/// The PSP's form for one card (a MangoPay card registration) and the shopper's return URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardFormLink {
+    pub form: String,
+    pub return_url: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -421,6 +432,11 @@ impl Payment {
     /// The PSP's payment id, once the PSP has one.
     pub fn provider_payment(&self) -> Option<&str> {
         self.psp.as_ref().and_then(|l| l.payment.as_deref())
+    }
+
+    /// Our card form's PSP form, when the payment was made on one.
+    pub fn card_form(&self) -> Option<&CardFormLink> {
+        self.psp.as_ref().and_then(|l| l.card_form.as_ref())
     }
 
     /// The PSP's hosted page, when the payment was made on one.

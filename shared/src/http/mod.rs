@@ -14,6 +14,7 @@ pub mod documents;
 pub mod json_body;
 pub mod order_lookup;
 pub mod payments;
+mod payments_card_form;
 pub mod problem;
 mod request_span;
 pub mod shopper_account;

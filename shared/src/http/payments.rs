@@ -1,5 +1,6 @@
-//! Router of the `initiate-payment` function: `POST /v1/orders/{reference}/payments` and
-//! `GET /v1/orders/{reference}/payments/{payment_id}`.
+//! Router of the `initiate-payment` function: `POST /v1/orders/{reference}/payments`,
+//! `GET`/`DELETE /v1/orders/{reference}/payments/{payment_id}` and our card form's answer
+//! (`payments_card_form`).
 
 use crate::domain::log_safe::LogSafe;
 use std::sync::Arc;
@@ -21,6 +22,8 @@ use crate::ports::{ProviderError, Store};
 #[derive(Clone)]
 pub struct PaymentsApi {
     pub start: Arc<StartPayment>,
+    /// Our card form's answers (a PSP without a hosted page: MangoPay).
+    pub card_forms: Arc<crate::app::submit_card_form::SubmitCardForm>,
     pub store: Arc<dyn Store>,
 }
 
@@ -256,6 +259,10 @@ pub fn payments_router(api: PaymentsApi) -> Router {
         .route(
             "/v1/orders/{reference}/payments/{payment_id}",
             get(show_payment).delete(abandon_payment),
+        )
+        .route(
+            "/v1/orders/{reference}/payments/{payment_id}/card-form",
+            post(super::payments_card_form::submit_card_form),
         )
         .with_state(api)
 }

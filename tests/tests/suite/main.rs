@@ -19,6 +19,7 @@ mod instalments;
 mod lambda_events;
 mod least_privilege;
 mod least_privilege_sepa;
+mod mangopay_journey;
 mod money_on_the_wire;
 mod month_invoices;
 mod monthly_direct_debit_events;

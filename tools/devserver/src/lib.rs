@@ -15,10 +15,10 @@ use axum::routing::get;
 use axum::Router;
 use encaisse::adapters::dynamodb::notifications::DynamoNotificationStore;
 use encaisse::adapters::dynamodb::{client_from_env, schema, DynamoStore, RequestCounter};
+use encaisse::adapters::mangopay::{MangopayConfig, MangopayConnector};
 use encaisse::adapters::memory::event_queue::MemoryEventQueue;
 use encaisse::adapters::memory::notifications::{MemoryMailer, MemoryNotificationStore};
 use encaisse::adapters::memory::MemoryStore;
-use encaisse::adapters::mangopay::{MangopayConfig, MangopayConnector};
 use encaisse::adapters::stripe::{EmbeddedScript, StripeConfig, StripeConnector};
 use encaisse::app::capture_on_shipment::CaptureOnShipment;
 use encaisse::app::collect_instalments::CollectInstalments;
@@ -205,7 +205,11 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
     // And for Stripe.js's embedded Checkout (the card form inside the checkout page).
     stripe.embedded = Some(EmbeddedScript::sandbox(&stripe.api_base));
     // MangoPay's connector too, on the sandbox's MangoPay dialect, with the seller's wallet.
-    let public_base = options.sandbox.public_base_url.trim_end_matches('/').to_owned();
+    let public_base = options
+        .sandbox
+        .public_base_url
+        .trim_end_matches('/')
+        .to_owned();
     let sandbox = SandboxPsp::with_mangopay_hooks(
         options.sandbox.clone(),
         options
@@ -217,10 +221,15 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
     let mut mangopay = MangopayConfig::new(
         MANGOPAY_CLIENT_ID,
         "sandbox-api-key",
-        &sandbox.mangopay().seed_seller("Boutique Encaisse (sandbox)", "EUR"),
+        &sandbox
+            .mangopay()
+            .seed_seller("Boutique Encaisse (sandbox)", "EUR"),
     );
     mangopay.api_base = format!("{public_base}/sandbox-psp/mangopay");
-    let card_provider = options.card_provider.clone().unwrap_or_else(|| "stripe".into());
+    let card_provider = options
+        .card_provider
+        .clone()
+        .unwrap_or_else(|| "stripe".into());
     let providers = Arc::new(
         ProviderRegistry::single(Arc::new(StripeConnector::new(stripe)?))
             .with(Arc::new(MangopayConnector::new(mangopay)?))
@@ -228,6 +237,15 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
             .map_err(|e| encaisse::config::ConfigError::Invalid("CARD_PROVIDER", e.to_string()))?,
     );
     let payments = PaymentsApi {
+        card_forms: Arc::new(
+            encaisse::app::submit_card_form::SubmitCardForm::new(
+                store.clone(),
+                providers.clone(),
+                clock.clone(),
+            )
+            .with_three_d_secure(options.three_d_secure)
+            .with_review_rules(options.fraud_review),
+        ),
         start: Arc::new(
             StartPayment::new(
                 store.clone(),

@@ -75,7 +75,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         // otherwise (`BANK_TRANSFER_IBAN=off` and `CHEQUE_PAYEE=off` turn them off).
         offline: encaisse_dev::offline_instructions_or_demo()?,
         // Cards on the sandbox's Stripe unless CARD_PROVIDER=mangopay.
-        card_provider: std::env::var("CARD_PROVIDER").ok().filter(|v| !v.trim().is_empty()),
+        card_provider: std::env::var("CARD_PROVIDER")
+            .ok()
+            .filter(|v| !v.trim().is_empty()),
         // Every payment mode under default names unless WEB_PAYMENT_MODES says otherwise.
         modes: encaisse::config::web_payment_modes()?,
         sepa: match std::env::var("SEPA_DEBIT") {
