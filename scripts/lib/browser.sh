@@ -30,8 +30,10 @@ run_browser_tests() {
   # Only this run's screenshots and results.
   rm -rf "$ROOT/test-output/browser"
   started=$(date +%s)
+  # mangopay.test.js starts a devserver of its own (cards on MangoPay) from the same binary.
   (cd "$ROOT/tests/browser" && BASE_URL="$BASE_URL" ADMIN_API_KEY="$BROWSER_ADMIN_KEY" \
     BROWSER_OUTPUT="$ROOT/test-output/browser" \
+    DEVSERVER_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/encaisse-dev" \
     node --test --test-concurrency=1 --test-timeout=120000 \
       --test-reporter=spec --test-reporter-destination=stdout \
       --test-reporter=tap --test-reporter-destination="$tap" tests/) || rc=$?

@@ -5,6 +5,7 @@ import { el } from "./format.js";
 
 /// Loads the PSP's script (Stripe.js, or the sandbox's) and mounts its form in this page.
 export async function mountEmbedded(action, status, root) {
+  if (action.type === "card_form") return (await import("./card-form.js")).mountCardForm(action, status, root);
   if (!window.Stripe) {
     await new Promise((resolve, reject) => {
       const script = el("script", { src: action.script_url });

@@ -37,7 +37,8 @@ export class PaymentStarter {
     // A transfer or cheque: nothing to open, the shopper is told where to send the money.
     if (action?.instructions) return action;
     if (!action?.url && !action?.client_secret) throw new ApiError(502, { detail: "no payment page" }, null);
-    // A redirect's URL, or the embedded form's action (the checkout mounts it).
+    // A redirect's URL, or the embedded form's or our card form's action (the checkout mounts it).
+    if (action.type === "card_form") return { ...action, payment: paid.id, reference: this.reference, token: this.token };
     return action.type === "embedded" ? action : action.url;
   }
 }

@@ -97,7 +97,8 @@ pub async fn open_card_page(
         embedded,
         capture_at_once: at_once_asked,
     } = choice;
-    if embedded && !a.provider.capabilities().embedded_page {
+    let caps = a.provider.capabilities();
+    if embedded && !caps.embedded_page && !caps.card_form {
         return Err(FieldError::new(
             "ui",
             "embedded is not offered by this shop's payment provider: use redirect",
@@ -119,7 +120,7 @@ pub async fn open_card_page(
             },
         };
     if !a.provider.capabilities().hosted_page && a.provider.capabilities().card_form {
-        return open_card_form(a, save_card, embedded, capture_at_once, expires_at).await;
+        return open_card_form(a, save_card, capture_at_once, expires_at).await;
     }
     let hosted = open_page(
         a.provider,
@@ -182,17 +183,10 @@ pub async fn open_card_page(
 async fn open_card_form(
     a: Attempt<'_>,
     save_card: bool,
-    embedded: bool,
     capture_at_once: bool,
     expires_at: OffsetDateTime,
 ) -> Result<Opened, StartPaymentError> {
-    if embedded {
-        return Err(FieldError::new(
-            "ui",
-            "embedded is not offered by this shop's payment provider: use redirect",
-        )
-        .into());
-    }
+    // Our form is always in our page: `ui` `redirect` and `embedded` alike get it.
     if capture_at_once {
         return Err(FieldError::new(
             "method",

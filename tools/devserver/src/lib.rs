@@ -183,14 +183,6 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
         tokens: PayTokens::with_key_of(&tokens),
         page: pay_page.clone(),
     };
-    let lookup = OrderLookup::new(store.clone(), tokens.clone(), clock.clone())
-        .with_card_saving(options.card_saving)
-        // The sandbox serves the security-code page (see the connector below).
-        .with_saved_card_checkout(true)
-        .with_wallets(options.wallets.clone())
-        .with_instalments(options.instalments.clone())
-        .with_offline(options.offline.clone())
-        .with_modes(options.modes.clone());
     // The production connector, pointed at the sandbox PSP this server hosts.
     let mut stripe = StripeConfig::new(
         "sk_test_encaisse_devserver",
@@ -236,6 +228,20 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
             .with_cards_on(&card_provider)
             .map_err(|e| encaisse::config::ConfigError::Invalid("CARD_PROVIDER", e.to_string()))?,
     );
+    // What the card provider cannot do is not offered: its wallets only, instalments and saved
+    // cards at checkout only where it charges saved cards (MangoPay: none of them).
+    let caps = providers.for_cards().capabilities().clone();
+    let mut wallets = options.wallets.clone();
+    wallets.retain(|w| caps.wallet(*w).is_some());
+    let instalments = options.instalments.clone().filter(|_| caps.saved_cards);
+    let lookup = OrderLookup::new(store.clone(), tokens.clone(), clock.clone())
+        .with_card_saving(options.card_saving)
+        // The sandbox serves the security-code page (see the connector below).
+        .with_saved_card_checkout(caps.saved_card_checkout)
+        .with_wallets(wallets.clone())
+        .with_instalments(instalments.clone())
+        .with_offline(options.offline.clone())
+        .with_modes(options.modes.clone());
     let payments = PaymentsApi {
         card_forms: Arc::new(
             encaisse::app::submit_card_form::SubmitCardForm::new(
@@ -256,8 +262,8 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
             )
             .with_three_d_secure(options.three_d_secure)
             .with_card_saving(options.card_saving)
-            .with_wallets(options.wallets.clone())
-            .with_instalments(options.instalments.clone())
+            .with_wallets(wallets.clone())
+            .with_instalments(instalments.clone())
             .with_sepa(options.sepa.clone())
             .with_offline(options.offline.clone())
             .with_modes(options.modes.clone()),

@@ -32,8 +32,9 @@ pub const SANDBOX_API_BASE: &str = "https://api.sandbox.mangopay.com";
 /// MangoPay: multi-capture per pre-authorisation (`MultiCapture`, read on each); a
 /// pre-authorisation lasts 7 days (`ExpirationDate`), so a capture within 6 is safe; 3-D Secure
 /// can be forced (`SecureMode=FORCE`), an exemption cannot be asked for here; no hosted page
-/// for a later capture (our card form instead), saved cards on the user, no wallets; SEPA
-/// mandates are not wired yet; hooks are unsigned.
+/// for a later capture (our card form instead); cards kept on the user but no off-session
+/// charge on them (recurring registrations not wired), no wallets; SEPA mandates not wired yet;
+/// hooks are unsigned.
 static CAPABILITIES: Capabilities = Capabilities {
     multicapture: Multicapture::PerPayment,
     capture_window: time::Duration::days(6),
@@ -44,7 +45,9 @@ static CAPABILITIES: Capabilities = Capabilities {
     },
     hosted_page: false,
     card_form: true,
-    saved_cards: true,
+    // Cards are kept on the user and listed, but charging one off-session needs MangoPay's
+    // recurring registrations, not wired.
+    saved_cards: false,
     saved_card_checkout: false,
     embedded_page: false,
     wallets: &[],
