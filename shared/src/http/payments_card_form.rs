@@ -14,6 +14,7 @@ use super::payments::{provider_problem, PaymentsApi};
 use super::{bearer_token, Problem};
 use crate::app::payment_view::PaymentView;
 use crate::app::submit_card_form::{CardFormAnswer, CardFormError};
+use crate::app::validate::whole_number;
 use crate::domain::FieldError;
 use crate::ports::BrowserDetails;
 
@@ -24,18 +25,37 @@ struct CardFormBody {
     browser: BrowserBody,
 }
 
+/// Whole numbers as JSON Schema reads them (`24.0` is 24).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BrowserBody {
     accept_header: String,
     user_agent: String,
     language: String,
+    #[serde(deserialize_with = "whole_number::exact")]
     color_depth: u8,
+    #[serde(deserialize_with = "whole_number::exact")]
     screen_height: u32,
+    #[serde(deserialize_with = "whole_number::exact")]
     screen_width: u32,
+    #[serde(deserialize_with = "signed_whole_number")]
     time_zone_offset: i32,
     java_enabled: bool,
     javascript_enabled: bool,
+}
+
+/// A signed whole number, `-60` or `-60.0`; a fraction or out of `i32` is refused.
+fn signed_whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i32, D::Error> {
+    use serde::de::Error;
+    let number = serde_json::Number::deserialize(d)?;
+    let whole = match (number.as_i64(), number.as_f64()) {
+        (Some(n), _) => Some(n),
+        (None, Some(f)) if f.fract() == 0.0 && f.abs() <= f64::from(i32::MAX) => Some(f as i64),
+        _ => None,
+    };
+    whole
+        .and_then(|n| i32::try_from(n).ok())
+        .ok_or_else(|| D::Error::custom("expected a whole number"))
 }
 
 /// The colour depths EMV 3-D Secure takes.
@@ -157,4 +177,61 @@ pub(super) async fn submit_card_form(
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(browser: serde_json::Value, token: &str) -> Result<CardFormAnswer, String> {
+        let raw = json!({"token_data": token, "browser": browser});
+        let parsed: CardFormBody = serde_json::from_value(raw).map_err(|e| e.to_string())?;
+        answer(parsed, "203.0.113.7".into()).map_err(|e| e.field)
+    }
+
+    fn browser() -> serde_json::Value {
+        json!({"accept_header": "text/html", "user_agent": "Firefox", "language": "fr-FR",
+               "color_depth": 24.0, "screen_height": 1080, "screen_width": 1920.0,
+               "time_zone_offset": -60.0, "java_enabled": false, "javascript_enabled": true})
+    }
+
+    #[test]
+    fn whole_numbers_as_json_schema_reads_them_are_taken() {
+        let read = body(browser(), "data=abc").unwrap();
+        assert_eq!(
+            (read.browser.color_depth, read.browser.screen_width),
+            (24, 1920)
+        );
+        assert_eq!(read.browser.time_zone_offset, -60);
+        assert_eq!(read.client_ip, "203.0.113.7");
+    }
+
+    #[test]
+    fn each_wrong_value_is_named() {
+        let with = |field: &str, value: serde_json::Value| {
+            let mut b = browser();
+            b[field] = value;
+            b
+        };
+        assert_eq!(body(browser(), "data=a b"), Err("token_data".into()));
+        assert_eq!(body(browser(), ""), Err("token_data".into()));
+        assert_eq!(
+            body(with("color_depth", json!(3)), "d"),
+            Err("browser.color_depth".into())
+        );
+        assert_eq!(
+            body(with("screen_height", json!(0)), "d"),
+            Err("browser.screen_height".into())
+        );
+        assert_eq!(
+            body(with("time_zone_offset", json!(901)), "d"),
+            Err("browser.time_zone_offset".into())
+        );
+        assert_eq!(
+            body(with("language", json!("fr\u{7}")), "d"),
+            Err("browser.language".into())
+        );
+        assert!(body(with("time_zone_offset", json!(-60.5)), "d").is_err());
+        assert!(body(with("color_depth", json!(24.5)), "d").is_err());
+    }
 }
