@@ -233,5 +233,8 @@ mod tests {
         );
         assert!(body(with("time_zone_offset", json!(-60.5)), "d").is_err());
         assert!(body(with("color_depth", json!(24.5)), "d").is_err());
+        // 35 characters of two bytes each: within the limit.
+        assert!(body(with("language", json!("é".repeat(35))), "d").is_ok());
+        assert_eq!(body(with("language", json!("é".repeat(36))), "d"), Err("browser.language".into()));
     }
 }
