@@ -62,7 +62,9 @@ fn signed_whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i32, D:
 const COLOR_DEPTHS: [u8; 8] = [1, 4, 8, 15, 16, 24, 32, 48];
 
 fn text(field: &str, value: &str, max: usize) -> Result<(), FieldError> {
-    let ok = !value.is_empty() && value.len() <= max && value.chars().all(|c| !c.is_control());
+    // Characters, as JSON Schema's maxLength counts them (not bytes).
+    let ok =
+        !value.is_empty() && value.chars().count() <= max && value.chars().all(|c| !c.is_control());
     match ok {
         true => Ok(()),
         false => Err(FieldError::new(
@@ -235,6 +237,9 @@ mod tests {
         assert!(body(with("color_depth", json!(24.5)), "d").is_err());
         // 35 characters of two bytes each: within the limit.
         assert!(body(with("language", json!("é".repeat(35))), "d").is_ok());
-        assert_eq!(body(with("language", json!("é".repeat(36))), "d"), Err("browser.language".into()));
+        assert_eq!(
+            body(with("language", json!("é".repeat(36))), "d"),
+            Err("browser.language".into())
+        );
     }
 }
