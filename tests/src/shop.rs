@@ -65,6 +65,19 @@ pub async fn shop_with_modes(modes: encaisse::domain::payment_modes::ChannelMode
     shop_full(true, Default::default(), Default::default(), None, modes).await
 }
 
+/// A shop whose new card payments go to `provider` without any webhook or hook delivered (to
+/// count a request's own DynamoDB calls).
+pub async fn shop_with_cards_on_without_hooks(provider: &'static str) -> Shop {
+    shop_full(
+        false,
+        Default::default(),
+        Default::default(),
+        Some(provider),
+        Default::default(),
+    )
+    .await
+}
+
 /// A shop whose new card payments go to `provider` (`CARD_PROVIDER`): `stripe` or `mangopay`,
 /// both on the sandbox PSP, hooks delivered.
 pub async fn shop_with_cards_on(provider: &'static str) -> Shop {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
-use super::apply_psp_state::{apply_psp_state, Context};
+use super::apply_psp_state::{apply_psp_state, Applied, Context};
 use super::review::review_check;
 use super::settle::{settle, PaymentChange};
 use crate::domain::fraud_review::ReviewRules;
@@ -268,7 +268,8 @@ impl SubmitCardForm {
             review,
             ..Context::default()
         };
-        apply_psp_state(
+        let stored = find(&snapshot, payment_id)?.value.clone();
+        let applied = apply_psp_state(
             self.store.as_ref(),
             Some(snapshot),
             reference,
@@ -279,8 +280,12 @@ impl SubmitCardForm {
             &Vec::new,
         )
         .await?;
-        let after = self.read(reference).await?;
-        Ok(find(&after, payment_id)?.value.clone())
+        match applied {
+            Applied::Changed(payment) => Ok(*payment),
+            // Its hook was first: what is stored is the PSP's state already.
+            Applied::Unchanged => Ok(stored),
+            Applied::Unknown => Err(CardFormError::NotFound),
+        }
     }
 }
 

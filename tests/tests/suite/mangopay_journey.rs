@@ -6,7 +6,9 @@
 //! duplicated and out of order.
 
 use integration::journey::{emailed, ship};
-use integration::shop::{first_order_body, shop_with_cards_on, Shop};
+use integration::shop::{
+    first_order_body, shop_with_cards_on, shop_with_cards_on_without_hooks, Shop,
+};
 use serde_json::{json, Value};
 
 const CHALLENGE_CARD: &str = "4970105181818183";
@@ -412,4 +414,39 @@ async fn a_refused_card_on_the_form_ends_the_attempt_and_bad_answers_write_nothi
         .get(&format!("/v1/orders/ORD-10044/payments/{second}"), &token)
         .await;
     assert_eq!(seen["status"], "authorised");
+}
+
+#[tokio::test]
+async fn the_card_form_answer_costs_four_dynamodb_requests() {
+    // No hooks: only this request's own calls are counted.
+    let shop = shop_with_cards_on_without_hooks("mangopay").await;
+    let (token, payment, form) = start_card(
+        &shop,
+        "ORD-10042",
+        "83000",
+        "jeanne.martin@example.fr",
+        "mgp-count-1",
+    )
+    .await;
+    let data = tokenise(&shop, &form, FRICTIONLESS_CARD, "123").await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    shop.requests.reset();
+    let (status, submitted) = submit(&shop, "ORD-10042", &payment, &token, &data).await;
+    assert_eq!(
+        (status, submitted["payment"]["status"].as_str()),
+        (200, Some("authorised")),
+        "{submitted}"
+    );
+    let mut counted = std::collections::BTreeMap::<String, u64>::new();
+    for exchange in shop.requests.exchanges() {
+        // The devserver's relay polls the pending outbox on GSI1 meanwhile: not this request's.
+        if exchange.request.get("IndexName").is_none() {
+            *counted.entry(exchange.operation.clone()).or_default() += 1;
+        }
+    }
+    println!("card form answered, authorised at once: {counted:?}");
+    // The order read, the claim, the order read again (its version moved), the authorisation.
+    assert_eq!(counted.get("Query"), Some(&2), "{counted:?}");
+    assert_eq!(counted.get("TransactWriteItems"), Some(&2), "{counted:?}");
+    assert_eq!(counted.values().sum::<u64>(), 4, "{counted:?}");
 }
