@@ -55,7 +55,12 @@ pub async fn renew_lapsed_authorisation(
     let remaining_money = Money::new(remaining, payment.currency)
         .map_err(|e| StoreError::Corrupt(format!("remaining authorisation: {e}")))?;
 
-    let renewed = match saved_card_of(provider, &old).await? {
+    // Only where the PSP charges saved cards off-session (not MangoPay here).
+    let saved = match provider.capabilities().saved_cards {
+        true => saved_card_of(provider, &old).await?,
+        false => None,
+    };
+    let renewed = match saved {
         Some((customer, payment_method)) => {
             let charge = SavedCardCharge {
                 capture_at_once: false,

@@ -450,3 +450,50 @@ async fn the_card_form_answer_costs_four_dynamodb_requests() {
     assert_eq!(counted.get("TransactWriteItems"), Some(&2), "{counted:?}");
     assert_eq!(counted.values().sum::<u64>(), 4, "{counted:?}");
 }
+
+#[tokio::test]
+async fn a_lapsed_mangopay_authorisation_asks_the_shopper_to_pay_again() {
+    let shop = shop_with_cards_on("mangopay").await;
+    let (token, payment, form) = start_card(
+        &shop,
+        "ORD-10042",
+        "83000",
+        "jeanne.martin@example.fr",
+        "mgp-lapse-1",
+    )
+    .await;
+    let data = tokenise(&shop, &form, FRICTIONLESS_CARD, "123").await;
+    let (status, submitted) = submit(&shop, "ORD-10042", &payment, &token, &data).await;
+    assert_eq!(
+        (status, submitted["payment"]["status"].as_str()),
+        (200, Some("authorised")),
+        "{submitted}"
+    );
+    let preauth = submitted["payment"]["provider_reference"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // MangoPay lets it lapse (its ExpirationDate) and calls the hook: MangoPay cannot charge the
+    // kept card off-session here, so the shopper is asked to pay again.
+    let reply = shop
+        .http
+        .post(format!(
+            "{}/sandbox-psp/mangopay/_expire_preauthorization/{preauth}",
+            shop.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    let lapsed = shop
+        .payment_reaches("ORD-10042", &payment, &token, "cancelled")
+        .await;
+    assert_eq!(lapsed["captured_amount"], "0.00");
+    let order = shop.get("/v1/orders/ORD-10042", &token).await;
+    assert_eq!(order["status"], "requires_reauthorisation", "{order}");
+    let all = emailed(&shop, "Action requise – commande ORD-10042", 1).await;
+    assert!(all
+        .iter()
+        .any(|e| e["text"].as_str().unwrap().contains("/pay?ref=ORD-10042")));
+}

@@ -262,24 +262,34 @@ impl Charges for MangopayConnector {
         self.fetch_payment(&preauth.id).await
     }
 
+    /// Releases what is left: `CANCELED` before any capture, `VALIDATED` after one (MangoPay
+    /// takes only these). Already released, lapsed or failed: nothing to do. Captured in full:
+    /// refused, there is nothing to release.
     async fn cancel(
         &self,
         id: &str,
         _idempotency_key: &str,
     ) -> Result<ProviderPayment, ProviderError> {
         let preauth = self.preauthorization(id).await?;
-        let already = preauth.payment_status.as_deref() == Some("CANCELED");
-        if !already {
+        let current = self.payment(&preauth).await?;
+        let waiting =
+            preauth.payment_status.as_deref() == Some("WAITING") && preauth.status != "FAILED";
+        if waiting {
+            let captured = current.amount_received.amount() > rust_decimal::Decimal::ZERO;
             let _: wire::Preauthorization = self
                 .put(
                     "cancel",
                     &format!("/preauthorizations/{}", check_id(id)?),
                     &wire::PreauthorizationUpdate {
-                        payment_status: Some("CANCELED"),
+                        payment_status: Some(if captured { "VALIDATED" } else { "CANCELED" }),
                         tag: None,
                     },
                 )
                 .await?;
+        } else if current.amount_received == current.amount {
+            return Err(ProviderError::InvalidRequest(
+                "captured in full at MangoPay: nothing to release".into(),
+            ));
         }
         self.fetch_payment(id).await
     }
