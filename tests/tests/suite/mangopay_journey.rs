@@ -84,6 +84,8 @@ async fn start_card(
     let token = shop.token(reference, postcode).await;
     let mut body = first_order_body(&shop.base);
     body["billing"]["email"] = email.into();
+    // A card kept at MangoPay could not be charged again here: keeping one is not offered.
+    body["save_card"] = false.into();
     let (status, started) = shop.start(reference, &token, key, &body).await;
     assert_eq!(status, 201, "{started}");
     assert_eq!(started["next_action"]["type"], "card_form", "{started}");
@@ -474,8 +476,8 @@ async fn a_lapsed_mangopay_authorisation_asks_the_shopper_to_pay_again() {
         .unwrap()
         .to_owned();
 
-    // MangoPay lets it lapse (its ExpirationDate) and calls the hook: MangoPay cannot charge the
-    // kept card off-session here, so the shopper is asked to pay again.
+    // MangoPay lets it lapse (its ExpirationDate) and calls the hook: no card can be charged
+    // off-session on MangoPay here, so the shopper is asked to pay again.
     let reply = shop
         .http
         .post(format!(
@@ -496,4 +498,23 @@ async fn a_lapsed_mangopay_authorisation_asks_the_shopper_to_pay_again() {
     assert!(all
         .iter()
         .any(|e| e["text"].as_str().unwrap().contains("/pay?ref=ORD-10042")));
+}
+
+#[tokio::test]
+async fn keeping_a_card_is_not_offered_on_mangopay() {
+    let shop = shop_with_cards_on("mangopay").await;
+    let token = shop.token("ORD-10042", "83000").await;
+    let (status, problem) = shop
+        .start(
+            "ORD-10042",
+            &token,
+            "mgp-keep-1",
+            &first_order_body(&shop.base),
+        )
+        .await;
+    assert_eq!(
+        (status, problem["field"].as_str()),
+        (422, Some("save_card")),
+        "{problem}"
+    );
 }

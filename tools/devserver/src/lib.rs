@@ -234,8 +234,12 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
     let mut wallets = options.wallets.clone();
     wallets.retain(|w| caps.wallet(*w).is_some());
     let instalments = options.instalments.clone().filter(|_| caps.saved_cards);
+    let card_saving = match caps.saved_cards {
+        true => options.card_saving,
+        false => encaisse::domain::card_saving::CardSavingPolicy::NotOffered,
+    };
     let lookup = OrderLookup::new(store.clone(), tokens.clone(), clock.clone())
-        .with_card_saving(options.card_saving)
+        .with_card_saving(card_saving)
         // The sandbox serves the security-code page (see the connector below).
         .with_saved_card_checkout(caps.saved_card_checkout)
         .with_wallets(wallets.clone())
@@ -261,7 +265,7 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
                 options.return_origins,
             )
             .with_three_d_secure(options.three_d_secure)
-            .with_card_saving(options.card_saving)
+            .with_card_saving(card_saving)
             .with_wallets(wallets.clone())
             .with_instalments(instalments.clone())
             .with_sepa(options.sepa.clone())
