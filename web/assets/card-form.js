@@ -54,6 +54,9 @@ export function mountCardForm(action, status, root) {
     alert, el("button", { type: "submit" }, say("pay")));
   status.replaceChildren("");
   root.replaceChildren(form);
+  // The tokenisation server's answer, kept: its form takes one card, so a retry after our
+  // API failed resends the answer, not the card.
+  let tokenData = null;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const number = form.querySelector("#cf-number").value.replace(/\s/g, "");
@@ -67,12 +70,15 @@ export function mountCardForm(action, status, root) {
     button.disabled = true;
     alert.replaceChildren(el("p", { class: "notice" }, say("sending")));
     try {
-      const card = new URLSearchParams(action.form_fields);
-      card.set(action.card_fields.number, number);
-      card.set(action.card_fields.expiry, expiry);
-      card.set(action.card_fields.security_code, cvc);
-      const tokenised = await fetch(action.url, { method: "POST", body: card });
-      const token_data = (await tokenised.text()).trim();
+      if (tokenData === null) {
+        const card = new URLSearchParams(action.form_fields);
+        card.set(action.card_fields.number, number);
+        card.set(action.card_fields.expiry, expiry);
+        card.set(action.card_fields.security_code, cvc);
+        const tokenised = await fetch(action.url, { method: "POST", body: card });
+        tokenData = (await tokenised.text()).trim();
+      }
+      const token_data = tokenData;
       const path = `/v1/orders/${encodeURIComponent(action.reference)}/payments/${encodeURIComponent(action.payment)}/card-form`;
       const answer = await call("POST", path, { token: action.token, body: { token_data, browser: browser() } });
       window.location.assign(answer.next_action.url);

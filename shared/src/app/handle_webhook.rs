@@ -131,7 +131,16 @@ impl HandleWebhook {
                 }
                 page.payment
             }
-            (None, None) => None,
+            // A refund's notification that names only the refund (MangoPay's `PAYIN_REFUND_*`):
+            // its payment, from the refund as the PSP has it now.
+            (None, None) => match &event.refund {
+                Some(refund) => match provider.fetch_refund(refund).await {
+                    Ok(found) => Some(found.payment),
+                    Err(ProviderError::NotFound(_)) => return Ok(WebhookOutcome::Ignored),
+                    Err(e) => return Err(e.into()),
+                },
+                None => None,
+            },
         };
         let Some(payment_id) = payment_id else {
             if event.kind.starts_with("charge.dispute.") {

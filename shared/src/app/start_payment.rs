@@ -647,12 +647,6 @@ pub(super) async fn close_attempt(
         if closed.state == HostedPaymentState::Complete {
             return Err(StartPaymentError::AttemptCompleted);
         }
-    } else if old.value.card_form().is_some()
-        && old.value.status == PaymentStatus::Processing
-        && old.value.provider_payment().is_none()
-    {
-        // Its card is being authorised on our card form right now: that outcome decides.
-        return Err(StartPaymentError::AttemptCompleted);
     } else if let Some(intent) = old.value.provider_payment() {
         // Off the hosted page (a saved card waiting for 3-D Secure): the PSP's payment
         // itself is abandoned, so it cannot complete after the order moved on.
@@ -661,7 +655,12 @@ pub(super) async fn close_attempt(
             .map_err(ProviderError::from)?
             .cancel(intent, &format!("abandon-{intent}"))
             .await?;
-        if cancelled.status != crate::ports::ProviderPaymentStatus::Canceled {
+        // Cancelled, or failed at the PSP (3-D Secure failed, its hook not here yet): closed.
+        if !matches!(
+            cancelled.status,
+            crate::ports::ProviderPaymentStatus::Canceled
+                | crate::ports::ProviderPaymentStatus::Failed
+        ) {
             return Err(StartPaymentError::AttemptCompleted);
         }
     }

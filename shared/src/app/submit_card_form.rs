@@ -134,10 +134,27 @@ impl SubmitCardForm {
                 match provider.authorise_card_form(&submission).await {
                     Ok(fresh) => fresh,
                     Err(ProviderError::Declined(failure)) => {
-                        self.fail(reference, payment_id, &failure, now).await?;
+                        self.end_claim(reference, payment_id, Some(&failure), now)
+                            .await?;
                         return Err(CardFormError::Refused(failure));
                     }
-                    Err(e) => return Err(e.into()),
+                    // Unknown outcome: back to `created`, so the shopper can send the same
+                    // answer again (the call replays) or start anew.
+                    Err(e @ (ProviderError::Unavailable(_) | ProviderError::RateLimited)) => {
+                        self.end_claim(reference, payment_id, None, now).await?;
+                        return Err(e.into());
+                    }
+                    // The PSP refused our request for good: this attempt is over.
+                    Err(e) => {
+                        let failure = PaymentFailure {
+                            code: "processing_error".into(),
+                            decline_code: None,
+                            message: e.to_string(),
+                        };
+                        self.end_claim(reference, payment_id, Some(&failure), now)
+                            .await?;
+                        return Err(e.into());
+                    }
                 }
             }
         };
@@ -209,35 +226,44 @@ impl SubmitCardForm {
         }
     }
 
-    /// The tokenisation server refused the card: the attempt is over, with its reason.
-    async fn fail(
+    /// Ends the claim: `failed` with the reason (the card refused, or our request refused for
+    /// good), or back to `created` (outcome unknown). A payment moved meanwhile (its hook
+    /// arrived) keeps that state.
+    async fn end_claim(
         &self,
         reference: &Reference,
         payment_id: &str,
-        failure: &PaymentFailure,
+        failure: Option<&PaymentFailure>,
         now: OffsetDateTime,
     ) -> Result<(), CardFormError> {
         let snapshot = self.read(reference).await?;
         let stored = find(&snapshot, payment_id)?;
-        if stored.value.status != PaymentStatus::Processing {
+        if stored.value.status != PaymentStatus::Processing
+            || stored.value.provider_payment().is_some()
+        {
             return Ok(());
         }
-        let mut failed = stored.value.clone();
-        failed.status = PaymentStatus::Failed;
-        failed.failure_code = Some(failure.decline_code.clone().unwrap_or(failure.code.clone()));
-        failed.updated_at = now;
+        let mut ended = stored.value.clone();
+        match failure {
+            Some(failure) => {
+                ended.status = PaymentStatus::Failed;
+                ended.failure_code =
+                    Some(failure.decline_code.clone().unwrap_or(failure.code.clone()));
+            }
+            None => ended.status = PaymentStatus::Created,
+        }
+        ended.updated_at = now;
         let writes = settle(
             &snapshot,
             &snapshot.order.value,
             vec![PaymentChange {
-                payment: failed,
+                payment: ended,
                 expected_version: Some(stored.version),
             }],
             now,
         )
         .into_writes(snapshot.order.version, false);
         match self.store.transact(writes).await {
-            // Moved meanwhile (its hook arrived): that state stands.
             Ok(()) | Err(StoreError::VersionConflict(_)) => Ok(()),
             Err(e) => Err(e.into()),
         }

@@ -518,3 +518,64 @@ async fn keeping_a_card_is_not_offered_on_mangopay() {
         "{problem}"
     );
 }
+
+async fn faults(shop: &Shop, patch: Value) {
+    let reply = shop
+        .http
+        .post(format!("{}/sandbox-psp/_faults", shop.base))
+        .json(&patch)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+}
+
+#[tokio::test]
+async fn mangopay_not_answering_leaves_the_card_form_open_and_pending_refunds_land() {
+    let shop = shop_with_cards_on("mangopay").await;
+    let (token, payment, form) = start_card(
+        &shop,
+        "ORD-10044",
+        "69007",
+        "emma.smith@example.com",
+        "mgp-faults-1",
+    )
+    .await;
+    let data = tokenise(&shop, &form, FRICTIONLESS_CARD, "123").await;
+    // MangoPay answers 500 to everything (the connector's retries included): 503, and the
+    // payment is back to `created`, not stuck in `processing`.
+    faults(&shop, json!({"fail_next": 50})).await;
+    let (status, problem) = submit(&shop, "ORD-10044", &payment, &token, &data).await;
+    assert_eq!(status, 503, "{problem}");
+    let open = shop
+        .get(&format!("/v1/orders/ORD-10044/payments/{payment}"), &token)
+        .await;
+    assert_eq!(open["status"], "created", "{open}");
+    // MangoPay is back: the same answer goes through.
+    faults(&shop, json!({"fail_next": 0})).await;
+    let (status, submitted) = submit(&shop, "ORD-10044", &payment, &token, &data).await;
+    assert_eq!(
+        (status, submitted["payment"]["status"].as_str()),
+        (200, Some("authorised")),
+        "{submitted}"
+    );
+
+    // A refund MangoPay answers pending lands with its PAYIN_REFUND_SUCCEEDED hook.
+    let (status, _) = ship(&shop, "ORD-10044", json!({"shipment_id": "all"})).await;
+    assert_eq!(status, 202);
+    shop.payment_reaches("ORD-10044", &payment, &token, "captured")
+        .await;
+    faults(&shop, json!({"pending_refunds": true})).await;
+    let (status, refund) = shop
+        .admin_post(
+            "/v1/admin/orders/ORD-10044/refunds",
+            Some("mgp-pending-1"),
+            &json!({"amount": "10.00"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{refund}");
+    let refunded = shop
+        .payment_reaches("ORD-10044", &payment, &token, "partially_refunded")
+        .await;
+    assert_eq!(refunded["refunded_amount"], "10.00");
+}

@@ -229,7 +229,16 @@ impl MangopayConnector {
 
     /// The first answer under `key`, as MangoPay kept it.
     async fn replay(&self, operation: &'static str, key: &str) -> Result<Vec<u8>, ProviderError> {
-        let stored: StoredResponse = self.get(operation, &format!("/responses/{key}")).await?;
+        let stored: StoredResponse = match self.get(operation, &format!("/responses/{key}")).await {
+            Ok(stored) => stored,
+            // Not answered yet: the first request under the key is still running.
+            Err(ProviderError::NotFound(_)) => {
+                return Err(ProviderError::Unavailable(format!(
+                    "{operation}: the first request under this key has not answered yet"
+                )))
+            }
+            Err(e) => return Err(e),
+        };
         let status: u16 = stored.status_code.parse().unwrap_or(0);
         let body = serde_json::to_vec(&stored.resource).unwrap_or_default();
         if (200..300).contains(&status) {

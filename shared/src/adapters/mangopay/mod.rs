@@ -30,7 +30,8 @@ pub const DEFAULT_API_BASE: &str = "https://api.mangopay.com";
 pub const SANDBOX_API_BASE: &str = "https://api.sandbox.mangopay.com";
 
 /// MangoPay: multi-capture per pre-authorisation (`MultiCapture`, read on each); a
-/// pre-authorisation lasts 7 days (`ExpirationDate`), so a capture within 6 is safe; 3-D Secure
+/// pre-authorisation lasts 6.5 days (`ExpirationDate` = `AuthorizationDate` + 561,600 s in
+/// MangoPay's examples), so a capture within 6 days of our own record of it is safe; 3-D Secure
 /// can be forced (`SecureMode=FORCE`), an exemption cannot be asked for here; no hosted page
 /// for a later capture (our card form instead); cards kept on the user but no off-session
 /// charge on them (recurring registrations not wired), no wallets; SEPA mandates not wired yet;
@@ -38,7 +39,7 @@ pub const SANDBOX_API_BASE: &str = "https://api.sandbox.mangopay.com";
 static CAPABILITIES: Capabilities = Capabilities {
     multicapture: Multicapture::PerPayment,
     capture_window: time::Duration::days(6),
-    cancels_uncaptured_after: Some(time::Duration::days(7)),
+    cancels_uncaptured_after: Some(time::Duration::hours(156)),
     three_ds: ThreeDsOptions {
         can_request: true,
         can_skip: false,

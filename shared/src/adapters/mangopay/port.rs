@@ -173,7 +173,7 @@ impl MangopayConnector {
         let payins: Vec<wire::PayIn> = self
             .get(
                 "list_captures",
-                &format!("/preauthorizations/{id}/transactions"),
+                &format!("/preauthorizations/{id}/transactions?per_page=100&Sort=CreationDate:ASC"),
             )
             .await?;
         let mut refunds = Vec::new();
@@ -181,7 +181,10 @@ impl MangopayConnector {
             let of_payin: Vec<wire::Refund> = self
                 .get(
                     "list_refunds",
-                    &format!("/payins/{}/refunds", check_id(&payin.id)?),
+                    &format!(
+                        "/payins/{}/refunds?per_page=100&Sort=CreationDate:ASC",
+                        check_id(&payin.id)?
+                    ),
                 )
                 .await?;
             refunds.extend(of_payin);
@@ -229,7 +232,18 @@ impl Charges for MangopayConnector {
     ) -> Result<ProviderPayment, ProviderError> {
         let preauth = self.preauthorization(id).await?;
         let current = self.payment(&preauth).await?;
+        let asked = amount;
         let amount = amount.unwrap_or(current.amount_capturable);
+        if asked.is_none() && amount.amount().is_zero() {
+            // "All that is left", and nothing is: a retried final capture whose first try went
+            // through. Nothing to post (MangoPay refuses an amount of 0).
+            return match current.amount_received.amount().is_zero() {
+                true => Err(ProviderError::InvalidRequest(
+                    "nothing is left to capture on this pre-authorisation".into(),
+                )),
+                false => Ok(current),
+            };
+        }
         let funds = wire::funds(&amount).map_err(refused)?;
         let ours = wire::OurTag::parse(preauth.tag.as_deref());
         let payin: wire::PayIn = self
@@ -247,9 +261,11 @@ impl Charges for MangopayConnector {
                 idempotency_key,
             )
             .await?;
+        // "All that is left" may be less on a retry than on the first try: the same
+        // pre-authorisation is then the same request.
         same_request(
             payin.preauthorization_id.as_deref() == Some(preauth.id.as_str())
-                && payin.debited_funds == funds,
+                && (asked.is_none() || payin.debited_funds == funds),
         )?;
         if payin.status == "FAILED" {
             return Err(ProviderError::InvalidRequest(format!(
@@ -296,8 +312,9 @@ impl Charges for MangopayConnector {
 }
 
 impl MangopayConnector {
-    /// After a final capture: what is left is released (`VALIDATED`), and the reason is kept in
-    /// the tag. A retried capture finds it done already and changes nothing.
+    /// After a final capture: what is left is released (`VALIDATED`, the reason kept in the
+    /// tag). A capture of all that was left is `VALIDATED` by MangoPay already: nothing is left
+    /// to release, and MangoPay takes no other change on it (a PUT needs `PaymentStatus`).
     async fn release_rest(
         &self,
         id: &str,
@@ -305,21 +322,17 @@ impl MangopayConnector {
         after: AfterCapture,
     ) -> Result<(), ProviderError> {
         let fresh = self.preauthorization(id).await?;
-        let waiting = fresh.payment_status.as_deref() == Some("WAITING");
-        let reason = after.release_reason();
-        let tag_missing =
-            reason.is_some() && wire::OurTag::parse(fresh.tag.as_deref()).release_reason != reason;
-        if !waiting && !tag_missing {
+        if fresh.payment_status.as_deref() != Some("WAITING") {
             return Ok(());
         }
-        ours.release_reason = reason.or(ours.release_reason);
+        ours.release_reason = after.release_reason().or(ours.release_reason);
         let _: wire::Preauthorization = self
             .put(
                 "release_rest",
                 &format!("/preauthorizations/{}", check_id(id)?),
                 &wire::PreauthorizationUpdate {
-                    payment_status: waiting.then_some("VALIDATED"),
-                    tag: tag_missing.then(|| ours.render()),
+                    payment_status: Some("VALIDATED"),
+                    tag: Some(ours.render()),
                 },
             )
             .await?;
@@ -352,7 +365,10 @@ impl Refunds for MangopayConnector {
             let refund: wire::Refund = self
                 .post(
                     "refund",
-                    &format!("/payins/{}/refunds", check_id(&payin.id)?),
+                    &format!(
+                        "/payins/{}/refunds?per_page=100&Sort=CreationDate:ASC",
+                        check_id(&payin.id)?
+                    ),
                     &wire::NewRefund {
                         author_id: payin.author_id.clone(),
                         debited_funds: funds,

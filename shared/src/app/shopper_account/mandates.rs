@@ -80,7 +80,7 @@ impl ShopperAccount {
         self.payments
             .return_origins()
             .check("return_url", return_url)?;
-        let provider = self.providers.for_cards();
+        let provider = self.providers.for_mandates();
         if !provider.capabilities().mandates {
             return Err(AccountError::SepaNotOffered);
         }

@@ -62,6 +62,20 @@ impl ProviderRegistry {
         &self.connectors[self.cards]
     }
 
+    /// The provider that sets up new SEPA mandates: the card provider when it can, else the
+    /// first one that can (cards on MangoPay, SEPA on Stripe), else the card provider (whose
+    /// capabilities then say no).
+    pub fn for_mandates(&self) -> &Arc<dyn PaymentProvider> {
+        let cards = self.for_cards();
+        if cards.capabilities().mandates {
+            return cards;
+        }
+        self.connectors
+            .values()
+            .find(|c| c.capabilities().mandates)
+            .unwrap_or(cards)
+    }
+
     /// The payment's own provider (an error for a payment no PSP takes part in).
     pub fn for_payment(
         &self,

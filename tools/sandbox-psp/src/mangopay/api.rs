@@ -140,10 +140,23 @@ pub async fn layer(State(psp): State<MangopaySandbox>, req: Request, next: Next)
         .into_response();
     }
     let scoped = format!("{client_id} {key}");
-    if psp.lock().responses.contains_key(&scoped) {
-        return ApiError::duplicate_key().into_response();
-    }
     let url = original;
+    {
+        // Claimed before the request runs: a second one under the key, even at once, is 409.
+        let mut st = psp.lock();
+        if st.responses.contains_key(&scoped) {
+            return ApiError::duplicate_key().into_response();
+        }
+        st.responses.insert(
+            scoped.clone(),
+            StoredResponse {
+                status: 0,
+                body: Value::Null,
+                url: url.clone(),
+                date: now(),
+            },
+        );
+    }
     let response = next.run(req).await;
     let (parts, body) = response.into_parts();
     let bytes = to_bytes(body, 4 * MAX_BODY).await.unwrap_or_default();
@@ -153,8 +166,7 @@ pub async fn layer(State(psp): State<MangopaySandbox>, req: Request, next: Next)
         url,
         date: now(),
     };
-    // Two requests racing under one key: the first to finish keeps its answer.
-    psp.lock().responses.entry(scoped).or_insert(stored);
+    psp.lock().responses.insert(scoped, stored);
     Response::from_parts(parts, HttpBody::from(bytes))
 }
 
@@ -183,9 +195,11 @@ pub async fn response(
     Path((client, key)): Path<(String, String)>,
 ) -> Api {
     let st = psp.lock();
+    // A request still running under the key has no answer to give yet.
     let stored = st
         .responses
         .get(&format!("{client} {key}"))
+        .filter(|r| r.status != 0)
         .ok_or_else(|| ApiError::not_found("Response", &key))?;
     Ok(Json(json!({
         "StatusCode": stored.status.to_string(),

@@ -241,6 +241,16 @@ pub async fn tokenise(
     let Some((_, kind, brand)) = TEST_CARDS.iter().find(|(n, _, _)| *n == number) else {
         return (StatusCode::OK, "errorCode=02625").into_response();
     };
+    // A registration is for one card type: AMEX and MAESTRO have their own (MangoPay's
+    // `CardType`); the sandbox refuses a card of another type as an invalid number.
+    let card_type = match *brand {
+        "AMEX" => "AMEX",
+        "MAESTRO" => "MAESTRO",
+        _ => "CB_VISA_MASTERCARD",
+    };
+    if registration["CardType"] != card_type {
+        return (StatusCode::OK, "errorCode=02625").into_response();
+    }
     let expiry = form.card_expiration_date.trim();
     let valid_expiry = expiry.len() == 4
         && expiry.bytes().all(|b| b.is_ascii_digit())

@@ -18,8 +18,9 @@ use super::state::{amount_of, funds, new_id, State as Psp};
 use crate::ids::now;
 use crate::stripe::pages::{escape, format_amount, page, redirect};
 
-/// MangoPay keeps a pre-authorisation 7 days (`ExpirationDate`).
-pub const VALIDITY_SECONDS: i64 = 7 * 24 * 3600;
+/// MangoPay keeps a pre-authorisation 6.5 days: `ExpirationDate` is `AuthorizationDate` +
+/// 561,600 s in every example of its docs.
+pub const VALIDITY_SECONDS: i64 = 561_600;
 /// Wrong one-time codes before the authentication fails.
 const CHALLENGE_TRIES: u8 = 3;
 
@@ -278,7 +279,14 @@ pub async fn update(
         .payins
         .values()
         .any(|p| p["PreauthorizationId"] == id.as_str() && p["Status"] == "SUCCEEDED");
-    if let Some(wanted) = body.payment_status.as_deref() {
+    // MangoPay's docs make PaymentStatus required: a PUT changes it (and the tag with it).
+    let Some(wanted) = body.payment_status.as_deref() else {
+        return Err(ApiError::param(
+            "PaymentStatus",
+            "The PaymentStatus field is required.",
+        ));
+    };
+    {
         let allowed = match wanted {
             "CANCELED" => !captured,
             "VALIDATED" => captured,

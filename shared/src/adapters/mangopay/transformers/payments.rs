@@ -224,8 +224,15 @@ impl Preauthorization {
         };
         let captured_any = received.amount() > rust_decimal::Decimal::ZERO;
         let remaining_left = remaining.amount() > rust_decimal::Decimal::ZERO;
+        let capture_pending = payins
+            .iter()
+            .any(|p| p.status != "SUCCEEDED" && p.status != "FAILED");
         let (status, capturable) = match (self.status.as_str(), waiting) {
             ("FAILED", _) => (ProviderPaymentStatus::Failed, zero),
+            // A capture MangoPay has not settled yet: neither captured nor released.
+            (_, false) if capture_pending && !captured_any => {
+                (ProviderPaymentStatus::Processing, zero)
+            }
             ("CREATED", true) if self.secure_mode_redirect_url.is_some() => {
                 (ProviderPaymentStatus::RequiresAction, zero)
             }
