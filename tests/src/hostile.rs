@@ -82,6 +82,7 @@ pub async fn harness(deliver_webhooks: bool) -> Harness {
         wallets: Vec::new(),
         offline: Default::default(),
         card_provider: None,
+        sepa_provider: None,
         modes: Default::default(),
         sepa: None,
         instalments: None,

@@ -215,6 +215,7 @@ impl RecordedShop {
             wallets: Vec::new(),
             offline: encaisse_dev::demo_offline_instructions(),
             card_provider: None,
+            sepa_provider: None,
             modes: Default::default(),
             sepa: Some(encaisse::app::start_sepa::SepaSettings::local()),
             instalments: encaisse::domain::instalments::InstalmentPolicy::parse("counts:3")

@@ -58,14 +58,23 @@ pub async fn me(
     )
 }
 
-/// Adds a mandate through the account and the PSP's page with `iban`; returns its id.
+/// Adds a mandate through the account and the PSP's page with `iban`; returns its id. On a
+/// PSP whose mandates are set up on a bank account we pass on (`mandate_setup:
+/// bank_details`, MangoPay) the IBAN goes in the request and the shopper confirms on the
+/// PSP's page; else the IBAN is typed on the PSP's page (Stripe).
 pub async fn add_mandate(shop: &Shop, session: &str, iban: &str) -> String {
+    let (_, sepa) = me(shop, session, reqwest::Method::GET, "/v1/me/sepa", None).await;
+    let return_url = format!("{}/account", shop.base);
+    if sepa["mandate_setup"] == "bank_details" {
+        return add_mandate_with_bank_details(shop, session, iban, &return_url).await;
+    }
+    assert_eq!(sepa["mandate_setup"], "provider_page", "{sepa}");
     let (status, added) = me(
         shop,
         session,
         reqwest::Method::POST,
         "/v1/me/mandates",
-        Some(json!({"return_url": format!("{}/account", shop.base)})),
+        Some(json!({ "return_url": return_url })),
     )
     .await;
     assert_eq!(status, 201, "{added}");
@@ -82,6 +91,54 @@ pub async fn add_mandate(shop: &Shop, session: &str, iban: &str) -> String {
     let id = added["mandate"]["id"].as_str().unwrap().to_string();
     assert!(
         back.contains(&format!("mandate={id}")) && back.contains("outcome=success"),
+        "{back}"
+    );
+    id
+}
+
+/// The MangoPay way: the IBAN (and the holder, from the billing details given at Jeanne's
+/// first order, or here) in our request, the mandate confirmed on the PSP's page.
+async fn add_mandate_with_bank_details(
+    shop: &Shop,
+    session: &str,
+    iban: &str,
+    return_url: &str,
+) -> String {
+    let bank_account = json!({"iban": iban, "holder_name": "Jeanne Martin",
+        "address": billing()["address"].clone()});
+    let (status, added) = me(
+        shop,
+        session,
+        reqwest::Method::POST,
+        "/v1/me/mandates",
+        Some(json!({ "return_url": return_url, "bank_account": bank_account })),
+    )
+    .await;
+    assert_eq!(status, 201, "{added}");
+    assert_eq!(added["mandate"]["status"], "pending");
+    assert!(
+        !added.to_string().contains(iban),
+        "the IBAN is not echoed back"
+    );
+    let page = shop.absolute(added["url"].as_str().unwrap());
+    let shown = shop.http.get(&page).send().await.unwrap();
+    assert_eq!(shown.status().as_u16(), 200, "the PSP's confirmation page");
+    let reply = shop
+        .http
+        .post(&page)
+        .form(&[("action", "confirm")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        reply.status().as_u16(),
+        303,
+        "the PSP takes the confirmation"
+    );
+    let back = reply.headers()["location"].to_str().unwrap().to_string();
+    let id = added["mandate"]["id"].as_str().unwrap().to_string();
+    assert!(
+        back.starts_with(return_url) && back.contains(&format!("mandate={id}")),
         "{back}"
     );
     id
@@ -132,4 +189,64 @@ pub async fn admin(
         reply.status().as_u16(),
         reply.json().await.unwrap_or(Value::Null),
     )
+}
+
+/// The debits the PSP was asked for (a month's one debit each), in cents, oldest first: from
+/// the sandbox's Stripe events, or its MangoPay hooks and pay-ins.
+pub async fn debits_at_psp(shop: &Shop, provider: &str) -> Vec<i64> {
+    if provider == "stripe" {
+        return shop
+            .sandbox_events()
+            .await
+            .into_iter()
+            .filter(|e| e["type"] == "payment_intent.processing")
+            .filter_map(|e| e["data"]["object"]["amount"].as_i64())
+            .collect();
+    }
+    let base = format!("{}/sandbox-psp/mangopay", shop.base);
+    let hooks: Value = shop
+        .http
+        .get(format!("{base}/_hooks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token: Value = shop
+        .http
+        .post(format!("{base}/v2.01/oauth/token"))
+        .basic_auth(encaisse_dev::MANGOPAY_CLIENT_ID, Some("sandbox-api-key"))
+        .body("grant_type=client_credentials")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut amounts = Vec::new();
+    for hook in hooks["data"].as_array().unwrap() {
+        if hook["EventType"] != "PAYIN_NORMAL_CREATED" {
+            continue;
+        }
+        let payin: Value = shop
+            .http
+            .get(format!(
+                "{base}/v2.01/{}/payins/{}",
+                encaisse_dev::MANGOPAY_CLIENT_ID,
+                hook["RessourceId"].as_str().unwrap()
+            ))
+            .bearer_auth(token["access_token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if payin["PaymentType"] == "DIRECT_DEBIT" {
+            amounts.push(payin["DebitedFunds"]["Amount"].as_i64().unwrap());
+        }
+    }
+    amounts
 }

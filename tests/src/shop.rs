@@ -122,6 +122,7 @@ async fn shop_full(
         wallets: encaisse::domain::Wallet::ALL.to_vec(),
         offline: encaisse_dev::demo_offline_instructions(),
         card_provider: card_provider.map(str::to_owned),
+        sepa_provider: None,
         modes,
         sepa: Some(encaisse::app::start_sepa::SepaSettings::local()),
         instalments: encaisse::domain::instalments::InstalmentPolicy::parse(SHOP_INSTALMENT_PLANS)

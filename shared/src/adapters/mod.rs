@@ -27,7 +27,9 @@ use crate::ports::ProviderRegistry;
 /// `STRIPE_API_KEY` is set (with `STRIPE_API_BASE`, `STRIPE_WEBHOOK_SECRET`), `mangopay` when
 /// `MANGOPAY_CLIENT_ID` is (with `MANGOPAY_API_KEY`, `MANGOPAY_WALLET_ID`, `MANGOPAY_API_BASE`).
 /// `CARD_PROVIDER` names the one that opens new card payments (default: Stripe when it is
-/// configured, else MangoPay); capture, refunds and notifications always go to a payment's own.
+/// configured, else MangoPay), `SEPA_PROVIDER` the one that sets up new SEPA mandates
+/// (default: the card provider); capture, refunds, debits and notifications always go to a
+/// payment's (or mandate's) own.
 pub fn payment_providers_from_env() -> Result<ProviderRegistry, ConfigError> {
     payment_providers_from(|name| std::env::var(name).ok())
 }
@@ -52,11 +54,20 @@ pub fn payment_providers_from(
         .next()
         .ok_or(ConfigError::Missing("STRIPE_API_KEY"))?;
     let registry = connectors.fold(ProviderRegistry::single(first), ProviderRegistry::with);
-    match set("CARD_PROVIDER") {
-        None => Ok(registry),
+    let registry = match set("CARD_PROVIDER") {
+        None => registry,
         Some(name) => registry.with_cards_on(name.trim()).map_err(|e| {
             ConfigError::Invalid(
                 "CARD_PROVIDER",
+                format!("{e} (stripe or mangopay, configured)"),
+            )
+        })?,
+    };
+    match set("SEPA_PROVIDER") {
+        None => Ok(registry),
+        Some(name) => registry.with_mandates_on(name.trim()).map_err(|e| {
+            ConfigError::Invalid(
+                "SEPA_PROVIDER",
                 format!("{e} (stripe or mangopay, configured)"),
             )
         }),

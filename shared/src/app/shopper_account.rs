@@ -40,6 +40,7 @@ const WINDOW_SECONDS: i64 = 3600;
 const DAY_SECONDS: i64 = 86_400;
 pub const MAX_PAGE: usize = 50;
 
+pub mod bank_account;
 mod cards;
 pub mod mandates;
 pub use cards::CardUpdateInput;

@@ -60,12 +60,16 @@ pub(super) async fn mandates(
 #[serde(deny_unknown_fields)]
 pub(super) struct NewMandateInput {
     return_url: String,
+    /// Where the PSP sets the mandate up on an account we pass on (MangoPay).
+    #[serde(default)]
+    bank_account: Option<crate::app::shopper_account::bank_account::BankAccountInput>,
 }
 
 #[derive(Debug, Serialize)]
 struct NewMandateAnswer {
     mandate: MandateView,
-    /// The PSP's page where the shopper gives their IBAN and accepts the mandate.
+    /// The PSP's page where the shopper gives their IBAN and accepts the mandate (Stripe), or
+    /// confirms the mandate on the IBAN given here (MangoPay).
     url: String,
 }
 
@@ -75,7 +79,9 @@ pub(super) async fn add_mandate(
     StrictJson(input): StrictJson<NewMandateInput>,
 ) -> Result<Response, Problem> {
     let session = session(&api, &headers).await?;
-    let setup = api.add_mandate(&session, &input.return_url).await?;
+    let setup = api
+        .add_mandate(&session, &input.return_url, input.bank_account.as_ref())
+        .await?;
     let body = NewMandateAnswer {
         mandate: setup.mandate.into(),
         url: setup.url,
@@ -113,6 +119,9 @@ struct SepaAnswer {
     remaining: String,
     next_collection: String,
     months: Vec<DebitMonthView>,
+    /// How a new mandate is added: `provider_page` (the IBAN typed on the PSP's page) or
+    /// `bank_details` (given in `POST /v1/me/mandates`, confirmed on the PSP's page).
+    mandate_setup: &'static str,
 }
 
 pub(super) async fn standing(
@@ -135,6 +144,10 @@ pub(super) async fn standing(
         used: eur(overview.used),
         remaining: eur(overview.remaining),
         next_collection: overview.next_collection.to_string(),
+        mandate_setup: match overview.bank_details_here {
+            true => "bank_details",
+            false => "provider_page",
+        },
         months: overview
             .months
             .into_iter()

@@ -30,6 +30,8 @@ static CAPABILITIES: Capabilities = Capabilities {
     embedded_page: false,
     wallets: &[],
     mandates: false,
+    mandate_bank_details: false,
+    mandate_refused_countries: &[],
     signed_notifications: true,
 };
 

@@ -54,6 +54,7 @@ fn app() -> &'static App {
                 wallets: Vec::new(),
                 offline: Default::default(),
                 card_provider: None,
+                sepa_provider: None,
                 modes: Default::default(),
                 sepa: None,
                 instalments: None,

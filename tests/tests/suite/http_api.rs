@@ -35,6 +35,7 @@ async fn api() -> Api {
         wallets: Vec::new(),
         offline: Default::default(),
         card_provider: None,
+        sepa_provider: None,
         modes: Default::default(),
         sepa: None,
         instalments: None,

@@ -20,6 +20,7 @@ mod lambda_events;
 mod least_privilege;
 mod least_privilege_sepa;
 mod mangopay_journey;
+mod mangopay_sepa;
 mod money_on_the_wire;
 mod month_invoices;
 mod monthly_direct_debit_events;

@@ -218,9 +218,26 @@ async fn month_of_two_purchases(shop: &Shop, iban: &str) -> (String, String) {
     (session, month)
 }
 
+/// A shop whose SEPA mandates (and cards) are on `provider`: the SEPA month runs on both.
+async fn shop_on(provider: &'static str) -> Shop {
+    match provider {
+        "stripe" => shop().await,
+        other => integration::shop::shop_with_cards_on(other).await,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_month_is_announced_then_collected_in_one_debit() {
-    let shop = shop().await;
+async fn a_month_is_announced_then_collected_in_one_debit_on_stripe() {
+    month_announced_then_collected(&shop_on("stripe").await, "stripe").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_month_is_announced_then_collected_in_one_debit_on_mangopay() {
+    month_announced_then_collected(&shop_on("mangopay").await, "mangopay").await;
+}
+
+async fn month_announced_then_collected(shop: &Shop, provider: &str) {
+    let shop = shop.clone();
     let (session, month) = month_of_two_purchases(&shop, "DE89370400440532013000").await;
     // Not closed while it runs.
     let early = close_month(&shop, &month, &format!("{month}-15")).await;
@@ -335,14 +352,8 @@ async fn a_month_is_announced_then_collected_in_one_debit() {
             "captured"
         );
     }
-    let debits: Vec<Value> = shop
-        .sandbox_events()
-        .await
-        .into_iter()
-        .filter(|e| e["type"] == "payment_intent.processing")
-        .collect();
-    assert_eq!(debits.len(), 1, "one debit for the month: {debits:?}");
-    assert_eq!(debits[0]["data"]["object"]["amount"], 8196);
+    let debits = integration::sepa::debits_at_psp(&shop, provider).await;
+    assert_eq!(debits, vec![8196], "one debit for the month, in cents");
     // Collected: the orders are captured, and billed by the summary alone.
     // (Their invoice events are handled within a second on the devserver.)
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
@@ -355,9 +366,19 @@ async fn a_month_is_announced_then_collected_in_one_debit() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_refused_debit_leaves_the_month_unpaid_and_suspends_sepa() {
-    let shop = shop().await;
-    // Stripe's test IBAN for insufficient funds.
+async fn a_refused_debit_leaves_the_month_unpaid_and_suspends_sepa_on_stripe() {
+    refused_debit(&shop_on("stripe").await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_debit_leaves_the_month_unpaid_and_suspends_sepa_on_mangopay() {
+    refused_debit(&shop_on("mangopay").await).await;
+}
+
+async fn refused_debit(shop: &Shop) {
+    let shop = shop.clone();
+    // The test IBAN for insufficient funds (Stripe's, which the sandbox's MangoPay dialect
+    // reads the same way).
     let (session, month) = month_of_two_purchases(&shop, "DE65370400440002222227").await;
     let first = first_of_next(&month);
     close_month(&shop, &month, &first).await;

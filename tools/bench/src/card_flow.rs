@@ -106,6 +106,7 @@ pub(crate) async fn start_app() -> Result<(String, RequestCounter, reqwest::Clie
         wallets: Vec::new(),
         offline: Default::default(),
         card_provider: None,
+        sepa_provider: None,
         modes: Default::default(),
         sepa: None,
         instalments: None,

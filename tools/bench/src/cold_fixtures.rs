@@ -151,6 +151,7 @@ pub async fn start_devserver(table: &str) -> Result<(Preparer, String), Failure>
         wallets: Vec::new(),
         offline: Default::default(),
         card_provider: None,
+        sepa_provider: None,
         modes: Default::default(),
         sepa: None,
         instalments: None,

@@ -45,6 +45,7 @@ async fn start(table: Option<String>, counter: Option<RequestCounter>) -> Result
         wallets: Vec::new(),
         offline: Default::default(),
         card_provider: None,
+        sepa_provider: None,
         modes: Default::default(),
         sepa: None,
         instalments: encaisse::domain::instalments::InstalmentPolicy::parse("counts:2")?,

@@ -79,6 +79,9 @@ pub struct Options {
     /// The connector new card payments go to (`CARD_PROVIDER` for the binary): `stripe` (None)
     /// or `mangopay`. Both run on the sandbox PSP; the other one serves its own payments.
     pub card_provider: Option<String>,
+    /// The connector new SEPA mandates go to (`SEPA_PROVIDER` for the binary): the card
+    /// provider (None), or `stripe` or `mangopay`.
+    pub sepa_provider: Option<String>,
 }
 
 /// The devserver's MangoPay client id on the sandbox (any API key is taken).
@@ -99,6 +102,8 @@ pub struct DevApp {
     pub sandbox: SandboxPsp,
     /// The connector new card payments go to.
     pub card_provider: String,
+    /// The connector new SEPA mandates go to.
+    pub sepa_provider: String,
 }
 
 /// The demo shop's bank details and cheque address (a well-known test IBAN, not a real
@@ -222,12 +227,17 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
         .card_provider
         .clone()
         .unwrap_or_else(|| "stripe".into());
-    let providers = Arc::new(
-        ProviderRegistry::single(Arc::new(StripeConnector::new(stripe)?))
-            .with(Arc::new(MangopayConnector::new(mangopay)?))
-            .with_cards_on(&card_provider)
-            .map_err(|e| encaisse::config::ConfigError::Invalid("CARD_PROVIDER", e.to_string()))?,
-    );
+    let mut registry = ProviderRegistry::single(Arc::new(StripeConnector::new(stripe)?))
+        .with(Arc::new(MangopayConnector::new(mangopay)?))
+        .with_cards_on(&card_provider)
+        .map_err(|e| encaisse::config::ConfigError::Invalid("CARD_PROVIDER", e.to_string()))?;
+    if let Some(sepa) = &options.sepa_provider {
+        registry = registry
+            .with_mandates_on(sepa)
+            .map_err(|e| encaisse::config::ConfigError::Invalid("SEPA_PROVIDER", e.to_string()))?;
+    }
+    let providers = Arc::new(registry);
+    let sepa_provider = providers.for_mandates().name().to_owned();
     // What the card provider cannot do is not offered: its wallets only, instalments and saved
     // cards at checkout only where it charges saved cards (MangoPay: none of them).
     let caps = providers.for_cards().capabilities().clone();
@@ -442,5 +452,6 @@ pub async fn build(options: Options) -> Result<DevApp, BuildError> {
         store_name,
         sandbox,
         card_provider,
+        sepa_provider,
     })
 }

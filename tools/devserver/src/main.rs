@@ -78,6 +78,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         card_provider: std::env::var("CARD_PROVIDER")
             .ok()
             .filter(|v| !v.trim().is_empty()),
+        // SEPA mandates on the card provider unless SEPA_PROVIDER says otherwise.
+        sepa_provider: std::env::var("SEPA_PROVIDER")
+            .ok()
+            .filter(|v| !v.trim().is_empty()),
         // Every payment mode under default names unless WEB_PAYMENT_MODES says otherwise.
         modes: encaisse::config::web_payment_modes()?,
         sepa: match std::env::var("SEPA_DEBIT") {
@@ -122,9 +126,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "Sandbox PSP (MangoPay API subset): MANGOPAY_API_BASE={base}/sandbox-psp/mangopay, \
          client {}, any API key; hooks (GET) to {base}/v1/webhooks/mangopay; new card payments \
-         on {} (CARD_PROVIDER)",
+         on {} (CARD_PROVIDER), new SEPA mandates on {} (SEPA_PROVIDER)",
         encaisse_dev::MANGOPAY_CLIENT_ID,
-        app.card_provider
+        app.card_provider,
+        app.sepa_provider
     );
     println!("  events: {base}/sandbox-psp/_events   faults: {base}/sandbox-psp/_faults");
     println!("  test cards (any future expiry, any CVC):");

@@ -8,8 +8,10 @@
 //! API, tokenisation server, 3-D Secure page, unsigned GET hooks) under `/mangopay`.
 //! Shared by all dialects: the configuration, ids, and the fault switches (`/_faults`).
 
+mod clock;
 mod config;
 mod faults;
+mod iban;
 mod ids;
 pub mod loopback;
 pub mod mangopay;
@@ -50,9 +52,16 @@ impl SandboxPsp {
     /// (`GET /sandbox-psp/mangopay/_hooks`).
     pub fn with_mangopay_hooks(config: SandboxConfig, hook_url: Option<String>) -> Self {
         let faults: SharedFaults = Arc::new(Mutex::new(FaultState::default()));
+        // One sandbox clock: `POST /_clock` moves time for both dialects' SEPA debits.
+        let clock = clock::SharedClock::default();
         Self {
-            stripe: StripeSandbox::new(&config, faults.clone()),
-            mangopay: MangopaySandbox::new(&config.public_base_url, hook_url, faults.clone()),
+            stripe: StripeSandbox::new(&config, faults.clone(), clock.clone()),
+            mangopay: MangopaySandbox::new(
+                &config.public_base_url,
+                hook_url,
+                faults.clone(),
+                clock,
+            ),
             faults,
         }
     }

@@ -1,7 +1,8 @@
 //! The sandbox's MangoPay dialect against what MangoPay publishes: every field of every object
 //! it answers is one MangoPay's SDK typings declare (`fixtures/mangopay_typings/README.md`).
 //! Also its rules a connector relies on: tokens, the 409 under a used key and `/responses`,
-//! the 001505 capture, and hooks called with GET, retried until answered.
+//! the 001505 capture, and hooks called with GET, retried until answered. SEPA direct debit
+//! (bank accounts, mandates, direct-debit pay-ins) is in `mangopay_sandbox/sepa*.rs`.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -9,6 +10,11 @@ use std::sync::{Arc, Mutex};
 use encaisse_sandbox_psp::{SandboxConfig, SandboxPsp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+
+#[path = "mangopay_sandbox/sepa.rs"]
+mod sepa;
+#[path = "mangopay_sandbox/sepa_clock.rs"]
+mod sepa_clock;
 
 const CLIENT: &str = "typings-check";
 
@@ -314,6 +320,7 @@ async fn every_object_has_only_the_fields_mangopay_declares() {
         (StatusCode::OK, Some("VALIDATED"))
     );
     assert_eq!(released["RemainingFunds"]["Amount"], 0);
+    sepa::sepa_objects_have_only_declared_fields(&mp).await;
 }
 
 #[tokio::test]

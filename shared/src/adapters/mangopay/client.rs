@@ -146,6 +146,18 @@ impl MangopayConnector {
         decode(operation, &bytes.unwrap_or_default())
     }
 
+    /// A PUT with no body (`Content-Length: 0`, as MangoPay's cancel calls want).
+    pub(super) async fn put_empty<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        path: &str,
+    ) -> Result<T, ProviderError> {
+        let bytes = self
+            .execute(operation, Method::PUT, path, Some(Vec::new()), None)
+            .await?;
+        decode(operation, &bytes.unwrap_or_default())
+    }
+
     /// The answer's body; None when MangoPay refused the key as used (409): the first answer
     /// is then read from `/responses`.
     async fn execute(

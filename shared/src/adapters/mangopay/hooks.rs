@@ -69,8 +69,16 @@ pub fn parse(request: &NotificationRequest) -> Result<WebhookEvent, WebhookError
     let (payment, refund) = match about(event_type) {
         About::Preauthorization => (Some(ressource.to_owned()), None),
         About::Refund => (None, Some(ressource.to_owned())),
-        // A pay-in (capture) names no pre-authorisation: our capture's own answer records it.
-        About::PayIn | About::Other => (None, None),
+        // A pay-in: a month's direct debit, or a card capture (read as its pre-authorisation).
+        About::PayIn => (
+            Some(format!(
+                "{}{ressource}",
+                super::transformers::DIRECT_DEBIT_PREFIX
+            )),
+            None,
+        ),
+        // Mandates are read again when the shopper's account lists them.
+        About::Other => (None, None),
     };
     Ok(WebhookEvent {
         // MangoPay gives hooks no id: the three values together name this one.

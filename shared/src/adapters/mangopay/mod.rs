@@ -15,6 +15,7 @@ mod client;
 mod hooks;
 mod port;
 mod port_cards;
+mod port_mandates;
 mod transformers;
 
 #[cfg(test)]
@@ -34,8 +35,8 @@ pub const SANDBOX_API_BASE: &str = "https://api.sandbox.mangopay.com";
 /// MangoPay's examples), so a capture within 6 days of our own record of it is safe; 3-D Secure
 /// can be forced (`SecureMode=FORCE`), an exemption cannot be asked for here; no hosted page
 /// for a later capture (our card form instead); cards kept on the user but no off-session
-/// charge on them (recurring registrations not wired), no wallets; SEPA mandates not wired yet;
-/// hooks are unsigned.
+/// charge on them (recurring registrations not wired), no wallets; SEPA mandates on an IBAN
+/// bank account we pass on (`mandate_bank_details`); hooks are unsigned.
 static CAPABILITIES: Capabilities = Capabilities {
     multicapture: Multicapture::PerPayment,
     capture_window: time::Duration::days(6),
@@ -52,7 +53,9 @@ static CAPABILITIES: Capabilities = Capabilities {
     saved_card_checkout: false,
     embedded_page: false,
     wallets: &[],
-    mandates: false,
+    mandates: true,
+    mandate_bank_details: true,
+    mandate_refused_countries: &["DK", "SE"],
     signed_notifications: false,
 };
 

@@ -1,5 +1,6 @@
 //! `MangopayConnector` as the PSP port: customers, charges (pre-authorisations and their
-//! pay-ins), refunds, saved cards, notifications. Card forms are in `port_cards`.
+//! pay-ins), refunds, saved cards, notifications. Card forms are in `port_cards`, SEPA in
+//! `port_mandates`.
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -10,10 +11,9 @@ use super::{hooks, MangopayConnector, CAPABILITIES};
 use crate::domain::Money;
 use crate::ports::{
     AfterCapture, AmountRefusal, Capabilities, CardUpdate, Charges, Customers, HostedPages,
-    HostedPayment, HostedPaymentRequest, HostedPaymentStatus, MandateDebit, MandateSetupPage,
-    MandateSetupRequest, MandateSetupStatus, Mandates, NotificationRequest, Notifications,
-    PaymentProvider, ProviderError, ProviderMandate, ProviderPayment, ProviderRefund, RefundState,
-    Refunds, SavedCard, SavedCardCharge, SavedPaymentMethods, WebhookError, WebhookEvent,
+    HostedPayment, HostedPaymentRequest, HostedPaymentStatus, NotificationRequest, Notifications,
+    PaymentProvider, ProviderError, ProviderPayment, ProviderRefund, RefundState, Refunds,
+    SavedCard, SavedCardCharge, SavedPaymentMethods, WebhookError, WebhookEvent,
 };
 
 impl PaymentProvider for MangopayConnector {
@@ -219,6 +219,9 @@ impl Charges for MangopayConnector {
     }
 
     async fn fetch_payment(&self, id: &str) -> Result<ProviderPayment, ProviderError> {
+        if let Some(payin) = id.strip_prefix(wire::DIRECT_DEBIT_PREFIX) {
+            return self.payin_payment(payin).await;
+        }
         let preauth = self.preauthorization(id).await?;
         self.payment(&preauth).await
     }
@@ -433,45 +436,6 @@ fn combine(parts: &[wire::Refund], payment: &str) -> Result<ProviderRefund, Prov
         .collect::<Vec<_>>()
         .join("+");
     Ok(combined)
-}
-
-/// SEPA mandates and direct-debit pay-ins are not wired for MangoPay yet
-/// (`Capabilities::mandates` is false).
-#[async_trait]
-impl Mandates for MangopayConnector {
-    async fn open_mandate_setup(
-        &self,
-        _request: &MandateSetupRequest,
-    ) -> Result<MandateSetupPage, ProviderError> {
-        Err(no_mandates())
-    }
-
-    async fn mandate_setup_status(
-        &self,
-        _setup_id: &str,
-    ) -> Result<MandateSetupStatus, ProviderError> {
-        Err(no_mandates())
-    }
-
-    async fn fetch_mandate(&self, _mandate: &str) -> Result<ProviderMandate, ProviderError> {
-        Err(no_mandates())
-    }
-
-    async fn revoke_mandate(
-        &self,
-        _payment_method: &str,
-        _idempotency_key: &str,
-    ) -> Result<(), ProviderError> {
-        Err(no_mandates())
-    }
-
-    async fn debit_mandate(&self, _debit: &MandateDebit) -> Result<ProviderPayment, ProviderError> {
-        Err(no_mandates())
-    }
-}
-
-fn no_mandates() -> ProviderError {
-    ProviderError::InvalidRequest("SEPA mandates are not wired for MangoPay yet".into())
 }
 
 impl Notifications for MangopayConnector {

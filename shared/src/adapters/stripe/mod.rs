@@ -67,6 +67,8 @@ static CAPABILITIES: Capabilities = Capabilities {
         },
     ],
     mandates: true,
+    mandate_bank_details: false,
+    mandate_refused_countries: &[],
     signed_notifications: true,
 };
 

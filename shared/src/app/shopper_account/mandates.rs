@@ -1,17 +1,20 @@
-//! The shopper's SEPA mandates: added on the PSP's page (the IBAN goes there, never here),
+//! The shopper's SEPA mandates: added on the PSP's page (Stripe: the IBAN goes there, never
+//! here; MangoPay: the IBAN given here passes through to it, never kept, and the shopper
+//! confirms the mandate on its page),
 //! brought up to date from the PSP while pending, revoked; and their SEPA standing (cap, used
 //! this month, what remains, the next collection, the months collected).
 
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
+use super::bank_account::{checked_bank_account, BankAccountInput};
 use super::{AccountError, ShopperAccount};
 use crate::app::return_url::with_query;
 use crate::domain::paris_time::paris_date;
 use crate::domain::sepa::{
     calendar::add_business_days, DebitMonth, Mandate, MandateStatus, MonthId, SepaAccount,
 };
-use crate::domain::CustomerProfile;
+use crate::domain::{CustomerProfile, FieldError};
 use crate::ports::{
     MandateSetupRequest, MandateSetupState, PaymentProvider, ProviderError, SepaWrite, Session,
     Write,
@@ -39,6 +42,8 @@ pub struct SepaOverview {
     pub next_collection: time::Date,
     /// Newest first.
     pub months: Vec<DebitMonth>,
+    /// A new mandate needs the IBAN on our page (MangoPay), not on the PSP's (Stripe).
+    pub bank_details_here: bool,
 }
 
 /// A pending mandate brought up to date from its set-up page (accepted, or abandoned); None
@@ -76,16 +81,39 @@ impl ShopperAccount {
         &self,
         session: &Session,
         return_url: &str,
+        bank_account: Option<&BankAccountInput>,
     ) -> Result<MandateSetup, AccountError> {
         self.payments
             .return_origins()
             .check("return_url", return_url)?;
         let provider = self.providers.for_mandates();
-        if !provider.capabilities().mandates {
+        let capabilities = provider.capabilities();
+        if !capabilities.mandates {
             return Err(AccountError::SepaNotOffered);
         }
-        let now = self.clock.now();
         let stored = self.store.get_customer(&session.customer_id).await?;
+        let billing = stored.as_ref().and_then(|p| p.value.billing.as_ref());
+        let bank_account = match (capabilities.mandate_bank_details, bank_account) {
+            (true, Some(input)) => Some(checked_bank_account(
+                input,
+                billing,
+                capabilities.mandate_refused_countries,
+            )?),
+            (true, None) => return Err(FieldError::new(
+                "bank_account",
+                "give the IBAN here: our payment provider asks only for the mandate's confirmation",
+            )
+            .into()),
+            (false, Some(_)) => {
+                return Err(FieldError::new(
+                    "bank_account",
+                    "not taken: the IBAN is typed on our payment provider's page",
+                )
+                .into())
+            }
+            (false, None) => None,
+        };
+        let now = self.clock.now();
         let mut profile = stored
             .as_ref()
             .map(|p| p.value.clone())
@@ -128,6 +156,8 @@ impl ShopperAccount {
                 success_url: back("success"),
                 cancel_url: back("cancel"),
                 idempotency_key: format!("mandate-setup-{mandate_id}"),
+                locale: profile.locale,
+                bank_account,
             })
             .await?;
         let mandate = Mandate {
@@ -263,6 +293,11 @@ impl ShopperAccount {
             month,
             used,
             months: snapshot.months.into_iter().map(|m| m.value).collect(),
+            bank_details_here: self
+                .providers
+                .for_mandates()
+                .capabilities()
+                .mandate_bank_details,
         })
     }
 }

@@ -53,6 +53,12 @@ pub struct Capabilities {
     /// later (else it is captured at once).
     pub wallets: &'static [WalletSupport],
     pub mandates: bool,
+    /// A mandate is set up on a bank account we pass on (`MandateSetupRequest::bank_account`:
+    /// the shopper types the IBAN on our page and it goes through us to the PSP, never kept),
+    /// rather than on the PSP's own page where the IBAN is typed (Stripe).
+    pub mandate_bank_details: bool,
+    /// Countries whose IBANs the PSP refuses for a mandate (MangoPay: DK and SE).
+    pub mandate_refused_countries: &'static [&'static str],
     /// Notifications carry a signature (else each is only a hint: always re-fetch).
     pub signed_notifications: bool,
 }

@@ -1,10 +1,48 @@
 //! SEPA mandates at the PSP: the customer gives an IBAN and accepts the mandate on the PSP's
-//! page (the IBAN never reaches us), and the month's one debit is taken on it off-session.
+//! page (Stripe: the IBAN never reaches us) or gives it on ours and accepts on the PSP's
+//! confirmation page (MangoPay: the IBAN passes through, never kept nor logged), and the
+//! month's one debit is taken on it off-session.
+
+use std::fmt;
 
 use time::OffsetDateTime;
 
 use crate::domain::sepa::MandateStatus;
-use crate::domain::Money;
+use crate::domain::{BillingAddress, Locale, Money};
+
+/// The account to debit, for a PSP that sets a mandate up on a bank account we pass on
+/// (`Capabilities::mandate_bank_details`). Only in transit: never stored, never logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BankAccountDetails {
+    /// Upper case, no spaces, its checksum verified.
+    pub iban: String,
+    pub holder_name: String,
+    pub holder_address: BillingAddress,
+}
+
+impl BankAccountDetails {
+    pub fn iban_last4(&self) -> &str {
+        &self.iban[self.iban.len().saturating_sub(4)..]
+    }
+}
+
+/// Only what may be logged: the IBAN's country and last four digits.
+impl fmt::Debug for BankAccountDetails {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BankAccountDetails")
+            .field(
+                "iban",
+                &format!(
+                    "{}…{}",
+                    &self.iban[..2.min(self.iban.len())],
+                    self.iban_last4()
+                ),
+            )
+            .field("holder_name", &"<redacted>")
+            .field("holder_address", &"<redacted>")
+            .finish()
+    }
+}
 
 /// Opens the PSP's page where the customer adds a bank account and accepts a SEPA Core mandate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,11 +56,16 @@ pub struct MandateSetupRequest {
     pub success_url: String,
     pub cancel_url: String,
     pub idempotency_key: String,
+    /// The language of the PSP's pages.
+    pub locale: Locale,
+    /// Given when the connector needs it (`Capabilities::mandate_bank_details`), else None.
+    pub bank_account: Option<BankAccountDetails>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MandateSetupPage {
-    /// The PSP's set-up page (a Stripe Checkout Session in setup mode).
+    /// The PSP's set-up page (a Stripe Checkout Session in setup mode), or the mandate
+    /// itself where the PSP has no separate set-up object (MangoPay).
     pub setup_id: String,
     pub url: String,
 }

@@ -23,6 +23,8 @@ pub struct ProviderRegistry {
     connectors: BTreeMap<&'static str, Arc<dyn PaymentProvider>>,
     /// Serves new card payments.
     cards: &'static str,
+    /// Sets up new SEPA mandates, when configured (else see `for_mandates`).
+    mandates: Option<&'static str>,
 }
 
 impl ProviderRegistry {
@@ -32,6 +34,7 @@ impl ProviderRegistry {
         Self {
             connectors: BTreeMap::from([(name, provider)]),
             cards: name,
+            mandates: None,
         }
     }
 
@@ -51,6 +54,21 @@ impl ProviderRegistry {
         Ok(self)
     }
 
+    /// New SEPA mandates go to `name` (which must be registered and take mandates).
+    pub fn with_mandates_on(mut self, name: &str) -> Result<Self, UnknownProvider> {
+        let (&key, provider) = self
+            .connectors
+            .get_key_value(name)
+            .ok_or_else(|| UnknownProvider(name.to_owned()))?;
+        if !provider.capabilities().mandates {
+            return Err(UnknownProvider(format!(
+                "{name} (it takes no SEPA mandate)"
+            )));
+        }
+        self.mandates = Some(key);
+        Ok(self)
+    }
+
     pub fn get(&self, name: &str) -> Result<&Arc<dyn PaymentProvider>, UnknownProvider> {
         self.connectors
             .get(name)
@@ -62,10 +80,13 @@ impl ProviderRegistry {
         &self.connectors[self.cards]
     }
 
-    /// The provider that sets up new SEPA mandates: the card provider when it can, else the
-    /// first one that can (cards on MangoPay, SEPA on Stripe), else the card provider (whose
+    /// The provider that sets up new SEPA mandates: the one configured, else the card
+    /// provider when it can, else the first one that can, else the card provider (whose
     /// capabilities then say no).
     pub fn for_mandates(&self) -> &Arc<dyn PaymentProvider> {
+        if let Some(name) = self.mandates {
+            return &self.connectors[name];
+        }
         let cards = self.for_cards();
         if cards.capabilities().mandates {
             return cards;

@@ -78,6 +78,7 @@ pub(super) async fn start(
         wallets: Vec::new(),
         offline: Default::default(),
         card_provider: None,
+        sepa_provider: None,
         modes: Default::default(),
         sepa: Some(SepaSettings::local()),
         instalments: None,

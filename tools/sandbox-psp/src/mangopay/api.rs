@@ -224,7 +224,7 @@ pub struct NewUser {
     tag: Option<String>,
 }
 
-fn required<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str, ApiError> {
+pub fn required<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str, ApiError> {
     value
         .as_deref()
         .filter(|v| !v.trim().is_empty())
@@ -356,8 +356,10 @@ pub async fn get_wallet(
     State(psp): State<MangopaySandbox>,
     Path((_, id)): Path<(String, String)>,
 ) -> Api {
-    psp.lock()
-        .wallets
+    let mut st = psp.lock();
+    // Its balance includes every direct debit due by now.
+    super::debits::settle_due(&mut st);
+    st.wallets
         .get(&id)
         .cloned()
         .map(Json)

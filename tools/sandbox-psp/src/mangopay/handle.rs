@@ -1,10 +1,11 @@
 //! The MangoPay dialect's handle: its objects, the public base URL and the shared faults.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
-use super::hooks;
 use super::state::{Hook, State};
+use super::{debits, hooks};
+use crate::clock::SharedClock;
 use crate::faults::{self, FaultState, Faults, SharedFaults};
 
 struct Shared {
@@ -17,17 +18,42 @@ struct Shared {
 #[derive(Clone)]
 pub struct MangopaySandbox(Arc<Shared>);
 
+/// How often direct debits are looked at, as Stripe's dialect does: immediate ones settle
+/// about 2 s after creation without anyone touching the clock (the devserver's case).
+const TICK: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Settles due direct debits until the sandbox is dropped (a weak handle does not keep it).
+fn spawn_ticker(shared: Weak<Shared>) {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(TICK).await;
+            let Some(shared) = shared.upgrade() else {
+                return;
+            };
+            let mut st = shared.state.lock().unwrap_or_else(|e| e.into_inner());
+            debits::settle_due(&mut st);
+        }
+    });
+}
+
 impl MangopaySandbox {
-    /// Starts the hook delivery task, so it must run inside a tokio runtime.
-    pub fn new(public_base_url: &str, hook_url: Option<String>, faults: SharedFaults) -> Self {
+    /// Starts the hook delivery and debit settling tasks, so it must run inside a tokio runtime.
+    pub fn new(
+        public_base_url: &str,
+        hook_url: Option<String>,
+        faults: SharedFaults,
+        clock: SharedClock,
+    ) -> Self {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         hooks::spawn_worker(hook_url, faults.clone(), rx);
-        Self(Arc::new(Shared {
+        let shared = Arc::new(Shared {
             base: public_base_url.trim_end_matches('/').to_owned(),
-            state: Mutex::new(State::new(tx)),
+            state: Mutex::new(State::new(tx, clock)),
             faults,
             tokens_issued: AtomicU64::new(0),
-        }))
+        });
+        spawn_ticker(Arc::downgrade(&shared));
+        Self(shared)
     }
 
     pub fn lock(&self) -> MutexGuard<'_, State> {

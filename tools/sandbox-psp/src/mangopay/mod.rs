@@ -1,16 +1,23 @@
 //! MangoPay's dialect, under `/mangopay`: the `/v2.01` API subset the connector uses
 //! (docs/mangopay-subset.md) with MangoPay's JSON shapes and statuses, the tokenisation server
-//! the card form posts to, the 3-D Secure page, unsigned GET hooks, and the sandbox-only
-//! `_hooks` and `_expire_preauthorization`. Everything lives in memory.
+//! the card form posts to, the 3-D Secure page, SEPA direct debit (IBAN bank accounts,
+//! mandates and their confirmation page, direct-debit pay-ins), unsigned GET hooks, and the
+//! sandbox-only `_hooks`, `_expire_preauthorization` and `_settle_payin`. Everything lives in
+//! memory.
 //!
 //! Module graph (no cycles): `handle` owns `state`; `api` (auth, faults, idempotency, users,
-//! wallets), `cards`, `preauths` and `payins` are the endpoints; `errors` and `hooks` leaves.
+//! wallets), `cards`, `preauths`, `payins`, `bank_accounts`, `mandates`, `mandate_pages` and
+//! `debits` are the endpoints; `errors` and `hooks` leaves.
 
 mod api;
+mod bank_accounts;
 pub mod cards;
+mod debits;
 mod errors;
 mod handle;
 mod hooks;
+mod mandate_pages;
+mod mandates;
 mod payins;
 mod preauths;
 mod state;
@@ -18,7 +25,7 @@ mod state;
 use axum::extract::{Path, State};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde_json::json;
 
@@ -32,6 +39,18 @@ pub fn router(psp: MangopaySandbox) -> Router {
         .route(&at("/users/legal"), post(api::create_legal_user))
         .route(&at("/users/{id}"), get(api::get_user))
         .route(&at("/users/{id}/cards"), get(cards::list_user_cards))
+        .route(
+            &at("/users/{id}/bankaccounts/iban"),
+            post(bank_accounts::create_iban),
+        )
+        .route(
+            &at("/users/{id}/bankaccounts/{account}"),
+            get(bank_accounts::get),
+        )
+        .route(&at("/mandates/directdebit/web"), post(mandates::create))
+        .route(&at("/mandates/{id}"), get(mandates::get))
+        .route(&at("/mandates/{id}/cancel"), put(mandates::cancel))
+        .route(&at("/payins/directdebit/direct"), post(debits::create))
         .route(&at("/wallets"), post(api::create_wallet))
         .route(&at("/wallets/{id}"), get(api::get_wallet))
         .route(&at("/cardregistrations"), post(cards::create_registration))
@@ -72,11 +91,19 @@ pub fn router(psp: MangopaySandbox) -> Router {
             "/3ds/{id}",
             get(preauths::challenge_page).post(preauths::challenge_submit),
         )
+        .route(
+            "/mandates/{id}/confirmation",
+            get(mandate_pages::confirmation_page).post(mandate_pages::confirmation_submit),
+        )
+        .route("/mandates/{id}/document", get(mandate_pages::document))
         .merge(crate::loopback::loopback_only(
-            Router::new().route("/_hooks", get(list_hooks)).route(
-                "/_expire_preauthorization/{id}",
-                post(expire_preauthorization),
-            ),
+            Router::new()
+                .route("/_hooks", get(list_hooks))
+                .route(
+                    "/_expire_preauthorization/{id}",
+                    post(expire_preauthorization),
+                )
+                .route("/_settle_payin/{id}", post(settle_payin)),
         ))
         .with_state(psp)
 }
@@ -103,6 +130,14 @@ async fn expire_preauthorization(
 ) -> Response {
     match preauths::expire(&mut psp.lock(), &id) {
         Ok(()) => Json(json!({"Id": id, "PaymentStatus": "EXPIRED"})).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `POST /_settle_payin/{id}`: a `CREATED` direct-debit pay-in gets its outcome now.
+async fn settle_payin(State(psp): State<MangopaySandbox>, Path(id): Path<String>) -> Response {
+    match debits::settle_now(&mut psp.lock(), &id) {
+        Ok(payin) => Json(payin).into_response(),
         Err(e) => e.into_response(),
     }
 }

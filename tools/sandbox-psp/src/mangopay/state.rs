@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use serde_json::{json, Value};
 use tokio::sync::mpsc::UnboundedSender;
 
+use crate::clock::SharedClock;
 use crate::ids::now;
 
 /// A hook call as MangoPay makes it: `GET <url>?EventType=…&RessourceId=…&Date=…`.
@@ -40,6 +41,14 @@ pub struct State {
     pub challenges: HashMap<String, (String, u8)>,
     pub payins: HashMap<String, Value>,
     pub refunds: HashMap<String, Value>,
+    /// IBAN bank accounts (MangoPay echoes the IBAN, so it is kept as given, never logged).
+    pub bank_accounts: HashMap<String, Value>,
+    pub mandates: HashMap<String, Value>,
+    /// Direct-debit pay-ins still `CREATED`, in creation order.
+    pub pending_debits: Vec<super::debits::PendingDebit>,
+    /// The sandbox clock (shared with Stripe's dialect) and how many of its moves were seen.
+    pub clock: SharedClock,
+    pub clock_moves_seen: u64,
     pub responses: HashMap<String, StoredResponse>,
     /// Access tokens and their expiry (unix seconds).
     pub tokens: HashMap<String, i64>,
@@ -48,7 +57,7 @@ pub struct State {
 }
 
 impl State {
-    pub fn new(hook_tx: UnboundedSender<Hook>) -> Self {
+    pub fn new(hook_tx: UnboundedSender<Hook>, clock: SharedClock) -> Self {
         Self {
             users: HashMap::new(),
             wallets: HashMap::new(),
@@ -60,11 +69,21 @@ impl State {
             challenges: HashMap::new(),
             payins: HashMap::new(),
             refunds: HashMap::new(),
+            bank_accounts: HashMap::new(),
+            mandates: HashMap::new(),
+            pending_debits: Vec::new(),
+            clock,
+            clock_moves_seen: 0,
             responses: HashMap::new(),
             tokens: HashMap::new(),
             hooks: Vec::new(),
             hook_tx,
         }
+    }
+
+    /// The sandbox clock in unix seconds: SEPA objects are stamped and settled by it.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
     }
 
     /// Records and sends a hook about `id`.

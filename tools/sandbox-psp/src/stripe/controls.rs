@@ -65,7 +65,7 @@ pub async fn advance_clock(
         ));
     }
     let mut st = psp.lock();
-    st.clock_offset_ms += advance.advance_seconds * 1000;
+    st.clock.advance(advance.advance_seconds);
     sepa_debits::settle_due(&mut st, true);
     Ok(clock_json(&st))
 }

@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::sepa_debits;
 use super::state::State;
 use super::webhooks;
+use crate::clock::SharedClock;
 use crate::config::SandboxConfig;
 use crate::faults::{self, FaultState, Faults, SharedFaults};
 
@@ -41,7 +42,7 @@ fn spawn_ticker(shared: Weak<Shared>) {
 
 impl StripeSandbox {
     /// Starts the webhook delivery task, so it must run inside a tokio runtime.
-    pub fn new(config: &SandboxConfig, faults: SharedFaults) -> Self {
+    pub fn new(config: &SandboxConfig, faults: SharedFaults, clock: SharedClock) -> Self {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         webhooks::spawn_worker(
             config.webhook_url.clone(),
@@ -51,7 +52,7 @@ impl StripeSandbox {
         );
         let shared = Arc::new(Shared {
             base: config.public_base_url.trim_end_matches('/').to_owned(),
-            state: Mutex::new(State::new(tx)),
+            state: Mutex::new(State::new(tx, clock)),
             faults,
         });
         spawn_ticker(Arc::downgrade(&shared));

@@ -10,15 +10,12 @@ use serde_json::json;
 use super::disputes;
 use super::errors::ApiError;
 use super::fixed::ChargeFixed;
-use super::iban::{Failure, Scenario, DELAYED_SECONDS};
+use super::iban::{Failure, Scenario};
 use super::sepa_objects::PendingDebit;
 use super::sepa_setup::active_mandate;
 use super::sessions::{new_intent, NewIntent};
 use super::state::{to_json, Charge, LastPaymentError, Metadata, ReqCtx, State};
 use crate::ids::new_id;
-
-/// How long after its creation an immediate scenario settles, in the sandbox's time.
-const IMMEDIATE_MS: i64 = 2_000;
 
 /// A `POST /v1/payment_intents` with `payment_method_types[0]=sepa_debit`, checked.
 pub struct NewDebit {
@@ -144,11 +141,7 @@ pub fn create(st: &mut State, n: NewDebit, req: &ReqCtx) -> Result<String, ApiEr
     };
     pi.latest_charge = Some(charge.id.clone());
     let (pi_id, charge_id) = (pi.id.clone(), charge.id.clone());
-    let wait = if scenario.delayed() {
-        DELAYED_SECONDS * 1000
-    } else {
-        IMMEDIATE_MS
-    };
+    let wait = scenario.wait_ms();
     st.pending_debits.push(PendingDebit {
         payment_intent: pi_id.clone(),
         scenario,

@@ -296,13 +296,13 @@ pub struct State {
     pub mandates: HashMap<String, Mandate>,
     /// SEPA debits still `processing`, in creation order.
     pub pending_debits: Vec<PendingDebit>,
-    /// The sandbox clock runs this far ahead of the wall clock (`POST /_clock`).
-    pub clock_offset_ms: i64,
+    /// The sandbox clock, shared with the other dialects (`POST /_clock` moves it).
+    pub clock: crate::clock::SharedClock,
     outbox: UnboundedSender<Value>,
 }
 
 impl State {
-    pub fn new(outbox: UnboundedSender<Value>) -> Self {
+    pub fn new(outbox: UnboundedSender<Value>, clock: crate::clock::SharedClock) -> Self {
         Self {
             customers: HashMap::new(),
             payment_methods: Vec::new(),
@@ -316,7 +316,7 @@ impl State {
             setup_intents: HashMap::new(),
             mandates: HashMap::new(),
             pending_debits: Vec::new(),
-            clock_offset_ms: 0,
+            clock,
             outbox,
         }
     }
@@ -342,8 +342,7 @@ impl State {
 
     /// The sandbox clock in milliseconds: wall time plus the offset `/_clock` adds.
     pub fn now_ms(&self) -> i64 {
-        let wall = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
-        i64::try_from(wall).unwrap_or(i64::MAX) + self.clock_offset_ms
+        self.clock.now_ms()
     }
 
     /// The sandbox clock in unix seconds (SEPA objects and events are stamped with it).

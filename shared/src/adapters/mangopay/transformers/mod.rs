@@ -4,11 +4,13 @@
 
 mod amounts;
 mod cards;
+mod mandates;
 mod payments;
 mod tag;
 
 pub use amounts::*;
 pub use cards::*;
+pub use mandates::*;
 pub use payments::*;
 pub use tag::*;
 

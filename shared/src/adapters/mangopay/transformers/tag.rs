@@ -1,6 +1,7 @@
 //! Our ids on MangoPay's objects: `Tag` (at most 255 characters) holds
 //! `encaisse;order=ORD-10042;payment=pay_…` and, once a final capture released the rest, its
 //! reason (`;release=last_parcel`), so whoever records the capture first records the same one.
+//! A SEPA month's debit holds `encaisse;direct_debit=cus_…#2026-11` instead.
 
 use crate::domain::ReleaseReason;
 
@@ -9,6 +10,8 @@ pub struct OurTag {
     pub order_reference: Option<String>,
     pub payment_id: Option<String>,
     pub release_reason: Option<ReleaseReason>,
+    /// The SEPA month a direct-debit pay-in collects (`<customer>#<yyyy-mm>`).
+    pub direct_debit: Option<String>,
 }
 
 const PREFIX: &str = "encaisse";
@@ -19,6 +22,14 @@ impl OurTag {
             order_reference: Some(order_reference.to_owned()),
             payment_id: Some(payment_id.to_owned()),
             release_reason: None,
+            direct_debit: None,
+        }
+    }
+
+    pub fn direct_debit(month: &str) -> Self {
+        Self {
+            direct_debit: Some(month.to_owned()),
+            ..Self::default()
         }
     }
 
@@ -34,6 +45,7 @@ impl OurTag {
                 Some(("order", v)) => ours.order_reference = Some(v.to_owned()),
                 Some(("payment", v)) => ours.payment_id = Some(v.to_owned()),
                 Some(("release", v)) => ours.release_reason = ReleaseReason::parse(v),
+                Some(("direct_debit", v)) => ours.direct_debit = Some(v.to_owned()),
                 _ => {}
             }
         }
@@ -51,6 +63,9 @@ impl OurTag {
         }
         if let Some(reason) = self.release_reason {
             text.push_str(&format!(";release={}", reason.as_str()));
+        }
+        if let Some(month) = &self.direct_debit {
+            text.push_str(&format!(";direct_debit={}", clean(month)));
         }
         text.chars().take(255).collect()
     }

@@ -1,0 +1,171 @@
+//! SEPA mandates on MangoPay over real HTTP (the devserver app on moto, the sandbox's MangoPay
+//! dialect): the IBAN given in our request passes through to a MangoPay bank account (never
+//! kept, never echoed), the shopper confirms the mandate on MangoPay's page, the account shows
+//! it with its last four digits and reference, bad bank details are 422s naming the field with
+//! nothing written, and revoking cancels the mandate at MangoPay. (The SEPA month itself runs
+//! on both providers in `sepa_debit`.)
+
+use integration::account::signed_in;
+use integration::sepa::{add_mandate, me, JEANNE};
+use integration::shop::shop_with_cards_on;
+use serde_json::json;
+
+const IBAN: &str = "DE89370400440532013000";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mandate_is_set_up_on_a_bank_account_and_confirmed_on_mangopays_page() {
+    let shop = shop_with_cards_on("mangopay").await;
+    let session = signed_in(&shop, JEANNE).await;
+    let (status, sepa) = me(&shop, &session, reqwest::Method::GET, "/v1/me/sepa", None).await;
+    assert_eq!(status, 200, "{sepa}");
+    assert_eq!(sepa["mandate_setup"], "bank_details");
+
+    let id = add_mandate(&shop, &session, IBAN).await;
+    let (status, list) = me(
+        &shop,
+        &session,
+        reqwest::Method::GET,
+        "/v1/me/mandates",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{list}");
+    let mandate = &list["mandates"][0];
+    assert_eq!(mandate["id"], id.as_str());
+    assert_eq!(
+        mandate["status"], "active",
+        "SUBMITTED at MangoPay: {mandate}"
+    );
+    assert_eq!(
+        (
+            mandate["iban_last4"].as_str(),
+            mandate["bank_country"].as_str()
+        ),
+        (Some("3000"), Some("DE"))
+    );
+    assert!(
+        mandate["reference"].as_str().is_some_and(|r| !r.is_empty()),
+        "MangoPay's BankReference: {mandate}"
+    );
+    let stored = shop
+        .store
+        .load_sepa(&encaisse::domain::customer_id(JEANNE))
+        .await
+        .unwrap();
+    let kept = format!("{:?}", stored.mandates);
+    assert!(
+        !kept.contains(IBAN) && !kept.contains("370400440532"),
+        "the IBAN is never kept: {kept}"
+    );
+
+    // Revoked: cancelled at MangoPay (FAILED, 001806), inactive here.
+    let (status, revoked) = me(
+        &shop,
+        &session,
+        reqwest::Method::DELETE,
+        &format!("/v1/me/mandates/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{revoked}");
+    assert_eq!(revoked["status"], "inactive");
+    let hooks: serde_json::Value = shop
+        .http
+        .get(format!("{}/sandbox-psp/mangopay/_hooks", shop.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = hooks["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h["EventType"].as_str())
+        .filter(|k| k.starts_with("MANDATE_"))
+        .collect();
+    assert_eq!(
+        kinds,
+        ["MANDATE_CREATED", "MANDATE_SUBMITTED", "MANDATE_FAILED"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_bank_details_name_their_field_and_write_nothing() {
+    let shop = shop_with_cards_on("mangopay").await;
+    let session = signed_in(&shop, JEANNE).await;
+    let return_url = format!("{}/account", shop.base);
+    let cases = [
+        (json!({"return_url": return_url}), 422, "bank_account"),
+        (
+            json!({"return_url": return_url, "bank_account": {"iban": "DE89370400440532013001"}}),
+            422,
+            "bank_account.iban",
+        ),
+        (
+            // MangoPay takes no mandate on a Danish IBAN.
+            json!({"return_url": return_url, "bank_account": {"iban": "DK5000400440116243"}}),
+            422,
+            "bank_account.iban",
+        ),
+        (
+            // Jeanne has no billing details on file yet: the holder must be given.
+            json!({"return_url": return_url, "bank_account": {"iban": IBAN}}),
+            422,
+            "bank_account.holder_name",
+        ),
+        (
+            json!({"return_url": return_url, "bank_account": {"iban": IBAN, "holder_name": "Jeanne Martin",
+                   "address": {"line1": "9 rue d'Antrechaus", "postcode": "83000", "city": "", "country": "FR"}}}),
+            422,
+            "bank_account.address.city",
+        ),
+        (
+            // A field we do not take: 400 `unknown-field`.
+            json!({"return_url": return_url, "bank_account": {"iban": IBAN, "bic": "COBADEFFXXX"}}),
+            400,
+            "bank_account.bic",
+        ),
+    ];
+    for (body, expected, field) in cases {
+        let (status, problem) = me(
+            &shop,
+            &session,
+            reqwest::Method::POST,
+            "/v1/me/mandates",
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(status, expected, "{body}: {problem}");
+        assert!(
+            problem["field"]
+                .as_str()
+                .is_some_and(|f| f.starts_with(field)),
+            "{body}: {problem}"
+        );
+        assert!(!problem.to_string().contains("370400440532"), "{problem}");
+    }
+    let (_, list) = me(
+        &shop,
+        &session,
+        reqwest::Method::GET,
+        "/v1/me/mandates",
+        None,
+    )
+    .await;
+    assert_eq!(list["mandates"], json!([]), "nothing written");
+    let hooks: serde_json::Value = shop
+        .http
+        .get(format!("{}/sandbox-psp/mangopay/_hooks", shop.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        !hooks.to_string().contains("MANDATE_"),
+        "nothing asked of MangoPay: {hooks}"
+    );
+}
