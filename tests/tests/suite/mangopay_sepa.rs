@@ -169,3 +169,61 @@ async fn bad_bank_details_name_their_field_and_write_nothing() {
         "nothing asked of MangoPay: {hooks}"
     );
 }
+
+/// Confirmed on MangoPay's page but not yet seen by us (the account never listed it since):
+/// revoking asks MangoPay first and cancels the mandate there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_a_mandate_confirmed_meanwhile_cancels_it_at_mangopay() {
+    let shop = shop_with_cards_on("mangopay").await;
+    let session = signed_in(&shop, JEANNE).await;
+    let (status, added) = me(
+        &shop,
+        &session,
+        reqwest::Method::POST,
+        "/v1/me/mandates",
+        Some(json!({"return_url": format!("{}/account", shop.base),
+                    "bank_account": {"iban": IBAN, "holder_name": "Jeanne Martin",
+                                     "address": {"line1": "9 rue d'Antrechaus", "postcode": "83000",
+                                                 "city": "Toulon", "country": "FR"}}})),
+    )
+    .await;
+    assert_eq!(status, 201, "{added}");
+    let page = shop.absolute(added["url"].as_str().unwrap());
+    let reply = shop
+        .http
+        .post(&page)
+        .form(&[("action", "confirm")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status().as_u16(), 303);
+    let id = added["mandate"]["id"].as_str().unwrap();
+    let (status, revoked) = me(
+        &shop,
+        &session,
+        reqwest::Method::DELETE,
+        &format!("/v1/me/mandates/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{revoked}");
+    assert_eq!(revoked["status"], "inactive");
+    assert_eq!(revoked["iban_last4"], "3000", "read from MangoPay first");
+    let hooks: serde_json::Value = shop
+        .http
+        .get(format!("{}/sandbox-psp/mangopay/_hooks", shop.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        hooks["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["EventType"] == "MANDATE_FAILED"),
+        "cancelled at MangoPay: {hooks}"
+    );
+}

@@ -345,6 +345,9 @@ async fn month_announced_then_collected(shop: &Shop, provider: &str) {
     let twice = close_month(&shop, &month, &collection_on).await;
     assert_eq!(twice["failed"], 0, "{twice}");
     month_reaches(&shop, &session, "paid").await;
+    if provider == "mangopay" {
+        hooks_forged_or_repeated_change_nothing(&shop, &session).await;
+    }
     for reference in ["ORD-23001", "ORD-23002"] {
         let token = shop.token(reference, "83000").await;
         assert_eq!(
@@ -526,6 +529,50 @@ async fn refused_debit(shop: &Shop) {
     );
     let (_, sepa) = me(&shop, &session, reqwest::Method::GET, "/v1/me/sepa", None).await;
     assert_eq!(sepa["months"][0]["status"], "settled_otherwise", "{sepa}");
+}
+
+/// MangoPay's hooks are signed by nothing: a forged `PAYIN_NORMAL_FAILED` about the month's
+/// succeeded debit, and its `PAYIN_NORMAL_SUCCEEDED` again, are re-fetched and change nothing.
+async fn hooks_forged_or_repeated_change_nothing(shop: &Shop, session: &str) {
+    let hooks: Value = shop
+        .http
+        .get(format!("{}/sandbox-psp/mangopay/_hooks", shop.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let succeeded = hooks["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["EventType"] == "PAYIN_NORMAL_SUCCEEDED")
+        .expect("the debit's hook")
+        .clone();
+    let payin = succeeded["RessourceId"].as_str().unwrap();
+    for (event, date) in [
+        ("PAYIN_NORMAL_FAILED", 1_700_000_000),
+        (
+            "PAYIN_NORMAL_SUCCEEDED",
+            succeeded["Date"].as_i64().unwrap(),
+        ),
+        ("PAYIN_NORMAL_CREATED", 1),
+    ] {
+        let reply = shop
+            .http
+            .get(format!(
+                "{}/v1/webhooks/mangopay?EventType={event}&RessourceId={payin}&Date={date}",
+                shop.base
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status().as_u16(), 200, "{event}");
+    }
+    let (_, sepa) = me(shop, session, reqwest::Method::GET, "/v1/me/sepa", None).await;
+    assert_eq!(sepa["months"][0]["status"], "paid", "{sepa}");
+    assert_eq!(sepa["state"], "active", "{sepa}");
 }
 
 /// `GET /v1/admin/sepa/months/{month}{query}` as the seller.

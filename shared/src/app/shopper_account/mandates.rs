@@ -241,13 +241,23 @@ impl ShopperAccount {
             .providers
             .get(&mandate.provider)
             .map_err(|e| AccountError::Provider(ProviderError::from(e)))?;
+        // Accepted at the PSP since we last looked: it is the mandate that must be revoked.
+        if mandate.status == MandateStatus::Pending {
+            if let Some(fresh) =
+                refresh_mandate(provider.as_ref(), &mandate, self.clock.now()).await?
+            {
+                mandate = fresh;
+            }
+        }
         match &mandate.payment_method {
             Some(method) => {
                 provider
                     .revoke_mandate(method, &format!("revoke-{}", mandate.id))
                     .await?
             }
-            None => {
+            // Never accepted: its set-up page is closed where the PSP has one (Stripe); a
+            // MangoPay mandate never confirmed fails by itself within the hour.
+            None if provider.capabilities().hosted_page => {
                 let closing = provider
                     .expire_hosted_payment(
                         &mandate.setup_session,
@@ -258,6 +268,7 @@ impl ShopperAccount {
                     tracing::warn!(error = %crate::domain::log_safe::LogSafe(&e), "mandate set-up page not closed");
                 }
             }
+            None => {}
         }
         mandate.status = MandateStatus::Inactive;
         mandate.updated_at = self.clock.now();
