@@ -8,7 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use encaisse::adapters::mangopay::{MangopayConfig, MangopayConnector};
 use encaisse::contract::psp::{About, IdKind, PageAnswer, PspTestMode, Subject, TestCard};
-use encaisse::ports::{CardForm, HostedPayment, NotificationRequest};
+use encaisse::ports::{CardForm, HostedPayment, MandateSetupPage, NotificationRequest};
 use encaisse_dev::sandbox_psp::{SandboxConfig, SandboxPsp, MOUNT};
 use reqwest::redirect::Policy;
 use reqwest::StatusCode;
@@ -195,6 +195,22 @@ impl PspTestMode for MangopaySandboxMode {
             .unwrap();
         assert_eq!(reply.status(), StatusCode::SEE_OTHER);
         location(&reply).expect("sent back")
+    }
+
+    /// The IBAN was given with the set-up: the customer confirms on MangoPay's page.
+    async fn accept_mandate(&self, page: &MandateSetupPage, _iban: &str) {
+        let reply = self
+            .http
+            .post(&page.url)
+            .form(&[("action", "confirm")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            reply.status(),
+            StatusCode::SEE_OTHER,
+            "the mandate confirmed"
+        );
     }
 
     async fn expire_uncaptured(&self, payment: &str) {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use encaisse::adapters::stripe::{StripeConfig, StripeConnector};
 use encaisse::contract::psp::{About, IdKind, PageAnswer, PspTestMode, Subject, TestCard};
-use encaisse::ports::{HostedPayment, NotificationRequest};
+use encaisse::ports::{HostedPayment, MandateSetupPage, NotificationRequest};
 use encaisse_dev::sandbox_psp::{SandboxConfig, SandboxPsp, MOUNT};
 use reqwest::redirect::Policy;
 use reqwest::StatusCode;
@@ -177,6 +177,21 @@ impl PspTestMode for StripeSandboxMode {
             }
             (status, to) => panic!("the checkout page answered {status} to {to:?}: {body}"),
         }
+    }
+
+    /// Stripe's set-up page takes the holder, their email and the IBAN.
+    async fn accept_mandate(&self, page: &MandateSetupPage, iban: &str) {
+        let form = [
+            ("name", "Jeanne Martin"),
+            ("email", "jeanne.martin@example.fr"),
+            ("iban", iban),
+        ];
+        let reply = self.http.post(&page.url).form(&form).send().await.unwrap();
+        assert_eq!(
+            reply.status(),
+            StatusCode::SEE_OTHER,
+            "the set-up page takes the IBAN"
+        );
     }
 
     async fn expire_uncaptured(&self, payment: &str) {

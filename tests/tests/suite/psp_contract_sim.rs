@@ -11,6 +11,10 @@ encaisse::psp_contract_tests!(
         card_form_three_ds_after_the_challenge,
         card_form_replays_its_key,
         card_form_keeps_a_card_only_when_asked,
+        mandate_is_accepted_then_debited,
+        debit_without_funds_fails_with_a_code,
+        revoked_mandate_takes_no_debit,
+        bank_details_are_required_where_the_psp_asks_for_them,
     ],
     known_gaps: [],
 );

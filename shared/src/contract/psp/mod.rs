@@ -25,6 +25,7 @@ use crate::ports::{
 
 mod captures;
 mod card_forms;
+mod mandates;
 mod notifications;
 mod pages;
 mod refunds;
@@ -32,6 +33,7 @@ mod saved_cards;
 
 pub use captures::*;
 pub use card_forms::*;
+pub use mandates::*;
 pub use notifications::*;
 pub use pages::*;
 pub use refunds::*;
@@ -111,6 +113,12 @@ pub trait PspTestMode: Send + Sync {
     /// page sends them back.
     async fn pass_three_ds(&self, _url: &str) -> String {
         panic!("this test mode plays no card form")
+    }
+
+    /// The customer accepts the mandate on the PSP's page: types `iban` there (Stripe) or
+    /// confirms the mandate on the account already given (MangoPay).
+    async fn accept_mandate(&self, _page: &crate::ports::MandateSetupPage, _iban: &str) {
+        panic!("this test mode plays no mandate page")
     }
 
     /// The PSP's clock: the authorisation of `payment` is left uncaptured for as long as the
@@ -383,6 +391,10 @@ macro_rules! psp_contract_tests {
             saved_card_charges_off_session,
             three_ds_card_off_session_needs_the_shopper,
             notifications_name_what_they_are_about,
+            mandate_is_accepted_then_debited,
+            debit_without_funds_fails_with_a_code,
+            revoked_mandate_takes_no_debit,
+            bank_details_are_required_where_the_psp_asks_for_them,
             tampered_notifications_are_rejected,
             unknown_ids_are_not_found);
     };
