@@ -11,6 +11,7 @@ enum About {
     Preauthorization,
     Refund,
     PayIn,
+    Dispute,
     Other,
 }
 
@@ -21,6 +22,8 @@ fn about(event_type: &str) -> About {
         About::Refund
     } else if event_type.starts_with("PAYIN_NORMAL_") {
         About::PayIn
+    } else if event_type.starts_with("DISPUTE_") {
+        About::Dispute
     } else {
         About::Other
     }
@@ -77,6 +80,14 @@ pub fn parse(request: &NotificationRequest) -> Result<WebhookEvent, WebhookError
             )),
             None,
         ),
+        // A dispute: read with its pay-in's payment.
+        About::Dispute => (
+            Some(format!(
+                "{}{ressource}",
+                super::transformers::DISPUTE_PREFIX
+            )),
+            None,
+        ),
         // Mandates are read again when the shopper's account lists them.
         About::Other => (None, None),
     };
@@ -124,6 +135,21 @@ mod tests {
             (refund.refund.as_deref(), refund.payment),
             (Some("123"), None)
         );
+        let debit = parse(&get(
+            "EventType=PAYIN_NORMAL_SUCCEEDED&RessourceId=payin_m_1&Date=1",
+        ))
+        .unwrap();
+        assert_eq!(debit.payment.as_deref(), Some("payin:payin_m_1"));
+        let dispute = parse(&get(
+            "EventType=DISPUTE_CREATED&RessourceId=dispute_m_1&Date=1",
+        ))
+        .unwrap();
+        assert_eq!(dispute.payment.as_deref(), Some("dispute:dispute_m_1"));
+        let mandate = parse(&get(
+            "EventType=MANDATE_SUBMITTED&RessourceId=mdt_m_1&Date=1",
+        ))
+        .unwrap();
+        assert_eq!((mandate.payment, mandate.refund), (None, None));
     }
 
     #[test]

@@ -222,6 +222,9 @@ impl Charges for MangopayConnector {
         if let Some(payin) = id.strip_prefix(wire::DIRECT_DEBIT_PREFIX) {
             return self.payin_payment(payin).await;
         }
+        if let Some(dispute) = id.strip_prefix(wire::DISPUTE_PREFIX) {
+            return self.disputed_payment(dispute).await;
+        }
         let preauth = self.preauthorization(id).await?;
         self.payment(&preauth).await
     }

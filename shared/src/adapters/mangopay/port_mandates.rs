@@ -42,6 +42,19 @@ impl MangopayConnector {
         Ok(mandate.to_provider(&account))
     }
 
+    /// The disputed pay-in's payment (a month's debit, or a card pre-authorisation), with the
+    /// dispute as MangoPay has it now.
+    pub(super) async fn disputed_payment(
+        &self,
+        id: &str,
+    ) -> Result<ProviderPayment, ProviderError> {
+        let path = format!("/disputes/{}", check_id(id)?);
+        let dispute: wire::MangopayDispute = self.get("fetch_dispute", &path).await?;
+        let mut payment = self.payin_payment(&dispute.initial_transaction_id).await?;
+        payment.dispute = Some(dispute.to_dispute().map_err(unreadable)?);
+        Ok(payment)
+    }
+
     /// A pay-in named by a notification or by our own id for a debit: a month's debit as
     /// itself, a card capture as its pre-authorisation (the card payment).
     pub(super) async fn payin_payment(&self, id: &str) -> Result<ProviderPayment, ProviderError> {

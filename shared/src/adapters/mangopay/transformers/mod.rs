@@ -4,12 +4,14 @@
 
 mod amounts;
 mod cards;
+mod disputes;
 mod mandates;
 mod payments;
 mod tag;
 
 pub use amounts::*;
 pub use cards::*;
+pub use disputes::*;
 pub use mandates::*;
 pub use payments::*;
 pub use tag::*;
