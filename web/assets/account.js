@@ -174,7 +174,7 @@ async function load(focusId) {
   try {
     const [profile, page, cards, [module, view]] = await Promise.all([
       me("GET"), ordersPage(), extra("/cards"),
-      import("./account-sepa.js").then(async (m) => [m, await m.load({ me, button, section, say, fail, busy, handle, show })],
+      import("./account-sepa.js").then(async (m) => [m, await m.load({ me, button, section, say, fail, busy, handle, show, billing: () => state?.me?.billing })],
         () => [null, false]),
     ]);
     state = { ...fresh("account"), me: profile, orders: page.orders, cursor: page.next_cursor, cards: cards?.cards };

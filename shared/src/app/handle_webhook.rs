@@ -6,6 +6,9 @@
 use crate::domain::log_safe::LogSafe;
 use std::sync::Arc;
 
+#[path = "handle_webhook_mandate.rs"]
+mod mandate;
+
 use time::Duration;
 
 use super::apply_psp_state::{apply_psp_state, Applied, Context};
@@ -121,6 +124,9 @@ impl HandleWebhook {
         };
         crate::telemetry::webhook_handled(crate::telemetry::elapsed(event.created_at, received));
         tracing::info!(event = %event.id, kind = %event.kind, "webhook verified");
+        if let Some(mandate) = &event.mandate {
+            return self.apply_mandate(provider, &event, mandate).await;
+        }
         let payment_id = match (&event.payment, &event.session) {
             (Some(p), _) => Some(p.clone()),
             (None, Some(session)) => {

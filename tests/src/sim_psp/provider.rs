@@ -426,6 +426,7 @@ impl Notifications for SimPsp {
             payment: text("payment"),
             session: text("session"),
             refund: None,
+            mandate: None,
         })
     }
 }

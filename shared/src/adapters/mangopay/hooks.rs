@@ -12,6 +12,7 @@ enum About {
     Refund,
     PayIn,
     Dispute,
+    Mandate,
     Other,
 }
 
@@ -24,6 +25,8 @@ fn about(event_type: &str) -> About {
         About::PayIn
     } else if event_type.starts_with("DISPUTE_") {
         About::Dispute
+    } else if event_type.starts_with("MANDATE_") {
+        About::Mandate
     } else {
         About::Other
     }
@@ -69,6 +72,7 @@ pub fn parse(request: &NotificationRequest) -> Result<WebhookEvent, WebhookError
         .map_err(|_| WebhookError::InvalidPayload("Date is not unix seconds".into()))?;
     let created_at = OffsetDateTime::from_unix_timestamp(date)
         .map_err(|_| WebhookError::InvalidPayload("Date is out of range".into()))?;
+    let mandate = matches!(about(event_type), About::Mandate).then(|| ressource.to_owned());
     let (payment, refund) = match about(event_type) {
         About::Preauthorization => (Some(ressource.to_owned()), None),
         About::Refund => (None, Some(ressource.to_owned())),
@@ -88,8 +92,7 @@ pub fn parse(request: &NotificationRequest) -> Result<WebhookEvent, WebhookError
             )),
             None,
         ),
-        // Mandates are read again when the shopper's account lists them.
-        About::Other => (None, None),
+        About::Mandate | About::Other => (None, None),
     };
     Ok(WebhookEvent {
         // MangoPay gives hooks no id: the three values together name this one.
@@ -99,6 +102,7 @@ pub fn parse(request: &NotificationRequest) -> Result<WebhookEvent, WebhookError
         payment,
         session: None,
         refund,
+        mandate,
     })
 }
 
@@ -149,7 +153,10 @@ mod tests {
             "EventType=MANDATE_SUBMITTED&RessourceId=mdt_m_1&Date=1",
         ))
         .unwrap();
-        assert_eq!((mandate.payment, mandate.refund), (None, None));
+        assert_eq!(
+            (mandate.payment, mandate.refund, mandate.mandate.as_deref()),
+            (None, None, Some("mdt_m_1"))
+        );
     }
 
     #[test]

@@ -105,7 +105,7 @@ impl Mandates for MangopayConnector {
                     bank_account_id: account.id.clone(),
                     culture: wire::culture(request.locale),
                     return_url: request.success_url.clone(),
-                    tag: format!("encaisse;mandate={}", request.mandate_id),
+                    tag: wire::mandate_tag(&request.mandate_id, &request.customer_id),
                 },
                 &request.idempotency_key,
             )

@@ -98,6 +98,10 @@ pub struct ProviderMandate {
     pub accepted_at: Option<OffsetDateTime>,
     pub iban_last4: Option<String>,
     pub bank_country: Option<String>,
+    /// Our customer and mandate ids, where the PSP keeps them on the mandate (MangoPay's
+    /// `Tag`), so a notification about it finds ours.
+    pub customer_id: Option<String>,
+    pub mandate_id: Option<String>,
 }
 
 /// The month's one debit, off-session, on the customer's mandate.

@@ -256,6 +256,8 @@ pub struct WebhookEvent {
     pub session: Option<String>,
     /// The refund the event is about, when it is about one.
     pub refund: Option<String>,
+    /// The SEPA mandate the event is about (the PSP's id), when it is about one.
+    pub mandate: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

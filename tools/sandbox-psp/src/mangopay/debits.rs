@@ -232,7 +232,7 @@ pub fn settle_now(st: &mut Psp, id: &str) -> Result<Value, ApiError> {
 
 /// The outcome: `SUCCEEDED` (the wallet credited, the mandate `ACTIVE` on its first success)
 /// or `FAILED` with MangoPay's code. A debit that is later disputed in Stripe's scenarios
-/// simply succeeds here (repudiations are not emulated).
+/// simply succeeds here; a late failure is made with `/_dispute_payin` (`disputes`).
 fn settle(st: &mut Psp, debit: &PendingDebit) {
     let at = st.now();
     let Some(payin) = st.payins.get_mut(&debit.payin) else {

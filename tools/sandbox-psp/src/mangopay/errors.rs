@@ -43,6 +43,15 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "param_error", message)
     }
 
+    /// docs.mangopay.com/api-reference/disputes/submit-dispute, "ContestDeadlineDate in the past".
+    pub fn contest_deadline_passed() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "dispute_contest_deadline_passed",
+            "The ContestDeadlineDate has now passed and this Dispute is no longer contestable",
+        )
+    }
+
     pub fn not_found(what: &str, id: &str) -> Self {
         let mut e = Self::new(
             StatusCode::NOT_FOUND,

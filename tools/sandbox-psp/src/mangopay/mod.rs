@@ -2,17 +2,20 @@
 //! (docs/mangopay-subset.md) with MangoPay's JSON shapes and statuses, the tokenisation server
 //! the card form posts to, the 3-D Secure page, SEPA direct debit (IBAN bank accounts,
 //! mandates and their confirmation page, direct-debit pay-ins), unsigned GET hooks, and the
-//! sandbox-only `_hooks`, `_expire_preauthorization` and `_settle_payin`. Everything lives in
-//! memory.
+//! disputes (chargebacks, late direct-debit failures) with their repudiations, and the
+//! sandbox-only `_hooks`, `_expire_preauthorization`, `_settle_payin`, `_dispute_payin` and
+//! `_close_dispute`. Everything lives in memory.
 //!
 //! Module graph (no cycles): `handle` owns `state`; `api` (auth, faults, idempotency, users,
 //! wallets), `cards`, `preauths`, `payins`, `bank_accounts`, `mandates`, `mandate_pages` and
-//! `debits` are the endpoints; `errors` and `hooks` leaves.
+//! `debits`, `disputes` (the bank's side) and `dispute_api` are the endpoints; `errors` and `hooks` leaves.
 
 mod api;
 mod bank_accounts;
 pub mod cards;
 mod debits;
+mod dispute_api;
+mod disputes;
 mod errors;
 mod handle;
 mod hooks;
@@ -81,6 +84,11 @@ pub fn router(psp: MangopaySandbox) -> Router {
             get(payins::list_refunds).post(payins::refund),
         )
         .route(&at("/refunds/{id}"), get(payins::get_refund))
+        .route(&at("/payins/{id}/disputes"), get(dispute_api::list_for_payin))
+        .route(&at("/users/{id}/disputes"), get(dispute_api::list_for_user))
+        .route(&at("/disputes/{id}"), get(dispute_api::get))
+        .route(&at("/disputes/{id}/submit"), put(dispute_api::submit))
+        .route(&at("/repudiations/{id}"), get(dispute_api::get_repudiation))
         .route(&at("/responses/{id}"), get(api::response))
         .route_layer(middleware::from_fn_with_state(psp.clone(), api::layer));
     Router::new()
@@ -103,7 +111,9 @@ pub fn router(psp: MangopaySandbox) -> Router {
                     "/_expire_preauthorization/{id}",
                     post(expire_preauthorization),
                 )
-                .route("/_settle_payin/{id}", post(settle_payin)),
+                .route("/_settle_payin/{id}", post(settle_payin))
+                .route("/_dispute_payin/{id}", post(dispute_payin))
+                .route("/_close_dispute/{id}", post(close_dispute)),
         ))
         .with_state(psp)
 }
@@ -138,6 +148,31 @@ async fn expire_preauthorization(
 async fn settle_payin(State(psp): State<MangopaySandbox>, Path(id): Path<String>) -> Response {
     match debits::settle_now(&mut psp.lock(), &id) {
         Ok(payin) => Json(payin).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `POST /_dispute_payin/{id}` `{DisputeType?, DisputeReasonType?, DisputeReasonMessage?,
+/// Amount?}`: the user's bank disputes a succeeded pay-in (`disputes::open`).
+async fn dispute_payin(
+    State(psp): State<MangopaySandbox>,
+    Path(id): Path<String>,
+    api::Body(body): api::Body<disputes::NewDispute>,
+) -> Response {
+    match disputes::open(&mut psp.lock(), &id, &body) {
+        Ok(dispute) => Json(dispute).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `POST /_close_dispute/{id}` `{ResultCode: WON|LOST|VOID}`: the bank decides.
+async fn close_dispute(
+    State(psp): State<MangopaySandbox>,
+    Path(id): Path<String>,
+    api::Body(body): api::Body<disputes::Closing>,
+) -> Response {
+    match disputes::close(&mut psp.lock(), &id, &body) {
+        Ok(dispute) => Json(dispute).into_response(),
         Err(e) => e.into_response(),
     }
 }

@@ -218,6 +218,16 @@ pub async fn refund(
             "Only a succeeded pay-in can be refunded.",
         ));
     }
+    // The disputes guide: "you cannot create a Refund for a transaction subject to a Dispute".
+    if st
+        .disputes
+        .values()
+        .any(|d| d["InitialTransactionId"] == payin_id.as_str())
+    {
+        return Err(ApiError::refused(
+            "A Refund cannot be created for a transaction subject to a Dispute.",
+        ));
+    }
     let currency = body_str(&payin["DebitedFunds"], "Currency").to_owned();
     let left = amount_of(&payin["DebitedFunds"]) - refunded(&st, &payin_id);
     let amount = body.debited_funds.as_ref().map(amount_of).unwrap_or(left);

@@ -41,6 +41,9 @@ pub struct State {
     pub challenges: HashMap<String, (String, u8)>,
     pub payins: HashMap<String, Value>,
     pub refunds: HashMap<String, Value>,
+    /// Disputes and the repudiations of chargebacks (`disputes`).
+    pub disputes: HashMap<String, Value>,
+    pub repudiations: HashMap<String, Value>,
     /// IBAN bank accounts (MangoPay echoes the IBAN, so it is kept as given, never logged).
     pub bank_accounts: HashMap<String, Value>,
     pub mandates: HashMap<String, Value>,
@@ -69,6 +72,8 @@ impl State {
             challenges: HashMap::new(),
             payins: HashMap::new(),
             refunds: HashMap::new(),
+            disputes: HashMap::new(),
+            repudiations: HashMap::new(),
             bank_accounts: HashMap::new(),
             mandates: HashMap::new(),
             pending_debits: Vec::new(),

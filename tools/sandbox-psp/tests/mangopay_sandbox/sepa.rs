@@ -81,7 +81,7 @@ pub(super) fn debit(user: &str, wallet: &str, mandate: &Value, amount: i64) -> V
         "StatementDescriptor": "ORDER 42"})
 }
 
-async fn settle(mp: &Sandbox, payin: &Value) -> (StatusCode, Value) {
+pub(super) async fn settle(mp: &Sandbox, payin: &Value) -> (StatusCode, Value) {
     let url = format!("{}/_settle_payin/{}", mp.api, payin["Id"].as_str().unwrap());
     let reply = mp.http.post(url).send().await.unwrap();
     (reply.status(), reply.json().await.unwrap())

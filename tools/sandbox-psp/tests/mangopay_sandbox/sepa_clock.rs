@@ -4,7 +4,7 @@
 use super::sepa::{account, debit, debtor, hooks_of, mandate, GOOD_IBAN};
 use super::*;
 
-async fn advance_clock(mp: &Sandbox, seconds: i64) {
+pub(super) async fn advance_clock(mp: &Sandbox, seconds: i64) {
     let clock = format!("{}/_clock", mp.api.trim_end_matches("/mangopay"));
     let reply = mp
         .http

@@ -123,6 +123,9 @@ pub fn culture(locale: Locale) -> &'static str {
 #[serde(rename_all = "PascalCase")]
 pub struct Mandate {
     pub id: String,
+    /// `encaisse;mandate=mdt_…;customer=cus_…` (ours).
+    #[serde(default)]
+    pub tag: Option<String>,
     pub bank_account_id: String,
     pub user_id: String,
     #[serde(default, rename = "RedirectURL")]
@@ -166,8 +169,31 @@ impl Mandate {
             accepted_at: None,
             iban_last4,
             bank_country,
+            customer_id: self.tag_value("customer"),
+            mandate_id: self.tag_value("mandate"),
         }
     }
+
+    fn tag_value(&self, key: &str) -> Option<String> {
+        let mut parts = self.tag.as_deref()?.split(';');
+        if parts.next() != Some("encaisse") {
+            return None;
+        }
+        parts
+            .filter_map(|p| p.split_once('='))
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.to_owned())
+    }
+}
+
+/// The mandate's `Tag`: our mandate and customer ids.
+pub fn mandate_tag(mandate_id: &str, customer_id: &str) -> String {
+    let clean = |v: &str| v.replace([';', '='], "");
+    format!(
+        "encaisse;mandate={};customer={}",
+        clean(mandate_id),
+        clean(customer_id)
+    )
 }
 
 /// `POST /payins/directdebit/direct`.
@@ -290,8 +316,16 @@ mod tests {
             let m: Mandate = serde_json::from_value(serde_json::json!({
                 "Id": "mdt_m_1", "CreationDate": 1, "BankAccountId": "bankacc_m_1",
                 "UserId": "user_m_1", "Status": status, "BankReference": "MANGOPAY-8TA5P7Z67",
+                "Tag": mandate_tag("mdt_1", "cus_1"),
             }))
             .unwrap();
+            let account: BankAccount =
+                serde_json::from_value(serde_json::json!({"Id": "bankacc_m_1"})).unwrap();
+            let read = m.to_provider(&account);
+            assert_eq!(
+                (read.mandate_id.as_deref(), read.customer_id.as_deref()),
+                (Some("mdt_1"), Some("cus_1"))
+            );
             (m.status(), m.setup_state())
         };
         assert_eq!(

@@ -59,6 +59,8 @@ impl Event {
             payment,
             session,
             refund,
+            // Stripe's `mandate.updated` names no customer of ours: not followed.
+            mandate: None,
         })
     }
 }

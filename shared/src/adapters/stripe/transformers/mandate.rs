@@ -93,6 +93,9 @@ impl StripeMandate {
             accepted_at,
             iban_last4: sepa.and_then(|s| s.last4.clone()),
             bank_country: sepa.and_then(|s| s.country.clone()),
+            // A Stripe Mandate has no metadata: its set-up session holds ours.
+            customer_id: None,
+            mandate_id: None,
         })
     }
 }
