@@ -9,6 +9,7 @@ pub mod hostile;
 pub mod iam;
 pub mod journey;
 pub mod log_scan;
+pub mod mangopay;
 pub mod notifier;
 pub mod proxy;
 pub mod psp_test_mode;

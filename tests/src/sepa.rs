@@ -250,3 +250,24 @@ pub async fn debits_at_psp(shop: &Shop, provider: &str) -> Vec<i64> {
     }
     amounts
 }
+
+/// The resource the sandbox's MangoPay dialect named in its first hook of `event_type`.
+pub async fn mangopay_hook_resource(shop: &Shop, event_type: &str) -> String {
+    let hooks: Value = shop
+        .http
+        .get(format!("{}/sandbox-psp/mangopay/_hooks", shop.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    hooks["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["EventType"] == event_type)
+        .and_then(|h| h["RessourceId"].as_str())
+        .unwrap_or_else(|| panic!("no {event_type} hook: {hooks}"))
+        .to_owned()
+}

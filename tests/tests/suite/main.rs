@@ -19,6 +19,7 @@ mod instalments;
 mod lambda_events;
 mod least_privilege;
 mod least_privilege_sepa;
+mod mangopay_disputes;
 mod mangopay_journey;
 mod mangopay_sepa;
 mod money_on_the_wire;

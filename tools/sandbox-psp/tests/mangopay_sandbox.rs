@@ -2,7 +2,8 @@
 //! it answers is one MangoPay's SDK typings declare (`fixtures/mangopay_typings/README.md`).
 //! Also its rules a connector relies on: tokens, the 409 under a used key and `/responses`,
 //! the 001505 capture, and hooks called with GET, retried until answered. SEPA direct debit
-//! (bank accounts, mandates, direct-debit pay-ins) is in `mangopay_sandbox/sepa*.rs`.
+//! (bank accounts, mandates, direct-debit pay-ins) is in `mangopay_sandbox/sepa*.rs`, disputes
+//! and repudiations in `mangopay_sandbox/disputes.rs`.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -11,6 +12,8 @@ use encaisse_sandbox_psp::{SandboxConfig, SandboxPsp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+#[path = "mangopay_sandbox/disputes.rs"]
+mod disputes;
 #[path = "mangopay_sandbox/sepa.rs"]
 mod sepa;
 #[path = "mangopay_sandbox/sepa_clock.rs"]
@@ -46,17 +49,22 @@ fn declared(files: &[&str]) -> BTreeSet<String> {
 
 /// Fields MangoPay's documentation shows on an object that the SDK typings (older) lack, with
 /// where: docs.mangopay.com/api-reference/preauthorizations/preauthorization-object (its
-/// attributes and its "View a Preauthorization" example).
-const DOCUMENTED_BEYOND_TYPINGS: &[(&str, &[&str])] = &[(
-    "cardPreauthorization",
-    &[
-        "AuthorizationDate",
-        "PaymentType",
-        "MultiCapture",
-        "Requested3DSVersion",
-        "Applied3DSVersion",
-    ],
-)];
+/// attributes and its "View a Preauthorization" example); api-reference/disputes/dispute-object
+/// and view-dispute; api-reference/repudiations/view-repudiation (its example).
+const DOCUMENTED_BEYOND_TYPINGS: &[(&str, &[&str])] = &[
+    (
+        "cardPreauthorization",
+        &[
+            "AuthorizationDate",
+            "PaymentType",
+            "MultiCapture",
+            "Requested3DSVersion",
+            "Applied3DSVersion",
+        ],
+    ),
+    ("dispute", &["InitialTransactionNature"]),
+    ("repudiation", &["InitialTransactionNature"]),
+];
 
 fn check(object: &Value, what: &str, files: &[&str]) {
     let mut known = declared(files);
@@ -321,6 +329,7 @@ async fn every_object_has_only_the_fields_mangopay_declares() {
     );
     assert_eq!(released["RemainingFunds"]["Amount"], 0);
     sepa::sepa_objects_have_only_declared_fields(&mp).await;
+    disputes::dispute_objects_have_only_declared_fields(&mp).await;
 }
 
 #[tokio::test]

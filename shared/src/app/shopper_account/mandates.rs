@@ -226,7 +226,27 @@ impl ShopperAccount {
     }
 
     /// Revokes one of the shopper's mandates at its PSP; no debit can be taken on it after.
+    /// Changed meanwhile (the PSP's notification recorded it): read again and revoked again
+    /// (revoking at the PSP twice is what was asked).
     pub async fn revoke_mandate(
+        &self,
+        session: &Session,
+        id: &str,
+    ) -> Result<Mandate, AccountError> {
+        let mut tries = 0;
+        loop {
+            match self.revoke_mandate_once(session, id).await {
+                Err(AccountError::Store(crate::ports::StoreError::VersionConflict(_)))
+                    if tries < 3 =>
+                {
+                    tries += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn revoke_mandate_once(
         &self,
         session: &Session,
         id: &str,

@@ -19,10 +19,7 @@ use super::state::{amount_of, State as Psp};
 /// MangoPay's pagination: `per_page` 10 by default, at most 100.
 const PER_PAGE: (usize, usize) = (10, 100);
 
-pub async fn get(
-    State(psp): State<MangopaySandbox>,
-    Path((_, id)): Path<(String, String)>,
-) -> Api {
+pub async fn get(State(psp): State<MangopaySandbox>, Path((_, id)): Path<(String, String)>) -> Api {
     let mut st = psp.lock();
     lapse_due(&mut st);
     st.disputes
@@ -66,7 +63,11 @@ pub async fn submit(
         .cloned()
         .ok_or_else(|| ApiError::not_found("Dispute", &id))?;
     let awaiting = AWAITING_CLIENT.contains(&body_str(&dispute, "Status"));
-    if awaiting && dispute["ContestDeadlineDate"].as_i64().is_some_and(|t| t < now) {
+    if awaiting
+        && dispute["ContestDeadlineDate"]
+            .as_i64()
+            .is_some_and(|t| t < now)
+    {
         lapse_due(&mut st);
         return Err(ApiError::contest_deadline_passed());
     }
@@ -95,7 +96,8 @@ pub async fn submit(
     }
     let answer = {
         let d = st.disputes.get_mut(&id).expect("read above");
-        d["ContestedFunds"] = super::state::funds(body_str(&contested, "Currency"), amount_of(&contested));
+        d["ContestedFunds"] =
+            super::state::funds(body_str(&contested, "Currency"), amount_of(&contested));
         d["Status"] = "SUBMITTED".into();
         d.clone()
     };
@@ -157,14 +159,13 @@ fn page(mut items: Vec<Value>, query: &HashMap<String, String>) -> Result<Value,
             items.retain(|d| wanted.contains(&body_str(d, field)));
         }
     }
-    let number = |name: &str, default: usize| match query.get(name) {
-        None => Ok(default),
-        Some(v) => v
-            .parse::<usize>()
-            .ok()
-            .filter(|n| *n >= 1)
-            .ok_or_else(|| ApiError::param(name, &format!("The {name} must be a number from 1."))),
-    };
+    let number =
+        |name: &str, default: usize| match query.get(name) {
+            None => Ok(default),
+            Some(v) => v.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                ApiError::param(name, &format!("The {name} must be a number from 1."))
+            }),
+        };
     let per_page = number("per_page", PER_PAGE.0)?;
     if per_page > PER_PAGE.1 {
         return Err(ApiError::param("per_page", "The per_page is at most 100."));

@@ -55,7 +55,9 @@ fn disputable(st: &Psp, payin_id: &str) -> Result<Value, ApiError> {
         .cloned()
         .ok_or_else(|| ApiError::not_found("PayIn", payin_id))?;
     if payin["Status"] != "SUCCEEDED" {
-        return Err(ApiError::refused("Only a SUCCEEDED pay-in can be disputed."));
+        return Err(ApiError::refused(
+            "Only a SUCCEEDED pay-in can be disputed.",
+        ));
     }
     if !matches!(
         body_str(&payin, "PaymentType"),
@@ -65,7 +67,11 @@ fn disputable(st: &Psp, payin_id: &str) -> Result<Value, ApiError> {
             "Only card and direct-debit pay-ins can be disputed.",
         ));
     }
-    if st.disputes.values().any(|d| d["InitialTransactionId"] == payin_id) {
+    if st
+        .disputes
+        .values()
+        .any(|d| d["InitialTransactionId"] == payin_id)
+    {
         return Err(ApiError::refused("This pay-in already has a dispute."));
     }
     // The disputes guide: "Disputes cannot be created if a Refund already occurred".
@@ -86,7 +92,12 @@ fn disputable(st: &Psp, payin_id: &str) -> Result<Value, ApiError> {
 fn terms(body: &NewDispute, payin: &Value) -> Result<(String, String, i64), ApiError> {
     let debit = payin["PaymentType"] == "DIRECT_DEBIT";
     let kind = body.dispute_type.clone().unwrap_or_else(|| {
-        if debit { "NOT_CONTESTABLE" } else { "CONTESTABLE" }.to_owned()
+        if debit {
+            "NOT_CONTESTABLE"
+        } else {
+            "CONTESTABLE"
+        }
+        .to_owned()
     });
     if !DISPUTE_TYPES.contains(&kind.as_str()) {
         return Err(ApiError::param(
@@ -101,7 +112,12 @@ fn terms(body: &NewDispute, payin: &Value) -> Result<(String, String, i64), ApiE
         ));
     }
     let reason = body.dispute_reason_type.clone().unwrap_or_else(|| {
-        if debit { "LATE_FAILURE_INSUFFICIENT_FUNDS" } else { "FRAUD" }.to_owned()
+        if debit {
+            "LATE_FAILURE_INSUFFICIENT_FUNDS"
+        } else {
+            "FRAUD"
+        }
+        .to_owned()
     });
     if !REASONS.contains(&reason.as_str()) {
         return Err(ApiError::param(

@@ -84,7 +84,10 @@ pub fn router(psp: MangopaySandbox) -> Router {
             get(payins::list_refunds).post(payins::refund),
         )
         .route(&at("/refunds/{id}"), get(payins::get_refund))
-        .route(&at("/payins/{id}/disputes"), get(dispute_api::list_for_payin))
+        .route(
+            &at("/payins/{id}/disputes"),
+            get(dispute_api::list_for_payin),
+        )
         .route(&at("/users/{id}/disputes"), get(dispute_api::list_for_user))
         .route(&at("/disputes/{id}"), get(dispute_api::get))
         .route(&at("/disputes/{id}/submit"), put(dispute_api::submit))

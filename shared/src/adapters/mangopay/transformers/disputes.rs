@@ -72,12 +72,12 @@ impl MangopayDispute {
             status,
             amount,
             withdrawn: if held { amount } else { Decimal::ZERO },
-            reason: self
-                .dispute_reason
-                .as_ref()
-                .and_then(|r| r.dispute_reason_type.as_deref())
-                .unwrap_or("unknown")
-                .to_ascii_lowercase(),
+            reason: reason(
+                self.dispute_reason
+                    .as_ref()
+                    .and_then(|r| r.dispute_reason_type.as_deref())
+                    .unwrap_or("UNKNOWN"),
+            ),
             respond_by: match (status.is_open(), self.contest_deadline_date) {
                 (true, Some(due)) if due > 0 => Some(at(due)?),
                 _ => None,
@@ -87,6 +87,25 @@ impl MangopayDispute {
             opened_at: at(self.creation_date)?,
         })
     }
+}
+
+/// MangoPay's `DisputeReasonType` in the words the rest of Encaisse uses (Stripe's dispute
+/// reasons and SEPA return codes), else MangoPay's own in lower case.
+fn reason(mangopay: &str) -> String {
+    let neutral = match mangopay {
+        "FRAUD" => "fraudulent",
+        "TRANSACTION_NOT_RECOGNIZED" => "unrecognized",
+        "PRODUCT_NOT_PROVIDED" => "product_not_received",
+        "PRODUCT_UNACCEPTABLE" => "product_unacceptable",
+        "DUPLICATE" => "duplicate",
+        "REFUND_NOT_PROCESSED" => "credit_not_processed",
+        "CANCELED_REOCCURING_TRANSACTION" => "subscription_canceled",
+        "AUTHORISATION_DISPUTED" => "debit_not_authorized",
+        "LATE_FAILURE_INSUFFICIENT_FUNDS" => "insufficient_funds",
+        "LATE_FAILURE_BANKACCOUNT_CLOSED" => "account_closed",
+        other => return other.to_ascii_lowercase(),
+    };
+    neutral.to_owned()
 }
 
 #[cfg(test)]
@@ -116,7 +135,7 @@ mod tests {
         );
         assert_eq!(open.withdrawn, Decimal::new(8196, 2));
         assert!(open.respond_by.is_some());
-        assert_eq!(open.reason, "late_failure_insufficient_funds");
+        assert_eq!(open.reason, "insufficient_funds");
         let submitted = read("CONTESTABLE", "SUBMITTED", "", Some("rep_1"));
         assert_eq!(submitted.status, DisputeStatus::UnderReview);
         let won = read("CONTESTABLE", "CLOSED", "WON", Some("rep_1"));
