@@ -56,13 +56,22 @@ pub async fn shop_configured(
         card_saving,
         None,
         Default::default(),
+        None,
     )
     .await
 }
 
 /// A shop whose web channel has these payment modes (`WEB_PAYMENT_MODES`).
 pub async fn shop_with_modes(modes: encaisse::domain::payment_modes::ChannelModes) -> Shop {
-    shop_full(true, Default::default(), Default::default(), None, modes).await
+    shop_full(
+        true,
+        Default::default(),
+        Default::default(),
+        None,
+        modes,
+        None,
+    )
+    .await
 }
 
 /// A shop whose new card payments go to `provider` without any webhook or hook delivered (to
@@ -74,6 +83,25 @@ pub async fn shop_with_cards_on_without_hooks(provider: &'static str) -> Shop {
         Default::default(),
         Some(provider),
         Default::default(),
+        None,
+    )
+    .await
+}
+
+/// A shop whose new card payments go to `cards` and new SEPA mandates to `sepa`
+/// (`CARD_PROVIDER`, `SEPA_PROVIDER`), hooks and webhooks delivered or not.
+pub async fn shop_with_providers(
+    cards: &'static str,
+    sepa: &'static str,
+    deliver_webhooks: bool,
+) -> Shop {
+    shop_full(
+        deliver_webhooks,
+        Default::default(),
+        Default::default(),
+        Some(cards),
+        Default::default(),
+        Some(sepa),
     )
     .await
 }
@@ -87,6 +115,7 @@ pub async fn shop_with_cards_on(provider: &'static str) -> Shop {
         Default::default(),
         Some(provider),
         Default::default(),
+        None,
     )
     .await
 }
@@ -97,6 +126,7 @@ async fn shop_full(
     card_saving: encaisse::domain::card_saving::CardSavingPolicy,
     card_provider: Option<&'static str>,
     modes: encaisse::domain::payment_modes::ChannelModes,
+    sepa_provider: Option<&'static str>,
 ) -> Shop {
     // moto does not isolate concurrent transactions (a cancelled one restores a copy of the
     // table taken when it began, erasing writes committed meanwhile): one request at a time.
@@ -122,7 +152,7 @@ async fn shop_full(
         wallets: encaisse::domain::Wallet::ALL.to_vec(),
         offline: encaisse_dev::demo_offline_instructions(),
         card_provider: card_provider.map(str::to_owned),
-        sepa_provider: None,
+        sepa_provider: sepa_provider.map(str::to_owned),
         modes,
         sepa: Some(encaisse::app::start_sepa::SepaSettings::local()),
         instalments: encaisse::domain::instalments::InstalmentPolicy::parse(SHOP_INSTALMENT_PLANS)

@@ -55,12 +55,26 @@ impl HandleWebhook {
             return Ok(WebhookOutcome::Ignored);
         };
         let snapshot = self.store.load_sepa(customer).await?;
-        let Some(stored) = snapshot
-            .mandate(ours)
-            .filter(|m| m.value.provider == provider.name())
-        else {
+        // Ours only if it is this very mandate at this very PSP (a tag can be copied).
+        let Some(stored) = snapshot.mandate(ours).filter(|m| {
+            m.value.provider == provider.name()
+                && (m.value.setup_session == fresh.id
+                    || m.value.psp_mandate.as_deref() == Some(fresh.id.as_str()))
+        }) else {
             return Ok(WebhookOutcome::Ignored);
         };
+        if stored.value.status == MandateStatus::Inactive && fresh.status == MandateStatus::Active {
+            // Revoked here while still unconfirmed, then confirmed on the PSP's page (another
+            // tab): cancelled there too, so no debit can ever be taken on it.
+            provider
+                .revoke_mandate(
+                    &fresh.payment_method,
+                    &format!("revoke-{}", stored.value.id),
+                )
+                .await?;
+            tracing::info!(mandate = %stored.value.id, "a revoked mandate confirmed at the PSP was cancelled there");
+            return self.record_only(provider, event).await;
+        }
         let Some(next) = mandate_after(&stored.value, &fresh, self.clock.now()) else {
             return self.record_only(provider, event).await;
         };

@@ -70,6 +70,37 @@ fn without_position(message: &str) -> &str {
         .unwrap_or(message)
 }
 
+/// A serde message without the caller's values (`invalid type: string "FR76…", expected …`
+/// reads `invalid type: string, expected …`): a body can hold an IBAN, a name or an address,
+/// which a problem must not echo (it may be logged or shown).
+fn without_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find("string \"") {
+        out.push_str(&rest[..at + "string".len()]);
+        let quoted = &rest[at + "string \"".len()..];
+        // The value as Debug wrote it: up to the first quote not escaped.
+        let mut escaped = false;
+        let end = quoted.char_indices().find_map(|(i, c)| match (escaped, c) {
+            (false, '\\') => {
+                escaped = true;
+                None
+            }
+            (false, '"') => Some(i),
+            _ => {
+                escaped = false;
+                None
+            }
+        });
+        match end {
+            Some(end) => rest = &quoted[end + 1..],
+            None => return out,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The name between the first pair of backticks in a serde message.
 fn quoted_name(message: &str) -> Option<&str> {
     let start = message.find('`')? + 1;
@@ -121,7 +152,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
                     Problem::invalid_field(FieldError::new(join_path(&path, name), "is required"))
                 } else {
                     let field = if path == "." { String::new() } else { path };
-                    Problem::invalid_field(FieldError::new(field, message.to_string()))
+                    Problem::invalid_field(FieldError::new(field, without_values(message)))
                 }
             }
             _ => Problem::malformed_json(format!("The body is not valid JSON: {message}.")),
@@ -137,6 +168,24 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
 mod tests {
     use super::*;
     use serde::Deserialize;
+
+    #[test]
+    fn a_refusal_never_echoes_the_value() {
+        assert_eq!(
+            without_values(
+                r#"invalid type: string "FR7630004000031234567890143", expected struct X"#
+            ),
+            "invalid type: string, expected struct X"
+        );
+        assert_eq!(
+            without_values(r#"invalid value: string "a \"quoted\" b", expected one of `x`"#),
+            "invalid value: string, expected one of `x`"
+        );
+        assert_eq!(
+            without_values("invalid type: integer `3`, expected a string"),
+            "invalid type: integer `3`, expected a string"
+        );
+    }
 
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]

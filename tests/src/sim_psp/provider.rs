@@ -32,6 +32,7 @@ static CAPABILITIES: Capabilities = Capabilities {
     mandates: false,
     mandate_bank_details: false,
     mandate_refused_countries: &[],
+    mandate_return_url_max: None,
     signed_notifications: true,
 };
 

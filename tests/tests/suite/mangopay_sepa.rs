@@ -104,6 +104,21 @@ async fn bad_bank_details_name_their_field_and_write_nothing() {
             "bank_account.iban",
         ),
         (
+            // A valid IBAN outside the SEPA area.
+            json!({"return_url": return_url, "bank_account": {"iban": "TR330006100519786457841326"}}),
+            422,
+            "bank_account.iban",
+        ),
+        (
+            // With our parameters, longer than MangoPay's 220-character ReturnURL.
+            json!({"return_url": format!("{return_url}?{}", "x".repeat(200)),
+                   "bank_account": {"iban": IBAN, "holder_name": "Jeanne Martin",
+                                    "address": {"line1": "9 rue d'Antrechaus", "postcode": "83000",
+                                                "city": "Toulon", "country": "FR"}}}),
+            422,
+            "return_url",
+        ),
+        (
             // MangoPay takes no mandate on a Danish IBAN.
             json!({"return_url": return_url, "bank_account": {"iban": "DK5000400440116243"}}),
             422,
@@ -155,9 +170,9 @@ async fn bad_bank_details_name_their_field_and_write_nothing() {
     )
     .await;
     assert_eq!(list["mandates"], json!([]), "nothing written");
-    let hooks: serde_json::Value = shop
+    let calls: serde_json::Value = shop
         .http
-        .get(format!("{}/sandbox-psp/mangopay/_hooks", shop.base))
+        .get(format!("{}/sandbox-psp/_calls", shop.base))
         .send()
         .await
         .unwrap()
@@ -165,8 +180,8 @@ async fn bad_bank_details_name_their_field_and_write_nothing() {
         .await
         .unwrap();
     assert!(
-        !hooks.to_string().contains("MANDATE_"),
-        "nothing asked of MangoPay: {hooks}"
+        !calls["recent"].to_string().contains("mangopay"),
+        "nothing asked of MangoPay: {calls}"
     );
 }
 
@@ -174,7 +189,8 @@ async fn bad_bank_details_name_their_field_and_write_nothing() {
 /// revoking asks MangoPay first and cancels the mandate there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoking_a_mandate_confirmed_meanwhile_cancels_it_at_mangopay() {
-    let shop = shop_with_cards_on("mangopay").await;
+    // No hooks delivered: only the revocation's own read can learn of the confirmation.
+    let shop = integration::shop::shop_with_cards_on_without_hooks("mangopay").await;
     let session = signed_in(&shop, JEANNE).await;
     let (status, added) = me(
         &shop,
@@ -226,4 +242,158 @@ async fn revoking_a_mandate_confirmed_meanwhile_cancels_it_at_mangopay() {
             .any(|h| h["EventType"] == "MANDATE_FAILED"),
         "cancelled at MangoPay: {hooks}"
     );
+}
+
+/// Cards on Stripe, SEPA on MangoPay (`SEPA_PROVIDER=mangopay`): the mandate is set up on
+/// MangoPay, the card still goes to Stripe's page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sepa_can_go_to_mangopay_while_cards_stay_on_stripe() {
+    let shop = integration::shop::shop_with_providers("stripe", "mangopay", true).await;
+    let session = signed_in(&shop, JEANNE).await;
+    add_mandate(&shop, &session, IBAN).await;
+    let (_, list) = me(
+        &shop,
+        &session,
+        reqwest::Method::GET,
+        "/v1/me/mandates",
+        None,
+    )
+    .await;
+    assert_eq!(list["mandates"][0]["status"], "active", "{list}");
+    let stored = shop
+        .store
+        .load_sepa(&encaisse::domain::customer_id(JEANNE))
+        .await
+        .unwrap();
+    assert_eq!(stored.mandates[0].value.provider, "mangopay");
+    let token = integration::sepa::quote(&shop, "ORD-24001", "14.50").await;
+    let (status, started) = shop
+        .start(
+            "ORD-24001",
+            &token,
+            "card-1",
+            &integration::shop::first_order_body(&shop.base),
+        )
+        .await;
+    assert_eq!(status, 201, "{started}");
+    assert_eq!(started["payment"]["provider"], "stripe", "{started}");
+}
+
+/// MangoPay's hooks never arrive: the daily run finds the submitted month's debit settled at
+/// MangoPay and records it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_submitted_month_is_read_again_when_no_hook_comes() {
+    use integration::sepa::{by_sepa, close_month, first_of_next, quote};
+    let shop = integration::shop::shop_with_cards_on_without_hooks("mangopay").await;
+    let session = signed_in(&shop, JEANNE).await;
+    add_mandate(&shop, &session, IBAN).await;
+    let token = quote(&shop, "ORD-24002", "14.50").await;
+    let (status, started) = shop
+        .start("ORD-24002", &token, "sepa-1", &by_sepa(&shop))
+        .await;
+    assert_eq!(status, 201, "{started}");
+    let (_, sepa) = me(&shop, &session, reqwest::Method::GET, "/v1/me/sepa", None).await;
+    let month = sepa["month"].as_str().unwrap().to_string();
+    close_month(&shop, &month, &first_of_next(&month)).await;
+    let (_, sepa) = me(&shop, &session, reqwest::Method::GET, "/v1/me/sepa", None).await;
+    let collection_on = sepa["months"][0]["collection_on"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let submitted = close_month(&shop, &month, &collection_on).await;
+    assert_eq!(submitted["advanced"]["submitted"], 1, "{submitted}");
+    let mut last = json!(null);
+    for _ in 0..50 {
+        last = close_month(&shop, &month, &collection_on).await;
+        if last["advanced"]["settled"] == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(last["advanced"]["settled"], 1, "{last}");
+    let (_, sepa) = me(&shop, &session, reqwest::Method::GET, "/v1/me/sepa", None).await;
+    assert_eq!(sepa["months"][0]["status"], "paid", "{sepa}");
+    assert_eq!(
+        shop.get("/v1/orders/ORD-24002", &token).await["status"],
+        "captured"
+    );
+}
+
+/// Revoked here while still unconfirmed, then confirmed on MangoPay's page (another tab): the
+/// `MANDATE_SUBMITTED` hook has it cancelled at MangoPay too; ours stays inactive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_mandate_confirmed_afterwards_is_cancelled_at_mangopay() {
+    let shop = shop_with_cards_on("mangopay").await;
+    let session = signed_in(&shop, JEANNE).await;
+    let (status, added) = me(
+        &shop,
+        &session,
+        reqwest::Method::POST,
+        "/v1/me/mandates",
+        Some(json!({"return_url": format!("{}/account", shop.base),
+                    "bank_account": {"iban": IBAN, "holder_name": "Jeanne Martin",
+                                     "address": {"line1": "9 rue d'Antrechaus", "postcode": "83000",
+                                                 "city": "Toulon", "country": "FR"}}})),
+    )
+    .await;
+    assert_eq!(status, 201, "{added}");
+    let id = added["mandate"]["id"].as_str().unwrap();
+    let (status, revoked) = me(
+        &shop,
+        &session,
+        reqwest::Method::DELETE,
+        &format!("/v1/me/mandates/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, revoked["status"].as_str()),
+        (200, Some("inactive"))
+    );
+    let page = shop.absolute(added["url"].as_str().unwrap());
+    let reply = shop
+        .http
+        .post(&page)
+        .form(&[("action", "confirm")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status().as_u16(), 303);
+    let mut kinds = Vec::new();
+    for _ in 0..100 {
+        let hooks: serde_json::Value = shop
+            .http
+            .get(format!("{}/sandbox-psp/mangopay/_hooks", shop.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        kinds = hooks["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|h| h["EventType"].as_str().map(str::to_owned))
+            .filter(|k| k.starts_with("MANDATE_"))
+            .collect();
+        if kinds.iter().any(|k| k == "MANDATE_FAILED") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        kinds,
+        ["MANDATE_CREATED", "MANDATE_SUBMITTED", "MANDATE_FAILED"],
+        "cancelled at MangoPay once confirmed"
+    );
+    let (_, list) = me(
+        &shop,
+        &session,
+        reqwest::Method::GET,
+        "/v1/me/mandates",
+        None,
+    )
+    .await;
+    assert_eq!(list["mandates"][0]["status"], "inactive", "{list}");
 }

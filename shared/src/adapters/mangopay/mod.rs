@@ -56,6 +56,7 @@ static CAPABILITIES: Capabilities = Capabilities {
     mandates: true,
     mandate_bank_details: true,
     mandate_refused_countries: &["DK", "SE"],
+    mandate_return_url_max: Some(220),
     signed_notifications: false,
 };
 

@@ -13,9 +13,6 @@ use crate::ports::{
     Mandates, ProviderError, ProviderMandate, ProviderPayment,
 };
 
-/// MangoPay refuses a longer `ReturnURL`.
-const MAX_RETURN_URL: usize = 220;
-
 impl MangopayConnector {
     async fn mandate(&self, id: &str) -> Result<wire::Mandate, ProviderError> {
         let path = format!("/mandates/{}", check_id(id)?);
@@ -82,9 +79,12 @@ impl Mandates for MangopayConnector {
                 "MangoPay sets a mandate up on a bank account: its IBAN is needed".into(),
             )
         })?;
-        if request.success_url.len() > MAX_RETURN_URL {
+        let max = super::CAPABILITIES
+            .mandate_return_url_max
+            .unwrap_or(usize::MAX);
+        if request.success_url.len() > max {
             return Err(ProviderError::InvalidRequest(format!(
-                "the return address is longer than MangoPay's {MAX_RETURN_URL} characters"
+                "the return address is longer than MangoPay's {max} characters"
             )));
         }
         let customer = check_id(&request.customer)?;
@@ -93,7 +93,7 @@ impl Mandates for MangopayConnector {
                 "create_bank_account",
                 &format!("/users/{customer}/bankaccounts/iban"),
                 &wire::NewIbanAccount::new(details, &request.mandate_id),
-                &format!("{}-account", request.idempotency_key),
+                &wire::bank_account_key(customer, &details.iban),
             )
             .await?;
         same_request(account.holds(&details.iban))?;

@@ -167,6 +167,8 @@ impl MonthlyDirectDebit {
             DebitStatus::Notified if month.value.collection_on.is_some_and(|d| d <= today) => {
                 self.submit(&snapshot, month, now).await
             }
+            // The PSP's notification may have been lost: asked again on each run.
+            DebitStatus::Submitted => self.poll(&month.value, now).await,
             _ => Ok(Advanced::Unchanged),
         }
     }
@@ -253,6 +255,31 @@ impl MonthlyDirectDebit {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// A submitted debit as its PSP has it now; its outcome recorded once the bank answered.
+    async fn poll(&self, month: &DebitMonth, now: OffsetDateTime) -> Result<Advanced, DebitError> {
+        let (Some(provider), Some(debit)) = (&month.provider, &month.psp_payment) else {
+            return Ok(Advanced::Unchanged);
+        };
+        let provider = self.providers.get(provider).map_err(ProviderError::from)?;
+        let fresh = provider.fetch_payment(debit).await?;
+        let Some(outcome) = debit_outcome(&fresh) else {
+            return Ok(Advanced::Unchanged);
+        };
+        let moved = record_debit_outcome(
+            self.store.as_ref(),
+            &month.customer_id,
+            month.month,
+            outcome,
+            now,
+            Vec::new(),
+        )
+        .await?;
+        Ok(match moved {
+            true => Advanced::Settled,
+            false => Advanced::Unchanged,
+        })
     }
 
     async fn submit(

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::app::start_payment::{BillingAddressInput, BillingInput};
 use crate::app::start_payment_request::checked_billing;
 use crate::domain::{Billing, FieldError};
-use crate::ports::BankAccountDetails;
+use crate::ports::{BankAccountDetails, Capabilities};
 
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,6 +29,31 @@ impl std::fmt::Debug for BankAccountInput {
 }
 
 const FIELD: &str = "bank_account";
+
+/// The bank account to pass on: required where the PSP sets mandates up on one, refused where
+/// its own page takes the IBAN.
+pub fn bank_details_for(
+    capabilities: &Capabilities,
+    input: Option<&BankAccountInput>,
+    billing: Option<&Billing>,
+) -> Result<Option<BankAccountDetails>, FieldError> {
+    match (capabilities.mandate_bank_details, input) {
+        (true, Some(input)) => Ok(Some(checked_bank_account(
+            input,
+            billing,
+            capabilities.mandate_refused_countries,
+        )?)),
+        (true, None) => Err(FieldError::new(
+            FIELD,
+            "give the IBAN here: our payment provider asks only for the mandate's confirmation",
+        )),
+        (false, Some(_)) => Err(FieldError::new(
+            FIELD,
+            "not taken: the IBAN is typed on our payment provider's page",
+        )),
+        (false, None) => Ok(None),
+    }
+}
 
 /// The account checked, or the field that is wrong (under `bank_account.`); `refused`: the
 /// IBAN countries the PSP takes no mandate from (`Capabilities::mandate_refused_countries`).
@@ -87,7 +112,7 @@ pub fn checked_bank_account(
 }
 
 /// An IBAN as people copy it (spaces, lower case), checked: its country's length and check
-/// digits, and a country the PSP takes mandates from.
+/// digits, a country of the SEPA area, and one the PSP takes mandates from.
 fn checked_iban(input: &str, refused: &[&str]) -> Result<String, FieldError> {
     use iban::IbanLike;
     let field = || format!("{FIELD}.iban");
@@ -100,6 +125,12 @@ fn checked_iban(input: &str, refused: &[&str]) -> Result<String, FieldError> {
         .parse()
         .map_err(|_| FieldError::new(field(), "not a valid IBAN (length or check digits)"))?;
     let country = parsed.country_code().to_owned();
+    if !crate::domain::sepa::countries::takes_sepa_debits(&country) {
+        return Err(FieldError::new(
+            field(),
+            format!("a {country} IBAN cannot be debited by SEPA direct debit"),
+        ));
+    }
     if refused.contains(&country.as_str()) {
         return Err(FieldError::new(
             field(),
@@ -164,6 +195,11 @@ mod tests {
         );
         assert_eq!(
             field(&input("DK5000400440116243"), Some(&b), &["DK", "SE"]),
+            "bank_account.iban"
+        );
+        // A valid Turkish IBAN: outside the SEPA area.
+        assert_eq!(
+            field(&input("TR330006100519786457841326"), Some(&b), &[]),
             "bank_account.iban"
         );
         assert_eq!(

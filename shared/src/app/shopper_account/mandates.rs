@@ -7,7 +7,7 @@
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
-use super::bank_account::{checked_bank_account, BankAccountInput};
+use super::bank_account::{bank_details_for, BankAccountInput};
 use super::{AccountError, ShopperAccount};
 use crate::app::return_url::with_query;
 use crate::domain::paris_time::paris_date;
@@ -16,8 +16,8 @@ use crate::domain::sepa::{
 };
 use crate::domain::{CustomerProfile, FieldError};
 use crate::ports::{
-    MandateSetupRequest, MandateSetupState, PaymentProvider, ProviderError, SepaWrite, Session,
-    Write,
+    Capabilities, MandateSetupRequest, MandateSetupState, PaymentProvider, ProviderError,
+    SepaWrite, Session, Write,
 };
 
 /// The business days between the month's close (the 1st) and its collection, unless the seller
@@ -74,6 +74,30 @@ pub(crate) async fn refresh_mandate(
     Ok((mandate != *stored).then_some(mandate))
 }
 
+/// Our return address with its parameters, within what the PSP takes (checked before anything
+/// is asked of it).
+fn fits_the_psp(
+    capabilities: &Capabilities,
+    return_url: &str,
+    success_url: &str,
+    cancel_url: &str,
+) -> Result<(), FieldError> {
+    let Some(max) = capabilities.mandate_return_url_max else {
+        return Ok(());
+    };
+    let longest = success_url.len().max(cancel_url.len());
+    match longest <= max {
+        true => Ok(()),
+        false => Err(FieldError::new(
+            "return_url",
+            format!(
+                "too long for our payment provider: at most {} characters",
+                max.saturating_sub(longest - return_url.len())
+            ),
+        )),
+    }
+}
+
 impl ShopperAccount {
     /// Opens the PSP's page for a new mandate; the mandate is `pending` until the PSP says the
     /// customer accepted it.
@@ -93,26 +117,15 @@ impl ShopperAccount {
         }
         let stored = self.store.get_customer(&session.customer_id).await?;
         let billing = stored.as_ref().and_then(|p| p.value.billing.as_ref());
-        let bank_account = match (capabilities.mandate_bank_details, bank_account) {
-            (true, Some(input)) => Some(checked_bank_account(
-                input,
-                billing,
-                capabilities.mandate_refused_countries,
-            )?),
-            (true, None) => return Err(FieldError::new(
-                "bank_account",
-                "give the IBAN here: our payment provider asks only for the mandate's confirmation",
+        let bank_account = bank_details_for(capabilities, bank_account, billing)?;
+        let mandate_id = Mandate::new_id();
+        let back = |outcome: &str| {
+            with_query(
+                return_url,
+                &[("mandate", mandate_id.as_str()), ("outcome", outcome)],
             )
-            .into()),
-            (false, Some(_)) => {
-                return Err(FieldError::new(
-                    "bank_account",
-                    "not taken: the IBAN is typed on our payment provider's page",
-                )
-                .into())
-            }
-            (false, None) => None,
         };
+        fits_the_psp(capabilities, return_url, &back("success"), &back("cancel"))?;
         let now = self.clock.now();
         let mut profile = stored
             .as_ref()
@@ -140,13 +153,6 @@ impl ShopperAccount {
                     .insert(provider.name().to_owned(), created.clone());
                 created
             }
-        };
-        let mandate_id = Mandate::new_id();
-        let back = |outcome: &str| {
-            with_query(
-                return_url,
-                &[("mandate", mandate_id.as_str()), ("outcome", outcome)],
-            )
         };
         let page = provider
             .open_mandate_setup(&MandateSetupRequest {
@@ -240,6 +246,10 @@ impl ShopperAccount {
                     if tries < 3 =>
                 {
                     tries += 1;
+                }
+                // Still changing under us: the shopper may try again.
+                Err(AccountError::Store(crate::ports::StoreError::VersionConflict(_))) => {
+                    return Err(AccountError::Conflict)
                 }
                 other => return other,
             }

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod calendar;
 pub mod cap_rule;
+pub mod countries;
 pub mod emails;
 pub mod mandate;
 pub mod month;

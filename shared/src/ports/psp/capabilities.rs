@@ -59,6 +59,9 @@ pub struct Capabilities {
     pub mandate_bank_details: bool,
     /// Countries whose IBANs the PSP refuses for a mandate (MangoPay: DK and SE).
     pub mandate_refused_countries: &'static [&'static str],
+    /// The longest return address the PSP takes for a mandate's set-up (MangoPay's
+    /// `ReturnURL`: 220 characters), ours with its parameters included.
+    pub mandate_return_url_max: Option<usize>,
     /// Notifications carry a signature (else each is only a hint: always re-fetch).
     pub signed_notifications: bool,
 }

@@ -100,6 +100,16 @@ impl BankAccount {
     }
 }
 
+/// The bank account's idempotency key: the same IBAN given again for the same user within
+/// MangoPay's 24 hours reuses its account instead of leaving another one there. A digest, so
+/// the IBAN is in no key.
+pub fn bank_account_key(user: &str, iban: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{user}|{iban}").as_bytes());
+    let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    format!("bank-account-{hex}")
+}
+
 /// `POST /mandates/directdebit/web`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
