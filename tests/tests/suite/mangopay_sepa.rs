@@ -397,3 +397,107 @@ async fn a_revoked_mandate_confirmed_afterwards_is_cancelled_at_mangopay() {
     .await;
     assert_eq!(list["mandates"][0]["status"], "inactive", "{list}");
 }
+
+/// MangoPay API calls per SEPA step, counted at the sandbox (`/_calls`; OAuth tokens are not
+/// API calls): adding a mandate (the user, the bank account, the mandate), listing it once
+/// confirmed (the mandate, its bank account), a purchase (none), the month's debit (one
+/// pay-in).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mangopay_calls_per_sepa_step() {
+    use integration::sepa::{by_sepa, close_month, first_of_next, quote};
+    let shop = integration::shop::shop_with_cards_on_without_hooks("mangopay").await;
+    let session = signed_in(&shop, JEANNE).await;
+    let calls = || async {
+        let listed: serde_json::Value = shop
+            .http
+            .get(format!("{}/sandbox-psp/_calls", shop.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        listed["recent"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c.as_str().map(str::to_owned))
+            .filter(|c| c.contains("mangopay"))
+            .collect::<Vec<_>>()
+    };
+    let before = calls().await.len();
+    let (status, added) = me(
+        &shop,
+        &session,
+        reqwest::Method::POST,
+        "/v1/me/mandates",
+        Some(json!({"return_url": format!("{}/account", shop.base),
+                    "bank_account": {"iban": IBAN, "holder_name": "Jeanne Martin",
+                                     "address": {"line1": "9 rue d'Antrechaus", "postcode": "83000",
+                                                 "city": "Toulon", "country": "FR"}}})),
+    )
+    .await;
+    assert_eq!(status, 201, "{added}");
+    let adding = calls().await[before..].to_vec();
+    assert_eq!(adding.len(), 3, "user, bank account, mandate: {adding:?}");
+    let page = shop.absolute(added["url"].as_str().unwrap());
+    shop.http
+        .post(&page)
+        .form(&[("action", "confirm")])
+        .send()
+        .await
+        .unwrap();
+    let before = calls().await.len();
+    me(
+        &shop,
+        &session,
+        reqwest::Method::GET,
+        "/v1/me/mandates",
+        None,
+    )
+    .await;
+    let listing = calls().await[before..].to_vec();
+    assert_eq!(
+        listing.len(),
+        2,
+        "the mandate, its bank account: {listing:?}"
+    );
+    let before = calls().await.len();
+    me(
+        &shop,
+        &session,
+        reqwest::Method::GET,
+        "/v1/me/mandates",
+        None,
+    )
+    .await;
+    assert_eq!(
+        calls().await.len(),
+        before,
+        "an active mandate is not asked again"
+    );
+
+    let token = quote(&shop, "ORD-24003", "14.50").await;
+    let before = calls().await.len();
+    let (status, _) = shop
+        .start("ORD-24003", &token, "sepa-1", &by_sepa(&shop))
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(calls().await.len(), before, "a SEPA purchase asks no PSP");
+    let (_, sepa) = me(&shop, &session, reqwest::Method::GET, "/v1/me/sepa", None).await;
+    let month = sepa["month"].as_str().unwrap().to_string();
+    close_month(&shop, &month, &first_of_next(&month)).await;
+    let (_, sepa) = me(&shop, &session, reqwest::Method::GET, "/v1/me/sepa", None).await;
+    let collection_on = sepa["months"][0]["collection_on"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let before = calls().await.len();
+    close_month(&shop, &month, &collection_on).await;
+    let debit = calls().await[before..].to_vec();
+    assert_eq!(debit.len(), 1, "one pay-in: {debit:?}");
+    assert!(
+        debit[0].starts_with("POST mangopay") && debit[0].ends_with("/payins/directdebit/direct"),
+        "{debit:?}"
+    );
+}
