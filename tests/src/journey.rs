@@ -49,8 +49,9 @@ pub async fn psp_intent(shop: &Shop, id: &str) -> Value {
 
 /// Waits until `subject_start` has been emailed `count` times (and returns every email).
 pub async fn emailed(shop: &Shop, subject_start: &str, count: usize) -> Vec<Value> {
-    // Up to 15 s: the whole suite runs at once on two cores.
-    for _ in 0..300 {
+    // Up to 30 s: the whole suite runs at once on two cores, every DynamoDB call through one
+    // serialising proxy.
+    for _ in 0..600 {
         let all = shop.emails().await;
         let seen = all
             .iter()
